@@ -1,0 +1,99 @@
+/* AWS JSON 1.1 bodies in and out, and S3's XML error document. */
+#include "protocol/json.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "protocol/errors.h"
+
+#define JSON_MAX_DEPTH 64
+
+int proto_json_decode(struct proto_req *req)
+{
+    const char *body = req->http.body ? req->http.body : "";
+    size_t len = req->http.body_len;
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    if (i == len) {
+        req->input = json_object_new_object();
+        return 0;
+    }
+    if (len > (size_t)INT32_MAX)
+        return proto_error(req, ERR_SERIALIZATION, "Request body is too large to parse");
+    struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+    if (!tok) return proto_error(req, ERR_INTERNAL_FAILURE, "out of memory");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    struct json_object *obj = json_tokener_parse_ex(tok, body, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t consumed = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!obj || jerr != json_tokener_success) {
+        json_object_put(obj);
+        return proto_error(req, ERR_SERIALIZATION, "Unexpected character in JSON request body: %s",
+                           json_tokener_error_desc(jerr));
+    }
+    for (; consumed < len; consumed++) {
+        char c = body[consumed];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            json_object_put(obj);
+            return proto_error(req, ERR_SERIALIZATION,
+                               "Unexpected trailing content after the JSON request body");
+        }
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        return proto_error(req, ERR_SERIALIZATION,
+                           "Start of structure or map expected in the JSON request body");
+    }
+    req->input = obj;
+    return 0;
+}
+
+void proto_json_finish(struct proto_req *req)
+{
+    req->content_type = "application/x-amz-json-1.1";
+    if (req->err) {
+        req->status = proto_err_status(req->err);
+        proto_sb_reset(&req->body);
+        const char *msg = req->err_message ? req->err_message : "";
+        proto_sb_puts(&req->body, "{\"__type\":");
+        const char *code = proto_err_code(req->err);
+        proto_sb_json_string(&req->body, code, strlen(code));
+        proto_sb_puts(&req->body, ",\"message\":");
+        proto_sb_json_string(&req->body, msg, strlen(msg));
+        proto_sb_putc(&req->body, '}');
+        return;
+    }
+    if (!req->status) req->status = 200;
+    if (req->output) {
+        size_t n;
+        const char *s = json_object_to_json_string_length(
+            req->output, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        proto_sb_reset(&req->body);
+        proto_sb_append(&req->body, s, n);
+    } else if (req->body.len == 0) {
+        proto_sb_puts(&req->body, "{}");
+    }
+}
+
+void proto_xml_error_finish(struct proto_req *req)
+{
+    req->content_type = "application/xml";
+    req->status = proto_err_status(req->err);
+    req->resp_fd = -1;
+    proto_sb_reset(&req->body);
+    const char *code = proto_err_code(req->err);
+    const char *msg = req->err_message ? req->err_message : "";
+    proto_sb_puts(&req->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+    proto_sb_xml_escape(&req->body, code, strlen(code));
+    proto_sb_puts(&req->body, "</Code><Message>");
+    proto_sb_xml_escape(&req->body, msg, strlen(msg));
+    proto_sb_puts(&req->body, "</Message>");
+    if (req->err_extra.len) proto_sb_append(&req->body, req->err_extra.buf, req->err_extra.len);
+    proto_sb_puts(&req->body, "<RequestId>");
+    proto_sb_puts(&req->body, req->request_id);
+    proto_sb_puts(&req->body, "</RequestId><HostId>");
+    proto_sb_puts(&req->body, req->request_id);
+    proto_sb_puts(&req->body, "</HostId></Error>");
+}

@@ -1,0 +1,14 @@
+/* AWS JSON 1.1: decoding request bodies and encoding responses and errors. */
+#ifndef PROTO_JSON_H
+#define PROTO_JSON_H
+
+#include "protocol/request.h"
+
+/* Parses the buffered body into req->input ("" counts as {}). Returns 0 or -ERR_SERIALIZATION. */
+int proto_json_decode(struct proto_req *req);
+/* Fills req->body, status and content type from req->output or from req->err. */
+void proto_json_finish(struct proto_req *req);
+/* Fills req->body, status and content type with S3's <Error> document for req->err. */
+void proto_xml_error_finish(struct proto_req *req);
+
+#endif

@@ -1,0 +1,53 @@
+/* Service and operation tables: how the server finds a provider's handler for a request. */
+#ifndef PROTO_SERVICE_H
+#define PROTO_SERVICE_H
+
+#include <stddef.h>
+
+#include "protocol/request.h"
+
+struct proto_model_service;
+
+/* Every handler: returns 0, or a negative proto_err set with proto_error(). */
+typedef int (*proto_handler)(struct proto_req *req);
+
+enum proto_op_flags {
+    PROTO_OP_WRITE = 1 << 0, /* changes state */
+};
+
+struct proto_operation {
+    const char *name; /* "CreatePipeline" */
+    proto_handler handler;
+    unsigned flags;
+};
+
+enum proto_protocol {
+    PROTO_JSON_1_1,
+    PROTO_REST_XML,
+};
+
+/* A streaming request body (S3 uploads): write() gets the raw body bytes as they arrive. */
+struct proto_body_sink {
+    int (*write)(struct proto_req *req, const char *data, size_t len); /* 0 or -err */
+    void (*abort)(struct proto_req *req); /* the request ended before the handler ran */
+};
+
+struct proto_service {
+    const char *name;          /* the SigV4 signing name: "codepipeline" */
+    const char *target_prefix; /* JSON 1.1: "CodePipeline_20150709"; NULL for REST */
+    enum proto_protocol protocol;
+    const struct proto_operation *ops; /* JSON 1.1 operations */
+    size_t n_ops;
+    const struct proto_model_service *model; /* generated from the botocore model */
+    int clock_skew_seconds;                  /* 300 for the JSON services, 900 for S3 */
+    /* REST: handles the whole request once the body is in (buffered or sunk). */
+    proto_handler rest_dispatch;
+    /* REST, optional: called after auth and before the body; may set req->sink to stream it. */
+    proto_handler rest_begin;
+};
+
+/* Returns the operation of svc named name, or NULL. */
+const struct proto_operation *proto_service_find_op(const struct proto_service *svc,
+                                                    const char *name);
+
+#endif

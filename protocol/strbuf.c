@@ -1,0 +1,124 @@
+/* Growable byte buffer. */
+#include "protocol/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void sb_grow(struct proto_sb *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+    if (need <= sb->cap) return;
+    size_t cap = sb->cap ? sb->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(sb->buf, cap);
+    if (!p) abort();
+    sb->buf = p;
+    sb->cap = cap;
+}
+
+void proto_sb_append(struct proto_sb *sb, const void *data, size_t n)
+{
+    sb_grow(sb, n);
+    if (n) memcpy(sb->buf + sb->len, data, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+
+void proto_sb_puts(struct proto_sb *sb, const char *s)
+{
+    proto_sb_append(sb, s, strlen(s));
+}
+
+void proto_sb_putc(struct proto_sb *sb, char c)
+{
+    proto_sb_append(sb, &c, 1);
+}
+
+void proto_sb_vprintf(struct proto_sb *sb, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n <= 0) return;
+    sb_grow(sb, (size_t)n);
+    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+    sb->len += (size_t)n;
+}
+
+void proto_sb_printf(struct proto_sb *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    proto_sb_vprintf(sb, fmt, ap);
+    va_end(ap);
+}
+
+void proto_sb_xml_escape(struct proto_sb *sb, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        case '\r': rep = "&#13;"; break;
+        default: break;
+        }
+        if (rep) {
+            proto_sb_append(sb, s + start, i - start);
+            proto_sb_puts(sb, rep);
+            start = i + 1;
+        }
+    }
+    proto_sb_append(sb, s + start, n - start);
+}
+
+void proto_sb_json_string(struct proto_sb *sb, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    proto_sb_putc(sb, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        proto_sb_append(sb, s + start, i - start);
+        start = i + 1;
+        switch (c) {
+        case '"': proto_sb_puts(sb, "\\\""); break;
+        case '\\': proto_sb_puts(sb, "\\\\"); break;
+        case '\n': proto_sb_puts(sb, "\\n"); break;
+        case '\r': proto_sb_puts(sb, "\\r"); break;
+        case '\t': proto_sb_puts(sb, "\\t"); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            proto_sb_append(sb, u, 6);
+        }
+        }
+    }
+    proto_sb_append(sb, s + start, n - start);
+    proto_sb_putc(sb, '"');
+}
+
+void proto_sb_reset(struct proto_sb *sb)
+{
+    sb->len = 0;
+    if (sb->buf) sb->buf[0] = '\0';
+}
+
+void proto_sb_free(struct proto_sb *sb)
+{
+    free(sb->buf);
+    sb->buf = NULL;
+    sb->len = sb->cap = 0;
+}
+
+const char *proto_sb_str(const struct proto_sb *sb)
+{
+    return sb->buf ? sb->buf : "";
+}

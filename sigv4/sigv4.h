@@ -1,0 +1,99 @@
+/* AWS Signature Version 4 verification: header and presigned-query auth, the credentials store,
+ * and aws-chunked payload decoding. Pure functions of their inputs; no server dependency. */
+#ifndef SIGV4_H
+#define SIGV4_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "protocol/errors.h"
+#include "protocol/request.h"
+#include "protocol/strbuf.h"
+
+typedef struct sigv4_creds sigv4_creds;
+
+/* Returns a credentials store holding the two default key pairs of the contract (test/test and
+ * AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) bound to default_account. */
+sigv4_creds *sigv4_creds_new(const char *default_account);
+void sigv4_creds_free(sigv4_creds *c);
+/* Adds or replaces a key pair. Returns 0, or -1 when an argument is malformed. */
+int sigv4_creds_add(sigv4_creds *c, const char *access_key, const char *secret,
+                    const char *account_id);
+/* Loads key pairs from a file: one "ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID" per line
+ * (whitespace-separated; '#' starts a comment). Returns 0, or -1 with a one-line reason in err. */
+int sigv4_creds_load_file(sigv4_creds *c, const char *path, char *err, size_t errlen);
+/* Looks up access_key. Returns 1 and points secret and account at store-owned strings, or 0. */
+int sigv4_creds_lookup(const sigv4_creds *c, const char *access_key, const char **secret,
+                       const char **account_id);
+
+/* How an S3 payload is sent, from x-amz-content-sha256. */
+enum sigv4_payload {
+    SIGV4_PAYLOAD_HASH,                     /* hex SHA-256 of the body, to be checked */
+    SIGV4_PAYLOAD_UNSIGNED,                 /* UNSIGNED-PAYLOAD */
+    SIGV4_PAYLOAD_STREAMING_SIGNED,         /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER, /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+    SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
+};
+
+/* The outcome of a verified signature: who signed and what the payload must satisfy. */
+struct sigv4_auth {
+    char access_key[129];
+    char account_id[13];
+    char region[64];
+    char service[64];
+    char amz_date[17];     /* 20150830T123600Z */
+    char scope[160];       /* 20150830/us-east-1/s3/aws4_request */
+    char signature[65];    /* the seed signature for chunked payloads */
+    unsigned char signing_key[32];
+    int presigned;
+    enum sigv4_payload payload;
+    char payload_hash[65]; /* SIGV4_PAYLOAD_HASH: the hex hash the body must have */
+};
+
+/* What the verifier needs to know of one request. */
+struct sigv4_input {
+    const char *method;
+    const char *path;  /* raw path as sent */
+    const char *query; /* raw query without '?', "" when none */
+    const struct proto_header *headers; /* arrival order; names lower-case */
+    size_t n_headers;
+    int is_s3;                /* S3 rules: raw path, x-amz-content-sha256, S3 error codes */
+    const char *body_sha256;  /* non-S3: lower-hex SHA-256 of the body */
+    time_t now;
+    int clock_skew_seconds; /* 300 for the JSON services, 900 for S3 */
+};
+
+/* Verifies in's signature against creds. Returns 0 and fills out, or a negative proto_err with
+ * AWS's message (and for S3 the extra <Error> elements appended to extra) in msg/extra. The error
+ * codes are the JSON services' or S3's according to in->is_s3. msg is malloc'd; caller frees. */
+int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
+                 char **msg, struct proto_sb *extra);
+
+/* Returns the access key named by the request's Authorization header or X-Amz-Credential query
+ * parameter (malloc'd, caller frees), or NULL. Used with --auth off to pick the account, and to
+ * route a request by the service of its credential scope (service_out, malloc'd, may be NULL). */
+char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, char **region_out);
+
+/* Incremental aws-chunked decoder with per-chunk signature and trailer checks. */
+struct sigv4_chunked;
+/* Returns a decoder for auth's payload mode (a STREAMING-* mode), or NULL on out of memory.
+ * decoded_length is x-amz-decoded-content-length; trailer_names the x-amz-trailer header or NULL. */
+struct sigv4_chunked *sigv4_chunked_new(const struct sigv4_auth *auth, uint64_t decoded_length,
+                                        const char *trailer_names);
+/* Feeds raw body bytes; calls emit for each run of decoded payload bytes. Returns 0, a negative
+ * proto_err (S3 codes) with a malloc'd message in *msg, or emit's own negative return. */
+int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
+                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx,
+                       char **msg);
+/* Checks the stream ended properly (final chunk, trailer signature, decoded length). Returns 0 or
+ * a negative proto_err with *msg set. */
+int sigv4_chunked_finish(struct sigv4_chunked *d, char **msg);
+/* Returns the value of trailer name (e.g. "x-amz-checksum-crc32") after finish, or NULL. */
+const char *sigv4_chunked_trailer(const struct sigv4_chunked *d, const char *name);
+void sigv4_chunked_free(struct sigv4_chunked *d);
+
+/* Lower-hex SHA-256 of data into out (65 bytes). */
+void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif
