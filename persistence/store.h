@@ -46,10 +46,18 @@ enum store_db {
 #define STORE_ERROR (-2)
 #define STORE_FULL (-3) /* the map is full: raise --map-size */
 
+/* The layout version this build reads and writes (the "schema_version" key of the meta db). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Zero-initialised options are the safe defaults: durable commits, an 8 GiB map. */
 struct store_options {
     const char *dir;   /* the data dir; created if missing */
     size_t map_size;   /* LMDB map size in bytes; 0 picks the default (8 GiB) */
+    int no_sync;       /* 1: no fsync on commit or blob (survives kill -9, not power loss) */
 };
+
+/* A static description of a return code above ("not found", "the map is full", ...). */
+const char *store_strerror(int rc);
 
 /* Opens (creating if needed) the store under opts->dir: locks the dir against a second server,
  * checks the schema version, opens every named database and sweeps orphan blobs. Returns 0 and
@@ -61,16 +69,19 @@ void store_close(store *s);
 const char *store_dir(const store *s);
 
 /* Begins a transaction; write != 0 for a write transaction (one at a time, others wait).
- * Returns 0 and *out, or STORE_ERROR. */
+ * Any thread may begin one. A write txn must be committed or aborted by the thread that began
+ * it, and that thread must not begin a second write txn meanwhile (it would wait for itself);
+ * a read txn may end on any thread. Returns 0 and *out, or STORE_ERROR. */
 int store_txn_begin(store *s, int write, store_txn **out);
 /* Commits; returns 0 or STORE_ERROR / STORE_FULL (the txn is freed either way). Blob files
  * scheduled for deletion in this txn are removed after a successful commit. */
 int store_txn_commit(store_txn *t);
-/* Aborts and frees; NULL is a no-op. Blobs committed into this txn become orphans (swept). */
+/* Aborts and frees; NULL is a no-op. Blob files committed into this txn are removed (they were
+ * referenced nowhere else); after a crash the open-time sweep removes them. */
 void store_txn_abort(store_txn *t);
 
-/* Reads key; on 0, *val/*len point into the map, valid until the txn ends: copy what must live
- * longer. Returns 0, STORE_NOTFOUND or STORE_ERROR. */
+/* Reads key; on 0, *val and *vlen point into the map, valid until the txn ends: copy what must
+ * live longer. Returns 0, STORE_NOTFOUND or STORE_ERROR. */
 int store_get(store_txn *t, enum store_db db, const void *key, size_t klen, const void **val,
               size_t *vlen);
 /* Writes key (overwriting). Returns 0, STORE_FULL or STORE_ERROR. */
@@ -87,7 +98,8 @@ int store_del(store_txn *t, enum store_db db, const void *key, size_t klen);
 int store_key(char *buf, size_t buflen, const char *account, const char *region,
               const char *name);
 
-/* Cursor over db in key order. Returns 0 and *out, or STORE_ERROR. */
+/* Cursor over db in key order. Close every cursor with store_cursor_close, before or after its
+ * txn ends (the txn's end invalidates it). Returns 0 and *out, or STORE_ERROR. */
 int store_cursor_open(store_txn *t, enum store_db db, store_cursor **out);
 /* Positions at the first key >= key (key NULL: the first key). Returns 0 or STORE_NOTFOUND. */
 int store_cursor_seek(store_cursor *c, const void *key, size_t klen);
@@ -96,6 +108,7 @@ int store_cursor_next(store_cursor *c);
 /* The current entry; pointers valid until the cursor moves or the txn ends. */
 void store_cursor_get(store_cursor *c, const void **key, size_t *klen, const void **val,
                       size_t *vlen);
+/* Frees the cursor; NULL is a no-op. */
 void store_cursor_close(store_cursor *c);
 
 /* Blob store: bytes written to a temp file, fsynced, renamed into place and referenced from LMDB
@@ -107,6 +120,9 @@ int store_blob_create(store *s, store_blob_writer **out);
 int store_blob_write(store_blob_writer *w, const void *data, size_t len);
 /* Bytes written so far. */
 uint64_t store_blob_size(const store_blob_writer *w);
+/* Flushes and fsyncs the bytes now, so that store_blob_commit, called later under a write txn,
+ * has less to do. Optional. Returns 0 or STORE_ERROR. */
+int store_blob_sync(store_blob_writer *w);
 /* fsyncs, renames into place and records the blob in t; writes its id (STORE_BLOB_ID_LEN hex +
  * NUL) to id. The writer is freed. Returns 0 or STORE_ERROR. */
 int store_blob_commit(store_txn *t, store_blob_writer *w, char id[STORE_BLOB_ID_LEN + 1]);
@@ -118,7 +134,8 @@ int store_blob_open(store *s, const char *id);
 int64_t store_blob_stat(store *s, const char *id);
 /* Unreferences the blob in t; the file goes after the commit. Returns 0 or STORE_NOTFOUND. */
 int store_blob_delete(store_txn *t, const char *id);
-/* Writes the blob's absolute path into buf (for handing a file to a child process). */
+/* Writes the blob's absolute path into buf (for handing a file to a child process). Returns its
+ * length, or -1 for a malformed id or a short buffer. */
 int store_blob_path(store *s, const char *id, char *buf, size_t buflen);
 
 #endif
