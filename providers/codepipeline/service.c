@@ -2,9 +2,10 @@
 #include "providers/codepipeline/codepipeline.h"
 
 #include "protocol/model.h"
+#include "providers/codepipeline/cp_internal.h"
 
 static const struct proto_operation cp_ops[] = {
-    {NULL, NULL, 0},
+    {"ListPipelines", cp_op_list_pipelines, 0},
 };
 
 const struct proto_service cp_service = {
@@ -12,7 +13,7 @@ const struct proto_service cp_service = {
     .target_prefix = "CodePipeline_20150709",
     .protocol = PROTO_JSON_1_1,
     .ops = cp_ops,
-    .n_ops = 0,
+    .n_ops = sizeof cp_ops / sizeof cp_ops[0],
     .model = &proto_model_codepipeline,
     .clock_skew_seconds = 300,
 };

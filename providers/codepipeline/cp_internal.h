@@ -1,0 +1,108 @@
+/* Shared internals of the codepipeline provider: handlers, the pipeline record format, helpers. */
+#ifndef CP_INTERNAL_H
+#define CP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persistence/store.h"
+#include "protocol/request.h"
+
+struct json_object;
+
+/* Handlers (one per operation of the table in service.c). */
+int cp_op_create_pipeline(struct proto_req *req);
+int cp_op_get_pipeline(struct proto_req *req);
+int cp_op_update_pipeline(struct proto_req *req);
+int cp_op_delete_pipeline(struct proto_req *req);
+int cp_op_list_pipelines(struct proto_req *req);
+int cp_op_tag_resource(struct proto_req *req);
+int cp_op_untag_resource(struct proto_req *req);
+int cp_op_list_tags_for_resource(struct proto_req *req);
+int cp_op_list_action_types(struct proto_req *req);
+int cp_op_get_action_type(struct proto_req *req);
+int cp_op_create_custom_action_type(struct proto_req *req);
+int cp_op_delete_custom_action_type(struct proto_req *req);
+int cp_op_update_action_type(struct proto_req *req);
+int cp_op_put_webhook(struct proto_req *req);
+int cp_op_list_webhooks(struct proto_req *req);
+int cp_op_delete_webhook(struct proto_req *req);
+int cp_op_register_webhook(struct proto_req *req);
+int cp_op_deregister_webhook(struct proto_req *req);
+
+/* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
+ * this header, then decl_len bytes of the normalised declaration JSON exactly as GetPipeline
+ * returns it. Read it with cp_pipe_rec_parse (values in LMDB are not aligned). */
+#define CP_PIPE_REC_MAGIC 0x31505043u /* "CPP1" */
+struct cp_pipe_hdr {
+    uint32_t magic;
+    uint32_t version;
+    double created;
+    double updated;
+    uint32_t decl_len;
+    uint8_t type; /* enum cp_pipeline_type */
+    uint8_t mode; /* enum cp_exec_mode */
+    uint8_t pad[2];
+};
+
+enum cp_pipeline_type { CP_TYPE_V1 = 1, CP_TYPE_V2 = 2 };
+enum cp_exec_mode { CP_MODE_SUPERSEDED = 0, CP_MODE_QUEUED = 1, CP_MODE_PARALLEL = 2 };
+
+/* Copies the header of a stored record into *h and points *decl at its JSON (inside val).
+ * Returns 0, or -1 when val is not a pipeline record. */
+int cp_pipe_rec_parse(const void *val, size_t vlen, struct cp_pipe_hdr *h, const char **decl);
+/* Returns "V1"/"V2" and "SUPERSEDED"/"QUEUED"/"PARALLEL" (static strings). */
+const char *cp_type_name(unsigned type);
+const char *cp_mode_name(unsigned mode);
+
+/* Builds the versions-DB key "<account>/<region>/<name>#<version as 10 digits>" into buf.
+ * Returns its length or -1. version 0 gives the prefix "<account>/<region>/<name>#". */
+int cp_version_key(char *buf, size_t buflen, const char *account, const char *region,
+                   const char *name, uint32_t version);
+
+/* Reads the current record of pipeline name in t. Returns 0 with *h and *decl (valid until the
+ * txn ends), STORE_NOTFOUND, or STORE_ERROR. */
+int cp_pipeline_read(store_txn *t, const char *account, const char *region, const char *name,
+                     struct cp_pipe_hdr *h, const char **decl);
+
+/* Maps a store return code to the request's error (InternalFailure) and returns it. */
+int cp_store_error(struct proto_req *req, int rc);
+
+/* Appends a timestamp in epoch seconds with milliseconds. */
+void cp_sb_time(struct proto_sb *sb, double t);
+
+/* Encodes s as an opaque pagination token into the arena; decodes one back (NULL when the token
+ * is not one of ours). */
+char *cp_token_encode(proto_arena *a, const char *s, size_t n);
+char *cp_token_decode(proto_arena *a, const char *token);
+
+/* Tags (tags.c). Tag lists are JSON arrays of {key,value}; the store keeps them per resource ARN. */
+/* Validates a TagList from the input: returns 0 or the proto_error (InvalidTagsException for an
+ * "aws:" key or a duplicate, TooManyTagsException when existing+new exceed 50). */
+int cp_tags_check(struct proto_req *req, struct json_object *tags, size_t existing);
+/* Stores tags for arn (merging into the existing ones) in t. Returns 0 or a store error code. */
+int cp_tags_put(store_txn *t, const char *arn, struct json_object *tags);
+/* Deletes every tag of arn in t. Returns 0 or STORE_ERROR. */
+int cp_tags_delete_all(store_txn *t, const char *arn);
+/* Returns the tags of arn as a new json-c array (caller puts), empty when none. */
+struct json_object *cp_tags_get(store_txn *t, const char *arn);
+
+/* ARNs (arena-owned). */
+char *cp_pipeline_arn(proto_arena *a, const char *region, const char *account, const char *name);
+char *cp_webhook_arn(proto_arena *a, const char *region, const char *account, const char *name);
+char *cp_action_type_arn(proto_arena *a, const char *region, const char *account,
+                         const char *category, const char *provider, const char *version);
+
+/* Custom action types (action_types.c): looks up an active custom action type of the caller.
+ * Returns 1 and its artifact limits, 0 when absent, -1 on a store error. */
+int cp_custom_action_lookup(store_txn *t, const char *account, const char *region,
+                            const char *category, const char *provider, const char *version,
+                            int in_min_max[2], int out_min_max[2]);
+
+/* Returns 1 when a webhook named name exists for the caller (webhooks.c), 0 otherwise. */
+int cp_webhook_exists(store_txn *t, const char *account, const char *region, const char *name);
+/* Returns 1 when a custom action type exists (active) for the caller, 0 otherwise. */
+int cp_custom_action_exists(store_txn *t, const char *account, const char *region,
+                            const char *category, const char *provider, const char *version);
+
+#endif

@@ -1,0 +1,116 @@
+/* Helpers shared by the codepipeline handlers: record parsing, keys, ARNs, tokens, timestamps. */
+#include "providers/codepipeline/cp_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cp_pipe_rec_parse(const void *val, size_t vlen, struct cp_pipe_hdr *h, const char **decl)
+{
+    if (vlen < sizeof(*h)) return -1;
+    memcpy(h, val, sizeof(*h));
+    if (h->magic != CP_PIPE_REC_MAGIC || h->decl_len != vlen - sizeof(*h)) return -1;
+    *decl = (const char *)val + sizeof(*h);
+    return 0;
+}
+
+const char *cp_type_name(unsigned type)
+{
+    return type == CP_TYPE_V2 ? "V2" : "V1";
+}
+
+const char *cp_mode_name(unsigned mode)
+{
+    switch (mode) {
+    case CP_MODE_QUEUED: return "QUEUED";
+    case CP_MODE_PARALLEL: return "PARALLEL";
+    default: return "SUPERSEDED";
+    }
+}
+
+int cp_version_key(char *buf, size_t buflen, const char *account, const char *region,
+                   const char *name, uint32_t version)
+{
+    int n = store_key(buf, buflen, account, region, name);
+    if (n < 0) return -1;
+    int m = version ? snprintf(buf + n, buflen - (size_t)n, "#%010u", version)
+                    : snprintf(buf + n, buflen - (size_t)n, "#");
+    if (m < 0 || (size_t)m >= buflen - (size_t)n) return -1;
+    return n + m;
+}
+
+int cp_pipeline_read(store_txn *t, const char *account, const char *region, const char *name,
+                     struct cp_pipe_hdr *h, const char **decl)
+{
+    char key[512];
+    int klen = store_key(key, sizeof key, account, region, name);
+    if (klen < 0) return STORE_NOTFOUND;
+    const void *val;
+    size_t vlen;
+    int rc = store_get(t, STORE_DB_CP_PIPELINES, key, (size_t)klen, &val, &vlen);
+    if (rc) return rc;
+    return cp_pipe_rec_parse(val, vlen, h, decl) ? STORE_ERROR : 0;
+}
+
+int cp_store_error(struct proto_req *req, int rc)
+{
+    if (rc == STORE_FULL)
+        return proto_error(req, ERR_INTERNAL_FAILURE, "The data store is full (raise --map-size)");
+    return proto_error(req, ERR_INTERNAL_FAILURE, "The data store failed");
+}
+
+void cp_sb_time(struct proto_sb *sb, double t)
+{
+    proto_sb_printf(sb, "%.3f", t);
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+char *cp_token_encode(proto_arena *a, const char *s, size_t n)
+{
+    char *out = proto_arena_alloc(a, 2 * n + 6);
+    memcpy(out, "cpl1.", 5);
+    for (size_t i = 0; i < n; i++) {
+        out[5 + 2 * i] = HEX[(unsigned char)s[i] >> 4];
+        out[5 + 2 * i + 1] = HEX[(unsigned char)s[i] & 15];
+    }
+    return out;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *cp_token_decode(proto_arena *a, const char *token)
+{
+    size_t n = strlen(token);
+    if (n < 7 || strncmp(token, "cpl1.", 5) != 0 || (n - 5) % 2) return NULL;
+    size_t m = (n - 5) / 2;
+    char *out = proto_arena_alloc(a, m + 1);
+    for (size_t i = 0; i < m; i++) {
+        int h = hexv(token[5 + 2 * i]), l = hexv(token[5 + 2 * i + 1]);
+        if (h < 0 || l < 0) return NULL;
+        out[i] = (char)(h * 16 + l);
+        if (!out[i]) return NULL;
+    }
+    return out;
+}
+
+char *cp_pipeline_arn(proto_arena *a, const char *region, const char *account, const char *name)
+{
+    return proto_arena_printf(a, "arn:aws:codepipeline:%s:%s:%s", region, account, name);
+}
+
+char *cp_webhook_arn(proto_arena *a, const char *region, const char *account, const char *name)
+{
+    return proto_arena_printf(a, "arn:aws:codepipeline:%s:%s:webhook:%s", region, account, name);
+}
+
+char *cp_action_type_arn(proto_arena *a, const char *region, const char *account,
+                         const char *category, const char *provider, const char *version)
+{
+    return proto_arena_printf(a, "arn:aws:codepipeline:%s:%s:actiontype:Custom/%s/%s/%s", region,
+                              account, category, provider, version);
+}
