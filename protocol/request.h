@@ -14,6 +14,7 @@ struct proto_service;
 struct proto_body_sink;
 struct sigv4_auth;
 struct store;
+struct sigv4_creds;
 
 struct proto_header {
     const char *name; /* lower-case */
@@ -48,6 +49,8 @@ struct proto_req {
     const char *operation; /* JSON services: the operation name from X-Amz-Target */
     struct json_object *input; /* JSON services: the validated input; owned by the request */
     struct store *store;       /* the process's store */
+    const struct sigv4_creds *creds; /* the credentials store (for git's basic auth) */
+    const char *public_host; /* host:port clients use to reach the server (for URLs we return) */
 
     /* Response. JSON services: set output (owned by the request) or write body directly;
      * neither gives "{}". REST: status, headers, content_type and body or a file range. */

@@ -24,6 +24,7 @@ struct proto_operation {
 enum proto_protocol {
     PROTO_JSON_1_1,
     PROTO_REST_XML,
+    PROTO_RAW_HTTP, /* git smart HTTP: no SigV4; the handler authenticates and writes the body */
 };
 
 /* A streaming request body (S3 uploads): write() gets the raw body bytes as they arrive. */

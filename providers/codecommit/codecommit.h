@@ -6,5 +6,7 @@
 
 /* The codecommit service: its JSON 1.1 operation table and model. */
 extern const struct proto_service cc_service;
+/* Git smart HTTP under /v1/repos/<name> (PROTO_RAW_HTTP): authenticates itself, runs git http-backend. */
+extern const struct proto_service cc_git_service;
 
 #endif

@@ -1,0 +1,547 @@
+/* libmicrohttpd glue: collects each request, authenticates it, routes it to a provider and sends
+ * the answer. One path for every service; the protocol codecs shape bodies and errors. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "persistence/store.h"
+#include "protocol/ids.h"
+#include "protocol/json.h"
+#include "protocol/model.h"
+#include "protocol/service.h"
+#include "server/health.h"
+#include "server/log.h"
+#include "server/routes.h"
+#include "sigv4/sigv4.h"
+
+struct srv {
+    struct srv_options opts;
+    struct MHD_Daemon *daemon;
+    store *store;
+    sigv4_creds *creds;
+    unsigned port;
+    char listen_host[300]; /* host:port, for URLs when a request has no Host header */
+};
+
+/* One request in flight: the protocol view plus what the server needs to finish it. */
+struct srv_request {
+    struct proto_req req;
+    srv *srv;
+    const char *raw_uri;
+    enum srv_route route;
+    int started;     /* headers processed */
+    int responded;   /* a response was queued */
+    int dispatched;  /* the handler ran (the sink is settled) */
+    int body_error;  /* an error was set while the body arrived; drain and answer it */
+    struct proto_sb body;
+    struct sigv4_auth auth;
+    double t0;
+};
+
+static const char *header_or_empty(const struct proto_req *req, const char *name)
+{
+    const char *v = proto_req_header(req, name);
+    return v ? v : "";
+}
+
+/* ---- collecting the request ---------------------------------------------------------------- */
+
+struct header_collect {
+    struct proto_req *req;
+    struct proto_header *headers;
+    size_t n, cap;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct header_collect *hc = cls;
+    if (hc->n == hc->cap) {
+        size_t cap = hc->cap ? hc->cap * 2 : 32;
+        struct proto_header *h = proto_arena_alloc(hc->req->arena, cap * sizeof(*h));
+        if (hc->n) memcpy(h, hc->headers, hc->n * sizeof(*h));
+        hc->headers = h;
+        hc->cap = cap;
+    }
+    char *name = proto_arena_strdup(hc->req->arena, key);
+    for (char *p = name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    hc->headers[hc->n].name = name;
+    hc->headers[hc->n].value = proto_arena_strdup(hc->req->arena, value ? value : "");
+    hc->n++;
+    return MHD_YES;
+}
+
+static void collect_request(struct srv_request *r, struct MHD_Connection *conn, const char *method)
+{
+    struct proto_req *req = &r->req;
+    struct header_collect hc = {.req = req};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hc);
+    req->http.headers = hc.headers;
+    req->http.n_headers = hc.n;
+    req->http.method = proto_arena_strdup(req->arena, method);
+    const char *uri = r->raw_uri ? r->raw_uri : "/";
+    const char *q = strchr(uri, '?');
+    if (q) {
+        req->http.path = proto_arena_strndup(req->arena, uri, (size_t)(q - uri));
+        req->http.query = proto_arena_strdup(req->arena, q + 1);
+    } else {
+        req->http.path = proto_arena_strdup(req->arena, uri);
+        req->http.query = "";
+    }
+    req->http.host = header_or_empty(req, "host");
+    /* URLs we hand out use the address the client reached us by. */
+    const char *host = req->http.host;
+    int sane = *host && strlen(host) < 256 && !strpbrk(host, " \t/\\@?#");
+    req->public_host = sane ? host : r->srv->listen_host;
+}
+
+/* ---- authentication ------------------------------------------------------------------------ */
+
+static void fill_sigv4_input(struct srv_request *r, struct sigv4_input *in, const char *body_sha)
+{
+    struct proto_req *req = &r->req;
+    memset(in, 0, sizeof(*in));
+    in->method = req->http.method;
+    in->path = req->http.path;
+    in->query = req->http.query;
+    in->headers = req->http.headers;
+    in->n_headers = req->http.n_headers;
+    in->is_s3 = req->service && req->service->protocol == PROTO_REST_XML;
+    in->body_sha256 = body_sha;
+    in->now = time(NULL);
+    in->clock_skew_seconds = req->service ? req->service->clock_skew_seconds : 300;
+}
+
+/* Establishes the caller: verifies the signature (or, with --auth off, just reads the access key).
+ * Returns 0 or a negative proto_err set on the request. */
+static int authenticate(struct srv_request *r, const char *body_sha)
+{
+    struct proto_req *req = &r->req;
+    srv *s = r->srv;
+    struct sigv4_input in;
+    fill_sigv4_input(r, &in, body_sha);
+    if (s->opts.auth_off) {
+        char *svc = NULL, *region = NULL;
+        char *akid = sigv4_peek_credential(&in, &svc, &region);
+        const char *secret, *account = NULL;
+        if (!akid || !sigv4_creds_lookup(s->creds, akid, &secret, &account))
+            account = s->opts.account_id;
+        req->caller.access_key = proto_arena_strdup(req->arena, akid ? akid : "");
+        req->caller.account_id = proto_arena_strdup(req->arena, account);
+        req->caller.region =
+            proto_arena_strdup(req->arena, region && *region ? region : s->opts.region);
+        free(akid);
+        free(svc);
+        free(region);
+        return 0;
+    }
+    char *msg = NULL;
+    int rc = sigv4_verify(s->creds, &in, &r->auth, &msg, &req->err_extra);
+    if (rc < 0) {
+        proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
+        free(msg);
+        return rc;
+    }
+    free(msg);
+    if (req->service && strcmp(r->auth.service, req->service->name) != 0) {
+        if (in.is_s3)
+            return proto_error(req, ERR_S3_AUTH_HEADER_MALFORMED,
+                               "The authorization header is malformed; incorrect service \"%s\". "
+                               "This endpoint belongs to \"s3\".",
+                               r->auth.service);
+        return proto_error(req, ERR_INVALID_SIGNATURE,
+                           "Credential should be scoped to correct service: '%s'. ",
+                           req->service->name);
+    }
+    req->auth = &r->auth;
+    req->caller.access_key = r->auth.access_key;
+    req->caller.account_id = r->auth.account_id;
+    req->caller.region = r->auth.region;
+    return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static void dispatch_json(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    const char *target = proto_req_header(req, "x-amz-target");
+    const char *dot = target ? strchr(target, '.') : NULL;
+    req->operation = dot ? proto_arena_strdup(req->arena, dot + 1) : "";
+
+    if (proto_json_decode(req) < 0) return;
+    char body_sha[65];
+    sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, body_sha);
+    if (authenticate(r, body_sha) < 0) return;
+
+    const struct proto_model_op *model_op = proto_model_find_op(req->service->model, req->operation);
+    const struct proto_operation *op = proto_service_find_op(req->service, req->operation);
+    if (!model_op && !op) {
+        proto_error(req, ERR_UNKNOWN_OPERATION, "Operation %s is not supported by %s.",
+                    req->operation, req->service->name);
+        return;
+    }
+    if (model_op && proto_model_validate(req, model_op, req->input) < 0) return;
+    if (!op) {
+        proto_error(req, ERR_NOT_IMPLEMENTED,
+                    "Operation %s of %s is not implemented by codepipeline-local yet.",
+                    req->operation, req->service->name);
+        return;
+    }
+    int rc = op->handler(req);
+    if (rc < 0 && !req->err)
+        proto_error(req, ERR_INTERNAL_FAILURE,
+                    "The request processing has failed because of an unknown error, exception "
+                    "or failure.");
+}
+
+static void dispatch_rest(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    /* A buffered body signed by its hash is checked here; a sunk body by its sink. */
+    if (!req->sink && req->auth && req->auth->payload == SIGV4_PAYLOAD_HASH) {
+        char sha[65];
+        sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, sha);
+        if (strcmp(sha, req->auth->payload_hash) != 0) {
+            proto_sb_printf(&req->err_extra,
+                            "<ClientComputedContentSHA256>%s</ClientComputedContentSHA256>"
+                            "<S3ComputedContentSHA256>%s</S3ComputedContentSHA256>",
+                            req->auth->payload_hash, sha);
+            proto_error(req, ERR_S3_CONTENT_SHA256_MISMATCH,
+                        "The provided 'x-amz-content-sha256' header does not match what was "
+                        "computed.");
+            return;
+        }
+    }
+    r->dispatched = 1;
+    int rc = req->service->rest_dispatch(req);
+    if (rc < 0 && !req->err)
+        proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+static void finish_body(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    switch (r->route) {
+    case SRV_ROUTE_JSON:
+    case SRV_ROUTE_UNKNOWN_TARGET:
+        proto_json_finish(req);
+        break;
+    case SRV_ROUTE_REST:
+        if (req->err) proto_xml_error_finish(req);
+        else if (!req->status) req->status = 200;
+        break;
+    case SRV_ROUTE_RAW:
+        if (req->err) {
+            req->status = proto_err_status(req->err);
+            req->content_type = "text/plain";
+            proto_sb_reset(&req->body);
+            proto_sb_printf(&req->body, "%s\n", req->err_message ? req->err_message : "error");
+        } else if (!req->status) {
+            req->status = 200;
+        }
+        break;
+    case SRV_ROUTE_HEALTH:
+        break;
+    }
+}
+
+static enum MHD_Result send_response(struct srv_request *r, struct MHD_Connection *conn)
+{
+    struct proto_req *req = &r->req;
+    finish_body(r);
+    struct MHD_Response *resp;
+    if (req->resp_fd >= 0) {
+        resp = MHD_create_response_from_fd_at_offset64(req->resp_fd_len, req->resp_fd,
+                                                       req->resp_fd_offset);
+        req->resp_fd = -1; /* MHD closes it */
+    } else {
+        size_t len = req->body.len;
+        char *buf = req->body.buf;
+        req->body.buf = NULL;
+        req->body.len = req->body.cap = 0;
+        resp = MHD_create_response_from_buffer(len, buf ? buf : (char *)"",
+                                               buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!resp) free(buf);
+    }
+    if (!resp) return MHD_NO;
+    if (req->content_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+    if (r->route == SRV_ROUTE_REST) {
+        MHD_add_response_header(resp, "x-amz-request-id", req->request_id);
+        MHD_add_response_header(resp, "x-amz-id-2", req->request_id);
+    } else {
+        MHD_add_response_header(resp, "x-amzn-RequestId", req->request_id);
+    }
+    for (size_t i = 0; i < req->n_resp_headers; i++)
+        MHD_add_response_header(resp, req->resp_headers[i].name, req->resp_headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    if (srv_log_enabled(SRV_LOG_DEBUG))
+        srv_log(SRV_LOG_DEBUG, "%s %s %s%s%s -> %d %s (%.2f ms)", req->http.method, req->http.path,
+                req->service ? req->service->name : "internal", req->operation ? "." : "",
+                req->operation ? req->operation : "", req->status,
+                req->err ? proto_err_code(req->err) : "", (proto_now() - r->t0) * 1000.0);
+    return ret;
+}
+
+/* ---- the libmicrohttpd callbacks ----------------------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    srv *s = cls;
+    struct srv_request *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->srv = s;
+    r->t0 = proto_now();
+    r->req.arena = proto_arena_new();
+    r->req.resp_fd = -1;
+    r->req.store = s->store;
+    r->req.creds = s->creds;
+    proto_uuid(r->req.request_id);
+    r->raw_uri = proto_arena_strdup(r->req.arena, uri ? uri : "/");
+    return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct srv_request *r = *con_cls;
+    if (!r) return;
+    struct proto_req *req = &r->req;
+    if (req->sink && !r->dispatched && req->sink->abort) req->sink->abort(req);
+    if (req->resp_fd >= 0) close(req->resp_fd);
+    json_object_put(req->input);
+    json_object_put(req->output);
+    proto_sb_free(&req->body);
+    proto_sb_free(&req->err_extra);
+    proto_sb_free(&r->body);
+    proto_arena_free(req->arena);
+    free(r);
+    *con_cls = NULL;
+}
+
+/* Returns the declared Content-Length, or -1 when absent or unparsable. */
+static long long declared_length(const struct proto_req *req)
+{
+    const char *cl = proto_req_header(req, "content-length");
+    if (!cl || !*cl) return -1;
+    char *end;
+    long long n = strtoll(cl, &end, 10);
+    return (*end || n < 0) ? -1 : n;
+}
+
+static void set_too_large(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    if (r->route == SRV_ROUTE_REST)
+        proto_error(req, ERR_S3_MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.");
+    else
+        proto_error(req, ERR_REQUEST_TOO_LARGE,
+                    "Request body of more than %zu bytes is not accepted.", r->srv->opts.max_body);
+}
+
+/* First call for a request: headers are in, the body is not. Returns 1 to answer at once. */
+static int begin_request(struct srv_request *r, struct MHD_Connection *conn, const char *method)
+{
+    struct proto_req *req = &r->req;
+    collect_request(r, conn, method);
+
+    const char *target = proto_req_header(req, "x-amz-target");
+    char *scope_svc = NULL;
+    struct sigv4_input in;
+    fill_sigv4_input(r, &in, NULL);
+    char *akid = sigv4_peek_credential(&in, &scope_svc, NULL);
+    free(akid);
+    r->route = srv_route_pick(req->http.path, target, scope_svc, &req->service);
+    free(scope_svc);
+
+    switch (r->route) {
+    case SRV_ROUTE_HEALTH:
+        srv_health(req, r->srv->store, srv_services());
+        return 1;
+    case SRV_ROUTE_UNKNOWN_TARGET:
+        proto_error(req, ERR_UNKNOWN_OPERATION, "%s%s",
+                    target ? "Unrecognized operation: " : "Missing X-Amz-Target header",
+                    target ? target : "");
+        return 1;
+    case SRV_ROUTE_JSON:
+        if (declared_length(req) > (long long)r->srv->opts.max_body) {
+            set_too_large(r);
+            return 1;
+        }
+        return 0;
+    case SRV_ROUTE_REST:
+        /* S3 verifies the signature before the body so that uploads can stream. */
+        if (authenticate(r, NULL) < 0) return 1;
+        /* fall through */
+    case SRV_ROUTE_RAW:
+        if (req->service->rest_begin && req->service->rest_begin(req) < 0) {
+            r->dispatched = 1; /* rest_begin failed: nothing to abort */
+            return 1;
+        }
+        if (!req->sink && declared_length(req) > (long long)r->srv->opts.max_body) {
+            set_too_large(r);
+            return 1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+static void take_body(struct srv_request *r, const char *data, size_t len)
+{
+    struct proto_req *req = &r->req;
+    if (r->body_error) return; /* draining after an error */
+    if (req->sink) {
+        if (req->sink->write(req, data, len) < 0) {
+            if (!req->err) proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+            r->body_error = 1;
+        }
+        return;
+    }
+    if (r->body.len + len > r->srv->opts.max_body) {
+        set_too_large(r);
+        r->body_error = 1;
+        proto_sb_free(&r->body);
+        return;
+    }
+    proto_sb_append(&r->body, data, len);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct srv_request *r = *con_cls;
+    if (!r) return MHD_NO;
+    if (r->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!r->started) {
+        r->started = 1;
+        if (begin_request(r, conn, method)) return send_response(r, conn);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        take_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    /* The whole body is in. */
+    struct proto_req *req = &r->req;
+    if (!r->body_error) {
+        req->http.body = r->body.buf ? r->body.buf : "";
+        req->http.body_len = r->body.len;
+        if (r->route == SRV_ROUTE_JSON) dispatch_json(r);
+        else dispatch_rest(r);
+    }
+    return send_response(r, conn);
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+static int resolve_listen(const char *host, unsigned port, struct sockaddr_storage *ss,
+                          char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve --host '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errlen)
+{
+    srv *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->opts = *opts;
+    srv_log_set_level((enum srv_log_level)opts->log_level);
+
+    if (proto_model_init() < 0) {
+        snprintf(err, errlen, "cannot compile the AWS model patterns");
+        goto fail;
+    }
+    s->creds = sigv4_creds_new(opts->account_id);
+    if (!s->creds) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (opts->credentials && sigv4_creds_load_file(s->creds, opts->credentials, err, errlen) < 0)
+        goto fail;
+
+    struct store_options so = {.dir = opts->data_dir, .map_size = opts->map_size,
+                               .no_sync = opts->no_sync};
+    if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
+
+    struct sockaddr_storage ss;
+    if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
+
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%u (address in use or not available)",
+                 opts->host, opts->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : opts->port;
+    if (strchr(opts->host, ':'))
+        snprintf(s->listen_host, sizeof(s->listen_host), "[%s]:%u", opts->host, s->port);
+    else
+        snprintf(s->listen_host, sizeof(s->listen_host), "%s:%u", opts->host, s->port);
+    *out = s;
+    return 0;
+fail:
+    srv_stop(s);
+    return -1;
+}
+
+unsigned srv_port(const srv *s)
+{
+    return s->port;
+}
+
+void srv_stop(srv *s)
+{
+    if (!s) return;
+    if (s->daemon) MHD_stop_daemon(s->daemon);
+    store_close(s->store);
+    sigv4_creds_free(s->creds);
+    free(s);
+}
