@@ -64,5 +64,5 @@ void proto_iso8601(char out[32], double t)
     gmtime_r(&secs, &tm);
     char base[24];
     strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%s.%03dZ", base, ms);
+    snprintf(out, 32, "%.23s.%03uZ", base, (unsigned)ms % 1000u); /* bounded: no truncation */
 }

@@ -1,0 +1,553 @@
+/* Model-driven validation: AWS's deserialisation checks and constraint messages from generated tables. */
+#include "protocol/model.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <json-c/json.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/gen/model_tables.h"
+
+#define MODEL_MAX_DEPTH 40     /* shape nesting followed before giving up (recursive shapes) */
+#define MODEL_PATH_MAX 1024    /* longest member path rendered; longer paths are cut */
+#define MODEL_MAX_LISTED 100   /* violations spelled out in one message; all are counted */
+#define MODEL_VALUE_MAX 1024   /* bytes of a value echoed in a message */
+
+static const struct proto_model_service *const model_services[] = {
+    &proto_model_codepipeline, &proto_model_codecommit, &proto_model_codebuild,
+    &proto_model_codedeploy,   &proto_model_s3,
+};
+
+static int model_ready;
+static __thread pcre2_match_data *model_md;
+
+/* Rewrites Java-only regex syntax into PCRE2's. The models use \p{L}, \w, [..] and {m,n}, which mean
+ * the same in both; Java's \p{javaLowerCase}-style classes and possessive/atomic forms are already
+ * PCRE2 syntax or absent. \p{IsL} (Java's "Is" prefix) is rewritten to \p{L}. Returns a malloc'd
+ * string or NULL. */
+static char *model_translate(const char *java)
+{
+    size_t n = strlen(java);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (java[i] == '\\' && i + 1 < n) {
+            if ((java[i + 1] == 'p' || java[i + 1] == 'P') && i + 4 < n && java[i + 2] == '{' &&
+                java[i + 3] == 'I' && java[i + 4] == 's') {
+                out[o++] = '\\';
+                out[o++] = java[i + 1];
+                out[o++] = '{';
+                i += 4;
+                continue;
+            }
+            out[o++] = java[i++];
+            out[o++] = java[i];
+            continue;
+        }
+        out[o++] = java[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int proto_model_init(void)
+{
+    if (model_ready) return 0;
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    if (!cc) return -1;
+    /* Java's '.' stops at \n, \r, \u0085, \u2028 and \u2029: PCRE2's NEWLINE_ANY set. */
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
+    for (size_t s = 0; s < sizeof(model_services) / sizeof(model_services[0]); s++) {
+        const struct proto_model_service *svc = model_services[s];
+        for (uint32_t p = 0; p < svc->n_patterns; p++) {
+            char *pat = model_translate(svc->patterns[p]);
+            int err = 0;
+            PCRE2_SIZE off = 0;
+            /* Java's String.matches(): the whole value, code points (UTF), but ASCII \w \d \s
+             * (no UCP: Java's classes are ASCII unless UNICODE_CHARACTER_CLASS is set). */
+            pcre2_code *code =
+                pat ? pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, cc)
+                    : NULL;
+            if (!code) {
+                PCRE2_UCHAR msg[160];
+                pcre2_get_error_message(err, msg, sizeof(msg));
+                fprintf(stderr, "model: %s pattern '%s' skipped: %s at offset %zu\n", svc->name,
+                        svc->patterns[p], (const char *)msg, (size_t)off);
+            } else {
+                pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+            }
+            free(pat);
+            svc->compiled[p] = code;
+        }
+    }
+    pcre2_compile_context_free(cc);
+    model_ready = 1;
+    return 0;
+}
+
+const struct proto_model_op *proto_model_find_op(const struct proto_model_service *svc,
+                                                 const char *name)
+{
+    if (!svc || !name) return NULL;
+    size_t lo = 0, hi = svc->n_ops;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, svc->ops[mid].name);
+        if (c == 0) return &svc->ops[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+struct vctx {
+    struct proto_req *req;
+    const struct proto_model_service *svc;
+    char path[MODEL_PATH_MAX];
+    size_t plen;
+    int n_errors;
+    struct proto_sb msg; /* "Value ... ; Value ..." (empty until the first violation) */
+};
+
+/* Appends ".name" (or "name" at the top) to the path; returns the previous length to restore. */
+static size_t path_push(struct vctx *v, const char *name, size_t n)
+{
+    size_t old = v->plen;
+    size_t need = (old ? 1 : 0) + n;
+    if (old + need >= sizeof(v->path)) return old; /* cut: still bounded and terminated */
+    if (old) v->path[v->plen++] = '.';
+    memcpy(v->path + v->plen, name, n);
+    v->plen += n;
+    v->path[v->plen] = '\0';
+    return old;
+}
+
+static void path_pop(struct vctx *v, size_t old)
+{
+    v->plen = old;
+    v->path[old] = '\0';
+}
+
+static const char *type_name(struct json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_object: return "a structure";
+    case json_type_array: return "a list";
+    case json_type_string: return "a string";
+    case json_type_int: return "an integer";
+    case json_type_double: return "a decimal number";
+    case json_type_boolean: return "a boolean";
+    default: return "null";
+    }
+}
+
+static int ser_error(struct vctx *v, const char *expected, struct json_object *got)
+{
+    return proto_error(v->req, ERR_SERIALIZATION, "Cannot deserialize %s at '%s': expected %s, got %s",
+                       "the value", v->path[0] ? v->path : "(input)", expected, type_name(got));
+}
+
+/* Appends the Java-style rendering of a value ("abc", 12, [a, b], {k=v}), bounded. */
+static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
+{
+    if (sb->len > MODEL_VALUE_MAX) return;
+    switch (json_object_get_type(o)) {
+    case json_type_string: {
+        size_t n = (size_t)json_object_get_string_len(o);
+        proto_sb_append(sb, json_object_get_string(o), n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
+        break;
+    }
+    case json_type_array: {
+        proto_sb_putc(sb, '[');
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n && depth < 4 && sb->len <= MODEL_VALUE_MAX; i++) {
+            if (i) proto_sb_puts(sb, ", ");
+            render_value(sb, json_object_array_get_idx(o, i), depth + 1);
+        }
+        proto_sb_putc(sb, ']');
+        break;
+    }
+    case json_type_object: {
+        proto_sb_putc(sb, '{');
+        int first = 1;
+        json_object_object_foreach(o, k, val) {
+            if (depth >= 4 || sb->len > MODEL_VALUE_MAX) break;
+            if (!first) proto_sb_puts(sb, ", ");
+            first = 0;
+            proto_sb_puts(sb, k);
+            proto_sb_putc(sb, '=');
+            render_value(sb, val, depth + 1);
+        }
+        proto_sb_putc(sb, '}');
+        break;
+    }
+    case json_type_null: proto_sb_puts(sb, "null"); break;
+    default: proto_sb_puts(sb, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)); break;
+    }
+}
+
+/* Records one violation: "Value 'x' at 'path' failed to satisfy constraint: <what>". value NULL
+ * renders "Value null"; hide renders "Value at" (blobs and sensitive members). */
+static void violation(struct vctx *v, struct json_object *value, int hide, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void violation(struct vctx *v, struct json_object *value, int hide, const char *fmt, ...)
+{
+    v->n_errors++;
+    if (v->n_errors > MODEL_MAX_LISTED) return;
+    struct proto_sb *sb = &v->msg;
+    if (sb->len) proto_sb_puts(sb, "; ");
+    if (hide) {
+        proto_sb_puts(sb, "Value");
+    } else if (!value) {
+        proto_sb_puts(sb, "Value null");
+    } else {
+        proto_sb_puts(sb, "Value '");
+        render_value(sb, value, 0);
+        proto_sb_putc(sb, '\'');
+    }
+    proto_sb_puts(sb, " at '");
+    proto_sb_puts(sb, v->path);
+    proto_sb_puts(sb, "' failed to satisfy constraint: ");
+    va_list ap;
+    va_start(ap, fmt);
+    proto_sb_vprintf(sb, fmt, ap);
+    va_end(ap);
+}
+
+/* Java's String.length(): UTF-16 code units (a code point above U+FFFF counts two). */
+static int64_t utf16_length(const unsigned char *s, size_t n)
+{
+    int64_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if ((c & 0xC0) == 0x80) continue; /* continuation byte */
+        len += c >= 0xF0 ? 2 : 1;
+    }
+    return len;
+}
+
+/* Returns the decoded length of base64 text, or -1 when it is not base64. */
+static int64_t base64_decoded_len(const char *s, size_t n)
+{
+    size_t pad = 0, i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        if (pad) return -1; /* data after padding */
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
+            return -1;
+    }
+    size_t data = n - pad;
+    if (pad > 2 || (pad && n % 4) || data % 4 == 1) return -1;
+    return (int64_t)(data / 4 * 3 + (data % 4 ? data % 4 - 1 : 0));
+}
+
+/* Appends the constraint texts of a scalar shape, comma-separated, for map key/value messages. */
+static void shape_constraints(struct vctx *v, const struct proto_model_shape *sh, struct proto_sb *sb)
+{
+    int numeric = sh->type != PROTO_T_STRING && sh->type != PROTO_T_BLOB;
+    const char *kind = numeric ? "value" : "length";
+    if (sh->flags & PROTO_SF_MAX)
+        proto_sb_printf(sb, "%sMember must have %s less than or equal to %lld", sb->len ? ", " : "",
+                        kind, (long long)sh->max);
+    if (sh->flags & PROTO_SF_MIN)
+        proto_sb_printf(sb, "%sMember must have %s greater than or equal to %lld",
+                        sb->len ? ", " : "", kind, (long long)sh->min);
+    if (sh->pattern >= 0)
+        proto_sb_printf(sb, "%sMember must satisfy regular expression pattern: %s",
+                        sb->len ? ", " : "", v->svc->patterns[sh->pattern]);
+}
+
+static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth);
+
+/* Checks the constraints of one scalar shape without recording anything; returns 1 when they hold. */
+static int scalar_ok(struct vctx *v, uint32_t si, struct json_object *val)
+{
+    int before = v->n_errors;
+    size_t len = v->msg.len;
+    int rc = check(v, si, val, MODEL_MAX_DEPTH - 1);
+    int ok = rc == 0 && v->n_errors == before;
+    if (v->n_errors != before) {
+        v->n_errors = before;
+        v->msg.len = len;
+        if (v->msg.buf) v->msg.buf[len] = '\0';
+    }
+    return rc < 0 ? rc : ok;
+}
+
+static void check_length(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
+                         int64_t len, int hide)
+{
+    if ((sh->flags & PROTO_SF_MAX) && len > sh->max)
+        violation(v, val, hide, "Member must have length less than or equal to %lld",
+                  (long long)sh->max);
+    if ((sh->flags & PROTO_SF_MIN) && len < sh->min)
+        violation(v, val, hide, "Member must have length greater than or equal to %lld",
+                  (long long)sh->min);
+}
+
+static int pattern_matches(struct vctx *v, int pat, const char *s, size_t n)
+{
+    pcre2_code *code = v->svc->compiled[pat];
+    if (!code) return 1; /* did not compile (reported at start) or init not called: skipped */
+    if (!model_md) {
+        model_md = pcre2_match_data_create(1, NULL);
+        if (!model_md) return 1;
+    }
+    int rc = pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, model_md, NULL);
+    return rc >= 0; /* invalid UTF-8 and match-limit errors count as no match */
+}
+
+static int check_struct(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
+                        int depth)
+{
+    for (uint32_t i = 0; i < sh->count; i++) {
+        const struct proto_model_member *m = &v->svc->members[sh->first + i];
+        struct json_object *mv = NULL;
+        int present = json_object_object_get_ex(val, m->name, &mv) && mv != NULL;
+        size_t old = path_push(v, m->name, strlen(m->name));
+        int rc = 0;
+        if (!present) {
+            if (m->required) violation(v, NULL, 0, "Member must not be null");
+        } else {
+            rc = check(v, m->shape, mv, depth + 1);
+        }
+        path_pop(v, old);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static int check_list(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
+                      int depth)
+{
+    size_t n = json_object_array_length(val);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(val, i);
+        char idx[32];
+        int k = snprintf(idx, sizeof(idx), "%zu.member", i + 1);
+        size_t old = path_push(v, idx, (size_t)k);
+        int rc = 0;
+        if (e) rc = check(v, sh->key, e, depth + 1);
+        path_pop(v, old);
+        if (rc < 0) return rc;
+    }
+    check_length(v, sh, val, (int64_t)n, 0);
+    return 0;
+}
+
+/* Maps: key and value shapes that are scalars give AWS's single "Map keys/value must satisfy
+ * constraint: [...]" violation at the map's path; structured values are checked at '<map>.<key>'. */
+static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
+                     int depth)
+{
+    const struct proto_model_shape *ks = &v->svc->shapes[sh->key];
+    const struct proto_model_shape *vs = &v->svc->shapes[sh->value];
+    int vs_scalar = vs->type != PROTO_T_STRUCTURE && vs->type != PROTO_T_LIST && vs->type != PROTO_T_MAP;
+    int bad_key = 0, bad_value = 0;
+    json_object_object_foreach(val, k, mv) {
+        struct json_object *kobj = json_object_new_string(k);
+        if (!kobj) return proto_error(v->req, ERR_INTERNAL_FAILURE, "out of memory");
+        int rc = scalar_ok(v, sh->key, kobj);
+        json_object_put(kobj);
+        if (rc < 0) return rc;
+        if (!rc) bad_key = 1;
+        if (!mv) continue; /* null values are dropped, as AWS does */
+        size_t old = path_push(v, k, strlen(k));
+        if (vs_scalar) {
+            rc = scalar_ok(v, sh->value, mv);
+            if (rc == 0) bad_value = 1;
+        } else {
+            rc = check(v, sh->value, mv, depth + 1);
+        }
+        path_pop(v, old);
+        if (rc < 0) return rc;
+    }
+    if (bad_key || bad_value) {
+        struct proto_sb c = PROTO_SB_INIT;
+        if (bad_key) {
+            shape_constraints(v, ks, &c);
+            violation(v, val, 0, "Map keys must satisfy constraint: [%s]", proto_sb_str(&c));
+            proto_sb_reset(&c);
+        }
+        if (bad_value) {
+            shape_constraints(v, vs, &c);
+            if (vs->type == PROTO_T_STRING && vs->count) {
+                proto_sb_printf(&c, "%sMember must satisfy enum value set: [", c.len ? ", " : "");
+                for (uint32_t i = 0; i < vs->count; i++)
+                    proto_sb_printf(&c, "%s%s", i ? ", " : "", v->svc->enums[vs->first + i]);
+                proto_sb_putc(&c, ']');
+            }
+            violation(v, val, 0, "Map value must satisfy constraint: [%s]", proto_sb_str(&c));
+        }
+        proto_sb_free(&c);
+    }
+    check_length(v, sh, val, (int64_t)json_object_object_length(val), 0);
+    return 0;
+}
+
+static int check_string(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+{
+    const char *s = json_object_get_string(val);
+    size_t n = (size_t)json_object_get_string_len(val);
+    int hide = (sh->flags & PROTO_SF_SENSITIVE) != 0;
+    if (sh->count) { /* enum */
+        int found = 0;
+        for (uint32_t i = 0; i < sh->count && !found; i++)
+            found = strcmp(v->svc->enums[sh->first + i], s) == 0;
+        if (!found) {
+            struct proto_sb set = PROTO_SB_INIT;
+            for (uint32_t i = 0; i < sh->count; i++) {
+                if (i) proto_sb_puts(&set, ", ");
+                proto_sb_puts(&set, v->svc->enums[sh->first + i]);
+            }
+            violation(v, val, hide, "Member must satisfy enum value set: [%s]", proto_sb_str(&set));
+            proto_sb_free(&set);
+        }
+    }
+    if (sh->flags & (PROTO_SF_MIN | PROTO_SF_MAX))
+        check_length(v, sh, val, utf16_length((const unsigned char *)s, n), hide);
+    if (sh->pattern >= 0 && !pattern_matches(v, sh->pattern, s, n))
+        violation(v, val, hide, "Member must satisfy regular expression pattern: %s",
+                  v->svc->patterns[sh->pattern]);
+    return 0;
+}
+
+static int check_integer(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+{
+    if (!json_object_is_type(val, json_type_int))
+        return ser_error(v, sh->type == PROTO_T_LONG ? "a long" : "an integer", val);
+    int64_t x = json_object_get_int64(val);
+    /* json-c saturates on overflow: above INT64_MAX reads back as a larger uint64, below INT64_MIN
+     * as INT64_MIN (which is therefore refused too). */
+    if (json_object_get_uint64(val) > (uint64_t)INT64_MAX || x == INT64_MIN ||
+        (sh->type == PROTO_T_INTEGER && (x > INT32_MAX || x < INT32_MIN)))
+        return proto_error(v->req, ERR_SERIALIZATION,
+                           "Cannot deserialize the value at '%s': number out of range for %s",
+                           v->path, sh->type == PROTO_T_LONG ? "a long" : "an integer");
+    if ((sh->flags & PROTO_SF_MAX) && x > sh->max)
+        violation(v, val, 0, "Member must have value less than or equal to %lld", (long long)sh->max);
+    if ((sh->flags & PROTO_SF_MIN) && x < sh->min)
+        violation(v, val, 0, "Member must have value greater than or equal to %lld",
+                  (long long)sh->min);
+    return 0;
+}
+
+static int check_double(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+{
+    if (!json_object_is_type(val, json_type_int) && !json_object_is_type(val, json_type_double))
+        return ser_error(v, "a number", val);
+    double d = json_object_get_double(val);
+    if (!isfinite(d)) return ser_error(v, "a finite number", val);
+    if ((sh->flags & PROTO_SF_MAX) && d > (double)sh->max)
+        violation(v, val, 0, "Member must have value less than or equal to %lld", (long long)sh->max);
+    if ((sh->flags & PROTO_SF_MIN) && d < (double)sh->min)
+        violation(v, val, 0, "Member must have value greater than or equal to %lld",
+                  (long long)sh->min);
+    return 0;
+}
+
+static int check_timestamp(struct vctx *v, struct json_object *val)
+{
+    if (json_object_is_type(val, json_type_int)) return 0;
+    if (json_object_is_type(val, json_type_double)) {
+        if (!isfinite(json_object_get_double(val))) return ser_error(v, "a timestamp", val);
+        return 0;
+    }
+    if (json_object_is_type(val, json_type_string)) {
+        const char *s = json_object_get_string(val);
+        char *end = NULL;
+        double d = *s ? strtod(s, &end) : 0;
+        if (end && *end == '\0' && isfinite(d) && end != s) return 0;
+        return proto_error(v->req, ERR_SERIALIZATION,
+                           "Cannot deserialize the value at '%s': '%.64s' is not a timestamp "
+                           "(epoch seconds expected)",
+                           v->path, s);
+    }
+    return ser_error(v, "a timestamp", val);
+}
+
+static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth)
+{
+    const struct proto_model_shape *sh = &v->svc->shapes[si];
+    if (depth >= MODEL_MAX_DEPTH)
+        return proto_error(v->req, ERR_SERIALIZATION, "Input nested too deeply at '%s'", v->path);
+    switch (sh->type) {
+    case PROTO_T_STRUCTURE:
+        if (!json_object_is_type(val, json_type_object)) return ser_error(v, "a structure", val);
+        return check_struct(v, sh, val, depth);
+    case PROTO_T_LIST:
+        if (!json_object_is_type(val, json_type_array)) return ser_error(v, "a list", val);
+        return check_list(v, sh, val, depth);
+    case PROTO_T_MAP:
+        if (!json_object_is_type(val, json_type_object)) return ser_error(v, "a map", val);
+        return check_map(v, sh, val, depth);
+    case PROTO_T_STRING:
+        if (!json_object_is_type(val, json_type_string)) return ser_error(v, "a string", val);
+        return check_string(v, sh, val);
+    case PROTO_T_INTEGER:
+    case PROTO_T_LONG: return check_integer(v, sh, val);
+    case PROTO_T_DOUBLE:
+    case PROTO_T_FLOAT: return check_double(v, sh, val);
+    case PROTO_T_BOOLEAN:
+        if (!json_object_is_type(val, json_type_boolean)) return ser_error(v, "a boolean", val);
+        return 0;
+    case PROTO_T_TIMESTAMP: return check_timestamp(v, val);
+    case PROTO_T_BLOB: {
+        if (!json_object_is_type(val, json_type_string)) return ser_error(v, "base64 text", val);
+        int64_t n = base64_decoded_len(json_object_get_string(val),
+                                       (size_t)json_object_get_string_len(val));
+        if (n < 0)
+            return proto_error(v->req, ERR_SERIALIZATION,
+                               "Cannot deserialize the value at '%s': not valid base64", v->path);
+        check_length(v, sh, val, n, 1);
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
+int proto_model_validate(struct proto_req *req, const struct proto_model_op *op,
+                         struct json_object *input)
+{
+    int rc = 0;
+    if (!op || op->input < 0) return 0;
+    struct vctx local;
+    struct vctx *v = &local;
+    v->req = req;
+    v->svc = op->svc;
+    v->path[0] = '\0';
+    v->plen = 0;
+    v->n_errors = 0;
+    v->msg = (struct proto_sb)PROTO_SB_INIT;
+    struct json_object *empty = NULL;
+    if (!input) input = empty = json_object_new_object();
+    if (!input) {
+        rc = proto_error(req, ERR_INTERNAL_FAILURE, "out of memory");
+        goto out;
+    }
+    if (!json_object_is_type(input, json_type_object)) {
+        rc = proto_error(req, ERR_SERIALIZATION, "Start of structure or map expected in the input");
+        goto out;
+    }
+    rc = check(v, (uint32_t)op->input, input, 0);
+    if (rc < 0) goto out;
+    if (v->n_errors)
+        rc = proto_error(req, ERR_VALIDATION, "%d validation error%s detected: %s", v->n_errors,
+                         v->n_errors == 1 ? "" : "s", proto_sb_str(&v->msg));
+out:
+    json_object_put(empty);
+    proto_sb_free(&v->msg);
+    return rc;
+}
