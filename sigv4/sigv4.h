@@ -62,6 +62,10 @@ struct sigv4_input {
     const char *body_sha256;  /* non-S3: lower-hex SHA-256 of the body */
     time_t now;
     int clock_skew_seconds; /* 300 for the JSON services, 900 for S3 */
+    /* Optional (NULL: accept any): the signing name the scope must carry for a JSON service,
+     * e.g. "codepipeline"; a mismatch gives "Credential should be scoped to correct service".
+     * S3 always expects "s3". */
+    const char *expected_service;
 };
 
 /* Verifies in's signature against creds. Returns 0 and fills out, or a negative proto_err with

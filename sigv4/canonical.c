@@ -1,0 +1,391 @@
+/* SigV4 canonical request, string to sign and signing-key derivation with a bounded cache. */
+#include "sigv4/canonical.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+static const char HEXU[] = "0123456789ABCDEF";
+static const char HEXL[] = "0123456789abcdef";
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+void sigv4_uri_encode(struct proto_sb *sb, const char *s, size_t n, int keep_slash)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c) || (keep_slash && c == '/')) {
+            proto_sb_putc(sb, (char)c);
+        } else {
+            char e[3] = {'%', HEXU[c >> 4], HEXU[c & 15]};
+            proto_sb_append(sb, e, 3);
+        }
+    }
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *sigv4_uri_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (!out) abort();
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void sigv4_normalize_path(struct proto_sb *sb, const char *path)
+{
+    size_t len = strlen(path);
+    if (len == 0) {
+        proto_sb_putc(sb, '/');
+        return;
+    }
+    /* Segments kept so far, as (offset, length) into path. */
+    size_t cap = len / 2 + 2, n = 0;
+    size_t *off = malloc(cap * sizeof *off), *sl = malloc(cap * sizeof *sl);
+    if (!off || !sl) abort();
+    size_t i = 0;
+    while (i <= len) {
+        size_t j = i;
+        while (j < len && path[j] != '/')
+            j++;
+        size_t segl = j - i;
+        if (segl == 0 || (segl == 1 && path[i] == '.')) {
+            /* skip */
+        } else if (segl == 2 && path[i] == '.' && path[i + 1] == '.') {
+            if (n) n--;
+        } else {
+            off[n] = i;
+            sl[n] = segl;
+            n++;
+        }
+        i = j + 1;
+    }
+    if (path[0] == '/') proto_sb_putc(sb, '/');
+    for (size_t k = 0; k < n; k++) {
+        if (k) proto_sb_putc(sb, '/');
+        proto_sb_append(sb, path + off[k], sl[k]);
+    }
+    if (path[len - 1] == '/' && n) proto_sb_putc(sb, '/');
+    if (sb->len == 0) proto_sb_putc(sb, '/');
+    free(off);
+    free(sl);
+}
+
+void sigv4_canonical_uri(struct proto_sb *sb, const char *path, enum sigv4_path_mode mode)
+{
+    if (!path || !*path) {
+        proto_sb_putc(sb, '/');
+        return;
+    }
+    if (mode == SIGV4_PATH_RAW) {
+        proto_sb_puts(sb, path);
+        return;
+    }
+    if (mode == SIGV4_PATH_ENCODE) {
+        sigv4_uri_encode(sb, path, strlen(path), 1);
+        return;
+    }
+    struct proto_sb norm = PROTO_SB_INIT;
+    sigv4_normalize_path(&norm, path);
+    sigv4_uri_encode(sb, norm.buf, norm.len, 1);
+    proto_sb_free(&norm);
+}
+
+/* Appends the percent-encoded form of a decoded string of n bytes to a fresh malloc'd string. */
+static char *encode_dup(const char *s, size_t n)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    sigv4_uri_encode(&sb, s, n, 0);
+    char *r = sb.buf ? sb.buf : strdup("");
+    if (!r) abort();
+    return r;
+}
+
+size_t sigv4_query_parse(const char *query, struct sigv4_qparam **out)
+{
+    *out = NULL;
+    if (!query || !*query) return 0;
+    size_t cap = 1;
+    for (const char *p = query; *p; p++)
+        if (*p == '&') cap++;
+    struct sigv4_qparam *ps = calloc(cap, sizeof *ps);
+    if (!ps) abort();
+    size_t n = 0;
+    const char *p = query;
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len) {
+            const char *eq = memchr(p, '=', len);
+            size_t kl = eq ? (size_t)(eq - p) : len;
+            const char *v = eq ? eq + 1 : p + len;
+            size_t vl = eq ? len - kl - 1 : 0;
+            /* decoded lengths: decode gives a NUL-terminated copy; %00 truncates strlen, so
+             * re-encode from the raw span's decoded length computed here. */
+            struct sigv4_qparam *q = &ps[n++];
+            q->key = sigv4_uri_decode(p, kl);
+            q->value = sigv4_uri_decode(v, vl);
+            size_t dkl = 0, dvl = 0;
+            for (size_t i = 0; i < kl; i++, dkl++)
+                if (p[i] == '%' && i + 2 < kl && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) i += 2;
+            for (size_t i = 0; i < vl; i++, dvl++)
+                if (v[i] == '%' && i + 2 < vl && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) i += 2;
+            q->ekey = encode_dup(q->key, dkl);
+            q->evalue = encode_dup(q->value, dvl);
+        }
+        if (!amp) break;
+        p = amp + 1;
+    }
+    *out = ps;
+    return n;
+}
+
+void sigv4_qparams_free(struct sigv4_qparam *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].key);
+        free(p[i].value);
+        free(p[i].ekey);
+        free(p[i].evalue);
+    }
+    free(p);
+}
+
+static int qparam_cmp(const void *a, const void *b)
+{
+    const struct sigv4_qparam *x = a, *y = b;
+    int c = strcmp(x->ekey, y->ekey);
+    return c ? c : strcmp(x->evalue, y->evalue);
+}
+
+void sigv4_canonical_query(struct proto_sb *sb, const char *query, int exclude_signature)
+{
+    struct sigv4_qparam *ps;
+    size_t n = sigv4_query_parse(query, &ps);
+    if (n > 1) qsort(ps, n, sizeof *ps, qparam_cmp);
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (exclude_signature && strcmp(ps[i].key, "X-Amz-Signature") == 0) continue;
+        if (!first) proto_sb_putc(sb, '&');
+        first = 0;
+        proto_sb_puts(sb, ps[i].ekey);
+        proto_sb_putc(sb, '=');
+        proto_sb_puts(sb, ps[i].evalue);
+    }
+    sigv4_qparams_free(ps, n);
+}
+
+/* Appends value trimmed, with internal whitespace runs folded to one space. */
+static void put_folded(struct proto_sb *sb, const char *v)
+{
+    while (*v && isspace((unsigned char)*v))
+        v++;
+    int pending = 0;
+    for (; *v; v++) {
+        if (isspace((unsigned char)*v)) {
+            pending = 1;
+            continue;
+        }
+        if (pending) proto_sb_putc(sb, ' ');
+        pending = 0;
+        proto_sb_putc(sb, *v);
+    }
+}
+
+void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, size_t n,
+                             const char *signed_headers)
+{
+    const char *p = signed_headers ? signed_headers : "";
+    while (*p) {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        if (len) {
+            for (size_t i = 0; i < len; i++)
+                proto_sb_putc(sb, (char)tolower((unsigned char)p[i]));
+            proto_sb_putc(sb, ':');
+            int seen = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (strlen(h[i].name) != len || strncasecmp(h[i].name, p, len) != 0) continue;
+                if (seen++) proto_sb_putc(sb, ',');
+                put_folded(sb, h[i].value ? h[i].value : "");
+            }
+            proto_sb_putc(sb, '\n');
+        }
+        if (!semi) break;
+        p = semi + 1;
+    }
+}
+
+void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char *path,
+                             enum sigv4_path_mode mode, const char *query, int presigned,
+                             const struct proto_header *h, size_t n, const char *signed_headers,
+                             const char *payload_hash)
+{
+    proto_sb_puts(sb, method);
+    proto_sb_putc(sb, '\n');
+    sigv4_canonical_uri(sb, path, mode);
+    proto_sb_putc(sb, '\n');
+    sigv4_canonical_query(sb, query, presigned);
+    proto_sb_putc(sb, '\n');
+    sigv4_canonical_headers(sb, h, n, signed_headers);
+    proto_sb_putc(sb, '\n');
+    proto_sb_puts(sb, signed_headers);
+    proto_sb_putc(sb, '\n');
+    proto_sb_puts(sb, payload_hash);
+}
+
+void sigv4_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    SHA256(data, len, md);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = HEXL[md[i] >> 4];
+        out[2 * i + 1] = HEXL[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+void sigv4_string_to_sign(struct proto_sb *sb, const char *amz_date, const char *scope,
+                          const char *creq, size_t creq_len)
+{
+    char h[65];
+    sigv4_sha256_hex(creq, creq_len, h);
+    proto_sb_printf(sb, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, h);
+}
+
+static void hmac(const void *key, size_t klen, const void *data, size_t len, unsigned char out[32])
+{
+    unsigned int ol = 32;
+    HMAC(EVP_sha256(), key, (int)klen, data, len, out, &ol);
+}
+
+void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    hmac(key, 32, data, len, md);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = HEXL[md[i] >> 4];
+        out[2 * i + 1] = HEXL[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* The signing-key cache: direct-mapped, fixed size, so memory stays bounded. */
+#define KEY_CACHE_SLOTS 128
+struct key_slot {
+    int used;
+    unsigned char id[32]; /* SHA-256 of secret NUL date NUL region NUL service */
+    unsigned char key[32];
+};
+static struct key_slot key_cache[KEY_CACHE_SLOTS];
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long key_derivations;
+
+unsigned long sigv4_key_derivations(void)
+{
+    pthread_mutex_lock(&key_lock);
+    unsigned long n = key_derivations;
+    pthread_mutex_unlock(&key_lock);
+    return n;
+}
+
+void sigv4_signing_key(const char *secret, const char *date8, const char *region,
+                       const char *service, unsigned char key[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx) abort();
+    unsigned char id[32];
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, secret, strlen(secret) + 1);
+    EVP_DigestUpdate(ctx, date8, strlen(date8) + 1);
+    EVP_DigestUpdate(ctx, region, strlen(region) + 1);
+    EVP_DigestUpdate(ctx, service, strlen(service) + 1);
+    EVP_DigestFinal_ex(ctx, id, NULL);
+    EVP_MD_CTX_free(ctx);
+    size_t slot = ((size_t)id[0] | (size_t)id[1] << 8) % KEY_CACHE_SLOTS;
+
+    pthread_mutex_lock(&key_lock);
+    if (key_cache[slot].used && memcmp(key_cache[slot].id, id, 32) == 0) {
+        memcpy(key, key_cache[slot].key, 32);
+        pthread_mutex_unlock(&key_lock);
+        return;
+    }
+    pthread_mutex_unlock(&key_lock);
+
+    size_t sl = strlen(secret);
+    char *k0 = malloc(sl + 5);
+    if (!k0) abort();
+    memcpy(k0, "AWS4", 4);
+    memcpy(k0 + 4, secret, sl + 1);
+    unsigned char k[32];
+    hmac(k0, sl + 4, date8, strlen(date8), k);
+    OPENSSL_cleanse(k0, sl + 4);
+    free(k0);
+    hmac(k, 32, region, strlen(region), k);
+    hmac(k, 32, service, strlen(service), k);
+    hmac(k, 32, "aws4_request", 12, k);
+    memcpy(key, k, 32);
+
+    pthread_mutex_lock(&key_lock);
+    key_derivations++;
+    key_cache[slot].used = 1;
+    memcpy(key_cache[slot].id, id, 32);
+    memcpy(key_cache[slot].key, k, 32);
+    pthread_mutex_unlock(&key_lock);
+}
+
+int sigv4_parse_amz_date(const char *s, time_t *t)
+{
+    if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z') return -1;
+    for (int i = 0; i < 15; i++)
+        if (i != 8 && !isdigit((unsigned char)s[i])) return -1;
+    struct tm tm = {0};
+    tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+    tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
+    tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
+    tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
+    tm.tm_min = (s[11] - '0') * 10 + (s[12] - '0');
+    tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    struct tm chk = tm;
+    time_t r = timegm(&chk);
+    if (r == (time_t)-1 || chk.tm_mday != tm.tm_mday) return -1;
+    *t = r;
+    return 0;
+}
+
+void sigv4_format_amz_date(time_t t, char out[17])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}

@@ -1,0 +1,749 @@
+/* SigV4 verification of header and presigned-query auth, with AWS's errors in AWS's check order. */
+#include "sigv4/canonical.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define MAX_EXPIRES 604800
+
+static const char SIG_MISMATCH_JSON[] =
+    "The request signature we calculated does not match the signature you provided. Check your AWS "
+    "Secret Access Key and signing method. Consult the service documentation for details.";
+static const char SIG_MISMATCH_S3[] = "The request signature we calculated does not match the signature "
+                                      "you provided. Check your key and signing method.";
+static const char S3_MALFORMED[] = "The authorization header is malformed; the authorization header "
+                                   "requires three components: Credential, SignedHeaders, and Signature.";
+static const char S3_BAD_SHA256[] =
+    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
+    "valid sha256 value.";
+static const char S3_QUERY_MISSING[] =
+    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+    "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+static const char S3_NO_DATE[] = "AWS authentication requires a valid Date or x-amz-date header";
+
+static int fail(char **msg, enum proto_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char **msg, enum proto_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0) m = NULL;
+    va_end(ap);
+    free(*msg);
+    *msg = m;
+    return -(int)e;
+}
+
+static const char *find_header(const struct sigv4_input *in, const char *name)
+{
+    for (size_t i = 0; i < in->n_headers; i++)
+        if (in->headers[i].name && strcasecmp(in->headers[i].name, name) == 0)
+            return in->headers[i].value ? in->headers[i].value : "";
+    return NULL;
+}
+
+static const struct sigv4_qparam *find_param(const struct sigv4_qparam *p, size_t n, const char *key,
+                                             int nocase)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nocase ? strcasecmp(p[i].key, key) == 0 : strcmp(p[i].key, key) == 0) return &p[i];
+    return NULL;
+}
+
+static void iso_time(time_t t, char out[21])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Whether name (case-insensitive) is listed in the ';'-separated signed header list. */
+static int is_signed(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = list;
+    while (*p) {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        if (len == nl && strncasecmp(p, name, nl) == 0) return 1;
+        if (!semi) break;
+        p = semi + 1;
+    }
+    return 0;
+}
+
+static int valid_region(const char *r)
+{
+    size_t n = strlen(r);
+    if (n == 0 || n >= 64) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)r[i]) || isdigit((unsigned char)r[i]) || r[i] == '-')) return 0;
+    return 1;
+}
+
+/* The parts of an auth, header or query form, before any check of their values. */
+struct auth_parts {
+    int presigned;
+    const char *authz;      /* header form: the Authorization value */
+    char *algorithm;
+    char *credential;
+    char *signed_headers;
+    char *signature;
+    char *date;             /* X-Amz-Date (raw) or the Date header converted */
+    const char *date_raw;   /* as sent, for messages */
+    char *expires;          /* presigned: X-Amz-Expires or NULL */
+    char *cred_parts[5];    /* split credential */
+};
+
+static void parts_free(struct auth_parts *a)
+{
+    free(a->algorithm);
+    free(a->credential);
+    free(a->signed_headers);
+    free(a->signature);
+    free(a->date);
+    free(a->expires);
+    for (int i = 0; i < 5; i++)
+        free(a->cred_parts[i]);
+}
+
+/* Splits credential into exactly 5 '/'-separated elements. Returns 0 or -1. */
+static int split_credential(const char *cred, char *parts[5])
+{
+    int n = 0;
+    const char *p = cred;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 5) return -1;
+        parts[n] = strndup(p, len);
+        if (!parts[n]) abort();
+        n++;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    return n == 5 ? 0 : -1;
+}
+
+/* Converts an RFC 1123 Date header into basic ISO format. Returns 0 or -1. */
+static int date_header_to_amz(const char *v, char out[17])
+{
+    struct tm tm = {0};
+    const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end) return -1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1) return -1;
+    sigv4_format_amz_date(t, out);
+    return 0;
+}
+
+static int parse_header_auth(const struct sigv4_input *in, const char *authz, struct auth_parts *a,
+                             char **msg, struct proto_sb *extra)
+{
+    const char *p = authz;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncmp(p, "AWS4-", 5) != 0) {
+        if (!in->is_s3)
+            return fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+        if (strncmp(p, "AWS ", 4) == 0)
+            return fail(msg, ERR_S3_INVALID_REQUEST,
+                        "The authorization mechanism you have provided is not supported. Please use "
+                        "AWS4-HMAC-SHA256.");
+        proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
+        proto_sb_xml_escape(extra, authz, strlen(authz));
+        proto_sb_puts(extra, "</ArgumentValue>");
+        return fail(msg, ERR_S3_INVALID_ARGUMENT, "Unsupported Authorization Type");
+    }
+    const char *q = p;
+    while (*q && *q != ' ' && *q != '\t' && *q != ',')
+        q++;
+    a->algorithm = strndup(p, (size_t)(q - p));
+    if (!a->algorithm) abort();
+    p = q;
+    /* key=value tokens separated by ',' and/or whitespace */
+    while (*p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        if (!*p) break;
+        q = p;
+        while (*q && *q != ',' && *q != ' ' && *q != '\t')
+            q++;
+        size_t len = (size_t)(q - p);
+        const char *eq = memchr(p, '=', len);
+        if (!eq) {
+            if (in->is_s3) return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+            return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                        "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization "
+                        "header: '%s'.",
+                        (int)len, p, authz);
+        }
+        size_t kl = (size_t)(eq - p);
+        char **slot = NULL;
+        if (kl == 10 && strncmp(p, "Credential", 10) == 0) slot = &a->credential;
+        else if (kl == 13 && strncmp(p, "SignedHeaders", 13) == 0) slot = &a->signed_headers;
+        else if (kl == 9 && strncmp(p, "Signature", 9) == 0) slot = &a->signature;
+        if (slot && !*slot) {
+            *slot = strndup(eq + 1, len - kl - 1);
+            if (!*slot) abort();
+        }
+        p = q;
+    }
+    const char *xdate = find_header(in, "x-amz-date");
+    const char *hdate = find_header(in, "date");
+    if (!a->credential || !a->signature || !a->signed_headers || (!xdate && !hdate)) {
+        if (in->is_s3) {
+            if (a->credential && a->signature && a->signed_headers)
+                return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
+            return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+        }
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%sAuthorization=%s",
+                    a->credential ? "" : "Authorization header requires 'Credential' parameter. ",
+                    a->signature ? "" : "Authorization header requires 'Signature' parameter. ",
+                    a->signed_headers ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
+                    (xdate || hdate) ? ""
+                                     : "Authorization header requires existence of either a "
+                                       "'X-Amz-Date' or a 'Date' header. ",
+                    authz);
+    }
+    if (split_credential(a->credential, a->cred_parts)) {
+        if (in->is_s3)
+            return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED,
+                        "The authorization header is malformed; the Credential is mal-formed; "
+                        "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                    "Credential must have exactly 5 slash-delimited elements, e.g. "
+                    "keyid/date/region/service/term, got '%s'",
+                    a->credential);
+    }
+    time_t t;
+    if (xdate) {
+        a->date_raw = xdate;
+        if (sigv4_parse_amz_date(xdate, &t) == 0) a->date = strdup(xdate);
+    } else {
+        a->date_raw = hdate;
+        char buf[17];
+        if (date_header_to_amz(hdate, buf) == 0) a->date = strdup(buf);
+    }
+    if (!a->date) {
+        if (in->is_s3) return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                    "Date must be in ISO-8601 'basic format'. Got '%s'. See "
+                    "http://en.wikipedia.org/wiki/ISO_8601",
+                    a->date_raw);
+    }
+    return 0;
+}
+
+static char *dup_param(const struct sigv4_qparam *p)
+{
+    if (!p) return NULL;
+    char *s = strdup(p->value);
+    if (!s) abort();
+    return s;
+}
+
+static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qparam *ps, size_t n,
+                            struct auth_parts *a, char **msg)
+{
+    a->presigned = 1;
+    a->algorithm = dup_param(find_param(ps, n, "X-Amz-Algorithm", 0));
+    a->credential = dup_param(find_param(ps, n, "X-Amz-Credential", 0));
+    a->signature = dup_param(find_param(ps, n, "X-Amz-Signature", 0));
+    a->signed_headers = dup_param(find_param(ps, n, "X-Amz-SignedHeaders", 0));
+    a->date = dup_param(find_param(ps, n, "X-Amz-Date", 0));
+    a->expires = dup_param(find_param(ps, n, "X-Amz-Expires", 0));
+    a->date_raw = a->date;
+    if (!a->algorithm || !a->credential || !a->signature || !a->signed_headers || !a->date ||
+        (in->is_s3 && !a->expires)) {
+        if (in->is_s3) return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_QUERY_MISSING);
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%s%sRe-examine the query-string parameters.",
+                    a->algorithm ? "" : "AWS query-string parameters must include 'X-Amz-Algorithm'. ",
+                    a->credential ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
+                    a->signature ? "" : "AWS query-string parameters must include 'X-Amz-Signature'. ",
+                    a->signed_headers ? ""
+                                      : "AWS query-string parameters must include 'X-Amz-SignedHeaders'. ",
+                    a->date ? "" : "AWS query-string parameters must include 'X-Amz-Date'. ");
+    }
+    if (strcmp(a->algorithm, "AWS4-HMAC-SHA256") != 0) {
+        if (in->is_s3)
+            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                        "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                    "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", a->algorithm);
+    }
+    if (split_credential(a->credential, a->cred_parts)) {
+        if (in->is_s3)
+            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                        "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                    "Credential must have exactly 5 slash-delimited elements, e.g. "
+                    "keyid/date/region/service/term, got '%s'",
+                    a->credential);
+    }
+    time_t t;
+    if (sigv4_parse_amz_date(a->date, &t)) {
+        if (in->is_s3)
+            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                    "Date must be in ISO-8601 'basic format'. Got '%s'. See "
+                    "http://en.wikipedia.org/wiki/ISO_8601",
+                    a->date);
+    }
+    if (a->expires) {
+        enum proto_err e = in->is_s3 ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_INCOMPLETE_SIGNATURE;
+        const char *s = a->expires;
+        int neg = (*s == '-');
+        if (neg) s++;
+        int ok = *s != '\0' && strlen(s) <= 18;
+        for (const char *c = s; ok && *c; c++)
+            if (!isdigit((unsigned char)*c)) ok = 0;
+        if (!ok) return fail(msg, e, "X-Amz-Expires should be a number");
+        if (neg && strtoll(s, NULL, 10) != 0) return fail(msg, e, "X-Amz-Expires must be non-negative");
+        if (strtoll(s, NULL, 10) > MAX_EXPIRES)
+            return fail(msg, e,
+                        "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+                        "X-Amz-Expires must be less than 604800 seconds");
+    }
+    return 0;
+}
+
+/* S3 rejects requests carrying x-amz-* headers of these families that were not signed. */
+static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_headers, char **msg,
+                             struct proto_sb *extra)
+{
+    struct proto_sb names = PROTO_SB_INIT;
+    int host = find_header(in, "host") != NULL;
+    if (host && !is_signed(signed_headers, "host")) proto_sb_puts(&names, "host");
+    for (size_t i = 0; i < in->n_headers; i++) {
+        const char *nm = in->headers[i].name;
+        if (!nm) continue;
+        if (strncasecmp(nm, "x-amz-meta-", 11) && strcasecmp(nm, "x-amz-acl") &&
+            strncasecmp(nm, "x-amz-grant-", 12) && strncasecmp(nm, "x-amz-copy-", 11))
+            continue;
+        if (is_signed(signed_headers, nm)) continue;
+        if (names.len) proto_sb_putc(&names, ',');
+        proto_sb_puts(&names, nm);
+    }
+    int rc = 0;
+    if (names.len) {
+        proto_sb_puts(extra, "<HeadersNotSigned>");
+        proto_sb_xml_escape(extra, names.buf, names.len);
+        proto_sb_puts(extra, "</HeadersNotSigned>");
+        rc = fail(msg, ERR_S3_ACCESS_DENIED, "There were headers present in the request which were not signed");
+    }
+    proto_sb_free(&names);
+    return rc;
+}
+
+static int is_hex64(const char *s)
+{
+    if (strlen(s) != 64) return 0;
+    for (int i = 0; i < 64; i++)
+        if (!isxdigit((unsigned char)s[i])) return 0;
+    return 1;
+}
+
+/* Classifies an S3 payload-hash value. Returns 0 or a negative error. */
+static int classify_payload(const char *v, struct sigv4_auth *out, char **msg, struct proto_sb *extra)
+{
+    if (is_hex64(v)) {
+        out->payload = SIGV4_PAYLOAD_HASH;
+        for (int i = 0; i < 64; i++)
+            out->payload_hash[i] = (char)tolower((unsigned char)v[i]);
+        out->payload_hash[64] = '\0';
+        return 0;
+    }
+    if (strcmp(v, "UNSIGNED-PAYLOAD") == 0) out->payload = SIGV4_PAYLOAD_UNSIGNED;
+    else if (strcmp(v, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") == 0)
+        out->payload = SIGV4_PAYLOAD_STREAMING_SIGNED;
+    else if (strcmp(v, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0)
+        out->payload = SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER;
+    else if (strcmp(v, "STREAMING-UNSIGNED-PAYLOAD-TRAILER") == 0)
+        out->payload = SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+    else if (strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") == 0 ||
+             strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER") == 0) {
+        proto_sb_puts(extra, "<Header>x-amz-content-sha256</Header>");
+        return fail(msg, ERR_S3_NOT_IMPLEMENTED,
+                    "A header you provided implies functionality that is not implemented");
+    } else {
+        proto_sb_puts(extra, "<ArgumentName>x-amz-content-sha256</ArgumentName><ArgumentValue>");
+        proto_sb_xml_escape(extra, v, strlen(v));
+        proto_sb_puts(extra, "</ArgumentValue>");
+        return fail(msg, ERR_S3_INVALID_ARGUMENT, "%s", S3_BAD_SHA256);
+    }
+    return 0;
+}
+
+static void put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        char b[3] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15], ' '};
+        proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
+    }
+}
+
+static void put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n)
+{
+    proto_sb_printf(sb, "<%s>", tag);
+    proto_sb_xml_escape(sb, v, n);
+    proto_sb_printf(sb, "</%s>", tag);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
+                      enum sigv4_path_mode mode, struct sigv4_auth *out, char **msg,
+                      struct proto_sb *extra)
+{
+    int rc = 0;
+    struct auth_parts a;
+    memset(&a, 0, sizeof a);
+    struct sigv4_qparam *ps = NULL;
+    size_t nps = 0;
+    struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
+    struct proto_sb scratch = PROTO_SB_INIT;
+    struct proto_sb *xb = extra ? extra : &scratch;
+    char *scope_msg = NULL;
+    *msg = NULL;
+    memset(out, 0, sizeof *out);
+    const int s3 = in->is_s3;
+
+    nps = sigv4_query_parse(in->query, &ps);
+    const char *authz = find_header(in, "authorization");
+    const struct sigv4_qparam *qalg = find_param(ps, nps, "X-Amz-Algorithm", 0);
+
+    /* 1. auth presence */
+    if (authz && qalg) {
+        if (s3) {
+            proto_sb_puts(xb, "<ArgumentName>Authorization</ArgumentName>");
+            rc = fail(msg, ERR_S3_INVALID_ARGUMENT,
+                      "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                      "Signature query string parameter or the Authorization header should be specified");
+        } else {
+            rc = fail(msg, ERR_INVALID_SIGNATURE,
+                      "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
+                      "header.");
+        }
+        goto out;
+    }
+    if (!authz && !qalg) {
+        rc = s3 ? fail(msg, ERR_S3_ACCESS_DENIED, "Access Denied")
+                : fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+        goto out;
+    }
+
+    /* 2. syntax and date format */
+    a.authz = authz;
+    rc = authz ? parse_header_auth(in, authz, &a, msg, xb) : parse_query_auth(in, ps, nps, &a, msg);
+    if (rc) goto out;
+    time_t t_req;
+    sigv4_parse_amz_date(a.date, &t_req);
+    char now_s[17], edge_s[17], now_iso[21];
+    sigv4_format_amz_date(in->now, now_s);
+    iso_time(in->now, now_iso);
+
+    /* 3. time: skew for header auth, X-Amz-Date + X-Amz-Expires for presigned URLs */
+    long skew = in->clock_skew_seconds > 0 ? in->clock_skew_seconds : 300;
+    if (a.presigned && a.expires) {
+        long long exp = strtoll(a.expires, NULL, 10);
+        if ((long long)in->now > (long long)t_req + exp) {
+            if (s3) {
+                char exp_iso[21];
+                iso_time((time_t)((long long)t_req + exp), exp_iso);
+                proto_sb_printf(xb, "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
+                                    "<ServerTime>%s</ServerTime>", exp, exp_iso, now_iso);
+                rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
+            } else {
+                sigv4_format_amz_date((time_t)((long long)in->now - exp), edge_s);
+                rc = fail(msg, ERR_INVALID_SIGNATURE,
+                          "Signature expired: %s is now earlier than %s (%s - %lld sec.)", a.date, edge_s,
+                          now_s, exp);
+            }
+            goto out;
+        }
+        if ((long long)t_req > (long long)in->now + skew) {
+            if (s3) {
+                rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
+            } else {
+                sigv4_format_amz_date(in->now + skew, edge_s);
+                rc = fail(msg, ERR_INVALID_SIGNATURE,
+                          "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date,
+                          edge_s, now_s, skew / 60);
+            }
+            goto out;
+        }
+    } else if ((long long)t_req < (long long)in->now - skew || (long long)t_req > (long long)in->now + skew) {
+        int past = (long long)t_req < (long long)in->now - skew;
+        if (s3) {
+            proto_sb_puts(xb, "<RequestTime>");
+            proto_sb_xml_escape(xb, a.date_raw, strlen(a.date_raw));
+            proto_sb_printf(xb, "</RequestTime><ServerTime>%s</ServerTime>"
+                                "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
+                            now_iso, skew * 1000);
+            rc = fail(msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+                      "The difference between the request time and the current time is too large.");
+        } else if (past) {
+            sigv4_format_amz_date(in->now - skew, edge_s);
+            rc = fail(msg, ERR_INVALID_SIGNATURE, "Signature expired: %s is now earlier than %s (%s - %ld min.)",
+                      a.date, edge_s, now_s, skew / 60);
+        } else {
+            sigv4_format_amz_date(in->now + skew, edge_s);
+            rc = fail(msg, ERR_INVALID_SIGNATURE,
+                      "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date, edge_s,
+                      now_s, skew / 60);
+        }
+        goto out;
+    }
+
+    /* 4. S3's payload-hash header (header auth requires it) */
+    const char *payload = NULL;
+    if (s3) {
+        if (a.presigned) {
+            const struct sigv4_qparam *qh = find_param(ps, nps, "X-Amz-Content-Sha256", 1);
+            payload = qh ? qh->value : "UNSIGNED-PAYLOAD";
+        } else {
+            payload = find_header(in, "x-amz-content-sha256");
+            if (!payload) {
+                rc = fail(msg, ERR_S3_INVALID_REQUEST,
+                          "Missing required header for this request: x-amz-content-sha256");
+                goto out;
+            }
+        }
+        rc = classify_payload(payload, out, msg, xb);
+        if (rc) goto out;
+    } else {
+        payload = in->body_sha256 ? in->body_sha256 : find_header(in, "x-amz-content-sha256");
+        if (!payload) payload = EMPTY_SHA256;
+        out->payload = SIGV4_PAYLOAD_HASH;
+        copy_str(out->payload_hash, sizeof out->payload_hash, payload);
+    }
+
+    /* 5. host signed */
+    if (s3) {
+        rc = check_s3_unsigned(in, a.signed_headers, msg, xb);
+        if (rc) goto out;
+    } else if (!is_signed(a.signed_headers, "host")) {
+        rc = fail(msg, ERR_INVALID_SIGNATURE, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+        goto out;
+    }
+
+    /* 6. algorithm (header form; the query form checked it while parsing) */
+    if (!a.presigned && strcmp(a.algorithm, "AWS4-HMAC-SHA256") != 0) {
+        if (s3 && strncmp(a.algorithm, "AWS4-ECDSA-", 11) == 0)
+            rc = fail(msg, ERR_S3_NOT_IMPLEMENTED,
+                      "A header you provided implies functionality that is not implemented");
+        else if (s3)
+            rc = fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+        else
+            rc = fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                      "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", a.algorithm);
+        goto out;
+    }
+
+    /* 7. credential scope */
+    char *const *cp = a.cred_parts;
+    const char *s3_prefix = a.presigned ? "Error parsing the X-Amz-Credential parameter; "
+                                        : "The authorization header is malformed; ";
+    enum proto_err s3_err = a.presigned ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_S3_AUTH_HEADER_MALFORMED;
+    if (strlen(cp[1]) != 8 || strncmp(cp[1], a.date, 8) != 0) {
+        if (s3)
+            rc = fail(msg, s3_err, "%sInvalid credential date. Date is not the same as X-Amz-Date.", s3_prefix);
+        else
+            rc = fail(msg, ERR_INVALID_SIGNATURE,
+                      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                      "from HTTP: '%s' != '%.8s', from '%s'.",
+                      cp[1], a.date, a.date);
+        goto out;
+    }
+    const char *want_svc = s3 ? "s3" : in->expected_service;
+    int bad_region = !valid_region(cp[2]);
+    int bad_svc = want_svc && strcmp(cp[3], want_svc) != 0;
+    int bad_term = strcmp(cp[4], "aws4_request") != 0;
+    if (!bad_svc && (cp[3][0] == '\0' || strlen(cp[3]) >= sizeof out->service)) bad_svc = 1;
+    if (bad_region || bad_svc || bad_term) {
+        if (s3) {
+            if (bad_region)
+                rc = fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region", s3_prefix, cp[2]);
+            else if (bad_svc)
+                rc = fail(msg, s3_err, "%sincorrect service \"%s\". This endpoint belongs to \"s3\".", s3_prefix,
+                          cp[3]);
+            else
+                rc = fail(msg, s3_err, "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
+                          s3_prefix, cp[4]);
+        } else {
+            rc = fail(msg, ERR_INVALID_SIGNATURE, "%s%s%s%s%s%s%s%s%s",
+                      bad_region ? "Credential should be scoped to a valid region, not '" : "",
+                      bad_region ? cp[2] : "", bad_region ? "'. " : "",
+                      bad_svc ? "Credential should be scoped to correct service: '" : "",
+                      bad_svc ? (want_svc ? want_svc : cp[3]) : "", bad_svc ? "'. " : "",
+                      bad_term ? "Credential should be scoped with a valid terminator: 'aws4_request', not '"
+                               : "",
+                      bad_term ? cp[4] : "", bad_term ? "'. " : "");
+        }
+        goto out;
+    }
+
+    /* 8. access key */
+    const char *secret = NULL, *account = NULL;
+    if (strlen(cp[0]) >= sizeof out->access_key || !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
+        if (s3) {
+            put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
+            rc = fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
+                      "The AWS Access Key Id you provided does not exist in our records.");
+        } else {
+            rc = fail(msg, ERR_UNRECOGNIZED_CLIENT, "The security token included in the request is invalid.");
+        }
+        goto out;
+    }
+
+    /* 9. signature */
+    char scope[160];
+    snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", cp[1], cp[2], cp[3]);
+    sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, a.presigned, in->headers,
+                            in->n_headers, a.signed_headers, payload);
+    sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
+    unsigned char key[32];
+    sigv4_signing_key(secret, cp[1], cp[2], cp[3], key);
+    char sig[65];
+    sigv4_hmac_hex(key, sts.buf, sts.len, sig);
+    if (strlen(a.signature) != 64 || CRYPTO_memcmp(sig, a.signature, 64) != 0) {
+        if (s3) {
+            put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
+            put_elem(xb, "StringToSign", sts.buf, sts.len);
+            put_elem(xb, "SignatureProvided", a.signature, strlen(a.signature));
+            proto_sb_puts(xb, "<StringToSignBytes>");
+            put_bytes_hex(xb, sts.buf, sts.len);
+            proto_sb_puts(xb, "</StringToSignBytes>");
+            put_elem(xb, "CanonicalRequest", creq.buf, creq.len);
+            proto_sb_puts(xb, "<CanonicalRequestBytes>");
+            put_bytes_hex(xb, creq.buf, creq.len);
+            proto_sb_puts(xb, "</CanonicalRequestBytes>");
+            rc = fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH_S3);
+        } else {
+            rc = fail(msg, ERR_INVALID_SIGNATURE,
+                      "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe "
+                      "String-to-Sign should have been\n'%s'\n",
+                      SIG_MISMATCH_JSON, proto_sb_str(&creq), proto_sb_str(&sts));
+        }
+        goto out;
+    }
+
+    copy_str(out->access_key, sizeof out->access_key, cp[0]);
+    copy_str(out->account_id, sizeof out->account_id, account);
+    copy_str(out->region, sizeof out->region, cp[2]);
+    copy_str(out->service, sizeof out->service, cp[3]);
+    copy_str(out->amz_date, sizeof out->amz_date, a.date);
+    copy_str(out->scope, sizeof out->scope, scope);
+    memcpy(out->signature, sig, 65);
+    memcpy(out->signing_key, key, 32);
+    out->presigned = a.presigned;
+    OPENSSL_cleanse(key, sizeof key);
+    rc = 0;
+out:
+    if (rc && !*msg) {
+        *msg = strdup("out of memory");
+    }
+    if (rc) {
+        char *keep = *msg;
+        memset(out, 0, sizeof *out);
+        *msg = keep;
+    }
+    free(scope_msg);
+    parts_free(&a);
+    sigv4_qparams_free(ps, nps);
+    proto_sb_free(&creq);
+    proto_sb_free(&sts);
+    proto_sb_free(&scratch);
+    return rc;
+}
+
+int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
+                 char **msg, struct proto_sb *extra)
+{
+    return sigv4_verify_mode(creds, in, in->is_s3 ? SIGV4_PATH_RAW : SIGV4_PATH_NORMALIZE, out, msg,
+                             extra);
+}
+
+char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, char **region_out)
+{
+    char *ak = NULL, *parts[5] = {0};
+    char *cred = NULL;
+    if (service_out) *service_out = NULL;
+    if (region_out) *region_out = NULL;
+    const char *authz = find_header(in, "authorization");
+    if (authz) {
+        const char *p = authz;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, "AWS ", 4) == 0) {
+            p += 4;
+            while (*p == ' ')
+                p++;
+            const char *colon = strchr(p, ':');
+            if (colon && colon > p) ak = strndup(p, (size_t)(colon - p));
+            return ak;
+        }
+        const char *c = strstr(p, "Credential=");
+        if (c) {
+            c += 11;
+            size_t len = strcspn(c, ", \t");
+            cred = strndup(c, len);
+        }
+    } else {
+        struct sigv4_qparam *ps;
+        size_t n = sigv4_query_parse(in->query, &ps);
+        const struct sigv4_qparam *q = find_param(ps, n, "X-Amz-Credential", 0);
+        if (q) cred = strdup(q->value);
+        else if ((q = find_param(ps, n, "AWSAccessKeyId", 0)) && q->value[0]) ak = strdup(q->value);
+        sigv4_qparams_free(ps, n);
+        if (ak) return ak;
+    }
+    if (!cred) return NULL;
+    /* keyid/date/region/service/term; only the first four are needed */
+    int np = 0;
+    const char *p = cred;
+    while (np < 5) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        parts[np++] = strndup(p, len);
+        if (!slash) break;
+        p = slash + 1;
+    }
+    if (parts[0] && parts[0][0]) {
+        ak = parts[0];
+        parts[0] = NULL;
+        if (np >= 4) {
+            if (region_out) {
+                *region_out = parts[2];
+                parts[2] = NULL;
+            }
+            if (service_out) {
+                *service_out = parts[3];
+                parts[3] = NULL;
+            }
+        }
+    }
+    for (int i = 0; i < 5; i++)
+        free(parts[i]);
+    free(cred);
+    return ak;
+}
