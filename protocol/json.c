@@ -8,6 +8,26 @@
 
 #define JSON_MAX_DEPTH 64
 
+/* json-c's strict mode still accepts single-quoted strings; JSON (and AWS) does not. Returns 1 when
+ * a quote character appears outside a double-quoted string. */
+static int has_single_quoted(const char *s, size_t n)
+{
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"') {
+            in_str = 1;
+        } else if (s[i] == '\'') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int proto_json_decode(struct proto_req *req)
 {
     const char *body = req->http.body ? req->http.body : "";
@@ -28,6 +48,11 @@ int proto_json_decode(struct proto_req *req)
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t consumed = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
+    if (obj && jerr == json_tokener_success && has_single_quoted(body, consumed)) {
+        json_object_put(obj);
+        return proto_error(req, ERR_SERIALIZATION,
+                           "Unexpected character in JSON request body: single-quoted string");
+    }
     if (!obj || jerr != json_tokener_success) {
         json_object_put(obj);
         return proto_error(req, ERR_SERIALIZATION, "Unexpected character in JSON request body: %s",

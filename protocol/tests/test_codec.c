@@ -1,0 +1,203 @@
+/* Unit tests of the arena, strbuf escaping, query decoding, JSON decoding and error bodies. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "protocol/arena.h"
+#include "protocol/json.h"
+#include "protocol/request.h"
+#include "protocol/strbuf.h"
+
+static struct proto_req *new_req(const char *body)
+{
+    static struct proto_req req;
+    memset(&req, 0, sizeof(req));
+    req.arena = proto_arena_new();
+    req.resp_fd = -1;
+    strcpy(req.request_id, "11111111-2222-3333-4444-555555555555");
+    req.http.body = body;
+    req.http.body_len = body ? strlen(body) : 0;
+    req.http.query = "";
+    return &req;
+}
+
+static void free_req(struct proto_req *req)
+{
+    json_object_put(req->input);
+    proto_sb_free(&req->body);
+    proto_sb_free(&req->err_extra);
+    proto_arena_free(req->arena);
+}
+
+Test(proto_arena, allocations_are_zeroed_aligned_and_survive_many_blocks)
+{
+    proto_arena *a = proto_arena_new();
+    char *prev = NULL;
+    for (int i = 0; i < 2000; i++) {
+        unsigned char *p = proto_arena_alloc(a, (size_t)(i % 97) + 1);
+        cr_assert_eq((uintptr_t)p % 16, 0);
+        for (int k = 0; k < i % 97 + 1; k++)
+            cr_assert_eq(p[k], 0);
+        memset(p, 0xAB, (size_t)(i % 97) + 1);
+        if (prev) cr_assert_neq((char *)p, prev);
+        prev = (char *)p;
+    }
+    unsigned char *big = proto_arena_alloc(a, 1 << 20);
+    cr_assert_eq(big[(1 << 20) - 1], 0);
+    cr_assert_str_eq(proto_arena_strdup(a, "hello"), "hello");
+    cr_assert_null(proto_arena_strdup(a, NULL));
+    cr_assert_str_eq(proto_arena_strndup(a, "hello world", 5), "hello");
+    cr_assert_str_eq(proto_arena_printf(a, "%s-%d", "x", 42), "x-42");
+    proto_arena_free(a);
+    proto_arena_free(NULL);
+}
+
+Test(proto_strbuf, json_string_escapes_quotes_backslashes_and_controls)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    cr_assert_str_eq(proto_sb_str(&sb), "");
+    const char in[] = "a\"b\\c\nd\te\x01" "f\0g";
+    proto_sb_json_string(&sb, in, sizeof(in) - 1);
+    cr_assert_str_eq(sb.buf, "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u0000g\"");
+    proto_sb_reset(&sb);
+    proto_sb_json_string(&sb, "h\xc3\xa9/", 4);
+    cr_assert_str_eq(sb.buf, "\"h\xc3\xa9/\"");
+    proto_sb_free(&sb);
+}
+
+Test(proto_strbuf, xml_escape_replaces_the_five_specials)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    const char *in = "<a href=\"x\">Tom & 'Jerry'</a>";
+    proto_sb_xml_escape(&sb, in, strlen(in));
+    cr_assert_str_eq(sb.buf, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &apos;Jerry&apos;&lt;/a&gt;");
+    proto_sb_printf(&sb, "|%d", 7);
+    cr_assert(strstr(sb.buf, "|7") != NULL);
+    proto_sb_free(&sb);
+}
+
+Test(proto_req, query_decodes_percent_escapes_and_keeps_plus)
+{
+    struct proto_req *req = new_req(NULL);
+    req->http.query = "prefix=a%2Fb%20c&flag&max-keys=10&x=1+2&bad=%zz&empty=";
+    cr_assert_str_eq(proto_req_query(req, "prefix"), "a/b c");
+    cr_assert_str_eq(proto_req_query(req, "flag"), "");
+    cr_assert_str_eq(proto_req_query(req, "max-keys"), "10");
+    cr_assert_str_eq(proto_req_query(req, "x"), "1+2");
+    cr_assert_str_eq(proto_req_query(req, "bad"), "%zz");
+    cr_assert_str_eq(proto_req_query(req, "empty"), "");
+    cr_assert_null(proto_req_query(req, "missing"));
+    cr_assert_null(proto_req_query(req, "max"));
+    free_req(req);
+}
+
+Test(proto_json, empty_and_blank_bodies_decode_as_empty_object)
+{
+    const char *bodies[] = {"", "  \r\n\t", NULL};
+    for (int i = 0; i < 3; i++) {
+        struct proto_req *req = new_req(bodies[i]);
+        cr_assert_eq(proto_json_decode(req), 0);
+        cr_assert(json_object_is_type(req->input, json_type_object));
+        cr_assert_eq(json_object_object_length(req->input), 0);
+        free_req(req);
+    }
+}
+
+Test(proto_json, decodes_an_object)
+{
+    struct proto_req *req = new_req(" {\"name\":\"p\",\"n\":[1,2]} \n");
+    cr_assert_eq(proto_json_decode(req), 0);
+    cr_assert_str_eq(json_object_get_string(json_object_object_get(req->input, "name")), "p");
+    free_req(req);
+}
+
+static void expect_serialization(const char *body)
+{
+    struct proto_req *req = new_req(body);
+    cr_assert_eq(proto_json_decode(req), -ERR_SERIALIZATION, "body %s", body);
+    cr_assert_eq(req->err, ERR_SERIALIZATION);
+    cr_assert_null(req->input);
+    cr_assert_not_null(req->err_message);
+    free_req(req);
+}
+
+Test(proto_json, malformed_trailing_non_object_and_deep_bodies_are_serialization_errors)
+{
+    expect_serialization("{");
+    expect_serialization("{\"a\":}");
+    expect_serialization("{'a':1}");
+    expect_serialization("{\"a\":1} x");
+    expect_serialization("{\"a\":1}{}");
+    expect_serialization("[1,2]");
+    expect_serialization("\"str\"");
+    expect_serialization("42");
+    expect_serialization("null");
+    char deep[2 * 200 + 1];
+    for (int i = 0; i < 200; i++) {
+        deep[i] = '[';
+        deep[200 + i] = ']';
+    }
+    deep[400] = '\0';
+    expect_serialization(deep);
+    char deepobj[6 * 100 + 100 + 1] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(deepobj, "{\"a\":");
+    strcat(deepobj, "1");
+    for (int i = 0; i < 100; i++)
+        strcat(deepobj, "}");
+    expect_serialization(deepobj);
+}
+
+Test(proto_json, error_body_has_type_and_message)
+{
+    struct proto_req *req = new_req(NULL);
+    cr_assert_eq(proto_error(req, ERR_PIPELINE_NOT_FOUND, "Account '%s' does not have a pipeline "
+                             "with name '%s'", "000000000000", "a\"b"),
+                 -ERR_PIPELINE_NOT_FOUND);
+    proto_json_finish(req);
+    cr_assert_eq(req->status, 400);
+    cr_assert_str_eq(req->content_type, "application/x-amz-json-1.1");
+    cr_assert_str_eq(proto_sb_str(&req->body),
+                     "{\"__type\":\"PipelineNotFoundException\",\"message\":\"Account "
+                     "'000000000000' does not have a pipeline with name 'a\\\"b'\"}");
+    free_req(req);
+}
+
+Test(proto_json, success_without_output_is_empty_object_and_output_is_serialised)
+{
+    struct proto_req *req = new_req(NULL);
+    proto_json_finish(req);
+    cr_assert_eq(req->status, 200);
+    cr_assert_str_eq(proto_sb_str(&req->body), "{}");
+    free_req(req);
+    req = new_req(NULL);
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "url", json_object_new_string("http://a/b"));
+    proto_json_finish(req);
+    cr_assert_str_eq(proto_sb_str(&req->body), "{\"url\":\"http://a/b\"}");
+    json_object_put(req->output);
+    free_req(req);
+}
+
+Test(proto_xml, error_document_is_escaped_and_carries_request_id)
+{
+    struct proto_req *req = new_req(NULL);
+    proto_error(req, ERR_S3_NO_SUCH_KEY, "The specified key does not exist.");
+    proto_sb_puts(&req->err_extra, "<Key>a&amp;b</Key>");
+    proto_xml_error_finish(req);
+    cr_assert_eq(req->status, 404);
+    cr_assert_str_eq(req->content_type, "application/xml");
+    cr_assert_eq(req->resp_fd, -1);
+    cr_assert_str_eq(proto_sb_str(&req->body),
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+                     "<Message>The specified key does not exist.</Message><Key>a&amp;b</Key>"
+                     "<RequestId>11111111-2222-3333-4444-555555555555</RequestId>"
+                     "<HostId>11111111-2222-3333-4444-555555555555</HostId></Error>");
+    free_req(req);
+    req = new_req(NULL);
+    proto_error(req, ERR_S3_INVALID_ARGUMENT, "a<b & 'c'");
+    proto_xml_error_finish(req);
+    cr_assert_eq(req->status, 400);
+    cr_assert(strstr(proto_sb_str(&req->body), "<Message>a&lt;b &amp; &apos;c&apos;</Message>"));
+    free_req(req);
+}
