@@ -161,3 +161,51 @@ class ServerTestCase(unittest.TestCase):
         if message is not None:
             self.assertEqual(err["Error"]["Message"], message, err)
         return err
+
+
+def signed_request(endpoint, target, body, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
+                   region=REGION, service=None, when=None, after_sign=None, headers=None):
+    """Sends one SigV4-signed JSON 1.1 request with botocore's signer, optionally signed at another
+    time (when: a datetime) or altered after signing (after_sign(AWSRequest)). Returns
+    (status, headers, parsed JSON body or raw bytes)."""
+    from unittest import mock
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    if service is None:
+        service = {"CodePipeline_20150709": "codepipeline", "CodeCommit_20150413": "codecommit",
+                   "CodeBuild_20161006": "codebuild",
+                   "CodeDeploy_20141006": "codedeploy"}.get(target.split(".")[0], "codepipeline")
+    data = body if isinstance(body, bytes) else body.encode()
+    hdrs = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}
+    hdrs.update(headers or {})
+    req = AWSRequest(method="POST", url=endpoint + "/", data=data, headers=hdrs)
+    signer = botocore.auth.SigV4Auth(Credentials(access_key, secret_key), service, region)
+    if when is not None:
+        with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
+            signer.add_auth(req)
+    else:
+        signer.add_auth(req)
+    if after_sign:
+        after_sign(req)
+    return raw_request(endpoint, "POST", "/", req.body, dict(req.headers.items()))
+
+
+def raw_request(endpoint, method, path, body=b"", headers=None):
+    """Sends one HTTP request as given; returns (status, headers, parsed JSON body or raw bytes)."""
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    if isinstance(body, str):
+        body = body.encode()
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    try:
+        parsed = json.loads(data) if data else {}
+    except ValueError:
+        parsed = data
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed

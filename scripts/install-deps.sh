@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing codepipeline-local needs on Debian, skipping what is
+# already there. Prints the python3 to use for the conformance tests on its last line.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config git libmicrohttpd-dev libjson-c-dev liblmdb-dev
+            libssl-dev libcurl4-openssl-dev libpcre2-dev libgit2-dev libarchive-dev libyaml-dev
+            zip unzip)
+test_pkgs=(libcriterion-dev wrk)
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+python=python3
+if [ "${1:-}" = "--test" ]; then
+    # The conformance tests drive the server with the AWS CLI and boto3, as users do.
+    if ! python3 -c "import boto3" >/dev/null 2>&1; then
+        missing+=(python3-boto3)
+        python=/usr/bin/python3
+    fi
+    command -v aws >/dev/null 2>&1 || missing+=(awscli)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+command -v "$python"

@@ -1,0 +1,214 @@
+/* Server tests: flags, routing, and the whole HTTP path of a server started in-process. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocol/strbuf.h"
+#include "providers/codecommit/codecommit.h"
+#include "providers/codepipeline/codepipeline.h"
+#include "providers/s3/s3.h"
+#include "server/log.h"
+#include "server/options.h"
+#include "server/routes.h"
+#include "server/server.h"
+
+static int parse(struct srv_options *o, int argc, char **argv)
+{
+    char err[256];
+    srv_options_defaults(o);
+    return srv_options_parse(argc, argv, o, err, sizeof(err));
+}
+
+Test(srv_options, defaults_match_the_contract)
+{
+    struct srv_options o;
+    cr_assert_eq(parse(&o, 1, (char *[]){"x", NULL}), 0);
+    cr_assert_str_eq(o.host, "127.0.0.1");
+    cr_assert_eq(o.port, 4566);
+    cr_assert_str_eq(o.region, "us-east-1");
+    cr_assert_str_eq(o.account_id, "000000000000");
+    cr_assert_eq(o.auth_off, 0);
+}
+
+Test(srv_options, accepts_both_value_forms)
+{
+    struct srv_options o;
+    char *argv[] = {"x", "--port=5000", "--auth", "off", "--region", "eu-west-1", NULL};
+    cr_assert_eq(parse(&o, 5, argv), 0);
+    cr_assert_eq(o.port, 5000);
+    cr_assert_eq(o.auth_off, 1);
+    cr_assert_str_eq(o.region, "eu-west-1");
+}
+
+Test(srv_options, rejects_bad_values_and_unknown_flags)
+{
+    struct srv_options o;
+    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--port", "65536", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--port", "-1", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--account-id", "12345", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--auth", "sigv2", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--region", "US EAST", NULL}), -1);
+    cr_assert_eq(parse(&o, 2, (char *[]){"x", "--bogus", NULL}), -1);
+    cr_assert_eq(parse(&o, 2, (char *[]){"x", "--port", NULL}), -1);
+}
+
+Test(srv_routes, target_prefix_picks_the_json_service)
+{
+    const struct proto_service *svc;
+    cr_assert_eq(srv_route_pick("/", "CodePipeline_20150709.ListPipelines", "codepipeline", &svc),
+                 SRV_ROUTE_JSON);
+    cr_assert_eq(svc, &cp_service);
+    cr_assert_eq(srv_route_pick("/", "Nope_1.X", NULL, &svc), SRV_ROUTE_UNKNOWN_TARGET);
+}
+
+Test(srv_routes, json_scope_without_target_is_an_unknown_operation)
+{
+    const struct proto_service *svc;
+    cr_assert_eq(srv_route_pick("/", NULL, "codepipeline", &svc), SRV_ROUTE_UNKNOWN_TARGET);
+}
+
+Test(srv_routes, everything_else_is_s3_git_or_internal)
+{
+    const struct proto_service *svc;
+    cr_assert_eq(srv_route_pick("/bucket/key", NULL, "s3", &svc), SRV_ROUTE_REST);
+    cr_assert_eq(svc, &s3_service);
+    cr_assert_eq(srv_route_pick("/", NULL, NULL, &svc), SRV_ROUTE_REST);
+    cr_assert_eq(srv_route_pick("/v1/repos/app/info/refs", NULL, NULL, &svc), SRV_ROUTE_RAW);
+    cr_assert_eq(svc, &cc_git_service);
+    cr_assert_eq(srv_route_pick("/_codepipeline-local/health", NULL, NULL, &svc), SRV_ROUTE_HEALTH);
+}
+
+/* ---- a live server ---- */
+
+static srv *server;
+static char data_dir[64];
+static char base_url[64];
+
+static void start_server(void)
+{
+    strcpy(data_dir, "/tmp/cpl-srv-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(data_dir));
+    struct srv_options o;
+    srv_options_defaults(&o);
+    o.port = 0;
+    o.data_dir = data_dir;
+    o.threads = 2;
+    o.max_body = 1 << 20;
+    o.log_level = SRV_LOG_ERROR;
+    char err[256];
+    cr_assert_eq(srv_start(&o, &server, err, sizeof(err)), 0, "%s", err);
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", srv_port(server));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void stop_server(void)
+{
+    srv_stop(server);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", data_dir);
+    cr_assert_eq(system(cmd), 0);
+    curl_global_cleanup();
+}
+
+static size_t collect(char *p, size_t sz, size_t n, void *ud)
+{
+    proto_sb_append(ud, p, sz * n);
+    return sz * n;
+}
+
+/* Performs a request; returns the status and fills body and (optionally) headers. */
+static long http(const char *method, const char *path, struct curl_slist *hdrs, const char *data,
+                 long data_len, struct proto_sb *body, struct proto_sb *headers)
+{
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", base_url, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    if (headers) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, headers);
+    }
+    if (hdrs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (data) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, data_len);
+    }
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+TestSuite(srv_http, .init = start_server, .fini = stop_server, .timeout = 30);
+
+Test(srv_http, health_answers_json_with_every_service)
+{
+    struct proto_sb body = PROTO_SB_INIT;
+    cr_assert_eq(http("GET", "/_codepipeline-local/health", NULL, NULL, 0, &body, NULL), 200);
+    const char *b = proto_sb_str(&body);
+    cr_assert(strstr(b, "\"status\":\"running\""), "%s", b);
+    cr_assert(strstr(b, "\"codepipeline\":"), "%s", b);
+    cr_assert(strstr(b, "\"s3\":\"running\""), "%s", b);
+    proto_sb_free(&body);
+}
+
+Test(srv_http, unsigned_json_call_is_missing_authentication_token)
+{
+    struct proto_sb body = PROTO_SB_INIT, hdr = PROTO_SB_INIT;
+    struct curl_slist *h = curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
+    h = curl_slist_append(h, "Content-Type: application/x-amz-json-1.1");
+    cr_assert_eq(http("POST", "/", h, "{}", 2, &body, &hdr), 400);
+    cr_assert(strstr(proto_sb_str(&body), "\"__type\":\"MissingAuthenticationTokenException\""),
+              "%s", proto_sb_str(&body));
+    cr_assert(strcasestr(proto_sb_str(&hdr), "x-amzn-RequestId: "), "%s", proto_sb_str(&hdr));
+    curl_slist_free_all(h);
+    proto_sb_free(&body);
+    proto_sb_free(&hdr);
+}
+
+Test(srv_http, unknown_target_is_unknown_operation)
+{
+    struct proto_sb body = PROTO_SB_INIT;
+    struct curl_slist *h = curl_slist_append(NULL, "X-Amz-Target: Nope_20200101.Do");
+    cr_assert_eq(http("POST", "/", h, "{}", 2, &body, NULL), 400);
+    cr_assert(strstr(proto_sb_str(&body), "UnknownOperationException"), "%s", proto_sb_str(&body));
+    curl_slist_free_all(h);
+    proto_sb_free(&body);
+}
+
+Test(srv_http, declared_body_over_the_limit_is_413_before_reading_it)
+{
+    struct proto_sb body = PROTO_SB_INIT;
+    struct curl_slist *h = curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
+    size_t n = (2 << 20);
+    char *big = malloc(n);
+    memset(big, ' ', n);
+    cr_assert_eq(http("POST", "/", h, big, (long)n, &body, NULL), 413);
+    cr_assert(strstr(proto_sb_str(&body), "RequestEntityTooLargeException"), "%s", proto_sb_str(&body));
+    free(big);
+    curl_slist_free_all(h);
+    proto_sb_free(&body);
+}
+
+Test(srv_http, anonymous_s3_request_is_access_denied_xml)
+{
+    struct proto_sb body = PROTO_SB_INIT, hdr = PROTO_SB_INIT;
+    cr_assert_eq(http("GET", "/some-bucket/key", NULL, NULL, 0, &body, &hdr), 403);
+    cr_assert(strstr(proto_sb_str(&body), "<Code>AccessDenied</Code>"), "%s", proto_sb_str(&body));
+    cr_assert(strcasestr(proto_sb_str(&hdr), "x-amz-request-id: "), "%s", proto_sb_str(&hdr));
+    proto_sb_free(&body);
+    proto_sb_free(&hdr);
+}
+
+Test(srv_http, unknown_internal_path_is_404)
+{
+    struct proto_sb body = PROTO_SB_INIT;
+    cr_assert_eq(http("GET", "/_codepipeline-local/nope", NULL, NULL, 0, &body, NULL), 404);
+    proto_sb_free(&body);
+}
