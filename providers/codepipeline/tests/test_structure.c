@@ -1,0 +1,446 @@
+/* Unit tests of the pipeline structure rules and default filling, without the server. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/codepipeline/structure.h"
+
+#define ROLE "\"roleArn\":\"arn:aws:iam::000000000000:role/cp\""
+#define STORE "\"artifactStore\":{\"type\":\"S3\",\"location\":\"artifacts-bucket\"}"
+#define CC_SOURCE                                                                                 \
+    "{\"name\":\"Src\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":" \
+    "\"CodeCommit\",\"version\":\"1\"},\"configuration\":{\"RepositoryName\":\"r\","              \
+    "\"BranchName\":\"main\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}"
+#define CB_BUILD                                                                                  \
+    "{\"name\":\"Build\",\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":" \
+    "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"                 \
+    "\"inputArtifacts\":[{\"name\":\"SourceOut\"}],\"outputArtifacts\":[{\"name\":\"BuildOut\"}]}"
+
+static const struct cp_structure_ctx CTX = {"us-east-1", NULL, NULL};
+
+/* Parses text, normalises it and validates it; returns the error (ERR_NONE when valid). */
+static enum proto_err check_ctx(const char *text, const struct cp_structure_ctx *ctx,
+                                struct cp_structure_error *e)
+{
+    struct json_object *raw = json_tokener_parse(text);
+    cr_assert_not_null(raw, "test JSON does not parse: %s", text);
+    struct json_object *n = cp_structure_normalise(raw, 1);
+    int rc = cp_structure_validate(n, ctx, e);
+    json_object_put(raw);
+    json_object_put(n);
+    return rc ? e->err : ERR_NONE;
+}
+
+static enum proto_err check(const char *text, struct cp_structure_error *e)
+{
+    return check_ctx(text, &CTX, e);
+}
+
+static char *pipeline(const char *stages)
+{
+    static char buf[16384];
+    snprintf(buf, sizeof buf, "{\"name\":\"p\"," ROLE "," STORE ",\"stages\":[%s]}", stages);
+    return buf;
+}
+
+static void expect(const char *text, enum proto_err err, const char *message)
+{
+    struct cp_structure_error e;
+    enum proto_err got = check(text, &e);
+    cr_assert_eq(got, err, "expected error %d, got %d (%s)", err, got, e.message);
+    if (message) cr_assert_str_eq(e.message, message);
+}
+
+Test(cp_structure, accepts_a_source_and_build_pipeline)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}"),
+           ERR_NONE, NULL);
+}
+
+Test(cp_structure, fills_aws_defaults_in_order)
+{
+    struct json_object *raw = json_tokener_parse(
+        pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                 "{\"name\":\"Approve\",\"actions\":[{\"name\":\"Ok\",\"actionTypeId\":{"
+                 "\"category\":\"Approval\",\"owner\":\"AWS\",\"provider\":\"Manual\","
+                 "\"version\":\"1\"},\"bogus\":1}]}"));
+    struct json_object *n = cp_structure_normalise(raw, 3);
+    const char *s = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN);
+    cr_assert_not_null(strstr(s, "{\"name\":\"Ok\",\"actionTypeId\":{\"category\":\"Approval\","
+                                 "\"owner\":\"AWS\",\"provider\":\"Manual\",\"version\":\"1\"},"
+                                 "\"runOrder\":1,\"configuration\":{},\"outputArtifacts\":[],"
+                                 "\"inputArtifacts\":[]}"),
+                  "%s", s);
+    cr_assert_not_null(strstr(s, "\"version\":3,\"executionMode\":\"SUPERSEDED\","
+                                 "\"pipelineType\":\"V1\"}"),
+                       "%s", s);
+    cr_assert_null(strstr(s, "bogus"));
+    json_object_put(raw);
+    json_object_put(n);
+}
+
+Test(cp_structure, rejects_a_single_stage)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}"), ERR_INVALID_STRUCTURE,
+           "Pipeline has only 1 stage(s). There should be a minimum of 2 stages in a pipeline");
+}
+
+Test(cp_structure, rejects_more_than_50_stages)
+{
+    static char stages[200000];
+    size_t o = (size_t)snprintf(stages, sizeof stages, "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}");
+    for (int i = 0; i < 50; i++)
+        o += (size_t)snprintf(stages + o, sizeof stages - o,
+                              ",{\"name\":\"S%d\",\"actions\":[{\"name\":\"A\",\"actionTypeId\":{"
+                              "\"category\":\"Approval\",\"owner\":\"AWS\",\"provider\":\"Manual\","
+                              "\"version\":\"1\"}}]}",
+                              i);
+    char *text = malloc(o + 512);
+    sprintf(text, "{\"name\":\"p\"," ROLE "," STORE ",\"stages\":[%s]}", stages);
+    expect(text, ERR_INVALID_STRUCTURE,
+           "Pipeline has 51 stages. There should be a maximum of 50 stages in a pipeline");
+    free(text);
+}
+
+Test(cp_structure, rejects_a_first_stage_without_only_source_actions)
+{
+    expect(pipeline("{\"name\":\"Build\",\"actions\":[" CB_BUILD "]},"
+                    "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}"),
+           ERR_INVALID_STRUCTURE,
+           "Pipeline should start with a stage that only contains source actions");
+}
+
+Test(cp_structure, rejects_source_action_after_first_stage)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "," CC_SOURCE "]}"),
+           ERR_INVALID_STRUCTURE, NULL);
+}
+
+Test(cp_structure, rejects_duplicate_stage_names)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Source\",\"actions\":[" CB_BUILD "]}"),
+           ERR_INVALID_STAGE_DECLARATION, NULL);
+}
+
+Test(cp_structure, rejects_duplicate_action_names_in_a_stage)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "," CB_BUILD "]}"),
+           ERR_INVALID_ACTION_DECLARATION, NULL);
+}
+
+Test(cp_structure, accepts_same_action_name_in_two_stages)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]},"
+                    "{\"name\":\"Test\",\"actions\":[{\"name\":\"Build\",\"actionTypeId\":{"
+                    "\"category\":\"Test\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                    "\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"t\"},"
+                    "\"inputArtifacts\":[{\"name\":\"BuildOut\"}]}]}"),
+           ERR_NONE, NULL);
+}
+
+Test(cp_structure, rejects_an_empty_stage)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[]}"),
+           ERR_INVALID_STAGE_DECLARATION, NULL);
+}
+
+Test(cp_structure, rejects_an_input_artifact_nobody_produces)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"D\",\"actionTypeId\":{"
+                    "\"category\":\"Deploy\",\"owner\":\"AWS\",\"provider\":\"CodeDeploy\","
+                    "\"version\":\"1\"},\"configuration\":{\"ApplicationName\":\"a\","
+                    "\"DeploymentGroupName\":\"g\"},\"inputArtifacts\":[{\"name\":\"Nope\"}]}]}"),
+           ERR_INVALID_STRUCTURE,
+           "Input Artifact Bundle Nope in action D is not declared as an output of an action that "
+           "runs before it.");
+}
+
+Test(cp_structure, rejects_an_input_produced_by_a_later_or_parallel_action)
+{
+    /* Deploy (runOrder 1) consumes BuildOut, which Build produces at the same runOrder. */
+    const char *deploy = "{\"name\":\"D\",\"actionTypeId\":{\"category\":\"Deploy\",\"owner\":"
+                         "\"AWS\",\"provider\":\"S3\",\"version\":\"1\"},\"configuration\":{"
+                         "\"BucketName\":\"b\",\"Extract\":\"true\"},\"inputArtifacts\":[{"
+                         "\"name\":\"BuildOut\"}]%s}";
+    char same[1024], later[1024], stages[4096];
+    snprintf(same, sizeof same, deploy, "");
+    snprintf(stages, sizeof stages,
+             "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},{\"name\":\"B\",\"actions\":["
+             "%s," CB_BUILD "]}",
+             same);
+    expect(pipeline(stages), ERR_INVALID_STRUCTURE, NULL);
+    snprintf(later, sizeof later, deploy, ",\"runOrder\":2");
+    snprintf(stages, sizeof stages,
+             "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},{\"name\":\"B\",\"actions\":["
+             "%s," CB_BUILD "]}",
+             later);
+    expect(pipeline(stages), ERR_NONE, NULL);
+}
+
+Test(cp_structure, rejects_duplicate_output_artifact_names)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{"
+                    "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                    "\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"
+                    "\"inputArtifacts\":[{\"name\":\"SourceOut\"}],\"outputArtifacts\":[{"
+                    "\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_STRUCTURE,
+           "Output Artifact Bundle name must be unique within the pipeline. SourceOut has been "
+           "used more than once.");
+}
+
+Test(cp_structure, rejects_too_few_input_artifacts)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{"
+                    "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                    "\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"}}]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action B declares 0 input artifacts which is less than the minimum count (1)");
+}
+
+Test(cp_structure, rejects_too_many_output_artifacts)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"actionTypeId\":{"
+                    "\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":\"S3\","
+                    "\"version\":\"1\"},\"configuration\":{\"S3Bucket\":\"b\",\"S3ObjectKey\":"
+                    "\"k\"},\"outputArtifacts\":[{\"name\":\"A\"},{\"name\":\"B\"}]}]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action S declares 2 output artifacts which is more than the maximum count (1)");
+}
+
+Test(cp_structure, rejects_missing_required_configuration)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"actionTypeId\":{"
+                    "\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":\"CodeCommit\","
+                    "\"version\":\"1\"},\"configuration\":{\"RepositoryName\":\"r\"},"
+                    "\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action configuration for action 'S' is missing required configuration 'BranchName'");
+}
+
+Test(cp_structure, rejects_unknown_configuration_keys)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{"
+                    "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                    "\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\",\"Color\":"
+                    "\"red\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action configuration for action 'B' contains unknown configuration 'Color'");
+}
+
+Test(cp_structure, requires_object_key_when_s3_deploy_does_not_extract)
+{
+    const char *fmt = "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                      "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"D\",\"actionTypeId\":{"
+                      "\"category\":\"Deploy\",\"owner\":\"AWS\",\"provider\":\"S3\","
+                      "\"version\":\"1\"},\"configuration\":{\"BucketName\":\"b\",%s},"
+                      "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}";
+    char stages[4096];
+    snprintf(stages, sizeof stages, fmt, "\"Extract\":\"false\"");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION, NULL);
+    snprintf(stages, sizeof stages, fmt, "\"Extract\":\"false\",\"ObjectKey\":\"app.zip\"");
+    expect(pipeline(stages), ERR_NONE, NULL);
+    snprintf(stages, sizeof stages, fmt, "\"ObjectKey\":\"app.zip\"");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION,
+           "Action configuration for action 'D' is missing required configuration 'Extract'");
+}
+
+Test(cp_structure, requires_codedeploy_application_and_group)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"D\",\"actionTypeId\":{"
+                    "\"category\":\"Deploy\",\"owner\":\"AWS\",\"provider\":\"CodeDeploy\","
+                    "\"version\":\"1\"},\"configuration\":{\"ApplicationName\":\"a\"},"
+                    "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action configuration for action 'D' is missing required configuration "
+           "'DeploymentGroupName'");
+}
+
+Test(cp_structure, rejects_a_provider_that_does_not_exist_for_the_category)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{"
+                    "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeDeploy\","
+                    "\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "ActionType (Category: 'Build', Provider: 'CodeDeploy', Owner: 'AWS', Version: '1') "
+           "in action 'B' is not available in region 'US_EAST_1'");
+}
+
+static struct json_object *lookup_jenkins(void *arg, const char *cat, const char *prov,
+                                          const char *ver)
+{
+    (void)arg;
+    if (strcmp(cat, "Build") || strcmp(prov, "Jenkins") || strcmp(ver, "1")) return NULL;
+    return json_tokener_parse(
+        "{\"actionConfigurationProperties\":[{\"name\":\"ProjectName\",\"required\":true}],"
+        "\"inputArtifactDetails\":{\"minimumCount\":0,\"maximumCount\":1},"
+        "\"outputArtifactDetails\":{\"minimumCount\":0,\"maximumCount\":1}}");
+}
+
+Test(cp_structure, accepts_custom_action_types_that_exist)
+{
+    struct cp_structure_ctx ctx = {"us-east-1", lookup_jenkins, NULL};
+    struct cp_structure_error e;
+    const char *fmt = "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                      "{\"name\":\"Build\",\"actions\":[{\"name\":\"J\",\"actionTypeId\":{"
+                      "\"category\":\"Build\",\"owner\":\"Custom\",\"provider\":\"Jenkins\","
+                      "\"version\":\"%s\"},\"configuration\":{%s}}]}";
+    char stages[4096];
+    snprintf(stages, sizeof stages, fmt, "1", "\"ProjectName\":\"x\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_NONE, "%s", e.message);
+    snprintf(stages, sizeof stages, fmt, "2", "\"ProjectName\":\"x\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_INVALID_ACTION_DECLARATION);
+    snprintf(stages, sizeof stages, fmt, "1", "");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_INVALID_ACTION_DECLARATION);
+}
+
+Test(cp_structure, rejects_duplicate_namespaces)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"namespace\":\"NS\","
+                    "\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":"
+                    "\"S3\",\"version\":\"1\"},\"configuration\":{\"S3Bucket\":\"b\","
+                    "\"S3ObjectKey\":\"k\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"namespace\":\"NS\","
+                    "\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":"
+                    "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"
+                    "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_STRUCTURE, NULL);
+}
+
+Test(cp_structure, rejects_a_namespace_named_like_an_artifact)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"namespace\":"
+                    "\"SourceOut\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\","
+                    "\"provider\":\"S3\",\"version\":\"1\"},\"configuration\":{\"S3Bucket\":\"b\","
+                    "\"S3ObjectKey\":\"k\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}]},"
+                    "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}"),
+           ERR_INVALID_STRUCTURE, NULL);
+}
+
+Test(cp_structure, checks_variable_references_against_earlier_namespaces)
+{
+    const char *fmt =
+        "{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"namespace\":\"SourceVariables\","
+        "\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":\"CodeCommit\","
+        "\"version\":\"1\"},\"configuration\":{\"RepositoryName\":\"r\",\"BranchName\":\"main\"},"
+        "\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}]},"
+        "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{\"category\":"
+        "\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\",\"version\":\"1\"},"
+        "\"configuration\":{\"ProjectName\":\"p\",\"EnvironmentVariables\":"
+        "\"[{\\\"name\\\":\\\"C\\\",\\\"value\\\":\\\"#{%s}\\\"}]\"},\"inputArtifacts\":[{"
+        "\"name\":\"SourceOut\"}]}]}";
+    char stages[4096];
+    snprintf(stages, sizeof stages, fmt, "SourceVariables.CommitId");
+    expect(pipeline(stages), ERR_NONE, NULL);
+    snprintf(stages, sizeof stages, fmt, "codepipeline.PipelineExecutionId");
+    expect(pipeline(stages), ERR_NONE, NULL);
+    snprintf(stages, sizeof stages, fmt, "Elsewhere.CommitId");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION,
+           "Action 'B' references variable namespace 'Elsewhere' which is not declared by an "
+           "action that runs before it");
+    snprintf(stages, sizeof stages, fmt, "variables.Undeclared");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION, NULL);
+}
+
+Test(cp_structure, requires_exactly_one_of_artifact_store_and_stores)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\":\"p\"," ROLE ",\"stages\":[{\"name\":\"Source\",\"actions\":[" CC_SOURCE
+             "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(text, ERR_INVALID_STRUCTURE, NULL);
+    snprintf(text, sizeof text,
+             "{\"name\":\"p\"," ROLE "," STORE ",\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\","
+             "\"location\":\"b\"}},\"stages\":[{\"name\":\"Source\",\"actions\":[" CC_SOURCE
+             "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(text, ERR_INVALID_STRUCTURE, NULL);
+    snprintf(text, sizeof text,
+             "{\"name\":\"p\"," ROLE ",\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\","
+             "\"location\":\"b\"}},\"stages\":[{\"name\":\"Source\",\"actions\":[" CC_SOURCE
+             "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(text, ERR_NONE, NULL);
+}
+
+Test(cp_structure, allows_queued_and_parallel_only_on_v2)
+{
+    char text[8192];
+    const char *fmt = "{\"name\":\"p\"," ROLE "," STORE ",%s\"stages\":[{\"name\":\"Source\","
+                      "\"actions\":[" CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD
+                      "]}]}";
+    snprintf(text, sizeof text, fmt, "\"executionMode\":\"QUEUED\",");
+    expect(text, ERR_VALIDATION, NULL);
+    snprintf(text, sizeof text, fmt, "\"executionMode\":\"PARALLEL\",\"pipelineType\":\"V1\",");
+    expect(text, ERR_VALIDATION, NULL);
+    snprintf(text, sizeof text, fmt, "\"executionMode\":\"PARALLEL\",\"pipelineType\":\"V2\",");
+    expect(text, ERR_NONE, NULL);
+}
+
+Test(cp_structure, rejects_more_than_50_actions_in_a_stage)
+{
+    static char stages[65536];
+    size_t o = (size_t)snprintf(stages, sizeof stages,
+                                "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                                "{\"name\":\"Approve\",\"actions\":[");
+    for (int i = 0; i < 51; i++)
+        o += (size_t)snprintf(stages + o, sizeof stages - o,
+                              "%s{\"name\":\"A%d\",\"actionTypeId\":{\"category\":\"Approval\","
+                              "\"owner\":\"AWS\",\"provider\":\"Manual\",\"version\":\"1\"}}",
+                              i ? "," : "", i);
+    snprintf(stages + o, sizeof stages - o, "]}");
+    char *text = malloc(sizeof stages + 512);
+    sprintf(text, "{\"name\":\"p\"," ROLE "," STORE ",\"stages\":[%s]}", stages);
+    expect(text, ERR_INVALID_STAGE_DECLARATION,
+           "Stage Approve has 51 actions. There should be a maximum of 50 actions in a stage");
+    free(text);
+}
+
+Test(cp_structure, rejects_run_order_out_of_range)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Approve\",\"actions\":[{\"name\":\"A\",\"runOrder\":1000,"
+                    "\"actionTypeId\":{\"category\":\"Approval\",\"owner\":\"AWS\",\"provider\":"
+                    "\"Manual\",\"version\":\"1\"}}]}"),
+           ERR_VALIDATION, NULL);
+}
+
+Test(cp_structure, rejects_a_trigger_that_names_no_connection_source)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V2\",\"triggers\":[{"
+             "\"providerType\":\"CodeStarSourceConnection\",\"gitConfiguration\":{"
+             "\"sourceActionName\":\"Src\"}}],\"stages\":[{\"name\":\"Source\",\"actions\":["
+             CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(text, ERR_INVALID_STRUCTURE,
+           "Triggers for connection must reference a CodeStarSourceConnection action. Note that "
+           "when you specify a trigger, you cant specify more than one trigger per source action.");
+}
+
+Test(cp_structure, requires_primary_source_with_several_inputs)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE ",{\"name\":\"S2\","
+                    "\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":"
+                    "\"S3\",\"version\":\"1\"},\"configuration\":{\"S3Bucket\":\"b\","
+                    "\"S3ObjectKey\":\"k\"},\"outputArtifacts\":[{\"name\":\"Other\"}]}]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"actionTypeId\":{"
+                    "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                    "\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"
+                    "\"inputArtifacts\":[{\"name\":\"SourceOut\"},{\"name\":\"Other\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION, NULL);
+}
