@@ -30,9 +30,18 @@ struct store {
     int no_sync;
     MDB_env *env;
     MDB_dbi dbi[STORE_DB__COUNT];
-    pthread_mutex_t pool_mu; /* guards the pool of reset read txns */
+    pthread_mutex_t mu;      /* guards the read txn pool, the live readers and pending unlinks */
     MDB_txn *pool[STORE_READ_POOL];
     int npool;
+    size_t *readers;         /* snapshot ids (mdb_txn_id) of the live read txns */
+    size_t nreaders, capreaders;
+    struct store_pending *pending; /* deleted blobs that an older live snapshot may still read */
+    size_t npending, cappending;
+};
+
+struct store_pending {
+    char id[STORE_BLOB_ID_LEN + 1];
+    size_t txnid; /* the deleting commit: readers of older snapshots still see the blob */
 };
 
 struct store_idlist {
@@ -227,7 +236,9 @@ static int store_idlist_add(struct store_idlist *l, const char *id)
     return 0;
 }
 
-/* Unlinks every blob named in l (missing files are fine) and frees the list. */
+static void store_idlist_free(struct store_idlist *l);
+
+/* Unlinks every blob named in l (missing files are fine). */
 static void store_idlist_unlink(store *s, struct store_idlist *l)
 {
     char rel[STORE_BLOB_ID_LEN + 4];
@@ -235,6 +246,50 @@ static void store_idlist_unlink(store *s, struct store_idlist *l)
         store_blob_relpath(l->ids[i], rel);
         unlinkat(s->blobsfd, rel, 0);
     }
+}
+
+/* The oldest live read snapshot, or SIZE_MAX when there is none. Caller holds s->mu. */
+static size_t store_oldest_reader(const store *s)
+{
+    size_t min = SIZE_MAX;
+    for (size_t i = 0; i < s->nreaders; i++)
+        if (s->readers[i] < min) min = s->readers[i];
+    return min;
+}
+
+/* Moves the pending unlinks no live snapshot can see into out. Caller holds s->mu. */
+static void store_take_unlinkable(store *s, struct store_idlist *out)
+{
+    size_t oldest = store_oldest_reader(s), kept = 0;
+    for (size_t i = 0; i < s->npending; i++) {
+        if (s->pending[i].txnid <= oldest && store_idlist_add(out, s->pending[i].id) == 0)
+            continue;
+        s->pending[kept++] = s->pending[i];
+    }
+    s->npending = kept;
+}
+
+/* Unlinks the blobs deleted by the commit txnid now, or once every older snapshot has ended
+ * (a reader that found the record must still be able to open the file). */
+static void store_unlink_after(store *s, struct store_idlist *doomed, size_t txnid)
+{
+    struct store_idlist now = {0};
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < doomed->n; i++) {
+        if (s->npending == s->cappending) {
+            size_t cap = s->cappending ? s->cappending * 2 : 16;
+            void *p = realloc(s->pending, cap * sizeof(*s->pending));
+            if (!p) break; /* the file stays as an orphan, swept at the next open */
+            s->pending = p;
+            s->cappending = cap;
+        }
+        memcpy(s->pending[s->npending].id, doomed->ids[i], STORE_BLOB_ID_LEN + 1);
+        s->pending[s->npending++].txnid = txnid;
+    }
+    store_take_unlinkable(s, &now);
+    pthread_mutex_unlock(&s->mu);
+    store_idlist_unlink(s, &now);
+    store_idlist_free(&now);
 }
 
 static void store_idlist_free(struct store_idlist *l)
@@ -417,7 +472,7 @@ int store_open(const struct store_options *opts, store **out, char *err, size_t 
     }
     s->dirfd = s->lockfd = s->blobsfd = -1;
     s->no_sync = opts->no_sync;
-    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_mutex_init(&s->mu, NULL);
 
     if (stat(shown, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
@@ -499,6 +554,10 @@ int store_open(const struct store_options *opts, store **out, char *err, size_t 
                      mdb_strerror(rc));
         goto out;
     }
+    {
+        int dead; /* reader slots of crashed processes (we hold the dir, so all of them) */
+        mdb_reader_check(s->env, &dead);
+    }
     if (store_open_dbs(s, shown, err, errlen) != 0) goto out;
     if (store_sweep(s) != 0) {
         store_seterr(err, errlen, "data dir %s: cannot sweep the blob store: %s", shown,
@@ -517,11 +576,18 @@ void store_close(store *s)
 {
     if (!s) return;
     for (int i = 0; i < s->npool; i++) mdb_txn_abort(s->pool[i]);
+    for (size_t i = 0; i < s->npending; i++) {
+        char rel[STORE_BLOB_ID_LEN + 4];
+        store_blob_relpath(s->pending[i].id, rel);
+        unlinkat(s->blobsfd, rel, 0);
+    }
+    free(s->pending);
+    free(s->readers);
     if (s->env) mdb_env_close(s->env);
     if (s->blobsfd >= 0) close(s->blobsfd);
     if (s->lockfd >= 0) close(s->lockfd); /* releases the flock */
     if (s->dirfd >= 0) close(s->dirfd);
-    pthread_mutex_destroy(&s->pool_mu);
+    pthread_mutex_destroy(&s->mu);
     free(s->dir);
     free(s);
 }
@@ -540,16 +606,33 @@ int store_txn_begin(store *s, int write, store_txn **out)
     *out = NULL;
     if (!t) return STORE_ERROR;
     if (!write) {
-        pthread_mutex_lock(&s->pool_mu);
-        if (s->npool > 0) txn = s->pool[--s->npool];
-        pthread_mutex_unlock(&s->pool_mu);
-        if (txn && mdb_txn_renew(txn) != 0) {
-            mdb_txn_abort(txn);
-            txn = NULL;
+        /* Taking the snapshot and registering it is one step under mu, so that a commit that
+         * deletes a blob either sees this reader or happened before its snapshot. */
+        pthread_mutex_lock(&s->mu);
+        if (s->nreaders == s->capreaders) {
+            size_t cap = s->capreaders ? s->capreaders * 2 : 16;
+            void *p = realloc(s->readers, cap * sizeof(*s->readers));
+            if (p) {
+                s->readers = p;
+                s->capreaders = cap;
+            }
         }
-    }
-    if (!txn) {
-        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+        if (s->nreaders < s->capreaders) {
+            if (s->npool > 0) txn = s->pool[--s->npool];
+            if (txn && mdb_txn_renew(txn) != 0) {
+                mdb_txn_abort(txn);
+                txn = NULL;
+            }
+            if (!txn && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) txn = NULL;
+            if (txn) s->readers[s->nreaders++] = mdb_txn_id(txn);
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!txn) {
+            free(t);
+            return STORE_ERROR;
+        }
+    } else {
+        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
         if (rc) {
             free(t);
             return STORE_ERROR;
@@ -577,17 +660,29 @@ static void store_txn_drop_cursors(store_txn *t)
     t->cursors = NULL;
 }
 
-/* Ends a read txn: back to the pool when there is room. */
+/* Ends a read txn: back to the pool when there is room; then unlinks the deleted blobs that
+ * only this snapshot could still see. */
 static void store_txn_release_read(store *s, MDB_txn *txn)
 {
+    struct store_idlist now = {0};
+    size_t id = mdb_txn_id(txn);
     mdb_txn_reset(txn);
-    pthread_mutex_lock(&s->pool_mu);
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nreaders; i++) {
+        if (s->readers[i] == id) {
+            s->readers[i] = s->readers[--s->nreaders];
+            break;
+        }
+    }
     if (s->npool < STORE_READ_POOL) {
         s->pool[s->npool++] = txn;
         txn = NULL;
     }
-    pthread_mutex_unlock(&s->pool_mu);
+    if (s->npending) store_take_unlinkable(s, &now);
+    pthread_mutex_unlock(&s->mu);
     if (txn) mdb_txn_abort(txn);
+    store_idlist_unlink(s, &now);
+    store_idlist_free(&now);
 }
 
 static void store_txn_free(store_txn *t)
@@ -607,6 +702,7 @@ int store_txn_commit(store_txn *t)
         store_txn_free(t);
         return 0;
     }
+    size_t txnid = mdb_txn_id(t->txn);
     if (t->failed) {
         rc = t->failed;
         mdb_txn_abort(t->txn);
@@ -614,10 +710,11 @@ int store_txn_commit(store_txn *t)
         rc = store_map_rc(mdb_txn_commit(t->txn));
         if (rc == STORE_NOTFOUND) rc = STORE_ERROR;
     }
-    if (rc == 0)
-        store_idlist_unlink(t->s, &t->doomed);
-    else
+    if (rc == 0) {
+        if (t->doomed.n) store_unlink_after(t->s, &t->doomed, txnid);
+    } else {
         store_idlist_unlink(t->s, &t->created);
+    }
     store_txn_free(t);
     return rc;
 }
@@ -652,7 +749,8 @@ int store_get(store_txn *t, enum store_db db, const void *key, size_t klen, cons
 {
     MDB_val k = {klen, (void *)key}, v;
     int rc;
-    if (!t || !store_db_ok(db) || klen == 0) return klen == 0 ? STORE_NOTFOUND : STORE_ERROR;
+    if (!t || !store_db_ok(db)) return STORE_ERROR;
+    if (klen == 0) return STORE_NOTFOUND;
     rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
     if (rc == MDB_BAD_VALSIZE) return STORE_NOTFOUND; /* a key too long to have been stored */
     rc = store_map_rc(rc);

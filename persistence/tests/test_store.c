@@ -519,6 +519,91 @@ Test(store, blob_delete_unlinks_only_after_commit)
     store_close(s);
 }
 
+Test(store, deleted_blob_stays_readable_for_older_snapshots)
+{
+    store *s = open_store();
+    store_txn *t, *old, *newer;
+    const void *v;
+    size_t vl;
+    char id[33];
+    cr_assert_eq(store_txn_begin(s, 1, &t), 0);
+    write_blob(t, s, "abc", 3, id);
+    cr_assert_eq(store_put(t, STORE_DB_S3_OBJECTS, "o", 1, id, 32), 0);
+    cr_assert_eq(store_txn_commit(t), 0);
+
+    cr_assert_eq(store_txn_begin(s, 0, &old), 0);
+    cr_assert_eq(store_get(old, STORE_DB_S3_OBJECTS, "o", 1, &v, &vl), 0);
+
+    cr_assert_eq(store_txn_begin(s, 1, &t), 0);
+    cr_assert_eq(store_del(t, STORE_DB_S3_OBJECTS, "o", 1), 0);
+    cr_assert_eq(store_blob_delete(t, id), 0);
+    cr_assert_eq(store_txn_commit(t), 0);
+
+    cr_assert_eq(store_blob_stat(s, id), 3, "a reader that found the record can open the blob");
+    cr_assert_eq(store_txn_begin(s, 0, &newer), 0);
+    cr_assert_eq(store_get(newer, STORE_DB_S3_OBJECTS, "o", 1, &v, &vl), STORE_NOTFOUND);
+    store_txn_abort(newer);
+    cr_assert_eq(store_blob_stat(s, id), 3, "a newer reader does not release it");
+    store_txn_abort(old);
+    cr_assert_eq(store_blob_stat(s, id), -1, "the last older reader releases it");
+    store_close(s);
+}
+
+struct swap_arg {
+    store *s;
+    int stop;
+    int failures;
+};
+
+static void *swap_reader(void *p)
+{
+    struct swap_arg *a = p;
+    while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
+        store_txn *t;
+        const void *v;
+        size_t vl;
+        char id[33];
+        if (store_txn_begin(a->s, 0, &t) != 0) {
+            __atomic_fetch_add(&a->failures, 1, __ATOMIC_RELAXED);
+            break;
+        }
+        if (store_get(t, STORE_DB_S3_OBJECTS, "o", 1, &v, &vl) == 0 && vl == 32) {
+            memcpy(id, v, 32);
+            id[32] = '\0';
+            int fd = store_blob_open(a->s, id);
+            if (fd < 0)
+                __atomic_fetch_add(&a->failures, 1, __ATOMIC_RELAXED);
+            else
+                close(fd);
+        }
+        store_txn_abort(t);
+    }
+    return NULL;
+}
+
+Test(store, readers_never_miss_the_blob_of_a_record_being_replaced)
+{
+    store *s = open_store();
+    struct swap_arg a = {.s = s};
+    pthread_t th[2];
+    char id[33] = "", newid[33];
+    for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&th[i], NULL, swap_reader, &a), 0);
+    for (int i = 0; i < 300; i++) {
+        store_txn *t;
+        cr_assert_eq(store_txn_begin(s, 1, &t), 0);
+        write_blob(t, s, "data", 4, newid);
+        cr_assert_eq(store_put(t, STORE_DB_S3_OBJECTS, "o", 1, newid, 32), 0);
+        if (id[0]) cr_assert_eq(store_blob_delete(t, id), 0);
+        cr_assert_eq(store_txn_commit(t), 0);
+        memcpy(id, newid, sizeof(id));
+    }
+    __atomic_store_n(&a.stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    cr_assert_eq(a.failures, 0, "a reader found a record whose blob was already gone");
+    cr_assert_eq(count_blob_files(), 1, "replaced blobs are all unlinked once readers end");
+    store_close(s);
+}
+
 Test(store, blob_of_aborted_txn_removed)
 {
     store *s = open_store();
