@@ -185,14 +185,15 @@ static int qparam_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->evalue, y->evalue);
 }
 
-void sigv4_canonical_query(struct proto_sb *sb, const char *query, int exclude_signature)
+void sigv4_canonical_query(struct proto_sb *sb, const char *query, int flags)
 {
     struct sigv4_qparam *ps;
     size_t n = sigv4_query_parse(query, &ps);
     if (n > 1) qsort(ps, n, sizeof *ps, qparam_cmp);
     int first = 1;
     for (size_t i = 0; i < n; i++) {
-        if (exclude_signature && strcmp(ps[i].key, "X-Amz-Signature") == 0) continue;
+        if ((flags & SIGV4_Q_NO_SIGNATURE) && strcmp(ps[i].key, "X-Amz-Signature") == 0) continue;
+        if ((flags & SIGV4_Q_NO_TOKEN) && strcmp(ps[i].key, "X-Amz-Security-Token") == 0) continue;
         if (!first) proto_sb_putc(sb, '&');
         first = 0;
         proto_sb_puts(sb, ps[i].ekey);
@@ -244,7 +245,7 @@ void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, 
 }
 
 void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char *path,
-                             enum sigv4_path_mode mode, const char *query, int presigned,
+                             enum sigv4_path_mode mode, const char *query, int qflags,
                              const struct proto_header *h, size_t n, const char *signed_headers,
                              const char *payload_hash)
 {
@@ -252,7 +253,7 @@ void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char
     proto_sb_putc(sb, '\n');
     sigv4_canonical_uri(sb, path, mode);
     proto_sb_putc(sb, '\n');
-    sigv4_canonical_query(sb, query, presigned);
+    sigv4_canonical_query(sb, query, qflags);
     proto_sb_putc(sb, '\n');
     sigv4_canonical_headers(sb, h, n, signed_headers);
     proto_sb_putc(sb, '\n');

@@ -32,14 +32,17 @@ void sigv4_canonical_uri(struct proto_sb *sb, const char *path, enum sigv4_path_
 /* Parses a raw query into *out (malloc'd array, free with sigv4_qparams_free). Returns the count. */
 size_t sigv4_query_parse(const char *query, struct sigv4_qparam **out);
 void sigv4_qparams_free(struct sigv4_qparam *p, size_t n);
-/* Appends the canonical query string; skips X-Amz-Signature when exclude_signature. */
-void sigv4_canonical_query(struct proto_sb *sb, const char *query, int exclude_signature);
+/* Flags of sigv4_canonical_query: parameters left out of the canonical query string. */
+#define SIGV4_Q_NO_SIGNATURE 1 /* X-Amz-Signature (presigned URLs) */
+#define SIGV4_Q_NO_TOKEN 2     /* X-Amz-Security-Token added after signing */
+/* Appends the canonical query string, leaving out the parameters named by flags. */
+void sigv4_canonical_query(struct proto_sb *sb, const char *query, int flags);
 /* Appends the canonical header lines ("name:value\n") for each name in signed_headers (';'-separated). */
 void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, size_t n,
                              const char *signed_headers);
-/* Appends the whole canonical request. */
+/* Appends the whole canonical request (qflags as for sigv4_canonical_query). */
 void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char *path,
-                             enum sigv4_path_mode mode, const char *query, int presigned,
+                             enum sigv4_path_mode mode, const char *query, int qflags,
                              const struct proto_header *h, size_t n, const char *signed_headers,
                              const char *payload_hash);
 /* Appends the string to sign for creq. */

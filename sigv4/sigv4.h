@@ -82,7 +82,9 @@ char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, ch
 /* Incremental aws-chunked decoder with per-chunk signature and trailer checks. */
 struct sigv4_chunked;
 /* Returns a decoder for auth's payload mode (a STREAMING-* mode), or NULL on out of memory.
- * decoded_length is x-amz-decoded-content-length; trailer_names the x-amz-trailer header or NULL. */
+ * decoded_length is x-amz-decoded-content-length (UINT64_MAX: not checked); trailer_names the
+ * x-amz-trailer header or NULL. Data is emitted as it arrives, before the chunk's signature is
+ * checked at the chunk's end: on an error the caller discards everything emitted. */
 struct sigv4_chunked *sigv4_chunked_new(const struct sigv4_auth *auth, uint64_t decoded_length,
                                         const char *trailer_names);
 /* Feeds raw body bytes; calls emit for each run of decoded payload bytes. Returns 0, a negative

@@ -618,14 +618,32 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     /* 9. signature */
     char scope[160];
     snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", cp[1], cp[2], cp[3]);
-    sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, a.presigned, in->headers,
-                            in->n_headers, a.signed_headers, payload);
-    sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
     unsigned char key[32];
     sigv4_signing_key(secret, cp[1], cp[2], cp[3], key);
     char sig[65];
-    sigv4_hmac_hex(key, sts.buf, sts.len, sig);
-    if (strlen(a.signature) != 64 || CRYPTO_memcmp(sig, a.signature, 64) != 0) {
+    int matched = 0;
+    /* A presigned URL may carry an X-Amz-Security-Token appended after signing: when the
+     * signature does not match with it, try once without it. */
+    int tries = (a.presigned && find_param(ps, nps, "X-Amz-Security-Token", 0)) ? 2 : 1;
+    for (int t = 0; t < tries && !matched; t++) {
+        int qflags = a.presigned ? SIGV4_Q_NO_SIGNATURE | (t ? SIGV4_Q_NO_TOKEN : 0) : 0;
+        proto_sb_reset(&creq);
+        proto_sb_reset(&sts);
+        sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, qflags, in->headers,
+                                in->n_headers, a.signed_headers, payload);
+        sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
+        sigv4_hmac_hex(key, sts.buf, sts.len, sig);
+        matched = strlen(a.signature) == 64 && CRYPTO_memcmp(sig, a.signature, 64) == 0;
+        if (!matched && t + 1 < tries) continue;
+    }
+    if (!matched) {
+        if (tries == 2) { /* report the canonical forms that include the token */
+            proto_sb_reset(&creq);
+            proto_sb_reset(&sts);
+            sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, SIGV4_Q_NO_SIGNATURE,
+                                    in->headers, in->n_headers, a.signed_headers, payload);
+            sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
+        }
         if (s3) {
             put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
             put_elem(xb, "StringToSign", sts.buf, sts.len);
