@@ -157,12 +157,26 @@ Test(proto_model, string_length_counts_characters_not_bytes)
                       "constraint: Member must have length greater than or equal to 1; Value '' at "
                       "'name' failed to satisfy constraint: Member must satisfy regular expression "
                       "pattern: [A-Za-z0-9.@\\-_]+");
-    /* 100 two-byte characters: 200 bytes, 100 characters, within RepositoryDescription's 1000. */
-    char desc[1200] = "";
+    /* 1000 two-byte characters: 2000 bytes, but 1000 characters is within the description's max. */
+    char desc[2001] = "";
     for (int i = 0; i < 1000; i++)
         strcat(desc, "\xc3\xa9");
-    char body2[2400];
+    char body2[2100];
     snprintf(body2, sizeof(body2), "{\"repositoryName\":\"r\",\"repositoryDescription\":\"%s\"}", desc);
+    expect_ok(&proto_model_codecommit, "CreateRepository", body2);
+    /* Characters outside the BMP count twice, as Java's String.length() does: 129 emoji = 258 > 256. */
+    char emoji[129 * 4 + 1] = "";
+    for (int i = 0; i < 129; i++)
+        strcat(emoji, "\xf0\x9f\x98\x80");
+    snprintf(body2, sizeof(body2), "{\"repositoryName\":\"r\",\"tags\":{\"k\":\"%s\"}}", emoji);
+    cr_assert_eq(run(&proto_model_codecommit, "CreateRepository", body2), -ERR_VALIDATION);
+    cr_assert(strstr(g_req.err_message, "' at 'tags' failed to satisfy constraint: Map value must "
+                                        "satisfy constraint: [Member must have length less than or "
+                                        "equal to 256, Member must have length greater than or "
+                                        "equal to 0]") != NULL,
+              "%s", g_req.err_message);
+    snprintf(body2, sizeof(body2), "{\"repositoryName\":\"r\",\"tags\":{\"k\":\"%.512s\"}}", emoji);
+    /* 128 emoji = 256 units: allowed */
     expect_ok(&proto_model_codecommit, "CreateRepository", body2);
 }
 
