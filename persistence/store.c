@@ -37,6 +37,7 @@ struct store {
     size_t nreaders, capreaders;
     struct store_pending *pending; /* deleted blobs that an older live snapshot may still read */
     size_t npending, cappending;
+    unsigned char subdir_ok[256]; /* blobs/<xx> known to exist (set once, read atomically) */
 };
 
 struct store_pending {
@@ -948,6 +949,7 @@ int store_blob_commit(store_txn *t, store_blob_writer *w, char id[STORE_BLOB_ID_
     unsigned char sizebuf[8];
     MDB_val k, v;
     int rc = STORE_ERROR, renamed = 0, made;
+    unsigned slot;
 
     if (!w) return STORE_ERROR;
     s = w->s;
@@ -964,9 +966,13 @@ int store_blob_commit(store_txn *t, store_blob_writer *w, char id[STORE_BLOB_ID_
     if (store_random_id(newid) != 0) goto out;
     memcpy(sub, newid, 2);
     sub[2] = '\0';
-    made = mkdirat(s->blobsfd, sub, 0755) == 0;
-    if (!made && errno != EEXIST) goto out;
-    if (made && !s->no_sync && fsync(s->blobsfd) != 0) goto out;
+    slot = (unsigned)strtoul(sub, NULL, 16);
+    if (!__atomic_load_n(&s->subdir_ok[slot], __ATOMIC_ACQUIRE)) {
+        made = mkdirat(s->blobsfd, sub, 0755) == 0;
+        if (!made && errno != EEXIST) goto out;
+        if (made && !s->no_sync && fsync(s->blobsfd) != 0) goto out;
+        __atomic_store_n(&s->subdir_ok[slot], 1, __ATOMIC_RELEASE);
+    }
     store_blob_relpath(newid, rel);
     if (renameat(s->blobsfd, w->tmpname, s->blobsfd, rel) != 0) goto out;
     renamed = 1;

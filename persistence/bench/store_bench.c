@@ -45,6 +45,23 @@ static int bench_writes(const char *dir, int no_sync, int n)
     }
     printf("write txn commit (100 B put), %s: %.1f us\n", no_sync ? "no_sync" : "sync   ",
            (now_us() - t0) / n);
+
+    static char blob[64 * 1024];
+    memset(blob, 'b', sizeof(blob));
+    t0 = now_us();
+    for (int i = 0; i < n / 5; i++) {
+        store_txn *t;
+        store_blob_writer *w;
+        char id[STORE_BLOB_ID_LEN + 1];
+        if (store_blob_create(s, &w) != 0 || store_blob_write(w, blob, sizeof(blob)) != 0 ||
+            store_blob_sync(w) != 0 || store_txn_begin(s, 1, &t) != 0 ||
+            store_blob_commit(t, w, id) != 0 ||
+            store_put(t, STORE_DB_S3_OBJECTS, id, STORE_BLOB_ID_LEN, id, 4) != 0 ||
+            store_txn_commit(t) != 0)
+            return -1;
+    }
+    printf("64 KiB blob write + commit with its record, %s: %.1f us\n",
+           no_sync ? "no_sync" : "sync   ", (now_us() - t0) / (n / 5));
     store_close(s);
     return 0;
 }
