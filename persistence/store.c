@@ -17,23 +17,23 @@
 #include <unistd.h>
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)8 << 30)
-#define STORE_MAX_READERS 1024
-#define STORE_READ_POOL 64
-#define STORE_BLOB_BUF (64 * 1024)
-#define STORE_SCHEMA_KEY "schema_version"
+#define STORE_MAX_READERS      1024
+#define STORE_READ_POOL        64
+#define STORE_BLOB_BUF         (64 * 1024)
+#define STORE_SCHEMA_KEY       "schema_version"
 
 struct store {
-    char *dir;     /* absolute path of the data dir */
-    int dirfd;     /* the data dir */
-    int lockfd;    /* <dir>/LOCK, flock'ed for the life of the store */
-    int blobsfd;   /* <dir>/blobs */
+    char *dir;   /* absolute path of the data dir */
+    int dirfd;   /* the data dir */
+    int lockfd;  /* <dir>/LOCK, flock'ed for the life of the store */
+    int blobsfd; /* <dir>/blobs */
     int no_sync;
     MDB_env *env;
     MDB_dbi dbi[STORE_DB__COUNT];
-    pthread_mutex_t mu;      /* guards the read txn pool, the live readers and pending unlinks */
+    pthread_mutex_t mu; /* guards the read txn pool, the live readers and pending unlinks */
     MDB_txn *pool[STORE_READ_POOL];
     int npool;
-    size_t *readers;         /* snapshot ids (mdb_txn_id) of the live read txns */
+    size_t *readers; /* snapshot ids (mdb_txn_id) of the live read txns */
     size_t nreaders, capreaders;
     struct store_pending *pending; /* deleted blobs that an older live snapshot may still read */
     size_t npending, cappending;
@@ -54,10 +54,10 @@ struct store_txn {
     store *s;
     MDB_txn *txn;
     int write;
-    int failed;                   /* first error of a write, returned again by commit */
-    struct store_idlist created;  /* blobs renamed into place in this txn */
-    struct store_idlist doomed;   /* blobs to unlink after a successful commit */
-    store_cursor *cursors;        /* open cursors, closed when the txn ends */
+    int failed;                  /* first error of a write, returned again by commit */
+    struct store_idlist created; /* blobs renamed into place in this txn */
+    struct store_idlist doomed;  /* blobs to unlink after a successful commit */
+    store_cursor *cursors;       /* open cursors, closed when the txn ends */
 };
 
 struct store_cursor {
@@ -263,8 +263,7 @@ static void store_take_unlinkable(store *s, struct store_idlist *out)
 {
     size_t oldest = store_oldest_reader(s), kept = 0;
     for (size_t i = 0; i < s->npending; i++) {
-        if (s->pending[i].txnid <= oldest && store_idlist_add(out, s->pending[i].id) == 0)
-            continue;
+        if (s->pending[i].txnid <= oldest && store_idlist_add(out, s->pending[i].id) == 0) continue;
         s->pending[kept++] = s->pending[i];
     }
     s->npending = kept;
@@ -511,11 +510,9 @@ int store_open(const struct store_options *opts, store **out, char *err, size_t 
                              shown, pid);
             else
                 store_seterr(err, errlen,
-                             "data dir %s is in use by another codepipeline-local process",
-                             shown);
+                             "data dir %s is in use by another codepipeline-local process", shown);
         } else {
-            store_seterr(err, errlen, "data dir %s cannot be locked: %s", shown,
-                         strerror(errno));
+            store_seterr(err, errlen, "data dir %s cannot be locked: %s", shown, strerror(errno));
         }
         goto out;
     }
@@ -523,8 +520,7 @@ int store_open(const struct store_options *opts, store **out, char *err, size_t 
         char pid[32];
         int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
         if (ftruncate(s->lockfd, 0) != 0 || pwrite(s->lockfd, pid, (size_t)n, 0) != n) {
-            store_seterr(err, errlen, "data dir %s is not writable: %s", shown,
-                         strerror(errno));
+            store_seterr(err, errlen, "data dir %s is not writable: %s", shown, strerror(errno));
             goto out;
         }
     }
@@ -541,8 +537,8 @@ int store_open(const struct store_options *opts, store **out, char *err, size_t 
 
     snprintf(path, sizeof(path), "%s/db", s->dir);
     if ((rc = mdb_env_create(&s->env)) != 0 ||
-        (rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size
-                                                         : STORE_DEFAULT_MAP_SIZE)) != 0 ||
+        (rc = mdb_env_set_mapsize(s->env,
+                                  opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE)) != 0 ||
         (rc = mdb_env_set_maxdbs(s->env, STORE_DB__COUNT + 1)) != 0 ||
         (rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS)) != 0) {
         store_seterr(err, errlen, "data dir %s: cannot set up the database: %s", shown,
@@ -576,7 +572,8 @@ out:
 void store_close(store *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->npool; i++) mdb_txn_abort(s->pool[i]);
+    for (int i = 0; i < s->npool; i++)
+        mdb_txn_abort(s->pool[i]);
     for (size_t i = 0; i < s->npending; i++) {
         char rel[STORE_BLOB_ID_LEN + 4];
         store_blob_relpath(s->pending[i].id, rel);
@@ -800,8 +797,7 @@ int store_del(store_txn *t, enum store_db db, const void *key, size_t klen)
     return store_txn_fail(t, store_map_rc(rc));
 }
 
-int store_key(char *buf, size_t buflen, const char *account, const char *region,
-              const char *name)
+int store_key(char *buf, size_t buflen, const char *account, const char *region, const char *name)
 {
     int n = snprintf(buf, buflen, "%s/%s/%s", account, region, name);
     if (n < 0 || (size_t)n >= buflen) {
@@ -978,7 +974,8 @@ int store_blob_commit(store_txn *t, store_blob_writer *w, char id[STORE_BLOB_ID_
     renamed = 1;
     if (!s->no_sync && store_fsync_dirat(s->blobsfd, sub) != 0) goto out;
 
-    for (int i = 0; i < 8; i++) sizebuf[i] = (unsigned char)(w->size >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        sizebuf[i] = (unsigned char)(w->size >> (8 * i));
     k.mv_data = newid;
     k.mv_size = STORE_BLOB_ID_LEN;
     v.mv_data = sizebuf;

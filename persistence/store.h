@@ -51,9 +51,9 @@ enum store_db {
 
 /* Zero-initialised options are the safe defaults: durable commits, an 8 GiB map. */
 struct store_options {
-    const char *dir;   /* the data dir; created if missing */
-    size_t map_size;   /* LMDB map size in bytes; 0 picks the default (8 GiB) */
-    int no_sync;       /* 1: no fsync on commit or blob (survives kill -9, not power loss) */
+    const char *dir; /* the data dir; created if missing */
+    size_t map_size; /* LMDB map size in bytes; 0 picks the default (8 GiB) */
+    int no_sync;     /* 1: no fsync on commit or blob (survives kill -9, not power loss) */
 };
 
 /* A static description of a return code above ("not found", "the map is full", ...). */
@@ -73,8 +73,10 @@ const char *store_dir(const store *s);
  * it, and that thread must not begin a second write txn meanwhile (it would wait for itself);
  * a read txn may end on any thread. Returns 0 and *out, or STORE_ERROR. */
 int store_txn_begin(store *s, int write, store_txn **out);
-/* Commits; returns 0 or STORE_ERROR / STORE_FULL (the txn is freed either way). Blob files
- * scheduled for deletion in this txn are removed after a successful commit. */
+/* Commits (a read txn just ends); returns 0 or STORE_ERROR / STORE_FULL (the txn is freed
+ * either way; after a failed put or blob commit it returns that failure and writes nothing).
+ * Blob files deleted in this txn are removed after a successful commit, as soon as no read txn
+ * begun before it is still open (such a reader may have found the record and open the file). */
 int store_txn_commit(store_txn *t);
 /* Aborts and frees; NULL is a no-op. Blob files committed into this txn are removed (they were
  * referenced nowhere else); after a crash the open-time sweep removes them. */
@@ -123,8 +125,9 @@ uint64_t store_blob_size(const store_blob_writer *w);
 /* Flushes and fsyncs the bytes now, so that store_blob_commit, called later under a write txn,
  * has less to do. Optional. Returns 0 or STORE_ERROR. */
 int store_blob_sync(store_blob_writer *w);
-/* fsyncs, renames into place and records the blob in t; writes its id (STORE_BLOB_ID_LEN hex +
- * NUL) to id. The writer is freed. Returns 0 or STORE_ERROR. */
+/* fsyncs, renames into place and records the blob in t (a write txn); writes its id
+ * (STORE_BLOB_ID_LEN hex + NUL) to id. The writer is freed either way. Returns 0, STORE_FULL or
+ * STORE_ERROR. With no_sync the fsyncs are skipped. */
 int store_blob_commit(store_txn *t, store_blob_writer *w, char id[STORE_BLOB_ID_LEN + 1]);
 /* Discards an uncommitted blob and frees the writer. NULL is a no-op. */
 void store_blob_discard(store_blob_writer *w);
@@ -132,7 +135,8 @@ void store_blob_discard(store_blob_writer *w);
 int store_blob_open(store *s, const char *id);
 /* Size of a committed blob, or -1. */
 int64_t store_blob_stat(store *s, const char *id);
-/* Unreferences the blob in t; the file goes after the commit. Returns 0 or STORE_NOTFOUND. */
+/* Unreferences the blob in t; the file goes after the commit (see store_txn_commit). Returns 0,
+ * STORE_NOTFOUND (unknown or malformed id) or STORE_ERROR / STORE_FULL. */
 int store_blob_delete(store_txn *t, const char *id);
 /* Writes the blob's absolute path into buf (for handing a file to a child process). Returns its
  * length, or -1 for a malformed id or a short buffer. */

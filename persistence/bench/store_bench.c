@@ -82,8 +82,7 @@ static int bench_reads(const char *dir)
     if (store_txn_begin(s, 1, &t) != 0) return -1;
     for (int i = 0; i < NKEYS; i++) {
         int kl = snprintf(key, sizeof(key), "123456789012/us-east-1/pipeline-%05d", i);
-        if (store_put(t, STORE_DB_CP_PIPELINES, key, (size_t)kl, val, sizeof(val)) != 0)
-            return -1;
+        if (store_put(t, STORE_DB_CP_PIPELINES, key, (size_t)kl, val, sizeof(val)) != 0) return -1;
     }
     if (store_txn_commit(t) != 0) return -1;
 
@@ -93,8 +92,7 @@ static int bench_reads(const char *dir)
     for (int i = 0; i < n; i++) {
         const void *v;
         size_t vl;
-        int kl = snprintf(key, sizeof(key), "123456789012/us-east-1/pipeline-%05d",
-                          rand() % NKEYS);
+        int kl = snprintf(key, sizeof(key), "123456789012/us-east-1/pipeline-%05d", rand() % NKEYS);
         if (store_txn_begin(s, 0, &t) != 0 ||
             store_get(t, STORE_DB_CP_PIPELINES, key, (size_t)kl, &v, &vl) != 0)
             return -1;
@@ -108,8 +106,7 @@ static int bench_reads(const char *dir)
     for (int i = 0; i < n; i++) {
         const void *v;
         size_t vl;
-        int kl = snprintf(key, sizeof(key), "123456789012/us-east-1/pipeline-%05d",
-                          rand() % NKEYS);
+        int kl = snprintf(key, sizeof(key), "123456789012/us-east-1/pipeline-%05d", rand() % NKEYS);
         if (store_get(t, STORE_DB_CP_PIPELINES, key, (size_t)kl, &v, &vl) != 0) return -1;
         sum += ((const unsigned char *)v)[vl - 1];
     }

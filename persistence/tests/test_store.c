@@ -126,7 +126,8 @@ static int count_entries(store *s, enum store_db db)
     int n = 0;
     cr_assert_eq(store_txn_begin(s, 0, &t), 0);
     cr_assert_eq(store_cursor_open(t, db, &c), 0);
-    for (int rc = store_cursor_seek(c, NULL, 0); rc == 0; rc = store_cursor_next(c)) n++;
+    for (int rc = store_cursor_seek(c, NULL, 0); rc == 0; rc = store_cursor_next(c))
+        n++;
     store_cursor_close(c);
     store_txn_abort(t);
     return n;
@@ -134,7 +135,8 @@ static int count_entries(store *s, enum store_db db)
 
 static void blob_fill(unsigned char *buf, size_t len, unsigned seed)
 {
-    for (size_t i = 0; i < len; i++) buf[i] = (unsigned char)((i * 31 + seed * 7) ^ (i >> 8));
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (unsigned char)((i * 31 + seed * 7) ^ (i >> 8));
 }
 
 static void write_blob(store_txn *t, store *s, const void *data, size_t len, char id[33])
@@ -153,7 +155,8 @@ static void assert_blob(store *s, const char *id, const unsigned char *want, siz
     ssize_t n;
     int fd = store_blob_open(s, id);
     cr_assert_geq(fd, 0, "blob %s not readable", id);
-    while ((n = read(fd, got + off, len + 1 - off)) > 0) off += (size_t)n;
+    while ((n = read(fd, got + off, len + 1 - off)) > 0)
+        off += (size_t)n;
     close(fd);
     cr_assert_eq(off, len, "blob %s has %zu bytes, want %zu", id, off, len);
     cr_assert_eq(memcmp(got, want, len), 0, "blob %s content differs", id);
@@ -587,7 +590,8 @@ Test(store, readers_never_miss_the_blob_of_a_record_being_replaced)
     struct swap_arg a = {.s = s};
     pthread_t th[2];
     char id[33] = "", newid[33];
-    for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&th[i], NULL, swap_reader, &a), 0);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, swap_reader, &a), 0);
     for (int i = 0; i < 300; i++) {
         store_txn *t;
         cr_assert_eq(store_txn_begin(s, 1, &t), 0);
@@ -598,7 +602,8 @@ Test(store, readers_never_miss_the_blob_of_a_record_being_replaced)
         memcpy(id, newid, sizeof(id));
     }
     __atomic_store_n(&a.stop, 1, __ATOMIC_RELAXED);
-    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
     cr_assert_eq(a.failures, 0, "a reader found a record whose blob was already gone");
     cr_assert_eq(count_blob_files(), 1, "replaced blobs are all unlinked once readers end");
     store_close(s);
@@ -709,8 +714,7 @@ static void crash_child(int fd, int no_sync, int stop_after)
         store_blob_writer *w;
         char id[33], key[64], val[64];
         blob_fill(data, sizeof(data), (unsigned)i);
-        if (store_blob_create(s, &w) != 0 || store_blob_write(w, data, sizeof(data)) != 0)
-            _exit(3);
+        if (store_blob_create(s, &w) != 0 || store_blob_write(w, data, sizeof(data)) != 0) _exit(3);
         if (store_txn_begin(s, 1, &t) != 0 || store_blob_commit(t, w, id) != 0) _exit(4);
         int kl = snprintf(key, sizeof(key), "111/us-east-1/obj-%06d", i);
         int vl = snprintf(val, sizeof(val), "%s", id);
@@ -721,7 +725,8 @@ static void crash_child(int fd, int no_sync, int stop_after)
                 store_blob_sync(w) != 0)
                 _exit(6);
             if (write(fd, "S", 1) != 1) _exit(7);
-            for (;;) pause();
+            for (;;)
+                pause();
         }
         if (store_txn_commit(t) != 0) _exit(8);
         if (write(fd, "C", 1) != 1) _exit(9);
@@ -869,7 +874,8 @@ Test(store, write_txns_from_many_threads_serialize)
     store *s = open_store();
     pthread_t th[4];
     struct counter_arg a = {s, 300};
-    for (int i = 0; i < 4; i++) cr_assert_eq(pthread_create(&th[i], NULL, counter_thread, &a), 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, counter_thread, &a), 0);
     for (int i = 0; i < 4; i++) {
         void *r;
         pthread_join(th[i], &r);
