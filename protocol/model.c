@@ -270,6 +270,8 @@ static void shape_constraints(struct vctx *v, const struct proto_model_shape *sh
 }
 
 static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth);
+static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh, const char *s,
+                              size_t n);
 
 /* Checks the constraints of one scalar shape without recording anything; returns 1 when they hold. */
 static int scalar_ok(struct vctx *v, uint32_t si, struct json_object *val)
@@ -309,20 +311,40 @@ static int pattern_matches(struct vctx *v, int pat, const char *s, size_t n)
     return rc >= 0; /* invalid UTF-8 and match-limit errors count as no match */
 }
 
+#define MODEL_SLOTS 64 /* structures with more members fall back to hash lookups */
+
 static int check_struct(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
                         int depth)
 {
+    /* One pass over the (usually few) members sent, matched by name into slots, then the model's
+     * members in declaration order: fewer lookups than probing every member, same message order. */
+    struct json_object *slots[MODEL_SLOTS];
+    int use_slots = sh->count <= MODEL_SLOTS;
+    const struct proto_model_member *mem = &v->svc->members[sh->first];
+    if (use_slots) {
+        memset(slots, 0, sh->count * sizeof(slots[0]));
+        json_object_object_foreach(val, k, kv) {
+            for (uint32_t i = 0; i < sh->count; i++)
+                if (mem[i].name[0] == k[0] && strcmp(mem[i].name, k) == 0) {
+                    slots[i] = kv;
+                    break;
+                }
+        }
+    }
     for (uint32_t i = 0; i < sh->count; i++) {
-        const struct proto_model_member *m = &v->svc->members[sh->first + i];
+        const struct proto_model_member *m = &mem[i];
         struct json_object *mv = NULL;
-        int present = json_object_object_get_ex(val, m->name, &mv) && mv != NULL;
+        if (use_slots)
+            mv = slots[i];
+        else
+            json_object_object_get_ex(val, m->name, &mv);
+        if (!mv && !m->required) continue;
         size_t old = path_push(v, m->name, strlen(m->name));
         int rc = 0;
-        if (!present) {
-            if (m->required) violation(v, NULL, 0, "Member must not be null");
-        } else {
+        if (!mv)
+            violation(v, NULL, 0, "Member must not be null");
+        else
             rc = check(v, m->shape, mv, depth + 1);
-        }
         path_pop(v, old);
         if (rc < 0) return rc;
     }
@@ -336,8 +358,11 @@ static int check_list(struct vctx *v, const struct proto_model_shape *sh, struct
     for (size_t i = 0; i < n; i++) {
         struct json_object *e = json_object_array_get_idx(val, i);
         char idx[32];
-        int k = snprintf(idx, sizeof(idx), "%zu.member", i + 1);
-        size_t old = path_push(v, idx, (size_t)k);
+        size_t k = sizeof(idx);
+        memcpy(idx + (k -= 7), ".member", 7);
+        for (size_t x = i + 1; x; x /= 10)
+            idx[--k] = (char)('0' + x % 10);
+        size_t old = path_push(v, idx + k, sizeof(idx) - k);
         int rc = 0;
         if (e) rc = check(v, sh->key, e, depth + 1);
         path_pop(v, old);
@@ -357,12 +382,8 @@ static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct 
     int vs_scalar = vs->type != PROTO_T_STRUCTURE && vs->type != PROTO_T_LIST && vs->type != PROTO_T_MAP;
     int bad_key = 0, bad_value = 0;
     json_object_object_foreach(val, k, mv) {
-        struct json_object *kobj = json_object_new_string(k);
-        if (!kobj) return proto_error(v->req, ERR_INTERNAL_FAILURE, "out of memory");
-        int rc = scalar_ok(v, sh->key, kobj);
-        json_object_put(kobj);
-        if (rc < 0) return rc;
-        if (!rc) bad_key = 1;
+        int rc;
+        if (ks->type == PROTO_T_STRING && string_faults(v, ks, k, strlen(k))) bad_key = 1;
         if (!mv) continue; /* null values are dropped, as AWS does */
         size_t old = path_push(v, k, strlen(k));
         if (vs_scalar) {
@@ -397,28 +418,50 @@ static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct 
     return 0;
 }
 
-static int check_string(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+enum { BAD_ENUM = 1, BAD_MAX = 2, BAD_MIN = 4, BAD_PATTERN = 8 };
+
+/* Returns the set of string constraints of sh that s breaks (0 when it satisfies them all). */
+static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh, const char *s,
+                              size_t n)
 {
-    const char *s = json_object_get_string(val);
-    size_t n = (size_t)json_object_get_string_len(val);
-    int hide = (sh->flags & PROTO_SF_SENSITIVE) != 0;
+    unsigned bad = 0;
     if (sh->count) { /* enum */
         int found = 0;
         for (uint32_t i = 0; i < sh->count && !found; i++)
             found = strcmp(v->svc->enums[sh->first + i], s) == 0;
-        if (!found) {
-            struct proto_sb set = PROTO_SB_INIT;
-            for (uint32_t i = 0; i < sh->count; i++) {
-                if (i) proto_sb_puts(&set, ", ");
-                proto_sb_puts(&set, v->svc->enums[sh->first + i]);
-            }
-            violation(v, val, hide, "Member must satisfy enum value set: [%s]", proto_sb_str(&set));
-            proto_sb_free(&set);
-        }
+        if (!found) bad |= BAD_ENUM;
     }
-    if (sh->flags & (PROTO_SF_MIN | PROTO_SF_MAX))
-        check_length(v, sh, val, utf16_length((const unsigned char *)s, n), hide);
-    if (sh->pattern >= 0 && !pattern_matches(v, sh->pattern, s, n))
+    if (sh->flags & (PROTO_SF_MIN | PROTO_SF_MAX)) {
+        int64_t len = utf16_length((const unsigned char *)s, n);
+        if ((sh->flags & PROTO_SF_MAX) && len > sh->max) bad |= BAD_MAX;
+        if ((sh->flags & PROTO_SF_MIN) && len < sh->min) bad |= BAD_MIN;
+    }
+    if (sh->pattern >= 0 && !pattern_matches(v, sh->pattern, s, n)) bad |= BAD_PATTERN;
+    return bad;
+}
+
+static int check_string(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+{
+    unsigned bad = string_faults(v, sh, json_object_get_string(val),
+                                 (size_t)json_object_get_string_len(val));
+    if (!bad) return 0;
+    int hide = (sh->flags & PROTO_SF_SENSITIVE) != 0;
+    if (bad & BAD_ENUM) {
+        struct proto_sb set = PROTO_SB_INIT;
+        for (uint32_t i = 0; i < sh->count; i++) {
+            if (i) proto_sb_puts(&set, ", ");
+            proto_sb_puts(&set, v->svc->enums[sh->first + i]);
+        }
+        violation(v, val, hide, "Member must satisfy enum value set: [%s]", proto_sb_str(&set));
+        proto_sb_free(&set);
+    }
+    if (bad & BAD_MAX)
+        violation(v, val, hide, "Member must have length less than or equal to %lld",
+                  (long long)sh->max);
+    if (bad & BAD_MIN)
+        violation(v, val, hide, "Member must have length greater than or equal to %lld",
+                  (long long)sh->min);
+    if (bad & BAD_PATTERN)
         violation(v, val, hide, "Member must satisfy regular expression pattern: %s",
                   v->svc->patterns[sh->pattern]);
     return 0;
