@@ -1,0 +1,540 @@
+/* sigv4_verify failure paths: AWS's codes, statuses and messages for JSON services and S3. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigv4/canonical.h"
+#include "sigv4/tests/helpers.h"
+
+#define DATE "20250101T120000Z"
+#define T0 1735732800 /* 2025-01-01T12:00:00Z */
+#define EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define JSON_SIGNED "content-type;host;x-amz-date;x-amz-target"
+
+/* A request under construction: headers, query, and the verifier's input and outputs. */
+struct treq {
+    struct proto_header h[16];
+    size_t n;
+    char authz[1024];
+    char query[2048];
+    char body_hash[65];
+    struct sigv4_input in;
+    struct sigv4_auth out;
+    char *msg;
+    struct proto_sb extra;
+};
+
+static sigv4_creds *creds;
+
+static void setup(void)
+{
+    creds = sigv4_creds_new("000000000000");
+    cr_assert(creds);
+}
+
+static void teardown(void)
+{
+    sigv4_creds_free(creds);
+}
+
+static void add(struct treq *r, const char *name, const char *value)
+{
+    r->h[r->n].name = name;
+    r->h[r->n].value = value;
+    r->n++;
+}
+
+static void set_header(struct treq *r, const char *name, const char *value)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->h[i].name, name) == 0) {
+            r->h[i].value = value;
+            return;
+        }
+    add(r, name, value);
+}
+
+/* A CodePipeline request signed by (akid, secret) at date. */
+static void json_req(struct treq *r, const char *akid, const char *secret, const char *date)
+{
+    memset(r, 0, sizeof *r);
+    add(r, "host", "localhost:4566");
+    add(r, "content-type", "application/x-amz-json-1.1");
+    add(r, "x-amz-date", date);
+    add(r, "x-amz-target", "CodePipeline_20150709.ListPipelines");
+    sigv4_sha256_hex("{}", 2, r->body_hash);
+    const char *sig = th_sign(secret, date, "us-east-1", "codepipeline", "POST", "/", SIGV4_PATH_NORMALIZE, "",
+                              0, r->h, r->n, JSON_SIGNED, r->body_hash);
+    snprintf(r->authz, sizeof r->authz,
+             "AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/codepipeline/aws4_request, SignedHeaders=" JSON_SIGNED
+             ", Signature=%s",
+             akid, date, sig);
+    add(r, "authorization", r->authz);
+    r->in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .headers = r->h, .n_headers = r->n,
+                                 .is_s3 = 0, .body_sha256 = r->body_hash, .now = T0, .clock_skew_seconds = 300};
+}
+
+/* An S3 GET signed with the given x-amz-content-sha256 (NULL: no such header). */
+static void s3_req(struct treq *r, const char *akid, const char *secret, const char *sha)
+{
+    memset(r, 0, sizeof *r);
+    add(r, "host", "localhost:4566");
+    add(r, "x-amz-date", DATE);
+    const char *signed_h = "host;x-amz-date";
+    if (sha) {
+        add(r, "x-amz-content-sha256", sha);
+        signed_h = "host;x-amz-content-sha256;x-amz-date";
+    }
+    const char *sig = th_sign(secret, DATE, "us-east-1", "s3", "GET", "/bucket/a%20b//c", SIGV4_PATH_RAW,
+                              "list-type=2&prefix=x", 0, r->h, r->n, signed_h, sha ? sha : EMPTY);
+    snprintf(r->authz, sizeof r->authz,
+             "AWS4-HMAC-SHA256 Credential=%s/20250101/us-east-1/s3/aws4_request,SignedHeaders=%s,Signature=%s",
+             akid, signed_h, sig);
+    add(r, "authorization", r->authz);
+    r->in = (struct sigv4_input){.method = "GET", .path = "/bucket/a%20b//c", .query = "list-type=2&prefix=x",
+                                 .headers = r->h, .n_headers = r->n, .is_s3 = 1, .now = T0,
+                                 .clock_skew_seconds = 900};
+}
+
+/* A presigned S3 GET valid for expires seconds from date. */
+static void s3_presigned(struct treq *r, const char *date, const char *expires)
+{
+    memset(r, 0, sizeof *r);
+    add(r, "host", "localhost:4566");
+    char base[1024];
+    snprintf(base, sizeof base,
+             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%%2F%.8s%%2Fus-east-1%%2Fs3%%2Faws4_request"
+             "&X-Amz-Date=%s&X-Amz-Expires=%s&X-Amz-SignedHeaders=host",
+             date, date, expires);
+    const char *sig = th_sign("test", date, "us-east-1", "s3", "GET", "/bucket/key", SIGV4_PATH_RAW, base,
+                              SIGV4_Q_NO_SIGNATURE, r->h, r->n, "host", "UNSIGNED-PAYLOAD");
+    snprintf(r->query, sizeof r->query, "%s&X-Amz-Signature=%s", base, sig);
+    r->in = (struct sigv4_input){.method = "GET", .path = "/bucket/key", .query = r->query, .headers = r->h,
+                                 .n_headers = r->n, .is_s3 = 1, .now = T0, .clock_skew_seconds = 900};
+}
+
+static int verify(struct treq *r)
+{
+    r->in.headers = r->h;
+    r->in.n_headers = r->n;
+    free(r->msg);
+    r->msg = NULL;
+    proto_sb_reset(&r->extra);
+    return sigv4_verify(creds, &r->in, &r->out, &r->msg, &r->extra);
+}
+
+static void done(struct treq *r)
+{
+    free(r->msg);
+    proto_sb_free(&r->extra);
+}
+
+#define EXPECT_ERR(r, err, text)                                                                        \
+    do {                                                                                                \
+        cr_assert_eq(verify(r), -(err), "got %s", (r)->msg ? (r)->msg : "(accepted)");                  \
+        cr_expect_str_eq((r)->msg, text);                                                               \
+    } while (0)
+
+TestSuite(sigv4_verify, .init = setup, .fini = teardown);
+
+Test(sigv4_verify, accepts_signed_json_request)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_str_eq(r.out.access_key, "test");
+    cr_expect_str_eq(r.out.account_id, "000000000000");
+    cr_expect_str_eq(r.out.region, "us-east-1");
+    cr_expect_str_eq(r.out.service, "codepipeline");
+    cr_expect_str_eq(r.out.amz_date, DATE);
+    cr_expect_eq(r.out.presigned, 0);
+    done(&r);
+}
+
+Test(sigv4_verify, accepts_any_region)
+{
+    struct treq r;
+    memset(&r, 0, sizeof r);
+    add(&r, "host", "localhost:4566");
+    add(&r, "x-amz-date", DATE);
+    const char *sig = th_sign("test", DATE, "ap-southeast-7", "codebuild", "POST", "/", SIGV4_PATH_NORMALIZE, "",
+                              0, r.h, r.n, "host;x-amz-date", EMPTY);
+    snprintf(r.authz, sizeof r.authz,
+             "AWS4-HMAC-SHA256 Credential=test/20250101/ap-southeast-7/codebuild/aws4_request "
+             "SignedHeaders=host;x-amz-date Signature=%s",
+             sig);
+    add(&r, "authorization", r.authz);
+    r.in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .is_s3 = 0, .body_sha256 = EMPTY,
+                                .now = T0, .clock_skew_seconds = 300};
+    cr_assert_eq(verify(&r), 0, "space-separated auth params: %s", r.msg);
+    cr_expect_str_eq(r.out.region, "ap-southeast-7");
+    done(&r);
+}
+
+Test(sigv4_verify, tampered_header_body_and_secret_are_rejected)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    set_header(&r, "x-amz-target", "CodePipeline_20150709.DeletePipeline");
+    cr_assert_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    cr_expect(strncmp(r.msg,
+                      "The request signature we calculated does not match the signature you provided. Check "
+                      "your AWS Secret Access Key and signing method. Consult the service documentation for "
+                      "details.\n\nThe Canonical String for this request should have been\n'POST\n/\n\n",
+                      229) == 0,
+              "%s", r.msg);
+    cr_expect(strstr(r.msg, "x-amz-target:CodePipeline_20150709.DeletePipeline\n"));
+    cr_expect(strstr(r.msg, "\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n" DATE "\n"));
+    cr_expect_eq(proto_err_status(ERR_INVALID_SIGNATURE), 400);
+    done(&r);
+
+    json_req(&r, "test", "test", DATE);
+    r.in.body_sha256 = EMPTY;
+    cr_expect_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    done(&r);
+
+    json_req(&r, "test", "wrong-secret", DATE);
+    cr_expect_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    done(&r);
+}
+
+Test(sigv4_verify, expired_and_future_dates_have_aws_messages)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    r.in.now = T0 + 301;
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z (20250101T120501Z - 5 "
+               "min.)");
+    r.in.now = T0 + 300;
+    cr_expect_eq(verify(&r), 0, "the edge of the window is accepted: %s", r.msg);
+    r.in.now = T0 - 301;
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z (20250101T115459Z "
+               "+ 5 min.)");
+    done(&r);
+}
+
+Test(sigv4_verify, unknown_access_key)
+{
+    struct treq r;
+    json_req(&r, "NOSUCHKEY", "x", DATE);
+    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT, "The security token included in the request is invalid.");
+    done(&r);
+}
+
+Test(sigv4_verify, missing_authentication)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    r.n--; /* drop Authorization */
+    EXPECT_ERR(&r, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+    set_header(&r, "authorization", "Bearer abc");
+    EXPECT_ERR(&r, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+    done(&r);
+}
+
+Test(sigv4_verify, malformed_authorization_variants)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    const char *h1 = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request";
+    set_header(&r, "authorization", h1);
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "Authorization header requires 'Signature' parameter. Authorization header requires "
+               "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
+               "Credential=test/20250101/us-east-1/codepipeline/aws4_request");
+    const char *h2 = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+                     "SignedHeaders=host, Signature=abc, garbage";
+    set_header(&r, "authorization", h2);
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "'garbage' not a valid key=value pair (missing equal-sign) in Authorization header: "
+               "'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+               "SignedHeaders=host, Signature=abc, garbage'.");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline, SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got "
+               "'test/20250101/us-east-1/codepipeline'");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA512 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+               "SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ");
+    set_header(&r, "x-amz-date", "2025-01-01T12:00:00Z");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+               "SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "Date must be in ISO-8601 'basic format'. Got '2025-01-01T12:00:00Z'. See "
+               "http://en.wikipedia.org/wiki/ISO_8601");
+    done(&r);
+
+    /* no date header at all */
+    json_req(&r, "test", "test", DATE);
+    r.h[2].name = "x-other";
+    set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+               "Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
+    done(&r);
+}
+
+Test(sigv4_verify, comma_only_separators_are_accepted)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    for (char *p = r.authz; (p = strstr(p, ", ")); )
+        memmove(p + 1, p + 2, strlen(p + 2) + 1);
+    cr_assert_null(strstr(r.authz, ", "));
+    cr_expect_eq(verify(&r), 0, "%s", r.msg);
+    done(&r);
+}
+
+Test(sigv4_verify, host_must_be_signed_and_scope_checked)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+               "SignedHeaders=x-amz-date, Signature=abc");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250102/us-east-1/codepipeline/aws4_request, "
+               "SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+               "'20250102' != '20250101', from '20250101T120000Z'.");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws5_request, "
+               "SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'. ");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/US_EAST/codepipeline/aws4_request, "
+               "SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "Credential should be scoped to a valid region, not 'US_EAST'. ");
+    done(&r);
+
+    json_req(&r, "test", "test", DATE);
+    r.in.expected_service = "codebuild";
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "Credential should be scoped to correct service: 'codebuild'. ");
+    r.in.expected_service = "codepipeline";
+    cr_expect_eq(verify(&r), 0, "%s", r.msg);
+    done(&r);
+}
+
+Test(sigv4_verify, both_auth_forms)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
+    done(&r);
+    s3_req(&r, "test", "test", EMPTY);
+    r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
+    EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
+               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
+               "parameter or the Authorization header should be specified");
+    cr_expect_str_eq(proto_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>");
+    done(&r);
+}
+
+Test(sigv4_verify, json_presigned_missing_params)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    r.n--;
+    r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
+    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+               "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string parameters must "
+               "include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. "
+               "Re-examine the query-string parameters.");
+    done(&r);
+}
+
+Test(sigv4_verify, s3_header_auth_and_payload_modes)
+{
+    struct treq r;
+    s3_req(&r, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", EMPTY);
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_eq(r.out.payload, SIGV4_PAYLOAD_HASH);
+    cr_expect_str_eq(r.out.payload_hash, EMPTY);
+    done(&r);
+    struct {
+        const char *v;
+        enum sigv4_payload p;
+    } modes[] = {
+        {"UNSIGNED-PAYLOAD", SIGV4_PAYLOAD_UNSIGNED},
+        {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGV4_PAYLOAD_STREAMING_SIGNED},
+        {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER},
+        {"STREAMING-UNSIGNED-PAYLOAD-TRAILER", SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        s3_req(&r, "test", "test", modes[i].v);
+        cr_expect_eq(verify(&r), 0, "%s: %s", modes[i].v, r.msg);
+        cr_expect_eq(r.out.payload, modes[i].p, "%s", modes[i].v);
+        done(&r);
+    }
+}
+
+Test(sigv4_verify, s3_content_sha256_errors)
+{
+    struct treq r;
+    s3_req(&r, "test", "test", NULL);
+    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST, "Missing required header for this request: x-amz-content-sha256");
+    done(&r);
+    s3_req(&r, "test", "test", "bogus");
+    EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
+               "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
+               "valid sha256 value.");
+    done(&r);
+    s3_req(&r, "test", "test", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
+    cr_expect_eq(verify(&r), -ERR_S3_NOT_IMPLEMENTED);
+    cr_expect_eq(proto_err_status(ERR_S3_NOT_IMPLEMENTED), 501);
+    done(&r);
+}
+
+Test(sigv4_verify, s3_signature_mismatch_carries_the_canonical_forms)
+{
+    struct treq r;
+    s3_req(&r, "test", "wrong", EMPTY);
+    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH,
+               "The request signature we calculated does not match the signature you provided. Check your key and "
+               "signing method.");
+    cr_expect_eq(proto_err_status(ERR_S3_SIGNATURE_DOES_NOT_MATCH), 403);
+    const char *x = proto_sb_str(&r.extra);
+    cr_expect(strncmp(x, "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n" DATE "\n", 83) == 0,
+              "%s", x);
+    cr_expect(strstr(x, "<SignatureProvided>"));
+    cr_expect(strstr(x, "<StringToSignBytes>41 57 53 34 2d"));
+    cr_expect(strstr(x, "<CanonicalRequest>GET\n/bucket/a%20b//c\nlist-type=2&amp;prefix=x\nhost:localhost:4566\n"),
+              "%s", x);
+    cr_expect(strstr(x, "<CanonicalRequestBytes>47 45 54 0a"));
+    done(&r);
+}
+
+Test(sigv4_verify, s3_other_failures)
+{
+    struct treq r;
+    s3_req(&r, "NOPE", "x", EMPTY);
+    EXPECT_ERR(&r, ERR_S3_INVALID_ACCESS_KEY_ID, "The AWS Access Key Id you provided does not exist in our records.");
+    cr_expect_str_eq(proto_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
+    done(&r);
+
+    s3_req(&r, "test", "test", EMPTY);
+    r.in.now = T0 + 901;
+    EXPECT_ERR(&r, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+               "The difference between the request time and the current time is too large.");
+    cr_expect_str_eq(proto_sb_str(&r.extra),
+                     "<RequestTime>20250101T120000Z</RequestTime><ServerTime>2025-01-01T12:15:01Z</ServerTime>"
+                     "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
+    r.in.now = T0;
+    set_header(&r, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
+    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST,
+               "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
+    set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request");
+    EXPECT_ERR(&r, ERR_S3_AUTH_HEADER_MALFORMED,
+               "The authorization header is malformed; the authorization header requires three components: "
+               "Credential, SignedHeaders, and Signature.");
+    r.n--;
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Access Denied");
+    done(&r);
+
+    s3_req(&r, "test", "test", EMPTY);
+    add(&r, "x-amz-meta-color", "red");
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "There were headers present in the request which were not signed");
+    cr_expect_str_eq(proto_sb_str(&r.extra), "<HeadersNotSigned>x-amz-meta-color</HeadersNotSigned>");
+    done(&r);
+}
+
+Test(sigv4_verify, s3_presigned_urls)
+{
+    struct treq r;
+    s3_presigned(&r, "20241231T120000Z", "604800"); /* a day old, still valid: the skew does not apply */
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_eq(r.out.presigned, 1);
+    cr_expect_eq(r.out.payload, SIGV4_PAYLOAD_UNSIGNED);
+    done(&r);
+
+    s3_presigned(&r, DATE, "300");
+    r.in.now = T0 + 301;
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Request has expired");
+    cr_expect_str_eq(proto_sb_str(&r.extra), "<X-Amz-Expires>300</X-Amz-Expires><Expires>2025-01-01T12:05:00Z"
+                                             "</Expires><ServerTime>2025-01-01T12:05:01Z</ServerTime>");
+    r.in.now = T0 + 300;
+    cr_expect_eq(verify(&r), 0, "%s", r.msg);
+    r.in.now = T0 - 3600;
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
+    done(&r);
+
+    s3_presigned(&r, DATE, "604801");
+    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+               "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
+               "than 604800 seconds");
+    done(&r);
+    s3_presigned(&r, DATE, "-5");
+    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR, "X-Amz-Expires must be non-negative");
+    done(&r);
+    s3_presigned(&r, DATE, "soon");
+    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR, "X-Amz-Expires should be a number");
+    done(&r);
+
+    /* tampered query */
+    s3_presigned(&r, DATE, "300");
+    char *p = strstr(r.query, "X-Amz-Expires=300");
+    p[14] = '2';
+    cr_expect_eq(verify(&r), -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
+    done(&r);
+
+    s3_presigned(&r, DATE, "300");
+    r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED,
+               "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+               "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+    done(&r);
+}
+
+Test(sigv4_verify, signing_key_is_cached)
+{
+    struct treq r;
+    json_req(&r, "test", "test", "20250101T120000Z");
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    unsigned long before = sigv4_key_derivations();
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(verify(&r), 0);
+    cr_expect_eq(sigv4_key_derivations(), before);
+    done(&r);
+}
+
+Test(sigv4_verify, peek_credential)
+{
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    char *svc = NULL, *region = NULL;
+    char *ak = sigv4_peek_credential(&r.in, &svc, &region);
+    cr_expect_str_eq(ak, "test");
+    cr_expect_str_eq(svc, "codepipeline");
+    cr_expect_str_eq(region, "us-east-1");
+    free(ak);
+    free(svc);
+    free(region);
+    done(&r);
+
+    s3_presigned(&r, DATE, "300");
+    ak = sigv4_peek_credential(&r.in, &svc, NULL);
+    cr_expect_str_eq(ak, "test");
+    cr_expect_str_eq(svc, "s3");
+    free(ak);
+    free(svc);
+    done(&r);
+
+    memset(&r, 0, sizeof r);
+    r.in = (struct sigv4_input){.method = "GET", .path = "/", .query = ""};
+    cr_expect_null(sigv4_peek_credential(&r.in, &svc, &region));
+    cr_expect_null(svc);
+}
