@@ -154,6 +154,54 @@ static int ser_error(struct vctx *v, const char *expected, struct json_object *g
                        "the value", v->path[0] ? v->path : "(input)", expected, type_name(got));
 }
 
+/* Returns the length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* Appends n bytes of s, each invalid UTF-8 byte replaced by U+FFFD as Java's decoder does, so
+ * that messages are always valid UTF-8 (a cut at the end of a long value included). */
+static void append_utf8(struct proto_sb *sb, const unsigned char *s, size_t n)
+{
+    size_t start = 0, i = 0;
+    while (i < n) {
+        size_t l = utf8_seq(s + i, n - i);
+        if (l) {
+            i += l;
+            continue;
+        }
+        proto_sb_append(sb, s + start, i - start);
+        proto_sb_puts(sb, "\xef\xbf\xbd");
+        start = ++i;
+    }
+    proto_sb_append(sb, s + start, n - start);
+}
+
 /* Appends the Java-style rendering of a value ("abc", 12, [a, b], {k=v}), bounded. */
 static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
 {
@@ -161,7 +209,8 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
     switch (json_object_get_type(o)) {
     case json_type_string: {
         size_t n = (size_t)json_object_get_string_len(o);
-        proto_sb_append(sb, json_object_get_string(o), n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
+        append_utf8(sb, (const unsigned char *)json_object_get_string(o),
+                    n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
         break;
     }
     case json_type_array: {
@@ -181,7 +230,7 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
             if (depth >= 4 || sb->len > MODEL_VALUE_MAX) break;
             if (!first) proto_sb_puts(sb, ", ");
             first = 0;
-            proto_sb_puts(sb, k);
+            append_utf8(sb, (const unsigned char *)k, strlen(k));
             proto_sb_putc(sb, '=');
             render_value(sb, val, depth + 1);
         }

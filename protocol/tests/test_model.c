@@ -340,3 +340,38 @@ Test(proto_model, many_errors_are_all_counted)
               "%s", g_req.err_message);
     proto_sb_free(&sb);
 }
+
+Test(proto_model, structured_map_values_are_checked_at_map_dot_key)
+{
+    expect_validation(&proto_model_codepipeline, "CreatePipeline",
+                      "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[" STAGE_OK "],"
+                      "\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\"},\"eu\":{\"type\":\"S3\","
+                      "\"location\":\"bkt\"}}}}",
+                      "2 validation errors detected: Value null at "
+                      "'pipeline.artifactStores.us-east-1.location' failed to satisfy constraint: "
+                      "Member must not be null; Value '{us-east-1={type=S3}, eu={type=S3, location=bkt}}' "
+                      "at 'pipeline.artifactStores' failed to satisfy constraint: Map keys must "
+                      "satisfy constraint: [Member must have length less than or equal to 30, Member "
+                      "must have length greater than or equal to 4]");
+}
+
+Test(proto_model, sensitive_values_are_not_echoed)
+{
+    expect_validation(&proto_model_codebuild, "ImportSourceCredentials",
+                      "{\"token\":\"\",\"serverType\":\"GITHUB\",\"authType\":\"OAUTH\"}",
+                      "1 validation error detected: Value at 'token' failed to satisfy constraint: "
+                      "Member must have length greater than or equal to 1");
+    expect_validation(&proto_model_codebuild, "ImportSourceCredentials",
+                      "{\"token\":\"t\",\"serverType\":\"SVN\",\"authType\":\"OAUTH\"}",
+                      "1 validation error detected: Value 'SVN' at 'serverType' failed to satisfy "
+                      "constraint: Member must satisfy enum value set: [GITHUB, BITBUCKET, "
+                      "GITHUB_ENTERPRISE, GITLAB, GITLAB_SELF_MANAGED]");
+}
+
+Test(proto_model, invalid_utf8_in_an_echoed_value_becomes_replacement_characters)
+{
+    expect_validation(&proto_model_codepipeline, "GetPipeline", "{\"name\":\"a\xff" "b\"}",
+                      "1 validation error detected: Value 'a\xef\xbf\xbd" "b' at 'name' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "[A-Za-z0-9.@\\-_]+");
+}
