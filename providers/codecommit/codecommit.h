@@ -2,11 +2,66 @@
 #ifndef CC_CODECOMMIT_H
 #define CC_CODECOMMIT_H
 
+#include <stdint.h>
+
+#include "persistence/store.h"
 #include "protocol/service.h"
 
 /* The codecommit service: its JSON 1.1 operation table and model. */
 extern const struct proto_service cc_service;
-/* Git smart HTTP under /v1/repos/<name> (PROTO_RAW_HTTP): authenticates itself, runs git http-backend. */
+
+/* Git smart HTTP at /v1/repos/<name>: PROTO_RAW_HTTP, authenticated by the handler (HTTP basic
+ * auth with the access key id and either its secret or the password of
+ * `aws codecommit credential-helper`), served by git http-backend. */
 extern const struct proto_service cc_git_service;
+
+/* ---- The interface for the pipeline engine (in-process, no HTTP). ---- */
+
+/* Writes the commit id (40 hex + NUL) of refs/heads/<branch> of repository repo in
+ * (account, region) into commit_id. Returns 0, or -1 when the repository or branch does not
+ * exist (or on I/O error). */
+int cc_branch_head(store *s, const char *account, const char *region, const char *repo,
+                   const char *branch, char commit_id[41]);
+
+/* The variables a CodeCommit source action exports. Strings are malloc'd; free with
+ * cc_source_vars_free. Dates are ISO 8601 UTC ("2026-11-26T12:00:00Z"). */
+struct cc_source_vars {
+    char commit_id[41];
+    char *commit_message;
+    char author_date[32];
+    char committer_date[32];
+    char *branch_name;
+    char *repository_name;
+};
+/* Fills vars for commit_id of repo (branch is copied as given). Returns 0, or -1 when the
+ * repository or commit does not exist. */
+int cc_source_vars_get(store *s, const char *account, const char *region, const char *repo,
+                       const char *branch, const char *commit_id, struct cc_source_vars *vars);
+/* Frees the strings of vars (not vars itself); safe on a zeroed struct. */
+void cc_source_vars_free(struct cc_source_vars *vars);
+
+/* Writes commit_id's tree of repo as a zip (CODE_ZIP: paths relative to the root, unix modes
+ * kept, symlinks as symlinks) into a new blob of the store; *out is the uncommitted writer,
+ * which the caller commits into its own transaction with store_blob_commit (or discards).
+ * Returns 0, or -1 with a one-line reason in err. */
+int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
+                  const char *commit_id, store_blob_writer **out, char *err, size_t errlen);
+
+/* A branch head moved: created (old_id NULL), moved, or deleted (new_id NULL). Ids are 40 hex. */
+struct cc_head_event {
+    const char *account;
+    const char *region;
+    const char *repository;
+    const char *branch;
+    const char *old_id;
+    const char *new_id;
+};
+/* Called on the thread that moved the head (an API request or the end of a push), after the
+ * move is durable. Must not block for long; must not call back into codecommit writes. */
+typedef void (*cc_head_listener)(void *ctx, const struct cc_head_event *ev);
+/* Registers fn (up to 16 listeners). Returns 0, or -1 when the table is full. */
+int cc_add_head_listener(cc_head_listener fn, void *ctx);
+/* Unregisters fn with ctx; a no-op when absent. */
+void cc_remove_head_listener(cc_head_listener fn, void *ctx);
 
 #endif

@@ -2,9 +2,13 @@
 #include "providers/codecommit/codecommit.h"
 
 #include "protocol/model.h"
+#include "providers/codecommit/internal.h"
 
+/* Sorted by name, as the model lists them. */
 static const struct proto_operation cc_ops[] = {
-    {NULL, NULL, 0},
+#define CC_OP_ROW(name, fn, flags) {name, fn, flags},
+    CC_OPERATIONS(CC_OP_ROW)
+#undef CC_OP_ROW
 };
 
 const struct proto_service cc_service = {
@@ -12,7 +16,7 @@ const struct proto_service cc_service = {
     .target_prefix = "CodeCommit_20150413",
     .protocol = PROTO_JSON_1_1,
     .ops = cc_ops,
-    .n_ops = 0,
+    .n_ops = sizeof cc_ops / sizeof cc_ops[0],
     .model = &proto_model_codecommit,
     .clock_skew_seconds = 300,
 };

@@ -1,0 +1,184 @@
+/* The in-process interface for the pipeline engine: branch heads, source variables, CODE_ZIP
+ * export into the blob store, and head-move listeners. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "providers/codecommit/codecommit.h"
+#include "providers/codecommit/internal.h"
+
+#define MAX_LISTENERS 16
+
+static pthread_mutex_t listeners_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    cc_head_listener fn;
+    void *ctx;
+} listeners[MAX_LISTENERS];
+static size_t n_listeners;
+
+int cc_add_head_listener(cc_head_listener fn, void *ctx)
+{
+    int rc = -1;
+    pthread_mutex_lock(&listeners_mu);
+    if (n_listeners < MAX_LISTENERS) {
+        listeners[n_listeners].fn = fn;
+        listeners[n_listeners].ctx = ctx;
+        n_listeners++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&listeners_mu);
+    return rc;
+}
+
+void cc_remove_head_listener(cc_head_listener fn, void *ctx)
+{
+    pthread_mutex_lock(&listeners_mu);
+    for (size_t i = 0; i < n_listeners; i++) {
+        if (listeners[i].fn == fn && listeners[i].ctx == ctx) {
+            memmove(&listeners[i], &listeners[i + 1], (n_listeners - i - 1) * sizeof listeners[0]);
+            n_listeners--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&listeners_mu);
+}
+
+void cc_notify_head(const char *account, const char *region, const char *repo,
+                    const char *branch, const git_oid *old_id, const git_oid *new_id)
+{
+    char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
+    struct cc_head_event ev = {account, region, repo, branch, NULL, NULL};
+    if (old_id) ev.old_id = git_oid_tostr(old_hex, sizeof old_hex, old_id);
+    if (new_id) ev.new_id = git_oid_tostr(new_hex, sizeof new_hex, new_id);
+    /* Copy the table so a listener may (un)register without deadlocking. */
+    pthread_mutex_lock(&listeners_mu);
+    size_t n = n_listeners;
+    cc_head_listener fns[MAX_LISTENERS];
+    void *ctxs[MAX_LISTENERS];
+    for (size_t i = 0; i < n; i++) {
+        fns[i] = listeners[i].fn;
+        ctxs[i] = listeners[i].ctx;
+    }
+    pthread_mutex_unlock(&listeners_mu);
+    for (size_t i = 0; i < n; i++) fns[i](ctxs[i], &ev);
+}
+
+/* Opens repo of (account, region) into r. Returns 0 or -1. */
+static int open_repo(store *s, const char *account, const char *region, const char *repo,
+                     struct cc_repo *r)
+{
+    cc_git_init();
+    if (cc_repo_lookup(s, account, region, repo, r) != 0) return -1;
+    if (git_repository_open_bare(&r->git, r->path) != 0) {
+        r->git = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cc_branch_head(store *s, const char *account, const char *region, const char *repo,
+                   const char *branch, char commit_id[41])
+{
+    struct cc_repo r;
+    char refname[512];
+    git_oid id;
+    int rc = -1;
+    if (!cc_branch_name_valid(branch)) return -1;
+    if (open_repo(s, account, region, repo, &r) != 0) goto out;
+    snprintf(refname, sizeof refname, "refs/heads/%s", branch);
+    if (git_reference_name_to_id(&id, r.git, refname) != 0) goto out;
+    git_oid_tostr(commit_id, 41, &id);
+    rc = 0;
+out:
+    cc_repo_close(&r);
+    return rc;
+}
+
+static void iso_date(char out[32], git_time_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cc_source_vars_get(store *s, const char *account, const char *region, const char *repo,
+                       const char *branch, const char *commit_id, struct cc_source_vars *vars)
+{
+    struct cc_repo r;
+    git_commit *c = NULL;
+    git_oid id;
+    int rc = -1;
+    memset(vars, 0, sizeof *vars);
+    if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0) return -1;
+    if (open_repo(s, account, region, repo, &r) != 0) goto out;
+    if (git_commit_lookup(&c, r.git, &id) != 0) goto out;
+    git_oid_tostr(vars->commit_id, sizeof vars->commit_id, &id);
+    const char *msg = git_commit_message(c);
+    vars->commit_message = strdup(msg ? msg : "");
+    iso_date(vars->author_date, git_commit_author(c)->when.time);
+    iso_date(vars->committer_date, git_commit_committer(c)->when.time);
+    vars->branch_name = strdup(branch ? branch : "");
+    vars->repository_name = strdup(repo);
+    if (!vars->commit_message || !vars->branch_name || !vars->repository_name) {
+        cc_source_vars_free(vars);
+        goto out;
+    }
+    rc = 0;
+out:
+    git_commit_free(c);
+    cc_repo_close(&r);
+    return rc;
+}
+
+void cc_source_vars_free(struct cc_source_vars *vars)
+{
+    free(vars->commit_message);
+    free(vars->branch_name);
+    free(vars->repository_name);
+    vars->commit_message = vars->branch_name = vars->repository_name = NULL;
+}
+
+static int blob_write(void *ctx, const void *data, size_t len)
+{
+    return store_blob_write(ctx, data, len) == 0 ? 0 : -1;
+}
+
+int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
+                  const char *commit_id, store_blob_writer **out, char *err, size_t errlen)
+{
+    struct cc_repo r;
+    git_commit *c = NULL;
+    store_blob_writer *w = NULL;
+    git_oid id;
+    int rc = -1;
+    *out = NULL;
+    memset(&r, 0, sizeof r);
+    if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0) {
+        snprintf(err, errlen, "invalid commit id");
+        return -1;
+    }
+    if (open_repo(s, account, region, repo, &r) != 0) {
+        snprintf(err, errlen, "repository %s does not exist", repo);
+        goto out;
+    }
+    if (git_commit_lookup(&c, r.git, &id) != 0) {
+        snprintf(err, errlen, "commit %s does not exist in %s", commit_id, repo);
+        goto out;
+    }
+    if (store_blob_create(s, &w) != 0) {
+        snprintf(err, errlen, "cannot create a blob");
+        goto out;
+    }
+    if (cc_zip_tree(r.git, c, blob_write, w, err, errlen) != 0) goto out;
+    *out = w;
+    w = NULL;
+    rc = 0;
+out:
+    store_blob_discard(w);
+    git_commit_free(c);
+    cc_repo_close(&r);
+    return rc;
+}

@@ -1,0 +1,236 @@
+/* Pure helpers of the codecommit provider: paths, file modes, base64, commit specifiers. */
+#include "providers/codecommit/internal.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void git_init_once(void)
+{
+    git_libgit2_init();
+    /* Never read the user's global or system git configuration. */
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+}
+
+void cc_git_init(void)
+{
+    pthread_once(&git_once, git_init_once);
+}
+
+void cc_write_lock(void)
+{
+    pthread_mutex_lock(&write_mu);
+}
+
+void cc_write_unlock(void)
+{
+    pthread_mutex_unlock(&write_mu);
+}
+
+int cc_path_normalize(const char *in, size_t len, unsigned flags, char *out, size_t outcap)
+{
+    if (!in) return -1;
+    if (len > CC_MAX_PATH_LEN || len + 1 > outcap) return -1;
+    if (len > 0 && in[0] == '/') {
+        if (!(flags & CC_PATH_READ)) return -1;
+        in++;
+        len--;
+    }
+    if (len > 0 && in[len - 1] == '/') {
+        if (!(flags & CC_PATH_READ)) return -1;
+        len--;
+    }
+    if (len == 0) {
+        if (!(flags & CC_PATH_ALLOW_ROOT)) return -1;
+        out[0] = '\0';
+        return 0;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len) {
+            unsigned char c = (unsigned char)in[i];
+            if (c < 0x20 || c == 0x7f || c == '\\') return -1;
+            if (c != '/') continue;
+        }
+        size_t n = i - start;
+        const char *comp = in + start;
+        if (n == 0) return -1;
+        if (n == 1 && comp[0] == '.') return -1;
+        if (n == 2 && comp[0] == '.' && comp[1] == '.') return -1;
+        if (n == 4 && strncasecmp(comp, ".git", 4) == 0) return -1;
+        start = i + 1;
+    }
+    memcpy(out, in, len);
+    out[len] = '\0';
+    return 0;
+}
+
+unsigned cc_mode_from_name(const char *name)
+{
+    if (!name || strcmp(name, "NORMAL") == 0) return name ? GIT_FILEMODE_BLOB : 0;
+    if (strcmp(name, "EXECUTABLE") == 0) return GIT_FILEMODE_BLOB_EXECUTABLE;
+    if (strcmp(name, "SYMLINK") == 0) return GIT_FILEMODE_LINK;
+    return 0;
+}
+
+const char *cc_mode_name(unsigned mode)
+{
+    switch (mode) {
+    case GIT_FILEMODE_BLOB: return "NORMAL";
+    case GIT_FILEMODE_BLOB_EXECUTABLE: return "EXECUTABLE";
+    case GIT_FILEMODE_LINK: return "SYMLINK";
+    default: return NULL;
+    }
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+unsigned char *cc_b64_decode(const char *s, size_t len, size_t *outlen)
+{
+    while (len > 0 && s[len - 1] == '=') len--;
+    if (len % 4 == 1) return NULL;
+    unsigned char *out = malloc(len / 4 * 3 + 3 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64val((unsigned char)s[i]);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+struct json_object *cc_b64_json(const void *data, size_t len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    size_t n = (len + 2) / 3 * 4;
+    char *buf = malloc(n + 1);
+    if (!buf) abort();
+    size_t o = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        buf[o++] = tab[v >> 18];
+        buf[o++] = tab[(v >> 12) & 63];
+        buf[o++] = tab[(v >> 6) & 63];
+        buf[o++] = tab[v & 63];
+    }
+    if (i < len) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
+        buf[o++] = tab[v >> 18];
+        buf[o++] = tab[(v >> 12) & 63];
+        buf[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        buf[o++] = '=';
+    }
+    struct json_object *js = json_object_new_string_len(buf, (int)o);
+    free(buf);
+    return js;
+}
+
+char *cc_oid_str(proto_arena *a, const git_oid *id)
+{
+    char *s = proto_arena_alloc(a, GIT_OID_HEXSZ + 1);
+    git_oid_tostr(s, GIT_OID_HEXSZ + 1, id);
+    return s;
+}
+
+int cc_is_full_id(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return i == GIT_OID_HEXSZ;
+}
+
+int cc_branch_name_valid(const char *name)
+{
+    char ref[512];
+    int valid = 0;
+    if (!name || !*name || strlen(name) > 256) return 0;
+    snprintf(ref, sizeof ref, "refs/heads/%s", name);
+    if (git_reference_name_is_valid(&valid, ref) != 0) return 0;
+    return valid;
+}
+
+int cc_resolve_commit(struct cc_repo *r, const char *spec, git_commit **out)
+{
+    git_oid id;
+    git_object *obj = NULL;
+    *out = NULL;
+    if (!spec || !*spec || strlen(spec) > 256) return -1;
+    if (cc_is_full_id(spec)) {
+        if (git_oid_fromstr(&id, spec) != 0) return -1;
+        return git_commit_lookup(out, r->git, &id) == 0 ? 0 : -1;
+    }
+    static const char *const prefixes[] = {"refs/heads/", "refs/tags/"};
+    for (size_t i = 0; i < 2; i++) {
+        char ref[512];
+        snprintf(ref, sizeof ref, "%s%s", prefixes[i], spec);
+        int valid = 0;
+        if (git_reference_name_is_valid(&valid, ref) != 0 || !valid) continue;
+        if (git_revparse_single(&obj, r->git, ref) == 0) {
+            git_object *c = NULL;
+            int rc = git_object_peel(&c, obj, GIT_OBJECT_COMMIT);
+            git_object_free(obj);
+            if (rc == 0) {
+                *out = (git_commit *)c;
+                return 0;
+            }
+        }
+    }
+    if (strcmp(spec, "HEAD") == 0) {
+        if (git_revparse_single(&obj, r->git, "HEAD") == 0) {
+            git_object *c = NULL;
+            int rc = git_object_peel(&c, obj, GIT_OBJECT_COMMIT);
+            git_object_free(obj);
+            if (rc == 0) {
+                *out = (git_commit *)c;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    size_t n = strlen(spec);
+    if (n >= 7 && n < GIT_OID_HEXSZ) {
+        for (size_t i = 0; i < n; i++) {
+            char c = spec[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                return -1;
+        }
+        if (git_oid_fromstrn(&id, spec, n) != 0) return -1;
+        return git_commit_lookup_prefix(out, r->git, &id, n) == 0 ? 0 : -1;
+    }
+    return -1;
+}
