@@ -77,9 +77,10 @@ char *cp_token_encode(proto_arena *a, const char *s, size_t n);
 char *cp_token_decode(proto_arena *a, const char *token);
 
 /* Tags (tags.c). Tag lists are JSON arrays of {key,value}; the store keeps them per resource ARN. */
-/* Validates a TagList from the input: returns 0 or the proto_error (InvalidTagsException for an
- * "aws:" key or a duplicate, TooManyTagsException when existing+new exceed 50). */
-int cp_tags_check(struct proto_req *req, struct json_object *tags, size_t existing);
+/* Validates a TagList from the input against the tags the resource has (existing, may be NULL):
+ * returns 0 or the proto_error (InvalidTagsException for an "aws:" key or a duplicate,
+ * TooManyTagsException when the merged set exceeds 50). */
+int cp_tags_check(struct proto_req *req, struct json_object *tags, struct json_object *existing);
 /* Stores tags for arn (merging into the existing ones) in t. Returns 0 or a store error code. */
 int cp_tags_put(store_txn *t, const char *arn, struct json_object *tags);
 /* Deletes every tag of arn in t. Returns 0 or STORE_ERROR. */
@@ -93,16 +94,17 @@ char *cp_webhook_arn(proto_arena *a, const char *region, const char *account, co
 char *cp_action_type_arn(proto_arena *a, const char *region, const char *account,
                          const char *category, const char *provider, const char *version);
 
-/* Custom action types (action_types.c): looks up an active custom action type of the caller.
- * Returns 1 and its artifact limits, 0 when absent, -1 on a store error. */
-int cp_custom_action_lookup(store_txn *t, const char *account, const char *region,
-                            const char *category, const char *provider, const char *version,
-                            int in_min_max[2], int out_min_max[2]);
+/* Custom action types (action_types.c): returns the stored ActionType JSON (id, settings,
+ * actionConfigurationProperties, inputArtifactDetails, outputArtifactDetails) of an active custom
+ * action type of the caller as a new reference (caller puts), or NULL when there is none. */
+struct json_object *cp_custom_action_get(store_txn *t, const char *account, const char *region,
+                                         const char *category, const char *provider,
+                                         const char *version);
 
 /* Returns 1 when a webhook named name exists for the caller (webhooks.c), 0 otherwise. */
 int cp_webhook_exists(store_txn *t, const char *account, const char *region, const char *name);
-/* Returns 1 when a custom action type exists (active) for the caller, 0 otherwise. */
-int cp_custom_action_exists(store_txn *t, const char *account, const char *region,
-                            const char *category, const char *provider, const char *version);
+
+/* Serialises o (compact, no slash escaping) into a malloc'ed string the caller frees. */
+char *cp_json_dup(struct json_object *o, size_t *len);
 
 #endif

@@ -2,7 +2,11 @@
 #include "providers/codepipeline/cp_internal.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "protocol/ids.h"
+#include "providers/codepipeline/structure.h"
 
 #define LIST_DEFAULT_MAX 100
 #define KEY_MAX 512
@@ -88,6 +92,308 @@ int cp_op_list_pipelines(struct proto_req *req)
         n++;
     }
     proto_sb_puts(&req->body, "]}");
+    goto out;
+store_fail:
+    rc = cp_store_error(req, rc);
+out:
+    if (c) store_cursor_close(c);
+    store_txn_abort(t);
+    return rc;
+}
+
+/* ---- create / update ------------------------------------------------------------------------ */
+
+struct lookup_arg {
+    store_txn *t;
+    const char *account, *region;
+};
+
+static struct json_object *custom_lookup(void *arg, const char *category, const char *provider,
+                                         const char *version)
+{
+    struct lookup_arg *a = arg;
+    return cp_custom_action_get(a->t, a->account, a->region, category, provider, version);
+}
+
+static unsigned parse_type(struct json_object *decl)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(decl, "pipelineType", &v) &&
+                   !strcmp(json_object_get_string(v), "V2")
+               ? CP_TYPE_V2
+               : CP_TYPE_V1;
+}
+
+static unsigned parse_mode(struct json_object *decl)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(decl, "executionMode", &v)) return CP_MODE_SUPERSEDED;
+    const char *m = json_object_get_string(v);
+    return !strcmp(m, "QUEUED") ? CP_MODE_QUEUED
+           : !strcmp(m, "PARALLEL") ? CP_MODE_PARALLEL
+                                    : CP_MODE_SUPERSEDED;
+}
+
+/* Builds a record (header + declaration JSON) into a malloc'ed buffer the caller frees. */
+static char *make_record(struct json_object *decl, uint32_t version, double created,
+                         double updated, size_t *len)
+{
+    size_t n;
+    const char *s = json_object_to_json_string_length(
+        decl, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    struct cp_pipe_hdr h = {CP_PIPE_REC_MAGIC, version, created, updated, (uint32_t)n,
+                            (uint8_t)parse_type(decl), (uint8_t)parse_mode(decl), {0, 0}};
+    char *rec = malloc(sizeof h + n);
+    if (!rec) abort();
+    memcpy(rec, &h, sizeof h);
+    memcpy(rec + sizeof h, s, n);
+    *len = sizeof h + n;
+    return rec;
+}
+
+/* Normalises and validates the input declaration; on success *out is the normalised declaration
+ * (caller puts). */
+static int prepare(struct proto_req *req, store_txn *t, uint32_t version, struct json_object **out)
+{
+    struct json_object *in = NULL;
+    json_object_object_get_ex(req->input, "pipeline", &in);
+    struct json_object *decl = cp_structure_normalise(in, version);
+    struct lookup_arg la = {t, req->caller.account_id, req->caller.region};
+    struct cp_structure_ctx ctx = {req->caller.region, custom_lookup, &la};
+    struct cp_structure_error e;
+    if (cp_structure_validate(decl, &ctx, &e)) {
+        json_object_put(decl);
+        return proto_error(req, e.err, "%s", e.message);
+    }
+    *out = decl;
+    return 0;
+}
+
+/* Writes the record as the current one and as version `version`. */
+static int put_record(store_txn *t, const char *acct, const char *region, const char *name,
+                      const char *rec, size_t len, uint32_t version)
+{
+    char key[KEY_MAX], vkey[KEY_MAX];
+    int klen = store_key(key, sizeof key, acct, region, name);
+    int vklen = cp_version_key(vkey, sizeof vkey, acct, region, name, version);
+    if (klen < 0 || vklen < 0) return STORE_ERROR;
+    int rc = store_put(t, STORE_DB_CP_PIPELINES, key, (size_t)klen, rec, len);
+    if (!rc) rc = store_put(t, STORE_DB_CP_PIPELINE_VERSIONS, vkey, (size_t)vklen, rec, len);
+    return rc;
+}
+
+int cp_op_create_pipeline(struct proto_req *req)
+{
+    const char *acct = req->caller.account_id, *region = req->caller.region;
+    struct json_object *decl = NULL, *tags = NULL, *in = NULL, *v;
+    store_txn *t = NULL;
+    char *rec = NULL;
+    int rc;
+
+    json_object_object_get_ex(req->input, "tags", &tags);
+    json_object_object_get_ex(req->input, "pipeline", &in);
+    const char *name = json_object_object_get_ex(in, "name", &v) ? json_object_get_string(v) : "";
+    if ((rc = cp_tags_check(req, tags, NULL))) return rc;
+    if ((rc = store_txn_begin(req->store, 1, &t))) return cp_store_error(req, rc);
+    if ((rc = prepare(req, t, 1, &decl))) goto out;
+    struct cp_pipe_hdr h;
+    const char *old;
+    rc = cp_pipeline_read(t, acct, region, name, &h, &old);
+    if (rc == 0) {
+        rc = proto_error(req, ERR_PIPELINE_NAME_IN_USE,
+                         "A pipeline with the name '%s' already exists in account '%s'", name,
+                         acct);
+        goto out;
+    }
+    if (rc != STORE_NOTFOUND) goto store_fail;
+    double now = proto_now();
+    size_t len;
+    rec = make_record(decl, 1, now, now, &len);
+    if ((rc = put_record(t, acct, region, name, rec, len, 1))) goto store_fail;
+    if ((rc = cp_tags_put(t, cp_pipeline_arn(req->arena, region, acct, name), tags)))
+        goto store_fail;
+    rc = store_txn_commit(t);
+    t = NULL;
+    if (rc) goto store_fail;
+    proto_sb_reset(&req->body);
+    proto_sb_puts(&req->body, "{\"pipeline\":");
+    proto_sb_append(&req->body, rec + sizeof(struct cp_pipe_hdr), len - sizeof(struct cp_pipe_hdr));
+    if (tags && json_object_array_length(tags)) {
+        proto_sb_puts(&req->body, ",\"tags\":");
+        proto_sb_puts(&req->body, json_object_to_json_string_ext(
+                                      tags, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    }
+    proto_sb_putc(&req->body, '}');
+    goto out;
+store_fail:
+    rc = cp_store_error(req, rc);
+out:
+    free(rec);
+    json_object_put(decl);
+    store_txn_abort(t);
+    return rc;
+}
+
+static int not_found(struct proto_req *req, const char *name)
+{
+    return proto_error(req, ERR_PIPELINE_NOT_FOUND,
+                       "Account '%s' does not have a pipeline with name '%s'",
+                       req->caller.account_id, name);
+}
+
+int cp_op_update_pipeline(struct proto_req *req)
+{
+    const char *acct = req->caller.account_id, *region = req->caller.region;
+    struct json_object *decl = NULL, *in = NULL, *v;
+    store_txn *t = NULL;
+    char *rec = NULL;
+    int rc;
+
+    json_object_object_get_ex(req->input, "pipeline", &in);
+    const char *name = json_object_object_get_ex(in, "name", &v) ? json_object_get_string(v) : "";
+    if ((rc = store_txn_begin(req->store, 1, &t))) return cp_store_error(req, rc);
+    struct cp_pipe_hdr h;
+    const char *old;
+    rc = cp_pipeline_read(t, acct, region, name, &h, &old);
+    if (rc == STORE_NOTFOUND) {
+        rc = not_found(req, name);
+        goto out;
+    }
+    if (rc) goto store_fail;
+    uint32_t version = h.version + 1;
+    double created = h.created;
+    if ((rc = prepare(req, t, version, &decl))) goto out;
+    size_t len;
+    rec = make_record(decl, version, created, proto_now(), &len);
+    if ((rc = put_record(t, acct, region, name, rec, len, version))) goto store_fail;
+    rc = store_txn_commit(t);
+    t = NULL;
+    if (rc) goto store_fail;
+    proto_sb_reset(&req->body);
+    proto_sb_puts(&req->body, "{\"pipeline\":");
+    proto_sb_append(&req->body, rec + sizeof(struct cp_pipe_hdr), len - sizeof(struct cp_pipe_hdr));
+    proto_sb_putc(&req->body, '}');
+    goto out;
+store_fail:
+    rc = cp_store_error(req, rc);
+out:
+    free(rec);
+    json_object_put(decl);
+    store_txn_abort(t);
+    return rc;
+}
+
+/* ---- get / delete --------------------------------------------------------------------------- */
+
+int cp_op_get_pipeline(struct proto_req *req)
+{
+    const char *acct = req->caller.account_id, *region = req->caller.region;
+    struct json_object *v;
+    const char *name = json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v)
+                                                                         : "";
+    int64_t want = 0;
+    if (json_object_object_get_ex(req->input, "version", &v)) want = json_object_get_int64(v);
+    store_txn *t = NULL;
+    int rc = store_txn_begin(req->store, 0, &t);
+    if (rc) return cp_store_error(req, rc);
+    struct cp_pipe_hdr h, vh;
+    const char *decl;
+    rc = cp_pipeline_read(t, acct, region, name, &h, &decl);
+    if (rc == STORE_NOTFOUND) {
+        rc = not_found(req, name);
+        goto out;
+    }
+    if (rc) goto store_fail;
+    double updated = h.updated;
+    uint32_t dlen = h.decl_len;
+    if (want && want != h.version) {
+        char vkey[KEY_MAX];
+        const void *val;
+        size_t vlen;
+        int vk = want > 0 && want <= UINT32_MAX
+                     ? cp_version_key(vkey, sizeof vkey, acct, region, name, (uint32_t)want)
+                     : -1;
+        rc = vk < 0 ? STORE_NOTFOUND
+                    : store_get(t, STORE_DB_CP_PIPELINE_VERSIONS, vkey, (size_t)vk, &val, &vlen);
+        if (rc == STORE_NOTFOUND) {
+            rc = proto_error(req, ERR_PIPELINE_VERSION_NOT_FOUND,
+                             "Pipeline '%s' does not have a version %lld", name, (long long)want);
+            goto out;
+        }
+        if (rc) goto store_fail;
+        if (cp_pipe_rec_parse(val, vlen, &vh, &decl)) {
+            rc = STORE_ERROR;
+            goto store_fail;
+        }
+        updated = vh.updated;
+        dlen = vh.decl_len;
+    }
+    proto_sb_reset(&req->body);
+    proto_sb_puts(&req->body, "{\"pipeline\":");
+    proto_sb_append(&req->body, decl, dlen);
+    proto_sb_printf(&req->body, ",\"metadata\":{\"pipelineArn\":\"arn:aws:codepipeline:%s:%s:%s\",",
+                    region, acct, name);
+    proto_sb_puts(&req->body, "\"created\":");
+    cp_sb_time(&req->body, h.created);
+    proto_sb_puts(&req->body, ",\"updated\":");
+    cp_sb_time(&req->body, updated);
+    proto_sb_puts(&req->body, "}}");
+    goto out;
+store_fail:
+    rc = cp_store_error(req, rc);
+out:
+    store_txn_abort(t);
+    return rc;
+}
+
+int cp_op_delete_pipeline(struct proto_req *req)
+{
+    const char *acct = req->caller.account_id, *region = req->caller.region;
+    struct json_object *v;
+    const char *name = json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v)
+                                                                         : "";
+    char key[KEY_MAX], prefix[KEY_MAX];
+    int klen = store_key(key, sizeof key, acct, region, name);
+    int plen = cp_version_key(prefix, sizeof prefix, acct, region, name, 0);
+    if (klen < 0 || plen < 0) return 0;
+    store_txn *t = NULL;
+    store_cursor *c = NULL;
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    rc = store_del(t, STORE_DB_CP_PIPELINES, key, (size_t)klen);
+    if (rc == STORE_NOTFOUND) { /* idempotent, as AWS */
+        rc = 0;
+        goto out;
+    }
+    if (rc) goto store_fail;
+    /* Collect the version keys first: deleting under an open cursor is not part of the API. */
+    char **keys = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = store_cursor_open(t, STORE_DB_CP_PIPELINE_VERSIONS, &c))) goto store_fail;
+    for (int r = store_cursor_seek(c, prefix, (size_t)plen); r == 0; r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (kl < (size_t)plen || memcmp(k, prefix, (size_t)plen)) break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nk = proto_arena_alloc(req->arena, cap * sizeof *nk);
+            if (n) memcpy(nk, keys, n * sizeof *nk);
+            keys = nk;
+        }
+        keys[n++] = proto_arena_strndup(req->arena, k, kl);
+    }
+    store_cursor_close(c);
+    c = NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = store_del(t, STORE_DB_CP_PIPELINE_VERSIONS, keys[i], strlen(keys[i]))) &&
+            rc != STORE_NOTFOUND)
+            goto store_fail;
+    if ((rc = cp_tags_delete_all(t, cp_pipeline_arn(req->arena, region, acct, name))))
+        goto store_fail;
+    rc = store_txn_commit(t);
+    t = NULL;
+    if (rc) goto store_fail;
     goto out;
 store_fail:
     rc = cp_store_error(req, rc);

@@ -1,7 +1,9 @@
 /* Helpers shared by the codepipeline handlers: record parsing, keys, ARNs, tokens, timestamps. */
 #include "providers/codepipeline/cp_internal.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cp_pipe_rec_parse(const void *val, size_t vlen, struct cp_pipe_hdr *h, const char **decl)
@@ -113,4 +115,16 @@ char *cp_action_type_arn(proto_arena *a, const char *region, const char *account
 {
     return proto_arena_printf(a, "arn:aws:codepipeline:%s:%s:actiontype:Custom/%s/%s/%s", region,
                               account, category, provider, version);
+}
+
+char *cp_json_dup(struct json_object *o, size_t *len)
+{
+    size_t n;
+    const char *s =
+        json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    char *out = malloc(n + 1);
+    if (!out) abort();
+    memcpy(out, s, n + 1);
+    if (len) *len = n;
+    return out;
 }
