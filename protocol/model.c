@@ -24,68 +24,133 @@ static const struct proto_model_service *const model_services[] = {
 static int model_ready;
 static __thread pcre2_match_data *model_md;
 
-/* Rewrites Java-only regex syntax into PCRE2's. The models use \p{L}, \w, [..] and {m,n}, which mean
- * the same in both; Java's \p{javaLowerCase}-style classes and possessive/atomic forms are already
- * PCRE2 syntax or absent. \p{IsL} (Java's "Is" prefix) is rewritten to \p{L}. Returns a malloc'd
- * string or NULL. */
+/* Java's POSIX-style \p{Name} classes (ASCII in Java) and their PCRE2 POSIX spelling. */
+static const struct {
+    const char *java, *posix;
+} model_posix[] = {
+    {"Lower", "lower"}, {"Upper", "upper"}, {"ASCII", "ascii"}, {"Alpha", "alpha"},
+    {"Digit", "digit"}, {"Alnum", "alnum"}, {"Punct", "punct"}, {"Graph", "graph"},
+    {"Print", "print"}, {"Blank", "blank"}, {"Cntrl", "cntrl"}, {"XDigit", "xdigit"},
+    {"Space", "space"},
+};
+
+/* Rewrites Java-only regex syntax into PCRE2's: \p{IsL} (Java's "Is" prefix) becomes \p{L}, and
+ * Java's ASCII classes \p{Alpha}, \p{Digit}... become POSIX classes ([[:alpha:]], or [:alpha:]
+ * inside a bracket). Everything the models use besides (\p{L}, \w, [..], {m,n}, groups) means the
+ * same in both. Returns a malloc'd string or NULL. */
 static char *model_translate(const char *java)
 {
     size_t n = strlen(java);
-    char *out = malloc(n + 1);
+    char *out = malloc(n * 3 + 1); /* \p{X} (5+) grows to at most [[:xdigit:]] */
     if (!out) return NULL;
     size_t o = 0;
+    int in_class = 0;
     for (size_t i = 0; i < n; i++) {
-        if (java[i] == '\\' && i + 1 < n) {
-            if ((java[i + 1] == 'p' || java[i + 1] == 'P') && i + 4 < n && java[i + 2] == '{' &&
-                java[i + 3] == 'I' && java[i + 4] == 's') {
-                out[o++] = '\\';
-                out[o++] = java[i + 1];
-                out[o++] = '{';
-                i += 4;
-                continue;
+        char c = java[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = java[i + 1];
+            if ((e == 'p' || e == 'P') && i + 2 < n && java[i + 2] == '{') {
+                const char *name = java + i + 3;
+                const char *close = strchr(name, '}');
+                size_t len = close ? (size_t)(close - name) : 0;
+                size_t k;
+                for (k = 0; close && k < sizeof(model_posix) / sizeof(model_posix[0]); k++)
+                    if (strlen(model_posix[k].java) == len && memcmp(model_posix[k].java, name, len) == 0)
+                        break;
+                if (close && k < sizeof(model_posix) / sizeof(model_posix[0])) {
+                    o += (size_t)sprintf(out + o, "%s[:%s%s:]%s", in_class ? "" : "[",
+                                         e == 'P' ? "^" : "", model_posix[k].posix,
+                                         in_class ? "" : "]");
+                    i = (size_t)(close - java);
+                    continue;
+                }
+                if (close && len > 2 && name[0] == 'I' && name[1] == 's') {
+                    out[o++] = '\\';
+                    out[o++] = e;
+                    out[o++] = '{';
+                    i += 4; /* skip "p{Is"; the name and '}' are copied as they come */
+                    continue;
+                }
             }
             out[o++] = java[i++];
             out[o++] = java[i];
             continue;
         }
-        out[o++] = java[i];
+        if (c == '[' && !in_class) {
+            in_class = 1;
+            out[o++] = c;
+            /* a ']' right after '[' or '[^' is a literal in both dialects */
+            if (i + 1 < n && java[i + 1] == '^') out[o++] = java[++i];
+            if (i + 1 < n && java[i + 1] == ']') out[o++] = java[++i];
+            continue;
+        }
+        if (c == ']' && in_class) in_class = 0;
+        out[o++] = c;
     }
     out[o] = '\0';
     return out;
 }
 
+void *proto_model_compile_pattern(const char *java, char *err, size_t errlen)
+{
+    pcre2_code *code = NULL;
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    char *pat = model_translate(java);
+    if (err && errlen) err[0] = '\0';
+    if (!cc || !pat) {
+        if (err && errlen) snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    /* Java's '.' stops at \n, \r, \u0085, \u2028 and \u2029: PCRE2's NEWLINE_ANY set. */
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
+    int ec = 0;
+    PCRE2_SIZE off = 0;
+    /* Java's String.matches(): the whole value, by code point (UTF), but ASCII \w \d \s and POSIX
+     * classes (no UCP: Java's are ASCII unless UNICODE_CHARACTER_CLASS is set). */
+    code = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                         PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off, cc);
+    if (!code) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        if (err && errlen) snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)off);
+        goto out;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* without JIT the interpreter is used */
+out:
+    free(pat);
+    pcre2_compile_context_free(cc);
+    return code;
+}
+
+int proto_model_pattern_match(const void *code, const char *s, size_t n)
+{
+    if (!code) return 1;
+    if (!model_md) {
+        model_md = pcre2_match_data_create(1, NULL);
+        if (!model_md) return 1;
+    }
+    /* invalid UTF-8 and match-limit errors count as no match */
+    return pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, model_md, NULL) >= 0;
+}
+
+void proto_model_free_pattern(void *code)
+{
+    pcre2_code_free(code);
+}
+
 int proto_model_init(void)
 {
     if (model_ready) return 0;
-    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
-    if (!cc) return -1;
-    /* Java's '.' stops at \n, \r, \u0085, \u2028 and \u2029: PCRE2's NEWLINE_ANY set. */
-    pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
-    for (size_t s = 0; s < sizeof(model_services) / sizeof(model_services[0]); s++) {
-        const struct proto_model_service *svc = model_services[s];
+    for (size_t i = 0; i < sizeof(model_services) / sizeof(model_services[0]); i++) {
+        const struct proto_model_service *svc = model_services[i];
         for (uint32_t p = 0; p < svc->n_patterns; p++) {
-            char *pat = model_translate(svc->patterns[p]);
-            int err = 0;
-            PCRE2_SIZE off = 0;
-            /* Java's String.matches(): the whole value, code points (UTF), but ASCII \w \d \s
-             * (no UCP: Java's classes are ASCII unless UNICODE_CHARACTER_CLASS is set). */
-            pcre2_code *code =
-                pat ? pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-                                    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, cc)
-                    : NULL;
-            if (!code) {
-                PCRE2_UCHAR msg[160];
-                pcre2_get_error_message(err, msg, sizeof(msg));
-                fprintf(stderr, "model: %s pattern '%s' skipped: %s at offset %zu\n", svc->name,
-                        svc->patterns[p], (const char *)msg, (size_t)off);
-            } else {
-                pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-            }
-            free(pat);
-            svc->compiled[p] = code;
+            char err[200];
+            svc->compiled[p] = proto_model_compile_pattern(svc->patterns[p], err, sizeof(err));
+            if (!svc->compiled[p])
+                fprintf(stderr, "model: %s pattern '%s' skipped: %s\n", svc->name,
+                        svc->patterns[p], err);
         }
     }
-    pcre2_compile_context_free(cc);
     model_ready = 1;
     return 0;
 }
@@ -350,14 +415,8 @@ static void check_length(struct vctx *v, const struct proto_model_shape *sh, str
 
 static int pattern_matches(struct vctx *v, int pat, const char *s, size_t n)
 {
-    pcre2_code *code = v->svc->compiled[pat];
-    if (!code) return 1; /* did not compile (reported at start) or init not called: skipped */
-    if (!model_md) {
-        model_md = pcre2_match_data_create(1, NULL);
-        if (!model_md) return 1;
-    }
-    int rc = pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, model_md, NULL);
-    return rc >= 0; /* invalid UTF-8 and match-limit errors count as no match */
+    /* NULL: did not compile (reported at start) or proto_model_init() not called: skipped. */
+    return proto_model_pattern_match(v->svc->compiled[pat], s, n);
 }
 
 #define MODEL_SLOTS 64 /* structures with more members fall back to hash lookups */

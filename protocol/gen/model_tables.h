@@ -2,6 +2,7 @@
 #ifndef PROTO_MODEL_TABLES_H
 #define PROTO_MODEL_TABLES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum proto_model_type {
@@ -61,5 +62,12 @@ struct proto_model_service {
     const struct proto_model_op *ops; /* sorted by name */
     uint32_t n_ops;
 };
+
+/* Internal to protocol/ (model.c and its tests). Compiles a model pattern (Java syntax) for whole-value
+ * matching; returns the code (free with proto_model_free_pattern) or NULL with err set. */
+void *proto_model_compile_pattern(const char *java, char *err, size_t errlen);
+/* Returns 1 when the n bytes at s match code as a whole (NULL code matches everything), else 0. */
+int proto_model_pattern_match(const void *code, const char *s, size_t n);
+void proto_model_free_pattern(void *code);
 
 #endif
