@@ -189,7 +189,8 @@ def signed_request(endpoint, target, body, access_key=ACCESS_KEY, secret_key=SEC
         signer.add_auth(req)
     if after_sign:
         after_sign(req)
-    return raw_request(endpoint, "POST", "/", req.body, dict(req.headers.items()))
+    hdrs = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
+    return raw_request(endpoint, "POST", "/", req.data, hdrs)
 
 
 def raw_request(endpoint, method, path, body=b"", headers=None):

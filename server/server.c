@@ -343,14 +343,21 @@ static long long declared_length(const struct proto_req *req)
     return (*end || n < 0) ? -1 : n;
 }
 
-static void set_too_large(struct srv_request *r)
+/* Sets the too-large error. Returns 1 to answer at once (the client waits for 100-continue, or
+ * the body is far beyond reason), 0 to drain the body first so the client can read the answer. */
+static int set_too_large(struct srv_request *r)
 {
     struct proto_req *req = &r->req;
+    const char *expect = proto_req_header(req, "expect");
+    long long declared = declared_length(req);
     if (r->route == SRV_ROUTE_REST)
         proto_error(req, ERR_S3_MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.");
     else
         proto_error(req, ERR_REQUEST_TOO_LARGE,
                     "Request body of more than %zu bytes is not accepted.", r->srv->opts.max_body);
+    r->body_error = 1;
+    if (expect && strcasecmp(expect, "100-continue") == 0) return 1;
+    return declared > (long long)r->srv->opts.max_body * 16;
 }
 
 /* First call for a request: headers are in, the body is not. Returns 1 to answer at once. */
@@ -378,10 +385,7 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
                     target ? target : "");
         return 1;
     case SRV_ROUTE_JSON:
-        if (declared_length(req) > (long long)r->srv->opts.max_body) {
-            set_too_large(r);
-            return 1;
-        }
+        if (declared_length(req) > (long long)r->srv->opts.max_body) return set_too_large(r);
         return 0;
     case SRV_ROUTE_REST:
         /* S3 verifies the signature before the body so that uploads can stream. */
@@ -392,10 +396,8 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
             r->dispatched = 1; /* rest_begin failed: nothing to abort */
             return 1;
         }
-        if (!req->sink && declared_length(req) > (long long)r->srv->opts.max_body) {
-            set_too_large(r);
-            return 1;
-        }
+        if (!req->sink && declared_length(req) > (long long)r->srv->opts.max_body)
+            return set_too_large(r);
         return 0;
     }
     return 0;
@@ -414,7 +416,6 @@ static void take_body(struct srv_request *r, const char *data, size_t len)
     }
     if (r->body.len + len > r->srv->opts.max_body) {
         set_too_large(r);
-        r->body_error = 1;
         proto_sb_free(&r->body);
         return;
     }

@@ -36,7 +36,7 @@ Test(srv_options, accepts_both_value_forms)
 {
     struct srv_options o;
     char *argv[] = {"x", "--port=5000", "--auth", "off", "--region", "eu-west-1", NULL};
-    cr_assert_eq(parse(&o, 5, argv), 0);
+    cr_assert_eq(parse(&o, 6, argv), 0);
     cr_assert_eq(o.port, 5000);
     cr_assert_eq(o.auth_off, 1);
     cr_assert_str_eq(o.region, "eu-west-1");
