@@ -1,0 +1,484 @@
+/* Git smart HTTP at /v1/repos/<name>: basic auth (secret or credential-helper password), then
+ * git http-backend as a CGI child; branch moves made by a push reach the head listeners. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "providers/codecommit/codecommit.h"
+#include "providers/codecommit/internal.h"
+#include "sigv4/sigv4.h"
+
+#define GIT_HTTP_BACKEND "/usr/lib/git-core/git-http-backend"
+#define MAX_PUSH_BYTES (2ULL * 1024 * 1024 * 1024)
+#define MAX_CGI_HEADER 65536
+#define HELPER_MAX_AGE (15 * 60)
+#define MAX_REFS 100000
+
+extern char **environ;
+
+/* Where a request stands between rest_begin and rest_dispatch. */
+struct git_req {
+    int denied;              /* the answer is already set (401/403/404) */
+    int body_fd;             /* the request body, or -1 */
+    uint64_t body_len;
+    struct cc_repo repo;
+    const char *access_key;
+    const char *rest; /* "/info/refs", "/git-upload-pack", "/git-receive-pack" */
+    int receive_pack;
+};
+
+/* The regions a credential-helper signature may name (the password does not say which). */
+static const char *const regions[] = {
+    "us-east-1",      "us-east-2",      "us-west-1",      "us-west-2",     "af-south-1",
+    "ap-east-1",      "ap-south-1",     "ap-south-2",     "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-northeast-1", "ap-northeast-2",
+    "ap-northeast-3", "ca-central-1",   "ca-west-1",      "eu-central-1",  "eu-central-2",
+    "eu-west-1",      "eu-west-2",      "eu-west-3",      "eu-south-1",    "eu-south-2",
+    "eu-north-1",     "il-central-1",   "me-south-1",     "me-central-1",  "mx-central-1",
+    "sa-east-1",      "us-gov-west-1",  "us-gov-east-1",  "cn-north-1",    "cn-northwest-1",
+};
+
+static void plain(struct proto_req *req, int status, const char *msg)
+{
+    req->status = status;
+    req->content_type = "text/plain; charset=utf-8";
+    proto_sb_reset(&req->body);
+    proto_sb_puts(&req->body, msg);
+    proto_sb_putc(&req->body, '\n');
+}
+
+static int sink_write(struct proto_req *req, const char *data, size_t len)
+{
+    struct git_req *g = req->sink_state;
+    if (g->denied || g->body_fd < 0) return 0; /* drained, never stored */
+    if (g->body_len + len > MAX_PUSH_BYTES) {
+        g->denied = 1;
+        plain(req, 413, "The push is too large.");
+        return 0;
+    }
+    while (len > 0) {
+        ssize_t n = write(g->body_fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return proto_error(req, ERR_INTERNAL_FAILURE, "could not store the request body");
+        }
+        data += n;
+        len -= (size_t)n;
+        g->body_len += (uint64_t)n;
+    }
+    return 0;
+}
+
+static void sink_abort(struct proto_req *req)
+{
+    struct git_req *g = req->sink_state;
+    if (g->body_fd >= 0) close(g->body_fd);
+    g->body_fd = -1;
+    cc_repo_close(&g->repo);
+}
+
+static const struct proto_body_sink git_sink = {sink_write, sink_abort};
+
+/* An anonymous temp file under the data dir. Returns an fd or -1. */
+static int temp_file(store *s)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/git", store_dir(s));
+    mkdir(path, 0755);
+#ifdef O_TMPFILE
+    int fd = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+#endif
+    snprintf(path, sizeof path, "%s/git/.tmp-XXXXXX", store_dir(s));
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
+
+/* Decodes the Basic credentials into user and password (arena). Returns 0 or -1. */
+static int basic_auth(struct proto_req *req, char **user, char **pass)
+{
+    const char *h = proto_req_header(req, "authorization");
+    if (!h || strncasecmp(h, "Basic ", 6) != 0) return -1;
+    h += 6;
+    while (*h == ' ') h++;
+    size_t n = strlen(h), len = 0;
+    if (n > 8192) return -1;
+    unsigned char *dec = cc_b64_decode(h, n, &len);
+    if (!dec) return -1;
+    char *colon = memchr(dec, ':', len);
+    if (!colon || memchr(dec, '\0', len)) {
+        free(dec);
+        return -1;
+    }
+    *user = proto_arena_strndup(req->arena, (char *)dec, (size_t)(colon - (char *)dec));
+    *pass = proto_arena_strndup(req->arena, colon + 1, len - (size_t)(colon + 1 - (char *)dec));
+    OPENSSL_cleanse(dec, len);
+    free(dec);
+    return 0;
+}
+
+static void deny(struct proto_req *req, struct git_req *g, int status, const char *msg)
+{
+    g->denied = 1;
+    if (status == 401) proto_req_add_header(req, "WWW-Authenticate", "Basic realm=\"codepipeline-local\"");
+    plain(req, status, msg);
+}
+
+static int git_begin(struct proto_req *req)
+{
+    struct git_req *g = proto_arena_alloc(req->arena, sizeof *g);
+    g->body_fd = -1;
+    req->sink = &git_sink;
+    req->sink_state = g;
+    cc_git_init();
+
+    /* /v1/repos/<name><rest> */
+    const char *p = req->http.path + strlen("/v1/repos/");
+    size_t nl = strcspn(p, "/");
+    const char *rest = p + nl;
+    const char *method = req->http.method;
+    const char *svcq = proto_req_query(req, "service");
+    if (strcmp(method, "GET") == 0 && strcmp(rest, "/info/refs") == 0 && svcq &&
+        (strcmp(svcq, "git-upload-pack") == 0 || strcmp(svcq, "git-receive-pack") == 0)) {
+        g->rest = rest;
+    } else if (strcmp(method, "POST") == 0 &&
+               (strcmp(rest, "/git-upload-pack") == 0 || strcmp(rest, "/git-receive-pack") == 0)) {
+        g->rest = rest;
+        g->receive_pack = strcmp(rest, "/git-receive-pack") == 0;
+    } else {
+        deny(req, g, 404, "Not found: only git's smart HTTP protocol is served here.");
+        return 0;
+    }
+    char *name = proto_arena_strndup(req->arena, p, nl);
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '.' || *c == '-')) {
+            deny(req, g, 404, "Repository not found.");
+            return 0;
+        }
+    if (!*name || nl > 100) {
+        deny(req, g, 404, "Repository not found.");
+        return 0;
+    }
+
+    char *user = NULL, *pass = NULL;
+    if (basic_auth(req, &user, &pass) != 0) {
+        deny(req, g, 401, "Authentication required.");
+        return 0;
+    }
+    char *pct = strchr(user, '%'); /* "<access key>%<session token>" */
+    if (pct) *pct = '\0';
+    const char *secret = NULL, *account = NULL;
+    if (!req->creds || !sigv4_creds_lookup(req->creds, user, &secret, &account)) {
+        deny(req, g, 403, "The access key is not known.");
+        return 0;
+    }
+    const char *region = req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
+    int ok = strlen(pass) == strlen(secret) && CRYPTO_memcmp(pass, secret, strlen(secret)) == 0;
+    if (!ok && strlen(pass) == 80) {
+        char *path = proto_arena_printf(req->arena, "/v1/repos/%s", name);
+        long now = (long)time(NULL);
+        if (cc_verify_helper_password(pass, secret, region, req->http.host, path, now, HELPER_MAX_AGE))
+            ok = 1;
+        for (size_t i = 0; !ok && i < sizeof regions / sizeof regions[0]; i++) {
+            if (strcmp(regions[i], region) == 0) continue;
+            if (cc_verify_helper_password(pass, secret, regions[i], req->http.host, path, now,
+                                          HELPER_MAX_AGE)) {
+                region = regions[i];
+                ok = 1;
+            }
+        }
+    }
+    if (!ok) {
+        deny(req, g, 403, "The password is not valid for this access key.");
+        return 0;
+    }
+    req->caller.access_key = user;
+    req->caller.account_id = account;
+    req->caller.region = region;
+    g->access_key = user;
+    if (cc_repo_lookup(req->store, account, region, name, &g->repo) != 0) {
+        deny(req, g, 404, "Repository not found.");
+        return 0;
+    }
+    if (strcmp(method, "POST") == 0) {
+        g->body_fd = temp_file(req->store);
+        if (g->body_fd < 0) {
+            deny(req, g, 500, "Could not store the request body.");
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* A snapshot of the branch heads of a repository. */
+struct heads {
+    size_t n;
+    char **names;
+    git_oid *ids;
+};
+
+static void heads_free(struct heads *h)
+{
+    for (size_t i = 0; i < h->n; i++) free(h->names[i]);
+    free(h->names);
+    free(h->ids);
+    memset(h, 0, sizeof *h);
+}
+
+static int heads_read(const char *path, struct heads *h)
+{
+    git_repository *repo = NULL;
+    git_branch_iterator *it = NULL;
+    git_reference *ref = NULL;
+    git_branch_t type;
+    size_t cap = 0;
+    memset(h, 0, sizeof *h);
+    if (git_repository_open_bare(&repo, path) != 0) return -1;
+    if (git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL) == 0) {
+        while (h->n < MAX_REFS && git_branch_next(&ref, &type, it) == 0) {
+            const char *name = NULL;
+            const git_oid *id = git_reference_target(ref);
+            if (id && git_branch_name(&name, ref) == 0) {
+                if (h->n == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    h->names = realloc(h->names, cap * sizeof *h->names);
+                    h->ids = realloc(h->ids, cap * sizeof *h->ids);
+                    if (!h->names || !h->ids) abort();
+                }
+                h->names[h->n] = strdup(name);
+                h->ids[h->n] = *id;
+                h->n++;
+            }
+            git_reference_free(ref);
+        }
+        git_branch_iterator_free(it);
+    }
+    git_repository_free(repo);
+    return 0;
+}
+
+static const git_oid *heads_find(const struct heads *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->names[i], name) == 0) return &h->ids[i];
+    return NULL;
+}
+
+/* Tells the listeners and the record about the heads a push moved. */
+static void after_push(struct proto_req *req, struct git_req *g, const struct heads *before)
+{
+    struct heads after;
+    if (heads_read(g->repo.path, &after) != 0) return;
+    int changed = 0;
+    for (size_t i = 0; i < after.n; i++) {
+        const git_oid *old = heads_find(before, after.names[i]);
+        if (old && git_oid_equal(old, &after.ids[i])) continue;
+        changed = 1;
+    }
+    for (size_t i = 0; i < before->n; i++)
+        if (!heads_find(&after, before->names[i])) changed = 1;
+    if (changed) {
+        const char *first = NULL;
+        if (!g->repo.default_branch[0] && after.n) {
+            first = heads_find(&after, "main") ? "main"
+                    : heads_find(&after, "master") ? "master"
+                                                    : after.names[0];
+        }
+        cc_repo_note_branch(req->store, &g->repo, first);
+        for (size_t i = 0; i < after.n; i++) {
+            const git_oid *old = heads_find(before, after.names[i]);
+            if (old && git_oid_equal(old, &after.ids[i])) continue;
+            cc_notify_head(g->repo.account, g->repo.region, g->repo.name, after.names[i], old,
+                           &after.ids[i]);
+        }
+        for (size_t i = 0; i < before->n; i++)
+            if (!heads_find(&after, before->names[i]))
+                cc_notify_head(g->repo.account, g->repo.region, g->repo.name, before->names[i],
+                               &before->ids[i], NULL);
+    }
+    heads_free(&after);
+}
+
+/* Parses the CGI header block at the start of fd; sets status, type and headers on req and
+ * returns the header length, or -1. */
+static long parse_cgi(struct proto_req *req, int fd)
+{
+    char *buf = malloc(MAX_CGI_HEADER + 1);
+    if (!buf) return -1;
+    ssize_t n = pread(fd, buf, MAX_CGI_HEADER, 0);
+    long hdr_len = -1;
+    if (n <= 0) goto out;
+    buf[n] = '\0';
+    char *end = NULL;
+    for (ssize_t i = 0; i + 1 < n; i++) {
+        if (buf[i] == '\n' && buf[i + 1] == '\n') {
+            end = buf + i;
+            hdr_len = (long)i + 2;
+            break;
+        }
+        if (i + 3 < n && memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+            end = buf + i;
+            hdr_len = (long)i + 4;
+            break;
+        }
+    }
+    if (!end) goto out;
+    *end = '\0';
+    req->status = 200;
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = '\0';
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        *colon = '\0';
+        char *val = colon + 1;
+        while (*val == ' ') val++;
+        if (strcasecmp(line, "Status") == 0) {
+            int st = atoi(val);
+            if (st >= 100 && st < 600) req->status = st;
+        } else if (strcasecmp(line, "Content-Type") == 0) {
+            req->content_type = proto_arena_strdup(req->arena, val);
+        } else if (strcasecmp(line, "Content-Length") != 0) {
+            proto_req_add_header(req, line, val);
+        }
+    }
+out:
+    free(buf);
+    return hdr_len;
+}
+
+static int git_dispatch(struct proto_req *req)
+{
+    struct git_req *g = req->sink_state;
+    char root[PATH_MAX], *envp[32];
+    int out_fd = -1, in_fd = -1, rc = 0, locked = 0;
+    struct heads before;
+    posix_spawn_file_actions_t fa;
+    int fa_init = 0;
+    memset(&before, 0, sizeof before);
+    if (!g || g->denied) goto out;
+
+    /* A body the server buffered instead of sinking. */
+    if (g->body_fd < 0 && req->http.body && req->http.body_len) {
+        g->body_fd = temp_file(req->store);
+        if (g->body_fd < 0 || write(g->body_fd, req->http.body, req->http.body_len) !=
+                                  (ssize_t)req->http.body_len) {
+            plain(req, 500, "Could not store the request body.");
+            goto out;
+        }
+        g->body_len = req->http.body_len;
+    }
+    in_fd = g->body_fd >= 0 ? g->body_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0 || lseek(in_fd, 0, SEEK_SET) < 0) {
+        plain(req, 500, "Could not read the request body.");
+        goto out;
+    }
+    out_fd = temp_file(req->store);
+    if (out_fd < 0) {
+        plain(req, 500, "Could not create a temporary file.");
+        goto out;
+    }
+    snprintf(root, sizeof root, "%s/git/%s/%s", store_dir(req->store), g->repo.account,
+             g->repo.region);
+    const char *ct = proto_req_header(req, "content-type");
+    const char *ce = proto_req_header(req, "content-encoding");
+    const char *gp = proto_req_header(req, "git-protocol");
+    size_t ne = 0;
+    envp[ne++] = proto_arena_printf(req->arena, "GIT_PROJECT_ROOT=%s", root);
+    envp[ne++] = "GIT_HTTP_EXPORT_ALL=1";
+    envp[ne++] = proto_arena_printf(req->arena, "PATH_INFO=/%s.git%s", g->repo.id, g->rest);
+    envp[ne++] = proto_arena_printf(req->arena, "REQUEST_METHOD=%s", req->http.method);
+    envp[ne++] = proto_arena_printf(req->arena, "QUERY_STRING=%s", req->http.query);
+    envp[ne++] = proto_arena_printf(req->arena, "REMOTE_USER=%s", g->access_key);
+    envp[ne++] = "REMOTE_ADDR=127.0.0.1";
+    envp[ne++] = "GATEWAY_INTERFACE=CGI/1.1";
+    envp[ne++] = "PATH=/usr/bin:/bin";
+    envp[ne++] = "GIT_CONFIG_NOSYSTEM=1";
+    envp[ne++] = "GIT_CONFIG_GLOBAL=/dev/null";
+    envp[ne++] = proto_arena_printf(req->arena, "HOME=%s", store_dir(req->store));
+    envp[ne++] = proto_arena_printf(req->arena, "GIT_COMMITTER_NAME=%s", g->access_key);
+    envp[ne++] = "GIT_COMMITTER_EMAIL=codecommit@localhost";
+    if (g->body_fd >= 0)
+        envp[ne++] = proto_arena_printf(req->arena, "CONTENT_LENGTH=%llu",
+                                        (unsigned long long)g->body_len);
+    if (ct) envp[ne++] = proto_arena_printf(req->arena, "CONTENT_TYPE=%s", ct);
+    if (ce) envp[ne++] = proto_arena_printf(req->arena, "HTTP_CONTENT_ENCODING=%s", ce);
+    if (gp && strlen(gp) < 256) envp[ne++] = proto_arena_printf(req->arena, "GIT_PROTOCOL=%s", gp);
+    envp[ne] = NULL;
+    for (size_t i = 0; i < ne; i++)
+        if (strchr(envp[i], '\n')) {
+            plain(req, 400, "Bad request header.");
+            goto out;
+        }
+
+    posix_spawn_file_actions_init(&fa);
+    fa_init = 1;
+    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+
+    if (g->receive_pack) {
+        cc_write_lock();
+        locked = 1;
+        heads_read(g->repo.path, &before);
+    }
+    pid_t pid;
+    char *argv[] = {"git-http-backend", NULL};
+    if (posix_spawn(&pid, GIT_HTTP_BACKEND, &fa, NULL, argv, envp) != 0) {
+        plain(req, 500, "Could not start git http-backend.");
+        goto out;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (g->receive_pack) after_push(req, g, &before);
+
+    struct stat st;
+    long hdr = parse_cgi(req, out_fd);
+    if (hdr < 0 || fstat(out_fd, &st) != 0) {
+        plain(req, 500, "git http-backend failed.");
+        goto out;
+    }
+    req->resp_fd = out_fd;
+    req->resp_fd_offset = (uint64_t)hdr;
+    req->resp_fd_len = (uint64_t)st.st_size - (uint64_t)hdr;
+    out_fd = -1;
+out:
+    if (locked) cc_write_unlock();
+    heads_free(&before);
+    if (fa_init) posix_spawn_file_actions_destroy(&fa);
+    if (out_fd >= 0) close(out_fd);
+    if (in_fd >= 0 && in_fd != (g ? g->body_fd : -1)) close(in_fd);
+    if (g) {
+        if (g->body_fd >= 0) close(g->body_fd);
+        g->body_fd = -1;
+        cc_repo_close(&g->repo);
+    }
+    return rc;
+}
+
+const struct proto_service cc_git_service = {
+    .name = "codecommit-git",
+    .target_prefix = NULL,
+    .protocol = PROTO_RAW_HTTP,
+    .ops = NULL,
+    .n_ops = 0,
+    .model = NULL,
+    .clock_skew_seconds = 0,
+    .rest_dispatch = git_dispatch,
+    .rest_begin = git_begin,
+};
