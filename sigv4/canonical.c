@@ -249,7 +249,7 @@ void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char
                              const struct proto_header *h, size_t n, const char *signed_headers,
                              const char *payload_hash)
 {
-    proto_sb_puts(sb, method);
+    proto_sb_puts(sb, method ? method : "");
     proto_sb_putc(sb, '\n');
     sigv4_canonical_uri(sb, path, mode);
     proto_sb_putc(sb, '\n');
@@ -257,9 +257,9 @@ void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char
     proto_sb_putc(sb, '\n');
     sigv4_canonical_headers(sb, h, n, signed_headers);
     proto_sb_putc(sb, '\n');
-    proto_sb_puts(sb, signed_headers);
+    proto_sb_puts(sb, signed_headers ? signed_headers : "");
     proto_sb_putc(sb, '\n');
-    proto_sb_puts(sb, payload_hash);
+    proto_sb_puts(sb, payload_hash ? payload_hash : "");
 }
 
 void sigv4_sha256_hex(const void *data, size_t len, char out[65])

@@ -74,6 +74,13 @@ struct sigv4_input {
 int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
                  char **msg, struct proto_sb *extra);
 
+/* For the server, when a verified auth->region is not one it serves: returns the negative proto_err
+ * AWS gives for a credential scoped to the wrong region (JSON: InvalidSignatureException; S3:
+ * AuthorizationHeaderMalformed, or AuthorizationQueryParametersError for presigned URLs, with
+ * <Region>expected</Region> appended to extra). msg is malloc'd; caller frees. */
+int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth, const char *expected,
+                       char **msg, struct proto_sb *extra);
+
 /* Returns the access key named by the request's Authorization header or X-Amz-Credential query
  * parameter (malloc'd, caller frees), or NULL. Used with --auth off to pick the account, and to
  * route a request by the service of its credential scope (service_out, malloc'd, may be NULL). */

@@ -701,6 +701,23 @@ int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct 
                              extra);
 }
 
+int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth, const char *expected,
+                       char **msg, struct proto_sb *extra)
+{
+    *msg = NULL;
+    if (!in->is_s3)
+        return fail(msg, ERR_INVALID_SIGNATURE, "Credential should be scoped to a valid region, not '%s'. ",
+                    auth->region);
+    if (extra) put_elem(extra, "Region", expected, strlen(expected));
+    if (auth->presigned)
+        return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                    "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; expecting '%s'",
+                    auth->region, expected);
+    return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED,
+                "The authorization header is malformed; the region '%s' is wrong; expecting '%s'", auth->region,
+                expected);
+}
+
 char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, char **region_out)
 {
     char *ak = NULL, *parts[5] = {0};

@@ -538,3 +538,42 @@ Test(sigv4_verify, peek_credential)
     cr_expect_null(sigv4_peek_credential(&r.in, &svc, &region));
     cr_expect_null(svc);
 }
+
+Test(sigv4_verify, date_header_instead_of_x_amz_date)
+{
+    struct treq r;
+    memset(&r, 0, sizeof r);
+    add(&r, "host", "localhost:4566");
+    add(&r, "date", "Wed, 01 Jan 2025 12:00:00 GMT");
+    const char *sig = th_sign("test", DATE, "us-east-1", "codecommit", "POST", "/", SIGV4_PATH_NORMALIZE, "", 0,
+                              r.h, r.n, "date;host", EMPTY);
+    snprintf(r.authz, sizeof r.authz,
+             "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codecommit/aws4_request, SignedHeaders=date;host, "
+             "Signature=%s",
+             sig);
+    add(&r, "authorization", r.authz);
+    r.in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .is_s3 = 0, .body_sha256 = EMPTY,
+                                .now = T0 + 10, .clock_skew_seconds = 300};
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_str_eq(r.out.amz_date, DATE);
+    done(&r);
+}
+
+Test(sigv4_verify, wrong_region_errors_for_the_server)
+{
+    struct treq r;
+    s3_req(&r, "test", "test", EMPTY);
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    struct sigv4_auth auth = r.out;
+    proto_sb_reset(&r.extra);
+    free(r.msg);
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra), -ERR_S3_AUTH_HEADER_MALFORMED);
+    cr_expect_str_eq(r.msg, "The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
+                            "'eu-central-1'");
+    cr_expect_str_eq(proto_sb_str(&r.extra), "<Region>eu-central-1</Region>");
+    free(r.msg);
+    r.in.is_s3 = 0;
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra), -ERR_INVALID_SIGNATURE);
+    cr_expect_str_eq(r.msg, "Credential should be scoped to a valid region, not 'us-east-1'. ");
+    done(&r);
+}
