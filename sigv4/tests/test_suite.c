@@ -256,6 +256,39 @@ Test(sigv4_suite, chunked_upload_vectors)
     }
     proto_sb_puts(&body, "\r\n");
     cr_expect_eq(body.len, 66824, "content-length of the example");
+
+    /* Each chunk signature, computed directly from its string to sign and chained from the seed. */
+    char prev[65];
+    memcpy(prev, auth.signature, 65);
+    for (size_t i = 0; i < json_object_array_length(chunks); i++) {
+        json_object *ch = json_object_array_get_idx(chunks, i);
+        int size = json_object_get_int(json_object_object_get(ch, "size"));
+        char *data = malloc((size_t)size + 1);
+        memset(data, 'a', (size_t)size);
+        char dh[65], sig[65];
+        sigv4_sha256_hex(data, (size_t)size, dh);
+        struct proto_sb csts = PROTO_SB_INIT;
+        proto_sb_printf(&csts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz, auth.scope, prev,
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", dh);
+        sigv4_hmac_hex(auth.signing_key, csts.buf, csts.len, sig);
+        cr_expect_str_eq(sig, json_object_get_string(json_object_object_get(ch, "signature")), "chunk %zu", i);
+        memcpy(prev, sig, 65);
+        proto_sb_free(&csts);
+        free(data);
+    }
+    {
+        json_object *tcv = json_object_object_get(v, "trailer_chain_check");
+        char th[65], tsig[65];
+        const char *canon = "first:1st\nsecond:2nd\nthird:3rd\n";
+        sigv4_sha256_hex(canon, strlen(canon), th);
+        struct proto_sb tsts = PROTO_SB_INIT;
+        proto_sb_printf(&tsts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", amz, auth.scope,
+                        json_object_get_string(json_object_object_get(tcv, "previous_signature")), th);
+        sigv4_hmac_hex(auth.signing_key, tsts.buf, tsts.len, tsig);
+        cr_expect_str_eq(tsig, json_object_get_string(json_object_object_get(tcv, "trailer_signature")));
+        cr_expect_str_eq(prev, json_object_get_string(json_object_object_get(tcv, "previous_signature")));
+        proto_sb_free(&tsts);
+    }
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         struct th_sink sink = {0};
         struct sigv4_chunked *d = sigv4_chunked_new(&auth, 66560, NULL);
