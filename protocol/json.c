@@ -8,24 +8,30 @@
 
 #define JSON_MAX_DEPTH 64
 
-/* json-c's strict mode still accepts single-quoted strings; JSON (and AWS) does not. Returns 1 when
- * a quote character appears outside a double-quoted string. */
-static int has_single_quoted(const char *s, size_t n)
+/* json-c's strict mode still accepts single-quoted strings, NaN and Infinity, and raw control
+ * characters inside strings; JSON (and AWS's parser) does not. Returns a description of the first
+ * such extension in the n bytes at s, or NULL when there is none. */
+static const char *json_extension(const char *s, size_t n)
 {
     int in_str = 0;
     for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (in_str) {
-            if (s[i] == '\\')
+            if (c == '\\')
                 i++;
-            else if (s[i] == '"')
+            else if (c == '"')
                 in_str = 0;
-        } else if (s[i] == '"') {
+            else if (c < 0x20)
+                return "unescaped control character in a string";
+        } else if (c == '"') {
             in_str = 1;
-        } else if (s[i] == '\'') {
-            return 1;
+        } else if (c == '\'') {
+            return "single-quoted string";
+        } else if (c == 'N' || c == 'I') {
+            return "NaN or Infinity is not a JSON number";
         }
     }
-    return 0;
+    return NULL;
 }
 
 int proto_json_decode(struct proto_req *req)
@@ -48,10 +54,11 @@ int proto_json_decode(struct proto_req *req)
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t consumed = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    if (obj && jerr == json_tokener_success && has_single_quoted(body, consumed)) {
+    const char *ext = obj && jerr == json_tokener_success ? json_extension(body, consumed) : NULL;
+    if (ext) {
         json_object_put(obj);
-        return proto_error(req, ERR_SERIALIZATION,
-                           "Unexpected character in JSON request body: single-quoted string");
+        return proto_error(req, ERR_SERIALIZATION, "Unexpected character in JSON request body: %s",
+                           ext);
     }
     if (!obj || jerr != json_tokener_success) {
         json_object_put(obj);

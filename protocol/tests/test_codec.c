@@ -105,9 +105,9 @@ Test(proto_json, empty_and_blank_bodies_decode_as_empty_object)
 
 Test(proto_json, decodes_an_object)
 {
-    struct proto_req *req = new_req(" {\"name\":\"p\",\"n\":[1,2]} \n");
-    cr_assert_eq(proto_json_decode(req), 0);
-    cr_assert_str_eq(json_object_get_string(json_object_object_get(req->input, "name")), "p");
+    struct proto_req *req = new_req(" {\"name\":\"p'NI\\\"\\t\",\"n\":[1,2e3,null,true]} \n");
+    cr_assert_eq(proto_json_decode(req), 0, "%s", req->err_message);
+    cr_assert_str_eq(json_object_get_string(json_object_object_get(req->input, "name")), "p'NI\"\t");
     free_req(req);
 }
 
@@ -126,6 +126,10 @@ Test(proto_json, malformed_trailing_non_object_and_deep_bodies_are_serialization
     expect_serialization("{");
     expect_serialization("{\"a\":}");
     expect_serialization("{'a':1}");
+    expect_serialization("{\"a\":NaN}");
+    expect_serialization("{\"a\":-Infinity}");
+    expect_serialization("{\"a\":\"x\ty\"}");
+    expect_serialization("{\"a\":1,}");
     expect_serialization("{\"a\":1} x");
     expect_serialization("{\"a\":1}{}");
     expect_serialization("[1,2]");
