@@ -61,7 +61,7 @@ char *sigv4_uri_decode(const char *s, size_t n)
 
 void sigv4_normalize_path(struct proto_sb *sb, const char *path)
 {
-    size_t len = strlen(path);
+    size_t len = strlen(path), start = sb->len;
     if (len == 0) {
         proto_sb_putc(sb, '/');
         return;
@@ -93,7 +93,7 @@ void sigv4_normalize_path(struct proto_sb *sb, const char *path)
         proto_sb_append(sb, path + off[k], sl[k]);
     }
     if (path[len - 1] == '/' && n) proto_sb_putc(sb, '/');
-    if (sb->len == 0) proto_sb_putc(sb, '/');
+    if (sb->len == start) proto_sb_putc(sb, '/');
     free(off);
     free(sl);
 }
