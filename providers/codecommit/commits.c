@@ -226,6 +226,30 @@ static int apply_put(struct proto_req *req, struct cc_repo *r, git_index *idx, s
     return 0;
 }
 
+#define EMAIL_PLACEHOLDER "cc-no-email.invalid"
+
+/* Writes a commit object (no ref update); with no_email the signatures carry "<>". */
+static int write_commit(git_repository *repo, git_oid *out, const git_signature *sig,
+                        const char *message, const git_tree *tree, size_t nparents,
+                        const git_commit **parents, int no_email)
+{
+    git_buf buf = GIT_BUF_INIT;
+    int rc = git_commit_create_buffer(&buf, repo, sig, sig, NULL, message, tree, nparents, parents);
+    if (rc != 0) return rc;
+    if (no_email) {
+        const char *needle = " <" EMAIL_PLACEHOLDER "> ";
+        size_t nl = strlen(needle);
+        char *p;
+        while ((p = strstr(buf.ptr, needle)) != NULL) {
+            memcpy(p, " <> ", 4);
+            memmove(p + 4, p + nl, strlen(p + nl) + 1);
+        }
+    }
+    rc = git_commit_create_with_signature(out, repo, buf.ptr, NULL, NULL);
+    git_buf_dispose(&buf);
+    return rc;
+}
+
 /* Makes the commit: checks the branch and parent, applies the changes, writes the commit and
  * moves the branch. Returns 0 or a proto_err. */
 static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_req *c, int is_put_file)
@@ -389,13 +413,15 @@ static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_r
     const char *name = c->name && *c->name ? c->name
                        : req->caller.access_key ? req->caller.access_key
                                                 : "AWS CodeCommit";
-    if (git_signature_now(&sig, name, c->email ? c->email : "") != 0) {
+    /* libgit2 refuses an empty email, git does not: sign with a placeholder, then drop it. */
+    int no_email = !c->email || !*c->email;
+    if (git_signature_now(&sig, name, no_email ? EMAIL_PLACEHOLDER : c->email) != 0) {
         rc = proto_error(req, ERR_CC_NAME_LENGTH_EXCEEDED, "The user name is not valid.");
         goto out;
     }
     const git_commit *parents[1] = {parent};
-    if (git_commit_create(&c->commit_id, r->git, NULL, sig, sig, NULL,
-                          c->message ? c->message : "", tree, parent ? 1 : 0, parents) != 0) {
+    if (write_commit(r->git, &c->commit_id, sig, c->message ? c->message : "", tree,
+                     parent ? 1 : 0, parents, no_email) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not create the commit");
         goto out;
     }
