@@ -1,4 +1,5 @@
-/* Model-driven validation: AWS's deserialisation checks and constraint messages from generated tables. */
+/* Model-driven validation: AWS's deserialisation checks and constraint messages from generated
+ * tables. */
 #include "protocol/model.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -11,10 +12,10 @@
 
 #include "protocol/gen/model_tables.h"
 
-#define MODEL_MAX_DEPTH 40     /* shape nesting followed before giving up (recursive shapes) */
-#define MODEL_PATH_MAX 1024    /* longest member path rendered; longer paths are cut */
-#define MODEL_MAX_LISTED 100   /* violations spelled out in one message; all are counted */
-#define MODEL_VALUE_MAX 1024   /* bytes of a value echoed in a message */
+#define MODEL_MAX_DEPTH  40   /* shape nesting followed before giving up (recursive shapes) */
+#define MODEL_PATH_MAX   1024 /* longest member path rendered; longer paths are cut */
+#define MODEL_MAX_LISTED 100  /* violations spelled out in one message; all are counted */
+#define MODEL_VALUE_MAX  1024 /* bytes of a value echoed in a message */
 
 static const struct proto_model_service *const model_services[] = {
     &proto_model_codepipeline, &proto_model_codecommit, &proto_model_codebuild,
@@ -55,7 +56,8 @@ static char *model_translate(const char *java)
                 size_t len = close ? (size_t)(close - name) : 0;
                 size_t k;
                 for (k = 0; close && k < sizeof(model_posix) / sizeof(model_posix[0]); k++)
-                    if (strlen(model_posix[k].java) == len && memcmp(model_posix[k].java, name, len) == 0)
+                    if (strlen(model_posix[k].java) == len &&
+                        memcmp(model_posix[k].java, name, len) == 0)
                         break;
                 if (close && k < sizeof(model_posix) / sizeof(model_posix[0])) {
                     o += (size_t)sprintf(out + o, "%s[:%s%s:]%s", in_class ? "" : "[",
@@ -112,7 +114,8 @@ void *proto_model_compile_pattern(const char *java, char *err, size_t errlen)
     if (!code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof(msg));
-        if (err && errlen) snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)off);
+        if (err && errlen)
+            snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)off);
         goto out;
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* without JIT the interpreter is used */
@@ -147,8 +150,8 @@ int proto_model_init(void)
             char err[200];
             svc->compiled[p] = proto_model_compile_pattern(svc->patterns[p], err, sizeof(err));
             if (!svc->compiled[p])
-                fprintf(stderr, "model: %s pattern '%s' skipped: %s\n", svc->name,
-                        svc->patterns[p], err);
+                fprintf(stderr, "model: %s pattern '%s' skipped: %s\n", svc->name, svc->patterns[p],
+                        err);
         }
     }
     model_ready = 1;
@@ -203,20 +206,28 @@ static void path_pop(struct vctx *v, size_t old)
 static const char *type_name(struct json_object *o)
 {
     switch (json_object_get_type(o)) {
-    case json_type_object: return "a structure";
-    case json_type_array: return "a list";
-    case json_type_string: return "a string";
-    case json_type_int: return "an integer";
-    case json_type_double: return "a decimal number";
-    case json_type_boolean: return "a boolean";
-    default: return "null";
+    case json_type_object:
+        return "a structure";
+    case json_type_array:
+        return "a list";
+    case json_type_string:
+        return "a string";
+    case json_type_int:
+        return "an integer";
+    case json_type_double:
+        return "a decimal number";
+    case json_type_boolean:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
 static int ser_error(struct vctx *v, const char *expected, struct json_object *got)
 {
-    return proto_error(v->req, ERR_SERIALIZATION, "Cannot deserialize %s at '%s': expected %s, got %s",
-                       "the value", v->path[0] ? v->path : "(input)", expected, type_name(got));
+    return proto_error(v->req, ERR_SERIALIZATION,
+                       "Cannot deserialize %s at '%s': expected %s, got %s", "the value",
+                       v->path[0] ? v->path : "(input)", expected, type_name(got));
 }
 
 /* Returns the length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is invalid. */
@@ -267,10 +278,11 @@ static void append_utf8(struct proto_sb *sb, const unsigned char *s, size_t n)
     proto_sb_append(sb, s + start, n - start);
 }
 
-/* Appends the Java-style rendering of a value ("abc", 12, [a, b], {k=v}), bounded. */
-static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
+/* Appends the Java-style rendering of a value ("abc", 12, [a, b], {k=v}); stops adding elements
+ * once sb->len passes limit. */
+static void render_value(struct proto_sb *sb, struct json_object *o, int depth, size_t limit)
 {
-    if (sb->len > MODEL_VALUE_MAX) return;
+    if (sb->len > limit) return;
     switch (json_object_get_type(o)) {
     case json_type_string: {
         size_t n = (size_t)json_object_get_string_len(o);
@@ -281,9 +293,9 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
     case json_type_array: {
         proto_sb_putc(sb, '[');
         size_t n = json_object_array_length(o);
-        for (size_t i = 0; i < n && depth < 4 && sb->len <= MODEL_VALUE_MAX; i++) {
+        for (size_t i = 0; i < n && depth < 4 && sb->len <= limit; i++) {
             if (i) proto_sb_puts(sb, ", ");
-            render_value(sb, json_object_array_get_idx(o, i), depth + 1);
+            render_value(sb, json_object_array_get_idx(o, i), depth + 1, limit);
         }
         proto_sb_putc(sb, ']');
         break;
@@ -291,19 +303,24 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth)
     case json_type_object: {
         proto_sb_putc(sb, '{');
         int first = 1;
-        json_object_object_foreach(o, k, val) {
-            if (depth >= 4 || sb->len > MODEL_VALUE_MAX) break;
+        json_object_object_foreach(o, k, val)
+        {
+            if (depth >= 4 || sb->len > limit) break;
             if (!first) proto_sb_puts(sb, ", ");
             first = 0;
             append_utf8(sb, (const unsigned char *)k, strlen(k));
             proto_sb_putc(sb, '=');
-            render_value(sb, val, depth + 1);
+            render_value(sb, val, depth + 1, limit);
         }
         proto_sb_putc(sb, '}');
         break;
     }
-    case json_type_null: proto_sb_puts(sb, "null"); break;
-    default: proto_sb_puts(sb, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)); break;
+    case json_type_null:
+        proto_sb_puts(sb, "null");
+        break;
+    default:
+        proto_sb_puts(sb, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        break;
     }
 }
 
@@ -323,7 +340,7 @@ static void violation(struct vctx *v, struct json_object *value, int hide, const
         proto_sb_puts(sb, "Value null");
     } else {
         proto_sb_puts(sb, "Value '");
-        render_value(sb, value, 0);
+        render_value(sb, value, 0, sb->len + MODEL_VALUE_MAX);
         proto_sb_putc(sb, '\'');
     }
     proto_sb_puts(sb, " at '");
@@ -368,7 +385,8 @@ static int64_t base64_decoded_len(const char *s, size_t n)
 }
 
 /* Appends the constraint texts of a scalar shape, comma-separated, for map key/value messages. */
-static void shape_constraints(struct vctx *v, const struct proto_model_shape *sh, struct proto_sb *sb)
+static void shape_constraints(struct vctx *v, const struct proto_model_shape *sh,
+                              struct proto_sb *sb)
 {
     int numeric = sh->type != PROTO_T_STRING && sh->type != PROTO_T_BLOB;
     const char *kind = numeric ? "value" : "length";
@@ -387,7 +405,8 @@ static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth
 static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh, const char *s,
                               size_t n);
 
-/* Checks the constraints of one scalar shape without recording anything; returns 1 when they hold. */
+/* Checks the constraints of one scalar shape without recording anything; returns 1 when they hold.
+ */
 static int scalar_ok(struct vctx *v, uint32_t si, struct json_object *val)
 {
     int before = v->n_errors;
@@ -402,8 +421,8 @@ static int scalar_ok(struct vctx *v, uint32_t si, struct json_object *val)
     return rc < 0 ? rc : ok;
 }
 
-static void check_length(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
-                         int64_t len, int hide)
+static void check_length(struct vctx *v, const struct proto_model_shape *sh,
+                         struct json_object *val, int64_t len, int hide)
 {
     if ((sh->flags & PROTO_SF_MAX) && len > sh->max)
         violation(v, val, hide, "Member must have length less than or equal to %lld",
@@ -431,7 +450,8 @@ static int check_struct(struct vctx *v, const struct proto_model_shape *sh, stru
     const struct proto_model_member *mem = &v->svc->members[sh->first];
     if (use_slots) {
         memset(slots, 0, sh->count * sizeof(slots[0]));
-        json_object_object_foreach(val, k, kv) {
+        json_object_object_foreach(val, k, kv)
+        {
             for (uint32_t i = 0; i < sh->count; i++)
                 if (mem[i].name[0] == k[0] && strcmp(mem[i].name, k) == 0) {
                     slots[i] = kv;
@@ -481,15 +501,18 @@ static int check_list(struct vctx *v, const struct proto_model_shape *sh, struct
 }
 
 /* Maps: key and value shapes that are scalars give AWS's single "Map keys/value must satisfy
- * constraint: [...]" violation at the map's path; structured values are checked at '<map>.<key>'. */
+ * constraint: [...]" violation at the map's path; structured values are checked at '<map>.<key>'.
+ */
 static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val,
                      int depth)
 {
     const struct proto_model_shape *ks = &v->svc->shapes[sh->key];
     const struct proto_model_shape *vs = &v->svc->shapes[sh->value];
-    int vs_scalar = vs->type != PROTO_T_STRUCTURE && vs->type != PROTO_T_LIST && vs->type != PROTO_T_MAP;
+    int vs_scalar =
+        vs->type != PROTO_T_STRUCTURE && vs->type != PROTO_T_LIST && vs->type != PROTO_T_MAP;
     int bad_key = 0, bad_value = 0;
-    json_object_object_foreach(val, k, mv) {
+    json_object_object_foreach(val, k, mv)
+    {
         int rc;
         if (ks->type == PROTO_T_STRING && string_faults(v, ks, k, strlen(k))) bad_key = 1;
         if (!mv) continue; /* null values are dropped, as AWS does */
@@ -550,8 +573,8 @@ static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh
 
 static int check_string(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
 {
-    unsigned bad = string_faults(v, sh, json_object_get_string(val),
-                                 (size_t)json_object_get_string_len(val));
+    unsigned bad =
+        string_faults(v, sh, json_object_get_string(val), (size_t)json_object_get_string_len(val));
     if (!bad) return 0;
     int hide = (sh->flags & PROTO_SF_SENSITIVE) != 0;
     if (bad & BAD_ENUM) {
@@ -575,7 +598,8 @@ static int check_string(struct vctx *v, const struct proto_model_shape *sh, stru
     return 0;
 }
 
-static int check_integer(struct vctx *v, const struct proto_model_shape *sh, struct json_object *val)
+static int check_integer(struct vctx *v, const struct proto_model_shape *sh,
+                         struct json_object *val)
 {
     if (!json_object_is_type(val, json_type_int))
         return ser_error(v, sh->type == PROTO_T_LONG ? "a long" : "an integer", val);
@@ -588,7 +612,8 @@ static int check_integer(struct vctx *v, const struct proto_model_shape *sh, str
                            "Cannot deserialize the value at '%s': number out of range for %s",
                            v->path, sh->type == PROTO_T_LONG ? "a long" : "an integer");
     if ((sh->flags & PROTO_SF_MAX) && x > sh->max)
-        violation(v, val, 0, "Member must have value less than or equal to %lld", (long long)sh->max);
+        violation(v, val, 0, "Member must have value less than or equal to %lld",
+                  (long long)sh->max);
     if ((sh->flags & PROTO_SF_MIN) && x < sh->min)
         violation(v, val, 0, "Member must have value greater than or equal to %lld",
                   (long long)sh->min);
@@ -602,7 +627,8 @@ static int check_double(struct vctx *v, const struct proto_model_shape *sh, stru
     double d = json_object_get_double(val);
     if (!isfinite(d)) return ser_error(v, "a finite number", val);
     if ((sh->flags & PROTO_SF_MAX) && d > (double)sh->max)
-        violation(v, val, 0, "Member must have value less than or equal to %lld", (long long)sh->max);
+        violation(v, val, 0, "Member must have value less than or equal to %lld",
+                  (long long)sh->max);
     if ((sh->flags & PROTO_SF_MIN) && d < (double)sh->min)
         violation(v, val, 0, "Member must have value greater than or equal to %lld",
                   (long long)sh->min);
@@ -648,13 +674,16 @@ static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth
         if (!json_object_is_type(val, json_type_string)) return ser_error(v, "a string", val);
         return check_string(v, sh, val);
     case PROTO_T_INTEGER:
-    case PROTO_T_LONG: return check_integer(v, sh, val);
+    case PROTO_T_LONG:
+        return check_integer(v, sh, val);
     case PROTO_T_DOUBLE:
-    case PROTO_T_FLOAT: return check_double(v, sh, val);
+    case PROTO_T_FLOAT:
+        return check_double(v, sh, val);
     case PROTO_T_BOOLEAN:
         if (!json_object_is_type(val, json_type_boolean)) return ser_error(v, "a boolean", val);
         return 0;
-    case PROTO_T_TIMESTAMP: return check_timestamp(v, val);
+    case PROTO_T_TIMESTAMP:
+        return check_timestamp(v, val);
     case PROTO_T_BLOB: {
         if (!json_object_is_type(val, json_type_string)) return ser_error(v, "base64 text", val);
         int64_t n = base64_decoded_len(json_object_get_string(val),
@@ -665,7 +694,8 @@ static int check(struct vctx *v, uint32_t si, struct json_object *val, int depth
         check_length(v, sh, val, n, 1);
         return 0;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

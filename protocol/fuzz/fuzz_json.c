@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.http.body = body;
     req.http.body_len = size - 1;
     if (proto_json_decode(&req) == 0) {
-        const struct proto_model_op *op = proto_model_find_op(fuzz_ops[which].svc, fuzz_ops[which].op);
+        const struct proto_model_op *op =
+            proto_model_find_op(fuzz_ops[which].svc, fuzz_ops[which].op);
         if (!op) abort();
         int rc = proto_model_validate(&req, op, req.input);
         if (rc != 0 && rc != -ERR_VALIDATION && rc != -ERR_SERIALIZATION) abort();

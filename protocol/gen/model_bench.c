@@ -19,9 +19,11 @@ static const char *bench_input =
     "\"name\":\"bld\"}]}]},"
     "{\"name\":\"Approve\",\"actions\":[{\"name\":\"Approve\",\"actionTypeId\":{\"category\":"
     "\"Approval\",\"owner\":\"AWS\",\"provider\":\"Manual\",\"version\":\"1\"}}]},"
-    "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"Deploy\",\"actionTypeId\":{\"category\":\"Deploy\","
+    "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"Deploy\",\"actionTypeId\":{\"category\":"
+    "\"Deploy\","
     "\"owner\":\"AWS\",\"provider\":\"S3\",\"version\":\"1\"},\"configuration\":{\"BucketName\":"
-    "\"site\",\"Extract\":\"true\"},\"inputArtifacts\":[{\"name\":\"bld\"}],\"region\":\"us-east-1\"}]}"
+    "\"site\",\"Extract\":\"true\"},\"inputArtifacts\":[{\"name\":\"bld\"}],\"region\":\"us-east-"
+    "1\"}]}"
     "]},\"tags\":[{\"key\":\"team\",\"value\":\"ci\"}]}";
 
 int main(void)
@@ -29,7 +31,8 @@ int main(void)
     const int iters = 100000;
     if (proto_model_init() != 0) return 1;
     struct json_object *in = json_tokener_parse(bench_input);
-    const struct proto_model_op *op = proto_model_find_op(&proto_model_codepipeline, "CreatePipeline");
+    const struct proto_model_op *op =
+        proto_model_find_op(&proto_model_codepipeline, "CreatePipeline");
     if (!in || !op) return 1;
     struct proto_req req = {0};
     req.arena = proto_arena_new();
@@ -41,7 +44,8 @@ int main(void)
             return 1;
         }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    double us = ((double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3) / iters;
+    double us =
+        ((double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3) / iters;
     printf("CreatePipeline (4 stages): %.3f us per validation over %d runs\n", us, iters);
     json_object_put(in);
     proto_arena_free(req.arena);

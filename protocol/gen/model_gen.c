@@ -59,9 +59,9 @@ static const char *get_str(struct json_object *o, const char *k)
 
 static int type_code(const char *t)
 {
-    static const char *const names[] = {"structure", "list",      "map",  "string",
-                                        "integer",   "long",      "boolean", "timestamp",
-                                        "blob",      "double",    "float"};
+    static const char *const names[] = {"structure", "list",   "map",     "string",
+                                        "integer",   "long",   "boolean", "timestamp",
+                                        "blob",      "double", "float"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (t && strcmp(t, names[i]) == 0) return (int)i;
     return -1;
@@ -104,7 +104,8 @@ int main(int argc, char **argv)
     pats = calloc(g_n_shapes + 1, sizeof(*pats));
     if (!g_shapes || !pats) goto out;
     size_t i = 0;
-    json_object_object_foreach(shapes, sname, sdef) {
+    json_object_object_foreach(shapes, sname, sdef)
+    {
         g_shapes[i].name = sname;
         g_shapes[i].def = sdef;
         i++;
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
         struct json_object *mem, *req;
         if (!json_object_object_get_ex(g_shapes[i].def, "members", &mem)) continue;
         json_object_object_get_ex(g_shapes[i].def, "required", &req);
-        json_object_object_foreach(mem, mname, mdef) {
+        json_object_object_foreach(mem, mname, mdef)
+        {
             const char *target = get_str(mdef, "shape");
             long idx = target ? shape_index(target) : -1;
             if (idx < 0) {
@@ -238,7 +240,8 @@ int main(int argc, char **argv)
     const char **opn = calloc(n_ops + 1, sizeof(*opn));
     if (!opn) goto out;
     i = 0;
-    json_object_object_foreach(ops, oname, odef) {
+    json_object_object_foreach(ops, oname, odef)
+    {
         (void)odef;
         opn[i++] = oname;
     }
@@ -253,10 +256,11 @@ int main(int argc, char **argv)
     }
     free(opn);
     fputs("};\n\n", out);
-    fprintf(out,
-            "const struct proto_model_service proto_model_%s = {\n    \"%s\", shapes, %zu, members, "
-            "enums, patterns, %zu, compiled, ops, %zu,\n};\n",
-            svc, svc, g_n_shapes, n_pats, n_ops);
+    fprintf(
+        out,
+        "const struct proto_model_service proto_model_%s = {\n    \"%s\", shapes, %zu, members, "
+        "enums, patterns, %zu, compiled, ops, %zu,\n};\n",
+        svc, svc, g_n_shapes, n_pats, n_ops);
     if (fclose(out) != 0) {
         out = NULL;
         fprintf(stderr, "model_gen: write error on %s\n", argv[3]);

@@ -63,8 +63,9 @@ struct proto_model_service {
     uint32_t n_ops;
 };
 
-/* Internal to protocol/ (model.c and its tests). Compiles a model pattern (Java syntax) for whole-value
- * matching; returns the code (free with proto_model_free_pattern) or NULL with err set. */
+/* Internal to protocol/ (model.c and its tests). Compiles a model pattern (Java syntax) for
+ * whole-value matching; returns the code (free with proto_model_free_pattern) or NULL with err set.
+ */
 void *proto_model_compile_pattern(const char *java, char *err, size_t errlen);
 /* Returns 1 when the n bytes at s match code as a whole (NULL code matches everything), else 0. */
 int proto_model_pattern_match(const void *code, const char *s, size_t n);

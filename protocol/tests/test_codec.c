@@ -56,7 +56,8 @@ Test(proto_strbuf, json_string_escapes_quotes_backslashes_and_controls)
 {
     struct proto_sb sb = PROTO_SB_INIT;
     cr_assert_str_eq(proto_sb_str(&sb), "");
-    const char in[] = "a\"b\\c\nd\te\x01" "f\0g";
+    const char in[] = "a\"b\\c\nd\te\x01"
+                      "f\0g";
     proto_sb_json_string(&sb, in, sizeof(in) - 1);
     cr_assert_str_eq(sb.buf, "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u0000g\"");
     proto_sb_reset(&sb);
@@ -107,7 +108,8 @@ Test(proto_json, decodes_an_object)
 {
     struct proto_req *req = new_req(" {\"name\":\"p'NI\\\"\\t\",\"n\":[1,2e3,null,true]} \n");
     cr_assert_eq(proto_json_decode(req), 0, "%s", req->err_message);
-    cr_assert_str_eq(json_object_get_string(json_object_object_get(req->input, "name")), "p'NI\"\t");
+    cr_assert_str_eq(json_object_get_string(json_object_object_get(req->input, "name")),
+                     "p'NI\"\t");
     free_req(req);
 }
 
@@ -155,8 +157,10 @@ Test(proto_json, malformed_trailing_non_object_and_deep_bodies_are_serialization
 Test(proto_json, error_body_has_type_and_message)
 {
     struct proto_req *req = new_req(NULL);
-    cr_assert_eq(proto_error(req, ERR_PIPELINE_NOT_FOUND, "Account '%s' does not have a pipeline "
-                             "with name '%s'", "000000000000", "a\"b"),
+    cr_assert_eq(proto_error(req, ERR_PIPELINE_NOT_FOUND,
+                             "Account '%s' does not have a pipeline "
+                             "with name '%s'",
+                             "000000000000", "a\"b"),
                  -ERR_PIPELINE_NOT_FOUND);
     proto_json_finish(req);
     cr_assert_eq(req->status, 400);

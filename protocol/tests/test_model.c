@@ -1,4 +1,5 @@
-/* Validation against the generated codepipeline, codecommit and s3 tables: AWS's codes and messages. */
+/* Validation against the generated codepipeline, codecommit and s3 tables: AWS's codes and
+ * messages. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -58,8 +59,9 @@ static void expect_serialization(const struct proto_model_service *svc, const ch
     cr_assert_eq(g_req.err, ERR_SERIALIZATION);
 }
 
-#define STAGE_OK                                                                                  \
-    "{\"name\":\"Source\",\"actions\":[{\"name\":\"Src\",\"actionTypeId\":{\"category\":\"Source\"," \
+#define STAGE_OK                                                                                   \
+    "{\"name\":\"Source\",\"actions\":[{\"name\":\"Src\",\"actionTypeId\":{\"category\":"          \
+    "\"Source\","                                                                                  \
     "\"owner\":\"AWS\",\"provider\":\"S3\",\"version\":\"1\"},\"runOrder\":1,\"configuration\":"   \
     "{\"S3Bucket\":\"b\"}}]}"
 #define ROLE "\"roleArn\":\"arn:aws:iam::000000000000:role/cp\""
@@ -110,12 +112,13 @@ Test(proto_model, pattern_violation_quotes_value_and_java_pattern)
                       "1 validation error detected: Value 'ok\nx' at 'name' failed to satisfy "
                       "constraint: Member must satisfy regular expression pattern: "
                       "[A-Za-z0-9.@\\-_]+");
-    expect_validation(&proto_model_codepipeline, "CreatePipeline",
-                      "{\"pipeline\":{\"name\":\"p\",\"roleArn\":\"xarn:aws:iam::000000000000:role/r\","
-                      "\"stages\":[" STAGE_OK "]}}",
-                      "1 validation error detected: Value 'xarn:aws:iam::000000000000:role/r' at "
-                      "'pipeline.roleArn' failed to satisfy constraint: Member must satisfy regular "
-                      "expression pattern: arn:aws(-[\\w]+)*:iam::[0-9]{12}:role/.*");
+    expect_validation(
+        &proto_model_codepipeline, "CreatePipeline",
+        "{\"pipeline\":{\"name\":\"p\",\"roleArn\":\"xarn:aws:iam::000000000000:role/r\","
+        "\"stages\":[" STAGE_OK "]}}",
+        "1 validation error detected: Value 'xarn:aws:iam::000000000000:role/r' at "
+        "'pipeline.roleArn' failed to satisfy constraint: Member must satisfy regular "
+        "expression pattern: arn:aws(-[\\w]+)*:iam::[0-9]{12}:role/.*");
     expect_ok(&proto_model_codepipeline, "CreatePipeline",
               "{\"pipeline\":{\"name\":\"p\",\"roleArn\":\"arn:aws-cn:iam::000000000000:role/r\","
               "\"stages\":[" STAGE_OK "]}}");
@@ -124,17 +127,18 @@ Test(proto_model, pattern_violation_quotes_value_and_java_pattern)
 Test(proto_model, java_classes_are_ascii_but_unicode_properties_work)
 {
     /* codecommit's [\w\.-]+: Java's \w is ASCII. */
-    expect_validation(&proto_model_codecommit, "CreateRepository",
-                      "{\"repositoryName\":\"r\xc3\xa9po\"}",
-                      "1 validation error detected: Value 'r\xc3\xa9po' at 'repositoryName' failed to "
-                      "satisfy constraint: Member must satisfy regular expression pattern: [\\w\\.-]+");
+    expect_validation(
+        &proto_model_codecommit, "CreateRepository", "{\"repositoryName\":\"r\xc3\xa9po\"}",
+        "1 validation error detected: Value 'r\xc3\xa9po' at 'repositoryName' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: [\\w\\.-]+");
     expect_ok(&proto_model_codecommit, "CreateRepository", "{\"repositoryName\":\"my_repo.v-2\"}");
     /* codebuild's tag values: ^([\p{L}\p{Z}\p{N}_.:/=@+\-]*)$ accepts any letter. */
-    expect_ok(&proto_model_codebuild, "CreateProject",
-              "{\"name\":\"proj\",\"source\":{\"type\":\"NO_SOURCE\"},\"artifacts\":{\"type\":"
-              "\"NO_ARTIFACTS\"},\"environment\":{\"type\":\"LINUX_CONTAINER\",\"image\":\"i\","
-              "\"computeType\":\"BUILD_GENERAL1_SMALL\"},\"serviceRole\":\"arn:aws:iam::1:role/r\","
-              "\"tags\":[{\"key\":\"\xc3\xa9t\xc3\xa9\",\"value\":\"\xe6\x97\xa5\xe6\x9c\xac 1\"}]}");
+    expect_ok(
+        &proto_model_codebuild, "CreateProject",
+        "{\"name\":\"proj\",\"source\":{\"type\":\"NO_SOURCE\"},\"artifacts\":{\"type\":"
+        "\"NO_ARTIFACTS\"},\"environment\":{\"type\":\"LINUX_CONTAINER\",\"image\":\"i\","
+        "\"computeType\":\"BUILD_GENERAL1_SMALL\"},\"serviceRole\":\"arn:aws:iam::1:role/r\","
+        "\"tags\":[{\"key\":\"\xc3\xa9t\xc3\xa9\",\"value\":\"\xe6\x97\xa5\xe6\x9c\xac 1\"}]}");
 }
 
 Test(proto_model, string_length_counts_characters_not_bytes)
@@ -162,9 +166,11 @@ Test(proto_model, string_length_counts_characters_not_bytes)
     for (int i = 0; i < 1000; i++)
         strcat(desc, "\xc3\xa9");
     char body2[2100];
-    snprintf(body2, sizeof(body2), "{\"repositoryName\":\"r\",\"repositoryDescription\":\"%s\"}", desc);
+    snprintf(body2, sizeof(body2), "{\"repositoryName\":\"r\",\"repositoryDescription\":\"%s\"}",
+             desc);
     expect_ok(&proto_model_codecommit, "CreateRepository", body2);
-    /* Characters outside the BMP count twice, as Java's String.length() does: 129 emoji = 258 > 256. */
+    /* Characters outside the BMP count twice, as Java's String.length() does: 129 emoji = 258 >
+     * 256. */
     char emoji[129 * 4 + 1] = "";
     for (int i = 0; i < 129; i++)
         strcat(emoji, "\xf0\x9f\x98\x80");
@@ -209,7 +215,8 @@ Test(proto_model, nested_list_paths_are_one_based_and_errors_are_counted)
     expect_validation(
         &proto_model_codepipeline, "CreatePipeline",
         "{\"pipeline\":{\"name\":\"p p\"," ROLE ",\"stages\":[" STAGE_OK ",{\"name\":\"Build\","
-        "\"actions\":[" "{\"name\":\"ok\",\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\","
+        "\"actions\":["
+        "{\"name\":\"ok\",\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\","
         "\"provider\":\"CodeBuild\",\"version\":\"1\"}},{\"name\":\"b/d\",\"runOrder\":1000,"
         "\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
         "\"version\":\"1\"}}]}]},\"tags\":[{\"key\":\"\"}]}",
@@ -222,7 +229,8 @@ Test(proto_model, nested_list_paths_are_one_based_and_errors_are_counted)
         "constraint: Member must have value less than or equal to 999; "
         "Value '' at 'tags.1.member.key' failed to satisfy constraint: Member must have length "
         "greater than or equal to 1; "
-        "Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null");
+        "Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be "
+        "null");
 }
 
 Test(proto_model, map_values_report_the_value_shape_constraints)
@@ -255,8 +263,7 @@ Test(proto_model, huge_integers_are_serialization_errors)
 {
     expect_serialization(&proto_model_codepipeline, "ListPipelines",
                          "{\"maxResults\":99999999999999999999999}");
-    expect_serialization(&proto_model_codepipeline, "ListPipelines",
-                         "{\"maxResults\":2147483648}");
+    expect_serialization(&proto_model_codepipeline, "ListPipelines", "{\"maxResults\":2147483648}");
     expect_serialization(&proto_model_codepipeline, "ListPipelines",
                          "{\"maxResults\":-99999999999999999999}");
     expect_serialization(&proto_model_codepipeline, "ListPipelines", "{\"maxResults\":1.5}");
@@ -286,12 +293,14 @@ Test(proto_model, blobs_must_be_base64_and_timestamps_numbers)
     expect_ok(&proto_model_codecommit, "PutFile",
               "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"fileContent\":\"aGVsbG8=\","
               "\"filePath\":\"a.txt\"}");
-    expect_serialization(&proto_model_codecommit, "PutFile",
-                         "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"fileContent\":\"***\","
-                         "\"filePath\":\"a.txt\"}");
-    expect_serialization(&proto_model_codecommit, "PutFile",
-                         "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"fileContent\":\"aGVsb\","
-                         "\"filePath\":\"a.txt\"}");
+    expect_serialization(
+        &proto_model_codecommit, "PutFile",
+        "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"fileContent\":\"***\","
+        "\"filePath\":\"a.txt\"}");
+    expect_serialization(
+        &proto_model_codecommit, "PutFile",
+        "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"fileContent\":\"aGVsb\","
+        "\"filePath\":\"a.txt\"}");
     /* codedeploy ListDeployments createTimeRange.start is a timestamp. */
     expect_ok(&proto_model_codedeploy, "ListDeployments",
               "{\"createTimeRange\":{\"start\":1700000000.5,\"end\":1700000001}}");
@@ -327,32 +336,43 @@ Test(proto_model, recursive_and_deep_input_is_bounded)
     proto_sb_free(&sb);
 }
 
-Test(proto_model, many_errors_are_all_counted)
+Test(proto_model, many_errors_are_all_counted_and_the_first_hundred_listed)
 {
+    char key[130];
+    memset(key, 'k', 129);
+    key[129] = '\0';
     struct proto_sb sb = PROTO_SB_INIT;
-    proto_sb_puts(&sb, "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[" STAGE_OK "]},\"tags\":[");
+    proto_sb_puts(&sb,
+                  "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[" STAGE_OK "]},\"tags\":[");
     for (int i = 0; i < 150; i++)
-        proto_sb_printf(&sb, "%s{\"key\":\"k\"}", i ? "," : "");
+        proto_sb_printf(&sb, "%s{\"key\":\"%s\",\"value\":\"v\"}", i ? "," : "", key);
     proto_sb_puts(&sb, "]}");
     cr_assert_eq(run(&proto_model_codepipeline, "CreatePipeline", sb.buf), -ERR_VALIDATION);
-    cr_assert(strncmp(g_req.err_message, "150 validation errors detected: Value null at "
-                                         "'tags.1.member.value'", 67) == 0,
+    cr_assert(strncmp(g_req.err_message, "150 validation errors detected: Value 'kkk", 42) == 0,
               "%s", g_req.err_message);
+    char last[300];
+    snprintf(last, sizeof(last),
+             "; Value '%s' at 'tags.100.member.key' failed to satisfy constraint: Member must have "
+             "length less than or equal to 128",
+             key);
+    const char *end = g_req.err_message + strlen(g_req.err_message) - strlen(last);
+    cr_assert_str_eq(end, last);
     proto_sb_free(&sb);
 }
 
 Test(proto_model, structured_map_values_are_checked_at_map_dot_key)
 {
-    expect_validation(&proto_model_codepipeline, "CreatePipeline",
-                      "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[" STAGE_OK "],"
-                      "\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\"},\"eu\":{\"type\":\"S3\","
-                      "\"location\":\"bkt\"}}}}",
-                      "2 validation errors detected: Value null at "
-                      "'pipeline.artifactStores.us-east-1.location' failed to satisfy constraint: "
-                      "Member must not be null; Value '{us-east-1={type=S3}, eu={type=S3, location=bkt}}' "
-                      "at 'pipeline.artifactStores' failed to satisfy constraint: Map keys must "
-                      "satisfy constraint: [Member must have length less than or equal to 30, Member "
-                      "must have length greater than or equal to 4]");
+    expect_validation(
+        &proto_model_codepipeline, "CreatePipeline",
+        "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[" STAGE_OK "],"
+        "\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\"},\"eu\":{\"type\":\"S3\","
+        "\"location\":\"bkt\"}}}}",
+        "2 validation errors detected: Value null at "
+        "'pipeline.artifactStores.us-east-1.location' failed to satisfy constraint: "
+        "Member must not be null; Value '{us-east-1={type=S3}, eu={type=S3, location=bkt}}' "
+        "at 'pipeline.artifactStores' failed to satisfy constraint: Map keys must "
+        "satisfy constraint: [Member must have length less than or equal to 30, Member "
+        "must have length greater than or equal to 4]");
 }
 
 Test(proto_model, sensitive_values_are_not_echoed)
@@ -370,8 +390,11 @@ Test(proto_model, sensitive_values_are_not_echoed)
 
 Test(proto_model, invalid_utf8_in_an_echoed_value_becomes_replacement_characters)
 {
-    expect_validation(&proto_model_codepipeline, "GetPipeline", "{\"name\":\"a\xff" "b\"}",
-                      "1 validation error detected: Value 'a\xef\xbf\xbd" "b' at 'name' failed to "
+    expect_validation(&proto_model_codepipeline, "GetPipeline",
+                      "{\"name\":\"a\xff"
+                      "b\"}",
+                      "1 validation error detected: Value 'a\xef\xbf\xbd"
+                      "b' at 'name' failed to "
                       "satisfy constraint: Member must satisfy regular expression pattern: "
                       "[A-Za-z0-9.@\\-_]+");
 }

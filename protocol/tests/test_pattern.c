@@ -1,4 +1,5 @@
-/* Java regex semantics of the model patterns as compiled by PCRE2: whole-value, ASCII classes, '.'. */
+/* Java regex semantics of the model patterns as compiled by PCRE2: whole-value, ASCII classes, '.'.
+ */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -30,8 +31,10 @@ Test(proto_pattern, dot_stops_at_java_line_terminators)
     cr_assert(matches(".*", "any thing \xc3\xa9"));
     cr_assert_not(matches(".*", "a\nb"));
     cr_assert_not(matches(".*", "a\rb"));
-    cr_assert_not(matches(".*", "a\xe2\x80\xa8" "b")); /* U+2028 */
-    cr_assert_not(matches(".*", "a\xc2\x85" "b"));     /* U+0085 */
+    cr_assert_not(matches(".*", "a\xe2\x80\xa8"
+                                "b")); /* U+2028 */
+    cr_assert_not(matches(".*", "a\xc2\x85"
+                                "b")); /* U+0085 */
 }
 
 Test(proto_pattern, w_is_ascii_and_unicode_properties_work)
