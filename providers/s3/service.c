@@ -1,12 +1,550 @@
-/* S3 REST dispatch. */
-#include "providers/s3/s3.h"
+/* S3 REST dispatch: addressing (path-style and virtual-host), the (method, target, sub-resource)
+ * table, and helpers shared by the handlers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "protocol/ids.h"
 #include "protocol/model.h"
+#include "providers/s3/internal.h"
+
+/* ---- helpers shared by the handlers ---- */
+
+void s3_err_extra(struct proto_req *req, const char *name, const char *value)
+{
+    s3_xml_elem(&req->err_extra, name, value);
+}
+
+int s3_store_error(struct proto_req *req, int rc)
+{
+    (void)rc;
+    return proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+}
+
+int s3_bucket_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 3 || n > 63) return 0;
+    int all_digits_dots = 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return 0;
+        if (c != '.' && !(c >= '0' && c <= '9')) all_digits_dots = 0;
+        if (c == '.' && i > 0 && (name[i - 1] == '.' || name[i - 1] == '-')) return 0;
+        if (c == '-' && i > 0 && name[i - 1] == '.') return 0;
+    }
+    if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'))) return 0;
+    char last = name[n - 1];
+    if (!((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9'))) return 0;
+    if (all_digits_dots) {
+        int dots = 0;
+        for (size_t i = 0; i < n; i++)
+            dots += name[i] == '.';
+        if (dots == 3) return 0; /* formatted as an IP address */
+    }
+    if (strncmp(name, "xn--", 4) == 0) return 0;
+    if (n > 8 && strcmp(name + n - 8, "-s3alias") == 0) return 0;
+    return 1;
+}
+
+int s3_key_valid(const char *key, size_t len)
+{
+    return len >= 1 && len <= S3_MAX_KEY_LEN && !memchr(key, '\0', len);
+}
+
+int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b)
+{
+    int rc = s3_bucket_load(t, req->arena, bucket, b);
+    if (rc == STORE_NOTFOUND) {
+        s3_err_extra(req, "BucketName", bucket);
+        return proto_error(req, ERR_S3_NO_SUCH_BUCKET, "The specified bucket does not exist");
+    }
+    if (rc) return s3_store_error(req, rc);
+    if (req->caller.account_id && strcmp(b->account, req->caller.account_id) != 0)
+        return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
+    return 0;
+}
+
+void s3_object_headers(struct proto_req *req, const struct s3_obj *o, int versioned)
+{
+    char buf[64];
+    proto_req_add_header(req, "ETag", proto_arena_printf(req->arena, "\"%s\"", o->etag));
+    proto_http_date(buf, (time_t)o->mtime);
+    proto_req_add_header(req, "Last-Modified", buf);
+    proto_req_add_header(req, "Accept-Ranges", "bytes");
+    req->content_type = o->content_type ? o->content_type : "binary/octet-stream";
+    if (o->content_encoding) proto_req_add_header(req, "Content-Encoding", o->content_encoding);
+    if (o->content_disposition)
+        proto_req_add_header(req, "Content-Disposition", o->content_disposition);
+    if (o->content_language) proto_req_add_header(req, "Content-Language", o->content_language);
+    if (o->cache_control) proto_req_add_header(req, "Cache-Control", o->cache_control);
+    if (o->expires) proto_req_add_header(req, "Expires", o->expires);
+    if (o->website_redirect)
+        proto_req_add_header(req, "x-amz-website-redirect-location", o->website_redirect);
+    size_t pos = 0;
+    const char *n, *v;
+    while (s3_pairs_next(o->meta, o->meta_len, &pos, &n, &v))
+        proto_req_add_header(req, proto_arena_printf(req->arena, "x-amz-meta-%s", n), v);
+    if (versioned || strcmp(o->version_id, "null") != 0)
+        proto_req_add_header(req, "x-amz-version-id", o->version_id);
+    int tags = s3_pairs_count(o->tags, o->tags_len);
+    if (tags) {
+        snprintf(buf, sizeof(buf), "%d", tags);
+        proto_req_add_header(req, "x-amz-tagging-count", buf);
+    }
+    proto_req_add_header(req, "x-amz-server-side-encryption", "AES256");
+}
+
+int s3_parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
+{
+    if (!h) return 0;
+    while (*h == ' ')
+        h++;
+    if (strncasecmp(h, "bytes=", 6) != 0) return 0;
+    h += 6;
+    if (strchr(h, ',')) return 0; /* multiple ranges: S3 sends the whole object */
+    char *e;
+    if (*h == '-') {
+        if (h[1] < '0' || h[1] > '9') return 0;
+        unsigned long long n = strtoull(h + 1, &e, 10);
+        if (*e) return 0;
+        if (n == 0 || size == 0) return -1;
+        *start = n >= size ? 0 : size - n;
+        *end = size - 1;
+        return 1;
+    }
+    if (*h < '0' || *h > '9') return 0;
+    unsigned long long a = strtoull(h, &e, 10);
+    if (*e != '-') return 0;
+    const char *b = e + 1;
+    unsigned long long z;
+    if (*b == '\0') {
+        z = UINT64_MAX;
+    } else {
+        if (*b < '0' || *b > '9') return 0;
+        z = strtoull(b, &e, 10);
+        if (*e) return 0;
+        if (z < a) return 0;
+    }
+    if (a >= size) return -1;
+    *start = a;
+    *end = z >= size ? size - 1 : z;
+    return 1;
+}
+
+int s3_parse_http_date(const char *s, time_t *t)
+{
+    static const char *fmts[] = {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                 "%a %b %e %H:%M:%S %Y", "%Y-%m-%dT%H:%M:%S"};
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        const char *e = strptime(s, fmts[i], &tm);
+        if (e && (*e == '\0' || i == 3)) {
+            *t = timegm(&tm);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
+{
+    o->content_type = proto_req_header(req, "content-type");
+    const char *ce = proto_req_header(req, "content-encoding");
+    if (ce) {
+        /* aws-chunked is transfer framing, not a property of the object */
+        struct proto_sb sb = PROTO_SB_INIT;
+        const char *p = ce;
+        while (*p) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            const char *s = p;
+            while (*p && *p != ',')
+                p++;
+            const char *e = p;
+            while (e > s && e[-1] == ' ')
+                e--;
+            if (e > s && !((size_t)(e - s) == 11 && strncasecmp(s, "aws-chunked", 11) == 0)) {
+                if (sb.len) proto_sb_putc(&sb, ',');
+                proto_sb_append(&sb, s, (size_t)(e - s));
+            }
+        }
+        o->content_encoding = sb.len ? proto_arena_strdup(req->arena, sb.buf) : NULL;
+        proto_sb_free(&sb);
+    }
+    o->content_disposition = proto_req_header(req, "content-disposition");
+    o->content_language = proto_req_header(req, "content-language");
+    o->cache_control = proto_req_header(req, "cache-control");
+    o->expires = proto_req_header(req, "expires");
+    o->website_redirect = proto_req_header(req, "x-amz-website-redirect-location");
+    struct proto_sb meta = PROTO_SB_INIT;
+    for (size_t i = 0; i < req->http.n_headers; i++) {
+        const struct proto_header *h = &req->http.headers[i];
+        if (strncasecmp(h->name, "x-amz-meta-", 11) != 0 || !h->name[11]) continue;
+        for (const char *c = h->name + 11; *c; c++)
+            proto_sb_putc(&meta, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
+        proto_sb_putc(&meta, '\0');
+        proto_sb_append(&meta, h->value, strlen(h->value) + 1);
+    }
+    if (meta.len) {
+        char *m = proto_arena_alloc(req->arena, meta.len);
+        memcpy(m, meta.buf, meta.len);
+        o->meta = m;
+        o->meta_len = meta.len;
+    }
+    proto_sb_free(&meta);
+}
+
+/* Validates and appends one tag. */
+static int add_tag(struct proto_req *req, struct proto_sb *sb, const char *k, size_t kl,
+                   const char *v, size_t vl)
+{
+    if (kl == 0 || kl > 128)
+        return proto_error(req, ERR_S3_INVALID_TAG,
+                           "The TagKey you have provided is too long, max 128");
+    if (vl > 256)
+        return proto_error(req, ERR_S3_INVALID_TAG,
+                           "The TagValue you have provided is too long, max 256");
+    if (kl >= 4 && strncasecmp(k, "aws:", 4) == 0)
+        return proto_error(req, ERR_S3_INVALID_TAG, "Your TagKey cannot be prefixed with aws:");
+    size_t pos = 0;
+    const char *n, *val;
+    while (s3_pairs_next(sb->buf, sb->len, &pos, &n, &val))
+        if (strlen(n) == kl && memcmp(n, k, kl) == 0)
+            return proto_error(req, ERR_S3_INVALID_TAG,
+                               "Cannot provide multiple Tags with the same key");
+    proto_sb_append(sb, k, kl);
+    proto_sb_putc(sb, '\0');
+    proto_sb_append(sb, v, vl);
+    proto_sb_putc(sb, '\0');
+    return 0;
+}
+
+static int tags_done(struct proto_req *req, struct proto_sb *sb, int count, int max_tags,
+                     const char **pairs, size_t *len)
+{
+    if (count > max_tags) {
+        proto_sb_free(sb);
+        if (max_tags == 10)
+            return proto_error(req, ERR_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+        return proto_error(req, ERR_S3_INVALID_TAG, "Bucket tag count cannot be greater than %d",
+                           max_tags);
+    }
+    char *p = proto_arena_alloc(req->arena, sb->len ? sb->len : 1);
+    if (sb->len) memcpy(p, sb->buf, sb->len);
+    *pairs = p;
+    *len = sb->len;
+    proto_sb_free(sb);
+    return 0;
+}
+
+int s3_tags_from_query(struct proto_req *req, const char *q, const char **pairs, size_t *len,
+                       int max_tags)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    int count = 0, rc;
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', n);
+        size_t kl = eq ? (size_t)(eq - q) : n;
+        if (n) {
+            size_t dkl, dvl;
+            char *k = s3_url_decode(req->arena, q, kl, &dkl);
+            char *v = s3_url_decode(req->arena, eq ? eq + 1 : "", eq ? n - kl - 1 : 0, &dvl);
+            for (char *c = k; *c; c++) if (*c == '+') *c = ' ';
+            for (char *c = v; *c; c++) if (*c == '+') *c = ' ';
+            if ((rc = add_tag(req, &sb, k, strlen(k), v, strlen(v)))) {
+                proto_sb_free(&sb);
+                return rc;
+            }
+            count++;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return tags_done(req, &sb, count, max_tags, pairs, len);
+}
+
+int s3_tags_from_xml(struct proto_req *req, const struct s3_xml_node *root, const char **pairs,
+                     size_t *len, int max_tags)
+{
+    struct s3_xml_node *set = s3_xml_child(root, "TagSet");
+    if (!root || strcmp(root->name, "Tagging") != 0 || !set)
+        return proto_error(req, ERR_S3_MALFORMED_XML,
+                           "The XML you provided was not well-formed or did not validate against "
+                           "our published schema");
+    struct proto_sb sb = PROTO_SB_INIT;
+    int count = 0, rc;
+    for (struct s3_xml_node *t = set->child; t; t = t->next) {
+        if (strcmp(t->name, "Tag") != 0) continue;
+        struct s3_xml_node *k = s3_xml_child(t, "Key"), *v = s3_xml_child(t, "Value");
+        if (!k || !v) {
+            proto_sb_free(&sb);
+            return proto_error(req, ERR_S3_MALFORMED_XML,
+                               "The XML you provided was not well-formed or did not validate "
+                               "against our published schema");
+        }
+        if ((rc = add_tag(req, &sb, k->text, k->text_len, v->text, v->text_len))) {
+            proto_sb_free(&sb);
+            return rc;
+        }
+        count++;
+    }
+    return tags_done(req, &sb, count, max_tags, pairs, len);
+}
+
+void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len)
+{
+    size_t pos = 0;
+    const char *n, *v;
+    proto_sb_puts(sb, "<TagSet>");
+    while (s3_pairs_next(pairs, len, &pos, &n, &v)) {
+        proto_sb_puts(sb, "<Tag>");
+        s3_xml_elem(sb, "Key", n);
+        s3_xml_elem(sb, "Value", v);
+        proto_sb_puts(sb, "</Tag>");
+    }
+    proto_sb_puts(sb, "</TagSet>");
+}
+
+int s3_check_buffered_body(struct proto_req *req)
+{
+    const char *body = req->http.body ? req->http.body : "";
+    size_t len = req->http.body_len;
+    enum s3_cksum ck = S3_CK_NONE;
+    const char *want = NULL;
+    for (int c = S3_CK_CRC32; c <= S3_CK_SHA256; c++) {
+        const char *v = proto_req_header(req, s3_cksum_header((enum s3_cksum)c));
+        if (v) {
+            ck = (enum s3_cksum)c;
+            want = v;
+        }
+    }
+    struct s3_hasher h;
+    if (s3_hasher_init(&h, 0, ck)) return s3_store_error(req, STORE_ERROR);
+    s3_hasher_update(&h, body, len);
+    unsigned char md5[16];
+    char b64[64];
+    s3_hasher_final(&h, NULL, md5, NULL, b64, NULL, NULL);
+    s3_hasher_free(&h);
+    const char *cmd5 = proto_req_header(req, "content-md5");
+    if (cmd5) {
+        unsigned char w[16];
+        if (s3_base64_decode(cmd5, w, sizeof(w)) != 16)
+            return proto_error(req, ERR_S3_INVALID_DIGEST, "The Content-MD5 you specified was invalid.");
+        if (memcmp(w, md5, 16) != 0)
+            return proto_error(req, ERR_S3_BAD_DIGEST,
+                               "The Content-MD5 you specified did not match what we received.");
+    }
+    if (want && strcmp(want, b64) != 0)
+        return proto_error(req, ERR_S3_BAD_DIGEST,
+                           "The %s you specified did not match the calculated checksum.",
+                           s3_cksum_name(ck));
+    return 0;
+}
+
+int s3_blob_copy(store *st, int src_fd, uint64_t offset, uint64_t len, struct s3_hasher *h,
+                 store_blob_writer **out)
+{
+    enum { BUF = 256 * 1024 };
+    store_blob_writer *w = NULL;
+    char *buf = malloc(BUF);
+    int rc = -1;
+    if (!buf || store_blob_create(st, &w)) goto out;
+    while (len) {
+        size_t want = len < BUF ? (size_t)len : BUF;
+        ssize_t n = pread(src_fd, buf, want, (off_t)offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) goto out;
+        if (h) s3_hasher_update(h, buf, (size_t)n);
+        if (store_blob_write(w, buf, (size_t)n)) goto out;
+        offset += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    *out = w;
+    w = NULL;
+    rc = 0;
+out:
+    store_blob_discard(w);
+    free(buf);
+    return rc;
+}
+
+/* ---- addressing ---- */
+
+/* Finds the bucket and key of req. Returns 0 or a negative proto_err. */
+static int resolve_target(struct proto_req *req, struct s3_target *tg)
+{
+    memset(tg, 0, sizeof(*tg));
+    const char *path = req->http.path && *req->http.path ? req->http.path : "/";
+    if (*path != '/') return proto_error(req, ERR_S3_INVALID_REQUEST, "Invalid URI");
+    const char *host = req->http.host ? req->http.host : "";
+    size_t hl = strlen(host);
+    const char *colon = hl && host[0] != '[' ? strrchr(host, ':') : NULL;
+    if (colon) hl = (size_t)(colon - host);
+    const char *key_part;
+    if (hl > 10 && strncasecmp(host + hl - 10, ".localhost", 10) == 0) {
+        char *b = proto_arena_strndup(req->arena, host, hl - 10);
+        for (char *c = b; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+        tg->bucket = b;
+        key_part = path + 1;
+    } else {
+        const char *p = path + 1;
+        if (!*p) return 0; /* the service */
+        const char *slash = strchr(p, '/');
+        size_t bl = slash ? (size_t)(slash - p) : strlen(p);
+        tg->bucket = s3_url_decode(req->arena, p, bl, NULL);
+        key_part = slash ? slash + 1 : "";
+    }
+    if (*key_part) {
+        tg->key = s3_url_decode(req->arena, key_part, strlen(key_part), &tg->key_len);
+        if (tg->key_len > S3_MAX_KEY_LEN) {
+            char sz[32];
+            snprintf(sz, sizeof(sz), "%zu", tg->key_len);
+            s3_err_extra(req, "Size", sz);
+            s3_err_extra(req, "MaxSizeAllowed", "1024");
+            return proto_error(req, ERR_S3_KEY_TOO_LONG, "Your key is too long");
+        }
+        if (!s3_key_valid(tg->key, tg->key_len))
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Object key is not valid");
+    }
+    return 0;
+}
+
+/* ---- the dispatch table ---- */
+
+typedef int (*s3_handler)(struct proto_req *req, const struct s3_target *tg);
+
+enum { LV_SERVICE, LV_BUCKET, LV_OBJECT };
+
+struct s3_route {
+    const char *method;
+    int level;
+    const char *sub; /* a query parameter that must be present; "" for none of the known ones */
+    s3_handler fn;
+};
+
+static int list_buckets_route(struct proto_req *req, const struct s3_target *tg)
+{
+    (void)tg;
+    return s3_list_buckets(req);
+}
+
+static int put_object_route(struct proto_req *req, const struct s3_target *tg)
+{
+    if (proto_req_header(req, "x-amz-copy-source")) return s3_copy_object(req, tg);
+    return s3_put_object(req, tg);
+}
+
+static int upload_part_route(struct proto_req *req, const struct s3_target *tg)
+{
+    if (proto_req_header(req, "x-amz-copy-source")) return s3_upload_part_copy(req, tg);
+    return s3_upload_part(req, tg);
+}
+
+static const struct s3_route routes[] = {
+    {"GET", LV_SERVICE, "", list_buckets_route},
+    {"PUT", LV_BUCKET, "versioning", s3_put_bucket_versioning},
+    {"PUT", LV_BUCKET, "tagging", s3_put_bucket_tagging},
+    {"PUT", LV_BUCKET, "", s3_create_bucket},
+    {"GET", LV_BUCKET, "location", s3_get_bucket_location},
+    {"GET", LV_BUCKET, "versioning", s3_get_bucket_versioning},
+    {"GET", LV_BUCKET, "tagging", s3_get_bucket_tagging},
+    {"GET", LV_BUCKET, "versions", s3_list_object_versions},
+    {"GET", LV_BUCKET, "uploads", s3_list_multipart_uploads},
+    {"GET", LV_BUCKET, "list-type", s3_list_objects_v2},
+    {"GET", LV_BUCKET, "", s3_list_objects},
+    {"HEAD", LV_BUCKET, "", s3_head_bucket},
+    {"DELETE", LV_BUCKET, "tagging", s3_delete_bucket_tagging},
+    {"DELETE", LV_BUCKET, "", s3_delete_bucket},
+    {"POST", LV_BUCKET, "delete", s3_delete_objects},
+    {"PUT", LV_OBJECT, "tagging", s3_put_object_tagging},
+    {"PUT", LV_OBJECT, "uploadId", upload_part_route},
+    {"PUT", LV_OBJECT, "", put_object_route},
+    {"GET", LV_OBJECT, "tagging", s3_get_object_tagging},
+    {"GET", LV_OBJECT, "uploadId", s3_list_parts},
+    {"GET", LV_OBJECT, "", s3_get_object},
+    {"HEAD", LV_OBJECT, "", s3_head_object},
+    {"DELETE", LV_OBJECT, "tagging", s3_delete_object_tagging},
+    {"DELETE", LV_OBJECT, "uploadId", s3_abort_multipart},
+    {"DELETE", LV_OBJECT, "", s3_delete_object},
+    {"POST", LV_OBJECT, "uploads", s3_create_multipart},
+    {"POST", LV_OBJECT, "uploadId", s3_complete_multipart},
+};
+
+/* Sub-resources this emulator does not implement: answered with NotImplemented rather than
+ * falling through to the plain object or bucket operation. */
+static const char *const unsupported_subs[] = {
+    "acl", "policy", "cors", "lifecycle", "encryption", "website", "logging", "notification",
+    "replication", "ownershipControls", "publicAccessBlock", "object-lock", "accelerate",
+    "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering", "retention",
+    "legal-hold", "torrent", "restore", "select", "attributes", "policyStatus", "renameObject",
+    "metadataTable", "metadataConfiguration", "session", "abac"};
+
+static const struct s3_route *find_route(struct proto_req *req, int level)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct s3_route *r = &routes[i];
+        if (r->level != level || strcmp(r->method, req->http.method) != 0) continue;
+        if (*r->sub && !proto_req_query(req, r->sub)) continue;
+        if (!*r->sub)
+            for (size_t j = 0; j < sizeof(unsupported_subs) / sizeof(unsupported_subs[0]); j++)
+                if (proto_req_query(req, unsupported_subs[j])) return NULL;
+        return r;
+    }
+    return NULL;
+}
+
+static int route_request(struct proto_req *req, struct s3_target *tg, const struct s3_route **out)
+{
+    int rc = resolve_target(req, tg);
+    if (rc) return rc;
+    int level = !tg->bucket ? LV_SERVICE : !tg->key ? LV_BUCKET : LV_OBJECT;
+    *out = find_route(req, level);
+    if (*out) return 0;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (routes[i].level == level && strcmp(routes[i].method, req->http.method) == 0)
+            return proto_error(req, ERR_S3_NOT_IMPLEMENTED,
+                               "A header you provided implies functionality that is not "
+                               "implemented");
+    s3_err_extra(req, "Method", req->http.method);
+    s3_err_extra(req, "ResourceType", level == LV_OBJECT ? "OBJECT" : level == LV_BUCKET ? "BUCKET" : "SERVICE");
+    return proto_error(req, ERR_S3_METHOD_NOT_ALLOWED,
+                       "The specified method is not allowed against this resource.");
+}
+
+/* Before the body: streams PutObject and UploadPart bodies into a blob. */
+static int s3_begin(struct proto_req *req)
+{
+    struct s3_target tg;
+    const struct s3_route *r = NULL;
+    int rc = route_request(req, &tg, &r);
+    if (rc) return rc; /* answered before the body */
+    if (r->fn != put_object_route && r->fn != upload_part_route) return 0;
+    if (proto_req_header(req, "x-amz-copy-source")) return 0;
+    store_txn *t = NULL;
+    struct s3_bucket b;
+    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
+    rc = s3_bucket_check(req, t, tg.bucket, &b);
+    store_txn_abort(t);
+    if (rc) return rc;
+    return s3_upload_begin(req);
+}
 
 static int s3_dispatch(struct proto_req *req)
 {
-    return proto_error(req, ERR_S3_NOT_IMPLEMENTED,
-                       "A header you provided implies functionality that is not implemented");
+    struct s3_target tg;
+    const struct s3_route *r = NULL;
+    proto_sb_reset(&req->err_extra);
+    int rc = route_request(req, &tg, &r);
+    if (rc == 0) rc = r->fn(req, &tg);
+    s3_upload_cleanup(req);
+    return rc;
 }
 
 const struct proto_service s3_service = {
@@ -16,4 +554,5 @@ const struct proto_service s3_service = {
     .model = &proto_model_s3,
     .clock_skew_seconds = 900,
     .rest_dispatch = s3_dispatch,
+    .rest_begin = s3_begin,
 };
