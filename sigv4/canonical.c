@@ -154,9 +154,11 @@ size_t sigv4_query_parse(const char *query, struct sigv4_qparam **out)
             q->value = sigv4_uri_decode(v, vl);
             size_t dkl = 0, dvl = 0;
             for (size_t i = 0; i < kl; i++, dkl++)
-                if (p[i] == '%' && i + 2 < kl && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) i += 2;
+                if (p[i] == '%' && i + 2 < kl && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0)
+                    i += 2;
             for (size_t i = 0; i < vl; i++, dvl++)
-                if (v[i] == '%' && i + 2 < vl && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) i += 2;
+                if (v[i] == '%' && i + 2 < vl && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0)
+                    i += 2;
             q->ekey = encode_dup(q->key, dkl);
             q->evalue = encode_dup(q->value, dvl);
         }

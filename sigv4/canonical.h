@@ -1,4 +1,5 @@
-/* Internal SigV4 building blocks (canonical request, signing key, auth parsing), exposed for tests. */
+/* Internal SigV4 building blocks (canonical request, signing key, auth parsing), exposed for tests.
+ */
 #ifndef SIGV4_CANONICAL_H
 #define SIGV4_CANONICAL_H
 
@@ -29,15 +30,17 @@ char *sigv4_uri_decode(const char *s, size_t n);
 void sigv4_normalize_path(struct proto_sb *sb, const char *path);
 /* Appends the canonical URI of path according to mode. */
 void sigv4_canonical_uri(struct proto_sb *sb, const char *path, enum sigv4_path_mode mode);
-/* Parses a raw query into *out (malloc'd array, free with sigv4_qparams_free). Returns the count. */
+/* Parses a raw query into *out (malloc'd array, free with sigv4_qparams_free). Returns the count.
+ */
 size_t sigv4_query_parse(const char *query, struct sigv4_qparam **out);
 void sigv4_qparams_free(struct sigv4_qparam *p, size_t n);
 /* Flags of sigv4_canonical_query: parameters left out of the canonical query string. */
 #define SIGV4_Q_NO_SIGNATURE 1 /* X-Amz-Signature (presigned URLs) */
-#define SIGV4_Q_NO_TOKEN 2     /* X-Amz-Security-Token added after signing */
+#define SIGV4_Q_NO_TOKEN     2 /* X-Amz-Security-Token added after signing */
 /* Appends the canonical query string, leaving out the parameters named by flags. */
 void sigv4_canonical_query(struct proto_sb *sb, const char *query, int flags);
-/* Appends the canonical header lines ("name:value\n") for each name in signed_headers (';'-separated). */
+/* Appends the canonical header lines ("name:value\n") for each name in signed_headers
+ * (';'-separated). */
 void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, size_t n,
                              const char *signed_headers);
 /* Appends the whole canonical request (qflags as for sigv4_canonical_query). */

@@ -1,4 +1,5 @@
-/* Incremental aws-chunked decoder: per-chunk signatures, signed and unsigned trailers, bounded memory. */
+/* Incremental aws-chunked decoder: per-chunk signatures, signed and unsigned trailers, bounded
+ * memory. */
 #include "sigv4/canonical.h"
 
 #include <ctype.h>
@@ -109,8 +110,9 @@ static int report(struct sigv4_chunked *d, char **msg)
     return d->err;
 }
 
-static const char SIG_MISMATCH[] = "The request signature we calculated does not match the signature "
-                                   "you provided. Check your key and signing method.";
+static const char SIG_MISMATCH[] =
+    "The request signature we calculated does not match the signature "
+    "you provided. Check your key and signing method.";
 
 /* Verifies the current chunk's signature over the data hashed so far. */
 static int verify_chunk(struct sigv4_chunked *d)
@@ -125,9 +127,10 @@ static int verify_chunk(struct sigv4_chunked *d)
     }
     hex[64] = '\0';
     char sts[512];
-    int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", d->date, d->scope,
-                     d->prev, EMPTY_SHA256, hex);
-    if (n < 0 || (size_t)n >= sizeof sts) return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+    int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", d->date,
+                     d->scope, d->prev, EMPTY_SHA256, hex);
+    if (n < 0 || (size_t)n >= sizeof sts)
+        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
     char sig[65];
     sigv4_hmac_hex(d->key, sts, (size_t)n, sig);
     if (CRYPTO_memcmp(sig, d->chunk_sig, 64) != 0)
@@ -148,7 +151,8 @@ static int start_chunk_hash(struct sigv4_chunked *d)
 {
     if (!d->signed_chunks) return 0;
     if (EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) != 1)
-        return set_err(d, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+        return set_err(d, ERR_S3_INTERNAL_ERROR,
+                       "We encountered an internal error. Please try again.");
     return 0;
 }
 
@@ -158,7 +162,8 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
     size_t i = 0;
     uint64_t size = 0;
     while (i < n && isxdigit((unsigned char)l[i])) {
-        if (i >= 16) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk size in aws-chunked body");
+        if (i >= 16)
+            return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk size in aws-chunked body");
         int c = tolower((unsigned char)l[i]);
         size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
         i++;
@@ -166,7 +171,8 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
     if (i == 0) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk size in aws-chunked body");
     int have_sig = 0;
     while (i < n) {
-        if (l[i] != ';') return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk header in aws-chunked body");
+        if (l[i] != ';')
+            return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk header in aws-chunked body");
         i++;
         size_t j = i;
         while (j < n && l[j] != ';')
@@ -180,7 +186,8 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
         }
         i = j;
     }
-    if (d->signed_chunks && !have_sig) return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+    if (d->signed_chunks && !have_sig)
+        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
     if (d->expect_len != UINT64_MAX && size > d->expect_len - d->total)
         return set_err(d, ERR_S3_INCOMPLETE_BODY,
                        "The decoded body is longer than x-amz-decoded-content-length (%llu bytes)",
@@ -199,9 +206,12 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
 
 static int verify_trailer(struct sigv4_chunked *d)
 {
-    if (!d->have_trailer_sig) return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+    if (!d->have_trailer_sig)
+        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c) return set_err(d, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+    if (!c)
+        return set_err(d, ERR_S3_INTERNAL_ERROR,
+                       "We encountered an internal error. Please try again.");
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
     for (size_t i = 0; i < d->n_tr; i++) {
         EVP_DigestUpdate(c, d->tr[i].name, strlen(d->tr[i].name));
@@ -220,8 +230,10 @@ static int verify_trailer(struct sigv4_chunked *d)
     }
     hex[64] = '\0';
     char sts[512];
-    int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", d->date, d->scope, d->prev, hex);
-    if (n < 0 || (size_t)n >= sizeof sts) return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+    int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", d->date, d->scope,
+                     d->prev, hex);
+    if (n < 0 || (size_t)n >= sizeof sts)
+        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
     char sig[65];
     sigv4_hmac_hex(d->key, sts, (size_t)n, sig);
     if (CRYPTO_memcmp(sig, d->trailer_sig, 64) != 0)
@@ -244,7 +256,8 @@ static int on_trailer_line(struct sigv4_chunked *d, const char *l, size_t n)
 {
     if (n == 0) return end_trailers(d);
     const char *colon = memchr(l, ':', n);
-    if (!colon || colon == l) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid trailer in aws-chunked body");
+    if (!colon || colon == l)
+        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid trailer in aws-chunked body");
     size_t nl = (size_t)(colon - l);
     const char *v = colon + 1, *e = l + n;
     while (v < e && (*v == ' ' || *v == '\t'))
@@ -261,13 +274,16 @@ static int on_trailer_line(struct sigv4_chunked *d, const char *l, size_t n)
         return 0;
     }
     if (d->have_trailer_sig)
-        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Trailer after x-amz-trailer-signature in aws-chunked body");
-    if (d->n_tr == MAX_TRAILERS) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Too many trailers in aws-chunked body");
+        return set_err(d, ERR_S3_INCOMPLETE_BODY,
+                       "Trailer after x-amz-trailer-signature in aws-chunked body");
+    if (d->n_tr == MAX_TRAILERS)
+        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Too many trailers in aws-chunked body");
     char *name = strndup(l, nl), *value = strndup(v, (size_t)(e - v));
     if (!name || !value) {
         free(name);
         free(value);
-        return set_err(d, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+        return set_err(d, ERR_S3_INTERNAL_ERROR,
+                       "We encountered an internal error. Please try again.");
     }
     for (char *p = name; *p; p++)
         *p = (char)tolower((unsigned char)*p);
@@ -281,17 +297,22 @@ static int on_trailer_line(struct sigv4_chunked *d, const char *l, size_t n)
 static int on_line(struct sigv4_chunked *d, const char *l, size_t n)
 {
     switch (d->st) {
-    case CH_HEADER: return on_header_line(d, l, n);
+    case CH_HEADER:
+        return on_header_line(d, l, n);
     case CH_DATA_END:
-        if (n) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Missing CRLF after chunk data in aws-chunked body");
+        if (n)
+            return set_err(d, ERR_S3_INCOMPLETE_BODY,
+                           "Missing CRLF after chunk data in aws-chunked body");
         d->st = CH_HEADER;
         return 0;
-    case CH_TRAILER: return on_trailer_line(d, l, n);
+    case CH_TRAILER:
+        return on_trailer_line(d, l, n);
     case CH_END:
         if (n) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
         d->st = CH_DONE;
         return 0;
-    default: return set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
+    default:
+        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
     }
 }
 
@@ -354,17 +375,21 @@ int sigv4_chunked_finish(struct sigv4_chunked *d, char **msg)
     if (d->st == CH_FAILED) return report(d, msg);
     /* Lenient about a missing final empty line after the last chunk or the trailers. */
     if (d->line_len == 0) {
-        if (d->st == CH_END) d->st = CH_DONE;
-        else if (d->st == CH_TRAILER && end_trailers(d)) return report(d, msg);
+        if (d->st == CH_END)
+            d->st = CH_DONE;
+        else if (d->st == CH_TRAILER && end_trailers(d))
+            return report(d, msg);
     }
     if (d->st != CH_DONE) {
-        set_err(d, ERR_S3_INCOMPLETE_BODY,
-                "You did not provide the number of bytes specified by the Content-Length HTTP header");
+        set_err(
+            d, ERR_S3_INCOMPLETE_BODY,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header");
         return report(d, msg);
     }
     if (d->expect_len != UINT64_MAX && d->total != d->expect_len) {
         set_err(d, ERR_S3_INCOMPLETE_BODY,
-                "You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header");
+                "You did not provide the number of bytes specified by the "
+                "x-amz-decoded-content-length HTTP header");
         return report(d, msg);
     }
     return 0;

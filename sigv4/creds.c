@@ -55,7 +55,8 @@ sigv4_creds *sigv4_creds_new(const char *default_account)
     pthread_rwlock_init(&c->lock, NULL);
     const char *acct = valid_account(default_account) ? default_account : "000000000000";
     if (sigv4_creds_add(c, "test", "test", acct) ||
-        sigv4_creds_add(c, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", acct)) {
+        sigv4_creds_add(c, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                        acct)) {
         sigv4_creds_free(c);
         return NULL;
     }
@@ -151,19 +152,22 @@ int sigv4_creds_load_file(sigv4_creds *c, const char *path, char *err, size_t er
         char *tok[4] = {0};
         int nt = 0;
         char *save = NULL;
-        for (char *t = strtok_r(line, " \t\r\n\v\f", &save); t; t = strtok_r(NULL, " \t\r\n\v\f", &save)) {
+        for (char *t = strtok_r(line, " \t\r\n\v\f", &save); t;
+             t = strtok_r(NULL, " \t\r\n\v\f", &save)) {
             if (nt < 4) tok[nt] = t;
             nt++;
         }
         if (nt == 0) continue;
         if (nt != 3) {
             snprintf(err, errlen,
-                     "%s: line %u: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID', got %d field%s",
+                     "%s: line %u: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID', got %d "
+                     "field%s",
                      path, lineno, nt, nt == 1 ? "" : "s");
             goto out;
         }
         if (!valid_access_key(tok[0])) {
-            snprintf(err, errlen, "%s: line %u: invalid access key id '%.64s'", path, lineno, tok[0]);
+            snprintf(err, errlen, "%s: line %u: invalid access key id '%.64s'", path, lineno,
+                     tok[0]);
             goto out;
         }
         if (!valid_secret(tok[1])) {
@@ -171,7 +175,8 @@ int sigv4_creds_load_file(sigv4_creds *c, const char *path, char *err, size_t er
             goto out;
         }
         if (!valid_account(tok[2])) {
-            snprintf(err, errlen, "%s: line %u: account id '%.64s' is not 12 digits", path, lineno, tok[2]);
+            snprintf(err, errlen, "%s: line %u: account id '%.64s' is not 12 digits", path, lineno,
+                     tok[2]);
             goto out;
         }
         if (n_pairs + 3 > cap_pairs) {

@@ -29,10 +29,10 @@ int sigv4_creds_lookup(const sigv4_creds *c, const char *access_key, const char 
 
 /* How an S3 payload is sent, from x-amz-content-sha256. */
 enum sigv4_payload {
-    SIGV4_PAYLOAD_HASH,                     /* hex SHA-256 of the body, to be checked */
-    SIGV4_PAYLOAD_UNSIGNED,                 /* UNSIGNED-PAYLOAD */
-    SIGV4_PAYLOAD_STREAMING_SIGNED,         /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-    SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER, /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+    SIGV4_PAYLOAD_HASH,                       /* hex SHA-256 of the body, to be checked */
+    SIGV4_PAYLOAD_UNSIGNED,                   /* UNSIGNED-PAYLOAD */
+    SIGV4_PAYLOAD_STREAMING_SIGNED,           /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER,   /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
     SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 };
 
@@ -42,9 +42,9 @@ struct sigv4_auth {
     char account_id[13];
     char region[64];
     char service[64];
-    char amz_date[17];     /* 20150830T123600Z */
-    char scope[160];       /* 20150830/us-east-1/s3/aws4_request */
-    char signature[65];    /* the seed signature for chunked payloads */
+    char amz_date[17];  /* 20150830T123600Z */
+    char scope[160];    /* 20150830/us-east-1/s3/aws4_request */
+    char signature[65]; /* the seed signature for chunked payloads */
     unsigned char signing_key[32];
     int presigned;
     enum sigv4_payload payload;
@@ -54,12 +54,12 @@ struct sigv4_auth {
 /* What the verifier needs to know of one request. */
 struct sigv4_input {
     const char *method;
-    const char *path;  /* raw path as sent */
-    const char *query; /* raw query without '?', "" when none */
+    const char *path;                   /* raw path as sent */
+    const char *query;                  /* raw query without '?', "" when none */
     const struct proto_header *headers; /* arrival order; names lower-case */
     size_t n_headers;
-    int is_s3;                /* S3 rules: raw path, x-amz-content-sha256, S3 error codes */
-    const char *body_sha256;  /* non-S3: lower-hex SHA-256 of the body */
+    int is_s3;               /* S3 rules: raw path, x-amz-content-sha256, S3 error codes */
+    const char *body_sha256; /* non-S3: lower-hex SHA-256 of the body */
     time_t now;
     int clock_skew_seconds; /* 300 for the JSON services, 900 for S3 */
     /* Optional (NULL: accept any): the signing name the scope must carry for a JSON service,
@@ -78,8 +78,8 @@ int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct 
  * AWS gives for a credential scoped to the wrong region (JSON: InvalidSignatureException; S3:
  * AuthorizationHeaderMalformed, or AuthorizationQueryParametersError for presigned URLs, with
  * <Region>expected</Region> appended to extra). msg is malloc'd; caller frees. */
-int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth, const char *expected,
-                       char **msg, struct proto_sb *extra);
+int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth,
+                       const char *expected, char **msg, struct proto_sb *extra);
 
 /* Returns the access key named by the request's Authorization header or X-Amz-Credential query
  * parameter (malloc'd, caller frees), or NULL. Used with --auth off to pick the account, and to
@@ -97,8 +97,7 @@ struct sigv4_chunked *sigv4_chunked_new(const struct sigv4_auth *auth, uint64_t 
 /* Feeds raw body bytes; calls emit for each run of decoded payload bytes. Returns 0, a negative
  * proto_err (S3 codes) with a malloc'd message in *msg, or emit's own negative return. */
 int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
-                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx,
-                       char **msg);
+                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx, char **msg);
 /* Checks the stream ended properly (final chunk, trailer signature, decoded length). Returns 0 or
  * a negative proto_err with *msg set. */
 int sigv4_chunked_finish(struct sigv4_chunked *d, char **msg);

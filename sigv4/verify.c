@@ -11,26 +11,30 @@
 #include <openssl/crypto.h>
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define MAX_EXPIRES 604800
+#define MAX_EXPIRES  604800
 
 static const char SIG_MISMATCH_JSON[] =
     "The request signature we calculated does not match the signature you provided. Check your AWS "
     "Secret Access Key and signing method. Consult the service documentation for details.";
-static const char SIG_MISMATCH_S3[] = "The request signature we calculated does not match the signature "
-                                      "you provided. Check your key and signing method.";
-static const char S3_MALFORMED[] = "The authorization header is malformed; the authorization header "
-                                   "requires three components: Credential, SignedHeaders, and Signature.";
+static const char SIG_MISMATCH_S3[] =
+    "The request signature we calculated does not match the signature "
+    "you provided. Check your key and signing method.";
+static const char S3_MALFORMED[] =
+    "The authorization header is malformed; the authorization header "
+    "requires three components: Credential, SignedHeaders, and Signature.";
 static const char S3_BAD_SHA256[] =
     "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
-    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or "
+    "a "
     "valid sha256 value.";
 static const char S3_QUERY_MISSING[] =
     "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
     "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 static const char S3_NO_DATE[] = "AWS authentication requires a valid Date or x-amz-date header";
 
-static int fail(char **msg, enum proto_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char **msg, enum proto_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char **msg, enum proto_err e, const char *fmt, ...)
 {
     va_list ap;
@@ -51,8 +55,8 @@ static const char *find_header(const struct sigv4_input *in, const char *name)
     return NULL;
 }
 
-static const struct sigv4_qparam *find_param(const struct sigv4_qparam *p, size_t n, const char *key,
-                                             int nocase)
+static const struct sigv4_qparam *find_param(const struct sigv4_qparam *p, size_t n,
+                                             const char *key, int nocase)
 {
     for (size_t i = 0; i < n; i++)
         if (nocase ? strcasecmp(p[i].key, key) == 0 : strcmp(p[i].key, key) == 0) return &p[i];
@@ -86,22 +90,23 @@ static int valid_region(const char *r)
     size_t n = strlen(r);
     if (n == 0 || n >= 64) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(islower((unsigned char)r[i]) || isdigit((unsigned char)r[i]) || r[i] == '-')) return 0;
+        if (!(islower((unsigned char)r[i]) || isdigit((unsigned char)r[i]) || r[i] == '-'))
+            return 0;
     return 1;
 }
 
 /* The parts of an auth, header or query form, before any check of their values. */
 struct auth_parts {
     int presigned;
-    const char *authz;      /* header form: the Authorization value */
+    const char *authz; /* header form: the Authorization value */
     char *algorithm;
     char *credential;
     char *signed_headers;
     char *signature;
-    char *date;             /* X-Amz-Date (raw) or the Date header converted */
-    const char *date_raw;   /* as sent, for messages */
-    char *expires;          /* presigned: X-Amz-Expires or NULL */
-    char *cred_parts[5];    /* split credential */
+    char *date;           /* X-Amz-Date (raw) or the Date header converted */
+    const char *date_raw; /* as sent, for messages */
+    char *expires;        /* presigned: X-Amz-Expires or NULL */
+    char *cred_parts[5];  /* split credential */
 };
 
 static void parts_free(struct auth_parts *a)
@@ -156,9 +161,10 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         if (!in->is_s3)
             return fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
         if (strncmp(p, "AWS ", 4) == 0)
-            return fail(msg, ERR_S3_INVALID_REQUEST,
-                        "The authorization mechanism you have provided is not supported. Please use "
-                        "AWS4-HMAC-SHA256.");
+            return fail(
+                msg, ERR_S3_INVALID_REQUEST,
+                "The authorization mechanism you have provided is not supported. Please use "
+                "AWS4-HMAC-SHA256.");
         proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
         proto_sb_xml_escape(extra, authz, strlen(authz));
         proto_sb_puts(extra, "</ArgumentValue>");
@@ -189,9 +195,12 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         }
         size_t kl = (size_t)(eq - p);
         char **slot = NULL;
-        if (kl == 10 && strncmp(p, "Credential", 10) == 0) slot = &a->credential;
-        else if (kl == 13 && strncmp(p, "SignedHeaders", 13) == 0) slot = &a->signed_headers;
-        else if (kl == 9 && strncmp(p, "Signature", 9) == 0) slot = &a->signature;
+        if (kl == 10 && strncmp(p, "Credential", 10) == 0)
+            slot = &a->credential;
+        else if (kl == 13 && strncmp(p, "SignedHeaders", 13) == 0)
+            slot = &a->signed_headers;
+        else if (kl == 9 && strncmp(p, "Signature", 9) == 0)
+            slot = &a->signature;
         if (slot && !*slot) {
             *slot = strndup(eq + 1, len - kl - 1);
             if (!*slot) abort();
@@ -209,7 +218,8 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         return fail(msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%sAuthorization=%s",
                     a->credential ? "" : "Authorization header requires 'Credential' parameter. ",
                     a->signature ? "" : "Authorization header requires 'Signature' parameter. ",
-                    a->signed_headers ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
+                    a->signed_headers ? ""
+                                      : "Authorization header requires 'SignedHeaders' parameter. ",
                     (xdate || hdate) ? ""
                                      : "Authorization header requires existence of either a "
                                        "'X-Amz-Date' or a 'Date' header. ",
@@ -266,26 +276,29 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
     if (!a->algorithm || !a->credential || !a->signature || !a->signed_headers || !a->date ||
         (in->is_s3 && !a->expires)) {
         if (in->is_s3) return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_QUERY_MISSING);
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%s%sRe-examine the query-string parameters.",
-                    a->algorithm ? "" : "AWS query-string parameters must include 'X-Amz-Algorithm'. ",
-                    a->credential ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
-                    a->signature ? "" : "AWS query-string parameters must include 'X-Amz-Signature'. ",
-                    a->signed_headers ? ""
-                                      : "AWS query-string parameters must include 'X-Amz-SignedHeaders'. ",
-                    a->date ? "" : "AWS query-string parameters must include 'X-Amz-Date'. ");
+        return fail(
+            msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%s%sRe-examine the query-string parameters.",
+            a->algorithm ? "" : "AWS query-string parameters must include 'X-Amz-Algorithm'. ",
+            a->credential ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
+            a->signature ? "" : "AWS query-string parameters must include 'X-Amz-Signature'. ",
+            a->signed_headers ? ""
+                              : "AWS query-string parameters must include 'X-Amz-SignedHeaders'. ",
+            a->date ? "" : "AWS query-string parameters must include 'X-Amz-Date'. ");
     }
     if (strcmp(a->algorithm, "AWS4-HMAC-SHA256") != 0) {
         if (in->is_s3)
             return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
                         "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
         return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", a->algorithm);
+                    "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
+                    a->algorithm);
     }
     if (split_credential(a->credential, a->cred_parts)) {
         if (in->is_s3)
-            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-                        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
-                        "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+            return fail(
+                msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
         return fail(msg, ERR_INCOMPLETE_SIGNATURE,
                     "Credential must have exactly 5 slash-delimited elements, e.g. "
                     "keyid/date/region/service/term, got '%s'",
@@ -310,7 +323,8 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
         for (const char *c = s; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
         if (!ok) return fail(msg, e, "X-Amz-Expires should be a number");
-        if (neg && strtoll(s, NULL, 10) != 0) return fail(msg, e, "X-Amz-Expires must be non-negative");
+        if (neg && strtoll(s, NULL, 10) != 0)
+            return fail(msg, e, "X-Amz-Expires must be non-negative");
         if (strtoll(s, NULL, 10) > MAX_EXPIRES)
             return fail(msg, e,
                         "X-Amz-Expires must be less than a week (in seconds); that is, the given "
@@ -341,7 +355,8 @@ static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_he
         proto_sb_puts(extra, "<HeadersNotSigned>");
         proto_sb_xml_escape(extra, names.buf, names.len);
         proto_sb_puts(extra, "</HeadersNotSigned>");
-        rc = fail(msg, ERR_S3_ACCESS_DENIED, "There were headers present in the request which were not signed");
+        rc = fail(msg, ERR_S3_ACCESS_DENIED,
+                  "There were headers present in the request which were not signed");
     }
     proto_sb_free(&names);
     return rc;
@@ -356,7 +371,8 @@ static int is_hex64(const char *s)
 }
 
 /* Classifies an S3 payload-hash value. Returns 0 or a negative error. */
-static int classify_payload(const char *v, struct sigv4_auth *out, char **msg, struct proto_sb *extra)
+static int classify_payload(const char *v, struct sigv4_auth *out, char **msg,
+                            struct proto_sb *extra)
 {
     if (is_hex64(v)) {
         out->payload = SIGV4_PAYLOAD_HASH;
@@ -365,7 +381,8 @@ static int classify_payload(const char *v, struct sigv4_auth *out, char **msg, s
         out->payload_hash[64] = '\0';
         return 0;
     }
-    if (strcmp(v, "UNSIGNED-PAYLOAD") == 0) out->payload = SIGV4_PAYLOAD_UNSIGNED;
+    if (strcmp(v, "UNSIGNED-PAYLOAD") == 0)
+        out->payload = SIGV4_PAYLOAD_UNSIGNED;
     else if (strcmp(v, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") == 0)
         out->payload = SIGV4_PAYLOAD_STREAMING_SIGNED;
     else if (strcmp(v, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0)
@@ -435,13 +452,15 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (authz && qalg) {
         if (s3) {
             proto_sb_puts(xb, "<ArgumentName>Authorization</ArgumentName>");
-            rc = fail(msg, ERR_S3_INVALID_ARGUMENT,
-                      "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-                      "Signature query string parameter or the Authorization header should be specified");
+            rc = fail(
+                msg, ERR_S3_INVALID_ARGUMENT,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                "Signature query string parameter or the Authorization header should be specified");
         } else {
-            rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
-                      "header.");
+            rc = fail(
+                msg, ERR_INVALID_SIGNATURE,
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
+                "header.");
         }
         goto out;
     }
@@ -469,14 +488,16 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             if (s3) {
                 char exp_iso[21];
                 iso_time((time_t)((long long)t_req + exp), exp_iso);
-                proto_sb_printf(xb, "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
-                                    "<ServerTime>%s</ServerTime>", exp, exp_iso, now_iso);
+                proto_sb_printf(xb,
+                                "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
+                                "<ServerTime>%s</ServerTime>",
+                                exp, exp_iso, now_iso);
                 rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
             } else {
                 sigv4_format_amz_date((time_t)((long long)in->now - exp), edge_s);
                 rc = fail(msg, ERR_INVALID_SIGNATURE,
-                          "Signature expired: %s is now earlier than %s (%s - %lld sec.)", a.date, edge_s,
-                          now_s, exp);
+                          "Signature expired: %s is now earlier than %s (%s - %lld sec.)", a.date,
+                          edge_s, now_s, exp);
             }
             goto out;
         }
@@ -486,30 +507,33 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             } else {
                 sigv4_format_amz_date(in->now + skew, edge_s);
                 rc = fail(msg, ERR_INVALID_SIGNATURE,
-                          "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date,
-                          edge_s, now_s, skew / 60);
+                          "Signature not yet current: %s is still later than %s (%s + %ld min.)",
+                          a.date, edge_s, now_s, skew / 60);
             }
             goto out;
         }
-    } else if ((long long)t_req < (long long)in->now - skew || (long long)t_req > (long long)in->now + skew) {
+    } else if ((long long)t_req < (long long)in->now - skew ||
+               (long long)t_req > (long long)in->now + skew) {
         int past = (long long)t_req < (long long)in->now - skew;
         if (s3) {
             proto_sb_puts(xb, "<RequestTime>");
             proto_sb_xml_escape(xb, a.date_raw, strlen(a.date_raw));
-            proto_sb_printf(xb, "</RequestTime><ServerTime>%s</ServerTime>"
-                                "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
+            proto_sb_printf(xb,
+                            "</RequestTime><ServerTime>%s</ServerTime>"
+                            "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
                             now_iso, skew * 1000);
             rc = fail(msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
                       "The difference between the request time and the current time is too large.");
         } else if (past) {
             sigv4_format_amz_date(in->now - skew, edge_s);
-            rc = fail(msg, ERR_INVALID_SIGNATURE, "Signature expired: %s is now earlier than %s (%s - %ld min.)",
-                      a.date, edge_s, now_s, skew / 60);
+            rc = fail(msg, ERR_INVALID_SIGNATURE,
+                      "Signature expired: %s is now earlier than %s (%s - %ld min.)", a.date,
+                      edge_s, now_s, skew / 60);
         } else {
             sigv4_format_amz_date(in->now + skew, edge_s);
             rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date, edge_s,
-                      now_s, skew / 60);
+                      "Signature not yet current: %s is still later than %s (%s + %ld min.)",
+                      a.date, edge_s, now_s, skew / 60);
         }
         goto out;
     }
@@ -542,7 +566,8 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         rc = check_s3_unsigned(in, a.signed_headers, msg, xb);
         if (rc) goto out;
     } else if (!is_signed(a.signed_headers, "host")) {
-        rc = fail(msg, ERR_INVALID_SIGNATURE, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+        rc = fail(msg, ERR_INVALID_SIGNATURE,
+                  "'Host' must be a 'SignedHeader' in the AWS Authorization.");
         goto out;
     }
 
@@ -555,7 +580,8 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             rc = fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
         else
             rc = fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                      "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", a.algorithm);
+                      "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
+                      a.algorithm);
         goto out;
     }
 
@@ -563,15 +589,18 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     char *const *cp = a.cred_parts;
     const char *s3_prefix = a.presigned ? "Error parsing the X-Amz-Credential parameter; "
                                         : "The authorization header is malformed; ";
-    enum proto_err s3_err = a.presigned ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_S3_AUTH_HEADER_MALFORMED;
+    enum proto_err s3_err =
+        a.presigned ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_S3_AUTH_HEADER_MALFORMED;
     if (strlen(cp[1]) != 8 || strncmp(cp[1], a.date, 8) != 0) {
         if (s3)
-            rc = fail(msg, s3_err, "%sInvalid credential date. Date is not the same as X-Amz-Date.", s3_prefix);
+            rc = fail(msg, s3_err, "%sInvalid credential date. Date is not the same as X-Amz-Date.",
+                      s3_prefix);
         else
-            rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-                      "from HTTP: '%s' != '%.8s', from '%s'.",
-                      cp[1], a.date, a.date);
+            rc = fail(
+                msg, ERR_INVALID_SIGNATURE,
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                "from HTTP: '%s' != '%.8s', from '%s'.",
+                cp[1], a.date, a.date);
         goto out;
     }
     const char *want_svc = s3 ? "s3" : in->expected_service;
@@ -582,35 +611,42 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (bad_region || bad_svc || bad_term) {
         if (s3) {
             if (bad_region)
-                rc = fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region", s3_prefix, cp[2]);
+                rc = fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region",
+                          s3_prefix, cp[2]);
             else if (bad_svc)
-                rc = fail(msg, s3_err, "%sincorrect service \"%s\". This endpoint belongs to \"s3\".", s3_prefix,
+                rc = fail(msg, s3_err,
+                          "%sincorrect service \"%s\". This endpoint belongs to \"s3\".", s3_prefix,
                           cp[3]);
             else
-                rc = fail(msg, s3_err, "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
+                rc = fail(msg, s3_err,
+                          "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
                           s3_prefix, cp[4]);
         } else {
-            rc = fail(msg, ERR_INVALID_SIGNATURE, "%s%s%s%s%s%s%s%s%s",
-                      bad_region ? "Credential should be scoped to a valid region, not '" : "",
-                      bad_region ? cp[2] : "", bad_region ? "'. " : "",
-                      bad_svc ? "Credential should be scoped to correct service: '" : "",
-                      bad_svc ? (want_svc ? want_svc : cp[3]) : "", bad_svc ? "'. " : "",
-                      bad_term ? "Credential should be scoped with a valid terminator: 'aws4_request', not '"
-                               : "",
-                      bad_term ? cp[4] : "", bad_term ? "'. " : "");
+            rc = fail(
+                msg, ERR_INVALID_SIGNATURE, "%s%s%s%s%s%s%s%s%s",
+                bad_region ? "Credential should be scoped to a valid region, not '" : "",
+                bad_region ? cp[2] : "", bad_region ? "'. " : "",
+                bad_svc ? "Credential should be scoped to correct service: '" : "",
+                bad_svc ? (want_svc ? want_svc : cp[3]) : "", bad_svc ? "'. " : "",
+                bad_term
+                    ? "Credential should be scoped with a valid terminator: 'aws4_request', not '"
+                    : "",
+                bad_term ? cp[4] : "", bad_term ? "'. " : "");
         }
         goto out;
     }
 
     /* 8. access key */
     const char *secret = NULL, *account = NULL;
-    if (strlen(cp[0]) >= sizeof out->access_key || !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
+    if (strlen(cp[0]) >= sizeof out->access_key ||
+        !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
         if (s3) {
             put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
             rc = fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
                       "The AWS Access Key Id you provided does not exist in our records.");
         } else {
-            rc = fail(msg, ERR_UNRECOGNIZED_CLIENT, "The security token included in the request is invalid.");
+            rc = fail(msg, ERR_UNRECOGNIZED_CLIENT,
+                      "The security token included in the request is invalid.");
         }
         goto out;
     }
@@ -640,8 +676,9 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         if (tries == 2) { /* report the canonical forms that include the token */
             proto_sb_reset(&creq);
             proto_sb_reset(&sts);
-            sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, SIGV4_Q_NO_SIGNATURE,
-                                    in->headers, in->n_headers, a.signed_headers, payload);
+            sigv4_canonical_request(&creq, in->method, in->path, mode, in->query,
+                                    SIGV4_Q_NO_SIGNATURE, in->headers, in->n_headers,
+                                    a.signed_headers, payload);
             sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
         }
         if (s3) {
@@ -701,21 +738,22 @@ int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct 
                              extra);
 }
 
-int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth, const char *expected,
-                       char **msg, struct proto_sb *extra)
+int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth,
+                       const char *expected, char **msg, struct proto_sb *extra)
 {
     *msg = NULL;
     if (!in->is_s3)
-        return fail(msg, ERR_INVALID_SIGNATURE, "Credential should be scoped to a valid region, not '%s'. ",
-                    auth->region);
+        return fail(msg, ERR_INVALID_SIGNATURE,
+                    "Credential should be scoped to a valid region, not '%s'. ", auth->region);
     if (extra) put_elem(extra, "Region", expected, strlen(expected));
     if (auth->presigned)
         return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-                    "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; expecting '%s'",
+                    "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; "
+                    "expecting '%s'",
                     auth->region, expected);
     return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED,
-                "The authorization header is malformed; the region '%s' is wrong; expecting '%s'", auth->region,
-                expected);
+                "The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
+                auth->region, expected);
 }
 
 char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, char **region_out)
@@ -747,8 +785,10 @@ char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, ch
         struct sigv4_qparam *ps;
         size_t n = sigv4_query_parse(in->query, &ps);
         const struct sigv4_qparam *q = find_param(ps, n, "X-Amz-Credential", 0);
-        if (q) cred = strdup(q->value);
-        else if ((q = find_param(ps, n, "AWSAccessKeyId", 0)) && q->value[0]) ak = strdup(q->value);
+        if (q)
+            cred = strdup(q->value);
+        else if ((q = find_param(ps, n, "AWSAccessKeyId", 0)) && q->value[0])
+            ak = strdup(q->value);
         sigv4_qparams_free(ps, n);
         if (ak) return ak;
     }

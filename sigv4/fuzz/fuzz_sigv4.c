@@ -1,4 +1,5 @@
-/* libFuzzer target: the Authorization header / credential parsers, presigned queries, aws-chunked decoding. */
+/* libFuzzer target: the Authorization header / credential parsers, presigned queries, aws-chunked
+ * decoding. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             {"authorization", s},
         };
         struct sigv4_input in = {
-            .method = "GET", .path = (sel & 16) ? s : "/b/k", .query = (sel & 3) == 1 ? s : "",
-            .headers = h, .n_headers = (sel & 3) == 1 ? 3 : 4,
+            .method = "GET",
+            .path = (sel & 16) ? s : "/b/k",
+            .query = (sel & 3) == 1 ? s : "",
+            .headers = h,
+            .n_headers = (sel & 3) == 1 ? 3 : 4,
             .body_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
             .now = 1735732800,
         };
@@ -77,12 +81,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(a.scope, "20250101/us-east-1/s3/aws4_request", 35);
         memset(a.signature, '0', 64);
         a.payload = modes[(sel >> 2) & 3];
-        struct sigv4_chunked *d = sigv4_chunked_new(&a, (sel & 0x10) ? UINT64_MAX : 64, "x-amz-checksum-crc32");
+        struct sigv4_chunked *d =
+            sigv4_chunked_new(&a, (sel & 0x10) ? UINT64_MAX : 64, "x-amz-checksum-crc32");
         size_t step = 1 + (sel >> 5) * 7, total = 0;
         char *msg = NULL;
         int rc = 0;
         for (size_t i = 0; i < size && rc == 0; i += step)
-            rc = sigv4_chunked_feed(d, s + i, size - i < step ? size - i : step, sink, &total, &msg);
+            rc =
+                sigv4_chunked_feed(d, s + i, size - i < step ? size - i : step, sink, &total, &msg);
         if (rc == 0) rc = sigv4_chunked_finish(d, &msg);
         if (rc == 0) sigv4_chunked_trailer(d, "x-amz-checksum-crc32");
         if (rc != 0 && !msg) abort();

@@ -142,15 +142,16 @@ int th_sink_emit(void *ctx, const char *data, size_t len)
 }
 
 const char *th_sign(const char *secret, const char *date, const char *region, const char *service,
-                    const char *method, const char *path, enum sigv4_path_mode mode, const char *query,
-                    int qflags, const struct proto_header *h, size_t n, const char *signed_headers,
-                    const char *payload)
+                    const char *method, const char *path, enum sigv4_path_mode mode,
+                    const char *query, int qflags, const struct proto_header *h, size_t n,
+                    const char *signed_headers, const char *payload)
 {
     static char sig[65];
     struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
     char scope[160];
     snprintf(scope, sizeof scope, "%.8s/%s/%s/aws4_request", date, region, service);
-    sigv4_canonical_request(&creq, method, path, mode, query, qflags, h, n, signed_headers, payload);
+    sigv4_canonical_request(&creq, method, path, mode, query, qflags, h, n, signed_headers,
+                            payload);
     sigv4_string_to_sign(&sts, date, scope, proto_sb_str(&creq), creq.len);
     char d8[9];
     snprintf(d8, sizeof d8, "%.8s", date);

@@ -22,7 +22,8 @@ char *th_read_file(const char *path, size_t *len);
 /* Parses "METHOD PATH[?QUERY] HTTP/1.1\nName:Value\n...\n\nbody". Returns 0 or -1. */
 int th_parse_request(const char *raw, size_t n, struct th_request *r);
 void th_request_free(struct th_request *r);
-/* Returns the SignedHeaders of the request's Authorization header or X-Amz-SignedHeaders (malloc'd). */
+/* Returns the SignedHeaders of the request's Authorization header or X-Amz-SignedHeaders
+ * (malloc'd). */
 char *th_signed_headers(struct th_request *r);
 /* Returns the signature the request carries (owned by r). */
 const char *th_provided_signature(struct th_request *r);
@@ -37,8 +38,8 @@ int th_sink_emit(void *ctx, const char *data, size_t len);
 
 /* Returns the lower-hex signature of a request signed with the given parameters (static buffer). */
 const char *th_sign(const char *secret, const char *date, const char *region, const char *service,
-                    const char *method, const char *path, enum sigv4_path_mode mode, const char *query,
-                    int qflags, const struct proto_header *h, size_t n, const char *signed_headers,
-                    const char *payload);
+                    const char *method, const char *path, enum sigv4_path_mode mode,
+                    const char *query, int qflags, const struct proto_header *h, size_t n,
+                    const char *signed_headers, const char *payload);
 
 #endif

@@ -1,4 +1,5 @@
-/* Requests signed by botocore itself (JSON service, S3 with odd keys and meta headers, presigned URL). */
+/* Requests signed by botocore itself (JSON service, S3 with odd keys and meta headers, presigned
+ * URL). */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -42,8 +43,12 @@ Test(sigv4_botocore, verifies_requests_signed_by_botocore)
             .method = json_object_get_string(json_object_object_get(r, "method")),
             .path = json_object_get_string(json_object_object_get(r, "path")),
             .query = json_object_get_string(json_object_object_get(r, "query")),
-            .headers = h, .n_headers = nh, .is_s3 = is_s3, .body_sha256 = is_s3 ? NULL : body_sha,
-            .now = now + 60, .clock_skew_seconds = is_s3 ? 900 : 300,
+            .headers = h,
+            .n_headers = nh,
+            .is_s3 = is_s3,
+            .body_sha256 = is_s3 ? NULL : body_sha,
+            .now = now + 60,
+            .clock_skew_seconds = is_s3 ? 900 : 300,
         };
         struct sigv4_auth out;
         char *msg = NULL;
@@ -65,7 +70,8 @@ Test(sigv4_botocore, verifies_requests_signed_by_botocore)
         cr_assert(asprintf(&path2, "%sx", in.path) > 0);
         in.path = path2;
         rc = sigv4_verify(c, &in, &out, &msg, &extra);
-        cr_expect_eq(rc, is_s3 ? -ERR_S3_SIGNATURE_DOES_NOT_MATCH : -ERR_INVALID_SIGNATURE, "%s", name);
+        cr_expect_eq(rc, is_s3 ? -ERR_S3_SIGNATURE_DOES_NOT_MATCH : -ERR_INVALID_SIGNATURE, "%s",
+                     name);
         free(path2);
         free(msg);
         proto_sb_free(&extra);

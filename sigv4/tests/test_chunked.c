@@ -22,13 +22,13 @@ static struct sigv4_auth make_auth(enum sigv4_payload mode)
 }
 
 /* Appends one signed chunk and advances prev. */
-static void signed_chunk(struct proto_sb *sb, const struct sigv4_auth *a, char prev[65], const char *data,
-                         size_t n)
+static void signed_chunk(struct proto_sb *sb, const struct sigv4_auth *a, char prev[65],
+                         const char *data, size_t n)
 {
     char h[65], sts[512], sig[65];
     sigv4_sha256_hex(data, n, h);
-    int l = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", a->amz_date, a->scope, prev,
-                     EMPTY, h);
+    int l = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", a->amz_date,
+                     a->scope, prev, EMPTY, h);
     sigv4_hmac_hex(a->signing_key, sts, (size_t)l, sig);
     proto_sb_printf(sb, "%zx;chunk-signature=%s\r\n", n, sig);
     proto_sb_append(sb, data, n);
@@ -56,8 +56,10 @@ static int decode(const struct sigv4_auth *a, uint64_t len, const char *body, si
     for (size_t i = 0; i < n && rc == 0; i += step)
         rc = sigv4_chunked_feed(d, body + i, n - i < step ? n - i : step, collect_emit, c, msg);
     if (rc == 0) rc = sigv4_chunked_finish(d, msg);
-    if (keep) *keep = d;
-    else sigv4_chunked_free(d);
+    if (keep)
+        *keep = d;
+    else
+        sigv4_chunked_free(d);
     return rc;
 }
 
@@ -75,7 +77,8 @@ Test(sigv4_chunked, signed_chunks_decode_at_any_split)
     for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
         struct collect c = {PROTO_SB_INIT};
         char *msg = NULL;
-        cr_expect_eq(decode(&a, 11, body.buf, body.len, steps[s], &c, &msg, NULL), 0, "step %zu: %s", steps[s], msg);
+        cr_expect_eq(decode(&a, 11, body.buf, body.len, steps[s], &c, &msg, NULL), 0,
+                     "step %zu: %s", steps[s], msg);
         cr_expect_str_eq(proto_sb_str(&c.out), "hello world");
         free(msg);
         proto_sb_free(&c.out);
@@ -96,17 +99,21 @@ Test(sigv4_chunked, tampered_data_or_signature_is_rejected)
     data[0] = 'j';
     struct collect c = {PROTO_SB_INIT};
     char *msg = NULL;
-    cr_expect_eq(decode(&a, 5, body.buf, body.len, 1, &c, &msg, NULL), -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
-    cr_expect_str_eq(msg, "The request signature we calculated does not match the signature you provided. Check "
-                          "your key and signing method.");
+    cr_expect_eq(decode(&a, 5, body.buf, body.len, 1, &c, &msg, NULL),
+                 -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
+    cr_expect_str_eq(
+        msg, "The request signature we calculated does not match the signature you provided. Check "
+             "your key and signing method.");
     data[0] = 'h';
     /* chunks out of order: the chain from the seed breaks */
     struct sigv4_auth other = a;
     snprintf(other.signature, sizeof other.signature, "%064d", 8);
-    cr_expect_eq(decode(&other, 5, body.buf, body.len, 4096, &c, &msg, NULL), -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
+    cr_expect_eq(decode(&other, 5, body.buf, body.len, 4096, &c, &msg, NULL),
+                 -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
     /* missing signature on a signed stream */
     const char *nosig = "5\r\nhello\r\n0\r\n\r\n";
-    cr_expect_eq(decode(&a, 5, nosig, strlen(nosig), 4096, &c, &msg, NULL), -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
+    cr_expect_eq(decode(&a, 5, nosig, strlen(nosig), 4096, &c, &msg, NULL),
+                 -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
     free(msg);
     proto_sb_free(&c.out);
     proto_sb_free(&body);
@@ -125,8 +132,10 @@ Test(sigv4_chunked, decoded_length_and_truncation)
     char *msg = NULL;
     cr_expect_eq(decode(&a, 6, body.buf, body.len, 4096, &c, &msg, NULL), -ERR_S3_INCOMPLETE_BODY);
     cr_expect_eq(decode(&a, 4, body.buf, body.len, 4096, &c, &msg, NULL), -ERR_S3_INCOMPLETE_BODY);
-    cr_expect_eq(decode(&a, 5, body.buf, body.len - 40, 4096, &c, &msg, NULL), -ERR_S3_INCOMPLETE_BODY);
-    cr_expect_str_eq(msg, "You did not provide the number of bytes specified by the Content-Length HTTP header");
+    cr_expect_eq(decode(&a, 5, body.buf, body.len - 40, 4096, &c, &msg, NULL),
+                 -ERR_S3_INCOMPLETE_BODY);
+    cr_expect_str_eq(
+        msg, "You did not provide the number of bytes specified by the Content-Length HTTP header");
     /* data after the end */
     proto_sb_puts(&body, "x");
     cr_expect_eq(decode(&a, 5, body.buf, body.len, 4096, &c, &msg, NULL), -ERR_S3_INCOMPLETE_BODY);
@@ -170,7 +179,8 @@ Test(sigv4_chunked, header_lines_are_bounded)
     sigv4_chunked_free(d);
     /* an over-long hex size */
     d = sigv4_chunked_new(&a, UINT64_MAX, NULL);
-    cr_expect_eq(sigv4_chunked_feed(d, "11111111111111111\r\n", 19, NULL, NULL, &msg), -ERR_S3_INCOMPLETE_BODY);
+    cr_expect_eq(sigv4_chunked_feed(d, "11111111111111111\r\n", 19, NULL, NULL, &msg),
+                 -ERR_S3_INCOMPLETE_BODY);
     sigv4_chunked_free(d);
     free(msg);
 }
@@ -188,7 +198,8 @@ Test(sigv4_chunked, emit_errors_are_passed_through)
     struct sigv4_auth a = make_auth(SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER);
     struct sigv4_chunked *d = sigv4_chunked_new(&a, UINT64_MAX, NULL);
     char *msg = NULL;
-    cr_expect_eq(sigv4_chunked_feed(d, "2\r\nab\r\n", 7, failing_emit, NULL, &msg), -ERR_S3_INTERNAL_ERROR);
+    cr_expect_eq(sigv4_chunked_feed(d, "2\r\nab\r\n", 7, failing_emit, NULL, &msg),
+                 -ERR_S3_INTERNAL_ERROR);
     sigv4_chunked_free(d);
     free(msg);
 }

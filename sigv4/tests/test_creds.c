@@ -70,8 +70,10 @@ Test(sigv4_creds, load_file_rejects_bad_lines_naming_the_line)
     struct {
         const char *text, *reason;
     } cases[] = {
-        {"AKIDA secret 111122223333\nAKIDB secret 12345\n", "line 2: account id '12345' is not 12 digits"},
-        {"AKIDA secret\n", "line 1: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID', got 2 fields"},
+        {"AKIDA secret 111122223333\nAKIDB secret 12345\n",
+         "line 2: account id '12345' is not 12 digits"},
+        {"AKIDA secret\n",
+         "line 1: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID', got 2 fields"},
         {"# x\n\nAKIDA secret 111122223333 extra\n",
          "line 3: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID', got 4 fields"},
         {"AKID/A secret 111122223333\n", "line 1: invalid access key id 'AKID/A'"},
@@ -93,6 +95,7 @@ Test(sigv4_creds, load_file_rejects_bad_lines_naming_the_line)
     sigv4_creds *c = sigv4_creds_new("000000000000");
     char err[256] = "";
     cr_expect_eq(sigv4_creds_load_file(c, "/nonexistent/creds", err, sizeof err), -1);
-    cr_expect_str_eq(err, "/nonexistent/creds: cannot open credentials file: No such file or directory");
+    cr_expect_str_eq(err,
+                     "/nonexistent/creds: cannot open credentials file: No such file or directory");
     sigv4_creds_free(c);
 }

@@ -1,4 +1,5 @@
-/* Replays every case of the AWS SigV4 test suite (header and presigned forms) and the chunked vectors. */
+/* Replays every case of the AWS SigV4 test suite (header and presigned forms) and the chunked
+ * vectors. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <json-c/json.h>
@@ -50,8 +51,8 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
 
     struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
     sigv4_canonical_request(&creq, r->method, r->path, mode, r->query,
-                            presigned ? SIGV4_Q_NO_SIGNATURE : 0, r->headers, r->n_headers, signed_headers,
-                            body_hash);
+                            presigned ? SIGV4_Q_NO_SIGNATURE : 0, r->headers, r->n_headers,
+                            signed_headers, body_hash);
     snprintf(fname, sizeof fname, "%s-canonical-request.txt", form);
     char *want = case_file(dir, fname, &n);
     int creq_ok = strcmp(proto_sb_str(&creq), want) == 0;
@@ -63,7 +64,8 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
                                 signed_headers, body_hash);
         creq_ok = strcmp(proto_sb_str(&creq), want) == 0;
     }
-    cr_expect(creq_ok, "%s/%s canonical request:\n%s\n---want---\n%s", dir, form, proto_sb_str(&creq), want);
+    cr_expect(creq_ok, "%s/%s canonical request:\n%s\n---want---\n%s", dir, form,
+              proto_sb_str(&creq), want);
     free(want);
 
     char scope[160], date[17];
@@ -86,7 +88,8 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
     snprintf(fname, sizeof fname, "%s-signature.txt", form);
     want = case_file(dir, fname, &n);
     cr_expect_str_eq(sig, want, "%s/%s signature", dir, form);
-    cr_expect_str_eq(th_provided_signature(r), want, "%s/%s signature in the signed request", dir, form);
+    cr_expect_str_eq(th_provided_signature(r), want, "%s/%s signature in the signed request", dir,
+                     form);
     free(want);
 
     /* The verifier accepts the signed request as the server would see it. */
@@ -94,8 +97,14 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
     cr_assert(c);
     cr_assert_eq(sigv4_creds_add(c, akid, secret, "111122223333"), 0);
     struct sigv4_input in = {
-        .method = r->method, .path = r->path, .query = r->query, .headers = r->headers,
-        .n_headers = r->n_headers, .is_s3 = 0, .body_sha256 = body_hash, .now = now,
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = r->headers,
+        .n_headers = r->n_headers,
+        .is_s3 = 0,
+        .body_sha256 = body_hash,
+        .now = now,
         .clock_skew_seconds = 300,
     };
     struct sigv4_auth out;
@@ -188,14 +197,16 @@ Test(sigv4_suite, canonical_uri_rules)
 Test(sigv4_suite, canonical_query_decodes_reencodes_and_sorts)
 {
     struct proto_sb sb = PROTO_SB_INIT;
-    sigv4_canonical_query(&sb, "b=2&a=x+y&a=%7e&c&sp=a%20b&X-Amz-Signature=zz", SIGV4_Q_NO_SIGNATURE);
+    sigv4_canonical_query(&sb, "b=2&a=x+y&a=%7e&c&sp=a%20b&X-Amz-Signature=zz",
+                          SIGV4_Q_NO_SIGNATURE);
     cr_expect_str_eq(proto_sb_str(&sb), "a=x%2By&a=~&b=2&c=&sp=a%20b");
     proto_sb_free(&sb);
 }
 
 Test(sigv4_suite, canonical_headers_trim_fold_and_join_duplicates)
 {
-    struct proto_header h[] = {{"host", "localhost:4566"}, {"x-a", "  v1   v2 "}, {"x-b", "b"}, {"x-a", "v3"}};
+    struct proto_header h[] = {
+        {"host", "localhost:4566"}, {"x-a", "  v1   v2 "}, {"x-b", "b"}, {"x-a", "v3"}};
     struct proto_sb sb = PROTO_SB_INIT;
     sigv4_canonical_headers(&sb, h, 4, "host;x-a");
     cr_expect_str_eq(proto_sb_str(&sb), "host:localhost:4566\nx-a:v1 v2,v3\n");
@@ -215,7 +226,8 @@ Test(sigv4_suite, chunked_upload_vectors)
     json_object *hdrs = json_object_object_get(req, "headers");
     struct proto_header h[16];
     size_t nh = 0;
-    json_object_object_foreach(hdrs, k, val) {
+    json_object_object_foreach(hdrs, k, val)
+    {
         h[nh].name = k;
         h[nh].value = json_object_get_string(val);
         nh++;
@@ -231,14 +243,20 @@ Test(sigv4_suite, chunked_upload_vectors)
     struct sigv4_input in = {
         .method = json_object_get_string(json_object_object_get(req, "method")),
         .path = json_object_get_string(json_object_object_get(req, "path")),
-        .query = "", .headers = h, .n_headers = nh, .is_s3 = 1, .now = now, .clock_skew_seconds = 900,
+        .query = "",
+        .headers = h,
+        .n_headers = nh,
+        .is_s3 = 1,
+        .now = now,
+        .clock_skew_seconds = 900,
     };
     struct sigv4_auth auth;
     char *msg = NULL;
     struct proto_sb extra = PROTO_SB_INIT;
     int rc = sigv4_verify(c, &in, &auth, &msg, &extra);
     cr_assert_eq(rc, 0, "seed request rejected: %s", msg ? msg : "");
-    cr_expect_str_eq(auth.signature, json_object_get_string(json_object_object_get(req, "seed_signature")));
+    cr_expect_str_eq(auth.signature,
+                     json_object_get_string(json_object_object_get(req, "seed_signature")));
     cr_expect_eq(auth.payload, SIGV4_PAYLOAD_STREAMING_SIGNED);
 
     /* Build the body from the vectors and decode it, once in one piece and once byte by byte. */
@@ -268,10 +286,12 @@ Test(sigv4_suite, chunked_upload_vectors)
         char dh[65], sig[65];
         sigv4_sha256_hex(data, (size_t)size, dh);
         struct proto_sb csts = PROTO_SB_INIT;
-        proto_sb_printf(&csts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz, auth.scope, prev,
-                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", dh);
+        proto_sb_printf(&csts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz, auth.scope,
+                        prev, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                        dh);
         sigv4_hmac_hex(auth.signing_key, csts.buf, csts.len, sig);
-        cr_expect_str_eq(sig, json_object_get_string(json_object_object_get(ch, "signature")), "chunk %zu", i);
+        cr_expect_str_eq(sig, json_object_get_string(json_object_object_get(ch, "signature")),
+                         "chunk %zu", i);
         memcpy(prev, sig, 65);
         proto_sb_free(&csts);
         free(data);
@@ -283,10 +303,13 @@ Test(sigv4_suite, chunked_upload_vectors)
         sigv4_sha256_hex(canon, strlen(canon), th);
         struct proto_sb tsts = PROTO_SB_INIT;
         proto_sb_printf(&tsts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", amz, auth.scope,
-                        json_object_get_string(json_object_object_get(tcv, "previous_signature")), th);
+                        json_object_get_string(json_object_object_get(tcv, "previous_signature")),
+                        th);
         sigv4_hmac_hex(auth.signing_key, tsts.buf, tsts.len, tsig);
-        cr_expect_str_eq(tsig, json_object_get_string(json_object_object_get(tcv, "trailer_signature")));
-        cr_expect_str_eq(prev, json_object_get_string(json_object_object_get(tcv, "previous_signature")));
+        cr_expect_str_eq(tsig,
+                         json_object_get_string(json_object_object_get(tcv, "trailer_signature")));
+        cr_expect_str_eq(prev,
+                         json_object_get_string(json_object_object_get(tcv, "previous_signature")));
         proto_sb_free(&tsts);
     }
     for (int bytewise = 0; bytewise < 2; bytewise++) {
@@ -295,9 +318,11 @@ Test(sigv4_suite, chunked_upload_vectors)
         cr_assert(d);
         if (bytewise) {
             for (size_t i = 0; i < body.len; i++)
-                cr_assert_eq(sigv4_chunked_feed(d, body.buf + i, 1, th_sink_emit, &sink, &msg), 0, "%s", msg);
+                cr_assert_eq(sigv4_chunked_feed(d, body.buf + i, 1, th_sink_emit, &sink, &msg), 0,
+                             "%s", msg);
         } else {
-            cr_assert_eq(sigv4_chunked_feed(d, body.buf, body.len, th_sink_emit, &sink, &msg), 0, "%s", msg);
+            cr_assert_eq(sigv4_chunked_feed(d, body.buf, body.len, th_sink_emit, &sink, &msg), 0,
+                         "%s", msg);
         }
         cr_assert_eq(sigv4_chunked_finish(d, &msg), 0, "%s", msg);
         cr_expect_eq(sink.total, 66560);
@@ -311,11 +336,13 @@ Test(sigv4_suite, chunked_upload_vectors)
     tauth.payload = SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER;
     struct proto_sb tbody = PROTO_SB_INIT;
     proto_sb_append(&tbody, body.buf, body.len - 2); /* drop the final empty line */
-    proto_sb_printf(&tbody, "first:1st\r\nsecond:2nd\r\nthird:3rd\r\nx-amz-trailer-signature:%s\r\n\r\n",
+    proto_sb_printf(&tbody,
+                    "first:1st\r\nsecond:2nd\r\nthird:3rd\r\nx-amz-trailer-signature:%s\r\n\r\n",
                     json_object_get_string(json_object_object_get(tc, "trailer_signature")));
     struct th_sink sink = {0};
     struct sigv4_chunked *d = sigv4_chunked_new(&tauth, 66560, "first,second,third");
-    cr_assert_eq(sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &msg), 0, "%s", msg);
+    cr_assert_eq(sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &msg), 0, "%s",
+                 msg);
     cr_assert_eq(sigv4_chunked_finish(d, &msg), 0, "%s", msg);
     cr_expect_str_eq(sigv4_chunked_trailer(d, "second"), "2nd");
     sigv4_chunked_free(d);

@@ -7,9 +7,9 @@
 #include "sigv4/canonical.h"
 #include "sigv4/tests/helpers.h"
 
-#define DATE "20250101T120000Z"
-#define T0 1735732800 /* 2025-01-01T12:00:00Z */
-#define EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define DATE        "20250101T120000Z"
+#define T0          1735732800 /* 2025-01-01T12:00:00Z */
+#define EMPTY       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define JSON_SIGNED "content-type;host;x-amz-date;x-amz-target"
 
 /* A request under construction: headers, query, and the verifier's input and outputs. */
@@ -64,15 +64,22 @@ static void json_req(struct treq *r, const char *akid, const char *secret, const
     add(r, "x-amz-date", date);
     add(r, "x-amz-target", "CodePipeline_20150709.ListPipelines");
     sigv4_sha256_hex("{}", 2, r->body_hash);
-    const char *sig = th_sign(secret, date, "us-east-1", "codepipeline", "POST", "/", SIGV4_PATH_NORMALIZE, "",
-                              0, r->h, r->n, JSON_SIGNED, r->body_hash);
+    const char *sig = th_sign(secret, date, "us-east-1", "codepipeline", "POST", "/",
+                              SIGV4_PATH_NORMALIZE, "", 0, r->h, r->n, JSON_SIGNED, r->body_hash);
     snprintf(r->authz, sizeof r->authz,
-             "AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/codepipeline/aws4_request, SignedHeaders=" JSON_SIGNED
-             ", Signature=%s",
+             "AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/codepipeline/aws4_request, "
+             "SignedHeaders=" JSON_SIGNED ", Signature=%s",
              akid, date, sig);
     add(r, "authorization", r->authz);
-    r->in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .headers = r->h, .n_headers = r->n,
-                                 .is_s3 = 0, .body_sha256 = r->body_hash, .now = T0, .clock_skew_seconds = 300};
+    r->in = (struct sigv4_input){.method = "POST",
+                                 .path = "/",
+                                 .query = "",
+                                 .headers = r->h,
+                                 .n_headers = r->n,
+                                 .is_s3 = 0,
+                                 .body_sha256 = r->body_hash,
+                                 .now = T0,
+                                 .clock_skew_seconds = 300};
 }
 
 /* An S3 GET signed with the given x-amz-content-sha256 (NULL: no such header). */
@@ -86,14 +93,21 @@ static void s3_req(struct treq *r, const char *akid, const char *secret, const c
         add(r, "x-amz-content-sha256", sha);
         signed_h = "host;x-amz-content-sha256;x-amz-date";
     }
-    const char *sig = th_sign(secret, DATE, "us-east-1", "s3", "GET", "/bucket/a%20b//c", SIGV4_PATH_RAW,
-                              "list-type=2&prefix=x", 0, r->h, r->n, signed_h, sha ? sha : EMPTY);
+    const char *sig =
+        th_sign(secret, DATE, "us-east-1", "s3", "GET", "/bucket/a%20b//c", SIGV4_PATH_RAW,
+                "list-type=2&prefix=x", 0, r->h, r->n, signed_h, sha ? sha : EMPTY);
     snprintf(r->authz, sizeof r->authz,
-             "AWS4-HMAC-SHA256 Credential=%s/20250101/us-east-1/s3/aws4_request,SignedHeaders=%s,Signature=%s",
+             "AWS4-HMAC-SHA256 "
+             "Credential=%s/20250101/us-east-1/s3/aws4_request,SignedHeaders=%s,Signature=%s",
              akid, signed_h, sig);
     add(r, "authorization", r->authz);
-    r->in = (struct sigv4_input){.method = "GET", .path = "/bucket/a%20b//c", .query = "list-type=2&prefix=x",
-                                 .headers = r->h, .n_headers = r->n, .is_s3 = 1, .now = T0,
+    r->in = (struct sigv4_input){.method = "GET",
+                                 .path = "/bucket/a%20b//c",
+                                 .query = "list-type=2&prefix=x",
+                                 .headers = r->h,
+                                 .n_headers = r->n,
+                                 .is_s3 = 1,
+                                 .now = T0,
                                  .clock_skew_seconds = 900};
 }
 
@@ -104,14 +118,21 @@ static void s3_presigned(struct treq *r, const char *date, const char *expires)
     add(r, "host", "localhost:4566");
     char base[1024];
     snprintf(base, sizeof base,
-             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%%2F%.8s%%2Fus-east-1%%2Fs3%%2Faws4_request"
+             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%%2F%.8s%%2Fus-east-1%%2Fs3%%"
+             "2Faws4_request"
              "&X-Amz-Date=%s&X-Amz-Expires=%s&X-Amz-SignedHeaders=host",
              date, date, expires);
-    const char *sig = th_sign("test", date, "us-east-1", "s3", "GET", "/bucket/key", SIGV4_PATH_RAW, base,
-                              SIGV4_Q_NO_SIGNATURE, r->h, r->n, "host", "UNSIGNED-PAYLOAD");
+    const char *sig = th_sign("test", date, "us-east-1", "s3", "GET", "/bucket/key", SIGV4_PATH_RAW,
+                              base, SIGV4_Q_NO_SIGNATURE, r->h, r->n, "host", "UNSIGNED-PAYLOAD");
     snprintf(r->query, sizeof r->query, "%s&X-Amz-Signature=%s", base, sig);
-    r->in = (struct sigv4_input){.method = "GET", .path = "/bucket/key", .query = r->query, .headers = r->h,
-                                 .n_headers = r->n, .is_s3 = 1, .now = T0, .clock_skew_seconds = 900};
+    r->in = (struct sigv4_input){.method = "GET",
+                                 .path = "/bucket/key",
+                                 .query = r->query,
+                                 .headers = r->h,
+                                 .n_headers = r->n,
+                                 .is_s3 = 1,
+                                 .now = T0,
+                                 .clock_skew_seconds = 900};
 }
 
 static int verify(struct treq *r)
@@ -130,10 +151,10 @@ static void done(struct treq *r)
     proto_sb_free(&r->extra);
 }
 
-#define EXPECT_ERR(r, err, text)                                                                        \
-    do {                                                                                                \
-        cr_assert_eq(verify(r), -(err), "got %s", (r)->msg ? (r)->msg : "(accepted)");                  \
-        cr_expect_str_eq((r)->msg, text);                                                               \
+#define EXPECT_ERR(r, err, text)                                                                   \
+    do {                                                                                           \
+        cr_assert_eq(verify(r), -(err), "got %s", (r)->msg ? (r)->msg : "(accepted)");             \
+        cr_expect_str_eq((r)->msg, text);                                                          \
     } while (0)
 
 TestSuite(sigv4_verify, .init = setup, .fini = teardown);
@@ -158,15 +179,20 @@ Test(sigv4_verify, accepts_any_region)
     memset(&r, 0, sizeof r);
     add(&r, "host", "localhost:4566");
     add(&r, "x-amz-date", DATE);
-    const char *sig = th_sign("test", DATE, "ap-southeast-7", "codebuild", "POST", "/", SIGV4_PATH_NORMALIZE, "",
-                              0, r.h, r.n, "host;x-amz-date", EMPTY);
+    const char *sig = th_sign("test", DATE, "ap-southeast-7", "codebuild", "POST", "/",
+                              SIGV4_PATH_NORMALIZE, "", 0, r.h, r.n, "host;x-amz-date", EMPTY);
     snprintf(r.authz, sizeof r.authz,
              "AWS4-HMAC-SHA256 Credential=test/20250101/ap-southeast-7/codebuild/aws4_request "
              "SignedHeaders=host;x-amz-date Signature=%s",
              sig);
     add(&r, "authorization", r.authz);
-    r.in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .is_s3 = 0, .body_sha256 = EMPTY,
-                                .now = T0, .clock_skew_seconds = 300};
+    r.in = (struct sigv4_input){.method = "POST",
+                                .path = "/",
+                                .query = "",
+                                .is_s3 = 0,
+                                .body_sha256 = EMPTY,
+                                .now = T0,
+                                .clock_skew_seconds = 300};
     cr_assert_eq(verify(&r), 0, "space-separated auth params: %s", r.msg);
     cr_expect_str_eq(r.out.region, "ap-southeast-7");
     done(&r);
@@ -178,14 +204,17 @@ Test(sigv4_verify, tampered_header_body_and_secret_are_rejected)
     json_req(&r, "test", "test", DATE);
     set_header(&r, "x-amz-target", "CodePipeline_20150709.DeletePipeline");
     cr_assert_eq(verify(&r), -ERR_INVALID_SIGNATURE);
-    cr_expect(strncmp(r.msg,
-                      "The request signature we calculated does not match the signature you provided. Check "
-                      "your AWS Secret Access Key and signing method. Consult the service documentation for "
-                      "details.\n\nThe Canonical String for this request should have been\n'POST\n/\n\n",
-                      229) == 0,
-              "%s", r.msg);
+    cr_expect(
+        strncmp(
+            r.msg,
+            "The request signature we calculated does not match the signature you provided. Check "
+            "your AWS Secret Access Key and signing method. Consult the service documentation for "
+            "details.\n\nThe Canonical String for this request should have been\n'POST\n/\n\n",
+            229) == 0,
+        "%s", r.msg);
     cr_expect(strstr(r.msg, "x-amz-target:CodePipeline_20150709.DeletePipeline\n"));
-    cr_expect(strstr(r.msg, "\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n" DATE "\n"));
+    cr_expect(
+        strstr(r.msg, "\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n" DATE "\n"));
     cr_expect_eq(proto_err_status(ERR_INVALID_SIGNATURE), 400);
     done(&r);
 
@@ -205,13 +234,15 @@ Test(sigv4_verify, expired_and_future_dates_have_aws_messages)
     json_req(&r, "test", "test", DATE);
     r.in.now = T0 + 301;
     EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
-               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z (20250101T120501Z - 5 "
+               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
+               "(20250101T120501Z - 5 "
                "min.)");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "the edge of the window is accepted: %s", r.msg);
     r.in.now = T0 - 301;
     EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
-               "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z (20250101T115459Z "
+               "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z "
+               "(20250101T115459Z "
                "+ 5 min.)");
     done(&r);
 }
@@ -220,7 +251,8 @@ Test(sigv4_verify, unknown_access_key)
 {
     struct treq r;
     json_req(&r, "NOSUCHKEY", "x", DATE);
-    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT, "The security token included in the request is invalid.");
+    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
+               "The security token included in the request is invalid.");
     done(&r);
 }
 
@@ -239,23 +271,27 @@ Test(sigv4_verify, malformed_authorization_variants)
 {
     struct treq r;
     json_req(&r, "test", "test", DATE);
-    const char *h1 = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request";
+    const char *h1 =
+        "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request";
     set_header(&r, "authorization", h1);
     EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
                "Authorization header requires 'Signature' parameter. Authorization header requires "
                "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
                "Credential=test/20250101/us-east-1/codepipeline/aws4_request");
-    const char *h2 = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
-                     "SignedHeaders=host, Signature=abc, garbage";
+    const char *h2 =
+        "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+        "SignedHeaders=host, Signature=abc, garbage";
     set_header(&r, "authorization", h2);
     EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
                "'garbage' not a valid key=value pair (missing equal-sign) in Authorization header: "
                "'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc, garbage'.");
     set_header(&r, "authorization",
-               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline, SignedHeaders=host, Signature=abc");
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline, "
+               "SignedHeaders=host, Signature=abc");
     EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
-               "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got "
+               "Credential must have exactly 5 slash-delimited elements, e.g. "
+               "keyid/date/region/service/term, got "
                "'test/20250101/us-east-1/codepipeline'");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA512 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
@@ -274,10 +310,12 @@ Test(sigv4_verify, malformed_authorization_variants)
     /* no date header at all */
     json_req(&r, "test", "test", DATE);
     r.h[2].name = "x-other";
-    set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
-               "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-               "Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
+    EXPECT_ERR(
+        &r, ERR_INCOMPLETE_SIGNATURE,
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+        "Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
     done(&r);
 }
 
@@ -285,7 +323,7 @@ Test(sigv4_verify, comma_only_separators_are_accepted)
 {
     struct treq r;
     json_req(&r, "test", "test", DATE);
-    for (char *p = r.authz; (p = strstr(p, ", ")); )
+    for (char *p = r.authz; (p = strstr(p, ", "));)
         memmove(p + 1, p + 2, strlen(p + 2) + 1);
     cr_assert_null(strstr(r.authz, ", "));
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
@@ -299,27 +337,32 @@ Test(sigv4_verify, host_must_be_signed_and_scope_checked)
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=x-amz-date, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250102/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
-               "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
-               "'20250102' != '20250101', from '20250101T120000Z'.");
+    EXPECT_ERR(
+        &r, ERR_INVALID_SIGNATURE,
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+        "'20250102' != '20250101', from '20250101T120000Z'.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws5_request, "
                "SignedHeaders=host, Signature=abc");
     EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
-               "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'. ");
+               "Credential should be scoped with a valid terminator: 'aws4_request', not "
+               "'aws5_request'. ");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/US_EAST/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "Credential should be scoped to a valid region, not 'US_EAST'. ");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Credential should be scoped to a valid region, not 'US_EAST'. ");
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.in.expected_service = "codebuild";
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE, "Credential should be scoped to correct service: 'codebuild'. ");
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Credential should be scoped to correct service: 'codebuild'. ");
     r.in.expected_service = "codepipeline";
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
     done(&r);
@@ -330,13 +373,15 @@ Test(sigv4_verify, both_auth_forms)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
-               "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
+    EXPECT_ERR(
+        &r, ERR_INVALID_SIGNATURE,
+        "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
     done(&r);
     s3_req(&r, "test", "test", EMPTY);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
     EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
-               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
+               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+               "Signature query string "
                "parameter or the Authorization header should be specified");
     cr_expect_str_eq(proto_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>");
     done(&r);
@@ -349,8 +394,10 @@ Test(sigv4_verify, json_presigned_missing_params)
     r.n--;
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
     EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
-               "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string parameters must "
-               "include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. "
+               "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string "
+               "parameters must "
+               "include 'X-Amz-Signature'. AWS query-string parameters must include "
+               "'X-Amz-SignedHeaders'. "
                "Re-examine the query-string parameters.");
     done(&r);
 }
@@ -384,13 +431,15 @@ Test(sigv4_verify, s3_content_sha256_errors)
 {
     struct treq r;
     s3_req(&r, "test", "test", NULL);
-    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST, "Missing required header for this request: x-amz-content-sha256");
+    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST,
+               "Missing required header for this request: x-amz-content-sha256");
     done(&r);
     s3_req(&r, "test", "test", "bogus");
     EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
-               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
+               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
                "valid sha256 value.");
     done(&r);
     s3_req(&r, "test", "test", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
@@ -404,15 +453,20 @@ Test(sigv4_verify, s3_signature_mismatch_carries_the_canonical_forms)
     struct treq r;
     s3_req(&r, "test", "wrong", EMPTY);
     EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH,
-               "The request signature we calculated does not match the signature you provided. Check your key and "
+               "The request signature we calculated does not match the signature you provided. "
+               "Check your key and "
                "signing method.");
     cr_expect_eq(proto_err_status(ERR_S3_SIGNATURE_DOES_NOT_MATCH), 403);
     const char *x = proto_sb_str(&r.extra);
-    cr_expect(strncmp(x, "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n" DATE "\n", 83) == 0,
+    cr_expect(strncmp(x,
+                      "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n" DATE
+                      "\n",
+                      83) == 0,
               "%s", x);
     cr_expect(strstr(x, "<SignatureProvided>"));
     cr_expect(strstr(x, "<StringToSignBytes>41 57 53 34 2d"));
-    cr_expect(strstr(x, "<CanonicalRequest>GET\n/bucket/a%20b//c\nlist-type=2&amp;prefix=x\nhost:localhost:4566\n"),
+    cr_expect(strstr(x, "<CanonicalRequest>GET\n/bucket/a%20b//"
+                        "c\nlist-type=2&amp;prefix=x\nhost:localhost:4566\n"),
               "%s", x);
     cr_expect(strstr(x, "<CanonicalRequestBytes>47 45 54 0a"));
     done(&r);
@@ -422,7 +476,8 @@ Test(sigv4_verify, s3_other_failures)
 {
     struct treq r;
     s3_req(&r, "NOPE", "x", EMPTY);
-    EXPECT_ERR(&r, ERR_S3_INVALID_ACCESS_KEY_ID, "The AWS Access Key Id you provided does not exist in our records.");
+    EXPECT_ERR(&r, ERR_S3_INVALID_ACCESS_KEY_ID,
+               "The AWS Access Key Id you provided does not exist in our records.");
     cr_expect_str_eq(proto_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
     done(&r);
 
@@ -430,16 +485,20 @@ Test(sigv4_verify, s3_other_failures)
     r.in.now = T0 + 901;
     EXPECT_ERR(&r, ERR_S3_REQUEST_TIME_TOO_SKEWED,
                "The difference between the request time and the current time is too large.");
-    cr_expect_str_eq(proto_sb_str(&r.extra),
-                     "<RequestTime>20250101T120000Z</RequestTime><ServerTime>2025-01-01T12:15:01Z</ServerTime>"
-                     "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
+    cr_expect_str_eq(
+        proto_sb_str(&r.extra),
+        "<RequestTime>20250101T120000Z</RequestTime><ServerTime>2025-01-01T12:15:01Z</ServerTime>"
+        "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
     r.in.now = T0;
     set_header(&r, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
     EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST,
-               "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
-    set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request");
+               "The authorization mechanism you have provided is not supported. Please use "
+               "AWS4-HMAC-SHA256.");
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request");
     EXPECT_ERR(&r, ERR_S3_AUTH_HEADER_MALFORMED,
-               "The authorization header is malformed; the authorization header requires three components: "
+               "The authorization header is malformed; the authorization header requires three "
+               "components: "
                "Credential, SignedHeaders, and Signature.");
     r.n--;
     EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Access Denied");
@@ -447,15 +506,18 @@ Test(sigv4_verify, s3_other_failures)
 
     s3_req(&r, "test", "test", EMPTY);
     add(&r, "x-amz-meta-color", "red");
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "There were headers present in the request which were not signed");
-    cr_expect_str_eq(proto_sb_str(&r.extra), "<HeadersNotSigned>x-amz-meta-color</HeadersNotSigned>");
+    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED,
+               "There were headers present in the request which were not signed");
+    cr_expect_str_eq(proto_sb_str(&r.extra),
+                     "<HeadersNotSigned>x-amz-meta-color</HeadersNotSigned>");
     done(&r);
 }
 
 Test(sigv4_verify, s3_presigned_urls)
 {
     struct treq r;
-    s3_presigned(&r, "20241231T120000Z", "604800"); /* a day old, still valid: the skew does not apply */
+    s3_presigned(&r, "20241231T120000Z",
+                 "604800"); /* a day old, still valid: the skew does not apply */
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_eq(r.out.presigned, 1);
     cr_expect_eq(r.out.payload, SIGV4_PAYLOAD_UNSIGNED);
@@ -464,8 +526,9 @@ Test(sigv4_verify, s3_presigned_urls)
     s3_presigned(&r, DATE, "300");
     r.in.now = T0 + 301;
     EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Request has expired");
-    cr_expect_str_eq(proto_sb_str(&r.extra), "<X-Amz-Expires>300</X-Amz-Expires><Expires>2025-01-01T12:05:00Z"
-                                             "</Expires><ServerTime>2025-01-01T12:05:01Z</ServerTime>");
+    cr_expect_str_eq(proto_sb_str(&r.extra),
+                     "<X-Amz-Expires>300</X-Amz-Expires><Expires>2025-01-01T12:05:00Z"
+                     "</Expires><ServerTime>2025-01-01T12:05:01Z</ServerTime>");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
     r.in.now = T0 - 3600;
@@ -474,7 +537,8 @@ Test(sigv4_verify, s3_presigned_urls)
 
     s3_presigned(&r, DATE, "604801");
     EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-               "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
+               "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+               "X-Amz-Expires must be less "
                "than 604800 seconds");
     done(&r);
     s3_presigned(&r, DATE, "-5");
@@ -493,9 +557,10 @@ Test(sigv4_verify, s3_presigned_urls)
 
     s3_presigned(&r, DATE, "300");
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED,
-               "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
-               "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+    EXPECT_ERR(
+        &r, ERR_S3_ACCESS_DENIED,
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
     done(&r);
 }
 
@@ -545,15 +610,21 @@ Test(sigv4_verify, date_header_instead_of_x_amz_date)
     memset(&r, 0, sizeof r);
     add(&r, "host", "localhost:4566");
     add(&r, "date", "Wed, 01 Jan 2025 12:00:00 GMT");
-    const char *sig = th_sign("test", DATE, "us-east-1", "codecommit", "POST", "/", SIGV4_PATH_NORMALIZE, "", 0,
-                              r.h, r.n, "date;host", EMPTY);
+    const char *sig = th_sign("test", DATE, "us-east-1", "codecommit", "POST", "/",
+                              SIGV4_PATH_NORMALIZE, "", 0, r.h, r.n, "date;host", EMPTY);
     snprintf(r.authz, sizeof r.authz,
-             "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codecommit/aws4_request, SignedHeaders=date;host, "
+             "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codecommit/aws4_request, "
+             "SignedHeaders=date;host, "
              "Signature=%s",
              sig);
     add(&r, "authorization", r.authz);
-    r.in = (struct sigv4_input){.method = "POST", .path = "/", .query = "", .is_s3 = 0, .body_sha256 = EMPTY,
-                                .now = T0 + 10, .clock_skew_seconds = 300};
+    r.in = (struct sigv4_input){.method = "POST",
+                                .path = "/",
+                                .query = "",
+                                .is_s3 = 0,
+                                .body_sha256 = EMPTY,
+                                .now = T0 + 10,
+                                .clock_skew_seconds = 300};
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_str_eq(r.out.amz_date, DATE);
     done(&r);
@@ -567,13 +638,16 @@ Test(sigv4_verify, wrong_region_errors_for_the_server)
     struct sigv4_auth auth = r.out;
     proto_sb_reset(&r.extra);
     free(r.msg);
-    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra), -ERR_S3_AUTH_HEADER_MALFORMED);
-    cr_expect_str_eq(r.msg, "The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
-                            "'eu-central-1'");
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra),
+                 -ERR_S3_AUTH_HEADER_MALFORMED);
+    cr_expect_str_eq(
+        r.msg, "The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
+               "'eu-central-1'");
     cr_expect_str_eq(proto_sb_str(&r.extra), "<Region>eu-central-1</Region>");
     free(r.msg);
     r.in.is_s3 = 0;
-    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra), -ERR_INVALID_SIGNATURE);
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra),
+                 -ERR_INVALID_SIGNATURE);
     cr_expect_str_eq(r.msg, "Credential should be scoped to a valid region, not 'us-east-1'. ");
     done(&r);
 }
@@ -585,13 +659,18 @@ Test(sigv4_verify, s3_presigned_with_content_sha256_in_the_query)
     add(&r, "host", "localhost:4566");
     char base[1024];
     snprintf(base, sizeof base,
-             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=%s&X-Amz-Credential=test%%2F20250101%%2Fus-east-1"
+             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=%s&X-Amz-Credential=test%%"
+             "2F20250101%%2Fus-east-1"
              "%%2Fs3%%2Faws4_request&X-Amz-Date=" DATE "&X-Amz-Expires=60&X-Amz-SignedHeaders=host",
              EMPTY);
     const char *sig = th_sign("test", DATE, "us-east-1", "s3", "PUT", "/b/k", SIGV4_PATH_RAW, base,
                               SIGV4_Q_NO_SIGNATURE, r.h, r.n, "host", EMPTY);
     snprintf(r.query, sizeof r.query, "%s&X-Amz-Signature=%s", base, sig);
-    r.in = (struct sigv4_input){.method = "PUT", .path = "/b/k", .query = r.query, .is_s3 = 1, .now = T0,
+    r.in = (struct sigv4_input){.method = "PUT",
+                                .path = "/b/k",
+                                .query = r.query,
+                                .is_s3 = 1,
+                                .now = T0,
                                 .clock_skew_seconds = 900};
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_eq(r.out.payload, SIGV4_PAYLOAD_HASH);
