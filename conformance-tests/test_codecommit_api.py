@@ -3,6 +3,7 @@ import base64
 import hashlib
 import os
 import subprocess
+import time
 import unittest
 
 from harness import ACCOUNT, REGION, ServerTestCase
@@ -124,8 +125,16 @@ class Listing(ServerTestCase):
                              "--sort-by", "repositoryName")
         self.assertEqual([r["repositoryName"] for r in out["repositories"]],
                          ["echo", "delta", "charlie", "bravo", "alpha"])
-        page = self.cc.list_repositories(sortBy="lastModifiedDate", order="ascending")
-        self.assertEqual([r["repositoryName"] for r in page["repositories"]], ["bravo", "alpha"])
+        time.sleep(0.01)
+        self.cc.update_repository_description(repositoryName="alpha", repositoryDescription="x")
+        names = []
+        for page in self.cc.get_paginator("list_repositories").paginate(
+                sortBy="lastModifiedDate", order="ascending"):
+            names += [r["repositoryName"] for r in page["repositories"]]
+        self.assertEqual(len(names), 5)
+        self.assertEqual(names[-1], "alpha")
+        page = self.cc.list_repositories(sortBy="lastModifiedDate", order="descending")
+        self.assertEqual(page["repositories"][0]["repositoryName"], "alpha")
 
     def test_bad_token_and_bad_enum(self):
         self.assertClientError(lambda: self.cc.list_repositories(nextToken="garbage"),
