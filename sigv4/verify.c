@@ -439,7 +439,6 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
     struct proto_sb scratch = PROTO_SB_INIT;
     struct proto_sb *xb = extra ? extra : &scratch;
-    char *scope_msg = NULL;
     *msg = NULL;
     memset(out, 0, sizeof *out);
     const int s3 = in->is_s3;
@@ -496,8 +495,8 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             } else {
                 sigv4_format_amz_date((time_t)((long long)in->now - exp), edge_s);
                 rc = fail(msg, ERR_INVALID_SIGNATURE,
-                          "Signature expired: %s is now earlier than %s (%s - %lld sec.)", a.date,
-                          edge_s, now_s, exp);
+                          "Signature expired: %s is now earlier than %s (%s - %lld min.)", a.date,
+                          edge_s, now_s, exp / 60);
             }
             goto out;
         }
@@ -670,7 +669,6 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
         sigv4_hmac_hex(key, sts.buf, sts.len, sig);
         matched = strlen(a.signature) == 64 && CRYPTO_memcmp(sig, a.signature, 64) == 0;
-        if (!matched && t + 1 < tries) continue;
     }
     if (!matched) {
         if (tries == 2) { /* report the canonical forms that include the token */
@@ -722,7 +720,6 @@ out:
         memset(out, 0, sizeof *out);
         *msg = keep;
     }
-    free(scope_msg);
     parts_free(&a);
     sigv4_qparams_free(ps, nps);
     proto_sb_free(&creq);

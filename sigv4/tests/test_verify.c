@@ -677,3 +677,32 @@ Test(sigv4_verify, s3_presigned_with_content_sha256_in_the_query)
     cr_expect_str_eq(r.out.payload_hash, EMPTY);
     done(&r);
 }
+
+Test(sigv4_verify, json_presigned_expiry)
+{
+    struct treq r;
+    memset(&r, 0, sizeof r);
+    add(&r, "host", "localhost:4566");
+    const char *base =
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20250101%2Fus-east-1%2F"
+        "codepipeline%2Faws4_request&X-Amz-Date=" DATE
+        "&X-Amz-Expires=3600&X-Amz-SignedHeaders=host";
+    const char *sig =
+        th_sign("test", DATE, "us-east-1", "codepipeline", "POST", "/", SIGV4_PATH_NORMALIZE, base,
+                SIGV4_Q_NO_SIGNATURE, r.h, r.n, "host", EMPTY);
+    snprintf(r.query, sizeof r.query, "%s&X-Amz-Signature=%s", base, sig);
+    r.in = (struct sigv4_input){.method = "POST",
+                                .path = "/",
+                                .query = r.query,
+                                .is_s3 = 0,
+                                .body_sha256 = EMPTY,
+                                .now = T0 + 3600,
+                                .clock_skew_seconds = 300};
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_eq(r.out.presigned, 1);
+    r.in.now = T0 + 3601;
+    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
+               "(20250101T130001Z - 60 min.)");
+    done(&r);
+}
