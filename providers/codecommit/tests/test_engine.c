@@ -1,0 +1,174 @@
+/* Unit tests of the engine interface: head listeners, branch heads, source variables, CODE_ZIP. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "providers/codecommit/codecommit.h"
+#include "providers/codecommit/internal.h"
+
+static char dir[64];
+static store *st;
+
+static void setup(void)
+{
+    char err[256];
+    strcpy(dir, "/tmp/cc-engine-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    struct store_options o;
+    memset(&o, 0, sizeof o);
+    o.dir = dir;
+    o.map_size = 64 << 20;
+    cr_assert_eq(store_open(&o, &st, err, sizeof err), 0, "%s", err);
+}
+
+static void teardown(void)
+{
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    (void)system(cmd);
+}
+
+/* Runs handler with a JSON input as the caller of account 000000000000 in us-east-1. Returns
+ * the handler's result; *out gets the output (caller puts) when not NULL. */
+static int call(int (*handler)(struct proto_req *), const char *input, struct json_object **out)
+{
+    struct proto_req req;
+    memset(&req, 0, sizeof req);
+    req.arena = proto_arena_new();
+    req.store = st;
+    req.caller.access_key = "test";
+    req.caller.account_id = "000000000000";
+    req.caller.region = "us-east-1";
+    req.public_host = "localhost:4566";
+    req.resp_fd = -1;
+    req.input = json_tokener_parse(input);
+    int rc = handler(&req);
+    if (out) *out = json_object_get(req.output);
+    json_object_put(req.output);
+    json_object_put(req.input);
+    proto_sb_free(&req.body);
+    proto_arena_free(req.arena);
+    return rc;
+}
+
+static char events[8][256];
+static int n_events;
+
+static void record(void *ctx, const struct cc_head_event *ev)
+{
+    (void)ctx;
+    if (n_events < 8)
+        snprintf(events[n_events++], sizeof events[0], "%s/%s/%s %s %s->%s", ev->account,
+                 ev->region, ev->repository, ev->branch, ev->old_id ? ev->old_id : "-",
+                 ev->new_id ? ev->new_id : "-");
+}
+
+static const char *get(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+TestSuite(cc_engine, .init = setup, .fini = teardown);
+
+Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
+{
+    struct json_object *out = NULL;
+    char head[41], err[256] = "", expect[256];
+    n_events = 0;
+    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"app\"}", NULL), 0);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), -1);
+    cr_assert_eq(call(cc_op_create_commit,
+                      "{\"repositoryName\":\"app\",\"branchName\":\"main\",\"commitMessage\":\"m1\","
+                      "\"putFiles\":[{\"filePath\":\"a.txt\",\"fileContent\":\"aGk=\"},"
+                      "{\"filePath\":\"bin/x\",\"fileContent\":\"eA==\",\"fileMode\":\"EXECUTABLE\"}]}",
+                      &out), 0);
+    const char *commit = get(out, "commitId");
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), 0);
+    cr_assert_str_eq(head, commit);
+    cr_assert_eq(n_events, 1);
+    snprintf(expect, sizeof expect, "000000000000/us-east-1/app main -->%s", commit);
+    cr_assert_str_eq(events[0], expect);
+    /* Another account sees nothing. */
+    cr_assert_eq(cc_branch_head(st, "111111111111", "us-east-1", "app", "main", head), -1);
+
+    struct cc_source_vars v;
+    cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main", commit, &v), 0);
+    cr_assert_str_eq(v.commit_id, commit);
+    cr_assert_str_eq(v.commit_message, "m1");
+    cr_assert_str_eq(v.branch_name, "main");
+    cr_assert_str_eq(v.repository_name, "app");
+    cr_assert_eq(strlen(v.author_date), 20);
+    cr_assert_eq(v.author_date[19], 'Z');
+    cc_source_vars_free(&v);
+    cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main",
+                                    "0000000000000000000000000000000000000000", &v), -1);
+
+    store_blob_writer *w = NULL;
+    store_txn *t = NULL;
+    char id[STORE_BLOB_ID_LEN + 1];
+    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "app", commit, &w, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_txn_begin(st, 1, &t), 0);
+    cr_assert_eq(store_blob_commit(t, w, id), 0);
+    cr_assert_eq(store_txn_commit(t), 0);
+    int fd = store_blob_open(st, id);
+    cr_assert_geq(fd, 0);
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    archive_read_support_format_zip(a);
+    cr_assert_eq(archive_read_open_fd(a, fd, 4096), ARCHIVE_OK);
+    int seen = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        if (strcmp(archive_entry_pathname(e), "a.txt") == 0) {
+            cr_assert_eq(archive_entry_perm(e) & 0777, 0644);
+            seen |= 1;
+        } else if (strcmp(archive_entry_pathname(e), "bin/x") == 0) {
+            cr_assert_eq(archive_entry_perm(e) & 0777, 0755);
+            seen |= 2;
+        }
+    }
+    cr_assert_eq(seen, 3);
+    archive_read_free(a);
+    close(fd);
+    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "nope", commit, &w, err, sizeof err), -1);
+    cr_assert_null(w);
+
+    /* A branch created and deleted through the API reaches the listener too. */
+    char *in = NULL;
+    cr_assert_gt(asprintf(&in, "{\"repositoryName\":\"app\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
+                          commit), 0);
+    cr_assert_eq(call(cc_op_create_branch, in, NULL), 0);
+    free(in);
+    cr_assert_eq(call(cc_op_delete_branch, "{\"repositoryName\":\"app\",\"branchName\":\"dev\"}", NULL), 0);
+    cr_assert_eq(n_events, 3);
+    snprintf(expect, sizeof expect, "000000000000/us-east-1/app dev %s->-", commit);
+    cr_assert_str_eq(events[2], expect);
+    cc_remove_head_listener(record, NULL);
+    json_object_put(out);
+}
+
+Test(cc_engine, failed_commits_leave_the_branch_alone)
+{
+    struct json_object *out = NULL;
+    char head[41];
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"r\"}", NULL), 0);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"f\","
+                      "\"fileContent\":\"eA==\"}", &out), 0);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"../f\","
+                      "\"fileContent\":\"eQ==\"}", NULL), -ERR_CC_INVALID_PATH);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"g\","
+                      "\"fileContent\":\"eQ==\"}", NULL), -ERR_CC_PARENT_COMMIT_ID_REQUIRED);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "r", "main", head), 0);
+    cr_assert_str_eq(head, get(out, "commitId"));
+    json_object_put(out);
+}
