@@ -1,8 +1,8 @@
 /* libFuzzer target: decode a JSON body and validate it against several operations' models.
  * Build: cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCPL_FUZZ=ON -DCPL_TESTS=OFF
  *        cmake --build build-fuzz --target fuzz_json
- * Run:   mkdir -p /tmp/corpus && cp protocol/fuzz/corpus/* /tmp/corpus/ &&
- *        build-fuzz/protocol/fuzz_json -max_total_time=60 -dict=protocol/fuzz/json.dict /tmp/corpus
+ * Run:   build-fuzz/protocol/fuzz_json -max_total_time=60 -dict=protocol/fuzz/json.dict NEW_DIR \
+ *          protocol/fuzz/corpus   (new inputs go to NEW_DIR; the seeds stay untouched)
  * The first input byte picks the operation; the rest is the body. */
 #include <json-c/json.h>
 #include <stdint.h>
