@@ -706,3 +706,23 @@ Test(sigv4_verify, json_presigned_expiry)
                "(20250101T130001Z - 60 min.)");
     done(&r);
 }
+
+Test(sigv4_verify, s3_sigv2_presigned_url_is_not_supported)
+{
+    struct treq r;
+    memset(&r, 0, sizeof r);
+    add(&r, "host", "localhost:4566");
+    r.in = (struct sigv4_input){.method = "GET",
+                                .path = "/b/k",
+                                .query = "AWSAccessKeyId=test&Signature=abc%3D&Expires=1795700516",
+                                .is_s3 = 1,
+                                .now = T0,
+                                .clock_skew_seconds = 900};
+    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST,
+               "The authorization mechanism you have provided is not supported. Please use "
+               "AWS4-HMAC-SHA256.");
+    char *ak = sigv4_peek_credential(&r.in, NULL, NULL);
+    cr_expect_str_eq(ak, "test");
+    free(ak);
+    done(&r);
+}
