@@ -31,14 +31,18 @@ int cp_op_register_webhook(struct proto_req *req);
 int cp_op_deregister_webhook(struct proto_req *req);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
- * this header, then decl_len bytes of the normalised declaration JSON exactly as GetPipeline
- * returns it. Read it with cp_pipe_rec_parse (values in LMDB are not aligned). */
-#define CP_PIPE_REC_MAGIC 0x31505043u /* "CPP1" */
+ * this header, then body_len bytes holding the whole GetPipeline response for that version,
+ * {"pipeline":<normalised declaration>,"metadata":{...}}, so a read is one copy. The declaration
+ * is decl_len bytes at decl_off within the body. Read it with cp_pipe_rec_parse (values in LMDB
+ * are not aligned). */
+#define CP_PIPE_REC_MAGIC 0x32505043u /* "CPP2" */
 struct cp_pipe_hdr {
     uint32_t magic;
     uint32_t version;
     double created;
     double updated;
+    uint32_t body_len;
+    uint32_t decl_off;
     uint32_t decl_len;
     uint8_t type; /* enum cp_pipeline_type */
     uint8_t mode; /* enum cp_exec_mode */
@@ -48,9 +52,11 @@ struct cp_pipe_hdr {
 enum cp_pipeline_type { CP_TYPE_V1 = 1, CP_TYPE_V2 = 2 };
 enum cp_exec_mode { CP_MODE_SUPERSEDED = 0, CP_MODE_QUEUED = 1, CP_MODE_PARALLEL = 2 };
 
-/* Copies the header of a stored record into *h and points *decl at its JSON (inside val).
- * Returns 0, or -1 when val is not a pipeline record. */
+/* Copies the header of a stored record into *h and points *decl at its declaration JSON
+ * (h->decl_len bytes inside val). Returns 0, or -1 when val is not a pipeline record. */
 int cp_pipe_rec_parse(const void *val, size_t vlen, struct cp_pipe_hdr *h, const char **decl);
+/* Returns the GetPipeline body of a record that cp_pipe_rec_parse accepted (h->body_len bytes). */
+const char *cp_pipe_rec_body(const void *val);
 /* Returns "V1"/"V2" and "SUPERSEDED"/"QUEUED"/"PARALLEL" (static strings). */
 const char *cp_type_name(unsigned type);
 const char *cp_mode_name(unsigned mode);
@@ -60,16 +66,18 @@ const char *cp_mode_name(unsigned mode);
 int cp_version_key(char *buf, size_t buflen, const char *account, const char *region,
                    const char *name, uint32_t version);
 
-/* Reads the current record of pipeline name in t. Returns 0 with *h and *decl (valid until the
- * txn ends), STORE_NOTFOUND, or STORE_ERROR. */
+/* Reads the current record of pipeline name in t. Returns 0 with *h and *decl (the declaration,
+ * h->decl_len bytes, valid until the txn ends), STORE_NOTFOUND, or STORE_ERROR. */
 int cp_pipeline_read(store_txn *t, const char *account, const char *region, const char *name,
                      struct cp_pipe_hdr *h, const char **decl);
 
 /* Maps a store return code to the request's error (InternalFailure) and returns it. */
 int cp_store_error(struct proto_req *req, int rc);
 
-/* Appends a timestamp in epoch seconds with milliseconds. */
+/* Appends a timestamp in epoch seconds with milliseconds ("1795696645.617"), without printf. */
 void cp_sb_time(struct proto_sb *sb, double t);
+/* Appends v in decimal. */
+void cp_sb_uint(struct proto_sb *sb, uint64_t v);
 
 /* Encodes s as an opaque pagination token into the arena; decodes one back (NULL when the token
  * is not one of ours). */

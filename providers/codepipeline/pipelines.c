@@ -2,6 +2,7 @@
 #include "providers/codepipeline/cp_internal.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,13 @@ static int append_summary(struct proto_sb *sb, const char *name, size_t nlen, co
     if (cp_pipe_rec_parse(val, vlen, &h, &decl)) return -1;
     proto_sb_puts(sb, "{\"name\":");
     proto_sb_json_string(sb, name, nlen);
-    proto_sb_printf(sb, ",\"version\":%u,\"pipelineType\":\"%s\",\"executionMode\":\"%s\",\"created\":",
-                    h.version, cp_type_name(h.type), cp_mode_name(h.mode));
+    proto_sb_puts(sb, ",\"version\":");
+    cp_sb_uint(sb, h.version);
+    proto_sb_puts(sb, ",\"pipelineType\":\"");
+    proto_sb_puts(sb, cp_type_name(h.type));
+    proto_sb_puts(sb, "\",\"executionMode\":\"");
+    proto_sb_puts(sb, cp_mode_name(h.mode));
+    proto_sb_puts(sb, "\",\"created\":");
     cp_sb_time(sb, h.created);
     proto_sb_puts(sb, ",\"updated\":");
     cp_sb_time(sb, h.updated);
@@ -134,21 +140,46 @@ static unsigned parse_mode(struct json_object *decl)
                                     : CP_MODE_SUPERSEDED;
 }
 
-/* Builds a record (header + declaration JSON) into a malloc'ed buffer the caller frees. */
-static char *make_record(struct json_object *decl, uint32_t version, double created,
-                         double updated, size_t *len)
+/* Builds a record (header + GetPipeline body) into a malloc'ed buffer the caller frees. */
+static char *make_record(struct json_object *decl, const char *acct, const char *region,
+                         const char *name, uint32_t version, double created, double updated,
+                         size_t *len)
 {
     size_t n;
     const char *s = json_object_to_json_string_length(
         decl, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-    struct cp_pipe_hdr h = {CP_PIPE_REC_MAGIC, version, created, updated, (uint32_t)n,
-                            (uint8_t)parse_type(decl), (uint8_t)parse_mode(decl), {0, 0}};
-    char *rec = malloc(sizeof h + n);
+    struct proto_sb body = PROTO_SB_INIT;
+    proto_sb_puts(&body, "{\"pipeline\":");
+    size_t off = body.len;
+    proto_sb_append(&body, s, n);
+    proto_sb_puts(&body, ",\"metadata\":{\"pipelineArn\":");
+    char arn[512];
+    int al = snprintf(arn, sizeof arn, "arn:aws:codepipeline:%s:%s:%s", region, acct, name);
+    proto_sb_json_string(&body, arn, al > 0 && (size_t)al < sizeof arn ? (size_t)al : 0);
+    proto_sb_puts(&body, ",\"created\":");
+    cp_sb_time(&body, created);
+    proto_sb_puts(&body, ",\"updated\":");
+    cp_sb_time(&body, updated);
+    proto_sb_puts(&body, "}}");
+    struct cp_pipe_hdr h = {CP_PIPE_REC_MAGIC, version, created, updated, (uint32_t)body.len,
+                            (uint32_t)off, (uint32_t)n, (uint8_t)parse_type(decl),
+                            (uint8_t)parse_mode(decl), {0, 0}};
+    char *rec = malloc(sizeof h + body.len);
     if (!rec) abort();
     memcpy(rec, &h, sizeof h);
-    memcpy(rec + sizeof h, s, n);
-    *len = sizeof h + n;
+    memcpy(rec + sizeof h, body.buf, body.len);
+    *len = sizeof h + body.len;
+    proto_sb_free(&body);
     return rec;
+}
+
+/* Appends {"pipeline":<declaration of rec>}. */
+static void put_pipeline_only(struct proto_sb *sb, const char *rec)
+{
+    struct cp_pipe_hdr h;
+    memcpy(&h, rec, sizeof h);
+    proto_sb_puts(sb, "{\"pipeline\":");
+    proto_sb_append(sb, rec + sizeof h + h.decl_off, h.decl_len);
 }
 
 /* Normalises and validates the input declaration; on success *out is the normalised declaration
@@ -208,7 +239,7 @@ int cp_op_create_pipeline(struct proto_req *req)
     if (rc != STORE_NOTFOUND) goto store_fail;
     double now = proto_now();
     size_t len;
-    rec = make_record(decl, 1, now, now, &len);
+    rec = make_record(decl, acct, region, name, 1, now, now, &len);
     if ((rc = put_record(t, acct, region, name, rec, len, 1))) goto store_fail;
     if ((rc = cp_tags_put(t, cp_pipeline_arn(req->arena, region, acct, name), tags)))
         goto store_fail;
@@ -216,8 +247,7 @@ int cp_op_create_pipeline(struct proto_req *req)
     t = NULL;
     if (rc) goto store_fail;
     proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"pipeline\":");
-    proto_sb_append(&req->body, rec + sizeof(struct cp_pipe_hdr), len - sizeof(struct cp_pipe_hdr));
+    put_pipeline_only(&req->body, rec);
     if (tags && json_object_array_length(tags)) {
         proto_sb_puts(&req->body, ",\"tags\":");
         proto_sb_puts(&req->body, json_object_to_json_string_ext(
@@ -264,14 +294,13 @@ int cp_op_update_pipeline(struct proto_req *req)
     double created = h.created;
     if ((rc = prepare(req, t, version, &decl))) goto out;
     size_t len;
-    rec = make_record(decl, version, created, proto_now(), &len);
+    rec = make_record(decl, acct, region, name, version, created, proto_now(), &len);
     if ((rc = put_record(t, acct, region, name, rec, len, version))) goto store_fail;
     rc = store_txn_commit(t);
     t = NULL;
     if (rc) goto store_fail;
     proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"pipeline\":");
-    proto_sb_append(&req->body, rec + sizeof(struct cp_pipe_hdr), len - sizeof(struct cp_pipe_hdr));
+    put_pipeline_only(&req->body, rec);
     proto_sb_putc(&req->body, '}');
     goto out;
 store_fail:
@@ -293,23 +322,28 @@ int cp_op_get_pipeline(struct proto_req *req)
                                                                          : "";
     int64_t want = 0;
     if (json_object_object_get_ex(req->input, "version", &v)) want = json_object_get_int64(v);
+    char key[KEY_MAX];
+    int klen = store_key(key, sizeof key, acct, region, name);
+    if (klen < 0) return not_found(req, name);
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return cp_store_error(req, rc);
-    struct cp_pipe_hdr h, vh;
+    struct cp_pipe_hdr h;
     const char *decl;
-    rc = cp_pipeline_read(t, acct, region, name, &h, &decl);
+    const void *val;
+    size_t vlen;
+    rc = store_get(t, STORE_DB_CP_PIPELINES, key, (size_t)klen, &val, &vlen);
     if (rc == STORE_NOTFOUND) {
         rc = not_found(req, name);
         goto out;
     }
     if (rc) goto store_fail;
-    double updated = h.updated;
-    uint32_t dlen = h.decl_len;
+    if (cp_pipe_rec_parse(val, vlen, &h, &decl)) {
+        rc = STORE_ERROR;
+        goto store_fail;
+    }
     if (want && want != h.version) {
         char vkey[KEY_MAX];
-        const void *val;
-        size_t vlen;
         int vk = want > 0 && want <= UINT32_MAX
                      ? cp_version_key(vkey, sizeof vkey, acct, region, name, (uint32_t)want)
                      : -1;
@@ -321,23 +355,14 @@ int cp_op_get_pipeline(struct proto_req *req)
             goto out;
         }
         if (rc) goto store_fail;
-        if (cp_pipe_rec_parse(val, vlen, &vh, &decl)) {
+        if (cp_pipe_rec_parse(val, vlen, &h, &decl)) {
             rc = STORE_ERROR;
             goto store_fail;
         }
-        updated = vh.updated;
-        dlen = vh.decl_len;
     }
+    /* The stored body is the response: one copy out of the map. */
     proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"pipeline\":");
-    proto_sb_append(&req->body, decl, dlen);
-    proto_sb_printf(&req->body, ",\"metadata\":{\"pipelineArn\":\"arn:aws:codepipeline:%s:%s:%s\",",
-                    region, acct, name);
-    proto_sb_puts(&req->body, "\"created\":");
-    cp_sb_time(&req->body, h.created);
-    proto_sb_puts(&req->body, ",\"updated\":");
-    cp_sb_time(&req->body, updated);
-    proto_sb_puts(&req->body, "}}");
+    proto_sb_append(&req->body, cp_pipe_rec_body(val), h.body_len);
     goto out;
 store_fail:
     rc = cp_store_error(req, rc);

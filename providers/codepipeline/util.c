@@ -10,9 +10,16 @@ int cp_pipe_rec_parse(const void *val, size_t vlen, struct cp_pipe_hdr *h, const
 {
     if (vlen < sizeof(*h)) return -1;
     memcpy(h, val, sizeof(*h));
-    if (h->magic != CP_PIPE_REC_MAGIC || h->decl_len != vlen - sizeof(*h)) return -1;
-    *decl = (const char *)val + sizeof(*h);
+    if (h->magic != CP_PIPE_REC_MAGIC || h->body_len != vlen - sizeof(*h) ||
+        h->decl_off > h->body_len || h->decl_len > h->body_len - h->decl_off)
+        return -1;
+    *decl = (const char *)val + sizeof(*h) + h->decl_off;
     return 0;
+}
+
+const char *cp_pipe_rec_body(const void *val)
+{
+    return (const char *)val + sizeof(struct cp_pipe_hdr);
 }
 
 const char *cp_type_name(unsigned type)
@@ -60,9 +67,26 @@ int cp_store_error(struct proto_req *req, int rc)
     return proto_error(req, ERR_INTERNAL_FAILURE, "The data store failed");
 }
 
+void cp_sb_uint(struct proto_sb *sb, uint64_t v)
+{
+    char buf[24];
+    int i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    proto_sb_append(sb, buf + i, sizeof buf - (size_t)i);
+}
+
 void cp_sb_time(struct proto_sb *sb, double t)
 {
-    proto_sb_printf(sb, "%.3f", t);
+    if (!(t >= 0 && t < 1e15)) t = 0;
+    uint64_t ms = (uint64_t)(t * 1000.0 + 0.5);
+    char frac[4] = {(char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
+                    0};
+    cp_sb_uint(sb, ms / 1000);
+    proto_sb_putc(sb, '.');
+    proto_sb_append(sb, frac, 3);
 }
 
 static const char HEX[] = "0123456789abcdef";
