@@ -411,6 +411,17 @@ class Commits(ServerTestCase):
             lambda: self.cc.update_default_branch(repositoryName=repo, defaultBranchName="main"),
             "BranchDoesNotExistException")
 
+    def test_repositories_and_commits_survive_a_restart(self):
+        repo = self.new_repo("durable")
+        head = self.cc.put_file(repositoryName=repo, branchName="main", fileContent=b"keep",
+                                filePath="k")["commitId"]
+        self.server.restart()
+        cc = self.client("codecommit")
+        self.assertEqual(cc.get_branch(repositoryName=repo, branchName="main")["branch"]["commitId"], head)
+        self.assertEqual(cc.get_file(repositoryName=repo, filePath="k")["fileContent"], b"keep")
+        self.assertEqual(cc.get_repository(repositoryName=repo)["repositoryMetadata"]["defaultBranch"],
+                         "main")
+
     def test_ids_match_git(self):
         repo = self.new_repo("gitids")
         data = b"some bytes\n\x00\x01"

@@ -144,6 +144,26 @@ class GitHttp(ServerTestCase):
         self.assertEqual(self.cc.get_branch(repositoryName="helper", branchName="main")["branch"]["commitId"],
                          head)
 
+    def test_repositories_of_other_regions(self):
+        eu = self.client("codecommit", region="eu-west-1")
+        eu.create_repository(repositoryName="eu-app")
+        head = eu.put_file(repositoryName="eu-app", branchName="main", fileContent=b"eu\n",
+                           filePath="eu.txt")["commitId"]
+        self.assertClientError(lambda: self.cc.get_repository(repositoryName="eu-app"),
+                               "RepositoryDoesNotExistException")
+        # Basic auth names no region: the repository is found in the region that has it.
+        wd = self.workdir("eu-basic")
+        self.git("clone", self.url("eu-app"), wd)
+        self.assertEqual(self.git("rev-parse", "HEAD", cwd=wd).stdout.strip(), head)
+        # The credential helper signs for its configured region.
+        wd = self.workdir("eu-helper")
+        self.git("-c", "credential.helper=", "-c",
+                 "credential.helper=!aws codecommit credential-helper --ignore-host-check $@",
+                 "-c", "credential.UseHttpPath=true", "clone", self.url("eu-app", user=None), wd,
+                 AWS_DEFAULT_REGION="eu-west-1")
+        with open(os.path.join(wd, "eu.txt")) as f:
+            self.assertEqual(f.read(), "eu\n")
+
     def test_wrong_password_or_user_is_refused_and_nothing_is_written(self):
         self.cc.create_repository(repositoryName="locked")
         head = self.cc.put_file(repositoryName="locked", branchName="main", fileContent=b"x",

@@ -8,10 +8,7 @@
 
 static const char *jstr(struct json_object *o, const char *key)
 {
-    struct json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
+    return cc_json_str(o, key);
 }
 
 int cc_branch_move(store *s, struct cc_repo *r, const char *branch, const git_oid *new_id,

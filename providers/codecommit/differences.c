@@ -7,10 +7,7 @@
 
 static const char *jstr(struct json_object *o, const char *key)
 {
-    struct json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
+    return cc_json_str(o, key);
 }
 
 /* Resolves a required commit specifier into *out or sets AWS's error. */

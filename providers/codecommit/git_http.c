@@ -185,6 +185,7 @@ static int git_begin(struct proto_req *req)
     }
     const char *region = req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
     int ok = strlen(pass) == strlen(secret) && CRYPTO_memcmp(pass, secret, strlen(secret)) == 0;
+    int by_secret = ok;
     if (!ok && strlen(pass) == 80) {
         char *path = proto_arena_printf(req->arena, "/v1/repos/%s", name);
         long now = (long)time(NULL);
@@ -207,7 +208,16 @@ static int git_begin(struct proto_req *req)
     req->caller.account_id = account;
     req->caller.region = region;
     g->access_key = user;
-    if (cc_repo_lookup(req->store, account, region, name, &g->repo) != 0) {
+    int found = cc_repo_lookup(req->store, account, region, name, &g->repo) == 0;
+    /* Basic auth with the secret names no region: look in the others when the default has no
+     * such repository. */
+    for (size_t i = 0; !found && by_secret && i < sizeof regions / sizeof regions[0]; i++)
+        if (strcmp(regions[i], region) != 0 &&
+            cc_repo_lookup(req->store, account, regions[i], name, &g->repo) == 0) {
+            found = 1;
+            req->caller.region = regions[i];
+        }
+    if (!found) {
         deny(req, g, 404, "Repository not found.");
         return 0;
     }

@@ -90,6 +90,11 @@ unsigned char *cc_b64_decode(const char *s, size_t len, size_t *outlen);
 /* Returns a json string holding the base64 of data (new reference). */
 struct json_object *cc_b64_json(const void *data, size_t len);
 
+/* Returns the string member key of o; NULL when absent or not a string. A string holding a NUL
+ * byte gives cc_bad_string ("\x7f"), which every path, branch and id check rejects. */
+const char *cc_json_str(struct json_object *o, const char *key);
+extern const char cc_bad_string[];
+
 /* Writes the hex of id into the arena and returns it. */
 char *cc_oid_str(proto_arena *a, const git_oid *id);
 

@@ -26,10 +26,7 @@ static struct json_object *json_time(double t)
 
 static const char *jstr(struct json_object *o, const char *key)
 {
-    struct json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
+    return cc_json_str(o, key);
 }
 
 int cc_repo_dir(store *s, const char *account, const char *region, const char *id, char *buf,
@@ -444,19 +441,18 @@ struct list_item {
     double modified;
 };
 
-static int sort_desc;
-static int cmp_name(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b, void *desc)
 {
     const struct list_item *x = a, *y = b;
     int c = strcmp(x->name, y->name);
-    return sort_desc ? -c : c;
+    return *(int *)desc ? -c : c;
 }
 
-static int cmp_modified(const void *a, const void *b)
+static int cmp_modified(const void *a, const void *b, void *desc)
 {
     const struct list_item *x = a, *y = b;
     int c = x->modified < y->modified ? -1 : x->modified > y->modified ? 1 : strcmp(x->name, y->name);
-    return sort_desc ? -c : c;
+    return *(int *)desc ? -c : c;
 }
 
 /* The page size of ListRepositories and ListBranches: AWS's 1000, or CPL_CODECOMMIT_PAGE_SIZE
@@ -528,9 +524,9 @@ int cc_op_list_repositories(struct proto_req *req)
         n++;
         json_object_put(rec);
     }
-    sort_desc = order && strcmp(order, "descending") == 0;
-    qsort(items, n, sizeof *items,
-          sort_by && strcmp(sort_by, "lastModifiedDate") == 0 ? cmp_modified : cmp_name);
+    int desc = order && strcmp(order, "descending") == 0;
+    qsort_r(items, n, sizeof *items,
+            sort_by && strcmp(sort_by, "lastModifiedDate") == 0 ? cmp_modified : cmp_name, &desc);
     if ((size_t)start > n) {
         rc = proto_error(req, ERR_CC_INVALID_CONTINUATION_TOKEN,
                          "The specified continuation token is not valid.");

@@ -234,3 +234,15 @@ int cc_resolve_commit(struct cc_repo *r, const char *spec, git_commit **out)
     }
     return -1;
 }
+
+const char cc_bad_string[] = "\x7f";
+
+const char *cc_json_str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    const char *s = json_object_get_string(v);
+    if (strlen(s) != (size_t)json_object_get_string_len(v)) return cc_bad_string;
+    return s;
+}
