@@ -144,6 +144,33 @@ class GitHttp(ServerTestCase):
         self.assertEqual(self.cc.get_branch(repositoryName="helper", branchName="main")["branch"]["commitId"],
                          head)
 
+    def test_pushed_submodules_and_symlinks_show_in_get_folder(self):
+        self.cc.create_repository(repositoryName="mods")
+        wd = self.workdir("mods")
+        self.git("init", "-q", wd)
+        with open(os.path.join(wd, "a"), "w") as f:
+            f.write("a")
+        os.symlink("a", os.path.join(wd, "link"))
+        self.git("add", "a", "link", cwd=wd)
+        sub = "1234567890abcdef1234567890abcdef12345678"
+        self.git("update-index", "--add", "--cacheinfo", "160000,%s,libs/sub" % sub, cwd=wd)
+        self.git("commit", "-m", "with a submodule", cwd=wd)
+        self.git("push", self.url("mods"), "HEAD:main", cwd=wd)
+        head = self.git("rev-parse", "HEAD", cwd=wd).stdout.strip()
+        libs = self.cc.get_folder(repositoryName="mods", folderPath="libs")
+        self.assertEqual(libs["subModules"],
+                         [{"commitId": sub, "absolutePath": "libs/sub", "relativePath": "sub"}])
+        root = self.cc.get_folder(repositoryName="mods", folderPath="")
+        self.assertEqual([(l["absolutePath"], l["fileMode"]) for l in root["symbolicLinks"]],
+                         [("link", "SYMLINK")])
+        self.assertEqual(self.cc.get_file(repositoryName="mods", filePath="link")["fileContent"], b"a")
+        self.assertClientError(
+            lambda: self.cc.put_file(repositoryName="mods", branchName="main", fileContent=b"x",
+                                     filePath="libs/sub/x", parentCommitId=head),
+            "FilePathConflictsWithSubmodulePathException")
+        self.assertClientError(lambda: self.cc.get_file(repositoryName="mods", filePath="libs/sub"),
+                               "FileDoesNotExistException")
+
     def test_repositories_of_other_regions(self):
         eu = self.client("codecommit", region="eu-west-1")
         eu.create_repository(repositoryName="eu-app")
