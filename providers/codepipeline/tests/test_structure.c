@@ -444,3 +444,40 @@ Test(cp_structure, requires_primary_source_with_several_inputs)
                     "\"inputArtifacts\":[{\"name\":\"SourceOut\"},{\"name\":\"Other\"}]}]}"),
            ERR_INVALID_ACTION_DECLARATION, NULL);
 }
+
+Test(cp_structure, rejects_more_than_500_actions_in_a_pipeline)
+{
+    static char stages[400000];
+    size_t o = (size_t)snprintf(stages, sizeof stages,
+                                "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}");
+    for (int s = 0; s < 11; s++) {
+        o += (size_t)snprintf(stages + o, sizeof stages - o, ",{\"name\":\"S%d\",\"actions\":[", s);
+        for (int i = 0; i < 46; i++)
+            o += (size_t)snprintf(stages + o, sizeof stages - o,
+                                  "%s{\"name\":\"A%d\",\"actionTypeId\":{\"category\":\"Approval\","
+                                  "\"owner\":\"AWS\",\"provider\":\"Manual\",\"version\":\"1\"}}",
+                                  i ? "," : "", i);
+        o += (size_t)snprintf(stages + o, sizeof stages - o, "]}");
+    }
+    char *text = malloc(o + 512);
+    sprintf(text, "{\"name\":\"p\"," ROLE "," STORE ",\"stages\":[%s]}", stages);
+    expect(text, ERR_INVALID_STRUCTURE,
+           "Pipeline has 507 actions. There should be a maximum of 500 actions in a pipeline");
+    free(text);
+}
+
+Test(cp_structure, keeps_v2_fields_when_normalising)
+{
+    struct json_object *raw = json_tokener_parse(
+        "{\"name\":\"p\",\"pipelineType\":\"V2\",\"executionMode\":\"PARALLEL\",\"variables\":[{"
+        "\"name\":\"V\",\"defaultValue\":\"d\"}],\"triggers\":[],\"stages\":[{\"name\":\"S\","
+        "\"onFailure\":{\"result\":\"RETRY\"},\"beforeEntry\":{\"conditions\":[]},\"actions\":[]}]}");
+    struct json_object *n = cp_structure_normalise(raw, 1);
+    const char *s = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN);
+    cr_assert_str_eq(s, "{\"name\":\"p\",\"stages\":[{\"name\":\"S\",\"actions\":[],\"onFailure\":{"
+                        "\"result\":\"RETRY\"},\"beforeEntry\":{\"conditions\":[]}}],\"version\":1,"
+                        "\"executionMode\":\"PARALLEL\",\"pipelineType\":\"V2\",\"variables\":[{"
+                        "\"name\":\"V\",\"defaultValue\":\"d\"}],\"triggers\":[]}");
+    json_object_put(raw);
+    json_object_put(n);
+}
