@@ -86,7 +86,7 @@ static int api_commit(store *st, proto_arena *a, const char *account, const char
     o.size = store_blob_size(w);
     o.etag = md5_hex;
     o.content_type = content_type;
-    if (store_txn_begin(st, 1, &t)) {
+    if (store_blob_sync(w) || store_txn_begin(st, 1, &t)) {
         store_blob_discard(w);
         return S3_EIO;
     }

@@ -176,6 +176,7 @@ static int commit_part(struct proto_req *req, const struct s3_target *tg, const 
     struct s3_obj u, old;
     char blob[STORE_BLOB_ID_LEN + 1];
     int rc;
+    if (store_blob_sync(*w)) return s3_store_error(req, STORE_ERROR);
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
     if ((rc = load_upload(req, t, tg, upload_id, &u))) goto out;
@@ -563,7 +564,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     o.checksum_algo = ckv[0] ? u.checksum_algo : NULL;
     o.checksum = ckv[0] ? ckv : NULL;
     o.checksum_type = ckv[0] ? (full_object ? "FULL_OBJECT" : "COMPOSITE") : NULL;
-    if (store_txn_begin(req->store, 1, &t)) {
+    if (store_blob_sync(w) || store_txn_begin(req->store, 1, &t)) {
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
     }

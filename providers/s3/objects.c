@@ -141,6 +141,8 @@ static int commit_object(struct proto_req *req, const char *bucket, struct s3_ob
     store_txn *t = NULL;
     int rc;
     char vid[33], blob[STORE_BLOB_ID_LEN + 1];
+    /* fsync before taking the write lock, so that writers do not queue behind each other's I/O */
+    if (store_blob_sync(*w)) return s3_store_error(req, STORE_ERROR);
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, bucket, b))) goto out;
     if (put_conditions) {
