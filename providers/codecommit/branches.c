@@ -1,4 +1,5 @@
-/* Branches: moving heads (with listeners) and CreateBranch, GetBranch, ListBranches, DeleteBranch. */
+/* Branches: moving heads (with listeners) and CreateBranch, GetBranch, ListBranches, DeleteBranch.
+ */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,8 @@ int cc_op_create_branch(struct proto_req *req)
     git_commit *commit = NULL;
     int rc;
     if (!cc_branch_name_valid(branch))
-        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME, "The specified reference name is not valid.");
+        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
+                           "The specified reference name is not valid.");
     if (!cc_is_full_id(commit_id))
         return proto_error(req, ERR_CC_INVALID_COMMIT_ID, "The specified commit ID is not valid.");
     if ((rc = cc_repo_open(req, name, &r))) return rc;
@@ -61,8 +63,10 @@ int cc_op_create_branch(struct proto_req *req)
     }
     int m = cc_branch_move(req->store, &r, branch, git_commit_id(commit), NULL, 0,
                            "branch: Created by CreateBranch");
-    if (m == 1) rc = proto_error(req, ERR_CC_BRANCH_NAME_EXISTS, "Branch %s already exists", branch);
-    else if (m) rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not create the branch");
+    if (m == 1)
+        rc = proto_error(req, ERR_CC_BRANCH_NAME_EXISTS, "Branch %s already exists", branch);
+    else if (m)
+        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not create the branch");
 out:
     cc_write_unlock();
     git_commit_free(commit);
@@ -78,10 +82,15 @@ int cc_op_get_branch(struct proto_req *req)
     git_oid id;
     char refname[512];
     int rc;
-    if (!name) return proto_error(req, ERR_CC_REPOSITORY_NAME_REQUIRED, "A repository name is required, but was not specified.");
-    if (!branch) return proto_error(req, ERR_CC_BRANCH_NAME_REQUIRED, "A branch name is required, but was not specified.");
+    if (!name)
+        return proto_error(req, ERR_CC_REPOSITORY_NAME_REQUIRED,
+                           "A repository name is required, but was not specified.");
+    if (!branch)
+        return proto_error(req, ERR_CC_BRANCH_NAME_REQUIRED,
+                           "A branch name is required, but was not specified.");
     if (!cc_branch_name_valid(branch))
-        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME, "The specified reference name is not valid.");
+        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
+                           "The specified reference name is not valid.");
     if ((rc = cc_repo_open(req, name, &r))) return rc;
     snprintf(refname, sizeof refname, "refs/heads/%s", branch);
     if (git_reference_name_to_id(&id, r.git, refname) != 0) {
@@ -162,7 +171,8 @@ int cc_op_delete_branch(struct proto_req *req)
     char refname[512];
     int rc;
     if (!cc_branch_name_valid(branch))
-        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME, "The specified reference name is not valid.");
+        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
+                           "The specified reference name is not valid.");
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
     cc_write_lock();
     req->output = json_object_new_object();
@@ -172,7 +182,8 @@ int cc_op_delete_branch(struct proto_req *req)
         goto out;
     }
     snprintf(refname, sizeof refname, "refs/heads/%s", branch);
-    if (git_reference_lookup(&ref, r.git, refname) != 0) goto out; /* AWS: success, nothing deleted */
+    if (git_reference_lookup(&ref, r.git, refname) != 0)
+        goto out; /* AWS: success, nothing deleted */
     git_oid old = *git_reference_target(ref);
     if (git_reference_delete(ref) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not delete the branch");

@@ -23,8 +23,8 @@ enum change_kind { CH_PUT, CH_DELETE, CH_MODE };
 struct change {
     enum change_kind kind;
     char path[CC_MAX_PATH_LEN + 1];
-    unsigned mode;        /* CH_PUT, CH_MODE: git mode; 0 for a put keeps the old mode or NORMAL */
-    unsigned char *data;  /* CH_PUT with content (malloc'd) */
+    unsigned mode;       /* CH_PUT, CH_MODE: git mode; 0 for a put keeps the old mode or NORMAL */
+    unsigned char *data; /* CH_PUT with content (malloc'd) */
     size_t len;
     int has_data;
     char source[CC_MAX_PATH_LEN + 1]; /* CH_PUT from a source file */
@@ -47,7 +47,8 @@ struct commit_req {
 
 static void free_changes(struct commit_req *c)
 {
-    for (size_t i = 0; i < c->n; i++) free(c->changes[i].data);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->changes[i].data);
     free(c->changes);
     json_object_put(c->added);
     json_object_put(c->updated);
@@ -57,7 +58,8 @@ static void free_changes(struct commit_req *c)
 static int path_error(struct proto_req *req, const char *path)
 {
     if (!path || !*path)
-        return proto_error(req, ERR_CC_PATH_REQUIRED, "The folder path is required, but was not specified.");
+        return proto_error(req, ERR_CC_PATH_REQUIRED,
+                           "The folder path is required, but was not specified.");
     return proto_error(req, ERR_CC_INVALID_PATH, "The specified path %s is not valid.", path);
 }
 
@@ -70,10 +72,11 @@ static int check_identity(struct proto_req *req, struct commit_req *c)
                            "limit for author names.");
     if (c->email && (strlen(c->email) > 320 || strpbrk(c->email, "<>\n") ||
                      (*c->email && !strchr(c->email, '@'))))
-        return proto_error(req, ERR_CC_INVALID_EMAIL, "The specified email address either contains "
-                                                      "one or more characters that are not allowed, "
-                                                      "or it exceeds the maximum number of "
-                                                      "characters allowed for an email address.");
+        return proto_error(req, ERR_CC_INVALID_EMAIL,
+                           "The specified email address either contains "
+                           "one or more characters that are not allowed, "
+                           "or it exceeds the maximum number of "
+                           "characters allowed for an email address.");
     if (c->name && strpbrk(c->name, "<>\n"))
         return proto_error(req, ERR_CC_NAME_LENGTH_EXCEEDED, "The user name is not valid.");
     if (c->message && strlen(c->message) > CC_MAX_MESSAGE_LEN)
@@ -93,7 +96,8 @@ static int decode_content(struct proto_req *req, struct json_object *v, struct c
                            "size is 6 MB, and the combined file content change size is 7 MB. "
                            "Consider making these changes using a Git client.");
     ch->data = cc_b64_decode(s, len, &ch->len);
-    if (!ch->data) return proto_error(req, ERR_SERIALIZATION, "Base64 encoded fileContent is not valid");
+    if (!ch->data)
+        return proto_error(req, ERR_SERIALIZATION, "Base64 encoded fileContent is not valid");
     if (ch->len > CC_MAX_FILE_SIZE)
         return proto_error(req, ERR_CC_FILE_CONTENT_SIZE_LIMIT_EXCEEDED,
                            "The file cannot be added because it is too large. The maximum file "
@@ -119,13 +123,15 @@ static int check_request_conflicts(struct proto_req *req, struct commit_req *c)
                 return proto_error(req, ERR_CC_SAME_PATH_REQUEST,
                                    "The commit cannot be created because one or more changes in "
                                    "this commit duplicate actions in the same file path. The "
-                                   "duplicated path is %s.", a);
+                                   "duplicated path is %s.",
+                                   a);
             if (c->changes[i].kind == CH_PUT && c->changes[j].kind == CH_PUT &&
                 (is_prefix_dir(a, b) || is_prefix_dir(b, a)))
                 return proto_error(req, ERR_CC_PUT_FILE_ENTRY_CONFLICT,
                                    "The commit cannot be created because one or more files "
                                    "specified in the commit reference both a file and a folder: "
-                                   "%s and %s.", a, b);
+                                   "%s and %s.",
+                                   a, b);
         }
     }
     return 0;
@@ -161,7 +167,8 @@ static int apply_put(struct proto_req *req, struct cc_repo *r, git_index *idx, s
     if (old && old->mode == GIT_FILEMODE_COMMIT)
         return proto_error(req, ERR_CC_FILE_PATH_CONFLICTS_WITH_SUBMODULE_PATH,
                            "The commit cannot be created because a specified file path has the "
-                           "same name as a submodule path: %s", ch->path);
+                           "same name as a submodule path: %s",
+                           ch->path);
     if (!old && index_has_dir(idx, ch->path))
         return proto_error(req, ERR_CC_FILE_NAME_CONFLICTS_WITH_DIRECTORY_NAME,
                            "A file cannot be added to the repository because the specified file "
@@ -177,11 +184,13 @@ static int apply_put(struct proto_req *req, struct cc_repo *r, git_index *idx, s
         if (e->mode == GIT_FILEMODE_COMMIT)
             return proto_error(req, ERR_CC_FILE_PATH_CONFLICTS_WITH_SUBMODULE_PATH,
                                "The commit cannot be created because a specified file path has "
-                               "the same name as a submodule path: %s", ch->path);
+                               "the same name as a submodule path: %s",
+                               ch->path);
         return proto_error(req, ERR_CC_DIRECTORY_NAME_CONFLICTS_WITH_FILE_NAME,
                            "A file cannot be added to the repository because the specified path "
                            "name has the same name as a file that already exists in this "
-                           "repository: %s", ch->path);
+                           "repository: %s",
+                           ch->path);
     }
     if (ch->has_data) {
         if (git_blob_create_from_buffer(&blob, r->git, ch->data, ch->len) != 0)
@@ -196,7 +205,8 @@ static int apply_put(struct proto_req *req, struct cc_repo *r, git_index *idx, s
         blob = src->id;
         if (!mode) mode = src->mode;
         if (ch->is_move) {
-            json_object_array_add(c->deleted, file_meta(ch->source, &src->id, src->mode, req->arena));
+            json_object_array_add(c->deleted,
+                                  file_meta(ch->source, &src->id, src->mode, req->arena));
             git_index_remove(idx, ch->source, 0);
         }
         old = git_index_get_bypath(idx, ch->path, 0);
@@ -210,8 +220,10 @@ static int apply_put(struct proto_req *req, struct cc_repo *r, git_index *idx, s
     if (old && git_oid_equal(&old->id, &blob) && old->mode == mode)
         return proto_error(req, ERR_CC_SAME_FILE_CONTENT,
                            "The file could not be added because the provided file content is the "
-                           "same as the existing file content: %s", ch->path);
-    json_object_array_add(old ? c->updated : c->added, file_meta(ch->path, &blob, mode, req->arena));
+                           "same as the existing file content: %s",
+                           ch->path);
+    json_object_array_add(old ? c->updated : c->added,
+                          file_meta(ch->path, &blob, mode, req->arena));
     git_index_entry e;
     memset(&e, 0, sizeof e);
     e.path = ch->path;
@@ -249,7 +261,8 @@ static int write_commit(git_repository *repo, git_oid *out, const git_signature 
 
 /* Makes the commit: checks the branch and parent, applies the changes, writes the commit and
  * moves the branch. Returns 0 or a proto_err. */
-static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_req *c, int is_put_file)
+static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_req *c,
+                       int is_put_file)
 {
     git_index *idx = NULL;
     git_commit *parent = NULL;
@@ -264,7 +277,8 @@ static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_r
     c->updated = json_object_new_array();
     c->deleted = json_object_new_array();
     if (!cc_branch_name_valid(c->branch))
-        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME, "The specified reference name is not valid.");
+        return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
+                           "The specified reference name is not valid.");
     if ((rc = check_identity(req, c))) return rc;
     if ((rc = check_request_conflicts(req, c))) return rc;
     if (c->parent && !cc_is_full_id(c->parent))
@@ -407,7 +421,7 @@ static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_r
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not read the new tree");
         goto out;
     }
-    const char *name = c->name && *c->name ? c->name
+    const char *name = c->name && *c->name      ? c->name
                        : req->caller.access_key ? req->caller.access_key
                                                 : "AWS CodeCommit";
     /* libgit2 refuses an empty email, git does not: sign with a placeholder, then drop it. */
@@ -417,8 +431,8 @@ static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_r
         goto out;
     }
     const git_commit *parents[1] = {parent};
-    if (write_commit(r->git, &c->commit_id, sig, c->message ? c->message : "", tree,
-                     parent ? 1 : 0, parents, no_email) != 0) {
+    if (write_commit(r->git, &c->commit_id, sig, c->message ? c->message : "", tree, parent ? 1 : 0,
+                     parents, no_email) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not create the commit");
         goto out;
     }
@@ -469,7 +483,8 @@ int cc_op_put_file(struct proto_req *req)
     const char *mode = jstr(req->input, "fileMode");
     ch->mode = mode ? cc_mode_from_name(mode) : GIT_FILEMODE_BLOB;
     if (!ch->mode) {
-        rc = proto_error(req, ERR_CC_INVALID_FILE_MODE, "The specified file mode permission is not valid.");
+        rc = proto_error(req, ERR_CC_INVALID_FILE_MODE,
+                         "The specified file mode permission is not valid.");
         goto out;
     }
     if ((rc = take_path(req, jstr(req->input, "filePath"), ch->path))) goto out;
@@ -488,9 +503,12 @@ int cc_op_put_file(struct proto_req *req)
     cc_write_unlock();
     if (rc) goto out;
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
-    json_object_object_add(req->output, "blobId", json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
-    json_object_object_add(req->output, "treeId", json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
+    json_object_object_add(req->output, "blobId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
 out:
     cc_repo_close(&r);
     free_changes(&c);
@@ -522,9 +540,12 @@ int cc_op_delete_file(struct proto_req *req)
     cc_write_unlock();
     if (rc) goto out;
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
-    json_object_object_add(req->output, "blobId", json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
-    json_object_object_add(req->output, "treeId", json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
+    json_object_object_add(req->output, "blobId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
     json_object_object_add(req->output, "filePath", json_object_new_string(c.changes[0].path));
 out:
     cc_repo_close(&r);
@@ -572,7 +593,8 @@ int cc_op_create_commit(struct proto_req *req)
         const char *mode = jstr(e, "fileMode");
         ch->mode = mode ? cc_mode_from_name(mode) : 0;
         if (mode && !ch->mode) {
-            rc = proto_error(req, ERR_CC_INVALID_FILE_MODE, "The specified file mode permission is not valid.");
+            rc = proto_error(req, ERR_CC_INVALID_FILE_MODE,
+                             "The specified file mode permission is not valid.");
             goto out;
         }
         int has_content = json_object_object_get_ex(e, "fileContent", &content) && content;
@@ -608,7 +630,8 @@ int cc_op_create_commit(struct proto_req *req)
                 rc = proto_error(req, ERR_CC_SAME_PATH_REQUEST,
                                  "The commit cannot be created because one or more changes in "
                                  "this commit duplicate actions in the same file path. The "
-                                 "duplicated path is %s.", ch->path);
+                                 "duplicated path is %s.",
+                                 ch->path);
                 goto out;
             }
         }
@@ -626,7 +649,10 @@ int cc_op_create_commit(struct proto_req *req)
         if ((rc = take_path(req, jstr(e, "filePath"), ch->path))) goto out;
         ch->mode = cc_mode_from_name(jstr(e, "fileMode"));
         if (!ch->mode) {
-            rc = proto_error(req, ERR_CC_FILE_MODE_REQUIRED, "The commit cannot be created because no file mode has been specified. A file mode is required to update mode permissions for a file.");
+            rc =
+                proto_error(req, ERR_CC_FILE_MODE_REQUIRED,
+                            "The commit cannot be created because no file mode has been specified. "
+                            "A file mode is required to update mode permissions for a file.");
             goto out;
         }
     }
@@ -638,7 +664,8 @@ int cc_op_create_commit(struct proto_req *req)
                 rc = proto_error(req, ERR_CC_SAME_PATH_REQUEST,
                                  "The commit cannot be created because one or more changes in "
                                  "this commit duplicate actions in the same file path. The "
-                                 "duplicated path is %s.", c.changes[i].source);
+                                 "duplicated path is %s.",
+                                 c.changes[i].source);
                 goto out;
             }
     }
@@ -648,8 +675,10 @@ int cc_op_create_commit(struct proto_req *req)
     cc_write_unlock();
     if (rc) goto out;
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
-    json_object_object_add(req->output, "treeId", json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
     json_object_object_add(req->output, "filesAdded", json_object_get(c.added));
     json_object_object_add(req->output, "filesUpdated", json_object_get(c.updated));
     json_object_object_add(req->output, "filesDeleted", json_object_get(c.deleted));
@@ -667,10 +696,10 @@ static struct json_object *user_info(const git_signature *s, proto_arena *a)
     if (off < 0) off = -off;
     json_object_object_add(o, "name", json_object_new_string(s->name ? s->name : ""));
     json_object_object_add(o, "email", json_object_new_string(s->email ? s->email : ""));
-    json_object_object_add(o, "date",
-                           json_object_new_string(proto_arena_printf(
-                               a, "%lld %c%02d%02d", (long long)s->when.time, sign, off / 60,
-                               off % 60)));
+    json_object_object_add(
+        o, "date",
+        json_object_new_string(proto_arena_printf(a, "%lld %c%02d%02d", (long long)s->when.time,
+                                                  sign, off / 60, off % 60)));
     return o;
 }
 
@@ -678,10 +707,13 @@ static struct json_object *user_info(const git_signature *s, proto_arena *a)
 struct json_object *cc_commit_json(const git_commit *commit, proto_arena *a)
 {
     struct json_object *o = json_object_new_object(), *parents = json_object_new_array();
-    json_object_object_add(o, "commitId", json_object_new_string(cc_oid_str(a, git_commit_id(commit))));
-    json_object_object_add(o, "treeId", json_object_new_string(cc_oid_str(a, git_commit_tree_id(commit))));
+    json_object_object_add(o, "commitId",
+                           json_object_new_string(cc_oid_str(a, git_commit_id(commit))));
+    json_object_object_add(o, "treeId",
+                           json_object_new_string(cc_oid_str(a, git_commit_tree_id(commit))));
     for (unsigned i = 0; i < git_commit_parentcount(commit); i++)
-        json_object_array_add(parents, json_object_new_string(cc_oid_str(a, git_commit_parent_id(commit, i))));
+        json_object_array_add(
+            parents, json_object_new_string(cc_oid_str(a, git_commit_parent_id(commit, i))));
     json_object_object_add(o, "parents", parents);
     const char *msg = git_commit_message(commit);
     json_object_object_add(o, "message", json_object_new_string(msg ? msg : ""));
@@ -725,7 +757,9 @@ int cc_op_batch_get_commits(struct proto_req *req)
     json_object_object_get_ex(req->input, "commitIds", &ids);
     size_t n = ids ? json_object_array_length(ids) : 0;
     if (n == 0)
-        return proto_error(req, ERR_CC_COMMIT_IDS_LIST_REQUIRED, "A list of commit IDs is required, but was either not specified or the list was empty.");
+        return proto_error(req, ERR_CC_COMMIT_IDS_LIST_REQUIRED,
+                           "A list of commit IDs is required, but was either not specified or the "
+                           "list was empty.");
     if (n > 100)
         return proto_error(req, ERR_CC_COMMIT_IDS_LIMIT_EXCEEDED,
                            "The maximum number of allowed commit IDs in a batch request is 100. "
@@ -747,8 +781,8 @@ int cc_op_batch_get_commits(struct proto_req *req)
         json_object_object_add(e, "commitId", json_object_new_string(id ? id : ""));
         int valid = id && cc_is_full_id(id);
         json_object_object_add(e, "errorCode",
-                                json_object_new_string(valid ? "CommitIdDoesNotExistException"
-                                                             : "InvalidCommitIdException"));
+                               json_object_new_string(valid ? "CommitIdDoesNotExistException"
+                                                            : "InvalidCommitIdException"));
         json_object_object_add(
             e, "errorMessage",
             json_object_new_string(valid ? "The specified commit ID does not exist."

@@ -38,7 +38,8 @@ static struct json_object *blob_meta(const git_diff_file *f, proto_arena *a)
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "blobId", json_object_new_string(cc_oid_str(a, &f->id)));
     json_object_object_add(o, "path", json_object_new_string(f->path));
-    json_object_object_add(o, "mode", json_object_new_string(proto_arena_printf(a, "%06o", f->mode)));
+    json_object_object_add(o, "mode",
+                           json_object_new_string(proto_arena_printf(a, "%06o", f->mode)));
     return o;
 }
 
@@ -63,8 +64,10 @@ int cc_op_get_differences(struct proto_req *req)
             return proto_error(req, ERR_CC_INVALID_MAX_RESULTS,
                                "The specified number of maximum results is not valid.");
     }
-    if ((bp && cc_path_normalize(bp, strlen(bp), CC_PATH_READ | CC_PATH_ALLOW_ROOT, bpath, sizeof bpath) != 0) ||
-        (ap && cc_path_normalize(ap, strlen(ap), CC_PATH_READ | CC_PATH_ALLOW_ROOT, apath, sizeof apath) != 0))
+    if ((bp && cc_path_normalize(bp, strlen(bp), CC_PATH_READ | CC_PATH_ALLOW_ROOT, bpath,
+                                 sizeof bpath) != 0) ||
+        (ap && cc_path_normalize(ap, strlen(ap), CC_PATH_READ | CC_PATH_ALLOW_ROOT, apath,
+                                 sizeof apath) != 0))
         return proto_error(req, ERR_CC_INVALID_PATH, "The specified path is not valid.");
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
     if ((rc = need_commit(req, &r, jstr(req->input, "afterCommitSpecifier"), &after))) goto out;
@@ -102,8 +105,10 @@ int cc_op_get_differences(struct proto_req *req)
         const git_diff_delta *d = git_diff_get_delta(diff, i);
         struct json_object *o = json_object_new_object();
         const char *ct = "M";
-        if (d->status == GIT_DELTA_ADDED) ct = "A";
-        else if (d->status == GIT_DELTA_DELETED) ct = "D";
+        if (d->status == GIT_DELTA_ADDED)
+            ct = "A";
+        else if (d->status == GIT_DELTA_DELETED)
+            ct = "D";
         if (d->status != GIT_DELTA_ADDED)
             json_object_object_add(o, "beforeBlob", blob_meta(&d->old_file, req->arena));
         if (d->status != GIT_DELTA_DELETED)
@@ -114,7 +119,8 @@ int cc_op_get_differences(struct proto_req *req)
     req->output = json_object_new_object();
     json_object_object_add(req->output, "differences", arr);
     if (i < n)
-        json_object_object_add(req->output, "NextToken", json_object_new_string(cc_token(req->arena, i)));
+        json_object_object_add(req->output, "NextToken",
+                               json_object_new_string(cc_token(req->arena, i)));
 out:
     git_diff_free(diff);
     git_tree_free(bt);
@@ -140,7 +146,8 @@ int cc_op_merge_branches_by_fast_forward(struct proto_req *req)
     if ((rc = need_commit(req, &r, jstr(req->input, "sourceCommitSpecifier"), &src))) goto out;
     if ((rc = need_commit(req, &r, dspec, &dst))) goto out;
     if (!cc_branch_name_valid(target)) {
-        rc = proto_error(req, ERR_CC_INVALID_TARGET_BRANCH, "The specified target branch is not valid.");
+        rc = proto_error(req, ERR_CC_INVALID_TARGET_BRANCH,
+                         "The specified target branch is not valid.");
         goto out;
     }
     snprintf(refname, sizeof refname, "refs/heads/%s", target);
@@ -159,7 +166,8 @@ int cc_op_merge_branches_by_fast_forward(struct proto_req *req)
         }
     } else if (!git_oid_equal(git_commit_id(dst), &head) &&
                git_graph_descendant_of(r.git, git_commit_id(dst), &head) != 1) {
-        rc = proto_error(req, ERR_CC_INVALID_TARGET_BRANCH, "The specified target branch is not valid.");
+        rc = proto_error(req, ERR_CC_INVALID_TARGET_BRANCH,
+                         "The specified target branch is not valid.");
         goto out;
     } else if (git_graph_descendant_of(r.git, sid, &head) != 1) {
         rc = proto_error(req, ERR_CC_MANUAL_MERGE_REQUIRED,
@@ -181,8 +189,10 @@ int cc_op_merge_branches_by_fast_forward(struct proto_req *req)
         }
     }
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
-    json_object_object_add(req->output, "treeId", json_object_new_string(cc_oid_str(req->arena, git_commit_tree_id(src))));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_tree_id(src))));
 out:
     cc_write_unlock();
     git_commit_free(src);
@@ -201,10 +211,13 @@ int cc_op_get_merge_commit(struct proto_req *req)
     if ((rc = need_commit(req, &r, jstr(req->input, "sourceCommitSpecifier"), &src))) goto out;
     if ((rc = need_commit(req, &r, jstr(req->input, "destinationCommitSpecifier"), &dst))) goto out;
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "sourceCommitId", json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
-    json_object_object_add(req->output, "destinationCommitId", json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
+    json_object_object_add(req->output, "sourceCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
+    json_object_object_add(req->output, "destinationCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
     if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0)
-        json_object_object_add(req->output, "baseCommitId", json_object_new_string(cc_oid_str(req->arena, &base)));
+        json_object_object_add(req->output, "baseCommitId",
+                               json_object_new_string(cc_oid_str(req->arena, &base)));
 out:
     git_commit_free(src);
     git_commit_free(dst);

@@ -45,8 +45,8 @@ void cc_remove_head_listener(cc_head_listener fn, void *ctx)
     pthread_mutex_unlock(&listeners_mu);
 }
 
-void cc_notify_head(const char *account, const char *region, const char *repo,
-                    const char *branch, const git_oid *old_id, const git_oid *new_id)
+void cc_notify_head(const char *account, const char *region, const char *repo, const char *branch,
+                    const git_oid *old_id, const git_oid *new_id)
 {
     char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
     struct cc_head_event ev = {account, region, repo, branch, NULL, NULL};
@@ -62,7 +62,8 @@ void cc_notify_head(const char *account, const char *region, const char *repo,
         ctxs[i] = listeners[i].ctx;
     }
     pthread_mutex_unlock(&listeners_mu);
-    for (size_t i = 0; i < n; i++) fns[i](ctxs[i], &ev);
+    for (size_t i = 0; i < n; i++)
+        fns[i](ctxs[i], &ev);
 }
 
 /* Opens repo of (account, region) into r. Returns 0 or -1. */

@@ -34,9 +34,11 @@ int cc_op_get_file(struct proto_req *req)
     char path[CC_MAX_PATH_LEN + 1];
     int rc;
     if (!path_in || !*path_in)
-        return proto_error(req, ERR_CC_PATH_REQUIRED, "The folder path is required, but was not specified.");
+        return proto_error(req, ERR_CC_PATH_REQUIRED,
+                           "The folder path is required, but was not specified.");
     if (cc_path_normalize(path_in, strlen(path_in), CC_PATH_READ, path, sizeof path) != 0)
-        return proto_error(req, ERR_CC_INVALID_PATH, "The specified path %s is not valid.", path_in);
+        return proto_error(req, ERR_CC_INVALID_PATH, "The specified path %s is not valid.",
+                           path_in);
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
     if ((rc = cc_commit_from_spec(req, &r, jstr(req->input, "commitSpecifier"), &commit))) goto out;
     if (git_commit_tree(&tree, commit) != 0 || git_tree_entry_bypath(&entry, tree, path) != 0 ||
@@ -59,12 +61,16 @@ int cc_op_get_file(struct proto_req *req)
     }
     const char *mode = cc_mode_name(git_tree_entry_filemode(entry));
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, git_commit_id(commit))));
-    json_object_object_add(req->output, "blobId", json_object_new_string(cc_oid_str(req->arena, git_tree_entry_id(entry))));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(commit))));
+    json_object_object_add(
+        req->output, "blobId",
+        json_object_new_string(cc_oid_str(req->arena, git_tree_entry_id(entry))));
     json_object_object_add(req->output, "filePath", json_object_new_string(path));
     json_object_object_add(req->output, "fileMode", json_object_new_string(mode ? mode : "NORMAL"));
     json_object_object_add(req->output, "fileSize", json_object_new_int64((int64_t)size));
-    json_object_object_add(req->output, "fileContent", cc_b64_json(git_blob_rawcontent(blob), (size_t)size));
+    json_object_object_add(req->output, "fileContent",
+                           cc_b64_json(git_blob_rawcontent(blob), (size_t)size));
 out:
     git_blob_free(blob);
     git_tree_entry_free(entry);
@@ -98,7 +104,8 @@ int cc_op_get_blob(struct proto_req *req)
         goto out;
     }
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "content", cc_b64_json(git_blob_rawcontent(blob), (size_t)size));
+    json_object_object_add(req->output, "content",
+                           cc_b64_json(git_blob_rawcontent(blob), (size_t)size));
 out:
     git_blob_free(blob);
     cc_repo_close(&r);
@@ -115,10 +122,12 @@ int cc_op_get_folder(struct proto_req *req)
     char path[CC_MAX_PATH_LEN + 1];
     int rc;
     if (!path_in)
-        return proto_error(req, ERR_CC_PATH_REQUIRED, "The folder path is required, but was not specified.");
+        return proto_error(req, ERR_CC_PATH_REQUIRED,
+                           "The folder path is required, but was not specified.");
     if (cc_path_normalize(path_in, strlen(path_in), CC_PATH_READ | CC_PATH_ALLOW_ROOT, path,
                           sizeof path) != 0)
-        return proto_error(req, ERR_CC_INVALID_PATH, "The specified path %s is not valid.", path_in);
+        return proto_error(req, ERR_CC_INVALID_PATH, "The specified path %s is not valid.",
+                           path_in);
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
     if ((rc = cc_commit_from_spec(req, &r, jstr(req->input, "commitSpecifier"), &commit))) goto out;
     if (git_commit_tree(&root, commit) != 0) {
@@ -148,7 +157,8 @@ int cc_op_get_folder(struct proto_req *req)
         const char *idkey = mode == GIT_FILEMODE_TREE     ? "treeId"
                             : mode == GIT_FILEMODE_COMMIT ? "commitId"
                                                           : "blobId";
-        json_object_object_add(o, idkey, json_object_new_string(cc_oid_str(req->arena, git_tree_entry_id(e))));
+        json_object_object_add(
+            o, idkey, json_object_new_string(cc_oid_str(req->arena, git_tree_entry_id(e))));
         json_object_object_add(o, "absolutePath", json_object_new_string(abs));
         json_object_object_add(o, "relativePath", json_object_new_string(name));
         if (mode == GIT_FILEMODE_TREE) {
@@ -162,9 +172,11 @@ int cc_op_get_folder(struct proto_req *req)
         }
     }
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId", json_object_new_string(cc_oid_str(req->arena, git_commit_id(commit))));
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(commit))));
     json_object_object_add(req->output, "folderPath", json_object_new_string(path_in));
-    json_object_object_add(req->output, "treeId", json_object_new_string(cc_oid_str(req->arena, git_tree_id(tree))));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, git_tree_id(tree))));
     json_object_object_add(req->output, "subFolders", folders);
     json_object_object_add(req->output, "files", files);
     json_object_object_add(req->output, "symbolicLinks", links);

@@ -18,17 +18,17 @@
 #include "sigv4/sigv4.h"
 
 #define GIT_HTTP_BACKEND "/usr/lib/git-core/git-http-backend"
-#define MAX_PUSH_BYTES (2ULL * 1024 * 1024 * 1024)
-#define MAX_CGI_HEADER 65536
-#define HELPER_MAX_AGE (15 * 60)
-#define MAX_REFS 100000
+#define MAX_PUSH_BYTES   (2ULL * 1024 * 1024 * 1024)
+#define MAX_CGI_HEADER   65536
+#define HELPER_MAX_AGE   (15 * 60)
+#define MAX_REFS         100000
 
 extern char **environ;
 
 /* Where a request stands between rest_begin and rest_dispatch. */
 struct git_req {
-    int denied;              /* the answer is already set (401/403/404) */
-    int body_fd;             /* the request body, or -1 */
+    int denied;  /* the answer is already set (401/403/404) */
+    int body_fd; /* the request body, or -1 */
     uint64_t body_len;
     struct cc_repo repo;
     const char *access_key;
@@ -38,13 +38,13 @@ struct git_req {
 
 /* The regions a credential-helper signature may name (the password does not say which). */
 static const char *const regions[] = {
-    "us-east-1",      "us-east-2",      "us-west-1",      "us-west-2",     "af-south-1",
+    "us-east-1",      "us-east-2",      "us-west-1",      "us-west-2",      "af-south-1",
     "ap-east-1",      "ap-south-1",     "ap-south-2",     "ap-southeast-1", "ap-southeast-2",
     "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ca-central-1",   "ca-west-1",      "eu-central-1",  "eu-central-2",
-    "eu-west-1",      "eu-west-2",      "eu-west-3",      "eu-south-1",    "eu-south-2",
-    "eu-north-1",     "il-central-1",   "me-south-1",     "me-central-1",  "mx-central-1",
-    "sa-east-1",      "us-gov-west-1",  "us-gov-east-1",  "cn-north-1",    "cn-northwest-1",
+    "ap-northeast-3", "ca-central-1",   "ca-west-1",      "eu-central-1",   "eu-central-2",
+    "eu-west-1",      "eu-west-2",      "eu-west-3",      "eu-south-1",     "eu-south-2",
+    "eu-north-1",     "il-central-1",   "me-south-1",     "me-central-1",   "mx-central-1",
+    "sa-east-1",      "us-gov-west-1",  "us-gov-east-1",  "cn-north-1",     "cn-northwest-1",
 };
 
 static void plain(struct proto_req *req, int status, const char *msg)
@@ -110,7 +110,8 @@ static int basic_auth(struct proto_req *req, char **user, char **pass)
     const char *h = proto_req_header(req, "authorization");
     if (!h || strncasecmp(h, "Basic ", 6) != 0) return -1;
     h += 6;
-    while (*h == ' ') h++;
+    while (*h == ' ')
+        h++;
     size_t n = strlen(h), len = 0;
     if (n > 8192) return -1;
     unsigned char *dec = cc_b64_decode(h, n, &len);
@@ -130,7 +131,8 @@ static int basic_auth(struct proto_req *req, char **user, char **pass)
 static void deny(struct proto_req *req, struct git_req *g, int status, const char *msg)
 {
     g->denied = 1;
-    if (status == 401) proto_req_add_header(req, "WWW-Authenticate", "Basic realm=\"codepipeline-local\"");
+    if (status == 401)
+        proto_req_add_header(req, "WWW-Authenticate", "Basic realm=\"codepipeline-local\"");
     plain(req, status, msg);
 }
 
@@ -183,13 +185,15 @@ static int git_begin(struct proto_req *req)
         deny(req, g, 403, "The access key is not known.");
         return 0;
     }
-    const char *region = req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
+    const char *region =
+        req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
     int ok = strlen(pass) == strlen(secret) && CRYPTO_memcmp(pass, secret, strlen(secret)) == 0;
     int by_secret = ok;
     if (!ok && strlen(pass) == 80) {
         char *path = proto_arena_printf(req->arena, "/v1/repos/%s", name);
         long now = (long)time(NULL);
-        if (cc_verify_helper_password(pass, secret, region, req->http.host, path, now, HELPER_MAX_AGE))
+        if (cc_verify_helper_password(pass, secret, region, req->http.host, path, now,
+                                      HELPER_MAX_AGE))
             ok = 1;
         for (size_t i = 0; !ok && i < sizeof regions / sizeof regions[0]; i++) {
             if (strcmp(regions[i], region) == 0) continue;
@@ -240,7 +244,8 @@ struct heads {
 
 static void heads_free(struct heads *h)
 {
-    for (size_t i = 0; i < h->n; i++) free(h->names[i]);
+    for (size_t i = 0; i < h->n; i++)
+        free(h->names[i]);
     free(h->names);
     free(h->ids);
     memset(h, 0, sizeof *h);
@@ -301,9 +306,9 @@ static void after_push(struct proto_req *req, struct git_req *g, const struct he
     if (changed) {
         const char *first = NULL;
         if (!g->repo.default_branch[0] && after.n) {
-            first = heads_find(&after, "main") ? "main"
+            first = heads_find(&after, "main")     ? "main"
                     : heads_find(&after, "master") ? "master"
-                                                    : after.names[0];
+                                                   : after.names[0];
         }
         cc_repo_note_branch(req->store, &g->repo, first);
         for (size_t i = 0; i < after.n; i++) {
@@ -355,7 +360,8 @@ static long parse_cgi(struct proto_req *req, int fd)
         if (!colon) continue;
         *colon = '\0';
         char *val = colon + 1;
-        while (*val == ' ') val++;
+        while (*val == ' ')
+            val++;
         if (strcasecmp(line, "Status") == 0) {
             int st = atoi(val);
             if (st >= 100 && st < 600) req->status = st;
@@ -384,8 +390,8 @@ static int git_dispatch(struct proto_req *req)
     /* A body the server buffered instead of sinking. */
     if (g->body_fd < 0 && req->http.body && req->http.body_len) {
         g->body_fd = temp_file(req->store);
-        if (g->body_fd < 0 || write(g->body_fd, req->http.body, req->http.body_len) !=
-                                  (ssize_t)req->http.body_len) {
+        if (g->body_fd < 0 ||
+            write(g->body_fd, req->http.body, req->http.body_len) != (ssize_t)req->http.body_len) {
             plain(req, 500, "Could not store the request body.");
             goto out;
         }
@@ -422,8 +428,8 @@ static int git_dispatch(struct proto_req *req)
     envp[ne++] = proto_arena_printf(req->arena, "GIT_COMMITTER_NAME=%s", g->access_key);
     envp[ne++] = "GIT_COMMITTER_EMAIL=codecommit@localhost";
     if (g->body_fd >= 0)
-        envp[ne++] = proto_arena_printf(req->arena, "CONTENT_LENGTH=%llu",
-                                        (unsigned long long)g->body_len);
+        envp[ne++] =
+            proto_arena_printf(req->arena, "CONTENT_LENGTH=%llu", (unsigned long long)g->body_len);
     if (ct) envp[ne++] = proto_arena_printf(req->arena, "CONTENT_TYPE=%s", ct);
     if (ce) envp[ne++] = proto_arena_printf(req->arena, "HTTP_CONTENT_ENCODING=%s", ce);
     if (gp && strlen(gp) < 256) envp[ne++] = proto_arena_printf(req->arena, "GIT_PROTOCOL=%s", gp);

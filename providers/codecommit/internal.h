@@ -11,13 +11,13 @@
 
 struct json_object;
 
-#define CC_MAX_FILE_SIZE (6 * 1024 * 1024)    /* one file's content (PutFile, CreateCommit) */
-#define CC_MAX_COMMIT_SIZE (7 * 1024 * 1024)  /* combined content of one CreateCommit */
-#define CC_MAX_PATH_LEN 4096
+#define CC_MAX_FILE_SIZE    (6 * 1024 * 1024) /* one file's content (PutFile, CreateCommit) */
+#define CC_MAX_COMMIT_SIZE  (7 * 1024 * 1024) /* combined content of one CreateCommit */
+#define CC_MAX_PATH_LEN     4096
 #define CC_MAX_FILE_ENTRIES 100
-#define CC_MAX_TAGS 50
-#define CC_MAX_NAME_LEN 1024
-#define CC_MAX_MESSAGE_LEN (100 * 1024)
+#define CC_MAX_TAGS         50
+#define CC_MAX_NAME_LEN     1024
+#define CC_MAX_MESSAGE_LEN  (100 * 1024)
 
 /* A repository's record, as loaded from LMDB, with its bare git repository once opened. */
 struct cc_repo {
@@ -59,8 +59,8 @@ int cc_repo_note_branch(store *s, struct cc_repo *r, const char *branch);
 int cc_branch_move(store *s, struct cc_repo *r, const char *branch, const git_oid *new_id,
                    const git_oid *expected, int allow_any, const char *log_message);
 /* Calls every head listener for one branch move (old NULL: created; new NULL: deleted). */
-void cc_notify_head(const char *account, const char *region, const char *repo,
-                    const char *branch, const git_oid *old_id, const git_oid *new_id);
+void cc_notify_head(const char *account, const char *region, const char *repo, const char *branch,
+                    const git_oid *old_id, const git_oid *new_id);
 
 /* Validates a branch name for git. Returns 1 when valid. */
 int cc_branch_name_valid(const char *name);
@@ -72,7 +72,7 @@ int cc_is_full_id(const char *s);
 
 /* Path checks. flags: CC_PATH_READ accepts one leading '/' and a trailing '/';
  * CC_PATH_ALLOW_ROOT accepts the empty path (the root folder). */
-#define CC_PATH_READ 1u
+#define CC_PATH_READ       1u
 #define CC_PATH_ALLOW_ROOT 2u
 /* Normalises the len bytes of in into out (no leading or trailing '/'). Returns 0, or -1 when
  * the path is empty (without ALLOW_ROOT), absolute (without READ), contains '..', '.', '.git',
@@ -112,7 +112,8 @@ int cc_verify_helper_password(const char *password, const char *secret, const ch
                               const char *host, const char *path, long now, long max_age);
 
 /* Paging shared by the list operations. */
-/* Returns the page size of ListRepositories and ListBranches (1000, or CPL_CODECOMMIT_PAGE_SIZE). */
+/* Returns the page size of ListRepositories and ListBranches (1000, or CPL_CODECOMMIT_PAGE_SIZE).
+ */
 size_t cc_page_size(void);
 /* Returns the offset of a continuation token (0 for NULL) or -1 when it is not ours. */
 long cc_token_parse(const char *tok);

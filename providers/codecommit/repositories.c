@@ -62,8 +62,8 @@ static int rec_get(store_txn *t, const char *account, const char *region, const 
 static int rec_put(store_txn *t, struct json_object *rec)
 {
     char key[REPO_KEY_MAX];
-    int klen = repo_key(key, jstr(rec, "accountId"), jstr(rec, "_region"),
-                        jstr(rec, "repositoryName"));
+    int klen =
+        repo_key(key, jstr(rec, "accountId"), jstr(rec, "_region"), jstr(rec, "repositoryName"));
     if (klen < 0) return STORE_ERROR;
     size_t n;
     const char *s = json_object_to_json_string_length(rec, JSON_C_TO_STRING_PLAIN, &n);
@@ -213,8 +213,8 @@ static int init_bare(const char *path)
     int rc = -1;
     git_repository_init_options opts;
     git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-    opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
-                 GIT_REPOSITORY_INIT_NO_REINIT;
+    opts.flags =
+        GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
     opts.initial_head = "main";
     if (mkdirs(path) != 0) goto out;
     if (git_repository_init_ext(&g, path, &opts) != 0) goto out;
@@ -223,6 +223,8 @@ static int init_bare(const char *path)
     if (git_config_set_bool(cfg, "http.uploadpack", 1) != 0) goto out;
     if (git_config_set_bool(cfg, "receive.fsckObjects", 1) != 0) goto out;
     if (git_config_set_bool(cfg, "core.logAllRefUpdates", 0) != 0) goto out;
+    /* Pushed objects and refs are durable once git answers, as API commits are. */
+    if (git_config_set_string(cfg, "core.fsync", "objects,reference") != 0) goto out;
     rc = 0;
 out:
     git_config_free(cfg);
@@ -262,8 +264,9 @@ int cc_op_create_repository(struct proto_req *req)
 
     json_object_object_get_ex(req->input, "tags", &tags);
     if (bad_repo_name(name))
-        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
-                           "The repository name is not valid. Repository names cannot end in .git.");
+        return proto_error(
+            req, ERR_CC_INVALID_REPOSITORY_NAME,
+            "The repository name is not valid. Repository names cannot end in .git.");
     if ((rc = check_tags(req, tags, 0))) return rc;
     cc_git_init();
     proto_uuid(id);
@@ -271,7 +274,9 @@ int cc_op_create_repository(struct proto_req *req)
     if (cc_repo_dir(req->store, acct, region, id, path, sizeof path) != 0)
         return proto_error(req, ERR_INTERNAL_FAILURE, "data dir path too long");
     int klen = repo_key(key, acct, region, name);
-    if (klen < 0) return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME, "The repository name is not valid.");
+    if (klen < 0)
+        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
+                           "The repository name is not valid.");
 
     cc_write_lock();
     if (store_txn_begin(req->store, 1, &t) != 0) {
@@ -298,11 +303,11 @@ int cc_op_create_repository(struct proto_req *req)
     if (desc) json_object_object_add(rec, "repositoryDescription", json_object_new_string(desc));
     json_object_object_add(rec, "lastModifiedDate", json_time(now));
     json_object_object_add(rec, "creationDate", json_time(now));
-    json_object_object_add(
-        rec, "Arn",
-        json_object_new_string(proto_arena_printf(req->arena, "arn:aws:codecommit:%s:%s:%s",
-                                                  region, acct, name)));
-    if (kms) json_object_object_add(rec, "kmsKeyId", json_object_new_string(kms));
+    json_object_object_add(rec, "Arn",
+                           json_object_new_string(proto_arena_printf(
+                               req->arena, "arn:aws:codecommit:%s:%s:%s", region, acct, name)));
+    if (kms)
+        json_object_object_add(rec, "kmsKeyId", json_object_new_string(kms));
     else
         json_object_object_add(
             rec, "kmsKeyId",
@@ -425,8 +430,10 @@ int cc_op_delete_repository(struct proto_req *req)
         /* Move aside first so that a crash mid-removal leaves no half repository in place. */
         char trash[PATH_MAX + 16];
         snprintf(trash, sizeof trash, "%s.deleted", path);
-        if (rename(path, trash) == 0) rm_tree(trash);
-        else rm_tree(path);
+        if (rename(path, trash) == 0)
+            rm_tree(trash);
+        else
+            rm_tree(path);
     }
 out:
     store_txn_abort(t);
@@ -451,7 +458,9 @@ static int cmp_name(const void *a, const void *b, void *desc)
 static int cmp_modified(const void *a, const void *b, void *desc)
 {
     const struct list_item *x = a, *y = b;
-    int c = x->modified < y->modified ? -1 : x->modified > y->modified ? 1 : strcmp(x->name, y->name);
+    int c = x->modified < y->modified   ? -1
+            : x->modified > y->modified ? 1
+                                        : strcmp(x->name, y->name);
     return *(int *)desc ? -c : c;
 }
 
@@ -497,7 +506,8 @@ int cc_op_list_repositories(struct proto_req *req)
     size_t n = 0, cap = 64;
     struct list_item *items = malloc(cap * sizeof *items);
     if (!items) abort();
-    if (store_txn_begin(req->store, 0, &t) != 0 || store_cursor_open(t, STORE_DB_CC_REPOS, &c) != 0) {
+    if (store_txn_begin(req->store, 0, &t) != 0 ||
+        store_cursor_open(t, STORE_DB_CC_REPOS, &c) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not list repositories");
         goto out;
     }
@@ -518,9 +528,8 @@ int cc_op_list_repositories(struct proto_req *req)
         struct json_object *m;
         items[n].name = proto_arena_strdup(req->arena, jstr(rec, "repositoryName"));
         items[n].id = proto_arena_strdup(req->arena, jstr(rec, "repositoryId"));
-        items[n].modified = json_object_object_get_ex(rec, "lastModifiedDate", &m)
-                                ? json_object_get_double(m)
-                                : 0;
+        items[n].modified =
+            json_object_object_get_ex(rec, "lastModifiedDate", &m) ? json_object_get_double(m) : 0;
         n++;
         json_object_put(rec);
     }
@@ -592,8 +601,10 @@ out:
 static int set_description(struct proto_req *req, struct json_object *rec, void *ctx)
 {
     const char *desc = ctx;
-    if (desc) json_object_object_add(rec, "repositoryDescription", json_object_new_string(desc));
-    else json_object_object_del(rec, "repositoryDescription");
+    if (desc)
+        json_object_object_add(rec, "repositoryDescription", json_object_new_string(desc));
+    else
+        json_object_object_del(rec, "repositoryDescription");
     json_object_object_add(rec, "lastModifiedDate", json_time(proto_now()));
     return 0;
 }
@@ -648,11 +659,14 @@ int cc_op_update_repository_name(struct proto_req *req)
     char okey[REPO_KEY_MAX], nkey[REPO_KEY_MAX], idkey[REPO_KEY_MAX];
     int rc = 0;
     if (bad_repo_name(new))
-        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
-                           "The repository name is not valid. Repository names cannot end in .git.");
+        return proto_error(
+            req, ERR_CC_INVALID_REPOSITORY_NAME,
+            "The repository name is not valid. Repository names cannot end in .git.");
     int ol = repo_key(okey, acct, region, old), nl = repo_key(nkey, acct, region, new);
     if (ol < 0) return proto_error(req, ERR_CC_REPOSITORY_DOES_NOT_EXIST, "%s does not exist", old);
-    if (nl < 0) return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME, "The repository name is not valid.");
+    if (nl < 0)
+        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
+                           "The repository name is not valid.");
     cc_write_lock();
     if (store_txn_begin(req->store, 1, &t) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not begin a transaction");
@@ -676,14 +690,13 @@ int cc_op_update_repository_name(struct proto_req *req)
         goto out;
     }
     json_object_object_add(rec, "repositoryName", json_object_new_string(new));
-    json_object_object_add(
-        rec, "Arn",
-        json_object_new_string(
-            proto_arena_printf(req->arena, "arn:aws:codecommit:%s:%s:%s", region, acct, new)));
+    json_object_object_add(rec, "Arn",
+                           json_object_new_string(proto_arena_printf(
+                               req->arena, "arn:aws:codecommit:%s:%s:%s", region, acct, new)));
     json_object_object_add(rec, "lastModifiedDate", json_time(proto_now()));
     int il = store_key(idkey, sizeof idkey, acct, region, jstr(rec, "repositoryId"));
-    if (store_del(t, STORE_DB_CC_REPOS, okey, (size_t)ol) != 0 || rec_put(t, rec) != 0 ||
-        il < 0 || store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)il, new, strlen(new)) != 0 ||
+    if (store_del(t, STORE_DB_CC_REPOS, okey, (size_t)ol) != 0 || rec_put(t, rec) != 0 || il < 0 ||
+        store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)il, new, strlen(new)) != 0 ||
         store_txn_commit(t) != 0) {
         t = NULL;
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not rename the repository");
@@ -718,13 +731,14 @@ static const char *arn_repo(struct proto_req *req, int *rc)
         goto bad;
     if (len[3] != strlen(req->caller.region) || memcmp(p[3], req->caller.region, len[3]) != 0 ||
         memcmp(p[4], req->caller.account_id, 12) != 0) {
-        *rc = proto_error(req, ERR_CC_REPOSITORY_DOES_NOT_EXIST, "%.*s does not exist",
-                          (int)len[5], p[5]);
+        *rc = proto_error(req, ERR_CC_REPOSITORY_DOES_NOT_EXIST, "%.*s does not exist", (int)len[5],
+                          p[5]);
         return NULL;
     }
     return proto_arena_strndup(req->arena, p[5], len[5]);
 bad:
-    *rc = proto_error(req, ERR_CC_INVALID_RESOURCE_ARN, "The value for the resource ARN is not valid.");
+    *rc = proto_error(req, ERR_CC_INVALID_RESOURCE_ARN,
+                      "The value for the resource ARN is not valid.");
     return NULL;
 }
 
@@ -791,8 +805,8 @@ int cc_op_list_tags_for_resource(struct proto_req *req)
     if ((rc = load_rec(req, name, &rec))) return rc;
     req->output = json_object_new_object();
     json_object_object_get_ex(rec, "tags", &tags);
-    json_object_object_add(req->output, "tags", tags ? json_object_get(tags) : json_object_new_object());
+    json_object_object_add(req->output, "tags",
+                           tags ? json_object_get(tags) : json_object_new_object());
     json_object_put(rec);
     return 0;
 }
-

@@ -19,6 +19,8 @@ static void git_init_once(void)
     git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
     git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+    /* Objects and refs reach the disk before an API commit is acknowledged, like LMDB records. */
+    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 }
 
 void cc_git_init(void)
@@ -85,10 +87,14 @@ unsigned cc_mode_from_name(const char *name)
 const char *cc_mode_name(unsigned mode)
 {
     switch (mode) {
-    case GIT_FILEMODE_BLOB: return "NORMAL";
-    case GIT_FILEMODE_BLOB_EXECUTABLE: return "EXECUTABLE";
-    case GIT_FILEMODE_LINK: return "SYMLINK";
-    default: return NULL;
+    case GIT_FILEMODE_BLOB:
+        return "NORMAL";
+    case GIT_FILEMODE_BLOB_EXECUTABLE:
+        return "EXECUTABLE";
+    case GIT_FILEMODE_LINK:
+        return "SYMLINK";
+    default:
+        return NULL;
     }
 }
 
@@ -104,7 +110,8 @@ static int b64val(unsigned char c)
 
 unsigned char *cc_b64_decode(const char *s, size_t len, size_t *outlen)
 {
-    while (len > 0 && s[len - 1] == '=') len--;
+    while (len > 0 && s[len - 1] == '=')
+        len--;
     if (len % 4 == 1) return NULL;
     unsigned char *out = malloc(len / 4 * 3 + 3 + 1);
     if (!out) return NULL;
@@ -168,8 +175,7 @@ int cc_is_full_id(const char *s)
     size_t i = 0;
     for (; s[i]; i++) {
         char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return 0;
     }
     return i == GIT_OID_HEXSZ;
 }

@@ -39,8 +39,8 @@ static int zip_entry(const char *root, const git_tree_entry *e, void *payload)
     int rc = 0;
     if (mode == GIT_FILEMODE_LINK) {
         char target[PATH_MAX];
-        snprintf(target, sizeof target, "%.*s", (int)(size < sizeof target ? size : sizeof target - 1),
-                 (const char *)data);
+        snprintf(target, sizeof target, "%.*s",
+                 (int)(size < sizeof target ? size : sizeof target - 1), (const char *)data);
         archive_entry_set_filetype(w->entry, AE_IFLNK);
         archive_entry_set_perm(w->entry, 0777);
         archive_entry_set_symlink(w->entry, target);

@@ -1,4 +1,5 @@
-/* Unit tests of the codecommit provider's pure parts: paths, base64, helper passwords, zip export. */
+/* Unit tests of the codecommit provider's pure parts: paths, base64, helper passwords, zip export.
+ */
 #include <archive.h>
 #include <archive_entry.h>
 #include <criterion/criterion.h>
@@ -107,33 +108,40 @@ Test(cc_base64, encodes_what_it_decodes)
 }
 
 /* Computed with botocore's SigV4Auth exactly as `aws codecommit credential-helper` does. */
-#define HELPER_PW "20261126T120000Z1e2a499e28099ab32e979daa94895a1d1d3bfca6a8dbda3ccf9b3a7b587cebd9"
+#define HELPER_PW     "20261126T120000Z1e2a499e28099ab32e979daa94895a1d1d3bfca6a8dbda3ccf9b3a7b587cebd9"
 #define HELPER_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define HELPER_NOW 1795694400L /* 2026-11-26T12:00:00Z */
+#define HELPER_NOW    1795694400L /* 2026-11-26T12:00:00Z */
 
 Test(cc_helper, accepts_the_credential_helper_password)
 {
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1",
-                                           "localhost:4566", "/v1/repos/app", HELPER_NOW, 900),
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1", "localhost:4566",
+                                           "/v1/repos/app", HELPER_NOW, 900),
                  1);
 }
 
 Test(cc_helper, rejects_wrong_secret_region_path_host_or_age)
 {
     cr_assert_eq(cc_verify_helper_password(HELPER_PW, "other", "eu-west-1", "localhost:4566",
-                                           "/v1/repos/app", HELPER_NOW, 900), 0);
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "us-east-1",
-                                           "localhost:4566", "/v1/repos/app", HELPER_NOW, 900), 0);
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1",
-                                           "localhost:4566", "/v1/repos/other", HELPER_NOW, 900), 0);
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1",
-                                           "127.0.0.1:4566", "/v1/repos/app", HELPER_NOW, 900), 0);
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1",
-                                           "localhost:4566", "/v1/repos/app", HELPER_NOW + 901, 900), 0);
-    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1",
-                                           "localhost:4566", "/v1/repos/app", HELPER_NOW - 301, 900), 0);
+                                           "/v1/repos/app", HELPER_NOW, 900),
+                 0);
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "us-east-1", "localhost:4566",
+                                           "/v1/repos/app", HELPER_NOW, 900),
+                 0);
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1", "localhost:4566",
+                                           "/v1/repos/other", HELPER_NOW, 900),
+                 0);
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1", "127.0.0.1:4566",
+                                           "/v1/repos/app", HELPER_NOW, 900),
+                 0);
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1", "localhost:4566",
+                                           "/v1/repos/app", HELPER_NOW + 901, 900),
+                 0);
+    cr_assert_eq(cc_verify_helper_password(HELPER_PW, HELPER_SECRET, "eu-west-1", "localhost:4566",
+                                           "/v1/repos/app", HELPER_NOW - 301, 900),
+                 0);
     cr_assert_eq(cc_verify_helper_password("20261126T120000Zshort", HELPER_SECRET, "eu-west-1",
-                                           "localhost:4566", "/v1/repos/app", HELPER_NOW, 900), 0);
+                                           "localhost:4566", "/v1/repos/app", HELPER_NOW, 900),
+                 0);
 }
 
 /* A temp bare repository with one commit: a normal file, an executable, a symlink in a folder. */
@@ -158,8 +166,9 @@ static git_repository *make_repo(char *dir, git_commit **commit)
     for (size_t i = 0; i < 3; i++) {
         git_index_entry e;
         memset(&e, 0, sizeof e);
-        cr_assert_eq(git_blob_create_from_buffer(&blob, repo, files[i].content,
-                                                 strlen(files[i].content)), 0);
+        cr_assert_eq(
+            git_blob_create_from_buffer(&blob, repo, files[i].content, strlen(files[i].content)),
+            0);
         e.path = files[i].path;
         e.mode = files[i].mode;
         e.id = blob;

@@ -85,11 +85,13 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     cr_assert_eq(cc_add_head_listener(record, NULL), 0);
     cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"app\"}", NULL), 0);
     cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), -1);
-    cr_assert_eq(call(cc_op_create_commit,
-                      "{\"repositoryName\":\"app\",\"branchName\":\"main\",\"commitMessage\":\"m1\","
-                      "\"putFiles\":[{\"filePath\":\"a.txt\",\"fileContent\":\"aGk=\"},"
-                      "{\"filePath\":\"bin/x\",\"fileContent\":\"eA==\",\"fileMode\":\"EXECUTABLE\"}]}",
-                      &out), 0);
+    cr_assert_eq(
+        call(cc_op_create_commit,
+             "{\"repositoryName\":\"app\",\"branchName\":\"main\",\"commitMessage\":\"m1\","
+             "\"putFiles\":[{\"filePath\":\"a.txt\",\"fileContent\":\"aGk=\"},"
+             "{\"filePath\":\"bin/x\",\"fileContent\":\"eA==\",\"fileMode\":\"EXECUTABLE\"}]}",
+             &out),
+        0);
     const char *commit = get(out, "commitId");
     cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), 0);
     cr_assert_str_eq(head, commit);
@@ -109,12 +111,14 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     cr_assert_eq(v.author_date[19], 'Z');
     cc_source_vars_free(&v);
     cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main",
-                                    "0000000000000000000000000000000000000000", &v), -1);
+                                    "0000000000000000000000000000000000000000", &v),
+                 -1);
 
     store_blob_writer *w = NULL;
     store_txn *t = NULL;
     char id[STORE_BLOB_ID_LEN + 1];
-    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "app", commit, &w, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "app", commit, &w, err, sizeof err),
+                 0, "%s", err);
     cr_assert_eq(store_txn_begin(st, 1, &t), 0);
     cr_assert_eq(store_blob_commit(t, w, id), 0);
     cr_assert_eq(store_txn_commit(t), 0);
@@ -137,16 +141,20 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     cr_assert_eq(seen, 3);
     archive_read_free(a);
     close(fd);
-    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "nope", commit, &w, err, sizeof err), -1);
+    cr_assert_eq(
+        cc_export_zip(st, "000000000000", "us-east-1", "nope", commit, &w, err, sizeof err), -1);
     cr_assert_null(w);
 
     /* A branch created and deleted through the API reaches the listener too. */
     char *in = NULL;
-    cr_assert_gt(asprintf(&in, "{\"repositoryName\":\"app\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
-                          commit), 0);
+    cr_assert_gt(asprintf(&in,
+                          "{\"repositoryName\":\"app\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
+                          commit),
+                 0);
     cr_assert_eq(call(cc_op_create_branch, in, NULL), 0);
     free(in);
-    cr_assert_eq(call(cc_op_delete_branch, "{\"repositoryName\":\"app\",\"branchName\":\"dev\"}", NULL), 0);
+    cr_assert_eq(
+        call(cc_op_delete_branch, "{\"repositoryName\":\"app\",\"branchName\":\"dev\"}", NULL), 0);
     cr_assert_eq(n_events, 3);
     snprintf(expect, sizeof expect, "000000000000/us-east-1/app dev %s->-", commit);
     cr_assert_str_eq(events[2], expect);
@@ -161,13 +169,19 @@ Test(cc_engine, failed_commits_leave_the_branch_alone)
     cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"r\"}", NULL), 0);
     cr_assert_eq(call(cc_op_put_file,
                       "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"f\","
-                      "\"fileContent\":\"eA==\"}", &out), 0);
+                      "\"fileContent\":\"eA==\"}",
+                      &out),
+                 0);
     cr_assert_eq(call(cc_op_put_file,
                       "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"../f\","
-                      "\"fileContent\":\"eQ==\"}", NULL), -ERR_CC_INVALID_PATH);
+                      "\"fileContent\":\"eQ==\"}",
+                      NULL),
+                 -ERR_CC_INVALID_PATH);
     cr_assert_eq(call(cc_op_put_file,
                       "{\"repositoryName\":\"r\",\"branchName\":\"main\",\"filePath\":\"g\","
-                      "\"fileContent\":\"eQ==\"}", NULL), -ERR_CC_PARENT_COMMIT_ID_REQUIRED);
+                      "\"fileContent\":\"eQ==\"}",
+                      NULL),
+                 -ERR_CC_PARENT_COMMIT_ID_REQUIRED);
     cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "r", "main", head), 0);
     cr_assert_str_eq(head, get(out, "commitId"));
     json_object_put(out);
