@@ -191,6 +191,31 @@ class GitHttp(ServerTestCase):
         with open(os.path.join(wd, "eu.txt")) as f:
             self.assertEqual(f.read(), "eu\n")
 
+    def test_documented_helper_with_an_amazonaws_host_name(self):
+        # Exactly AWS's documented helper (no --ignore-host-check), with the CodeCommit host name
+        # resolved to this server by curl.
+        self.cc.create_repository(repositoryName="documented")
+        port = self.server.port
+        host = "git-codecommit.us-east-1.amazonaws.com"
+        wd = self.workdir("documented")
+        self.git("-c", "credential.helper=", "-c",
+                 "credential.helper=!aws codecommit credential-helper $@",
+                 "-c", "credential.UseHttpPath=true",
+                 "-c", "http.curloptResolve=%s:%d:127.0.0.1" % (host, port),
+                 "clone", "http://%s:%d/v1/repos/documented" % (host, port), wd)
+        with open(os.path.join(wd, "d"), "w") as f:
+            f.write("d")
+        self.git("add", "d", cwd=wd)
+        self.git("commit", "-m", "d", cwd=wd)
+        self.git("-c", "credential.helper=", "-c",
+                 "credential.helper=!aws codecommit credential-helper $@",
+                 "-c", "credential.UseHttpPath=true",
+                 "-c", "http.curloptResolve=%s:%d:127.0.0.1" % (host, port),
+                 "push", "origin", "HEAD:main", cwd=wd)
+        self.assertEqual(
+            self.cc.get_branch(repositoryName="documented", branchName="main")["branch"]["commitId"],
+            self.git("rev-parse", "HEAD", cwd=wd).stdout.strip())
+
     def test_wrong_password_or_user_is_refused_and_nothing_is_written(self):
         self.cc.create_repository(repositoryName="locked")
         head = self.cc.put_file(repositoryName="locked", branchName="main", fileContent=b"x",
