@@ -1,0 +1,158 @@
+"""S3 multipart uploads: boto3's upload_file/download_file (20 MiB, verified by MD5), the low-level
+calls (create, upload part, copy part, list parts, list uploads, complete, abort) and their errors."""
+import base64
+import hashlib
+import os
+import tempfile
+import unittest
+import zlib
+
+from boto3.s3.transfer import TransferConfig
+
+from harness import ServerTestCase
+
+MIB = 1024 * 1024
+
+
+class S3MultipartTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s3 = cls.client(cls, "s3")
+        cls.s3.create_bucket(Bucket="mpu")
+        cls.tmp = tempfile.mkdtemp(prefix="cpl-s3-mp-")
+
+    def test_upload_file_20mib_and_download_file(self):
+        src = os.path.join(self.tmp, "big.bin")
+        data = os.urandom(20 * MIB + 12345)
+        with open(src, "wb") as f:
+            f.write(data)
+        cfg = TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB)
+        self.s3.upload_file(src, "mpu", "big/object.bin", Config=cfg)
+        h = self.s3.head_object(Bucket="mpu", Key="big/object.bin")
+        self.assertEqual(h["ContentLength"], len(data))
+        self.assertTrue(h["ETag"].endswith('-3"'), h["ETag"])
+        parts = [data[i:i + 8 * MIB] for i in range(0, len(data), 8 * MIB)]
+        want = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-3"
+        self.assertEqual(h["ETag"], '"%s"' % want)
+        dst = os.path.join(self.tmp, "back.bin")
+        self.s3.download_file("mpu", "big/object.bin", dst, Config=cfg)
+        with open(dst, "rb") as f:
+            self.assertEqual(hashlib.md5(f.read()).hexdigest(), hashlib.md5(data).hexdigest())
+        # nothing left behind
+        self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket="mpu", Prefix="big/"))
+
+    def test_low_level_multipart_with_composite_crc32(self):
+        key = "low/level"
+        c = self.s3.create_multipart_upload(Bucket="mpu", Key=key, ContentType="application/x-test",
+                                            Metadata={"m": "v"}, ChecksumAlgorithm="CRC32")
+        uid = c["UploadId"]
+        p1 = os.urandom(5 * MIB)
+        p2 = b"tail"
+        r1 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1, Body=p1,
+                                 ChecksumAlgorithm="CRC32")
+        r2 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=2, Body=p2,
+                                 ChecksumAlgorithm="CRC32")
+        self.assertEqual(r1["ETag"], '"%s"' % hashlib.md5(p1).hexdigest())
+        crc = [base64.b64encode(zlib.crc32(p).to_bytes(4, "big")).decode() for p in (p1, p2)]
+        self.assertEqual(r1["ChecksumCRC32"], crc[0])
+        lp = self.s3.list_parts(Bucket="mpu", Key=key, UploadId=uid)
+        self.assertEqual([(p["PartNumber"], p["Size"]) for p in lp["Parts"]], [(1, 5 * MIB), (2, 4)])
+        lp = self.s3.list_parts(Bucket="mpu", Key=key, UploadId=uid, MaxParts=1)
+        self.assertTrue(lp["IsTruncated"])
+        self.assertEqual(lp["NextPartNumberMarker"], 1)
+        lp = self.s3.list_parts(Bucket="mpu", Key=key, UploadId=uid, PartNumberMarker=1)
+        self.assertEqual([p["PartNumber"] for p in lp["Parts"]], [2])
+        ups = self.s3.list_multipart_uploads(Bucket="mpu")["Uploads"]
+        self.assertIn((key, uid), [(u["Key"], u["UploadId"]) for u in ups])
+        done = self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r1["ETag"], "ChecksumCRC32": crc[0]},
+                                       {"PartNumber": 2, "ETag": r2["ETag"], "ChecksumCRC32": crc[1]}]})
+        want = hashlib.md5(hashlib.md5(p1).digest() + hashlib.md5(p2).digest()).hexdigest() + "-2"
+        self.assertEqual(done["ETag"], '"%s"' % want)
+        composite = base64.b64encode(zlib.crc32(b"".join(
+            base64.b64decode(x) for x in crc)).to_bytes(4, "big")).decode() + "-2"
+        self.assertEqual(done["ChecksumCRC32"], composite)
+        g = self.s3.get_object(Bucket="mpu", Key=key, ChecksumMode="ENABLED")
+        self.assertEqual(g["Body"].read(), p1 + p2)
+        self.assertEqual((g["ContentType"], g["Metadata"]), ("application/x-test", {"m": "v"}))
+        self.assertClientError(lambda: self.s3.list_parts(Bucket="mpu", Key=key, UploadId=uid),
+                               "NoSuchUpload", 404)
+
+    def test_upload_part_copy(self):
+        src = os.urandom(6 * MIB)
+        self.s3.put_object(Bucket="mpu", Key="copy/src", Body=src)
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key="copy/dst")["UploadId"]
+        a = self.s3.upload_part_copy(Bucket="mpu", Key="copy/dst", UploadId=uid, PartNumber=1,
+                                     CopySource={"Bucket": "mpu", "Key": "copy/src"},
+                                     CopySourceRange="bytes=0-%d" % (5 * MIB - 1))
+        b = self.s3.upload_part_copy(Bucket="mpu", Key="copy/dst", UploadId=uid, PartNumber=2,
+                                     CopySource={"Bucket": "mpu", "Key": "copy/src"},
+                                     CopySourceRange="bytes=%d-%d" % (5 * MIB, 6 * MIB - 1))
+        self.assertEqual(a["CopyPartResult"]["ETag"], '"%s"' % hashlib.md5(src[:5 * MIB]).hexdigest())
+        self.s3.complete_multipart_upload(Bucket="mpu", Key="copy/dst", UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": a["CopyPartResult"]["ETag"]},
+                      {"PartNumber": 2, "ETag": b["CopyPartResult"]["ETag"]}]})
+        self.assertEqual(self.s3.get_object(Bucket="mpu", Key="copy/dst")["Body"].read(), src)
+        self.assertClientError(lambda: self.s3.upload_part_copy(
+            Bucket="mpu", Key="copy/dst2", UploadId="nope", PartNumber=1,
+            CopySource="mpu/copy/src"), "NoSuchUpload", 404)
+
+    def test_errors(self):
+        key = "err/key"
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key=key)["UploadId"]
+        r1 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1, Body=b"small")
+        r2 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=2, Body=b"small")
+        err = self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 1, "ETag": r1["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]}),
+            "EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size")
+        self.assertEqual(err["Error"]["MinSizeAllowed"], "5242880")
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 1, "ETag": '"00000000000000000000000000000000"'}]}),
+            "InvalidPart", 400)
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 3, "ETag": r1["ETag"]}]}), "InvalidPart", 400)
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 2, "ETag": r2["ETag"]}, {"PartNumber": 1, "ETag": r1["ETag"]}]}),
+            "InvalidPartOrder", 400,
+            "The list of parts was not in ascending order. Parts must be ordered by part number.")
+        self.assertClientError(lambda: self.s3.upload_part(
+            Bucket="mpu", Key=key, UploadId=uid, PartNumber=10001, Body=b"x"), "InvalidArgument", 400,
+            "Part number must be an integer between 1 and 10000, inclusive")
+        # a single small part is fine: the last part has no minimum
+        done = self.s3.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": r1["ETag"]}]})
+        self.assertTrue(done["ETag"].endswith('-1"'))
+        self.assertEqual(self.s3.get_object(Bucket="mpu", Key=key)["Body"].read(), b"small")
+        err = self.assertClientError(lambda: self.s3.upload_part(
+            Bucket="mpu", Key=key, UploadId=uid, PartNumber=3, Body=b"x"), "NoSuchUpload", 404)
+        self.assertEqual(err["Error"]["UploadId"], uid)
+
+    def test_abort(self):
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key="abort/me")["UploadId"]
+        self.s3.upload_part(Bucket="mpu", Key="abort/me", UploadId=uid, PartNumber=1, Body=b"x" * 1000)
+        r = self.s3.abort_multipart_upload(Bucket="mpu", Key="abort/me", UploadId=uid)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertClientError(lambda: self.s3.abort_multipart_upload(Bucket="mpu", Key="abort/me", UploadId=uid),
+                               "NoSuchUpload", 404)
+        self.assertClientError(lambda: self.s3.head_object(Bucket="mpu", Key="abort/me"), "404", 404)
+
+    def test_list_uploads_prefix_and_pagination(self):
+        ids = [self.s3.create_multipart_upload(Bucket="mpu", Key="lu/%d" % i)["UploadId"] for i in range(3)]
+        r = self.s3.list_multipart_uploads(Bucket="mpu", Prefix="lu/", MaxUploads=2)
+        self.assertTrue(r["IsTruncated"])
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["lu/0", "lu/1"])
+        r = self.s3.list_multipart_uploads(Bucket="mpu", Prefix="lu/", KeyMarker=r["NextKeyMarker"],
+                                           UploadIdMarker=r["NextUploadIdMarker"])
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["lu/2"])
+        for i, uid in enumerate(ids):
+            self.s3.abort_multipart_upload(Bucket="mpu", Key="lu/%d" % i, UploadId=uid)
+
+
+if __name__ == "__main__":
+    unittest.main()
