@@ -422,6 +422,20 @@ class Commits(ServerTestCase):
         self.assertEqual(cc.get_repository(repositoryName=repo)["repositoryMetadata"]["defaultBranch"],
                          "main")
 
+    def test_optional_members_that_aws_requires(self):
+        repo = self.new_repo("required")
+        self.assertClientError(lambda: self.cc.get_branch(branchName="main"),
+                               "RepositoryNameRequiredException")
+        self.assertClientError(lambda: self.cc.get_branch(repositoryName=repo),
+                               "BranchNameRequiredException")
+        self.assertClientError(lambda: self.cc.get_branch(repositoryName=repo, branchName="a..b"),
+                               "InvalidBranchNameException")
+        self.assertClientError(
+            lambda: self.cc.batch_get_commits(repositoryName=repo, commitIds=["0" * 40] * 101),
+            "CommitIdsLimitExceededException")
+        self.assertClientError(lambda: self.cc.get_file(repositoryName=repo, filePath="x"),
+                               "CommitDoesNotExistException")
+
     def test_ids_match_git(self):
         repo = self.new_repo("gitids")
         data = b"some bytes\n\x00\x01"
