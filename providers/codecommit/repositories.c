@@ -1,6 +1,7 @@
 /* Repository records and their operations: create, read, list, rename, describe, delete, tags. */
 #include "providers/codecommit/codecommit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <json-c/json.h>
@@ -205,6 +206,64 @@ static int mkdirs(const char *path)
     return 0;
 }
 
+/* Removes what a crash can leave under <data>/git: repositories moved aside by DeleteRepository,
+ * repositories whose record never committed, and push temp files. Runs once per process, under
+ * the write lock, so no repository is being created meanwhile. */
+static void sweep_orphans(store *s)
+{
+    static int done;
+    char root[PATH_MAX], path[PATH_MAX * 3];
+    DIR *d0 = NULL;
+    if (done) return;
+    done = 1;
+    snprintf(root, sizeof root, "%s/git", store_dir(s));
+    if (!(d0 = opendir(root))) return;
+    struct dirent *a;
+    while ((a = readdir(d0)) != NULL) {
+        if (strncmp(a->d_name, ".tmp-", 5) == 0) {
+            snprintf(path, sizeof path, "%s/%s", root, a->d_name);
+            unlink(path);
+            continue;
+        }
+        if (strlen(a->d_name) != 12 || strspn(a->d_name, "0123456789") != 12) continue;
+        char adir[PATH_MAX + 16];
+        if (snprintf(adir, sizeof adir, "%s/%s", root, a->d_name) >= (int)sizeof adir) continue;
+        DIR *d1 = opendir(adir);
+        if (!d1) continue;
+        struct dirent *r;
+        while ((r = readdir(d1)) != NULL) {
+            if (r->d_name[0] == '.') continue;
+            char rdir[PATH_MAX * 2];
+            if (snprintf(rdir, sizeof rdir, "%s/%s", adir, r->d_name) >= (int)sizeof rdir) continue;
+            DIR *d2 = opendir(rdir);
+            if (!d2) continue;
+            struct dirent *e;
+            while ((e = readdir(d2)) != NULL) {
+                size_t n = strlen(e->d_name);
+                if (snprintf(path, sizeof path, "%s/%s", rdir, e->d_name) >= (int)sizeof path)
+                    continue;
+                if (n > 8 && strcmp(e->d_name + n - 8, ".deleted") == 0) {
+                    rm_tree(path);
+                } else if (n > 4 && strcmp(e->d_name + n - 4, ".git") == 0 && n - 4 < 64) {
+                    char id[64], key[REPO_KEY_MAX];
+                    const void *v;
+                    size_t vl;
+                    store_txn *t = NULL;
+                    snprintf(id, sizeof id, "%.*s", (int)(n - 4), e->d_name);
+                    int kl = store_key(key, sizeof key, a->d_name, r->d_name, id);
+                    if (kl < 0 || store_txn_begin(s, 0, &t) != 0) continue;
+                    int rc = store_get(t, STORE_DB_CC_REPO_IDS, key, (size_t)kl, &v, &vl);
+                    store_txn_abort(t);
+                    if (rc == STORE_NOTFOUND) rm_tree(path);
+                }
+            }
+            closedir(d2);
+        }
+        closedir(d1);
+    }
+    closedir(d0);
+}
+
 /* Creates the bare repository at path, HEAD on main, receive-pack enabled. Returns 0 or -1. */
 static int init_bare(const char *path)
 {
@@ -279,6 +338,7 @@ int cc_op_create_repository(struct proto_req *req)
                            "The repository name is not valid.");
 
     cc_write_lock();
+    sweep_orphans(req->store);
     if (store_txn_begin(req->store, 1, &t) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not begin a transaction");
         goto out;

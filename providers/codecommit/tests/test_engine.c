@@ -186,3 +186,24 @@ Test(cc_engine, failed_commits_leave_the_branch_alone)
     cr_assert_str_eq(head, get(out, "commitId"));
     json_object_put(out);
 }
+
+Test(cc_engine, creating_a_repository_sweeps_what_a_crash_left)
+{
+    char path[128], cmd[1024];
+    snprintf(path, sizeof path, "%s/git/000000000000/us-east-1", dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/0000-orphan.git/objects %s/1111.git.deleted/objects && touch "
+             "%s/git/.tmp-abc",
+             path, path, dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"kept\"}", NULL), 0);
+    struct cc_repo r;
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "kept", &r), 0);
+    cr_assert_eq(access(r.path, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "%s/0000-orphan.git", path);
+    cr_assert_neq(access(cmd, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "%s/1111.git.deleted", path);
+    cr_assert_neq(access(cmd, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "%s/git/.tmp-abc", dir);
+    cr_assert_neq(access(cmd, F_OK), 0);
+}
