@@ -25,8 +25,15 @@ if command -v clang >/dev/null 2>&1; then
     echo "== fuzz targets (build and a short smoke run)"
     CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCPL_FUZZ=ON -DCPL_TESTS=OFF >/dev/null
     cmake --build build-fuzz -j"$jobs"
-    for f in build-fuzz/fuzz_*; do
-        [ -x "$f" ] && "$f" -max_total_time=10 -print_final_stats=0 >/dev/null 2>&1 \
-            && echo "$(basename "$f"): ok"
-    done
+    while IFS= read -r f; do
+        work=$(mktemp -d)
+        if ! "$f" -max_total_time=10 -print_final_stats=1 -artifact_prefix="$work/" "$work" \
+                >"$work/log" 2>&1; then
+            tail -n 40 "$work/log"
+            echo "$(basename "$f"): FAILED"
+            exit 1
+        fi
+        echo "$(basename "$f"): ok, $(grep -o 'number_of_executed_units: [0-9]*' "$work/log")"
+        rm -rf "$work"
+    done < <(find build-fuzz -name 'fuzz_*' -type f -executable)
 fi
