@@ -235,96 +235,6 @@ static int git_begin(struct proto_req *req)
     return 0;
 }
 
-/* A snapshot of the branch heads of a repository. */
-struct heads {
-    size_t n;
-    char **names;
-    git_oid *ids;
-};
-
-static void heads_free(struct heads *h)
-{
-    for (size_t i = 0; i < h->n; i++)
-        free(h->names[i]);
-    free(h->names);
-    free(h->ids);
-    memset(h, 0, sizeof *h);
-}
-
-static int heads_read(const char *path, struct heads *h)
-{
-    git_repository *repo = NULL;
-    git_branch_iterator *it = NULL;
-    git_reference *ref = NULL;
-    git_branch_t type;
-    size_t cap = 0;
-    memset(h, 0, sizeof *h);
-    if (git_repository_open_bare(&repo, path) != 0) return -1;
-    if (git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL) == 0) {
-        while (h->n < MAX_REFS && git_branch_next(&ref, &type, it) == 0) {
-            const char *name = NULL;
-            const git_oid *id = git_reference_target(ref);
-            if (id && git_branch_name(&name, ref) == 0) {
-                if (h->n == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    h->names = realloc(h->names, cap * sizeof *h->names);
-                    h->ids = realloc(h->ids, cap * sizeof *h->ids);
-                    if (!h->names || !h->ids) abort();
-                }
-                h->names[h->n] = strdup(name);
-                h->ids[h->n] = *id;
-                h->n++;
-            }
-            git_reference_free(ref);
-        }
-        git_branch_iterator_free(it);
-    }
-    git_repository_free(repo);
-    return 0;
-}
-
-static const git_oid *heads_find(const struct heads *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++)
-        if (strcmp(h->names[i], name) == 0) return &h->ids[i];
-    return NULL;
-}
-
-/* Tells the listeners and the record about the heads a push moved. */
-static void after_push(struct proto_req *req, struct git_req *g, const struct heads *before)
-{
-    struct heads after;
-    if (heads_read(g->repo.path, &after) != 0) return;
-    int changed = 0;
-    for (size_t i = 0; i < after.n; i++) {
-        const git_oid *old = heads_find(before, after.names[i]);
-        if (old && git_oid_equal(old, &after.ids[i])) continue;
-        changed = 1;
-    }
-    for (size_t i = 0; i < before->n; i++)
-        if (!heads_find(&after, before->names[i])) changed = 1;
-    if (changed) {
-        const char *first = NULL;
-        if (!g->repo.default_branch[0] && after.n) {
-            first = heads_find(&after, "main")     ? "main"
-                    : heads_find(&after, "master") ? "master"
-                                                   : after.names[0];
-        }
-        cc_repo_note_branch(req->store, &g->repo, first);
-        for (size_t i = 0; i < after.n; i++) {
-            const git_oid *old = heads_find(before, after.names[i]);
-            if (old && git_oid_equal(old, &after.ids[i])) continue;
-            cc_notify_head(g->repo.account, g->repo.region, g->repo.name, after.names[i], old,
-                           &after.ids[i]);
-        }
-        for (size_t i = 0; i < before->n; i++)
-            if (!heads_find(&after, before->names[i]))
-                cc_notify_head(g->repo.account, g->repo.region, g->repo.name, before->names[i],
-                               &before->ids[i], NULL);
-    }
-    heads_free(&after);
-}
-
 /* Parses the CGI header block at the start of fd; sets status, type and headers on req and
  * returns the header length, or -1. */
 static long parse_cgi(struct proto_req *req, int fd)
@@ -381,7 +291,7 @@ static int git_dispatch(struct proto_req *req)
     struct git_req *g = req->sink_state;
     char root[PATH_MAX], *envp[32];
     int out_fd = -1, in_fd = -1, rc = 0, locked = 0;
-    struct heads before;
+    struct cc_heads before;
     posix_spawn_file_actions_t fa;
     int fa_init = 0;
     memset(&before, 0, sizeof before);
@@ -450,7 +360,7 @@ static int git_dispatch(struct proto_req *req)
     if (g->receive_pack) {
         cc_write_lock();
         locked = 1;
-        heads_read(g->repo.path, &before);
+        cc_heads_read(g->repo.path, &before);
     }
     pid_t pid;
     char *argv[] = {"git-http-backend", NULL};
@@ -461,7 +371,7 @@ static int git_dispatch(struct proto_req *req)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (g->receive_pack) after_push(req, g, &before);
+    if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
 
     struct stat st;
     long hdr = parse_cgi(req, out_fd);
@@ -475,7 +385,7 @@ static int git_dispatch(struct proto_req *req)
     out_fd = -1;
 out:
     if (locked) cc_write_unlock();
-    heads_free(&before);
+    cc_heads_free(&before);
     if (fa_init) posix_spawn_file_actions_destroy(&fa);
     if (out_fd >= 0) close(out_fd);
     if (in_fd >= 0 && in_fd != (g ? g->body_fd : -1)) close(in_fd);

@@ -62,6 +62,20 @@ int cc_branch_move(store *s, struct cc_repo *r, const char *branch, const git_oi
 void cc_notify_head(const char *account, const char *region, const char *repo, const char *branch,
                     const git_oid *old_id, const git_oid *new_id);
 
+/* A snapshot of the branch heads of a repository (malloc'd; free with cc_heads_free). */
+struct cc_heads {
+    size_t n;
+    char **names;
+    git_oid *ids;
+};
+/* Reads the branch heads of the bare repository at path. Returns 0 or -1. */
+int cc_heads_read(const char *path, struct cc_heads *h);
+void cc_heads_free(struct cc_heads *h);
+/* After a push into r: compares the heads with before, records the default branch of a first
+ * push (main, else master, else the first branch), bumps lastModifiedDate and calls the head
+ * listeners for every branch created, moved or deleted. */
+void cc_push_settle(store *s, struct cc_repo *r, const struct cc_heads *before);
+
 /* Validates a branch name for git. Returns 1 when valid. */
 int cc_branch_name_valid(const char *name);
 /* Resolves a commit specifier (full or abbreviated id, branch, tag) to a commit of r.

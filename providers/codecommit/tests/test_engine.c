@@ -207,3 +207,40 @@ Test(cc_engine, creating_a_repository_sweeps_what_a_crash_left)
     snprintf(cmd, sizeof cmd, "%s/git/.tmp-abc", dir);
     cr_assert_neq(access(cmd, F_OK), 0);
 }
+
+Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
+{
+    struct cc_repo r;
+    struct cc_heads before;
+    char cmd[8192], head[41];
+    n_events = 0;
+    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"pushed\"}", NULL), 0);
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "pushed", &r), 0);
+    cr_assert_eq(cc_heads_read(r.path, &before), 0);
+    snprintf(cmd, sizeof cmd,
+             "set -e; mkdir %s/w; cd %s/w; export GIT_CONFIG_NOSYSTEM=1 HOME=%s; git init -q -b "
+             "master .;"
+             "echo a > a; git add a; git -c user.name=t -c user.email=t@e commit -qm a;"
+             "git push -q file://%s master master:feature 2>/dev/null",
+             dir, dir, dir, r.path);
+    cr_assert_eq(system(cmd), 0);
+    cc_push_settle(st, &r, &before);
+    cc_heads_free(&before);
+    cr_assert_eq(n_events, 2);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "pushed", "master", head), 0);
+    struct cc_repo after;
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "pushed", &after), 0);
+    cr_assert_str_eq(after.default_branch, "master");
+
+    cr_assert_eq(cc_heads_read(r.path, &before), 0);
+    snprintf(cmd, sizeof cmd, "cd %s/w && git push -q file://%s :feature 2>/dev/null", dir, r.path);
+    cr_assert_eq(system(cmd), 0);
+    cc_push_settle(st, &after, &before);
+    cc_heads_free(&before);
+    cr_assert_eq(n_events, 3);
+    char expect[256];
+    snprintf(expect, sizeof expect, "000000000000/us-east-1/pushed feature %s->-", head);
+    cr_assert_str_eq(events[2], expect);
+    cc_remove_head_listener(record, NULL);
+}
