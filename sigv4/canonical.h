@@ -66,6 +66,17 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
                       enum sigv4_path_mode mode, struct sigv4_auth *out, char **msg,
                       struct proto_sb *extra);
 
+/* S3 Signature Version 2 verification of a request whose Authorization header (authz) starts with
+ * "AWS ", or (authz NULL) whose query carries AWSAccessKeyId/Signature. As sigv4_verify; extra must
+ * not be NULL. */
+int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, const char *authz,
+                    struct sigv4_auth *out, char **msg, struct proto_sb *extra);
+/* Appends the SigV2 CanonicalizedResource of in: "/bucket" for virtual-host requests, the path
+ * as sent, then the signed sub-resources sorted ("?uploads", "?partNumber=1&uploadId=x"). */
+void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in);
+/* Base64 HMAC-SHA1 of data under secret into out (29 bytes). */
+void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29]);
+
 /* Test hooks into the signing-key cache: number of derivations performed so far. */
 unsigned long sigv4_key_derivations(void);
 

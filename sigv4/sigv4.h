@@ -1,5 +1,5 @@
-/* AWS Signature Version 4 verification: header and presigned-query auth, the credentials store,
- * and aws-chunked payload decoding. Pure functions of their inputs; no server dependency. */
+/* AWS Signature Version 4 verification (and S3's Signature Version 2): header and presigned-query
+ * auth, the credentials store, and aws-chunked payload decoding. Pure functions of their inputs; no server dependency. */
 #ifndef SIGV4_H
 #define SIGV4_H
 
@@ -36,7 +36,12 @@ enum sigv4_payload {
     SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 };
 
-/* The outcome of a verified signature: who signed and what the payload must satisfy. */
+/* The outcome of a verified signature: who signed and what the payload must satisfy.
+ * For S3 Signature Version 2 (sigv2 = 1): region is EMPTY (SigV2 names none; the caller uses its
+ * default region), service is "s3", amz_date the request's Date/x-amz-date (header auth) or the
+ * time of verification (presigned), scope and signing_key are empty, signature is the provided
+ * base64 signature, and payload is SIGV4_PAYLOAD_UNSIGNED (SigV2 does not sign the body; a
+ * Content-MD5 header is for the S3 provider to check). */
 struct sigv4_auth {
     char access_key[129];
     char account_id[13];
@@ -49,6 +54,7 @@ struct sigv4_auth {
     int presigned;
     enum sigv4_payload payload;
     char payload_hash[65]; /* SIGV4_PAYLOAD_HASH: the hex hash the body must have */
+    int sigv2;             /* S3 Signature Version 2 (HMAC-SHA1) */
 };
 
 /* What the verifier needs to know of one request. */
@@ -66,9 +72,14 @@ struct sigv4_input {
      * e.g. "codepipeline"; a mismatch gives "Credential should be scoped to correct service".
      * S3 always expects "s3". */
     const char *expected_service;
+    /* Optional (NULL: only "bucket.localhost"): a host name under which "bucket.<name>" Host
+     * headers are virtual-host S3 requests, for the SigV2 CanonicalizedResource. */
+    const char *s3_vhost_suffix;
 };
 
-/* Verifies in's signature against creds. Returns 0 and fills out, or a negative proto_err with
+/* Verifies in's signature against creds. S3 requests may also use Signature Version 2
+ * ("Authorization: AWS AKID:sig", or presigned AWSAccessKeyId/Expires/Signature); the JSON
+ * services reject it. Returns 0 and fills out, or a negative proto_err with
  * AWS's message (and for S3 the extra <Error> elements appended to extra) in msg/extra. The error
  * codes are the JSON services' or S3's according to in->is_s3. msg is malloc'd; caller frees. */
 int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,

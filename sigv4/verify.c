@@ -31,8 +31,6 @@ static const char S3_BAD_SHA256[] =
 static const char S3_QUERY_MISSING[] =
     "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
     "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
-static const char S3_SIGV2[] = "The authorization mechanism you have provided is not supported. "
-                               "Please use AWS4-HMAC-SHA256.";
 static const char S3_NO_DATE[] = "AWS authentication requires a valid Date or x-amz-date header";
 
 static int fail(char **msg, enum proto_err e, const char *fmt, ...)
@@ -162,7 +160,6 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
     if (strncmp(p, "AWS4-", 5) != 0) {
         if (!in->is_s3)
             return fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
-        if (strncmp(p, "AWS ", 4) == 0) return fail(msg, ERR_S3_INVALID_REQUEST, "%s", S3_SIGV2);
         proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
         proto_sb_xml_escape(extra, authz, strlen(authz));
         proto_sb_puts(extra, "</ArgumentValue>");
@@ -445,8 +442,18 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     const char *authz = find_header(in, "authorization");
     const struct sigv4_qparam *qalg = find_param(ps, nps, "X-Amz-Algorithm", 0);
 
+    /* SigV2 (S3 only): "Authorization: AWS AKID:sig" or AWSAccessKeyId/Signature in the query */
+    int v2_header = 0;
+    if (authz) {
+        const char *p = authz;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        v2_header = strncmp(p, "AWS ", 4) == 0;
+    }
+    int v2_query = find_param(ps, nps, "AWSAccessKeyId", 0) || find_param(ps, nps, "Signature", 0);
+
     /* 1. auth presence */
-    if (authz && qalg) {
+    if (authz && (qalg || (s3 && v2_query))) {
         if (s3) {
             proto_sb_puts(xb, "<ArgumentName>Authorization</ArgumentName>");
             rc = fail(
@@ -461,10 +468,12 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         }
         goto out;
     }
+    if (s3 && ((authz && v2_header) || (!authz && !qalg && v2_query))) {
+        rc = sigv4_verify_v2(creds, in, authz, out, msg, xb);
+        goto out;
+    }
     if (!authz && !qalg) {
-        if (s3 && find_param(ps, nps, "AWSAccessKeyId", 0) && find_param(ps, nps, "Signature", 0))
-            rc = fail(msg, ERR_S3_INVALID_REQUEST, "%s", S3_SIGV2); /* SigV2 presigned URL */
-        else if (s3)
+        if (s3)
             rc = fail(msg, ERR_S3_ACCESS_DENIED, "Access Denied");
         else
             rc = fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
