@@ -4,6 +4,7 @@ import base64
 import datetime
 import hashlib
 import http.client
+import os
 import tempfile
 import urllib.parse
 import zlib
@@ -119,17 +120,21 @@ def _crc(data, poly, bits):
     return base64.b64encode((crc ^ mask).to_bytes(bits // 8, "big")).decode()
 
 
-def _raw(server, method, path, body=b"", extra=None, host=None):
+def _raw(server, method, path, body=b"", extra=None, host=None, sign_body=True):
     """Sends one SigV4-signed request with the payload hash signed; returns (status, headers, body)."""
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     host = host or "127.0.0.1:%d" % server.port
     r = AWSRequest(method=method, url="http://%s%s" % (host, path), data=body)
-    r.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
     for k, v in (extra or {}).items():
         r.headers[k] = v
-    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
+    auth = S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1")
+    if not sign_body:
+        # keep the caller's x-amz-content-sha256 (e.g. a STREAMING-* value) as the payload hash
+        literal = extra["x-amz-content-sha256"]
+        auth.payload = lambda request: literal
+    auth.add_auth(r)
     headers = dict(r.headers.items())
     headers["Host"] = host
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -457,6 +462,44 @@ class S3ObjectTest(ServerTestCase):
         s.close()
         self.assertIn(b"200 OK", rest)
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="expect")["Body"].read(), body)
+
+    def test_aws_chunked_with_trailer(self):
+        # what botocore sends over https: STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32 trailer
+        data = os.urandom(70000)
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (data[:65536], data[65536:]))
+        body = chunks + b"0\r\nx-amz-checksum-crc32:%s\r\n\r\n" % crc.encode()
+        hdrs = {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data)),
+                "x-amz-trailer": "x-amz-checksum-crc32", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}
+        status, headers, err = _raw(self.server, "PUT", "/objs/chunked", body, hdrs, sign_body=False)
+        self.assertEqual(status, 200, err)
+        self.assertEqual(headers["x-amz-checksum-crc32"], crc)
+        g = self.s3.get_object(Bucket="objs", Key="chunked")
+        self.assertEqual(g["Body"].read(), data)
+        self.assertNotIn("ContentEncoding", g)
+        bad = chunks + b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"
+        status, _, err = _raw(self.server, "PUT", "/objs/chunked-bad", bad, hdrs, sign_body=False)
+        self.assertEqual(status, 400, err)
+        self.assertIn(b"<Code>BadDigest</Code>", err)
+        self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="chunked-bad"), "404", 404)
+
+    def test_interrupted_upload_leaves_nothing(self):
+        import socket
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        r = AWSRequest(method="PUT", url=self.server.endpoint + "/objs/interrupted")
+        r.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+        S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
+        head = "PUT /objs/interrupted HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % self.server.port + "".join(
+            "%s: %s\r\n" % (k, v) for k, v in r.headers.items()) + "Content-Length: 1000000\r\n\r\n"
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        s.sendall(head.encode() + b"x" * 300000)
+        s.close()
+        import time
+        time.sleep(0.3)
+        self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="interrupted"), "404", 404)
+        self.assertNotIn("interrupted", [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs").get("Contents", [])])
 
     def test_response_overrides(self):
         self.s3.put_object(Bucket="objs", Key="override", Body=b"x", ContentType="text/plain")

@@ -213,7 +213,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
             goto out;
         }
         if (st->ck_trailer) {
-            expected_ck = sigv4_chunked_trailer(st->chunked, s3_cksum_header(st->ck));
+                    expected_ck = sigv4_chunked_trailer(st->chunked, s3_cksum_header(st->ck));
             if (expected_ck) expected_ck = proto_arena_strdup(req->arena, expected_ck);
         }
     }
