@@ -90,6 +90,7 @@ int cc_op_get_differences(struct proto_req *req)
     if (apath[0] && strcmp(apath, bpath) != 0) specs[nspec++] = apath;
     opts.pathspec.strings = specs;
     opts.pathspec.count = nspec;
+    opts.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH; /* paths are literal, not patterns */
     if (git_diff_tree_to_tree(&diff, r.git, bt, at, &opts) != 0) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not compare the commits");
         goto out;
