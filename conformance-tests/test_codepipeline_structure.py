@@ -236,6 +236,34 @@ class Structure(ServerTestCase):
                      "Note that when you specify a trigger, you cant specify more than one "
                      "trigger per source action.")
 
+    def test_commands_only_on_compute_actions(self):
+        self.rejects(declaration("cmds", pipelineType="V2", stages=[
+            {"name": "Source", "actions": [source_action()]},
+            {"name": "Build", "actions": [build_action(commands=["make"])]}]),
+            "InvalidActionDeclarationException",
+            "The following action cannot contain a commands field: Build. To use the commands "
+            "field, use a compute action.")
+
+    def test_clone_ref_artifacts_are_for_codebuild_only(self):
+        s = source_action()
+        s["configuration"]["OutputArtifactFormat"] = "CODEBUILD_CLONE_REF"
+        d = {"name": "CD", "actionTypeId": {"category": "Deploy", "owner": "AWS",
+                                            "provider": "CodeDeploy", "version": "1"},
+             "configuration": {"ApplicationName": "a", "DeploymentGroupName": "g"},
+             "inputArtifacts": [{"name": "SourceOut"}]}
+        self.rejects(declaration("cloneref", [{"name": "Source", "actions": [s]},
+                                              {"name": "Deploy", "actions": [d]}]),
+                     "InvalidActionDeclarationException")
+
+    def test_boolean_configuration_values(self):
+        s = source_action()
+        s["configuration"]["PollForSourceChanges"] = "maybe"
+        self.rejects(declaration("bools", [{"name": "Source", "actions": [s]},
+                                           {"name": "Build", "actions": [build_action()]}]),
+                     "InvalidActionDeclarationException",
+                     "Action configuration for action 'Source' has an invalid value for "
+                     "'PollForSourceChanges'. Valid values are true and false")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -101,6 +101,8 @@ static const struct cp_config_prop devicefarm[] = {
     P("Test", 0, 0, 0, 0, "The test file"),
     END};
 
+static const struct cp_config_prop commands[] = {END};
+
 #define CONSOLE "https://console.aws.amazon.com"
 const struct cp_action_spec cp_catalogue[] = {
     {"Source", "AWS", "S3", "1", 0, 0, 1, 1, s3_source, CONSOLE "/s3/home?#", NULL, NULL, NULL},
@@ -139,6 +141,7 @@ const struct cp_action_spec cp_catalogue[] = {
      CONSOLE "/lambda/home#/functions/{Config:FunctionName}", NULL, NULL, NULL},
     {"Invoke", "AWS", "StepFunctions", "1", 0, 1, 0, 1, stepfunctions,
      CONSOLE "/states/home#/statemachines", NULL, NULL, NULL},
+    {"Compute", "AWS", "Commands", "1", 1, 10, 0, 1, commands, NULL, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -238,6 +238,22 @@ static int check_provider_rules(struct cp_structure_error *e, struct json_object
 {
     const char *name = gets(action, "name");
     struct json_object *cfg = get(action, "configuration");
+    static const char *const BOOLS[] = {"PollForSourceChanges", "DetectChanges", "BatchEnabled",
+                                        "CombineArtifacts", NULL};
+    for (const char *const *k = BOOLS; *k; k++) {
+        const char *b = gets(cfg, *k);
+        if (b && strcasecmp(b, "true") && strcasecmp(b, "false") && !strstr(b, "#{"))
+            return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                        "Action configuration for action '%s' has an invalid value for '%s'. "
+                        "Valid values are true and false",
+                        name, *k);
+    }
+    const char *fmt = gets(cfg, "OutputArtifactFormat");
+    if (fmt && strcmp(fmt, "CODE_ZIP") && strcmp(fmt, "CODEBUILD_CLONE_REF"))
+        return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                    "Action configuration for action '%s' has an invalid value for "
+                    "'OutputArtifactFormat'. Valid values are CODE_ZIP and CODEBUILD_CLONE_REF",
+                    name);
     if (!strcmp(spec->category, "Deploy") && !strcmp(spec->provider, "S3")) {
         const char *x = gets(cfg, "Extract");
         if (x && strcasecmp(x, "true") && strcasecmp(x, "false"))
@@ -293,6 +309,19 @@ static int check_action(struct cp_structure_error *e, const struct cp_structure_
                     "1 validation error detected: Value '%d' at 'runOrder' failed to satisfy "
                     "constraint: Member must have value %s",
                     ro, ro < 1 ? "greater than or equal to 1" : "less than or equal to 999");
+    int compute = !strcmp(cat, "Compute");
+    int has_files = 0;
+    struct json_object *outs = get(action, "outputArtifacts");
+    for (size_t i = 0; i < alen(outs); i++)
+        if (get(json_object_array_get_idx(outs, i), "files")) has_files = 1;
+    if (!compute && (get(action, "commands") || has_files))
+        return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                    "The following action cannot contain a commands field: %s. To use the "
+                    "commands field, use a compute action.",
+                    name);
+    if (compute && !strcmp(prov, "Commands") && !get(action, "commands"))
+        return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                    "Action %s of provider Commands must declare commands", name);
     const struct cp_action_spec *spec = NULL;
     struct json_object *custom = NULL;
     int rc = 0;
@@ -482,6 +511,40 @@ out:
     return rc;
 }
 
+/* Artifacts of a CODEBUILD_CLONE_REF source are git references only CodeBuild can consume. */
+static int check_clone_ref(struct cp_structure_error *e, struct json_object *decl)
+{
+    struct json_object *stages = get(decl, "stages");
+    struct json_object *first = get(json_object_array_get_idx(stages, 0), "actions");
+    for (size_t a = 0; a < alen(first); a++) {
+        struct json_object *src = json_object_array_get_idx(first, a);
+        const char *f = gets(get(src, "configuration"), "OutputArtifactFormat");
+        if (!f || strcmp(f, "CODEBUILD_CLONE_REF")) continue;
+        struct json_object *outs = get(src, "outputArtifacts");
+        for (size_t o = 0; o < alen(outs); o++) {
+            const char *art = gets(json_object_array_get_idx(outs, o), "name");
+            for (size_t s = 1; art && s < alen(stages); s++) {
+                struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+                for (size_t c = 0; c < alen(acts); c++) {
+                    struct json_object *act = json_object_array_get_idx(acts, c);
+                    const char *prov = gets(get(act, "actionTypeId"), "provider");
+                    struct json_object *ins = get(act, "inputArtifacts");
+                    for (size_t i = 0; i < alen(ins); i++) {
+                        const char *in = gets(json_object_array_get_idx(ins, i), "name");
+                        if (in && !strcmp(in, art) && (!prov || strcmp(prov, "CodeBuild")))
+                            return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                                        "Action %s consumes artifact %s, which source action %s "
+                                        "outputs as CODEBUILD_CLONE_REF. Only CodeBuild actions "
+                                        "can consume a CODEBUILD_CLONE_REF artifact",
+                                        gets(act, "name"), art, gets(src, "name"));
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 static int check_artifact_stores(struct cp_structure_error *e, struct json_object *decl,
                                  const struct cp_structure_ctx *ctx)
 {
@@ -637,6 +700,7 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                     "pipeline",
                     total, MAX_ACTIONS);
     if (check_flow(e, decl)) return -1;
+    if (check_clone_ref(e, decl)) return -1;
     if (check_triggers(e, decl)) return -1;
     return 0;
 }

@@ -481,3 +481,53 @@ Test(cp_structure, keeps_v2_fields_when_normalising)
     json_object_put(raw);
     json_object_put(n);
 }
+
+Test(cp_structure, refuses_commands_outside_compute_actions)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"B\",\"commands\":[\"make\"],"
+                    "\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":"
+                    "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"
+                    "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "The following action cannot contain a commands field: B. To use the commands field, "
+           "use a compute action.");
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"C\",\"commands\":[\"make\"],"
+                    "\"actionTypeId\":{\"category\":\"Compute\",\"owner\":\"AWS\",\"provider\":"
+                    "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}],"
+                    "\"outputArtifacts\":[{\"name\":\"Out\",\"files\":[\"dist/**\"]}]}]}"),
+           ERR_NONE, NULL);
+}
+
+Test(cp_structure, clone_ref_artifacts_go_only_to_codebuild)
+{
+    const char *fmt =
+        "{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"actionTypeId\":{\"category\":"
+        "\"Source\",\"owner\":\"AWS\",\"provider\":\"CodeCommit\",\"version\":\"1\"},"
+        "\"configuration\":{\"RepositoryName\":\"r\",\"BranchName\":\"main\","
+        "\"OutputArtifactFormat\":\"%s\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}]},"
+        "{\"name\":\"Deploy\",\"actions\":[{\"name\":\"D\",\"actionTypeId\":{\"category\":"
+        "\"Deploy\",\"owner\":\"AWS\",\"provider\":\"CodeDeploy\",\"version\":\"1\"},"
+        "\"configuration\":{\"ApplicationName\":\"a\",\"DeploymentGroupName\":\"g\"},"
+        "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}";
+    char stages[4096];
+    snprintf(stages, sizeof stages, fmt, "CODEBUILD_CLONE_REF");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION, NULL);
+    snprintf(stages, sizeof stages, fmt, "CODE_ZIP");
+    expect(pipeline(stages), ERR_NONE, NULL);
+    snprintf(stages, sizeof stages, fmt, "TARBALL");
+    expect(pipeline(stages), ERR_INVALID_ACTION_DECLARATION, NULL);
+}
+
+Test(cp_structure, boolean_configuration_values_are_true_or_false)
+{
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"actionTypeId\":{"
+                    "\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":\"S3\",\"version\":"
+                    "\"1\"},\"configuration\":{\"S3Bucket\":\"b\",\"S3ObjectKey\":\"k\","
+                    "\"PollForSourceChanges\":\"sometimes\"},\"outputArtifacts\":[{\"name\":"
+                    "\"SourceOut\"}]}]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}"),
+           ERR_INVALID_ACTION_DECLARATION,
+           "Action configuration for action 'S' has an invalid value for "
+           "'PollForSourceChanges'. Valid values are true and false");
+}
