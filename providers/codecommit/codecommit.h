@@ -47,6 +47,17 @@ void cc_source_vars_free(struct cc_source_vars *vars);
 int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
                   const char *commit_id, store_blob_writer **out, char *err, size_t errlen);
 
+/* Writes the tree of commit (a full commit id, or a branch name) of repo into dir (created if
+ * missing; files, executables and symlinks as in the commit; submodules left empty) and its
+ * commit id into commit_id when not NULL. Returns 0, or -1 with a one-line reason in err. */
+int cc_checkout(store *s, const char *account, const char *region, const char *repo,
+                const char *commit, const char *dir, char commit_id[41], char *err, size_t errlen);
+
+/* Writes the path of repo's bare git repository into buf (for `git clone` of a full clone,
+ * CODEBUILD_CLONE_REF). Returns 0, or -1 when the repository does not exist or buf is short. */
+int cc_repo_git_dir(store *s, const char *account, const char *region, const char *repo, char *buf,
+                    size_t buflen);
+
 /* A branch head moved: created (old_id NULL), moved, or deleted (new_id NULL). Ids are 40 hex. */
 struct cc_head_event {
     const char *account;

@@ -183,3 +183,52 @@ out:
     cc_repo_close(&r);
     return rc;
 }
+
+int cc_checkout(store *s, const char *account, const char *region, const char *repo,
+                const char *commit, const char *dir, char commit_id[41], char *err, size_t errlen)
+{
+    struct cc_repo r;
+    git_commit *c = NULL;
+    git_tree *tree = NULL;
+    int rc = -1;
+    memset(&r, 0, sizeof r);
+    if (open_repo(s, account, region, repo, &r) != 0) {
+        snprintf(err, errlen, "repository %s does not exist", repo);
+        goto out;
+    }
+    if (!commit || (!cc_is_full_id(commit) && !cc_branch_name_valid(commit)) ||
+        cc_resolve_commit(&r, commit, &c) != 0) {
+        snprintf(err, errlen, "commit %s does not exist in %s", commit ? commit : "", repo);
+        goto out;
+    }
+    if (git_commit_tree(&tree, c) != 0) {
+        snprintf(err, errlen, "cannot read the tree of %s", commit);
+        goto out;
+    }
+    git_checkout_options opts;
+    git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    opts.target_directory = dir;
+    opts.disable_filters = 1;
+    if (git_checkout_tree(r.git, (const git_object *)tree, &opts) != 0) {
+        const git_error *ge = git_error_last();
+        snprintf(err, errlen, "checkout: %s", ge && ge->message ? ge->message : "failed");
+        goto out;
+    }
+    if (commit_id) git_oid_tostr(commit_id, 41, git_commit_id(c));
+    rc = 0;
+out:
+    git_tree_free(tree);
+    git_commit_free(c);
+    cc_repo_close(&r);
+    return rc;
+}
+
+int cc_repo_git_dir(store *s, const char *account, const char *region, const char *repo, char *buf,
+                    size_t buflen)
+{
+    struct cc_repo r;
+    if (cc_repo_lookup(s, account, region, repo, &r) != 0 || !r.path[0]) return -1;
+    int n = snprintf(buf, buflen, "%s", r.path);
+    return n < 0 || (size_t)n >= buflen ? -1 : 0;
+}

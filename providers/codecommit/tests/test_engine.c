@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "providers/codecommit/codecommit.h"
@@ -243,4 +244,38 @@ Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
     snprintf(expect, sizeof expect, "000000000000/us-east-1/pushed feature %s->-", head);
     cr_assert_str_eq(events[2], expect);
     cc_remove_head_listener(record, NULL);
+}
+
+Test(cc_engine, checkout_writes_the_tree_with_modes)
+{
+    char out[256], err[256] = "", id[41], gitdir[4096];
+    struct json_object *res = NULL;
+    struct stat sb;
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"co\"}", NULL), 0);
+    cr_assert_eq(
+        call(cc_op_create_commit,
+             "{\"repositoryName\":\"co\",\"branchName\":\"main\",\"putFiles\":["
+             "{\"filePath\":\"a/run.sh\",\"fileContent\":\"eA==\",\"fileMode\":\"EXECUTABLE\"},"
+             "{\"filePath\":\"a/l\",\"fileContent\":\"cnVuLnNo\",\"fileMode\":\"SYMLINK\"}]}",
+             &res),
+        0);
+    snprintf(out, sizeof out, "%s/checkout", dir);
+    cr_assert_eq(
+        cc_checkout(st, "000000000000", "us-east-1", "co", "main", out, id, err, sizeof err), 0,
+        "%s", err);
+    cr_assert_str_eq(id, get(res, "commitId"));
+    char p[512];
+    snprintf(p, sizeof p, "%s/a/run.sh", out);
+    cr_assert_eq(stat(p, &sb), 0);
+    cr_assert(sb.st_mode & 0100);
+    snprintf(p, sizeof p, "%s/a/l", out);
+    cr_assert_eq(lstat(p, &sb), 0);
+    cr_assert(S_ISLNK(sb.st_mode));
+    cr_assert_eq(
+        cc_checkout(st, "000000000000", "us-east-1", "co", "nope", out, NULL, err, sizeof err), -1);
+    cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "co", gitdir, sizeof gitdir), 0);
+    cr_assert_eq(access(gitdir, F_OK), 0);
+    cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "none", gitdir, sizeof gitdir),
+                 -1);
+    json_object_put(res);
 }
