@@ -2,6 +2,7 @@
 #include "protocol/ids.h"
 
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,50 @@ static void random_bytes(unsigned char *buf, int n)
     if (RAND_bytes(buf, n) != 1) abort();
 }
 
+/* Per-thread xoshiro256** seeded from the OS: ids need uniqueness, not secrecy, and
+ * RAND_bytes costs more than the rest of a small request. */
+static __thread uint64_t rng_state[4];
+static __thread int rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(void)
+{
+    if (!rng_seeded) {
+        random_bytes((unsigned char *)rng_state, sizeof(rng_state));
+        rng_seeded = 1;
+    }
+    uint64_t *s = rng_state;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
 void proto_uuid(char out[37])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    random_bytes(b, sizeof(b));
+    uint64_t r0 = rng_next(), r1 = rng_next();
+    memcpy(b, &r0, 8);
+    memcpy(b + 8, &r1, 8);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
 }
 
 void proto_random_alnum(char *out, int n)

@@ -1,5 +1,6 @@
 /* SigV4 canonical request, string to sign and signing-key derivation with a bounded cache. */
 #include "sigv4/canonical.h"
+#include "sigv4/digest.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -267,7 +268,7 @@ void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char
 void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[32];
-    SHA256(data, len, md);
+    sigv4_sha256(data, len, md);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = HEXL[md[i] >> 4];
         out[2 * i + 1] = HEXL[md[i] & 15];
@@ -285,8 +286,7 @@ void sigv4_string_to_sign(struct proto_sb *sb, const char *amz_date, const char 
 
 static void hmac(const void *key, size_t klen, const void *data, size_t len, unsigned char out[32])
 {
-    unsigned int ol = 32;
-    HMAC(EVP_sha256(), key, (int)klen, data, len, out, &ol);
+    sigv4_hmac_sha256(key, klen, data, len, out);
 }
 
 void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, char out[65])
@@ -322,16 +322,11 @@ unsigned long sigv4_key_derivations(void)
 void sigv4_signing_key(const char *secret, const char *date8, const char *region,
                        const char *service, unsigned char key[32])
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx) abort();
     unsigned char id[32];
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    EVP_DigestUpdate(ctx, secret, strlen(secret) + 1);
-    EVP_DigestUpdate(ctx, date8, strlen(date8) + 1);
-    EVP_DigestUpdate(ctx, region, strlen(region) + 1);
-    EVP_DigestUpdate(ctx, service, strlen(service) + 1);
-    EVP_DigestFinal_ex(ctx, id, NULL);
-    EVP_MD_CTX_free(ctx);
+    const void *parts[4] = {secret, date8, region, service};
+    size_t lens[4] = {strlen(secret) + 1, strlen(date8) + 1, strlen(region) + 1,
+                      strlen(service) + 1};
+    sigv4_sha256_parts(4, parts, lens, id);
     size_t slot = ((size_t)id[0] | (size_t)id[1] << 8) % KEY_CACHE_SLOTS;
 
     pthread_mutex_lock(&key_lock);
