@@ -13,6 +13,7 @@
 #define MAX_STAGES 50
 #define MAX_ACTIONS_PER_STAGE 50
 #define MAX_ACTIONS 500
+#define MAX_BLOCKERS 50
 
 /* ---- normalising ---------------------------------------------------------------------------- */
 
@@ -651,6 +652,11 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                             sname);
         }
         struct json_object *blockers = get(st, "blockers");
+        if (alen(blockers) > MAX_BLOCKERS)
+            return fail(e, ERR_INVALID_BLOCKER_DECLARATION,
+                        "Stage %s has %zu blockers. There should be a maximum of %d blockers in a "
+                        "stage",
+                        sname, alen(blockers), MAX_BLOCKERS);
         for (size_t b = 0; b < alen(blockers); b++)
             for (size_t c = 0; c < b; c++) {
                 const char *x = gets(json_object_array_get_idx(blockers, b), "name");

@@ -30,6 +30,9 @@ int cp_tags_check(struct proto_req *req, struct json_object *tags, struct json_o
 {
     size_t n = tags ? json_object_array_length(tags) : 0;
     size_t total = existing ? json_object_array_length(existing) : 0;
+    if (n > MAX_TAGS) /* before the pairwise checks below, which are quadratic */
+        return proto_error(req, ERR_TOO_MANY_TAGS,
+                           "The request has %zu tags, more than the limit of %d", n, MAX_TAGS);
     for (size_t i = 0; i < n; i++) {
         const char *k = tag_key(json_object_array_get_idx(tags, i));
         if (!k) continue;
