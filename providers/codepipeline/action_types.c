@@ -9,10 +9,10 @@
 
 #include "providers/codepipeline/catalogue.h"
 
-#define KEY_MAX 512
+#define KEY_MAX          512
 #define MAX_CUSTOM_TYPES 50
 /* Record status byte in front of a custom action type's JSON. */
-#define ST_ACTIVE 'A'
+#define ST_ACTIVE  'A'
 #define ST_DELETED 'D'
 
 static const char *in_str(struct json_object *o, const char *k)
@@ -55,8 +55,8 @@ struct json_object *cp_custom_action_get(store_txn *t, const char *account, cons
     int kl = type_key(key, sizeof key, account, region, 'C', "Custom", category, provider, version);
     const void *val;
     size_t vlen;
-    if (kl < 0 || store_get(t, STORE_DB_CP_ACTION_TYPES, key, (size_t)kl, &val, &vlen) || vlen < 2 ||
-        ((const char *)val)[0] != ST_ACTIVE)
+    if (kl < 0 || store_get(t, STORE_DB_CP_ACTION_TYPES, key, (size_t)kl, &val, &vlen) ||
+        vlen < 2 || ((const char *)val)[0] != ST_ACTIVE)
         return NULL;
     return parse_n((const char *)val + 1, vlen - 1);
 }
@@ -170,7 +170,8 @@ int cp_op_list_action_types(struct proto_req *req)
             (rc = store_cursor_open(t, STORE_DB_CP_ACTION_TYPES, &c))) {
             rc = cp_store_error(req, rc ? rc : STORE_ERROR);
         } else {
-            for (int r = store_cursor_seek(c, prefix, (size_t)pl); r == 0; r = store_cursor_next(c)) {
+            for (int r = store_cursor_seek(c, prefix, (size_t)pl); r == 0;
+                 r = store_cursor_next(c)) {
                 const void *k, *v;
                 size_t kl, vl;
                 store_cursor_get(c, &k, &kl, &v, &vl);
@@ -226,13 +227,15 @@ int cp_op_get_action_type(struct proto_req *req)
 static struct json_object *custom_from_input(struct json_object *in)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", id_object(in_str(in, "category"), "Custom",
-                                              in_str(in, "provider"), in_str(in, "version")));
+    json_object_object_add(
+        o, "id",
+        id_object(in_str(in, "category"), "Custom", in_str(in, "provider"), in_str(in, "version")));
     struct json_object *settings = in_obj(in, "settings");
     json_object_object_add(o, "settings",
                            settings ? json_object_get(settings) : json_object_new_object());
-    struct json_object *props = in_obj(in, "configurationProperties"), *np = json_object_new_array();
-    static const char *const PROP_ORDER[] = {"name",      "required",    "key", "secret",
+    struct json_object *props = in_obj(in, "configurationProperties"),
+                       *np = json_object_new_array();
+    static const char *const PROP_ORDER[] = {"name",      "required",    "key",  "secret",
                                              "queryable", "description", "type", NULL};
     for (size_t i = 0; props && i < json_object_array_length(props); i++) {
         struct json_object *p = json_object_array_get_idx(props, i), *q = json_object_new_object();
@@ -246,7 +249,8 @@ static struct json_object *custom_from_input(struct json_object *in)
         json_object_array_add(np, q);
     }
     json_object_object_add(o, "actionConfigurationProperties", np);
-    struct json_object *ia = in_obj(in, "inputArtifactDetails"), *oa = in_obj(in, "outputArtifactDetails");
+    struct json_object *ia = in_obj(in, "inputArtifactDetails"),
+                       *oa = in_obj(in, "outputArtifactDetails");
     json_object_object_add(o, "inputArtifactDetails",
                            artifact_details(json_object_get_int(in_obj(ia, "minimumCount")),
                                             json_object_get_int(in_obj(ia, "maximumCount"))));
@@ -285,7 +289,8 @@ int cp_op_create_custom_action_type(struct proto_req *req)
     store_txn *t = NULL;
     int rc;
 
-    for (const char *k = "inputArtifactDetails"; k; k = k[0] == 'i' ? "outputArtifactDetails" : NULL) {
+    for (const char *k = "inputArtifactDetails"; k;
+         k = k[0] == 'i' ? "outputArtifactDetails" : NULL) {
         struct json_object *d = in_obj(req->input, k);
         int mn = json_object_get_int(in_obj(d, "minimumCount"));
         int mx = json_object_get_int(in_obj(d, "maximumCount"));
@@ -352,7 +357,8 @@ int cp_op_create_custom_action_type(struct proto_req *req)
                          MAX_CUSTOM_TYPES);
         goto out;
     }
-    if ((rc = store_put(t, STORE_DB_CP_ACTION_TYPES, key, (size_t)kl, rec, jlen + 1))) goto store_fail;
+    if ((rc = store_put(t, STORE_DB_CP_ACTION_TYPES, key, (size_t)kl, rec, jlen + 1)))
+        goto store_fail;
     if ((rc = cp_tags_put(t, cp_action_type_arn(req->arena, region, acct, cat, prov, ver), tags)))
         goto store_fail;
     rc = store_txn_commit(t);

@@ -3,8 +3,14 @@
 
 #include <string.h>
 
-#define P(n, req, k, sec, q, d) {n, req, k, sec, q, d}
-#define END {NULL, 0, 0, 0, 0, NULL}
+#define P(n, req, k, sec, q, d)                                                                    \
+    {                                                                                              \
+        n, req, k, sec, q, d                                                                       \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, 0, 0, NULL                                                                     \
+    }
 
 static const struct cp_config_prop s3_source[] = {
     P("S3Bucket", 1, 1, 0, 0, "The name of the S3 bucket that holds the source object"),
@@ -17,12 +23,10 @@ static const struct cp_config_prop codecommit_source[] = {
     P("RepositoryName", 1, 1, 0, 1, "The name of the CodeCommit repository"),
     P("BranchName", 1, 1, 0, 1, "The branch to take the source from"),
     P("PollForSourceChanges", 0, 0, 0, 0, "Whether CodePipeline polls the repository for changes"),
-    P("OutputArtifactFormat", 0, 0, 0, 0, "CODE_ZIP (default) or CODEBUILD_CLONE_REF"),
-    END};
+    P("OutputArtifactFormat", 0, 0, 0, 0, "CODE_ZIP (default) or CODEBUILD_CLONE_REF"), END};
 static const struct cp_config_prop ecr_source[] = {
     P("RepositoryName", 1, 1, 0, 0, "The name of the ECR repository"),
-    P("ImageTag", 0, 0, 0, 0, "The image tag to track (latest by default)"),
-    END};
+    P("ImageTag", 0, 0, 0, 0, "The image tag to track (latest by default)"), END};
 static const struct cp_config_prop connection_source[] = {
     P("ConnectionArn", 1, 1, 0, 0, "The ARN of the connection"),
     P("FullRepositoryId", 1, 1, 0, 0, "The owner and name of the repository"),
@@ -54,8 +58,7 @@ static const struct cp_config_prop s3_deploy[] = {
     END};
 static const struct cp_config_prop codedeploy[] = {
     P("ApplicationName", 1, 1, 0, 1, "The name of the CodeDeploy application"),
-    P("DeploymentGroupName", 1, 1, 0, 1, "The name of the deployment group"),
-    END};
+    P("DeploymentGroupName", 1, 1, 0, 1, "The name of the deployment group"), END};
 static const struct cp_config_prop cloudformation[] = {
     P("ActionMode", 1, 0, 0, 0, "CREATE_UPDATE, DELETE_ONLY, REPLACE_ON_FAILURE, ..."),
     P("StackName", 1, 1, 0, 0, "The name of the stack"),
@@ -71,27 +74,22 @@ static const struct cp_config_prop ecs[] = {
     P("ClusterName", 1, 1, 0, 0, "The name of the ECS cluster"),
     P("ServiceName", 1, 1, 0, 0, "The name of the ECS service"),
     P("FileName", 0, 0, 0, 0, "The image definitions file"),
-    P("DeploymentTimeout", 0, 0, 0, 0, "The deployment timeout in minutes"),
-    END};
+    P("DeploymentTimeout", 0, 0, 0, 0, "The deployment timeout in minutes"), END};
 static const struct cp_config_prop beanstalk[] = {
     P("ApplicationName", 1, 1, 0, 0, "The name of the Elastic Beanstalk application"),
-    P("EnvironmentName", 1, 1, 0, 0, "The name of the environment"),
-    END};
+    P("EnvironmentName", 1, 1, 0, 0, "The name of the environment"), END};
 static const struct cp_config_prop manual[] = {
     P("NotificationArn", 0, 0, 0, 0, "The SNS topic notified of the approval"),
     P("CustomData", 0, 0, 0, 0, "Comments shown to the reviewer"),
-    P("ExternalEntityLink", 0, 0, 0, 0, "A URL for the reviewer"),
-    END};
+    P("ExternalEntityLink", 0, 0, 0, 0, "A URL for the reviewer"), END};
 static const struct cp_config_prop lambda[] = {
     P("FunctionName", 1, 1, 0, 0, "The name of the Lambda function"),
-    P("UserParameters", 0, 0, 0, 0, "A string passed to the function"),
-    END};
+    P("UserParameters", 0, 0, 0, 0, "A string passed to the function"), END};
 static const struct cp_config_prop stepfunctions[] = {
     P("StateMachineArn", 1, 1, 0, 0, "The ARN of the state machine"),
     P("ExecutionNamePrefix", 0, 0, 0, 0, "The prefix of the execution name"),
     P("InputType", 0, 0, 0, 0, "Literal or FilePath"),
-    P("Input", 0, 0, 0, 0, "The input of the execution"),
-    END};
+    P("Input", 0, 0, 0, 0, "The input of the execution"), END};
 static const struct cp_config_prop devicefarm[] = {
     P("ProjectId", 1, 1, 0, 0, "The Device Farm project"),
     P("DevicePoolArn", 1, 0, 0, 0, "The device pool"),
@@ -134,7 +132,8 @@ const struct cp_action_spec cp_catalogue[] = {
      CONSOLE "/cloudformation/home#/stacks?filter=active", NULL, NULL, NULL},
     {"Deploy", "AWS", "ECS", "1", 1, 1, 0, 0, ecs, CONSOLE "/ecs/home#/clusters", NULL, NULL, NULL},
     {"Deploy", "AWS", "ElasticBeanstalk", "1", 1, 1, 0, 0, beanstalk,
-     CONSOLE "/elasticbeanstalk/home#/application/overview?applicationName={Config:ApplicationName}",
+     CONSOLE
+     "/elasticbeanstalk/home#/application/overview?applicationName={Config:ApplicationName}",
      NULL, NULL, NULL},
     {"Approval", "AWS", "Manual", "1", 0, 0, 0, 0, manual, NULL, NULL, NULL, NULL},
     {"Invoke", "AWS", "Lambda", "1", 0, 5, 0, 5, lambda,

@@ -84,7 +84,8 @@ void cp_sb_uint(struct proto_sb *sb, uint64_t v);
 char *cp_token_encode(proto_arena *a, const char *s, size_t n);
 char *cp_token_decode(proto_arena *a, const char *token);
 
-/* Tags (tags.c). Tag lists are JSON arrays of {key,value}; the store keeps them per resource ARN. */
+/* Tags (tags.c). Tag lists are JSON arrays of {key,value}; the store keeps them per resource ARN.
+ */
 /* Validates a TagList from the input against the tags the resource has (existing, may be NULL):
  * returns 0 or the proto_error (InvalidTagsException for an "aws:" key or a duplicate,
  * TooManyTagsException when the merged set exceeds 50). */

@@ -1,4 +1,5 @@
-/* Pipeline declarations: CreatePipeline, GetPipeline, UpdatePipeline, DeletePipeline, ListPipelines. */
+/* Pipeline declarations: CreatePipeline, GetPipeline, UpdatePipeline, DeletePipeline,
+ * ListPipelines. */
 #include "providers/codepipeline/cp_internal.h"
 
 #include <json-c/json.h>
@@ -10,7 +11,7 @@
 #include "providers/codepipeline/structure.h"
 
 #define LIST_DEFAULT_MAX 100
-#define KEY_MAX 512
+#define KEY_MAX          512
 
 /* True when s is a pipeline name as the model allows ([A-Za-z0-9.@\-_]{1,100}). */
 static int valid_name(const char *s)
@@ -135,7 +136,7 @@ static unsigned parse_mode(struct json_object *decl)
     struct json_object *v;
     if (!json_object_object_get_ex(decl, "executionMode", &v)) return CP_MODE_SUPERSEDED;
     const char *m = json_object_get_string(v);
-    return !strcmp(m, "QUEUED") ? CP_MODE_QUEUED
+    return !strcmp(m, "QUEUED")     ? CP_MODE_QUEUED
            : !strcmp(m, "PARALLEL") ? CP_MODE_PARALLEL
                                     : CP_MODE_SUPERSEDED;
 }
@@ -161,9 +162,10 @@ static char *make_record(struct json_object *decl, const char *acct, const char 
     proto_sb_puts(&body, ",\"updated\":");
     cp_sb_time(&body, updated);
     proto_sb_puts(&body, "}}");
-    struct cp_pipe_hdr h = {CP_PIPE_REC_MAGIC, version, created, updated, (uint32_t)body.len,
-                            (uint32_t)off, (uint32_t)n, (uint8_t)parse_type(decl),
-                            (uint8_t)parse_mode(decl), {0, 0}};
+    struct cp_pipe_hdr h = {
+        CP_PIPE_REC_MAGIC,         version,       created,     updated,
+        (uint32_t)body.len,        (uint32_t)off, (uint32_t)n, (uint8_t)parse_type(decl),
+        (uint8_t)parse_mode(decl), {0, 0}};
     char *rec = malloc(sizeof h + body.len);
     if (!rec) abort();
     memcpy(rec, &h, sizeof h);
@@ -231,9 +233,9 @@ int cp_op_create_pipeline(struct proto_req *req)
     const char *old;
     rc = cp_pipeline_read(t, acct, region, name, &h, &old);
     if (rc == 0) {
-        rc = proto_error(req, ERR_PIPELINE_NAME_IN_USE,
-                         "A pipeline with the name '%s' already exists in account '%s'", name,
-                         acct);
+        rc =
+            proto_error(req, ERR_PIPELINE_NAME_IN_USE,
+                        "A pipeline with the name '%s' already exists in account '%s'", name, acct);
         goto out;
     }
     if (rc != STORE_NOTFOUND) goto store_fail;
@@ -250,8 +252,9 @@ int cp_op_create_pipeline(struct proto_req *req)
     put_pipeline_only(&req->body, rec);
     if (tags && json_object_array_length(tags)) {
         proto_sb_puts(&req->body, ",\"tags\":");
-        proto_sb_puts(&req->body, json_object_to_json_string_ext(
-                                      tags, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        proto_sb_puts(&req->body,
+                      json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
     }
     proto_sb_putc(&req->body, '}');
     goto out;
@@ -318,8 +321,8 @@ int cp_op_get_pipeline(struct proto_req *req)
 {
     const char *acct = req->caller.account_id, *region = req->caller.region;
     struct json_object *v;
-    const char *name = json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v)
-                                                                         : "";
+    const char *name =
+        json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v) : "";
     int64_t want = 0;
     if (json_object_object_get_ex(req->input, "version", &v)) want = json_object_get_int64(v);
     char key[KEY_MAX];
@@ -375,8 +378,8 @@ int cp_op_delete_pipeline(struct proto_req *req)
 {
     const char *acct = req->caller.account_id, *region = req->caller.region;
     struct json_object *v;
-    const char *name = json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v)
-                                                                         : "";
+    const char *name =
+        json_object_object_get_ex(req->input, "name", &v) ? json_object_get_string(v) : "";
     char key[KEY_MAX], prefix[KEY_MAX];
     int klen = store_key(key, sizeof key, acct, region, name);
     int plen = cp_version_key(prefix, sizeof prefix, acct, region, name, 0);

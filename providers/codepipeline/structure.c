@@ -10,22 +10,32 @@
 
 #include "providers/codepipeline/catalogue.h"
 
-#define MAX_STAGES 50
+#define MAX_STAGES            50
 #define MAX_ACTIONS_PER_STAGE 50
-#define MAX_ACTIONS 500
-#define MAX_BLOCKERS 50
+#define MAX_ACTIONS           500
+#define MAX_BLOCKERS          50
 
 /* ---- normalising ---------------------------------------------------------------------------- */
 
 static const char *const PIPELINE_ORDER[] = {
-    "name", "roleArn", "artifactStore", "artifactStores", "stages", "version", "executionMode",
-    "pipelineType", "variables", "triggers", NULL};
-static const char *const STAGE_ORDER[] = {"name",      "blockers",  "actions", "onFailure",
+    "name",          "roleArn",      "artifactStore", "artifactStores", "stages", "version",
+    "executionMode", "pipelineType", "variables",     "triggers",       NULL};
+static const char *const STAGE_ORDER[] = {"name",      "blockers",    "actions", "onFailure",
                                           "onSuccess", "beforeEntry", NULL};
-static const char *const ACTION_ORDER[] = {
-    "name",      "actionTypeId",    "runOrder", "configuration", "commands",
-    "outputArtifacts", "inputArtifacts", "outputVariables", "roleArn", "region",
-    "namespace", "timeoutInMinutes", "environmentVariables", NULL};
+static const char *const ACTION_ORDER[] = {"name",
+                                           "actionTypeId",
+                                           "runOrder",
+                                           "configuration",
+                                           "commands",
+                                           "outputArtifacts",
+                                           "inputArtifacts",
+                                           "outputVariables",
+                                           "roleArn",
+                                           "region",
+                                           "namespace",
+                                           "timeoutInMinutes",
+                                           "environmentVariables",
+                                           NULL};
 
 static struct json_object *get(struct json_object *o, const char *k)
 {
@@ -192,7 +202,8 @@ static int check_count(struct cp_structure_error *e, const char *action, size_t 
 /* Checks the configuration keys of an action against a provider's properties. props_builtin or
  * props_custom (a JSON array of {name, required}) describes the properties. */
 static int check_config(struct cp_structure_error *e, const char *action, struct json_object *cfg,
-                        const struct cp_config_prop *props_builtin, struct json_object *props_custom)
+                        const struct cp_config_prop *props_builtin,
+                        struct json_object *props_custom)
 {
     if (props_builtin) {
         for (const struct cp_config_prop *p = props_builtin; p->name; p++)
@@ -470,13 +481,15 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
         free(sorted);
         sorted = calloc(n ? n : 1, sizeof *sorted);
         if (!sorted) abort();
-        for (size_t a = 0; a < n; a++) sorted[a] = json_object_array_get_idx(acts, a);
+        for (size_t a = 0; a < n; a++)
+            sorted[a] = json_object_array_get_idx(acts, a);
         qsort(sorted, n, sizeof *sorted, cmp_run_order);
         for (size_t a = 0; a < n;) {
             int ro = run_order(sorted[a]);
             long group = (long)s * 1000 + ro;
             size_t end = a;
-            while (end < n && run_order(sorted[end]) == ro) end++;
+            while (end < n && run_order(sorted[end]) == ro)
+                end++;
             for (size_t k = a; k < end; k++) {
                 struct json_object *act = sorted[k];
                 struct json_object *ia = get(act, "inputArtifacts");
@@ -601,8 +614,9 @@ static int check_triggers(struct cp_structure_error *e, struct json_object *decl
             ok = an && p && !strcmp(an, src) && !strcmp(p, "CodeStarSourceConnection");
         }
         for (size_t u = 0; ok && u < t; u++) {
-            const char *other = gets(
-                get(json_object_array_get_idx(triggers, u), "gitConfiguration"), "sourceActionName");
+            const char *other =
+                gets(get(json_object_array_get_idx(triggers, u), "gitConfiguration"),
+                     "sourceActionName");
             if (other && !strcmp(other, src)) ok = 0;
         }
         if (!ok) return fail(e, ERR_INVALID_STRUCTURE, "%s", MSG);

@@ -91,10 +91,10 @@ int cp_tags_put(store_txn *t, const char *arn, struct json_object *tags)
         if (!k) continue;
         struct json_object *nt = json_object_new_object();
         json_object_object_add(nt, "key", json_object_new_string(k));
-        json_object_object_add(nt, "value", json_object_new_string(
-                                                json_object_object_get_ex(tag, "value", &v)
-                                                    ? json_object_get_string(v)
-                                                    : ""));
+        json_object_object_add(nt, "value",
+                               json_object_new_string(json_object_object_get_ex(tag, "value", &v)
+                                                          ? json_object_get_string(v)
+                                                          : ""));
         long idx = find_tag(cur, k);
         if (idx >= 0)
             json_object_array_put_idx(cur, (size_t)idx, nt);
@@ -158,9 +158,8 @@ notfound:
 int cp_op_tag_resource(struct proto_req *req)
 {
     struct json_object *v, *tags = NULL, *cur = NULL;
-    const char *arn = json_object_object_get_ex(req->input, "resourceArn", &v)
-                          ? json_object_get_string(v)
-                          : "";
+    const char *arn =
+        json_object_object_get_ex(req->input, "resourceArn", &v) ? json_object_get_string(v) : "";
     json_object_object_get_ex(req->input, "tags", &tags);
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
@@ -184,9 +183,8 @@ out:
 int cp_op_untag_resource(struct proto_req *req)
 {
     struct json_object *v, *keys = NULL, *cur = NULL;
-    const char *arn = json_object_object_get_ex(req->input, "resourceArn", &v)
-                          ? json_object_get_string(v)
-                          : "";
+    const char *arn =
+        json_object_object_get_ex(req->input, "resourceArn", &v) ? json_object_get_string(v) : "";
     json_object_object_get_ex(req->input, "tagKeys", &keys);
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
@@ -228,9 +226,8 @@ out:
 int cp_op_list_tags_for_resource(struct proto_req *req)
 {
     struct json_object *v, *cur = NULL;
-    const char *arn = json_object_object_get_ex(req->input, "resourceArn", &v)
-                          ? json_object_get_string(v)
-                          : "";
+    const char *arn =
+        json_object_object_get_ex(req->input, "resourceArn", &v) ? json_object_get_string(v) : "";
     int max = MAX_TAGS;
     size_t start = 0;
     if (json_object_object_get_ex(req->input, "maxResults", &v)) max = json_object_get_int(v);

@@ -30,9 +30,12 @@ const char *cp_type_name(unsigned type)
 const char *cp_mode_name(unsigned mode)
 {
     switch (mode) {
-    case CP_MODE_QUEUED: return "QUEUED";
-    case CP_MODE_PARALLEL: return "PARALLEL";
-    default: return "SUPERSEDED";
+    case CP_MODE_QUEUED:
+        return "QUEUED";
+    case CP_MODE_PARALLEL:
+        return "PARALLEL";
+    default:
+        return "SUPERSEDED";
     }
 }
 
@@ -144,8 +147,8 @@ char *cp_action_type_arn(proto_arena *a, const char *region, const char *account
 char *cp_json_dup(struct json_object *o, size_t *len)
 {
     size_t n;
-    const char *s =
-        json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
     char *out = malloc(n + 1);
     if (!out) abort();
     memcpy(out, s, n + 1);

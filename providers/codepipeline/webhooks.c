@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 512
+#define KEY_MAX          512
 #define LIST_DEFAULT_MAX 100
 
 static const char *in_str(struct json_object *o, const char *k)
@@ -126,8 +126,8 @@ static int has_source_action(const char *decl, size_t len, const char *action)
 static struct json_object *list_item(store_txn *t, struct json_object *rec)
 {
     struct json_object *o = json_object_new_object();
-    static const char *const ORDER[] = {"definition", "url", "errorMessage", "errorCode",
-                                        "lastTriggered", "arn", NULL};
+    static const char *const ORDER[] = {
+        "definition", "url", "errorMessage", "errorCode", "lastTriggered", "arn", NULL};
     for (const char *const *k = ORDER; *k; k++) {
         struct json_object *v = in_obj(rec, *k);
         if (v) json_object_object_add(o, *k, json_object_get(v));
@@ -178,12 +178,12 @@ int cp_op_put_webhook(struct proto_req *req)
     json_object_object_add(rec, "definition", json_object_get(def));
     struct json_object *url = in_obj(old, "url");
     /* The URL stays stable across updates of the same webhook. */
-    json_object_object_add(rec, "url",
-                           url ? json_object_get(url)
-                               : json_object_new_string(proto_arena_printf(
-                                     req->arena, "http://%s/webhooks/%s/%s/%s",
-                                     req->public_host ? req->public_host : "localhost:4566",
-                                     region, acct, name)));
+    json_object_object_add(
+        rec, "url",
+        url ? json_object_get(url)
+            : json_object_new_string(proto_arena_printf(
+                  req->arena, "http://%s/webhooks/%s/%s/%s",
+                  req->public_host ? req->public_host : "localhost:4566", region, acct, name)));
     struct json_object *last = in_obj(old, "lastTriggered");
     if (last) json_object_object_add(rec, "lastTriggered", json_object_get(last));
     json_object_object_add(rec, "arn", json_object_new_string(arn));
@@ -249,10 +249,9 @@ int cp_op_list_webhooks(struct proto_req *req)
         store_cursor_get(c, &k, &klen, &val, &vlen);
         if (klen <= (size_t)pl || memcmp(k, prefix, (size_t)pl)) break;
         if (n == max) {
-            json_object_object_add(
-                req->output, "NextToken",
-                json_object_new_string(cp_token_encode(req->arena, (const char *)k + pl,
-                                                       klen - (size_t)pl)));
+            json_object_object_add(req->output, "NextToken",
+                                   json_object_new_string(cp_token_encode(
+                                       req->arena, (const char *)k + pl, klen - (size_t)pl)));
             break;
         }
         struct json_object *rec = parse_n(val, vlen);

@@ -7,15 +7,15 @@
 
 #include "providers/codepipeline/structure.h"
 
-#define ROLE "\"roleArn\":\"arn:aws:iam::000000000000:role/cp\""
+#define ROLE  "\"roleArn\":\"arn:aws:iam::000000000000:role/cp\""
 #define STORE "\"artifactStore\":{\"type\":\"S3\",\"location\":\"artifacts-bucket\"}"
-#define CC_SOURCE                                                                                 \
-    "{\"name\":\"Src\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":" \
-    "\"CodeCommit\",\"version\":\"1\"},\"configuration\":{\"RepositoryName\":\"r\","              \
+#define CC_SOURCE                                                                                  \
+    "{\"name\":\"Src\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":"  \
+    "\"CodeCommit\",\"version\":\"1\"},\"configuration\":{\"RepositoryName\":\"r\","               \
     "\"BranchName\":\"main\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}"
-#define CB_BUILD                                                                                  \
+#define CB_BUILD                                                                                   \
     "{\"name\":\"Build\",\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":" \
-    "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"                 \
+    "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"                  \
     "\"inputArtifacts\":[{\"name\":\"SourceOut\"}],\"outputArtifacts\":[{\"name\":\"BuildOut\"}]}"
 
 static const struct cp_structure_ctx CTX = {"us-east-1", NULL, NULL};
@@ -73,7 +73,7 @@ Test(cp_structure, fills_aws_defaults_in_order)
                                  "\"owner\":\"AWS\",\"provider\":\"Manual\",\"version\":\"1\"},"
                                  "\"runOrder\":1,\"configuration\":{},\"outputArtifacts\":[],"
                                  "\"inputArtifacts\":[]}"),
-                  "%s", s);
+                       "%s", s);
     cr_assert_not_null(strstr(s, "\"version\":3,\"executionMode\":\"SUPERSEDED\","
                                  "\"pipelineType\":\"V1\"}"),
                        "%s", s);
@@ -91,7 +91,8 @@ Test(cp_structure, rejects_a_single_stage)
 Test(cp_structure, rejects_more_than_50_stages)
 {
     static char stages[200000];
-    size_t o = (size_t)snprintf(stages, sizeof stages, "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}");
+    size_t o = (size_t)snprintf(stages, sizeof stages,
+                                "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]}");
     for (int i = 0; i < 50; i++)
         o += (size_t)snprintf(stages + o, sizeof stages - o,
                               ",{\"name\":\"S%d\",\"actions\":[{\"name\":\"A\",\"actionTypeId\":{"
@@ -366,7 +367,8 @@ Test(cp_structure, requires_exactly_one_of_artifact_store_and_stores)
              "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
     expect(text, ERR_INVALID_STRUCTURE, NULL);
     snprintf(text, sizeof text,
-             "{\"name\":\"p\"," ROLE "," STORE ",\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\","
+             "{\"name\":\"p\"," ROLE "," STORE
+             ",\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\","
              "\"location\":\"b\"}},\"stages\":[{\"name\":\"Source\",\"actions\":[" CC_SOURCE
              "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
     expect(text, ERR_INVALID_STRUCTURE, NULL);
@@ -380,9 +382,9 @@ Test(cp_structure, requires_exactly_one_of_artifact_store_and_stores)
 Test(cp_structure, allows_queued_and_parallel_only_on_v2)
 {
     char text[8192];
-    const char *fmt = "{\"name\":\"p\"," ROLE "," STORE ",%s\"stages\":[{\"name\":\"Source\","
-                      "\"actions\":[" CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD
-                      "]}]}";
+    const char *fmt =
+        "{\"name\":\"p\"," ROLE "," STORE ",%s\"stages\":[{\"name\":\"Source\","
+        "\"actions\":[" CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}";
     snprintf(text, sizeof text, fmt, "\"executionMode\":\"QUEUED\",");
     expect(text, ERR_VALIDATION, NULL);
     snprintf(text, sizeof text, fmt, "\"executionMode\":\"PARALLEL\",\"pipelineType\":\"V1\",");
@@ -422,11 +424,12 @@ Test(cp_structure, rejects_run_order_out_of_range)
 Test(cp_structure, rejects_a_trigger_that_names_no_connection_source)
 {
     char text[8192];
-    snprintf(text, sizeof text,
-             "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V2\",\"triggers\":[{"
-             "\"providerType\":\"CodeStarSourceConnection\",\"gitConfiguration\":{"
-             "\"sourceActionName\":\"Src\"}}],\"stages\":[{\"name\":\"Source\",\"actions\":["
-             CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    snprintf(
+        text, sizeof text,
+        "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V2\",\"triggers\":[{"
+        "\"providerType\":\"CodeStarSourceConnection\",\"gitConfiguration\":{"
+        "\"sourceActionName\":\"Src\"}}],\"stages\":[{\"name\":\"Source\",\"actions\":[" CC_SOURCE
+        "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
     expect(text, ERR_INVALID_STRUCTURE,
            "Triggers for connection must reference a CodeStarSourceConnection action. Note that "
            "when you specify a trigger, you cant specify more than one trigger per source action.");
@@ -471,7 +474,8 @@ Test(cp_structure, keeps_v2_fields_when_normalising)
     struct json_object *raw = json_tokener_parse(
         "{\"name\":\"p\",\"pipelineType\":\"V2\",\"executionMode\":\"PARALLEL\",\"variables\":[{"
         "\"name\":\"V\",\"defaultValue\":\"d\"}],\"triggers\":[],\"stages\":[{\"name\":\"S\","
-        "\"onFailure\":{\"result\":\"RETRY\"},\"beforeEntry\":{\"conditions\":[]},\"actions\":[]}]}");
+        "\"onFailure\":{\"result\":\"RETRY\"},\"beforeEntry\":{\"conditions\":[]},\"actions\":[]}]"
+        "}");
     struct json_object *n = cp_structure_normalise(raw, 1);
     const char *s = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN);
     cr_assert_str_eq(s, "{\"name\":\"p\",\"stages\":[{\"name\":\"S\",\"actions\":[],\"onFailure\":{"
