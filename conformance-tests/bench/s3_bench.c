@@ -2,7 +2,7 @@
  * UNSIGNED-PAYLOAD, reporting aggregate throughput.
  *
  * Build: cc -O2 -o s3_bench s3_bench.c -lcrypto -lpthread
- * Usage: s3_bench HOST PORT BUCKET put|get SIZE CONNECTIONS SECONDS [ACCESS SECRET]
+ * Usage: s3_bench HOST PORT BUCKET put|get|mix SIZE CONNECTIONS SECONDS [ACCESS SECRET]
  *   put: each connection PUTs SIZE-byte objects (keys bench/<conn>/<n>) for SECONDS;
  *   get: each connection GETs the object bench/get (PUT once first) for SECONDS.
  *   SECONDS = 0 with put: a single request of SIZE bytes (for the memory test). */
@@ -24,7 +24,7 @@
 static const char *host, *bucket, *access_key = "test", *secret_key = "test";
 static int port, seconds;
 static unsigned long long size;
-static int mode_put;
+static int mode_put, mode_mix;
 static char *payload;
 #define CHUNK (1 << 20)
 static atomic_ullong total_bytes, total_ops;
@@ -145,6 +145,7 @@ static int read_response(int fd, char *buf, size_t cap, unsigned long long *body
 static void *worker(void *arg)
 {
     long id = (long)arg;
+    int put = mode_mix ? id % 2 == 0 : mode_put;
     int fd = connect_to();
     size_t cap = 4 << 20;
     char *buf = malloc(cap);
@@ -152,11 +153,11 @@ static void *worker(void *arg)
     double end = now() + seconds;
     unsigned long long n = 0;
     do {
-        if (mode_put) snprintf(path, sizeof(path), "/%s/bench/%ld/%llu", bucket, id, n);
+        if (put) snprintf(path, sizeof(path), "/%s/bench/%ld/%llu", bucket, id, n);
         else snprintf(path, sizeof(path), "/%s/bench/get", bucket);
-        int hl = request_head(head, sizeof(head), mode_put ? "PUT" : "GET", path, mode_put ? size : 0);
+        int hl = request_head(head, sizeof(head), put ? "PUT" : "GET", path, put ? size : 0);
         if (send_all(fd, head, (size_t)hl)) goto fail;
-        if (mode_put) {
+        if (put) {
             unsigned long long left = size;
             while (left) {
                 size_t c = left < CHUNK ? (size_t)left : CHUNK;
@@ -170,7 +171,7 @@ static void *worker(void *arg)
             fprintf(stderr, "status %d\n", st);
             goto fail;
         }
-        atomic_fetch_add(&total_bytes, mode_put ? size : bl);
+        atomic_fetch_add(&total_bytes, put ? size : bl);
         atomic_fetch_add(&total_ops, 1);
         n++;
     } while (seconds > 0 && now() < end);
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
     port = atoi(argv[2]);
     bucket = argv[3];
     mode_put = strcmp(argv[4], "put") == 0;
+    mode_mix = strcmp(argv[4], "mix") == 0;
     size = strtoull(argv[5], NULL, 10);
     int conns = atoi(argv[6]);
     seconds = atoi(argv[7]);
@@ -235,7 +237,7 @@ int main(int argc, char **argv)
     unsigned long long b = atomic_load(&total_bytes), ops = atomic_load(&total_ops);
     printf("%s size=%llu conns=%d ops=%llu bytes=%llu time=%.2fs throughput=%.3f GB/s "
            "(%.1f ops/s)%s\n",
-           mode_put ? "PUT" : "GET", size, conns, ops, b, dt, (double)b / dt / 1e9,
+           mode_mix ? "PUT+GET" : mode_put ? "PUT" : "GET", size, conns, ops, b, dt, (double)b / dt / 1e9,
            (double)ops / dt, atomic_load(&failed) ? " FAILURES" : "");
     return atomic_load(&failed) ? 1 : 0;
 }
