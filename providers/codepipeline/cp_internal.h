@@ -110,7 +110,13 @@ struct json_object *cp_custom_action_get(store_txn *t, const char *account, cons
                                          const char *category, const char *provider,
                                          const char *version);
 
-/* Returns 1 when a webhook named name exists for the caller (webhooks.c), 0 otherwise. */
+/* Webhooks (webhooks.c). A webhook's URL is http://<public
+ * host>/webhooks/<region>/<account>/<name>, fixed when it is first created. */
+/* Returns the stored webhook as a new reference (caller puts): {"definition", "url", "arn",
+ * "registered", and "lastTriggered" once fired}, or NULL when there is none. */
+struct json_object *cp_webhook_load(store_txn *t, const char *account, const char *region,
+                                    const char *name);
+/* Returns 1 when a webhook named name exists for the caller, 0 otherwise. */
 int cp_webhook_exists(store_txn *t, const char *account, const char *region, const char *name);
 
 /* Serialises o (compact, no slash escaping) into a malloc'ed string the caller frees. */

@@ -29,9 +29,8 @@ static struct json_object *parse_n(const void *s, size_t n)
     return o;
 }
 
-/* Reads the stored webhook record; returns a new reference or NULL. */
-static struct json_object *webhook_get(store_txn *t, const char *acct, const char *region,
-                                       const char *name)
+struct json_object *cp_webhook_load(store_txn *t, const char *acct, const char *region,
+                                    const char *name)
 {
     char key[KEY_MAX];
     int kl = store_key(key, sizeof key, acct, region, name);
@@ -173,7 +172,7 @@ int cp_op_put_webhook(struct proto_req *req)
     const char *arn = cp_webhook_arn(req->arena, region, acct, name);
     cur_tags = cp_tags_get(t, arn);
     if ((rc = cp_tags_check(req, tags, cur_tags))) goto out;
-    old = webhook_get(t, acct, region, name);
+    old = cp_webhook_load(t, acct, region, name);
     rec = json_object_new_object();
     json_object_object_add(rec, "definition", json_object_get(def));
     struct json_object *url = in_obj(old, "url");
@@ -300,7 +299,7 @@ static int set_registered(struct proto_req *req, int on)
     int kl = name ? store_key(key, sizeof key, acct, region, name) : -1;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    if (kl < 0 || !(rec = webhook_get(t, acct, region, name))) {
+    if (kl < 0 || !(rec = cp_webhook_load(t, acct, region, name))) {
         rc = proto_error(req, ERR_WEBHOOK_NOT_FOUND, "The specified webhook %s was not found",
                          name ? name : "");
         goto out;
