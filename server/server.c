@@ -166,7 +166,7 @@ static int authenticate(struct srv_request *r, const char *body_sha)
     req->auth = &r->auth;
     req->caller.access_key = r->auth.access_key;
     req->caller.account_id = r->auth.account_id;
-    req->caller.region = r->auth.region;
+    req->caller.region = r->auth.region[0] ? r->auth.region : s->opts.region; /* SigV2: none */
     return 0;
 }
 

@@ -72,8 +72,9 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
 int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, const char *authz,
                     struct sigv4_auth *out, char **msg, struct proto_sb *extra);
 /* Appends the SigV2 CanonicalizedResource of in: "/bucket" for virtual-host requests, the path
- * as sent, then the signed sub-resources sorted ("?uploads", "?partNumber=1&uploadId=x"). */
-void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in);
+ * as sent (with bucket_slash, a bare path-style "/bucket" gets S3's trailing '/'), then the signed
+ * sub-resources sorted ("?uploads", "?partNumber=1&uploadId=x"). */
+void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in, int bucket_slash);
 /* Base64 HMAC-SHA1 of data under secret into out (29 bytes). */
 void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29]);
 

@@ -167,7 +167,15 @@ static int subres_cmp(const struct subres *a, const struct subres *b)
     return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
-void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in)
+/* Whether in addresses only a bucket, path-style, without the trailing '/' ("/bucket"). */
+static int bare_bucket_path(const struct sigv4_input *in)
+{
+    const char *bucket = NULL;
+    const char *p = in->path ? in->path : "";
+    return !vhost_bucket(in, &bucket) && p[0] == '/' && p[1] && !strchr(p + 1, '/');
+}
+
+void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in, int bucket_slash)
 {
     const char *bucket = NULL;
     size_t bl = vhost_bucket(in, &bucket);
@@ -177,6 +185,7 @@ void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in)
             proto_sb_putc(sb, (char)tolower((unsigned char)bucket[i]));
     }
     proto_sb_puts(sb, in->path && *in->path ? in->path : "/");
+    if (bucket_slash && bare_bucket_path(in)) proto_sb_putc(sb, '/');
 
     const char *q = in->query ? in->query : "";
     size_t cap = 1;
@@ -276,7 +285,7 @@ static const char *std_value(const struct sigv4_input *in, const struct sigv4_qp
 /* Appends the StringToSign with date_line as its fourth line. */
 static void string_to_sign(struct proto_sb *sb, const struct sigv4_input *in,
                            const struct sigv4_qparam *ps, size_t nps, int presigned,
-                           const char *date_line)
+                           const char *date_line, int bucket_slash)
 {
     for (const char *c = in->method ? in->method : ""; *c; c++)
         proto_sb_putc(sb, (char)toupper((unsigned char)*c));
@@ -288,7 +297,7 @@ static void string_to_sign(struct proto_sb *sb, const struct sigv4_input *in,
     put_stripped(sb, date_line);
     proto_sb_putc(sb, '\n');
     put_amz_headers(sb, in, ps, nps, presigned);
-    sigv4_v2_resource(sb, in);
+    sigv4_v2_resource(sb, in, bucket_slash);
 }
 
 void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29])
@@ -300,7 +309,8 @@ void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29
     OPENSSL_cleanse(mac, sizeof mac);
 }
 
-/* Parses an HTTP date (RFC 1123, RFC 850, asctime, or the SigV4 basic ISO form). Returns 0 or -1. */
+/* Parses an HTTP date (RFC 1123, RFC 850, asctime, or the SigV4 basic ISO form). Returns 0 or -1.
+ */
 static int parse_http_date(const char *v, time_t *t)
 {
     static const char *const fmts[] = {"%a, %d %b %Y %H:%M:%S GMT", "%a, %d %b %Y %H:%M:%S +0000",
@@ -401,8 +411,8 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         for (const char *c = e; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
         if (!ok) {
-            rc = fail(msg, ERR_S3_ACCESS_DENIED,
-                      "Invalid date (should be seconds since epoch): %s", e);
+            rc = fail(msg, ERR_S3_ACCESS_DENIED, "Invalid date (should be seconds since epoch): %s",
+                      e);
             goto out;
         }
         long long exp = strtoll(e, NULL, 10);
@@ -452,16 +462,26 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         goto out;
     }
 
-    /* 3. signature: the Date line as botocore signs it (the Date header even when x-amz-date is
-     * sent), then as S3 documents it (empty when x-amz-date is sent) */
+    /* 3. signature. S3's StringToSign has an empty Date line when x-amz-date is sent and ends a
+     * bucket's resource with '/' ("/bucket/", as botocore signs it); clients also sign the Date
+     * header alongside x-amz-date (botocore) and the bare "/bucket" path: all are accepted, S3's
+     * form is the one reported. */
     char want[29];
     int matched = 0;
-    int tries = (!presigned && xdate && *date_line) ? 2 : 1;
-    for (int t = 0; t < tries && !matched; t++) {
+    const char *s3_date = xdate ? "" : date_line;
+    const char *dates[2] = {s3_date, date_line};
+    int ndates = (!presigned && strcmp(s3_date, date_line) != 0) ? 2 : 1;
+    int nslash = bare_bucket_path(in) ? 2 : 1;
+    for (int d = 0; d < ndates && !matched; d++)
+        for (int sl = 0; sl < nslash && !matched; sl++) {
+            proto_sb_reset(&sts);
+            string_to_sign(&sts, in, ps, nps, presigned, dates[d], sl == 0);
+            sigv4_v2_sign(secret, sts.buf ? sts.buf : "", sts.len, want);
+            matched = strlen(sig) == 28 && CRYPTO_memcmp(want, sig, 28) == 0;
+        }
+    if (!matched && ndates * nslash > 1) { /* report S3's form */
         proto_sb_reset(&sts);
-        string_to_sign(&sts, in, ps, nps, presigned, t ? "" : date_line);
-        sigv4_v2_sign(secret, sts.buf ? sts.buf : "", sts.len, want);
-        matched = strlen(sig) == 28 && CRYPTO_memcmp(want, sig, 28) == 0;
+        string_to_sign(&sts, in, ps, nps, presigned, s3_date, 1);
     }
     if (!matched) {
         put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));

@@ -1,5 +1,6 @@
 /* AWS Signature Version 4 verification (and S3's Signature Version 2): header and presigned-query
- * auth, the credentials store, and aws-chunked payload decoding. Pure functions of their inputs; no server dependency. */
+ * auth, the credentials store, and aws-chunked payload decoding. Pure functions of their inputs;
+ * no server dependency. */
 #ifndef SIGV4_H
 #define SIGV4_H
 

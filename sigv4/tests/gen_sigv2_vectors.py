@@ -50,9 +50,14 @@ with mock.patch('time.time', return_value=float(NOW)):
     sign('create-multipart', 'POST', 'http://localhost:4566/my-bucket/big?uploads')
     sign('upload-part', 'PUT', 'http://localhost:4566/my-bucket/big?partNumber=1&uploadId=x',
          body=b'part')
-    sign('get-versioning', 'GET', 'http://localhost:4566/my-bucket?versioning')
+    # A bucket's resource ends with '/' (botocore's S3 serializer sets this auth_path).
+    sign('get-versioning', 'GET', 'http://localhost:4566/my-bucket?versioning',
+         auth_path='/my-bucket/')
     sign('list-ignored-params', 'GET',
-         'http://localhost:4566/my-bucket?prefix=a%2Fb&delimiter=%2F&max-keys=2')
+         'http://localhost:4566/my-bucket?prefix=a%2Fb&delimiter=%2F&max-keys=2',
+         auth_path='/my-bucket/')
+    # The bare signer without auth_path signs the path as sent.
+    sign('bucket-no-slash', 'PUT', 'http://localhost:4566/my-bucket?tagging', body=b'<Tagging/>')
     sign('with-x-amz-date', 'GET', 'http://localhost:4566/my-bucket/k',
          headers={'x-amz-date': 'Wed, 01 Jan 2025 12:00:00 GMT'})
     sign('vhost-put', 'PUT', 'http://my-bucket.localhost:4566/dir/k.txt', body=b'v',

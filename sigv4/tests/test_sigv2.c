@@ -1,4 +1,4 @@
-/* S3 Signature Version 2: requests signed by botocore's HmacV1Auth/HmacV1QueryAuth, and S3's errors. */
+/* S3 Signature Version 2: requests signed by botocore's HmacV1 signers, and S3's errors. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -8,10 +8,10 @@
 #include "sigv4/canonical.h"
 #include "sigv4/tests/helpers.h"
 
-#define T0       1735732800 /* 2025-01-01T12:00:00Z */
-#define HDATE    "Wed, 01 Jan 2025 12:00:00 GMT"
-#define AKID     "AKIAIOSFODNN7EXAMPLE"
-#define SECRET   "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define T0     1735732800 /* 2025-01-01T12:00:00Z */
+#define HDATE  "Wed, 01 Jan 2025 12:00:00 GMT"
+#define AKID   "AKIAIOSFODNN7EXAMPLE"
+#define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define MISMATCH                                                                                   \
     "The request signature we calculated does not match the signature you provided. Check your "   \
     "key and signing method."
@@ -124,7 +124,7 @@ static void done(struct v2req *r)
 Test(sigv4_sigv2, verifies_every_request_signed_by_botocore)
 {
     json_object *reqs = json_object_object_get(vectors, "requests");
-    cr_assert_eq(json_object_array_length(reqs), 13);
+    cr_assert_eq(json_object_array_length(reqs), 14);
     for (size_t i = 0; i < json_object_array_length(reqs); i++) {
         const char *name = jstr(json_object_array_get_idx(reqs, i), "name");
         struct v2req r;
@@ -149,11 +149,13 @@ Test(sigv4_sigv2, verifies_every_request_signed_by_botocore)
 Test(sigv4_sigv2, mismatch_reports_the_string_to_sign_botocore_signed)
 {
     json_object *reqs = json_object_object_get(vectors, "requests");
-    /* Same access key, another secret: S3 reports the StringToSign the client should have signed. */
+    /* Same access key, another secret: S3 reports the StringToSign the client should have signed.
+     */
     cr_assert_eq(sigv4_creds_add(creds, AKID, "another-secret", "000000000000"), 0);
     for (size_t i = 0; i < json_object_array_length(reqs); i++) {
         const char *name = jstr(json_object_array_get_idx(reqs, i), "name");
-        if (strcmp(name, "with-x-amz-date") == 0) continue; /* reports S3's form: see below */
+        /* these report S3's form (empty Date line, "/bucket/"): see below */
+        if (strcmp(name, "with-x-amz-date") == 0 || strcmp(name, "bucket-no-slash") == 0) continue;
         struct v2req r;
         load(&r, name);
         EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH, MISMATCH);
@@ -162,10 +164,10 @@ Test(sigv4_sigv2, mismatch_reports_the_string_to_sign_botocore_signed)
         proto_sb_puts(&want, "<AWSAccessKeyId>" AKID "</AWSAccessKeyId><StringToSign>");
         proto_sb_xml_escape(&want, r.sts, strlen(r.sts));
         proto_sb_puts(&want, "</StringToSign><SignatureProvided>");
-        cr_expect(strncmp(proto_sb_str(&r.extra), proto_sb_str(&want), want.len) == 0,
-                  "%s: %s", name, proto_sb_str(&r.extra));
-        cr_expect(strstr(proto_sb_str(&r.extra), "</SignatureProvided><StringToSignBytes>"),
-                  "%s", name);
+        cr_expect(strncmp(proto_sb_str(&r.extra), proto_sb_str(&want), want.len) == 0, "%s: %s",
+                  name, proto_sb_str(&r.extra));
+        cr_expect(strstr(proto_sb_str(&r.extra), "</SignatureProvided><StringToSignBytes>"), "%s",
+                  name);
         proto_sb_free(&want);
         done(&r);
     }
@@ -179,11 +181,26 @@ Test(sigv4_sigv2, mismatch_error_elements_are_exact)
     EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH, MISMATCH);
     cr_expect_str_eq(proto_sb_str(&r.extra),
                      "<AWSAccessKeyId>" AKID "</AWSAccessKeyId>"
-                     "<StringToSign>GET\n\n\n" HDATE "\n/my-bucket?versioning</StringToSign>"
+                     "<StringToSign>GET\n\n\n" HDATE "\n/my-bucket/?versioning</StringToSign>"
                      "<SignatureProvided>AAAAAAAAAAAAAAAAAAAAAAAAAAA=</SignatureProvided>"
                      "<StringToSignBytes>47 45 54 0a 0a 0a 57 65 64 2c 20 30 31 20 4a 61 6e 20 32 "
                      "30 32 35 20 31 32 3a 30 30 3a 30 30 20 47 4d 54 0a 2f 6d 79 2d 62 75 63 6b "
-                     "65 74 3f 76 65 72 73 69 6f 6e 69 6e 67</StringToSignBytes>");
+                     "65 74 2f 3f 76 65 72 73 69 6f 6e 69 6e 67</StringToSignBytes>");
+    done(&r);
+
+    /* S3's forms are reported when the client signed another accepted form */
+    cr_assert_eq(sigv4_creds_add(creds, AKID, "another-secret", "000000000000"), 0);
+    load(&r, "bucket-no-slash");
+    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH, MISMATCH);
+    cr_expect(strstr(proto_sb_str(&r.extra),
+                     "<StringToSign>PUT\n\n\n" HDATE "\n/my-bucket/?tagging</StringToSign>"),
+              "%s", proto_sb_str(&r.extra));
+    done(&r);
+    load(&r, "with-x-amz-date");
+    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH, MISMATCH);
+    cr_expect(strstr(proto_sb_str(&r.extra),
+                     "<StringToSign>GET\n\n\n\nx-amz-date:" HDATE "\n/my-bucket/k</StringToSign>"),
+              "%s", proto_sb_str(&r.extra));
     done(&r);
 }
 
@@ -287,9 +304,10 @@ Test(sigv4_sigv2, header_auth_outside_fifteen_minutes_is_too_skewed)
     EXPECT_ERR(&r, ERR_S3_REQUEST_TIME_TOO_SKEWED,
                "The difference between the request time and the current time is too large.");
     cr_expect_eq(proto_err_status(ERR_S3_REQUEST_TIME_TOO_SKEWED), 403);
-    cr_expect_str_eq(proto_sb_str(&r.extra),
-                     "<RequestTime>" HDATE "</RequestTime><ServerTime>2025-01-01T12:15:01Z"
-                     "</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
+    cr_expect_str_eq(
+        proto_sb_str(&r.extra),
+        "<RequestTime>" HDATE "</RequestTime><ServerTime>2025-01-01T12:15:01Z"
+        "</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
     r.in.now = T0 - 901;
     EXPECT_ERR(&r, ERR_S3_REQUEST_TIME_TOO_SKEWED,
                "The difference between the request time and the current time is too large.");
@@ -316,8 +334,8 @@ Test(sigv4_sigv2, x_amz_date_with_empty_date_line_as_s3_documents)
     set_header(&r, "x-amz-date", HDATE);
     set_header(&r, "date", "Thu, 01 Jan 1970 00:00:00 GMT"); /* not the request time */
     set_header(&r, "authorization", authz);
-    r.in = (struct sigv4_input){
-        .method = "GET", .path = "/b/k", .query = "", .is_s3 = 1, .now = T0};
+    r.in =
+        (struct sigv4_input){.method = "GET", .path = "/b/k", .query = "", .is_s3 = 1, .now = T0};
     cr_expect_eq(verify(&r), 0, "%s %s", r.msg ? r.msg : "", proto_sb_str(&r.extra));
     cr_expect_str_eq(r.out.amz_date, "20250101T120000Z");
     done(&r);
@@ -403,7 +421,7 @@ static const char *resource(const char *host, const char *path, const char *quer
                              .is_s3 = 1,
                              .s3_vhost_suffix = suffix};
     struct proto_sb sb = PROTO_SB_INIT;
-    sigv4_v2_resource(&sb, &in);
+    sigv4_v2_resource(&sb, &in, 1);
     snprintf(buf, sizeof buf, "%s", proto_sb_str(&sb));
     proto_sb_free(&sb);
     return buf;
@@ -412,22 +430,25 @@ static const char *resource(const char *host, const char *path, const char *quer
 Test(sigv4_sigv2, canonical_resource_follows_s3_addressing_and_subresources)
 {
     cr_expect_str_eq(resource("localhost:4566", "/b/k", "", NULL), "/b/k");
+    cr_expect_str_eq(resource("localhost:4566", "/bkt", "acl", NULL), "/bkt/?acl");
+    cr_expect_str_eq(resource("localhost:4566", "/bkt/", "", NULL), "/bkt/");
     cr_expect_str_eq(resource(NULL, "", "", NULL), "/");
     cr_expect_str_eq(resource("localhost", "/", "", NULL), "/");
     cr_expect_str_eq(resource("B.LocalHost:4566", "/k%20x", "", NULL), "/b/k%20x");
     cr_expect_str_eq(resource("b.localhost", "/", "uploads", NULL), "/b/?uploads");
     cr_expect_str_eq(resource("[::1]:4566", "/b/k", "", NULL), "/b/k");
     cr_expect_str_eq(resource("b.s3.example.test:80", "/k", "", "s3.example.test"), "/b/k");
-    cr_expect_str_eq(resource("b.s3.example.test", "/k", "", NULL), "/k");
+    /* without the suffix configured the host is not virtual: "/k" is path-style bucket k */
+    cr_expect_str_eq(resource("b.s3.example.test", "/k", "", NULL), "/k/");
     cr_expect_str_eq(resource("s3.example.test", "/b/k", "", "s3.example.test"), "/b/k");
     /* sorted by name, stable, values unquoted, "name=" kept, others dropped */
     cr_expect_str_eq(resource("localhost", "/b/k",
                               "uploadId=a%2Fb&prefix=x&partNumber=2&acl&uploads=&tagging", NULL),
                      "/b/k?acl&partNumber=2&tagging&uploadId=a/b&uploads=");
-    cr_expect_str_eq(resource("localhost", "/b", "versions&versionId=1&versionId=0", NULL),
-                     "/b?versionId=1&versionId=0&versions");
-    cr_expect_str_eq(resource("localhost", "/b", "delete&&x-id=DeleteObjects&%zz", NULL),
-                     "/b?delete");
-    cr_expect_str_eq(resource("localhost", "/b", "response-content-disposition=a%3Bb%", NULL),
-                     "/b?response-content-disposition=a;b%");
+    cr_expect_str_eq(resource("localhost", "/b/k", "versions&versionId=1&versionId=0", NULL),
+                     "/b/k?versionId=1&versionId=0&versions");
+    cr_expect_str_eq(resource("localhost", "/b/", "delete&&x-id=DeleteObjects&%zz", NULL),
+                     "/b/?delete");
+    cr_expect_str_eq(resource("localhost", "/b/k", "response-content-disposition=a%3Bb%", NULL),
+                     "/b/k?response-content-disposition=a;b%");
 }
