@@ -85,6 +85,32 @@ class S3BucketTest(ServerTestCase):
         self.s3.put_bucket_versioning(Bucket="vconf", VersioningConfiguration={"Status": "Suspended"})
         self.assertEqual(self.s3.get_bucket_versioning(Bucket="vconf")["Status"], "Suspended")
 
+    def test_configuration_reads_of_a_fresh_bucket(self):
+        self.s3.create_bucket(Bucket="fresh-config")
+        acl = self.s3.get_bucket_acl(Bucket="fresh-config")
+        self.assertEqual(acl["Grants"][0]["Permission"], "FULL_CONTROL")
+        self.s3.put_bucket_acl(Bucket="fresh-config", ACL="private")
+        enc = self.s3.get_bucket_encryption(Bucket="fresh-config")["ServerSideEncryptionConfiguration"]
+        self.assertEqual(enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
+        self.assertClientError(lambda: self.s3.get_bucket_policy(Bucket="fresh-config"),
+                               "NoSuchBucketPolicy", 404, "The bucket policy does not exist")
+        self.assertClientError(lambda: self.s3.get_bucket_cors(Bucket="fresh-config"),
+                               "NoSuchCORSConfiguration", 404)
+        self.assertClientError(lambda: self.s3.get_bucket_lifecycle_configuration(Bucket="fresh-config"),
+                               "NoSuchLifecycleConfiguration", 404)
+        self.assertClientError(lambda: self.s3.get_public_access_block(Bucket="fresh-config"),
+                               "NoSuchPublicAccessBlockConfiguration", 404)
+        self.assertEqual(self.s3.get_bucket_request_payment(Bucket="fresh-config")["Payer"], "BucketOwner")
+        self.s3.put_object(Bucket="fresh-config", Key="k", Body=b"x")
+        self.assertEqual(self.s3.get_object_acl(Bucket="fresh-config", Key="k")["Grants"][0]["Permission"],
+                         "FULL_CONTROL")
+        self.assertClientError(lambda: self.s3.get_object_acl(Bucket="fresh-config", Key="none"),
+                               "NoSuchKey", 404)
+        # an unknown write sub-resource must never fall through to PutObject
+        self.assertClientError(lambda: self.s3.put_bucket_policy(Bucket="fresh-config", Policy="{}"),
+                               "NotImplemented", 501)
+        self.assertEqual(self.s3.get_object(Bucket="fresh-config", Key="k")["Body"].read(), b"x")
+
     def test_malformed_xml_is_rejected(self):
         self.s3.create_bucket(Bucket="xml-bucket")
         evil = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]>'

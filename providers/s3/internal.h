@@ -272,6 +272,12 @@ int s3_get_object_tagging(struct proto_req *req, const struct s3_target *tg);
 int s3_put_object_tagging(struct proto_req *req, const struct s3_target *tg);
 int s3_delete_object_tagging(struct proto_req *req, const struct s3_target *tg);
 
+/* config.c: configuration sub-resources answered as for a fresh bucket */
+int s3_get_config(struct proto_req *req, const struct s3_target *tg);
+int s3_put_acl(struct proto_req *req, const struct s3_target *tg);
+/* Returns 1 when req names a configuration sub-resource config.c answers. */
+int s3_is_config_sub(struct proto_req *req, int object);
+
 int s3_list_objects(struct proto_req *req, const struct s3_target *tg);
 int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg);
 int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg);
