@@ -117,7 +117,8 @@ class ActionTypes(ServerTestCase):
         self.assertFalse(props["PrimarySource"]["required"])
 
     def test_custom_action_type_lifecycle_and_versioning(self):
-        out = self.cp.create_custom_action_type(**custom_type())
+        _, out, _ = self.aws("codepipeline", "create-custom-action-type", "--cli-input-json",
+                             json.dumps(custom_type()))
         self.assertEqual(out["actionType"]["id"],
                          {"category": "Build", "owner": "Custom", "provider": "Jenkins",
                           "version": "1"})
@@ -132,7 +133,8 @@ class ActionTypes(ServerTestCase):
         self.cp.create_pipeline(pipeline=declaration("custom", [
             {"name": "Source", "actions": [source_action()]}, {"name": "Build", "actions": [job]}]))
         self.cp.delete_pipeline(name="custom")
-        self.cp.delete_custom_action_type(category="Build", provider="Jenkins", version="1")
+        self.aws("codepipeline", "delete-custom-action-type", "--category", "Build", "--provider",
+                 "Jenkins", "--action-version", "1")
         self.assertEqual(self.cp.list_action_types(actionOwnerFilter="Custom")["actionTypes"], [])
         # A deleted version cannot be re-created with another definition...
         self.assertClientError(lambda: self.cp.create_custom_action_type(
