@@ -165,9 +165,11 @@ class ActionTypes(ServerTestCase):
         decl = self.cp.get_action_type(category="Source", owner="ThirdParty", provider="GitHub",
                                        version="1")["actionType"]
         decl["description"] = "GitHub (updated)"
-        self.cp.update_action_type(actionType=decl)
-        again = self.cp.get_action_type(category="Source", owner="ThirdParty", provider="GitHub",
-                                        version="1")["actionType"]
+        self.aws("codepipeline", "update-action-type", "--cli-input-json",
+                 json.dumps({"actionType": decl}))
+        _, out, _ = self.aws("codepipeline", "get-action-type", "--category", "Source", "--owner",
+                             "ThirdParty", "--provider", "GitHub", "--action-version", "1")
+        again = out["actionType"]
         self.assertEqual(again["description"], "GitHub (updated)")
         missing = dict(decl, id=dict(decl["id"], provider="NotThere"))
         self.assertClientError(lambda: self.cp.update_action_type(actionType=missing),
