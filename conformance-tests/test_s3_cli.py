@@ -63,6 +63,10 @@ class S3CliTest(ServerTestCase):
         self.assertIn("PRE p/", top)
         self.assertIn("small.txt", top)
 
+        # the CLI's default presigned URL (SigV2 query auth with CLI v1) and a SigV4 one
+        url = self.cli("s3", "presign", "s3://cli-bucket/p/one.txt").stdout.decode().strip()
+        got = subprocess.run(["curl", "-sf", url], capture_output=True, timeout=30)
+        self.assertEqual((got.returncode, got.stdout), (0, b"one.txt"))
         url = self.cli("s3", "presign", "s3://cli-bucket/p/one.txt",
                        config="[default]\ns3 =\n    signature_version = s3v4\n").stdout.decode().strip()
         self.assertIn("X-Amz-Signature=", url)
