@@ -80,6 +80,27 @@ class S3MultipartTest(ServerTestCase):
         self.assertClientError(lambda: self.s3.list_parts(Bucket="mpu", Key=key, UploadId=uid),
                                "NoSuchUpload", 404)
 
+    def test_full_object_crc64nvme(self):
+        from test_s3_objects import _crc
+        c = self.client("s3", request_checksum_calculation="when_required")
+        key = "full/object"
+        uid = c.create_multipart_upload(Bucket="mpu", Key=key, ChecksumAlgorithm="CRC64NVME",
+                                        ChecksumType="FULL_OBJECT")["UploadId"]
+        p1, p2 = os.urandom(5 * MIB), os.urandom(1000)
+        e1 = c.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1, Body=p1)["ETag"]
+        e2 = c.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=2, Body=p2)["ETag"]
+        full = _crc(p1 + p2, 0x9A6C9329AC4BC9B5, 64)
+        parts = {"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]}
+        self.assertClientError(lambda: c.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts,
+            ChecksumCRC64NVME=_crc(b"wrong", 0x9A6C9329AC4BC9B5, 64)), "BadDigest", 400)
+        done = c.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts,
+                                           ChecksumCRC64NVME=full, ChecksumType="FULL_OBJECT")
+        self.assertEqual(done["ChecksumCRC64NVME"], full)
+        self.assertEqual(done["ChecksumType"], "FULL_OBJECT")
+        h = c.head_object(Bucket="mpu", Key=key, ChecksumMode="ENABLED")
+        self.assertEqual(h["ChecksumCRC64NVME"], full)
+
     def test_upload_part_copy(self):
         src = os.urandom(6 * MIB)
         self.s3.put_object(Bucket="mpu", Key="copy/src", Body=src)

@@ -309,6 +309,21 @@ class S3ObjectTest(ServerTestCase):
             self.assertEqual(status, 400)
             self.assertIn(b"<Code>BadDigest</Code>", err)
 
+    def test_sha512_and_md5_checksum_headers(self):
+        body = b"newer algorithms" * 10
+        for name, digest in (("sha512", hashlib.sha512(body).digest()), ("md5", hashlib.md5(body).digest())):
+            value = base64.b64encode(digest).decode()
+            status, headers, err = _raw(self.server, "PUT", "/objs/ck2-" + name, body,
+                                        {"x-amz-checksum-" + name: value})
+            self.assertEqual(status, 200, err)
+            self.assertEqual(headers.get("x-amz-checksum-" + name), value)
+            status, _, err = _raw(self.server, "PUT", "/objs/ck2-" + name, body,
+                                  {"x-amz-checksum-" + name: base64.b64encode(hashlib.md5(b"x").digest()
+                                                                              if name == "md5" else
+                                                                              hashlib.sha512(b"x").digest()).decode()})
+            self.assertEqual(status, 400)
+            self.assertIn(b"<Code>BadDigest</Code>", err)
+
     def test_wrong_checksum_is_bad_digest(self):
         self.assertClientError(
             lambda: self.s3.put_object(Bucket="objs", Key="bad-crc", Body=b"data",

@@ -288,7 +288,7 @@ static int commit_bucket_change(struct proto_req *req, store_txn *t, const struc
 
 int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req);
+    int rc = s3_check_buffered_body(req, 1);
     if (rc) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
     if (!root || strcmp(root->name, "VersioningConfiguration") != 0)
@@ -308,7 +308,7 @@ int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
 
 int s3_put_bucket_tagging(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req);
+    int rc = s3_check_buffered_body(req, 1);
     if (rc) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
     if (!root) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);

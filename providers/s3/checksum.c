@@ -100,12 +100,39 @@ static const struct {
     [S3_CK_CRC64NVME] = {"CRC64NVME", "x-amz-checksum-crc64nvme", "ChecksumCRC64NVME"},
     [S3_CK_SHA1] = {"SHA1", "x-amz-checksum-sha1", "ChecksumSHA1"},
     [S3_CK_SHA256] = {"SHA256", "x-amz-checksum-sha256", "ChecksumSHA256"},
+    [S3_CK_SHA512] = {"SHA512", "x-amz-checksum-sha512", "ChecksumSHA512"},
+    [S3_CK_MD5] = {"MD5", "x-amz-checksum-md5", "ChecksumMD5"},
 };
+
+const EVP_MD *s3_cksum_md(enum s3_cksum c)
+{
+    switch (c) {
+    case S3_CK_SHA1: return EVP_sha1();
+    case S3_CK_SHA256: return EVP_sha256();
+    case S3_CK_SHA512: return EVP_sha512();
+    case S3_CK_MD5: return EVP_md5();
+    default: return NULL;
+    }
+}
+
+int s3_cksum_len(enum s3_cksum c)
+{
+    switch (c) {
+    case S3_CK_CRC32:
+    case S3_CK_CRC32C: return 4;
+    case S3_CK_CRC64NVME: return 8;
+    case S3_CK_SHA1: return 20;
+    case S3_CK_SHA256: return 32;
+    case S3_CK_SHA512: return 64;
+    case S3_CK_MD5: return 16;
+    default: return 0;
+    }
+}
 
 enum s3_cksum s3_cksum_from_name(const char *name)
 {
     if (!name) return S3_CK_NONE;
-    for (int i = S3_CK_CRC32; i <= S3_CK_SHA256; i++)
+    for (int i = S3_CK_CRC32; i <= S3_CK__LAST; i++)
         if (strcasecmp(name, ck_names[i].name) == 0) return (enum s3_cksum)i;
     return S3_CK_NONE;
 }
@@ -135,11 +162,9 @@ int s3_hasher_init(struct s3_hasher *h, int want_sha256, enum s3_cksum ck)
         h->sha256 = EVP_MD_CTX_new();
         if (!h->sha256 || EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1) goto fail;
     }
-    if (ck == S3_CK_SHA1 || ck == S3_CK_SHA256) {
+    if (s3_cksum_md(ck)) {
         h->ck_md = EVP_MD_CTX_new();
-        if (!h->ck_md ||
-            EVP_DigestInit_ex(h->ck_md, ck == S3_CK_SHA1 ? EVP_sha1() : EVP_sha256(), NULL) != 1)
-            goto fail;
+        if (!h->ck_md || EVP_DigestInit_ex(h->ck_md, s3_cksum_md(ck), NULL) != 1) goto fail;
     }
     return 0;
 fail:
@@ -156,7 +181,9 @@ void s3_hasher_update(struct s3_hasher *h, const void *data, size_t len)
     case S3_CK_CRC32C: h->crc32 = s3_crc32c_update(h->crc32, data, len); break;
     case S3_CK_CRC64NVME: h->crc64 = s3_crc64nvme_update(h->crc64, data, len); break;
     case S3_CK_SHA1:
-    case S3_CK_SHA256: EVP_DigestUpdate(h->ck_md, data, len); break;
+    case S3_CK_SHA256:
+    case S3_CK_SHA512:
+    case S3_CK_MD5: EVP_DigestUpdate(h->ck_md, data, len); break;
     case S3_CK_NONE: break;
     }
 }
@@ -172,7 +199,7 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 }
 
 void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_raw[16],
-                     char sha256_hex[65], char ck_b64[64], unsigned char *ck_raw, size_t *ck_len)
+                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw, size_t *ck_len)
 {
     unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -201,6 +228,8 @@ void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_ra
         break;
     case S3_CK_SHA1:
     case S3_CK_SHA256:
+    case S3_CK_SHA512:
+    case S3_CK_MD5:
         EVP_DigestFinal_ex(h->ck_md, buf, &n);
         len = n;
         break;

@@ -147,13 +147,29 @@ void s3_xml_end(struct proto_req *req, const char *root);
 
 /* ---- checksums (checksum.c) ---- */
 
-enum s3_cksum { S3_CK_NONE, S3_CK_CRC32, S3_CK_CRC32C, S3_CK_CRC64NVME, S3_CK_SHA1, S3_CK_SHA256 };
+#define S3_CK_B64_MAX 100 /* base64 of the longest checksum (SHA-512) + NUL, rounded up */
+
+enum s3_cksum {
+    S3_CK_NONE,
+    S3_CK_CRC32,
+    S3_CK_CRC32C,
+    S3_CK_CRC64NVME,
+    S3_CK_SHA1,
+    S3_CK_SHA256,
+    S3_CK_SHA512,
+    S3_CK_MD5,
+    S3_CK__LAST = S3_CK_MD5
+};
 
 /* Returns the algorithm named name ("CRC32", case-insensitive), or S3_CK_NONE. */
 enum s3_cksum s3_cksum_from_name(const char *name);
 const char *s3_cksum_name(enum s3_cksum c);     /* "CRC32" */
 const char *s3_cksum_header(enum s3_cksum c);   /* "x-amz-checksum-crc32" */
 const char *s3_cksum_xml_name(enum s3_cksum c); /* "ChecksumCRC32" */
+/* The digest of a hash-based checksum (SHA*, MD5), or NULL for the CRCs. */
+const EVP_MD *s3_cksum_md(enum s3_cksum c);
+/* The length in bytes of a checksum value. */
+int s3_cksum_len(enum s3_cksum c);
 
 uint32_t s3_crc32_update(uint32_t crc, const void *data, size_t len);
 uint32_t s3_crc32c_update(uint32_t crc, const void *data, size_t len);
@@ -174,7 +190,7 @@ int s3_hasher_init(struct s3_hasher *h, int want_sha256, enum s3_cksum ck);
 void s3_hasher_update(struct s3_hasher *h, const void *data, size_t len);
 /* Finishes: md5_hex (33), sha256_hex (65, "" when not computed), checksum base64 (""). */
 void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_raw[16],
-                     char sha256_hex[65], char ck_b64[64], unsigned char *ck_raw, size_t *ck_len);
+                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw, size_t *ck_len);
 void s3_hasher_free(struct s3_hasher *h);
 /* Base64 of n bytes into out (NUL-terminated). Returns the length. */
 int s3_base64(const unsigned char *in, size_t n, char *out);
@@ -218,8 +234,9 @@ int s3_tags_from_xml(struct proto_req *req, const struct s3_xml_node *root, cons
                      size_t *len, int max_tags);
 /* Appends <Tagging><TagSet>...</TagSet></Tagging> contents for pairs. */
 void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len);
-/* Verifies Content-MD5 and an x-amz-checksum-* header of a buffered body. Returns 0 or error. */
-int s3_check_buffered_body(struct proto_req *req);
+/* Verifies Content-MD5 and (when checksums is set) an x-amz-checksum-* header of a buffered
+ * body. Returns 0 or error. */
+int s3_check_buffered_body(struct proto_req *req, int checksums);
 
 /* Copies len bytes at offset of blob src into a new blob writer, hashing into h (may be NULL).
  * Returns 0 or -1. The writer is created here and returned in *out. */
@@ -241,7 +258,7 @@ struct s3_upload_result {
     uint64_t size;
     char md5_hex[33];
     enum s3_cksum ck;
-    char ck_b64[64];
+    char ck_b64[S3_CK_B64_MAX];
 };
 /* Finishes the sunk body: verifies x-amz-content-sha256, Content-MD5, trailers and checksums.
  * Returns 0 with *res filled (the caller owns res->blob), or a negative proto_err (the blob is

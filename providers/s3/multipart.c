@@ -107,7 +107,7 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
         u.checksum_algo = s3_cksum_name(ck);
         if (type) u.checksum_type = strcasecmp(type, "FULL_OBJECT") == 0 ? "FULL_OBJECT" : "COMPOSITE";
         else u.checksum_type = ck == S3_CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
-        if (strcmp(u.checksum_type, "FULL_OBJECT") == 0 && (ck == S3_CK_SHA1 || ck == S3_CK_SHA256))
+        if (strcmp(u.checksum_type, "FULL_OBJECT") == 0 && s3_cksum_md(ck))
             return proto_error(req, ERR_S3_INVALID_REQUEST,
                                "The FULL_OBJECT checksum type cannot be used with the %s checksum "
                                "algorithm.", u.checksum_algo);
@@ -315,7 +315,7 @@ int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
     }
-    char md5[33], ckb[64];
+    char md5[33], ckb[S3_CK_B64_MAX];
     s3_hasher_final(&h, md5, NULL, NULL, ckb, NULL, NULL);
     memset(&p, 0, sizeof(p));
     p.key = tg->key;
@@ -375,7 +375,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     const char *upload_id = proto_req_query(req, "uploadId");
     char blob[STORE_BLOB_ID_LEN + 1];
 
-    if ((rc = s3_check_buffered_body(req))) return rc;
+    if ((rc = s3_check_buffered_body(req, 0))) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
     if (!root || strcmp(root->name, "CompleteMultipartUpload") != 0)
         return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
@@ -399,7 +399,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         parts[i].n = (uint32_t)x;
         parts[i].etag = unquote(req->arena, et);
         parts[i].fd = -1;
-        for (int ck = S3_CK_CRC32; ck <= S3_CK_SHA256; ck++) {
+        for (int ck = S3_CK_CRC32; ck <= S3_CK__LAST; ck++) {
             const char *v = s3_xml_child_text(c, s3_cksum_xml_name((enum s3_cksum)ck));
             if (v) parts[i].checksum = v;
         }
@@ -466,9 +466,9 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     EVP_MD_CTX *comp_md = NULL;
     uint32_t comp_crc = 0;
     int composite_ok = ck != S3_CK_NONE && !full_object;
-    if (ck == S3_CK_SHA1 || ck == S3_CK_SHA256) {
+    if (s3_cksum_md(ck)) {
         comp_md = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(comp_md, ck == S3_CK_SHA1 ? EVP_sha1() : EVP_sha256(), NULL);
+        EVP_DigestInit_ex(comp_md, s3_cksum_md(ck), NULL);
     }
     EVP_DigestInit_ex(etag_md, EVP_md5(), NULL);
     if (s3_hasher_init(&h, 0, full_object ? ck : S3_CK_NONE)) {
@@ -528,7 +528,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     for (int j = 0; j < 16; j++)
         snprintf(etag + 2 * j, 3, "%02x", digest[j]);
     snprintf(etag + 32, sizeof(etag) - 32, "-%d", np);
-    char ckv[80] = "";
+    char ckv[S3_CK_B64_MAX + 16] = "";
     if (composite_ok) {
         unsigned char cr[EVP_MAX_MD_SIZE];
         size_t cl;
@@ -551,6 +551,25 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     EVP_MD_CTX_free(comp_md);
     if (io_err) {
         rc = s3_store_error(req, STORE_ERROR);
+        goto out;
+    }
+    /* the client's checksum of the whole object (x-amz-checksum-*), when it sent one */
+    const char *want_ck = ck != S3_CK_NONE ? proto_req_header(req, s3_cksum_header(ck)) : NULL;
+    if (want_ck && ckv[0]) {
+        size_t wl = strcspn(want_ck, "-"), hl = strcspn(ckv, "-");
+        if (wl != hl || memcmp(want_ck, ckv, wl) != 0) {
+            rc = proto_error(req, ERR_S3_BAD_DIGEST,
+                             "The %s you specified did not match the calculated checksum.",
+                             s3_cksum_name(ck));
+            goto out;
+        }
+    }
+    const char *mp_size = proto_req_header(req, "x-amz-mp-object-size");
+    if (mp_size && strtoull(mp_size, NULL, 10) != total) {
+        rc = proto_error(req, ERR_S3_INVALID_REQUEST,
+                         "The provided 'x-amz-mp-object-size' header value %s does not match what "
+                         "was computed: %llu",
+                         mp_size, (unsigned long long)total);
         goto out;
     }
 

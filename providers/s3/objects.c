@@ -333,7 +333,7 @@ int s3_copy_object(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
     }
-    char md5[33], ckb[64];
+    char md5[33], ckb[S3_CK_B64_MAX];
     s3_hasher_final(&h, md5, NULL, NULL, ckb, NULL, NULL);
     o.size = so.size;
     o.etag = proto_arena_strdup(req->arena, md5);
@@ -561,7 +561,7 @@ int s3_delete_objects(struct proto_req *req, const struct s3_target *tg)
 {
     store_txn *t = NULL;
     struct s3_bucket b;
-    int rc = s3_check_buffered_body(req);
+    int rc = s3_check_buffered_body(req, 1);
     if (rc) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
     if (!root || strcmp(root->name, "Delete") != 0)
@@ -674,7 +674,7 @@ out:
 
 int s3_put_object_tagging(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req);
+    int rc = s3_check_buffered_body(req, 1);
     if (rc) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
     if (!root) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);

@@ -311,13 +311,13 @@ void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len)
     proto_sb_puts(sb, "</TagSet>");
 }
 
-int s3_check_buffered_body(struct proto_req *req)
+int s3_check_buffered_body(struct proto_req *req, int checksums)
 {
     const char *body = req->http.body ? req->http.body : "";
     size_t len = req->http.body_len;
     enum s3_cksum ck = S3_CK_NONE;
     const char *want = NULL;
-    for (int c = S3_CK_CRC32; c <= S3_CK_SHA256; c++) {
+    for (int c = S3_CK_CRC32; checksums && c <= S3_CK__LAST; c++) {
         const char *v = proto_req_header(req, s3_cksum_header((enum s3_cksum)c));
         if (v) {
             ck = (enum s3_cksum)c;
@@ -328,7 +328,7 @@ int s3_check_buffered_body(struct proto_req *req)
     if (s3_hasher_init(&h, 0, ck)) return s3_store_error(req, STORE_ERROR);
     s3_hasher_update(&h, body, len);
     unsigned char md5[16];
-    char b64[64];
+    char b64[S3_CK_B64_MAX];
     s3_hasher_final(&h, NULL, md5, NULL, b64, NULL, NULL);
     s3_hasher_free(&h);
     const char *cmd5 = proto_req_header(req, "content-md5");

@@ -87,7 +87,7 @@ static int is_hex64(const char *s)
 static int pick_checksum(struct proto_req *req, struct upload_state *st)
 {
     int found = 0;
-    for (int c = S3_CK_CRC32; c <= S3_CK_SHA256; c++) {
+    for (int c = S3_CK_CRC32; c <= S3_CK__LAST; c++) {
         const char *v = proto_req_header(req, s3_cksum_header((enum s3_cksum)c));
         if (!v) continue;
         if (found++)
@@ -197,7 +197,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
 {
     struct upload_state *st = req->sink_state;
     int rc = 0;
-    char sha_hex[65], ck_b64[64];
+    char sha_hex[65], ck_b64[S3_CK_B64_MAX];
     unsigned char md5_raw[16];
     memset(res, 0, sizeof(*res));
     if (req->sink != &s3_upload_sink || !st || !st->w)
@@ -249,8 +249,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
     if (st->ck != S3_CK_NONE && expected_ck) {
         unsigned char tmp[64];
         int n = s3_base64_decode(expected_ck, tmp, sizeof(tmp));
-        int want_len = st->ck == S3_CK_SHA256 ? 32 : st->ck == S3_CK_SHA1 ? 20
-                       : st->ck == S3_CK_CRC64NVME ? 8 : 4;
+        int want_len = s3_cksum_len(st->ck);
         if (n != want_len) {
             rc = proto_error(req, ERR_S3_INVALID_REQUEST, "Value for %s header is invalid.",
                              s3_cksum_header(st->ck));
