@@ -67,6 +67,9 @@ class Tags(ServerTestCase):
             resourceArn=ARN + "full", tags=[{"key": "k50", "value": "v"}]),
             "TooManyTagsException", 400)
         self.assertEqual(len(self.cp.list_tags_for_resource(resourceArn=ARN + "full")["tags"]), 50)
+        self.assertClientError(lambda: self.cp.create_pipeline(
+            pipeline=declaration("overfull"), tags=tags + [{"key": "k50", "value": "v"}]),
+            "TooManyTagsException", 400)
         self.cp.delete_pipeline(name="full")
 
     def test_tags_on_custom_action_types_and_webhooks(self):

@@ -214,6 +214,13 @@ class Structure(ServerTestCase):
             "InvalidStageDeclarationException",
             "Stage Approve has 51 actions. There should be a maximum of 50 actions in a stage")
 
+    def test_blocker_names_unique_and_bounded(self):
+        d = declaration("blockers")
+        d["stages"][1]["blockers"] = [{"name": "b", "type": "Schedule"}] * 2
+        self.rejects(d, "InvalidBlockerDeclarationException")
+        d["stages"][1]["blockers"] = [{"name": "b%d" % i, "type": "Schedule"} for i in range(51)]
+        self.rejects(d, "InvalidBlockerDeclarationException")
+
     def test_run_order_range(self):
         self.rejects(declaration("order", [
             {"name": "Source", "actions": [source_action()]},
