@@ -31,6 +31,17 @@ class S3BucketTest(ServerTestCase):
                                      "NoSuchBucket", 404, "The specified bucket does not exist")
         self.assertEqual(err["Error"]["BucketName"], "life-cycle")
 
+    def test_list_buckets_pages(self):
+        for i in range(3):
+            self.s3.create_bucket(Bucket="page-%d" % i)
+        r = self.s3.list_buckets(Prefix="page-", MaxBuckets=2)
+        self.assertEqual([b["Name"] for b in r["Buckets"]], ["page-0", "page-1"])
+        self.assertEqual(r["ContinuationToken"], "page-1")
+        r = self.s3.list_buckets(Prefix="page-", MaxBuckets=2, ContinuationToken=r["ContinuationToken"])
+        self.assertEqual([b["Name"] for b in r["Buckets"]], ["page-2"])
+        self.assertNotIn("ContinuationToken", r)
+        self.assertEqual(r["Buckets"][0]["BucketRegion"], "us-east-1")
+
     def test_create_bucket_with_location_constraint(self):
         eu = self.client("s3", region="eu-west-1")
         eu.create_bucket(Bucket="in-europe",

@@ -1,4 +1,5 @@
 /* Bucket operations: list, create, head, delete, location, versioning and tagging. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/ids.h"
@@ -23,6 +24,20 @@ int s3_list_buckets(struct proto_req *req)
     int rc = 0;
     const char *prefix = proto_req_query(req, "prefix");
     size_t pl = prefix ? strlen(prefix) : 0;
+    const char *token = proto_req_query(req, "continuation-token");
+    const char *mb = proto_req_query(req, "max-buckets");
+    long max = 10000;
+    if (mb) {
+        char *e;
+        max = strtol(mb, &e, 10);
+        if (!*mb || *e || max < 1 || max > 10000) {
+            s3_err_extra(req, "ArgumentName", "max-buckets");
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                               "Argument max-buckets must be an integer between 1 and 10000.");
+        }
+    }
+    long n = 0;
+    const char *next = NULL, *last = NULL;
     if (store_txn_begin(req->store, 0, &t) || store_cursor_open(t, STORE_DB_S3_BUCKETS, &c)) {
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
@@ -40,6 +55,13 @@ int s3_list_buckets(struct proto_req *req)
         if (s3_bucket_decode(req->arena, v, vl, &b)) continue;
         if (req->caller.account_id && strcmp(b.account, req->caller.account_id) != 0) continue;
         if (pl && strncmp(b.name, prefix, pl) != 0) continue;
+        if (token && *token && strcmp(b.name, token) <= 0) continue;
+        if (n == max) {
+            next = b.name;
+            break;
+        }
+        n++;
+        last = b.name;
         char date[32];
         proto_iso8601(date, b.created);
         proto_sb_puts(&req->body, "<Bucket>");
@@ -49,6 +71,8 @@ int s3_list_buckets(struct proto_req *req)
         proto_sb_puts(&req->body, "</Bucket>");
     }
     proto_sb_puts(&req->body, "</Buckets>");
+    /* the token names the last bucket returned; the next page starts after it */
+    if (next && last) s3_xml_elem(&req->body, "ContinuationToken", last);
     if (prefix) s3_xml_elem(&req->body, "Prefix", prefix);
     s3_xml_end(req, "ListAllMyBucketsResult");
 out:

@@ -107,6 +107,10 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
         u.checksum_algo = s3_cksum_name(ck);
         if (type) u.checksum_type = strcasecmp(type, "FULL_OBJECT") == 0 ? "FULL_OBJECT" : "COMPOSITE";
         else u.checksum_type = ck == S3_CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
+        if (ck == S3_CK_CRC64NVME && strcmp(u.checksum_type, "COMPOSITE") == 0)
+            return proto_error(req, ERR_S3_INVALID_REQUEST,
+                               "The COMPOSITE checksum type cannot be used with the crc64nvme "
+                               "checksum algorithm.");
         if (strcmp(u.checksum_type, "FULL_OBJECT") == 0 && s3_cksum_md(ck))
             return proto_error(req, ERR_S3_INVALID_REQUEST,
                                "The FULL_OBJECT checksum type cannot be used with the %s checksum "
@@ -451,17 +455,12 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
                              "Your proposed upload is smaller than the minimum allowed size");
             goto out;
         }
-        p->fd = store_blob_open(req->store, p->rec.blob);
-        if (p->fd < 0) {
-            rc = s3_store_error(req, STORE_ERROR);
-            goto out;
-        }
         total += p->rec.size;
     }
-    store_txn_abort(t);
-    t = NULL;
 
-    /* 2. concatenate outside any write txn; the ETag is the MD5 of the parts' MD5s */
+    /* 2. concatenate outside any write txn, one part file open at a time; the read txn stays
+     * open so that a concurrent abort cannot remove the part files under us. The ETag is the MD5
+     * of the parts' MD5s. */
     EVP_MD_CTX *etag_md = EVP_MD_CTX_new();
     EVP_MD_CTX *comp_md = NULL;
     uint32_t comp_crc = 0;
@@ -508,6 +507,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
             else comp_crc = s3_crc32c_update(comp_crc, ckraw, (size_t)cl);
         }
         uint64_t off = 0;
+        if (!io_err && (p->fd = store_blob_open(req->store, p->rec.blob)) < 0) io_err = 1;
         while (off < p->rec.size && !io_err) {
             ssize_t r = pread(p->fd, buf, BUF, (off_t)off);
             if (r <= 0) {
@@ -518,8 +518,12 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
             if (store_blob_write(w, buf, (size_t)r)) io_err = 1;
             off += (uint64_t)r;
         }
+        if (p->fd >= 0) close(p->fd);
+        p->fd = -1;
     }
     free(buf);
+    store_txn_abort(t);
+    t = NULL;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
     EVP_DigestFinal_ex(etag_md, digest, &dl);
