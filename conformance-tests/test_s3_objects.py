@@ -440,6 +440,11 @@ class S3ObjectTest(ServerTestCase):
         self.assertEqual(self.s3.get_object(Bucket="objs", Key=k2)["Body"].read(), b"2")
         listed = [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs", Prefix="long/")["Contents"]]
         self.assertEqual(sorted(listed), [k1, k2])
+        listed = [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs", Prefix="long/" + "a" * 900)["Contents"]]
+        self.assertEqual(sorted(listed), [k1, k2])
+        listed = [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs", StartAfter=k1)["Contents"]]
+        self.assertIn(k2, listed)
+        self.assertNotIn(k1, listed)
         self.assertClientError(lambda: self.s3.put_object(Bucket="objs", Key="k" * 1025, Body=b"x"),
                                "KeyTooLongError", 400, "Your key is too long")
 

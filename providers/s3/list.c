@@ -54,6 +54,8 @@ struct listing {
 static int seek_key(store_cursor *c, const char *bucket, const char *key, size_t len, int bump)
 {
     char k[S3_DBKEY_MAX];
+    /* long keys are stored as their first S3_DBKEY_INLINE bytes + a hash: seek to that prefix */
+    if (len > S3_DBKEY_INLINE) len = S3_DBKEY_INLINE;
     size_t kl = s3_dbkey_object(k, bucket, key, len);
     if (bump && len && len <= S3_DBKEY_INLINE) {
         /* just past every key that starts with key */
