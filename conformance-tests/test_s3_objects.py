@@ -540,6 +540,58 @@ class S3ObjectTest(ServerTestCase):
         self.assertIn(b"<Code>BadDigest</Code>", err)
         self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="chunked-bad"), "404", 404)
 
+    def test_aws_chunked_with_chunk_signatures(self):
+        # what the Java SDK v1 sends over http: STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+        import hmac
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        data = os.urandom(20000)
+        chunks = [data[:8192], data[8192:16384], data[16384:], b""]
+        mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        enc_len = sum(len(b"%x;chunk-signature=" % len(c)) + 64 + 2 + len(c) + 2 for c in chunks)
+        r = AWSRequest(method="PUT", url="http://127.0.0.1:%d/objs/signed-chunks" % self.server.port)
+        r.headers["Content-Encoding"] = "aws-chunked"
+        r.headers["x-amz-decoded-content-length"] = str(len(data))
+        r.headers["x-amz-content-sha256"] = mode
+        r.headers["Content-Length"] = str(enc_len)
+        auth = S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1")
+        auth.payload = lambda request: mode
+        auth.add_auth(r)
+        seed = r.headers["Authorization"].rsplit("Signature=", 1)[1]
+        amz_date = r.headers["X-Amz-Date"]
+        scope = "%s/us-east-1/s3/aws4_request" % amz_date[:8]
+
+        def h(key, msg):
+            return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+        key = h(h(h(h(b"AWS4test", amz_date[:8]), "us-east-1"), "s3"), "aws4_request")
+
+        def encode(tamper=False):
+            prev, out = seed, b""
+            for c in chunks:
+                sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev,
+                                 hashlib.sha256(b"").hexdigest(), hashlib.sha256(c).hexdigest()])
+                sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+                body = c[:-1] + bytes([c[-1] ^ 1]) if tamper and c else c
+                out += b"%x;chunk-signature=%s\r\n%s\r\n" % (len(c), sig.encode(), body)
+                prev = sig
+            return out
+        headers = dict(r.headers.items())
+        headers["Host"] = "127.0.0.1:%d" % self.server.port
+        for tamper, status in ((True, 403), (False, 200)):
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            body = encode(tamper)
+            self.assertEqual(len(body), enc_len)
+            conn.request("PUT", "/objs/signed-chunks", body=body, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read()
+            conn.close()
+            self.assertEqual(resp.status, status, text)
+            if tamper:
+                self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", text)
+                self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="signed-chunks"), "404", 404)
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="signed-chunks")["Body"].read(), data)
+
     def test_interrupted_upload_leaves_nothing(self):
         import socket
         from botocore.auth import S3SigV4Auth
