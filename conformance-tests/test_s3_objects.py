@@ -241,6 +241,12 @@ class S3ObjectTest(ServerTestCase):
         self.assertEqual(g["ContentType"], "binary/octet-stream")
         self.assertEqual(g["ETag"], '"d41d8cd98f00b204e9800998ecf8427e"')
 
+    def test_expected_bucket_owner(self):
+        self.s3.put_object(Bucket="objs", Key="owned", Body=b"x", ExpectedBucketOwner="000000000000")
+        self.assertClientError(lambda: self.s3.get_object(Bucket="objs", Key="owned",
+                                                          ExpectedBucketOwner="999999999999"),
+                               "AccessDenied", 403, "Access Denied")
+
     def test_no_such_key_and_bucket(self):
         err = self.assertClientError(lambda: self.s3.get_object(Bucket="objs", Key="missing/key"),
                                      "NoSuchKey", 404, "The specified key does not exist.")
@@ -486,6 +492,12 @@ class S3ObjectTest(ServerTestCase):
         url = s3v4.generate_presigned_url("get_object", Params={"Bucket": "objs", "Key": "pre/signed.txt"})
         with urllib.request.urlopen(url) as resp:
             self.assertEqual(resp.read(), b"presigned body")
+        put_url = s3v4.generate_presigned_url("put_object", Params={"Bucket": "objs", "Key": "pre/put.txt"})
+        req = urllib.request.Request(put_url, data=b"uploaded with a presigned URL", method="PUT")
+        with urllib.request.urlopen(req) as resp:
+            self.assertEqual(resp.status, 200)
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="pre/put.txt")["Body"].read(),
+                         b"uploaded with a presigned URL")
         url = s3v4.generate_presigned_url("get_object", Params={"Bucket": "objs", "Key": "pre/signed.txt"},
                                           ExpiresIn=1)
         time.sleep(2.1)

@@ -65,6 +65,9 @@ int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, str
     if (rc) return s3_store_error(req, rc);
     if (req->caller.account_id && strcmp(b->account, req->caller.account_id) != 0)
         return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
+    const char *expected = proto_req_header(req, "x-amz-expected-bucket-owner");
+    if (expected && strcmp(expected, b->account) != 0)
+        return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
     return 0;
 }
 
