@@ -89,13 +89,18 @@ class Server:
         self.start()
 
     def cleanup(self):
-        self.stop()
+        """Stops the server and removes its data; raises if it did not exit cleanly (under ASan
+        that is how a leak or memory error in the server fails the test)."""
+        rc = self.stop()
+        log = self.read_log()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         try:
             os.unlink(self.log_path)
         except OSError:
             pass
+        if rc not in (None, 0):
+            raise AssertionError("server exited with %d:\n%s" % (rc, log))
 
 
 class ServerTestCase(unittest.TestCase):

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <math.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,12 +126,29 @@ out:
     return code;
 }
 
+static pthread_key_t md_key;
+static pthread_once_t md_key_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *md)
+{
+    pcre2_match_data_free(md);
+    model_md = NULL;
+}
+
+static void md_key_init(void)
+{
+    pthread_key_create(&md_key, md_free);
+}
+
 int proto_model_pattern_match(const void *code, const char *s, size_t n)
 {
     if (!code) return 1;
     if (!model_md) {
         model_md = pcre2_match_data_create(1, NULL);
         if (!model_md) return 1;
+        /* Freed when the thread ends, so worker threads do not leak it. */
+        pthread_once(&md_key_once, md_key_init);
+        pthread_setspecific(md_key, model_md);
     }
     /* invalid UTF-8 and match-limit errors count as no match */
     return pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, model_md, NULL) >= 0;
