@@ -44,6 +44,16 @@ class S3CliTest(ServerTestCase):
         self.assertEqual(hashlib.md5(out).hexdigest(), hashlib.md5(data).hexdigest())
         etag = self.aws("s3api", "head-object", "--bucket", "cli-bucket", "--key", "dir/big.bin")[1]["ETag"]
         self.assertTrue(etag.endswith('-3"'), etag)  # 8 MiB parts
+        # S3 to S3: CopyObject for small objects, UploadPartCopy above the threshold
+        self.cli("s3", "cp", "s3://cli-bucket/dir/big.bin", "s3://cli-bucket/copy/big.bin")
+        self.cli("s3", "cp", "s3://cli-bucket/small.txt", "s3://cli-bucket/copy/small.txt")
+        s3 = self.client("s3")
+        got = s3.get_object(Bucket="cli-bucket", Key="copy/big.bin")["Body"].read()
+        self.assertEqual(hashlib.md5(got).hexdigest(), hashlib.md5(data).hexdigest())
+        self.cli("s3", "mv", "s3://cli-bucket/copy/small.txt", "s3://cli-bucket/moved.txt")
+        self.assertEqual(s3.get_object(Bucket="cli-bucket", Key="moved.txt")["Body"].read(), b"small file\n")
+        self.cli("s3", "rm", "s3://cli-bucket/copy/", "--recursive")
+        self.cli("s3", "rm", "s3://cli-bucket/moved.txt")
 
         src = os.path.join(self.tmp, "tree")
         os.makedirs(os.path.join(src, "sub"))
