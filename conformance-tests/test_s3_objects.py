@@ -118,9 +118,39 @@ class S3BucketTest(ServerTestCase):
         self.assertClientError(lambda: self.s3.get_object_acl(Bucket="fresh-config", Key="none"),
                                "NoSuchKey", 404)
         # an unknown write sub-resource must never fall through to PutObject
-        self.assertClientError(lambda: self.s3.put_bucket_policy(Bucket="fresh-config", Policy="{}"),
-                               "NotImplemented", 501)
+        import datetime as dt
+        self.assertClientError(lambda: self.s3.put_object_retention(
+            Bucket="fresh-config", Key="k",
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": dt.datetime(2030, 1, 1)}),
+            "NotImplemented", 501)
         self.assertEqual(self.s3.get_object(Bucket="fresh-config", Key="k")["Body"].read(), b"x")
+
+    def test_stored_configurations(self):
+        self.s3.create_bucket(Bucket="stored-config")
+        policy = '{"Version":"2012-10-17","Statement":[]}'
+        r = self.s3.put_bucket_policy(Bucket="stored-config", Policy=policy)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertEqual(self.s3.get_bucket_policy(Bucket="stored-config")["Policy"], policy)
+        self.s3.delete_bucket_policy(Bucket="stored-config")
+        self.assertClientError(lambda: self.s3.get_bucket_policy(Bucket="stored-config"),
+                               "NoSuchBucketPolicy", 404)
+        self.s3.put_public_access_block(Bucket="stored-config", PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": False})
+        pab = self.s3.get_public_access_block(Bucket="stored-config")["PublicAccessBlockConfiguration"]
+        self.assertEqual((pab["BlockPublicAcls"], pab["RestrictPublicBuckets"]), (True, False))
+        self.s3.put_bucket_cors(Bucket="stored-config", CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
+        self.assertEqual(self.s3.get_bucket_cors(Bucket="stored-config")["CORSRules"][0]["AllowedMethods"], ["GET"])
+        self.s3.put_bucket_encryption(Bucket="stored-config", ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+        enc = self.s3.get_bucket_encryption(Bucket="stored-config")["ServerSideEncryptionConfiguration"]
+        self.assertEqual(enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms")
+        self.s3.delete_bucket_encryption(Bucket="stored-config")
+        enc = self.s3.get_bucket_encryption(Bucket="stored-config")["ServerSideEncryptionConfiguration"]
+        self.assertEqual(enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
+        self.assertClientError(lambda: self.s3.put_bucket_cors(Bucket="nobucket-cfg", CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]}), "NoSuchBucket", 404)
 
     def test_malformed_xml_is_rejected(self):
         self.s3.create_bucket(Bucket="xml-bucket")

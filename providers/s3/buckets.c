@@ -8,7 +8,7 @@
 #define MALFORMED_XML                                                                              \
     "The XML you provided was not well-formed or did not validate against our published schema"
 
-static int bucket_save(store_txn *t, const struct s3_bucket *b)
+int s3_bucket_save(store_txn *t, const struct s3_bucket *b)
 {
     struct proto_sb sb = PROTO_SB_INIT;
     s3_bucket_encode(&sb, b);
@@ -154,7 +154,7 @@ int s3_create_bucket(struct proto_req *req, const struct s3_target *tg)
                           .account = req->caller.account_id ? req->caller.account_id : "000000000000",
                           .region = region,
                           .created = proto_now()};
-    if ((rc = bucket_save(t, &b))) {
+    if ((rc = s3_bucket_save(t, &b))) {
         rc = s3_store_error(req, rc);
         goto out;
     }
@@ -301,7 +301,7 @@ static int begin_bucket_change(struct proto_req *req, const char *bucket, store_
 
 static int commit_bucket_change(struct proto_req *req, store_txn *t, const struct s3_bucket *b)
 {
-    int rc = bucket_save(t, b);
+    int rc = s3_bucket_save(t, b);
     if (rc) {
         store_txn_abort(t);
         return s3_store_error(req, rc);

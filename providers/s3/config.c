@@ -1,43 +1,60 @@
-/* Bucket and object configuration sub-resources this emulator does not model (ACLs, policy,
- * CORS, lifecycle, encryption...): answered as a fresh AWS bucket would, so that tools which read
- * them all (Terraform's aws_s3_bucket) work. Writes of ACLs are accepted and ignored. */
+/* Bucket configuration sub-resources the emulator stores but does not act on (policy, CORS,
+ * lifecycle, encryption, public access block...): PUT keeps the document, GET returns it or what a
+ * fresh AWS bucket answers, DELETE forgets it; so tools that read and write them all (Terraform's
+ * aws_s3_bucket) work. ACLs are always the owner's FULL_CONTROL; ACL writes are accepted. */
 #include <string.h>
 
 #include "providers/s3/internal.h"
 
-/* A sub-resource whose GET answers "not configured" with an error. */
-static const struct {
+#define MALFORMED_XML                                                                              \
+    "The XML you provided was not well-formed or did not validate against our published schema"
+
+static const struct cfg {
     const char *sub;
-    enum proto_err err;
+    const char *root;      /* the XML root a PUT body must have; NULL for JSON (policy) */
+    enum proto_err absent; /* GET without a stored document; ERR_NONE: answer `deflt` */
     const char *message;
-} missing[] = {
-    {"policy", ERR_S3_NO_SUCH_BUCKET_POLICY, "The bucket policy does not exist"},
-    {"cors", ERR_S3_NO_SUCH_CORS, "The CORS configuration does not exist"},
-    {"lifecycle", ERR_S3_NO_SUCH_LIFECYCLE, "The lifecycle configuration does not exist"},
-    {"website", ERR_S3_NO_SUCH_WEBSITE,
-     "The specified bucket does not have a website configuration"},
-    {"publicAccessBlock", ERR_S3_NO_SUCH_PUBLIC_ACCESS_BLOCK,
-     "The public access block configuration was not found"},
-    {"ownershipControls", ERR_S3_OWNERSHIP_CONTROLS_NOT_FOUND,
-     "The bucket ownership controls were not found"},
-    {"object-lock", ERR_S3_OBJECT_LOCK_CONFIG_NOT_FOUND,
-     "Object Lock configuration does not exist for this bucket"},
-    {"replication", ERR_S3_REPLICATION_CONFIG_NOT_FOUND,
-     "The replication configuration was not found"},
+    const char *deflt;  /* the default document's contents (inside <root>) */
+    int deletable;
+} cfgs[] = {
+    {"policy", NULL, ERR_S3_NO_SUCH_BUCKET_POLICY, "The bucket policy does not exist", NULL, 1},
+    {"cors", "CORSConfiguration", ERR_S3_NO_SUCH_CORS, "The CORS configuration does not exist",
+     NULL, 1},
+    {"lifecycle", "LifecycleConfiguration", ERR_S3_NO_SUCH_LIFECYCLE,
+     "The lifecycle configuration does not exist", NULL, 1},
+    {"website", "WebsiteConfiguration", ERR_S3_NO_SUCH_WEBSITE,
+     "The specified bucket does not have a website configuration", NULL, 1},
+    {"publicAccessBlock", "PublicAccessBlockConfiguration", ERR_S3_NO_SUCH_PUBLIC_ACCESS_BLOCK,
+     "The public access block configuration was not found", NULL, 1},
+    {"ownershipControls", "OwnershipControls", ERR_S3_OWNERSHIP_CONTROLS_NOT_FOUND,
+     "The bucket ownership controls were not found", NULL, 1},
+    {"object-lock", "ObjectLockConfiguration", ERR_S3_OBJECT_LOCK_CONFIG_NOT_FOUND,
+     "Object Lock configuration does not exist for this bucket", NULL, 0},
+    {"replication", "ReplicationConfiguration", ERR_S3_REPLICATION_CONFIG_NOT_FOUND,
+     "The replication configuration was not found", NULL, 1},
+    {"encryption", "ServerSideEncryptionConfiguration", ERR_NONE, NULL,
+     "<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
+     "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule>",
+     1},
+    {"notification", "NotificationConfiguration", ERR_NONE, NULL, "", 0},
+    {"logging", "BucketLoggingStatus", ERR_NONE, NULL, "", 0},
+    {"accelerate", "AccelerateConfiguration", ERR_NONE, NULL, "", 0},
+    {"requestPayment", "RequestPaymentConfiguration", ERR_NONE, NULL,
+     "<Payer>BucketOwner</Payer>", 0},
 };
 
-/* A sub-resource whose GET answers a fixed document (root element and its contents). */
-static const struct {
-    const char *sub, *root, *inner;
-} fixed[] = {
-    {"encryption", "ServerSideEncryptionConfiguration",
-     "<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
-     "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule>"},
-    {"notification", "NotificationConfiguration", ""},
-    {"logging", "BucketLoggingStatus", ""},
-    {"accelerate", "AccelerateConfiguration", ""},
-    {"requestPayment", "RequestPaymentConfiguration", "<Payer>BucketOwner</Payer>"},
-};
+static const struct cfg *find_cfg(struct proto_req *req)
+{
+    for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
+        if (proto_req_query(req, cfgs[i].sub)) return &cfgs[i];
+    return NULL;
+}
+
+int s3_is_config_sub(struct proto_req *req, int object)
+{
+    if (proto_req_query(req, "acl")) return 1;
+    return !object && find_cfg(req) != NULL;
+}
 
 static void acl_document(struct proto_req *req)
 {
@@ -55,14 +72,15 @@ static void acl_document(struct proto_req *req)
     s3_xml_end(req, "AccessControlPolicy");
 }
 
-/* Checks the bucket (and the key, for object ACLs). */
-static int check_target(struct proto_req *req, const struct s3_target *tg)
+/* Checks the bucket (and the key, for object ACLs); b may be NULL. */
+static int check_target(struct proto_req *req, const struct s3_target *tg, struct s3_bucket *b)
 {
     store_txn *t = NULL;
-    struct s3_bucket b;
+    struct s3_bucket tmp;
     struct s3_obj o;
+    if (!b) b = &tmp;
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    int rc = s3_bucket_check(req, t, tg->bucket, &b);
+    int rc = s3_bucket_check(req, t, tg->bucket, b);
     if (!rc && tg->key) {
         int r = s3_current_load(t, req->arena, tg->bucket, tg->key, tg->key_len, &o);
         if (r == STORE_NOTFOUND) {
@@ -76,42 +94,105 @@ static int check_target(struct proto_req *req, const struct s3_target *tg)
     return rc;
 }
 
+/* Returns the stored document for sub, or NULL. */
+static const char *stored(const struct s3_bucket *b, const char *sub)
+{
+    size_t pos = 0;
+    const char *n, *v;
+    while (s3_pairs_next(b->configs, b->configs_len, &pos, &n, &v))
+        if (strcmp(n, sub) == 0) return v;
+    return NULL;
+}
+
 int s3_get_config(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = check_target(req, tg);
+    struct s3_bucket b;
+    int rc = check_target(req, tg, &b);
     if (rc) return rc;
     if (proto_req_query(req, "acl")) {
         acl_document(req);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
-        if (proto_req_query(req, missing[i].sub)) {
-            s3_err_extra(req, "BucketName", tg->bucket);
-            return proto_error(req, missing[i].err, "%s", missing[i].message);
-        }
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (proto_req_query(req, fixed[i].sub)) {
-            s3_xml_begin(req, fixed[i].root);
-            proto_sb_puts(&req->body, fixed[i].inner);
-            s3_xml_end(req, fixed[i].root);
-            return 0;
-        }
-    return proto_error(req, ERR_S3_NOT_IMPLEMENTED,
-                       "A header you provided implies functionality that is not implemented");
-}
-
-int s3_put_acl(struct proto_req *req, const struct s3_target *tg)
-{
-    return check_target(req, tg);
-}
-
-int s3_is_config_sub(struct proto_req *req, int object)
-{
-    if (proto_req_query(req, "acl")) return 1;
-    if (object) return 0;
-    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
-        if (proto_req_query(req, missing[i].sub)) return 1;
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (proto_req_query(req, fixed[i].sub)) return 1;
+    const struct cfg *c = find_cfg(req);
+    const char *doc = stored(&b, c->sub);
+    if (doc) {
+        req->content_type = c->root ? "application/xml" : "application/json";
+        proto_sb_puts(&req->body, doc);
+        return 0;
+    }
+    if (c->absent != ERR_NONE) {
+        s3_err_extra(req, "BucketName", tg->bucket);
+        return proto_error(req, c->absent, "%s", c->message);
+    }
+    s3_xml_begin(req, c->root);
+    proto_sb_puts(&req->body, c->deflt);
+    s3_xml_end(req, c->root);
     return 0;
+}
+
+/* Replaces (doc != NULL) or removes the stored document of sub in the bucket record. */
+static int store_config(struct proto_req *req, const struct s3_target *tg, const char *sub,
+                        const char *doc)
+{
+    store_txn *t = NULL;
+    struct s3_bucket b;
+    struct proto_sb sb = PROTO_SB_INIT;
+    if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
+    int rc = s3_bucket_check(req, t, tg->bucket, &b);
+    if (rc) goto out;
+    size_t pos = 0;
+    const char *n, *v;
+    while (s3_pairs_next(b.configs, b.configs_len, &pos, &n, &v)) {
+        if (strcmp(n, sub) == 0) continue;
+        proto_sb_append(&sb, n, strlen(n) + 1);
+        proto_sb_append(&sb, v, strlen(v) + 1);
+    }
+    if (doc) {
+        proto_sb_append(&sb, sub, strlen(sub) + 1);
+        proto_sb_append(&sb, doc, strlen(doc) + 1);
+    }
+    b.configs = sb.buf;
+    b.configs_len = sb.len;
+    if ((rc = s3_bucket_save(t, &b))) {
+        rc = s3_store_error(req, rc);
+        goto out;
+    }
+    rc = store_txn_commit(t);
+    t = NULL;
+    if (rc) rc = s3_store_error(req, rc);
+out:
+    store_txn_abort(t);
+    proto_sb_free(&sb);
+    return rc;
+}
+
+int s3_put_config(struct proto_req *req, const struct s3_target *tg)
+{
+    if (proto_req_query(req, "acl")) return check_target(req, tg, NULL);
+    const struct cfg *c = find_cfg(req);
+    int rc = s3_check_buffered_body(req, 1);
+    if (rc) return rc;
+    const char *body = req->http.body ? req->http.body : "";
+    size_t len = req->http.body_len;
+    if (len == 0 || len > 64 * 1024 || memchr(body, '\0', len))
+        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    if (c->root) {
+        struct s3_xml_node *root = s3_xml_parse(req->arena, body, len);
+        if (!root || strcmp(root->name, c->root) != 0)
+            return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    }
+    rc = store_config(req, tg, c->sub, proto_arena_strndup(req->arena, body, len));
+    if (!rc && !c->root) req->status = 204;
+    return rc;
+}
+
+int s3_delete_config(struct proto_req *req, const struct s3_target *tg)
+{
+    const struct cfg *c = find_cfg(req);
+    if (!c || !c->deletable)
+        return proto_error(req, ERR_S3_NOT_IMPLEMENTED,
+                           "A header you provided implies functionality that is not implemented");
+    int rc = store_config(req, tg, c->sub, NULL);
+    if (!rc) req->status = 204;
+    return rc;
 }

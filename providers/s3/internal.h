@@ -56,6 +56,8 @@ struct s3_bucket {
     int has_tags;
     const char *tags;
     size_t tags_len;
+    const char *configs; /* stored configuration documents: "sub-resource\0body\0" pairs */
+    size_t configs_len;
 };
 
 enum { S3_VERSIONING_NONE = 0, S3_VERSIONING_ENABLED = 1, S3_VERSIONING_SUSPENDED = 2 };
@@ -92,6 +94,8 @@ int s3_pairs_count(const char *pairs, size_t len);
 
 /* ---- store access (store.c) ---- */
 
+/* Writes bucket record b. Returns 0 or a STORE_* error. */
+int s3_bucket_save(store_txn *t, const struct s3_bucket *b);
 /* Reads bucket name. Returns 0, STORE_NOTFOUND or STORE_ERROR. */
 int s3_bucket_load(store_txn *t, proto_arena *a, const char *name, struct s3_bucket *b);
 /* Reads the current (latest, non-delete-marker) version of key. 0, STORE_NOTFOUND, STORE_ERROR. */
@@ -289,9 +293,10 @@ int s3_get_object_tagging(struct proto_req *req, const struct s3_target *tg);
 int s3_put_object_tagging(struct proto_req *req, const struct s3_target *tg);
 int s3_delete_object_tagging(struct proto_req *req, const struct s3_target *tg);
 
-/* config.c: configuration sub-resources answered as for a fresh bucket */
+/* config.c: stored configuration sub-resources (policy, CORS, ...) and ACLs */
 int s3_get_config(struct proto_req *req, const struct s3_target *tg);
-int s3_put_acl(struct proto_req *req, const struct s3_target *tg);
+int s3_put_config(struct proto_req *req, const struct s3_target *tg);
+int s3_delete_config(struct proto_req *req, const struct s3_target *tg);
 /* Returns 1 when req names a configuration sub-resource config.c answers. */
 int s3_is_config_sub(struct proto_req *req, int object);
 

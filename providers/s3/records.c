@@ -39,6 +39,7 @@ enum {
     F_CREATED,
     F_VERSIONING,
     F_HASTAGS,
+    F_CONFIGS,
 };
 
 static void put_field(struct proto_sb *sb, int tag, const void *data, size_t len)
@@ -171,6 +172,7 @@ void s3_bucket_encode(struct proto_sb *sb, const struct s3_bucket *b)
     put_u64(sb, F_VERSIONING, (uint64_t)b->versioning);
     put_u64(sb, F_HASTAGS, (uint64_t)b->has_tags);
     if (b->tags_len) put_field(sb, F_TAGS, b->tags, b->tags_len);
+    if (b->configs_len) put_field(sb, F_CONFIGS, b->configs, b->configs_len);
 }
 
 int s3_bucket_decode(proto_arena *a, const void *val, size_t len, struct s3_bucket *b)
@@ -190,6 +192,7 @@ int s3_bucket_decode(proto_arena *a, const void *val, size_t len, struct s3_buck
         case F_VERSIONING: b->versioning = (int)get_u64(d, n); break;
         case F_HASTAGS: b->has_tags = (int)get_u64(d, n); break;
         case F_TAGS: b->tags = s, b->tags_len = n; break;
+        case F_CONFIGS: b->configs = s, b->configs_len = n; break;
         default: break;
         }
     }

@@ -489,14 +489,18 @@ static const char *const unsupported_subs[] = {
     "legal-hold", "torrent", "restore", "select", "attributes", "policyStatus", "renameObject",
     "metadataTable", "metadataConfiguration", "session", "abac"};
 
-static const struct s3_route get_config_route = {"GET", -1, "", s3_get_config};
-static const struct s3_route put_acl_route = {"PUT", -1, "acl", s3_put_acl};
+static const struct s3_route config_routes[] = {
+    {"GET", -1, "", s3_get_config},
+    {"PUT", -1, "", s3_put_config},
+    {"DELETE", -1, "", s3_delete_config},
+};
 
 static const struct s3_route *find_route(struct proto_req *req, int level)
 {
     if (level != LV_SERVICE && s3_is_config_sub(req, level == LV_OBJECT)) {
-        if (strcmp(req->http.method, "GET") == 0) return &get_config_route;
-        if (strcmp(req->http.method, "PUT") == 0 && proto_req_query(req, "acl")) return &put_acl_route;
+        for (size_t i = 0; i < sizeof(config_routes) / sizeof(config_routes[0]); i++)
+            if (strcmp(req->http.method, config_routes[i].method) == 0) return &config_routes[i];
+        return NULL;
     }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct s3_route *r = &routes[i];
