@@ -381,9 +381,49 @@ int sigv4_parse_amz_date(const char *s, time_t *t)
     return 0;
 }
 
+/* Civil date of t (UTC) by Howard Hinnant's days-from-civil inverse: no locale, no tz lock, as
+ * this runs on every signed request. */
+void sigv4_utc_fields(time_t t, int f[6])
+{
+    long long secs = (long long)t, days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    f[0] = (int)(yoe + era * 400 + (m <= 2));
+    f[1] = (int)m;
+    f[2] = (int)d;
+    f[3] = (int)(rem / 3600);
+    f[4] = (int)(rem / 60 % 60);
+    f[5] = (int)(rem % 60);
+}
+
+static char *put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void sigv4_format_amz_date(time_t t, char out[17])
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+    int f[6];
+    sigv4_utc_fields(t, f);
+    if (f[0] < 0 || f[0] > 9999) f[0] = 0;
+    char *p = put_digits(out, f[0], 4);
+    p = put_digits(p, f[1], 2);
+    p = put_digits(p, f[2], 2);
+    *p++ = 'T';
+    p = put_digits(p, f[3], 2);
+    p = put_digits(p, f[4], 2);
+    p = put_digits(p, f[5], 2);
+    *p++ = 'Z';
+    *p = '\0';
 }

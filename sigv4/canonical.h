@@ -60,6 +60,8 @@ void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, c
 int sigv4_parse_amz_date(const char *s, time_t *t);
 /* Formats t as "20150830T123600Z" into out (17 bytes). */
 void sigv4_format_amz_date(time_t t, char out[17]);
+/* Splits t (UTC) into year, month (1-12), day, hour, minute, second. */
+void sigv4_utc_fields(time_t t, int f[6]);
 
 /* sigv4_verify with an explicit path mode (tests replay the suite's unnormalised cases). */
 int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,

@@ -65,9 +65,18 @@ static const struct sigv4_qparam *find_param(const struct sigv4_qparam *p, size_
 
 static void iso_time(time_t t, char out[21])
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char b[17];
+    sigv4_format_amz_date(t, b); /* 20150830T123600Z -> 2015-08-30T12:36:00Z */
+    memcpy(out, b, 4);
+    out[4] = '-';
+    memcpy(out + 5, b + 4, 2);
+    out[7] = '-';
+    memcpy(out + 8, b + 6, 5);
+    out[13] = ':';
+    memcpy(out + 14, b + 11, 2);
+    out[16] = ':';
+    memcpy(out + 17, b + 13, 3);
+    out[20] = '\0';
 }
 
 /* Whether name (case-insensitive) is listed in the ';'-separated signed header list. */
