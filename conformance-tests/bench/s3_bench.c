@@ -153,8 +153,10 @@ static void *worker(void *arg)
     double end = now() + seconds;
     unsigned long long n = 0;
     do {
-        if (put) snprintf(path, sizeof(path), "/%s/bench/%ld/%llu", bucket, id, n);
-        else snprintf(path, sizeof(path), "/%s/bench/get", bucket);
+        if (put)
+            snprintf(path, sizeof(path), "/%s/bench/%ld/%llu", bucket, id, n);
+        else
+            snprintf(path, sizeof(path), "/%s/bench/get", bucket);
         int hl = request_head(head, sizeof(head), put ? "PUT" : "GET", path, put ? size : 0);
         if (send_all(fd, head, (size_t)hl)) goto fail;
         if (put) {
@@ -237,7 +239,10 @@ int main(int argc, char **argv)
     unsigned long long b = atomic_load(&total_bytes), ops = atomic_load(&total_ops);
     printf("%s size=%llu conns=%d ops=%llu bytes=%llu time=%.2fs throughput=%.3f GB/s "
            "(%.1f ops/s)%s\n",
-           mode_mix ? "PUT+GET" : mode_put ? "PUT" : "GET", size, conns, ops, b, dt, (double)b / dt / 1e9,
-           (double)ops / dt, atomic_load(&failed) ? " FAILURES" : "");
+           mode_mix   ? "PUT+GET"
+           : mode_put ? "PUT"
+                      : "GET",
+           size, conns, ops, b, dt, (double)b / dt / 1e9, (double)ops / dt,
+           atomic_load(&failed) ? " FAILURES" : "");
     return atomic_load(&failed) ? 1 : 0;
 }

@@ -186,8 +186,10 @@ static int api_load(store_txn *t, proto_arena *a, const char *account, const cha
     int rc = api_bucket(t, a, account, bucket, &b);
     if (rc) return rc;
     if (!key || !s3_key_valid(key, strlen(key))) return S3_EINVAL;
-    if (version_id) rc = s3_version_load(t, a, bucket, key, strlen(key), version_id, o);
-    else rc = s3_current_load(t, a, bucket, key, strlen(key), o);
+    if (version_id)
+        rc = s3_version_load(t, a, bucket, key, strlen(key), version_id, o);
+    else
+        rc = s3_current_load(t, a, bucket, key, strlen(key), o);
     if (rc == STORE_NOTFOUND || (rc == 0 && o->delete_marker)) return S3_ENOKEY;
     return rc ? S3_EIO : S3_OK;
 }
@@ -220,8 +222,10 @@ int s3_get_object_fd(struct store *st, const char *account, const char *bucket, 
     rc = api_load(t, a, account, bucket, key, version_id, &o);
     if (rc == S3_OK) {
         *fd_out = store_blob_open(st, o.blob);
-        if (*fd_out < 0) rc = S3_EIO;
-        else fill_info(info, &o);
+        if (*fd_out < 0)
+            rc = S3_EIO;
+        else
+            fill_info(info, &o);
     }
 out:
     store_txn_abort(t);

@@ -84,7 +84,8 @@ out:
 /* Picks the region of a new bucket from its LocationConstraint and the endpoint's region. */
 static int pick_region(struct proto_req *req, const char *name, const char **region)
 {
-    const char *caller = req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
+    const char *caller =
+        req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
     const char *lc = NULL;
     if (req->http.body_len) {
         struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
@@ -151,7 +152,8 @@ int s3_create_bucket(struct proto_req *req, const struct s3_target *tg)
         goto out;
     }
     struct s3_bucket b = {.name = tg->bucket,
-                          .account = req->caller.account_id ? req->caller.account_id : "000000000000",
+                          .account =
+                              req->caller.account_id ? req->caller.account_id : "000000000000",
                           .region = region,
                           .created = proto_now()};
     if ((rc = s3_bucket_save(t, &b))) {
@@ -204,7 +206,8 @@ static int drop_uploads(store_txn *t, proto_arena *a, const char *bucket)
                 const void *k, *v;
                 size_t vl;
                 store_cursor_get(c, &k, &kl, &v, &vl);
-                if (kl < pl || memcmp(k, prefix, pl) != 0 || kl > sizeof(key)) r = STORE_NOTFOUND;
+                if (kl < pl || memcmp(k, prefix, pl) != 0 || kl > sizeof(key))
+                    r = STORE_NOTFOUND;
                 else {
                     memcpy(key, k, kl);
                     struct s3_obj o;
@@ -235,7 +238,8 @@ int s3_delete_bucket(struct proto_req *req, const struct s3_target *tg)
     }
     if (rc > 0) {
         s3_err_extra(req, "BucketName", tg->bucket);
-        rc = proto_error(req, ERR_S3_BUCKET_NOT_EMPTY, "The bucket you tried to delete is not empty");
+        rc = proto_error(req, ERR_S3_BUCKET_NOT_EMPTY,
+                         "The bucket you tried to delete is not empty");
         goto out;
     }
     if ((rc = drop_uploads(t, req->arena, tg->bucket)) ||
@@ -266,7 +270,8 @@ int s3_get_bucket_location(struct proto_req *req, const struct s3_target *tg)
     req->content_type = "application/xml";
     proto_sb_puts(&req->body, S3_XML_DECL);
     proto_sb_printf(&req->body, "<LocationConstraint xmlns=\"%s\">", S3_XMLNS);
-    if (strcmp(b.region, "us-east-1") != 0) proto_sb_xml_escape(&req->body, b.region, strlen(b.region));
+    if (strcmp(b.region, "us-east-1") != 0)
+        proto_sb_xml_escape(&req->body, b.region, strlen(b.region));
     proto_sb_puts(&req->body, "</LocationConstraint>");
     return 0;
 }
@@ -319,10 +324,14 @@ int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
         return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     const char *status = s3_xml_child_text(root, "Status");
     int v;
-    if (!status) v = -1;
-    else if (strcmp(status, "Enabled") == 0) v = S3_VERSIONING_ENABLED;
-    else if (strcmp(status, "Suspended") == 0) v = S3_VERSIONING_SUSPENDED;
-    else return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    if (!status)
+        v = -1;
+    else if (strcmp(status, "Enabled") == 0)
+        v = S3_VERSIONING_ENABLED;
+    else if (strcmp(status, "Suspended") == 0)
+        v = S3_VERSIONING_SUSPENDED;
+    else
+        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     store_txn *t;
     struct s3_bucket b;
     if ((rc = begin_bucket_change(req, tg->bucket, &t, &b))) return rc;

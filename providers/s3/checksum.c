@@ -107,11 +107,16 @@ static const struct {
 const EVP_MD *s3_cksum_md(enum s3_cksum c)
 {
     switch (c) {
-    case S3_CK_SHA1: return EVP_sha1();
-    case S3_CK_SHA256: return EVP_sha256();
-    case S3_CK_SHA512: return EVP_sha512();
-    case S3_CK_MD5: return EVP_md5();
-    default: return NULL;
+    case S3_CK_SHA1:
+        return EVP_sha1();
+    case S3_CK_SHA256:
+        return EVP_sha256();
+    case S3_CK_SHA512:
+        return EVP_sha512();
+    case S3_CK_MD5:
+        return EVP_md5();
+    default:
+        return NULL;
     }
 }
 
@@ -119,13 +124,20 @@ int s3_cksum_len(enum s3_cksum c)
 {
     switch (c) {
     case S3_CK_CRC32:
-    case S3_CK_CRC32C: return 4;
-    case S3_CK_CRC64NVME: return 8;
-    case S3_CK_SHA1: return 20;
-    case S3_CK_SHA256: return 32;
-    case S3_CK_SHA512: return 64;
-    case S3_CK_MD5: return 16;
-    default: return 0;
+    case S3_CK_CRC32C:
+        return 4;
+    case S3_CK_CRC64NVME:
+        return 8;
+    case S3_CK_SHA1:
+        return 20;
+    case S3_CK_SHA256:
+        return 32;
+    case S3_CK_SHA512:
+        return 64;
+    case S3_CK_MD5:
+        return 16;
+    default:
+        return 0;
     }
 }
 
@@ -177,14 +189,23 @@ void s3_hasher_update(struct s3_hasher *h, const void *data, size_t len)
     EVP_DigestUpdate(h->md5, data, len);
     if (h->sha256) EVP_DigestUpdate(h->sha256, data, len);
     switch (h->ck) {
-    case S3_CK_CRC32: h->crc32 = s3_crc32_update(h->crc32, data, len); break;
-    case S3_CK_CRC32C: h->crc32 = s3_crc32c_update(h->crc32, data, len); break;
-    case S3_CK_CRC64NVME: h->crc64 = s3_crc64nvme_update(h->crc64, data, len); break;
+    case S3_CK_CRC32:
+        h->crc32 = s3_crc32_update(h->crc32, data, len);
+        break;
+    case S3_CK_CRC32C:
+        h->crc32 = s3_crc32c_update(h->crc32, data, len);
+        break;
+    case S3_CK_CRC64NVME:
+        h->crc64 = s3_crc64nvme_update(h->crc64, data, len);
+        break;
     case S3_CK_SHA1:
     case S3_CK_SHA256:
     case S3_CK_SHA512:
-    case S3_CK_MD5: EVP_DigestUpdate(h->ck_md, data, len); break;
-    case S3_CK_NONE: break;
+    case S3_CK_MD5:
+        EVP_DigestUpdate(h->ck_md, data, len);
+        break;
+    case S3_CK_NONE:
+        break;
     }
 }
 
@@ -199,7 +220,8 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 }
 
 void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_raw[16],
-                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw, size_t *ck_len)
+                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw,
+                     size_t *ck_len)
 {
     unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -233,7 +255,8 @@ void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_ra
         EVP_DigestFinal_ex(h->ck_md, buf, &n);
         len = n;
         break;
-    case S3_CK_NONE: break;
+    case S3_CK_NONE:
+        break;
     }
     if (ck_b64) {
         ck_b64[0] = '\0';

@@ -14,7 +14,7 @@ static const struct cfg {
     const char *root;      /* the XML root a PUT body must have; NULL for JSON (policy) */
     enum proto_err absent; /* GET without a stored document; ERR_NONE: answer `deflt` */
     const char *message;
-    const char *deflt;  /* the default document's contents (inside <root>) */
+    const char *deflt; /* the default document's contents (inside <root>) */
     int deletable;
 } cfgs[] = {
     {"policy", NULL, ERR_S3_NO_SUCH_BUCKET_POLICY, "The bucket policy does not exist", NULL, 1},
@@ -39,8 +39,8 @@ static const struct cfg {
     {"notification", "NotificationConfiguration", ERR_NONE, NULL, "", 0},
     {"logging", "BucketLoggingStatus", ERR_NONE, NULL, "", 0},
     {"accelerate", "AccelerateConfiguration", ERR_NONE, NULL, "", 0},
-    {"requestPayment", "RequestPaymentConfiguration", ERR_NONE, NULL,
-     "<Payer>BucketOwner</Payer>", 0},
+    {"requestPayment", "RequestPaymentConfiguration", ERR_NONE, NULL, "<Payer>BucketOwner</Payer>",
+     0},
 };
 
 static const struct cfg *find_cfg(struct proto_req *req)

@@ -11,13 +11,13 @@
 #include "protocol/request.h"
 #include "providers/s3/s3.h"
 
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
-#define S3_XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-#define S3_MAX_KEY_LEN 1024
-#define S3_DBKEY_INLINE 400         /* longer object keys are stored as prefix + hash in LMDB keys */
+#define S3_XMLNS         "http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3_XML_DECL      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define S3_MAX_KEY_LEN   1024
+#define S3_DBKEY_INLINE  400 /* longer object keys are stored as prefix + hash in LMDB keys */
 #define S3_MIN_PART_SIZE (5u << 20) /* every part but the last */
-#define S3_MAX_PARTS 10000
-#define S3_OWNER_ID "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+#define S3_MAX_PARTS     10000
+#define S3_OWNER_ID      "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 
 /* ---- records (records.c) ---- */
 
@@ -194,7 +194,8 @@ int s3_hasher_init(struct s3_hasher *h, int want_sha256, enum s3_cksum ck);
 void s3_hasher_update(struct s3_hasher *h, const void *data, size_t len);
 /* Finishes: md5_hex (33), sha256_hex (65, "" when not computed), checksum base64 (""). */
 void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_raw[16],
-                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw, size_t *ck_len);
+                     char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw,
+                     size_t *ck_len);
 void s3_hasher_free(struct s3_hasher *h);
 /* Base64 of n bytes into out (NUL-terminated). Returns the length. */
 int s3_base64(const unsigned char *in, size_t n, char *out);

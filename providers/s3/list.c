@@ -215,7 +215,8 @@ static int common_params(struct proto_req *req, struct listing *l, int *url)
         if (strcmp(enc, "url") != 0) {
             s3_err_extra(req, "ArgumentName", "encoding-type");
             s3_err_extra(req, "ArgumentValue", enc);
-            return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                               "Invalid Encoding Method specified in Request");
         }
         *url = 1;
     }

@@ -25,7 +25,8 @@ static int load_upload(struct proto_req *req, store_txn *t, const struct s3_targ
                        const char *upload_id, struct s3_obj *u)
 {
     char k[S3_DBKEY_MAX];
-    if (!upload_id || !*upload_id || strlen(upload_id) > 128) return no_such_upload(req, upload_id ? upload_id : "");
+    if (!upload_id || !*upload_id || strlen(upload_id) > 128)
+        return no_such_upload(req, upload_id ? upload_id : "");
     size_t kl = s3_dbkey_upload(k, tg->bucket, upload_id);
     const void *v;
     size_t vl;
@@ -70,7 +71,8 @@ static int drop_upload(store_txn *t, proto_arena *a, const char *bucket, const c
             size_t vl;
             struct s3_obj p;
             store_cursor_get(c, &k, &kl, &v, &vl);
-            if (kl != pl + 4 || memcmp(k, prefix, pl) != 0) r = STORE_NOTFOUND;
+            if (kl != pl + 4 || memcmp(k, prefix, pl) != 0)
+                r = STORE_NOTFOUND;
             else {
                 memcpy(key, k, kl);
                 if (s3_obj_decode(a, v, vl, &p) == 0) blob = p.blob;
@@ -102,11 +104,14 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
                            "of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
     const char *type = proto_req_header(req, "x-amz-checksum-type");
     if (type && strcasecmp(type, "FULL_OBJECT") != 0 && strcasecmp(type, "COMPOSITE") != 0)
-        return proto_error(req, ERR_S3_INVALID_REQUEST, "Value for x-amz-checksum-type header is invalid.");
+        return proto_error(req, ERR_S3_INVALID_REQUEST,
+                           "Value for x-amz-checksum-type header is invalid.");
     if (ck != S3_CK_NONE) {
         u.checksum_algo = s3_cksum_name(ck);
-        if (type) u.checksum_type = strcasecmp(type, "FULL_OBJECT") == 0 ? "FULL_OBJECT" : "COMPOSITE";
-        else u.checksum_type = ck == S3_CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
+        if (type)
+            u.checksum_type = strcasecmp(type, "FULL_OBJECT") == 0 ? "FULL_OBJECT" : "COMPOSITE";
+        else
+            u.checksum_type = ck == S3_CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
         if (ck == S3_CK_CRC64NVME && strcmp(u.checksum_type, "COMPOSITE") == 0)
             return proto_error(req, ERR_S3_INVALID_REQUEST,
                                "The COMPOSITE checksum type cannot be used with the crc64nvme "
@@ -114,7 +119,8 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
         if (strcmp(u.checksum_type, "FULL_OBJECT") == 0 && s3_cksum_md(ck))
             return proto_error(req, ERR_S3_INVALID_REQUEST,
                                "The FULL_OBJECT checksum type cannot be used with the %s checksum "
-                               "algorithm.", u.checksum_algo);
+                               "algorithm.",
+                               u.checksum_algo);
     }
     u.key = tg->key;
     u.key_len = tg->key_len;
@@ -254,7 +260,8 @@ int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg)
     if ((rc = part_number(req, &n))) return rc;
     /* the upload's checksum algorithm decides what the part carries */
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    if ((rc = s3_bucket_check(req, t, tg->bucket, &sbk)) || (rc = load_upload(req, t, tg, upload_id, &u)))
+    if ((rc = s3_bucket_check(req, t, tg->bucket, &sbk)) ||
+        (rc = load_upload(req, t, tg, upload_id, &u)))
         goto out;
     store_txn_abort(t);
     t = NULL;
@@ -280,8 +287,10 @@ int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg)
     }
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, src.bucket, &sbk))) goto out;
-    if (svid) rc = s3_version_load(t, req->arena, src.bucket, src.key, src.key_len, svid, &so);
-    else rc = s3_current_load(t, req->arena, src.bucket, src.key, src.key_len, &so);
+    if (svid)
+        rc = s3_version_load(t, req->arena, src.bucket, src.key, src.key_len, svid, &so);
+    else
+        rc = s3_current_load(t, req->arena, src.bucket, src.key, src.key_len, &so);
     if (rc || so.delete_marker) {
         s3_err_extra(req, "Key", src.key);
         rc = proto_error(req, ERR_S3_NO_SUCH_KEY, "The specified key does not exist.");
@@ -353,8 +362,10 @@ out:
 static const char *unquote(proto_arena *a, const char *s)
 {
     size_t n = strlen(s);
-    while (n && (*s == ' ' || *s == '\n' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t')) n--;
+    while (n && (*s == ' ' || *s == '\n' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+        n--;
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') return proto_arena_strndup(a, s + 1, n - 2);
     return proto_arena_strndup(a, s, n);
 }
@@ -501,10 +512,14 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
                              s3_cksum_from_name(p->rec.checksum_algo) == ck
                          ? s3_base64_decode(p->rec.checksum, ckraw, sizeof(ckraw))
                          : -1;
-            if (cl <= 0) composite_ok = 0;
-            else if (comp_md) EVP_DigestUpdate(comp_md, ckraw, (size_t)cl);
-            else if (ck == S3_CK_CRC32) comp_crc = s3_crc32_update(comp_crc, ckraw, (size_t)cl);
-            else comp_crc = s3_crc32c_update(comp_crc, ckraw, (size_t)cl);
+            if (cl <= 0)
+                composite_ok = 0;
+            else if (comp_md)
+                EVP_DigestUpdate(comp_md, ckraw, (size_t)cl);
+            else if (ck == S3_CK_CRC32)
+                comp_crc = s3_crc32_update(comp_crc, ckraw, (size_t)cl);
+            else
+                comp_crc = s3_crc32c_update(comp_crc, ckraw, (size_t)cl);
         }
         uint64_t off = 0;
         if (!io_err && (p->fd = store_blob_open(req->store, p->rec.blob)) < 0) io_err = 1;
@@ -644,7 +659,8 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         s3_xml_elem(&req->body, "ChecksumType", o.checksum_type);
     }
     s3_xml_end(req, "CompleteMultipartUploadResult");
-    if (b.versioning != S3_VERSIONING_NONE) proto_req_add_header(req, "x-amz-version-id", o.version_id);
+    if (b.versioning != S3_VERSIONING_NONE)
+        proto_req_add_header(req, "x-amz-version-id", o.version_id);
     proto_req_add_header(req, "x-amz-server-side-encryption", "AES256");
     s3_notify("ObjectCreated:CompleteMultipartUpload", b.account, tg->bucket, &o);
 out:
@@ -719,8 +735,9 @@ int s3_list_parts(struct proto_req *req, const struct s3_target *tg)
         marker = strtol(pm, &e, 10);
         if (*e || marker < 0) {
             s3_err_extra(req, "ArgumentName", "part-number-marker");
-            return proto_error(req, ERR_S3_INVALID_ARGUMENT,
-                               "Provided part-number-marker not an integer or within integer range");
+            return proto_error(
+                req, ERR_S3_INVALID_ARGUMENT,
+                "Provided part-number-marker not an integer or within integer range");
         }
     }
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
@@ -834,7 +851,8 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
     bp[bpl++] = '\0';
     size_t n = 0, cap = 16;
     struct s3_obj *ups = malloc(cap * sizeof(*ups));
-    for (int r = ups ? store_cursor_seek(c, bp, bpl) : STORE_ERROR; r == 0; r = store_cursor_next(c)) {
+    for (int r = ups ? store_cursor_seek(c, bp, bpl) : STORE_ERROR; r == 0;
+         r = store_cursor_next(c)) {
         const void *k, *v;
         size_t kl, vl;
         store_cursor_get(c, &k, &kl, &v, &vl);
@@ -859,7 +877,9 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
     for (size_t i = 0; i < n; i++) {
         struct s3_obj *u = &ups[i];
         if (key_marker && *key_marker) {
-            int cmp = upload_cmp(u, &(struct s3_obj){.key = key_marker, .key_len = strlen(key_marker), .mtime = u->mtime});
+            int cmp = upload_cmp(u, &(struct s3_obj){.key = key_marker,
+                                                     .key_len = strlen(key_marker),
+                                                     .mtime = u->mtime});
             if (cmp < 0) continue;
             if (cmp == 0) {
                 if (passed_id) continue;

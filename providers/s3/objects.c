@@ -23,12 +23,15 @@ static int load_object(struct proto_req *req, store_txn *t, const struct s3_targ
 {
     int rc;
     if (vid) {
-        if (!*vid) return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Version id cannot be the empty string");
+        if (!*vid)
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                               "Version id cannot be the empty string");
         rc = s3_version_load(t, req->arena, tg->bucket, tg->key, tg->key_len, vid, o);
         if (rc == STORE_NOTFOUND) {
             s3_err_extra(req, "Key", tg->key);
             s3_err_extra(req, "VersionId", vid);
-            return proto_error(req, ERR_S3_NO_SUCH_VERSION, "The specified version does not exist.");
+            return proto_error(req, ERR_S3_NO_SUCH_VERSION,
+                               "The specified version does not exist.");
         }
         if (rc) return s3_store_error(req, rc);
         if (o->delete_marker) {
@@ -108,11 +111,16 @@ static int check_conditions(struct proto_req *req, const struct s3_obj *o, const
     }
     if (!failed) {
         int not_modified = 0;
-        if (inm) not_modified = etag_matches(inm, o->etag);
-        else if (ims && s3_parse_http_date(ims, &when) == 0 && mtime <= when) not_modified = 1;
+        if (inm)
+            not_modified = etag_matches(inm, o->etag);
+        else if (ims && s3_parse_http_date(ims, &when) == 0 && mtime <= when)
+            not_modified = 1;
         if (not_modified) {
-            if (*prefix) failed = inm ? "x-amz-copy-source-If-None-Match" : "x-amz-copy-source-If-Modified-Since";
-            else return 304;
+            if (*prefix)
+                failed =
+                    inm ? "x-amz-copy-source-If-None-Match" : "x-amz-copy-source-If-Modified-Since";
+            else
+                return 304;
         }
     } else if (*prefix) {
         failed = proto_arena_printf(req->arena, "x-amz-copy-source-%s", failed);
@@ -534,7 +542,8 @@ int s3_delete_object(struct proto_req *req, const struct s3_target *tg)
     struct del_result res;
     int rc;
     const char *vid = proto_req_query(req, "versionId");
-    if (vid && !*vid) return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Version id cannot be the empty string");
+    if (vid && !*vid)
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Version id cannot be the empty string");
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
     if ((rc = delete_one(req, t, &b, tg->key, tg->key_len, vid, &res))) {
@@ -590,8 +599,10 @@ int s3_delete_objects(struct proto_req *req, const struct s3_target *tg)
             proto_sb_puts(&req->body, "<Error>");
             s3_xml_elem_n(&req->body, "Key", k->text, k->text_len);
             if (vid) s3_xml_elem(&req->body, "VersionId", vid);
-            s3_xml_elem(&req->body, "Code", k->text_len > S3_MAX_KEY_LEN ? "KeyTooLongError" : "InvalidArgument");
-            s3_xml_elem(&req->body, "Message", k->text_len > S3_MAX_KEY_LEN ? "Your key is too long" : "Invalid argument");
+            s3_xml_elem(&req->body, "Code",
+                        k->text_len > S3_MAX_KEY_LEN ? "KeyTooLongError" : "InvalidArgument");
+            s3_xml_elem(&req->body, "Message",
+                        k->text_len > S3_MAX_KEY_LEN ? "Your key is too long" : "Invalid argument");
             proto_sb_puts(&req->body, "</Error>");
             continue;
         }

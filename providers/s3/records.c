@@ -134,29 +134,74 @@ int s3_obj_decode(proto_arena *a, const void *val, size_t len, struct s3_obj *o)
     while ((r = next_field(val, len, &pos, &tag, &d, &n)) == 1) {
         char *s = proto_arena_strndup(a, (const char *)d, n);
         switch (tag) {
-        case F_KEY: o->key = s, o->key_len = n; break;
-        case F_VID: o->version_id = s; break;
-        case F_SEQ: o->seq = get_u64(d, n); break;
-        case F_DM: o->delete_marker = (int)get_u64(d, n); break;
-        case F_SIZE: o->size = get_u64(d, n); break;
-        case F_MTIME: o->mtime = get_double(d, n); break;
-        case F_ETAG: o->etag = s; break;
-        case F_BLOB: o->blob = s; break;
-        case F_CTYPE: o->content_type = s; break;
-        case F_CENC: o->content_encoding = s; break;
-        case F_CDISP: o->content_disposition = s; break;
-        case F_CLANG: o->content_language = s; break;
-        case F_CCTL: o->cache_control = s; break;
-        case F_EXPIRES: o->expires = s; break;
-        case F_REDIRECT: o->website_redirect = s; break;
-        case F_META: o->meta = s, o->meta_len = n; break;
-        case F_TAGS: o->tags = s, o->tags_len = n; break;
-        case F_CKALGO: o->checksum_algo = s; break;
-        case F_CK: o->checksum = s; break;
-        case F_CKTYPE: o->checksum_type = s; break;
-        case F_PARTS: o->parts = (uint32_t)get_u64(d, n); break;
-        case F_OWNER: o->owner = s; break;
-        default: break; /* fields of later versions */
+        case F_KEY:
+            o->key = s, o->key_len = n;
+            break;
+        case F_VID:
+            o->version_id = s;
+            break;
+        case F_SEQ:
+            o->seq = get_u64(d, n);
+            break;
+        case F_DM:
+            o->delete_marker = (int)get_u64(d, n);
+            break;
+        case F_SIZE:
+            o->size = get_u64(d, n);
+            break;
+        case F_MTIME:
+            o->mtime = get_double(d, n);
+            break;
+        case F_ETAG:
+            o->etag = s;
+            break;
+        case F_BLOB:
+            o->blob = s;
+            break;
+        case F_CTYPE:
+            o->content_type = s;
+            break;
+        case F_CENC:
+            o->content_encoding = s;
+            break;
+        case F_CDISP:
+            o->content_disposition = s;
+            break;
+        case F_CLANG:
+            o->content_language = s;
+            break;
+        case F_CCTL:
+            o->cache_control = s;
+            break;
+        case F_EXPIRES:
+            o->expires = s;
+            break;
+        case F_REDIRECT:
+            o->website_redirect = s;
+            break;
+        case F_META:
+            o->meta = s, o->meta_len = n;
+            break;
+        case F_TAGS:
+            o->tags = s, o->tags_len = n;
+            break;
+        case F_CKALGO:
+            o->checksum_algo = s;
+            break;
+        case F_CK:
+            o->checksum = s;
+            break;
+        case F_CKTYPE:
+            o->checksum_type = s;
+            break;
+        case F_PARTS:
+            o->parts = (uint32_t)get_u64(d, n);
+            break;
+        case F_OWNER:
+            o->owner = s;
+            break;
+        default:
+            break; /* fields of later versions */
         }
     }
     if (r < 0 || !o->key) return -1;
@@ -185,15 +230,32 @@ int s3_bucket_decode(proto_arena *a, const void *val, size_t len, struct s3_buck
     while ((r = next_field(val, len, &pos, &tag, &d, &n)) == 1) {
         char *s = proto_arena_strndup(a, (const char *)d, n);
         switch (tag) {
-        case F_NAME: b->name = s; break;
-        case F_ACCOUNT: b->account = s; break;
-        case F_REGION: b->region = s; break;
-        case F_CREATED: b->created = get_double(d, n); break;
-        case F_VERSIONING: b->versioning = (int)get_u64(d, n); break;
-        case F_HASTAGS: b->has_tags = (int)get_u64(d, n); break;
-        case F_TAGS: b->tags = s, b->tags_len = n; break;
-        case F_CONFIGS: b->configs = s, b->configs_len = n; break;
-        default: break;
+        case F_NAME:
+            b->name = s;
+            break;
+        case F_ACCOUNT:
+            b->account = s;
+            break;
+        case F_REGION:
+            b->region = s;
+            break;
+        case F_CREATED:
+            b->created = get_double(d, n);
+            break;
+        case F_VERSIONING:
+            b->versioning = (int)get_u64(d, n);
+            break;
+        case F_HASTAGS:
+            b->has_tags = (int)get_u64(d, n);
+            break;
+        case F_TAGS:
+            b->tags = s, b->tags_len = n;
+            break;
+        case F_CONFIGS:
+            b->configs = s, b->configs_len = n;
+            break;
+        default:
+            break;
         }
     }
     if (r < 0 || !b->name || !b->account) return -1;
@@ -281,8 +343,7 @@ void s3_new_version_id(char out[33])
     proto_random_alnum(out, 32);
 }
 
-int s3_pairs_next(const char *pairs, size_t len, size_t *pos, const char **name,
-                  const char **value)
+int s3_pairs_next(const char *pairs, size_t len, size_t *pos, const char **name, const char **value)
 {
     if (!pairs || *pos >= len) return 0;
     const char *n = pairs + *pos;

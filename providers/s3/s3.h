@@ -16,12 +16,12 @@ extern const struct proto_service s3_service;
  * Every function takes the caller's account: a bucket owned by another account is S3_EACCESS.
  * They open their own transactions and must not be called inside one. */
 
-#define S3_OK 0
+#define S3_OK        0
 #define S3_ENOBUCKET (-1) /* no such bucket */
-#define S3_ENOKEY (-2)    /* no such key (or its latest version is a delete marker) */
-#define S3_EACCESS (-3)   /* the bucket belongs to another account */
-#define S3_EINVAL (-4)    /* bad argument (invalid key) */
-#define S3_EIO (-5)       /* store or disk failure */
+#define S3_ENOKEY    (-2) /* no such key (or its latest version is a delete marker) */
+#define S3_EACCESS   (-3) /* the bucket belongs to another account */
+#define S3_EINVAL    (-4) /* bad argument (invalid key) */
+#define S3_EIO       (-5) /* store or disk failure */
 
 /* What a stat or get returns about an object. */
 struct s3_object_info {
@@ -69,9 +69,9 @@ int s3_create_bucket_local(struct store *st, const char *account, const char *re
 
 /* An object change, valid only during the listener call. */
 struct s3_event {
-    const char *name; /* "ObjectCreated:Put", "ObjectCreated:Copy",
-                         "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete",
-                         "ObjectRemoved:DeleteMarkerCreated" */
+    const char *name;    /* "ObjectCreated:Put", "ObjectCreated:Copy",
+                            "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete",
+                            "ObjectRemoved:DeleteMarkerCreated" */
     const char *account; /* the bucket owner */
     const char *bucket;
     const char *key; /* NUL-terminated */

@@ -21,7 +21,8 @@ void s3_err_extra(struct proto_req *req, const char *name, const char *value)
 int s3_store_error(struct proto_req *req, int rc)
 {
     (void)rc;
-    return proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+    return proto_error(req, ERR_S3_INTERNAL_ERROR,
+                       "We encountered an internal error. Please try again.");
 }
 
 int s3_bucket_name_valid(const char *name)
@@ -259,8 +260,10 @@ int s3_tags_from_query(struct proto_req *req, const char *q, const char **pairs,
             size_t dkl, dvl;
             char *k = s3_url_decode(req->arena, q, kl, &dkl);
             char *v = s3_url_decode(req->arena, eq ? eq + 1 : "", eq ? n - kl - 1 : 0, &dvl);
-            for (char *c = k; *c; c++) if (*c == '+') *c = ' ';
-            for (char *c = v; *c; c++) if (*c == '+') *c = ' ';
+            for (char *c = k; *c; c++)
+                if (*c == '+') *c = ' ';
+            for (char *c = v; *c; c++)
+                if (*c == '+') *c = ' ';
             if ((rc = add_tag(req, &sb, k, strlen(k), v, strlen(v)))) {
                 proto_sb_free(&sb);
                 return rc;
@@ -338,7 +341,8 @@ int s3_check_buffered_body(struct proto_req *req, int checksums)
     if (cmd5) {
         unsigned char w[16];
         if (s3_base64_decode(cmd5, w, sizeof(w)) != 16)
-            return proto_error(req, ERR_S3_INVALID_DIGEST, "The Content-MD5 you specified was invalid.");
+            return proto_error(req, ERR_S3_INVALID_DIGEST,
+                               "The Content-MD5 you specified was invalid.");
         if (memcmp(w, md5, 16) != 0)
             return proto_error(req, ERR_S3_BAD_DIGEST,
                                "The Content-MD5 you specified did not match what we received.");
@@ -482,12 +486,36 @@ static const struct s3_route routes[] = {
 
 /* Sub-resources this emulator does not implement: answered with NotImplemented rather than
  * falling through to the plain object or bucket operation. */
-static const char *const unsupported_subs[] = {
-    "acl", "policy", "cors", "lifecycle", "encryption", "website", "logging", "notification",
-    "replication", "ownershipControls", "publicAccessBlock", "object-lock", "accelerate",
-    "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering", "retention",
-    "legal-hold", "torrent", "restore", "select", "attributes", "policyStatus", "renameObject",
-    "metadataTable", "metadataConfiguration", "session", "abac"};
+static const char *const unsupported_subs[] = {"acl",
+                                               "policy",
+                                               "cors",
+                                               "lifecycle",
+                                               "encryption",
+                                               "website",
+                                               "logging",
+                                               "notification",
+                                               "replication",
+                                               "ownershipControls",
+                                               "publicAccessBlock",
+                                               "object-lock",
+                                               "accelerate",
+                                               "requestPayment",
+                                               "analytics",
+                                               "inventory",
+                                               "metrics",
+                                               "intelligent-tiering",
+                                               "retention",
+                                               "legal-hold",
+                                               "torrent",
+                                               "restore",
+                                               "select",
+                                               "attributes",
+                                               "policyStatus",
+                                               "renameObject",
+                                               "metadataTable",
+                                               "metadataConfiguration",
+                                               "session",
+                                               "abac"};
 
 static const struct s3_route config_routes[] = {
     {"GET", -1, "", s3_get_config},
@@ -527,7 +555,10 @@ static int route_request(struct proto_req *req, struct s3_target *tg, const stru
                                "A header you provided implies functionality that is not "
                                "implemented");
     s3_err_extra(req, "Method", req->http.method);
-    s3_err_extra(req, "ResourceType", level == LV_OBJECT ? "OBJECT" : level == LV_BUCKET ? "BUCKET" : "SERVICE");
+    s3_err_extra(req, "ResourceType",
+                 level == LV_OBJECT   ? "OBJECT"
+                 : level == LV_BUCKET ? "BUCKET"
+                                      : "SERVICE");
     return proto_error(req, ERR_S3_METHOD_NOT_ALLOWED,
                        "The specified method is not allowed against this resource.");
 }

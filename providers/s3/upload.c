@@ -51,14 +51,17 @@ static int sink_write(struct proto_req *req, const char *data, size_t len)
     struct upload_state *st = req->sink_state;
     if (!st->chunked) {
         int rc = emit(st, data, len);
-        if (rc < 0) proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+        if (rc < 0)
+            proto_error(req, ERR_S3_INTERNAL_ERROR,
+                        "We encountered an internal error. Please try again.");
         return rc;
     }
     char *msg = NULL;
     int rc = sigv4_chunked_feed(st->chunked, data, len, emit, st, &msg);
     if (rc < 0) {
         if (rc == -ERR_S3_INTERNAL_ERROR || !msg)
-            proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+            proto_error(req, ERR_S3_INTERNAL_ERROR,
+                        "We encountered an internal error. Please try again.");
         else
             proto_error(req, (enum proto_err)(-rc), "%s", msg);
     }
@@ -104,8 +107,9 @@ static int pick_checksum(struct proto_req *req, struct upload_state *st)
         if (strncasecmp(trailer, "x-amz-checksum-", 15) == 0) {
             st->ck = s3_cksum_from_name(trailer + 15);
             if (st->ck == S3_CK_NONE)
-                return proto_error(req, ERR_S3_INVALID_REQUEST,
-                                   "The value specified in the x-amz-trailer header is not supported");
+                return proto_error(
+                    req, ERR_S3_INVALID_REQUEST,
+                    "The value specified in the x-amz-trailer header is not supported");
             st->ck_trailer = 1;
             found = 1;
         }
@@ -190,7 +194,8 @@ too_large:
 internal:
     sigv4_chunked_free(st->chunked);
     st->chunked = NULL;
-    return proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+    return proto_error(req, ERR_S3_INTERNAL_ERROR,
+                       "We encountered an internal error. Please try again.");
 }
 
 int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
@@ -201,7 +206,8 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
     unsigned char md5_raw[16];
     memset(res, 0, sizeof(*res));
     if (req->sink != &s3_upload_sink || !st || !st->w)
-        return proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+        return proto_error(req, ERR_S3_INTERNAL_ERROR,
+                           "We encountered an internal error. Please try again.");
 
     const char *expected_ck = st->ck_expected;
     if (st->chunked) {
@@ -213,7 +219,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
             goto out;
         }
         if (st->ck_trailer) {
-                    expected_ck = sigv4_chunked_trailer(st->chunked, s3_cksum_header(st->ck));
+            expected_ck = sigv4_chunked_trailer(st->chunked, s3_cksum_header(st->ck));
             if (expected_ck) expected_ck = proto_arena_strdup(req->arena, expected_ck);
         }
     }
@@ -233,7 +239,8 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
     if (cmd5) {
         unsigned char want[16];
         if (s3_base64_decode(cmd5, want, sizeof(want)) != 16) {
-            rc = proto_error(req, ERR_S3_INVALID_DIGEST, "The Content-MD5 you specified was invalid.");
+            rc = proto_error(req, ERR_S3_INVALID_DIGEST,
+                             "The Content-MD5 you specified was invalid.");
             goto out;
         }
         if (memcmp(want, md5_raw, 16) != 0) {
@@ -262,8 +269,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
             goto out;
         }
     } else if (st->ck_trailer && !expected_ck) {
-        rc = proto_error(req, ERR_S3_INCOMPLETE_BODY,
-                         "The request body terminated unexpectedly");
+        rc = proto_error(req, ERR_S3_INCOMPLETE_BODY, "The request body terminated unexpectedly");
         goto out;
     }
     res->size = store_blob_size(st->w);

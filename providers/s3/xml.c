@@ -93,16 +93,22 @@ static int put_utf8(struct proto_sb *sb, unsigned long cp)
 /* Decodes one entity at x->p (just past '&'). */
 static int entity(struct xp *x, struct proto_sb *sb)
 {
-    const char *semi = memchr(x->p, ';', (size_t)(x->end - x->p) < 12 ? (size_t)(x->end - x->p) : 12);
+    const char *semi =
+        memchr(x->p, ';', (size_t)(x->end - x->p) < 12 ? (size_t)(x->end - x->p) : 12);
     if (!semi) return -1;
     size_t n = (size_t)(semi - x->p);
     const char *e = x->p;
     x->p = semi + 1;
-    if (n == 2 && memcmp(e, "lt", 2) == 0) proto_sb_putc(sb, '<');
-    else if (n == 2 && memcmp(e, "gt", 2) == 0) proto_sb_putc(sb, '>');
-    else if (n == 3 && memcmp(e, "amp", 3) == 0) proto_sb_putc(sb, '&');
-    else if (n == 4 && memcmp(e, "quot", 4) == 0) proto_sb_putc(sb, '"');
-    else if (n == 4 && memcmp(e, "apos", 4) == 0) proto_sb_putc(sb, '\'');
+    if (n == 2 && memcmp(e, "lt", 2) == 0)
+        proto_sb_putc(sb, '<');
+    else if (n == 2 && memcmp(e, "gt", 2) == 0)
+        proto_sb_putc(sb, '>');
+    else if (n == 3 && memcmp(e, "amp", 3) == 0)
+        proto_sb_putc(sb, '&');
+    else if (n == 4 && memcmp(e, "quot", 4) == 0)
+        proto_sb_putc(sb, '"');
+    else if (n == 4 && memcmp(e, "apos", 4) == 0)
+        proto_sb_putc(sb, '\'');
     else if (n >= 2 && e[0] == '#') {
         unsigned long cp = 0;
         int hex = e[1] == 'x';
@@ -111,10 +117,14 @@ static int entity(struct xp *x, struct proto_sb *sb)
         for (; i < n; i++) {
             char c = e[i];
             int v;
-            if (c >= '0' && c <= '9') v = c - '0';
-            else if (hex && c >= 'a' && c <= 'f') v = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F') v = c - 'A' + 10;
-            else return -1;
+            if (c >= '0' && c <= '9')
+                v = c - '0';
+            else if (hex && c >= 'a' && c <= 'f')
+                v = c - 'a' + 10;
+            else if (hex && c >= 'A' && c <= 'F')
+                v = c - 'A' + 10;
+            else
+                return -1;
             cp = cp * (hex ? 16 : 10) + (unsigned long)v;
             if (cp > 0x10FFFF) return -1;
         }

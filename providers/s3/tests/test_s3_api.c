@@ -93,7 +93,8 @@ Test(s3_api, put_stat_get_list_and_listeners)
     cr_assert_eq(info.size, 100000);
     cr_assert_str_eq(info.content_type, "binary/octet-stream");
 
-    cr_assert_eq(s3_stat_object(st, "000000000000", "artifacts", "src/app.zip", NULL, &info), S3_OK);
+    cr_assert_eq(s3_stat_object(st, "000000000000", "artifacts", "src/app.zip", NULL, &info),
+                 S3_OK);
     cr_assert_eq(info.size, 5);
     cr_assert_str_eq(info.content_type, "application/zip");
     cr_assert_eq(s3_stat_object(st, "000000000000", "artifacts", "nope", NULL, &info), S3_ENOKEY);
@@ -101,7 +102,8 @@ Test(s3_api, put_stat_get_list_and_listeners)
                  S3_EACCESS);
 
     int rfd = -1;
-    cr_assert_eq(s3_get_object_fd(st, "000000000000", "artifacts", "big", NULL, &info, &rfd), S3_OK);
+    cr_assert_eq(s3_get_object_fd(st, "000000000000", "artifacts", "big", NULL, &info, &rfd),
+                 S3_OK);
     char buf[16];
     cr_assert_eq(pread(rfd, buf, 3, 26), 3);
     cr_assert_eq(memcmp(buf, "abc", 3), 0);

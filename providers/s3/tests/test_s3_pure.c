@@ -30,11 +30,11 @@ static struct s3_xml_node *parse(const char *s)
 
 Test(s3_xml, parses_delete_objects_body)
 {
-    struct s3_xml_node *r = parse(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a&amp;b</Key>"
-        "</Object><Object><Key>c</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet>"
-        "</Delete>");
+    struct s3_xml_node *r =
+        parse("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+              "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a&amp;b</Key>"
+              "</Object><Object><Key>c</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet>"
+              "</Delete>");
     cr_assert_not_null(r);
     cr_assert_str_eq(r->name, "Delete");
     struct s3_xml_node *o = s3_xml_child(r, "Object");
@@ -46,10 +46,10 @@ Test(s3_xml, parses_delete_objects_body)
 
 Test(s3_xml, parses_complete_multipart_body_with_prefixes_and_cdata)
 {
-    struct s3_xml_node *r = parse(
-        "<s3:CompleteMultipartUpload xmlns:s3=\"x\"><s3:Part><s3:PartNumber>1</s3:PartNumber>"
-        "<ETag>&quot;abc&quot;</ETag></s3:Part><!-- note --><Part><PartNumber>2</PartNumber>"
-        "<ETag><![CDATA[\"d<e\"]]></ETag></Part></s3:CompleteMultipartUpload>");
+    struct s3_xml_node *r =
+        parse("<s3:CompleteMultipartUpload xmlns:s3=\"x\"><s3:Part><s3:PartNumber>1</s3:PartNumber>"
+              "<ETag>&quot;abc&quot;</ETag></s3:Part><!-- note --><Part><PartNumber>2</PartNumber>"
+              "<ETag><![CDATA[\"d<e\"]]></ETag></Part></s3:CompleteMultipartUpload>");
     cr_assert_not_null(r);
     cr_assert_str_eq(r->name, "CompleteMultipartUpload");
     struct s3_xml_node *p = s3_xml_child(r, "Part");
@@ -170,11 +170,22 @@ Test(s3_checksum, hasher_gives_md5_and_base64_crc)
 
 Test(s3_records, object_round_trip)
 {
-    struct s3_obj o = {.key = "k\xc3\xa9y", .key_len = 4, .version_id = "v1", .seq = 42,
-                       .size = 1234, .mtime = 1700000000.5, .etag = "abc-2", .blob = "b1",
-                       .content_type = "text/plain", .meta = "a\0b\0", .meta_len = 4,
-                       .tags = "t\0\0", .tags_len = 3, .checksum_algo = "CRC32",
-                       .checksum = "AAAA", .parts = 2};
+    struct s3_obj o = {.key = "k\xc3\xa9y",
+                       .key_len = 4,
+                       .version_id = "v1",
+                       .seq = 42,
+                       .size = 1234,
+                       .mtime = 1700000000.5,
+                       .etag = "abc-2",
+                       .blob = "b1",
+                       .content_type = "text/plain",
+                       .meta = "a\0b\0",
+                       .meta_len = 4,
+                       .tags = "t\0\0",
+                       .tags_len = 3,
+                       .checksum_algo = "CRC32",
+                       .checksum = "AAAA",
+                       .parts = 2};
     struct proto_sb sb = PROTO_SB_INIT;
     s3_obj_encode(&sb, &o);
     struct s3_obj d;
