@@ -272,7 +272,9 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res);
 /* Discards whatever the sink still holds (safe to call twice). */
 void s3_upload_cleanup(struct proto_req *req);
 
-/* ---- handlers ---- */
+/* ---- handlers ----
+ * Each answers one S3 operation on the request's target: it fills req's status, headers and body
+ * (or file range) and returns 0, or returns a negative proto_err set with proto_error(). */
 int s3_list_buckets(struct proto_req *req);
 int s3_create_bucket(struct proto_req *req, const struct s3_target *tg);
 int s3_head_bucket(struct proto_req *req, const struct s3_target *tg);
