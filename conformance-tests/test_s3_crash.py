@@ -70,6 +70,25 @@ class S3CrashTest(unittest.TestCase):
         finally:
             srv.cleanup()
 
+    def test_multipart_upload_survives_restart(self):
+        srv = Server()
+        srv.start()
+        try:
+            s3 = self.s3(srv)
+            s3.create_bucket(Bucket="resume")
+            uid = s3.create_multipart_upload(Bucket="resume", Key="big")["UploadId"]
+            p1 = b"a" * (5 * 1024 * 1024)
+            e1 = s3.upload_part(Bucket="resume", Key="big", UploadId=uid, PartNumber=1, Body=p1)["ETag"]
+            srv.kill9()
+            srv.start()
+            s3 = self.s3(srv)
+            e2 = s3.upload_part(Bucket="resume", Key="big", UploadId=uid, PartNumber=2, Body=b"end")["ETag"]
+            s3.complete_multipart_upload(Bucket="resume", Key="big", UploadId=uid, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+            self.assertEqual(s3.get_object(Bucket="resume", Key="big")["Body"].read(), p1 + b"end")
+        finally:
+            srv.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()
