@@ -101,6 +101,27 @@ class S3MultipartTest(ServerTestCase):
         h = c.head_object(Bucket="mpu", Key=key, ChecksumMode="ENABLED")
         self.assertEqual(h["ChecksumCRC64NVME"], full)
 
+    def test_get_by_part_number(self):
+        key = "parts/get"
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key=key)["UploadId"]
+        p1, p2 = os.urandom(5 * MIB), os.urandom(3000)
+        e1 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1, Body=p1)["ETag"]
+        e2 = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=2, Body=p2)["ETag"]
+        self.s3.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        g = self.s3.get_object(Bucket="mpu", Key=key, PartNumber=2)
+        self.assertEqual(g["Body"].read(), p2)
+        self.assertEqual(g["PartsCount"], 2)
+        self.assertEqual(g["ContentRange"], "bytes %d-%d/%d" % (len(p1), len(p1) + len(p2) - 1, len(p1) + len(p2)))
+        h = self.s3.head_object(Bucket="mpu", Key=key, PartNumber=1)
+        self.assertEqual((h["ContentLength"], h["PartsCount"]), (len(p1), 2))
+        self.assertClientError(lambda: self.s3.get_object(Bucket="mpu", Key=key, PartNumber=3),
+                               "InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+        self.s3.put_object(Bucket="mpu", Key="parts/plain", Body=b"plain")
+        self.assertEqual(self.s3.get_object(Bucket="mpu", Key="parts/plain", PartNumber=1)["Body"].read(), b"plain")
+        self.assertClientError(lambda: self.s3.get_object(Bucket="mpu", Key="parts/plain", PartNumber=2),
+                               "InvalidPartNumber", 416)
+
     def test_upload_part_copy(self):
         src = os.urandom(6 * MIB)
         self.s3.put_object(Bucket="mpu", Key="copy/src", Body=src)

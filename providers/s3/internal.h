@@ -43,6 +43,7 @@ struct s3_obj {
     const char *checksum;      /* base64 value, composite ones end in "-N" */
     const char *checksum_type; /* "FULL_OBJECT" or "COMPOSITE" or NULL */
     uint32_t parts;            /* parts of a multipart object, 0 otherwise */
+    const char *part_sizes;    /* multipart objects: parts x 8 bytes, each part's size */
     const char *owner;         /* the account that wrote it (uploads) */
 };
 

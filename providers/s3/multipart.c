@@ -599,6 +599,10 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     o.size = total;
     o.etag = etag;
     o.parts = (uint32_t)np;
+    char *sizes = proto_arena_alloc(req->arena, (size_t)np * 8);
+    for (i = 0; i < np; i++)
+        memcpy(sizes + 8 * i, &parts[i].rec.size, 8);
+    o.part_sizes = sizes;
     o.checksum_algo = ckv[0] ? u.checksum_algo : NULL;
     o.checksum = ckv[0] ? ckv : NULL;
     o.checksum_type = ckv[0] ? (full_object ? "FULL_OBJECT" : "COMPOSITE") : NULL;

@@ -320,6 +320,7 @@ int s3_copy_object(struct proto_req *req, const struct s3_target *tg)
         o = so;
         o.checksum_algo = o.checksum = o.checksum_type = NULL;
         o.parts = 0;
+        o.part_sizes = NULL;
     }
     o.tags = so.tags;
     o.tags_len = so.tags_len;
@@ -396,13 +397,44 @@ static int get_or_head(struct proto_req *req, const struct s3_target *tg, int he
     }
     if (rc) goto out;
     uint64_t start = 0, end = o.size ? o.size - 1 : 0;
-    int ranged = 0;
+    int ranged = 0, empty = o.size == 0;
     const char *pn = proto_req_query(req, "partNumber");
-    if (pn && strcmp(pn, "1") != 0 && o.parts <= 1) {
-        rc = proto_error(req, ERR_S3_INVALID_PART, "The requested partnumber is not satisfiable");
-        goto out;
+    if (pn) {
+        /* one part of a multipart object; part 1 of a plain object is all of it */
+        char *e;
+        long n = strtol(pn, &e, 10);
+        if (!*pn || *e || n < 1 || n > S3_MAX_PARTS) {
+            s3_err_extra(req, "ArgumentName", "partNumber");
+            s3_err_extra(req, "ArgumentValue", pn);
+            rc = proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                             "Part number must be an integer between 1 and 10000, inclusive");
+            goto out;
+        }
+        if (proto_req_header(req, "range")) {
+            rc = proto_error(req, ERR_S3_INVALID_REQUEST,
+                             "Cannot specify both Range header and partNumber query parameter");
+            goto out;
+        }
+        uint32_t count = o.part_sizes ? o.parts : 1;
+        if ((uint32_t)n > count) {
+            rc = proto_error(req, ERR_S3_INVALID_PART_NUMBER,
+                             "The requested partnumber is not satisfiable");
+            goto out;
+        }
+        if (o.part_sizes) {
+            uint64_t off = 0, sz = 0;
+            for (long i = 0; i < n; i++) {
+                memcpy(&sz, o.part_sizes + 8 * i, 8);
+                if (i < n - 1) off += sz;
+            }
+            start = off;
+            end = sz ? off + sz - 1 : off;
+            empty = sz == 0;
+        }
+        ranged = !empty;
+    } else {
+        ranged = s3_parse_range(proto_req_header(req, "range"), o.size, &start, &end);
     }
-    ranged = s3_parse_range(proto_req_header(req, "range"), o.size, &start, &end);
     if (ranged < 0) {
         char sz[32];
         snprintf(sz, sizeof(sz), "%llu", (unsigned long long)o.size);
@@ -418,7 +450,7 @@ static int get_or_head(struct proto_req *req, const struct s3_target *tg, int he
     }
     req->resp_fd = fd;
     req->resp_fd_offset = start;
-    req->resp_fd_len = o.size ? end - start + 1 : 0;
+    req->resp_fd_len = empty ? 0 : end - start + 1;
     s3_object_headers(req, &o, versioned(&b));
     if (ranged) {
         req->status = 206;
@@ -430,7 +462,7 @@ static int get_or_head(struct proto_req *req, const struct s3_target *tg, int he
         const char *mode = proto_req_header(req, "x-amz-checksum-mode");
         if (mode && strcasecmp(mode, "ENABLED") == 0) add_checksum_headers(req, &o);
     }
-    if (pn && o.parts) {
+    if (pn && o.part_sizes) {
         char n[16];
         snprintf(n, sizeof(n), "%u", o.parts);
         proto_req_add_header(req, "x-amz-mp-parts-count", n);

@@ -33,6 +33,7 @@ enum {
     F_CKTYPE,
     F_PARTS,
     F_OWNER,
+    F_PARTSIZES,
     F_NAME = 40,
     F_ACCOUNT,
     F_REGION,
@@ -88,6 +89,7 @@ void s3_obj_encode(struct proto_sb *sb, const struct s3_obj *o)
     put_str(sb, F_CK, o->checksum);
     put_str(sb, F_CKTYPE, o->checksum_type);
     put_u64(sb, F_PARTS, o->parts);
+    if (o->parts && o->part_sizes) put_field(sb, F_PARTSIZES, o->part_sizes, (size_t)o->parts * 8);
     put_str(sb, F_OWNER, o->owner);
 }
 
@@ -123,6 +125,7 @@ static double get_double(const unsigned char *d, size_t n)
 
 int s3_obj_decode(proto_arena *a, const void *val, size_t len, struct s3_obj *o)
 {
+    size_t part_sizes_len = 0;
     memset(o, 0, sizeof(*o));
     o->blob = "";
     o->etag = "";
@@ -198,6 +201,10 @@ int s3_obj_decode(proto_arena *a, const void *val, size_t len, struct s3_obj *o)
             o->parts = (uint32_t)get_u64(d, n);
             break;
         case F_OWNER:
+        case F_PARTSIZES:
+            o->part_sizes = s;
+            part_sizes_len = n;
+            break;
             o->owner = s;
             break;
         default:
@@ -205,6 +212,7 @@ int s3_obj_decode(proto_arena *a, const void *val, size_t len, struct s3_obj *o)
         }
     }
     if (r < 0 || !o->key) return -1;
+    if (o->part_sizes && part_sizes_len != (size_t)o->parts * 8) o->part_sizes = NULL;
     return 0;
 }
 
