@@ -652,6 +652,18 @@ class S3ObjectTest(ServerTestCase):
         self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="interrupted"), "404", 404)
         self.assertNotIn("interrupted", [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs").get("Contents", [])])
 
+    def test_get_object_attributes(self):
+        body = b"attributes" * 10
+        r = self.s3.put_object(Bucket="objs", Key="attrs", Body=body)
+        a = self.s3.get_object_attributes(Bucket="objs", Key="attrs",
+                                          ObjectAttributes=["ETag", "Checksum", "ObjectSize", "StorageClass"])
+        self.assertEqual(a["ETag"], r["ETag"].strip('"'))
+        self.assertEqual(a["ObjectSize"], len(body))
+        self.assertEqual(a["StorageClass"], "STANDARD")
+        self.assertEqual(a["Checksum"]["ChecksumCRC32"], r["ChecksumCRC32"])
+        self.assertClientError(lambda: self.s3.get_object_attributes(
+            Bucket="objs", Key="no-attrs", ObjectAttributes=["ETag"]), "NoSuchKey", 404)
+
     def test_response_overrides(self):
         self.s3.put_object(Bucket="objs", Key="override", Body=b"x", ContentType="text/plain")
         g = self.s3.get_object(Bucket="objs", Key="override", ResponseContentType="application/json",

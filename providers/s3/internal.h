@@ -294,6 +294,7 @@ int s3_head_object(struct proto_req *req, const struct s3_target *tg);
 int s3_delete_object(struct proto_req *req, const struct s3_target *tg);
 int s3_delete_objects(struct proto_req *req, const struct s3_target *tg);
 int s3_get_object_tagging(struct proto_req *req, const struct s3_target *tg);
+int s3_get_object_attributes(struct proto_req *req, const struct s3_target *tg);
 int s3_put_object_tagging(struct proto_req *req, const struct s3_target *tg);
 int s3_delete_object_tagging(struct proto_req *req, const struct s3_target *tg);
 

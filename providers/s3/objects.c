@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocol/ids.h"
@@ -731,5 +732,58 @@ int s3_delete_object_tagging(struct proto_req *req, const struct s3_target *tg)
 {
     int rc = set_object_tags(req, tg, NULL, 0);
     if (!rc) req->status = 204;
+    return rc;
+}
+
+/* Does the comma-separated x-amz-object-attributes list name attr? */
+static int wants_attr(const char *list, const char *attr)
+{
+    size_t n = strlen(attr);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        if ((size_t)(e - p) == n && strncasecmp(p, attr, n) == 0) return 1;
+        p = e;
+    }
+    return 0;
+}
+
+int s3_get_object_attributes(struct proto_req *req, const struct s3_target *tg)
+{
+    store_txn *t = NULL;
+    struct s3_bucket b;
+    struct s3_obj o;
+    int rc;
+    const char *attrs = proto_req_header(req, "x-amz-object-attributes");
+    if (!attrs || !*attrs)
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid attribute name specified.");
+    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
+    if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
+    if ((rc = load_object(req, t, tg, proto_req_query(req, "versionId"), &o))) goto out;
+    char date[32];
+    proto_http_date(date, (time_t)o.mtime);
+    proto_req_add_header(req, "Last-Modified", date);
+    if (versioned(&b)) proto_req_add_header(req, "x-amz-version-id", o.version_id);
+    struct proto_sb *sb = &req->body;
+    s3_xml_begin(req, "GetObjectAttributesResponse");
+    if (wants_attr(attrs, "ETag")) s3_xml_elem(sb, "ETag", o.etag);
+    enum s3_cksum ck = s3_cksum_from_name(o.checksum_algo);
+    if (wants_attr(attrs, "Checksum") && ck != S3_CK_NONE && o.checksum) {
+        proto_sb_puts(sb, "<Checksum>");
+        s3_xml_elem(sb, s3_cksum_xml_name(ck), o.checksum);
+        if (o.checksum_type) s3_xml_elem(sb, "ChecksumType", o.checksum_type);
+        proto_sb_puts(sb, "</Checksum>");
+    }
+    if (wants_attr(attrs, "ObjectParts") && o.parts)
+        proto_sb_printf(sb, "<ObjectParts><PartsCount>%u</PartsCount></ObjectParts>", o.parts);
+    if (wants_attr(attrs, "StorageClass")) s3_xml_elem(sb, "StorageClass", "STANDARD");
+    if (wants_attr(attrs, "ObjectSize"))
+        proto_sb_printf(sb, "<ObjectSize>%llu</ObjectSize>", (unsigned long long)o.size);
+    s3_xml_end(req, "GetObjectAttributesResponse");
+out:
+    store_txn_abort(t);
     return rc;
 }

@@ -475,6 +475,7 @@ static const struct s3_route routes[] = {
     {"PUT", LV_OBJECT, "", put_object_route},
     {"GET", LV_OBJECT, "tagging", s3_get_object_tagging},
     {"GET", LV_OBJECT, "uploadId", s3_list_parts},
+    {"GET", LV_OBJECT, "attributes", s3_get_object_attributes},
     {"GET", LV_OBJECT, "", s3_get_object},
     {"HEAD", LV_OBJECT, "", s3_head_object},
     {"DELETE", LV_OBJECT, "tagging", s3_delete_object_tagging},
