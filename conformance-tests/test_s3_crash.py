@@ -1,6 +1,7 @@
 """Crash safety of S3 writes: kill -9 during a stream of uploads leaves every acknowledged object
 intact and nothing partial visible after a restart."""
 import hashlib
+import os
 import threading
 import time
 import unittest
@@ -9,6 +10,13 @@ import boto3
 import botocore.config
 
 from harness import Server
+
+
+def blob_files(data_dir):
+    """Committed blob files and leftover temp files under the data dir."""
+    root = os.path.join(data_dir, "blobs")
+    committed = [f for d in os.listdir(root) if d != "tmp" for f in os.listdir(os.path.join(root, d))]
+    return committed, os.listdir(os.path.join(root, "tmp"))
 
 
 def body_for(key, size):
@@ -67,6 +75,10 @@ class S3CrashTest(unittest.TestCase):
                 body = s3.get_object(Bucket="crashy", Key=key)["Body"].read()
                 self.assertEqual(len(body), size, key)
                 self.assertEqual(body, body_for(key, size), key)
+            # one blob per object: interrupted uploads left no orphan behind after the sweep
+            committed, temps = blob_files(srv.data_dir)
+            self.assertEqual(len(committed), len(listed))
+            self.assertEqual(temps, [])
         finally:
             srv.cleanup()
 
@@ -86,6 +98,24 @@ class S3CrashTest(unittest.TestCase):
             s3.complete_multipart_upload(Bucket="resume", Key="big", UploadId=uid, MultipartUpload={
                 "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
             self.assertEqual(s3.get_object(Bucket="resume", Key="big")["Body"].read(), p1 + b"end")
+        finally:
+            srv.cleanup()
+
+    def test_overwrites_and_deletes_free_their_blobs(self):
+        srv = Server()
+        srv.start()
+        try:
+            s3 = self.s3(srv)
+            s3.create_bucket(Bucket="reuse")
+            for i in range(5):
+                s3.put_object(Bucket="reuse", Key="same", Body=b"v%d" % i)
+            s3.put_object(Bucket="reuse", Key="gone", Body=b"x")
+            s3.delete_object(Bucket="reuse", Key="gone")
+            s3.copy_object(Bucket="reuse", Key="copy", CopySource="reuse/same")
+            uid = s3.create_multipart_upload(Bucket="reuse", Key="aborted")["UploadId"]
+            s3.upload_part(Bucket="reuse", Key="aborted", UploadId=uid, PartNumber=1, Body=b"p")
+            s3.abort_multipart_upload(Bucket="reuse", Key="aborted", UploadId=uid)
+            self.assertEqual(len(blob_files(srv.data_dir)[0]), 2)  # "same" and "copy"
         finally:
             srv.cleanup()
 
