@@ -80,6 +80,26 @@ class S3VersionsTest(ServerTestCase):
         r = self.s3.list_object_versions(Bucket="ver3", Prefix="b/")
         self.assertEqual([v["VersionId"] for v in r["Versions"]], list(reversed(ids["b/1"])))
 
+    def test_pagination_with_delete_markers_matches_one_page(self):
+        self.make_bucket("ver6")
+        for k in ("a", "b", "c"):
+            self.s3.put_object(Bucket="ver6", Key=k, Body=b"1")
+            self.s3.delete_object(Bucket="ver6", Key=k)
+            self.s3.put_object(Bucket="ver6", Key=k, Body=b"2")
+
+        def entries(page):
+            items = [(v["Key"], v["VersionId"], v["IsLatest"], "v") for v in page.get("Versions", [])]
+            items += [(m["Key"], m["VersionId"], m["IsLatest"], "m") for m in page.get("DeleteMarkers", [])]
+            return items
+        whole = entries(self.s3.list_object_versions(Bucket="ver6"))
+        self.assertEqual(len(whole), 9)
+        paged = []
+        for page in self.s3.get_paginator("list_object_versions").paginate(
+                Bucket="ver6", PaginationConfig={"PageSize": 1}):
+            paged += entries(page)
+        self.assertEqual(sorted(paged), sorted(whole))
+        self.assertEqual(sum(1 for e in whole if e[2]), 3)
+
     def test_suspended_versioning_uses_null(self):
         self.make_bucket("ver4")
         v1 = self.s3.put_object(Bucket="ver4", Key="k", Body=b"kept")["VersionId"]
