@@ -246,6 +246,15 @@ class GitHttp(ServerTestCase):
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(req, timeout=10)
         self.assertEqual(cm.exception.code, 404)
+        # A corrupt gzip body is refused at once (git's own inflate would hang on it).
+        req = urllib.request.Request(self.url("locked", user=None) + "/git-upload-pack",
+                                     data=b"\x1f\x8b\x08\x00garbage" * 100, method="POST")
+        req.add_header("Authorization", "Basic " + base64.b64encode(b"test:test").decode())
+        req.add_header("Content-Type", "application/x-git-upload-pack-request")
+        req.add_header("Content-Encoding", "gzip")
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(cm.exception.code, 400)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 /* Git smart HTTP at /v1/repos/<name>: basic auth (secret or credential-helper password), then
  * git http-backend as a CGI child; branch moves made by a push reach the head listeners. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <openssl/crypto.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -9,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +291,62 @@ out:
     return hdr_len;
 }
 
+/* Replaces a gzip-encoded body file with its decoded bytes (git's own inflate can hang on a
+ * corrupt body). Returns the new fd (the old one is closed) or -1 when the body is not gzip. */
+static int gunzip_body(store *s, int fd, uint64_t *len)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    int out = -1, ok = 0;
+    char *buf = malloc(65536);
+    uint64_t total = 0;
+    if (!a || !buf || lseek(fd, 0, SEEK_SET) < 0) goto out;
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_raw(a);
+    if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
+        archive_read_next_header(a, &e) != ARCHIVE_OK ||
+        archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+        goto out;
+    if ((out = temp_file(s)) < 0) goto out;
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, buf, 65536);
+        if (n < 0) goto out;
+        if (n == 0) break;
+        total += (uint64_t)n;
+        if (total > MAX_PUSH_BYTES || write(out, buf, (size_t)n) != n) goto out;
+    }
+    ok = 1;
+out:
+    if (a) archive_read_free(a);
+    free(buf);
+    if (!ok) {
+        if (out >= 0) close(out);
+        return -1;
+    }
+    close(fd);
+    *len = total;
+    return out;
+}
+
+/* Waits for pid up to timeout seconds, then kills its process group. Returns the wait status. */
+static int wait_child(pid_t pid, int timeout)
+{
+    int status = 0;
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd >= 0) {
+        struct pollfd p = {pfd, POLLIN, 0};
+        int r;
+        do {
+            r = poll(&p, 1, timeout * 1000);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0) kill(-pid, SIGKILL);
+        close(pfd);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
 static int git_dispatch(struct proto_req *req)
 {
     struct git_req *g = req->sink_state;
@@ -307,6 +368,19 @@ static int git_dispatch(struct proto_req *req)
         }
         g->body_len = req->http.body_len;
     }
+    const char *ce = proto_req_header(req, "content-encoding");
+    if (g->body_fd >= 0 && ce && (strcasecmp(ce, "gzip") == 0 || strcasecmp(ce, "x-gzip") == 0)) {
+        int dec = gunzip_body(req->store, g->body_fd, &g->body_len);
+        if (dec < 0) {
+            plain(req, 400, "The request body is not valid gzip.");
+            goto out;
+        }
+        g->body_fd = dec;
+        ce = NULL;
+    } else if (ce && *ce && strcasecmp(ce, "identity") != 0) {
+        plain(req, 415, "Unsupported Content-Encoding.");
+        goto out;
+    }
     in_fd = g->body_fd >= 0 ? g->body_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (in_fd < 0 || lseek(in_fd, 0, SEEK_SET) < 0) {
         plain(req, 500, "Could not read the request body.");
@@ -320,7 +394,6 @@ static int git_dispatch(struct proto_req *req)
     snprintf(root, sizeof root, "%s/git/%s/%s", store_dir(req->store), g->repo.account,
              g->repo.region);
     const char *ct = proto_req_header(req, "content-type");
-    const char *ce = proto_req_header(req, "content-encoding");
     const char *gp = proto_req_header(req, "git-protocol");
     size_t ne = 0;
     envp[ne++] = proto_arena_printf(req->arena, "GIT_PROJECT_ROOT=%s", root);
@@ -341,7 +414,6 @@ static int git_dispatch(struct proto_req *req)
         envp[ne++] =
             proto_arena_printf(req->arena, "CONTENT_LENGTH=%llu", (unsigned long long)g->body_len);
     if (ct) envp[ne++] = proto_arena_printf(req->arena, "CONTENT_TYPE=%s", ct);
-    if (ce) envp[ne++] = proto_arena_printf(req->arena, "HTTP_CONTENT_ENCODING=%s", ce);
     if (gp && strlen(gp) < 256) envp[ne++] = proto_arena_printf(req->arena, "GIT_PROTOCOL=%s", gp);
     envp[ne] = NULL;
     for (size_t i = 0; i < ne; i++)
@@ -364,13 +436,20 @@ static int git_dispatch(struct proto_req *req)
     }
     pid_t pid;
     char *argv[] = {"git-http-backend", NULL};
-    if (posix_spawn(&pid, GIT_HTTP_BACKEND, &fa, NULL, argv, envp) != 0) {
+    /* Its own process group, so that a stuck backend and its git children can be killed. */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    int sp = posix_spawn(&pid, GIT_HTTP_BACKEND, &fa, &attr, argv, envp);
+    posix_spawnattr_destroy(&attr);
+    if (sp != 0) {
         plain(req, 500, "Could not start git http-backend.");
         goto out;
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    /* Generous for big pushes (a minute plus a second per MiB), bounded for stuck ones. */
+    uint64_t limit = 60 + g->body_len / (1024 * 1024);
+    wait_child(pid, limit > 3600 ? 3600 : (int)limit);
     if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
 
     struct stat st;
