@@ -46,3 +46,17 @@ after=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 echo "1 GiB PutObject: server peak RSS ${before} kB before, ${after} kB after (limit 65536 kB)"
 stop
 [ "$after" -lt 65536 ]
+
+# the same through boto3's upload_file: multipart, 8 MiB parts, 10 threads, then Complete
+start
+truncate -s 1G "$work/gig.bin"
+AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test python3 -c "
+import boto3, time
+c = boto3.client('s3', endpoint_url='http://127.0.0.1:$port', region_name='us-east-1')
+t = time.time()
+c.upload_file('$work/gig.bin', 'bench', 'gig.bin')
+print('1 GiB upload_file (multipart): %.1f s' % (time.time() - t))"
+mp=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+echo "1 GiB multipart upload: server peak RSS ${mp} kB (limit 65536 kB)"
+stop
+[ "$mp" -lt 65536 ]
