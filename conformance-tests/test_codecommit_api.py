@@ -436,6 +436,29 @@ class Commits(ServerTestCase):
         self.assertClientError(lambda: self.cc.get_file(repositoryName=repo, filePath="x"),
                                "CommitDoesNotExistException")
 
+    def test_racing_commits_on_one_parent_let_exactly_one_win(self):
+        import concurrent.futures
+        from botocore.exceptions import ClientError
+        repo = self.new_repo("race")
+        head = self.cc.put_file(repositoryName=repo, branchName="main", fileContent=b"0",
+                                filePath="f")["commitId"]
+
+        def attempt(i):
+            cc = self.client("codecommit")
+            try:
+                return cc.put_file(repositoryName=repo, branchName="main", fileContent=b"%d" % i,
+                                   filePath="f", parentCommitId=head)["commitId"]
+            except ClientError as e:
+                return e.response["Error"]["Code"]
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(attempt, range(1, 9)))
+        winners = [r for r in results if len(r) == 40]
+        self.assertEqual(len(winners), 1, results)
+        self.assertEqual(sorted(set(results) - set(winners)), ["ParentCommitIdOutdatedException"])
+        self.assertEqual(self.cc.get_branch(repositoryName=repo, branchName="main")["branch"]["commitId"],
+                         winners[0])
+
     def test_ids_match_git(self):
         repo = self.new_repo("gitids")
         data = b"some bytes\n\x00\x01"

@@ -48,7 +48,7 @@ int cc_op_create_branch(struct proto_req *req)
     if (!cc_is_full_id(commit_id))
         return proto_error(req, ERR_CC_INVALID_COMMIT_ID, "The specified commit ID is not valid.");
     if ((rc = cc_repo_open(req, name, &r))) return rc;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     char refname[512];
     git_oid old;
     snprintf(refname, sizeof refname, "refs/heads/%s", branch);
@@ -68,7 +68,7 @@ int cc_op_create_branch(struct proto_req *req)
     else if (m)
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not create the branch");
 out:
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     git_commit_free(commit);
     cc_repo_close(&r);
     return rc;
@@ -174,7 +174,7 @@ int cc_op_delete_branch(struct proto_req *req)
         return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
                            "The specified reference name is not valid.");
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     req->output = json_object_new_object();
     if (strcmp(r.default_branch, branch) == 0) {
         rc = proto_error(req, ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED,
@@ -196,7 +196,7 @@ int cc_op_delete_branch(struct proto_req *req)
     cc_repo_note_branch(req->store, &r, NULL);
     cc_notify_head(r.account, r.region, r.name, branch, &old, NULL);
 out:
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     git_reference_free(ref);
     cc_repo_close(&r);
     return rc;

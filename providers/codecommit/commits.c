@@ -498,9 +498,9 @@ int cc_op_put_file(struct proto_req *req)
     }
     if (!c.message) c.message = proto_arena_printf(req->arena, "Added %s\n", ch->path);
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) goto out;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     rc = make_commit(req, &r, &c, 1);
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     if (rc) goto out;
     req->output = json_object_new_object();
     json_object_object_add(req->output, "commitId",
@@ -535,9 +535,9 @@ int cc_op_delete_file(struct proto_req *req)
     if ((rc = take_path(req, jstr(req->input, "filePath"), c.changes[0].path))) goto out;
     if (!c.message) c.message = proto_arena_printf(req->arena, "Deleted %s\n", c.changes[0].path);
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) goto out;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     rc = make_commit(req, &r, &c, 0);
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     if (rc) goto out;
     req->output = json_object_new_object();
     json_object_object_add(req->output, "commitId",
@@ -670,9 +670,9 @@ int cc_op_create_commit(struct proto_req *req)
             }
     }
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) goto out;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     rc = make_commit(req, &r, &c, 0);
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     if (rc) goto out;
     req->output = json_object_new_object();
     json_object_object_add(req->output, "commitId",

@@ -143,7 +143,7 @@ int cc_op_merge_branches_by_fast_forward(struct proto_req *req)
     int rc;
     if (!target) target = dspec;
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
-    cc_write_lock();
+    cc_repo_lock(r.id);
     if ((rc = need_commit(req, &r, jstr(req->input, "sourceCommitSpecifier"), &src))) goto out;
     if ((rc = need_commit(req, &r, dspec, &dst))) goto out;
     if (!cc_branch_name_valid(target)) {
@@ -195,7 +195,7 @@ int cc_op_merge_branches_by_fast_forward(struct proto_req *req)
     json_object_object_add(req->output, "treeId",
                            json_object_new_string(cc_oid_str(req->arena, git_commit_tree_id(src))));
 out:
-    cc_write_unlock();
+    cc_repo_unlock(r.id);
     git_commit_free(src);
     git_commit_free(dst);
     cc_repo_close(&r);

@@ -430,7 +430,7 @@ static int git_dispatch(struct proto_req *req)
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 
     if (g->receive_pack) {
-        cc_write_lock();
+        cc_repo_lock(g->repo.id);
         locked = 1;
         cc_heads_read(g->repo.path, &before);
     }
@@ -463,7 +463,7 @@ static int git_dispatch(struct proto_req *req)
     req->resp_fd_len = (uint64_t)st.st_size - (uint64_t)hdr;
     out_fd = -1;
 out:
-    if (locked) cc_write_unlock();
+    if (locked) cc_repo_unlock(g->repo.id);
     cc_heads_free(&before);
     if (fa_init) posix_spawn_file_actions_destroy(&fa);
     if (out_fd >= 0) close(out_fd);

@@ -33,9 +33,13 @@ struct cc_repo {
 /* Makes sure libgit2 is initialised (idempotent, thread-safe). */
 void cc_git_init(void);
 
-/* Serialises the provider's writes to git repositories and their records. */
+/* Serialises the provider's writes to repository records (create, rename, delete, settings). */
 void cc_write_lock(void);
 void cc_write_unlock(void);
+/* Serialises the moves of one repository's branches (API commits, branch operations, pushes),
+ * so that a push's before/after comparison sees only its own moves. id: the repositoryId. */
+void cc_repo_lock(const char *id);
+void cc_repo_unlock(const char *id);
 
 /* Writes the bare repository directory of repository id into buf. Returns 0, or -1 if too long. */
 int cc_repo_dir(store *s, const char *account, const char *region, const char *id, char *buf,

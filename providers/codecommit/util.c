@@ -38,6 +38,27 @@ void cc_write_unlock(void)
     pthread_mutex_unlock(&write_mu);
 }
 
+#define REPO_LOCKS 64
+static pthread_mutex_t repo_mu[REPO_LOCKS] = {[0 ... REPO_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *repo_mutex(const char *id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &repo_mu[h % REPO_LOCKS];
+}
+
+void cc_repo_lock(const char *id)
+{
+    pthread_mutex_lock(repo_mutex(id));
+}
+
+void cc_repo_unlock(const char *id)
+{
+    pthread_mutex_unlock(repo_mutex(id));
+}
+
 int cc_path_normalize(const char *in, size_t len, unsigned flags, char *out, size_t outcap)
 {
     if (!in) return -1;
