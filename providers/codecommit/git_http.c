@@ -328,18 +328,29 @@ out:
     return out;
 }
 
-/* Waits for pid up to timeout seconds, then kills its process group. Returns the wait status. */
-static int wait_child(pid_t pid, int timeout)
+/* Waits for pid; kills its process group when it wrote nothing to out_fd for idle seconds or
+ * ran longer than max seconds. Returns the wait status. */
+static int wait_child(pid_t pid, int out_fd, int idle, int max)
 {
     int status = 0;
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pfd >= 0) {
         struct pollfd p = {pfd, POLLIN, 0};
-        int r;
-        do {
-            r = poll(&p, 1, timeout * 1000);
-        } while (r < 0 && errno == EINTR);
-        if (r == 0) kill(-pid, SIGKILL);
+        off_t last = -1;
+        int quiet = 0, total = 0;
+        for (;;) {
+            int r = poll(&p, 1, 1000);
+            if (r < 0 && errno == EINTR) continue;
+            if (r != 0) break;
+            struct stat st;
+            off_t size = fstat(out_fd, &st) == 0 ? st.st_size : 0;
+            quiet = size == last ? quiet + 1 : 0;
+            last = size;
+            if (quiet >= idle || ++total >= max) {
+                kill(-pid, SIGKILL);
+                break;
+            }
+        }
         close(pfd);
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -447,9 +458,10 @@ static int git_dispatch(struct proto_req *req)
         plain(req, 500, "Could not start git http-backend.");
         goto out;
     }
-    /* Generous for big pushes (a minute plus a second per MiB), bounded for stuck ones. */
-    uint64_t limit = 60 + g->body_len / (1024 * 1024);
-    wait_child(pid, limit > 3600 ? 3600 : (int)limit);
+    /* A backend that writes nothing for a minute (plus a second per MiB pushed, for git's
+     * checks of a big pack) is stuck; nothing runs longer than an hour. */
+    uint64_t idle = 60 + g->body_len / (1024 * 1024);
+    wait_child(pid, out_fd, idle > 3600 ? 3600 : (int)idle, 3600);
     if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
 
     struct stat st;
