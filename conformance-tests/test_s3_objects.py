@@ -264,6 +264,13 @@ class S3ObjectTest(ServerTestCase):
         self.assertEqual(h["Metadata"], {"color": "blue", "x": "1"})
         self.assertLess(abs((h["LastModified"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()), 60)
 
+    def test_metadata_too_large(self):
+        err = self.assertClientError(lambda: self.s3.put_object(
+            Bucket="objs", Key="meta-big", Body=b"x", Metadata={"a": "v" * 1500, "b": "w" * 600}),
+            "MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size")
+        self.assertEqual(err["Error"]["MaxSizeAllowed"], "2048")
+        self.assertClientError(lambda: self.s3.head_object(Bucket="objs", Key="meta-big"), "404", 404)
+
     def test_default_content_type_and_empty_object(self):
         self.s3.put_object(Bucket="objs", Key="empty", Body=b"")
         g = self.s3.get_object(Bucket="objs", Key="empty")

@@ -231,8 +231,9 @@ void s3_object_headers(struct proto_req *req, const struct s3_obj *o, int versio
 int s3_parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end);
 /* Parses an HTTP date (RFC 1123, RFC 850 or asctime). Returns 0 and *t, or -1. */
 int s3_parse_http_date(const char *s, time_t *t);
-/* Reads the user metadata, content headers and checksum algorithm of a PUT/POST into o. */
-void s3_obj_from_headers(struct proto_req *req, struct s3_obj *o);
+/* Reads the user metadata and content headers of a PUT/POST into o. Returns 0, or
+ * MetadataTooLarge when the x-amz-meta-* names and values exceed 2 KB. */
+int s3_obj_from_headers(struct proto_req *req, struct s3_obj *o);
 /* Parses an x-amz-tagging query-string or a Tagging XML tree into pairs; returns 0 or an error. */
 int s3_tags_from_query(struct proto_req *req, const char *q, const char **pairs, size_t *len,
                        int max_tags);

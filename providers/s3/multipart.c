@@ -93,7 +93,7 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
     int rc;
     char id[UPLOAD_ID_LEN + 1];
     memset(&u, 0, sizeof(u));
-    s3_obj_from_headers(req, &u);
+    if ((rc = s3_obj_from_headers(req, &u))) return rc;
     const char *tagging = proto_req_header(req, "x-amz-tagging");
     if (tagging && (rc = s3_tags_from_query(req, tagging, &u.tags, &u.tags_len, 10))) return rc;
     const char *algo = proto_req_header(req, "x-amz-checksum-algorithm");

@@ -218,7 +218,7 @@ int s3_put_object(struct proto_req *req, const struct s3_target *tg)
     int rc = s3_upload_finish(req, &up);
     if (rc) return rc;
     memset(&o, 0, sizeof(o));
-    s3_obj_from_headers(req, &o);
+    if ((rc = s3_obj_from_headers(req, &o))) goto out;
     const char *tagging = proto_req_header(req, "x-amz-tagging");
     if (tagging && (rc = s3_tags_from_query(req, tagging, &o.tags, &o.tags_len, 10))) goto out;
     o.key = tg->key;
@@ -316,7 +316,7 @@ int s3_copy_object(struct proto_req *req, const struct s3_target *tg)
     }
     memset(&o, 0, sizeof(o));
     if (replace) {
-        s3_obj_from_headers(req, &o);
+        if ((rc = s3_obj_from_headers(req, &o))) goto out;
     } else {
         o = so;
         o.checksum_algo = o.checksum = o.checksum_type = NULL;

@@ -155,8 +155,9 @@ int s3_parse_http_date(const char *s, time_t *t)
     return -1;
 }
 
-void s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
+int s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
 {
+    size_t meta_size = 0;
     o->content_type = proto_req_header(req, "content-type");
     const char *ce = proto_req_header(req, "content-encoding");
     if (ce) {
@@ -193,6 +194,16 @@ void s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
             proto_sb_putc(&meta, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
         proto_sb_putc(&meta, '\0');
         proto_sb_append(&meta, h->value, strlen(h->value) + 1);
+        meta_size += strlen(h->name) - 11 + strlen(h->value);
+    }
+    if (meta_size > 2048) {
+        char sz[32];
+        proto_sb_free(&meta);
+        snprintf(sz, sizeof(sz), "%zu", meta_size);
+        s3_err_extra(req, "Size", sz);
+        s3_err_extra(req, "MaxSizeAllowed", "2048");
+        return proto_error(req, ERR_S3_METADATA_TOO_LARGE,
+                           "Your metadata headers exceed the maximum allowed metadata size");
     }
     if (meta.len) {
         char *m = proto_arena_alloc(req->arena, meta.len);
@@ -201,6 +212,7 @@ void s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
         o->meta_len = meta.len;
     }
     proto_sb_free(&meta);
+    return 0;
 }
 
 /* Validates and appends one tag. */
