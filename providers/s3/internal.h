@@ -214,6 +214,9 @@ struct s3_target {
 
 /* Validates a bucket name per S3's rules for new buckets. Returns 1 when valid. */
 int s3_bucket_name_valid(const char *name);
+/* Returns the length of the bucket prefix when host (its first hl bytes, without the port) is
+ * "<bucket>.localhost" or "<bucket>.<host name set by s3_set_host_name>", else 0. */
+size_t s3_virtual_host_bucket(const char *host, size_t hl);
 /* Returns 1 when key is acceptable (1..1024 bytes, no NUL). */
 int s3_key_valid(const char *key, size_t len);
 

@@ -12,6 +12,11 @@ struct store;
 /* The S3 service: REST-XML, dispatched by method, path shape and sub-resource. */
 extern const struct proto_service s3_service;
 
+/* Sets the host name the server is reached by (--host), so that "<bucket>.<host>" names a bucket
+ * (virtual-host addressing) as "<bucket>.localhost" always does. IP addresses are ignored. Call
+ * once at start; host is copied. */
+void s3_set_host_name(const char *host);
+
 /* ---- In-process interface (engine, CodeBuild, CodeDeploy) ----
  * Every function takes the caller's account: a bucket owned by another account is S3_EACCESS.
  * They open their own transactions and must not be called inside one. */

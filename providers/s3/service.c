@@ -1,6 +1,7 @@
 /* S3 REST dispatch: addressing (path-style and virtual-host), the (method, target, sub-resource)
  * table, and helpers shared by the handlers. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -395,6 +396,32 @@ out:
 
 /* ---- addressing ---- */
 
+static char host_name[256]; /* set once at start, before requests */
+
+void s3_set_host_name(const char *host)
+{
+    host_name[0] = '\0';
+    if (!host || strlen(host) >= sizeof(host_name) || !*host) return;
+    int ip = strchr(host, ':') != NULL; /* IPv6 */
+    if (!ip) {
+        ip = 1;
+        for (const char *p = host; *p; p++)
+            if (!((*p >= '0' && *p <= '9') || *p == '.')) ip = 0;
+    }
+    if (ip || strcasecmp(host, "localhost") == 0) return;
+    snprintf(host_name, sizeof(host_name), "%s", host);
+}
+
+size_t s3_virtual_host_bucket(const char *host, size_t hl)
+{
+    if (hl > 10 && strncasecmp(host + hl - 10, ".localhost", 10) == 0) return hl - 10;
+    size_t nl = strlen(host_name);
+    if (nl && hl > nl + 1 && host[hl - nl - 1] == '.' &&
+        strncasecmp(host + hl - nl, host_name, nl) == 0)
+        return hl - nl - 1;
+    return 0;
+}
+
 /* Finds the bucket and key of req. Returns 0 or a negative proto_err. */
 static int resolve_target(struct proto_req *req, struct s3_target *tg)
 {
@@ -406,8 +433,9 @@ static int resolve_target(struct proto_req *req, struct s3_target *tg)
     const char *colon = hl && host[0] != '[' ? strrchr(host, ':') : NULL;
     if (colon) hl = (size_t)(colon - host);
     const char *key_part;
-    if (hl > 10 && strncasecmp(host + hl - 10, ".localhost", 10) == 0) {
-        char *b = proto_arena_strndup(req->arena, host, hl - 10);
+    size_t vl = s3_virtual_host_bucket(host, hl);
+    if (vl) {
+        char *b = proto_arena_strndup(req->arena, host, vl);
         for (char *c = b; *c; c++)
             if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
         tg->bucket = b;

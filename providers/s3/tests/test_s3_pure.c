@@ -341,3 +341,18 @@ Test(s3_xml, survives_random_mutations)
         free(buf);
     }
 }
+
+Test(s3_request, virtual_host_names)
+{
+    cr_assert_eq(s3_virtual_host_bucket("mybucket.localhost", 18), 8);
+    cr_assert_eq(s3_virtual_host_bucket("a.b.localhost", 13), 3);
+    cr_assert_eq(s3_virtual_host_bucket("localhost", 9), 0);
+    cr_assert_eq(s3_virtual_host_bucket("127.0.0.1", 9), 0);
+    cr_assert_eq(s3_virtual_host_bucket("bkt.emulator.test", 17), 0);
+    s3_set_host_name("emulator.test");
+    cr_assert_eq(s3_virtual_host_bucket("bkt.emulator.test", 17), 3);
+    cr_assert_eq(s3_virtual_host_bucket("emulator.test", 13), 0);
+    s3_set_host_name("10.1.2.3");
+    cr_assert_eq(s3_virtual_host_bucket("bkt.10.1.2.3", 12), 0);
+    s3_set_host_name(NULL);
+}
