@@ -11,7 +11,8 @@ import base64
 from harness import ServerTestCase
 
 
-class GitHttp(ServerTestCase):
+class GitHelpers:
+    """A scratch HOME and git driven against the server (mixed into ServerTestCase)."""
 
     @classmethod
     def setUpClass(cls):
@@ -54,6 +55,8 @@ class GitHttp(ServerTestCase):
         shutil.rmtree(d, ignore_errors=True)
         return d
 
+
+class GitHttp(GitHelpers, ServerTestCase):
     def test_clone_commit_push_then_the_api_sees_the_commit(self):
         md = self.cc.create_repository(repositoryName="app")["repositoryMetadata"]
         self.assertEqual(md["cloneUrlHttp"], self.url("app", user=None))
@@ -255,6 +258,23 @@ class GitHttp(ServerTestCase):
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(req, timeout=10)
         self.assertEqual(cm.exception.code, 400)
+
+
+class GitAuthOff(GitHelpers, ServerTestCase):
+    """With --auth off the password is not checked and the access key still picks the account."""
+    server_args = ("--auth", "off")
+
+    def test_any_password_clones_and_pushes(self):
+        self.cc.create_repository(repositoryName="open")
+        wd = self.workdir("open")
+        self.git("clone", self.url("open", password="not-the-secret"), wd)
+        with open(os.path.join(wd, "a.txt"), "w") as f:
+            f.write("a\n")
+        self.git("add", ".", cwd=wd)
+        self.git("commit", "-m", "a", cwd=wd)
+        self.git("push", "origin", "HEAD:main", cwd=wd)
+        head = self.git("rev-parse", "HEAD", cwd=wd).stdout.strip()
+        self.assertEqual(self.cc.get_branch(repositoryName="open", branchName="main")["branch"]["commitId"], head)
 
 
 if __name__ == "__main__":

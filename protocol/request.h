@@ -51,6 +51,7 @@ struct proto_req {
     struct store *store;       /* the process's store */
     const struct sigv4_creds *creds; /* the credentials store (for git's basic auth) */
     const char *public_host; /* host:port clients use to reach the server (for URLs we return) */
+    int auth_off; /* --auth off: signatures and passwords are not checked, the key picks the account */
 
     /* Response. JSON services: set output (owned by the request) or write body directly;
      * neither gives "{}". REST: status, headers, content_type and body or a file range. */

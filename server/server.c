@@ -310,6 +310,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     r->req.resp_fd = -1;
     r->req.store = s->store;
     r->req.creds = s->creds;
+    r->req.auth_off = s->opts.auth_off;
+    /* Until authentication says otherwise (git's basic auth names no region). */
+    r->req.caller.region = s->opts.region;
+    if (s->opts.auth_off) r->req.caller.account_id = s->opts.account_id;
     proto_uuid(r->req.request_id);
     r->raw_uri = proto_arena_strdup(r->req.arena, uri ? uri : "/");
     return r;
