@@ -334,6 +334,14 @@ class S3ObjectTest(ServerTestCase):
                                                           IfNoneMatch="*"), "PreconditionFailed", 412)
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="once")["Body"].read(), b"first")
 
+    def test_conditional_delete(self):
+        etag = self.s3.put_object(Bucket="objs", Key="cond-del", Body=b"x")["ETag"]
+        self.assertClientError(lambda: self.s3.delete_object(Bucket="objs", Key="cond-del", IfMatch='"0"'),
+                               "PreconditionFailed", 412)
+        self.s3.delete_object(Bucket="objs", Key="cond-del", IfMatch=etag)
+        self.assertClientError(lambda: self.s3.delete_object(Bucket="objs", Key="cond-del", IfMatch=etag),
+                               "NoSuchKey", 404)
+
     def test_current_boto3_sends_crc32_and_gets_it_back(self):
         body = b"checksummed body" * 100
         r = self.s3.put_object(Bucket="objs", Key="crc", Body=body)

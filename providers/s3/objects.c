@@ -579,6 +579,28 @@ int s3_delete_object(struct proto_req *req, const struct s3_target *tg)
         return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Version id cannot be the empty string");
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
+    const char *im = proto_req_header(req, "if-match");
+    if (im) {
+        /* conditional delete: the current object must exist and match */
+        struct s3_obj cur;
+        int r = vid ? s3_version_load(t, req->arena, tg->bucket, tg->key, tg->key_len, vid, &cur)
+                    : s3_current_load(t, req->arena, tg->bucket, tg->key, tg->key_len, &cur);
+        if (r == STORE_NOTFOUND || (r == 0 && cur.delete_marker)) {
+            s3_err_extra(req, "Key", tg->key);
+            rc = proto_error(req, ERR_S3_NO_SUCH_KEY, "The specified key does not exist.");
+            goto out;
+        }
+        if (r) {
+            rc = s3_store_error(req, r);
+            goto out;
+        }
+        if (!etag_matches(im, cur.etag)) {
+            s3_err_extra(req, "Condition", "If-Match");
+            rc = proto_error(req, ERR_S3_PRECONDITION_FAILED,
+                             "At least one of the pre-conditions you specified did not hold");
+            goto out;
+        }
+    }
     if ((rc = delete_one(req, t, &b, tg->key, tg->key_len, vid, &res))) {
         rc = s3_store_error(req, rc);
         goto out;
