@@ -220,7 +220,9 @@ int s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
 static int add_tag(struct proto_req *req, struct proto_sb *sb, const char *k, size_t kl,
                    const char *v, size_t vl)
 {
-    if (kl == 0 || kl > 128)
+    if (kl == 0)
+        return proto_error(req, ERR_S3_INVALID_TAG, "The TagKey you have provided is invalid");
+    if (kl > 128)
         return proto_error(req, ERR_S3_INVALID_TAG,
                            "The TagKey you have provided is too long, max 128");
     if (vl > 256)
