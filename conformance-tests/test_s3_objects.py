@@ -454,6 +454,10 @@ class S3ObjectTest(ServerTestCase):
         left = [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs", Prefix="del/").get("Contents", [])]
         self.assertEqual(left, ["del/4"])
 
+    def test_delete_objects_limit(self):
+        self.assertClientError(lambda: self.s3.delete_objects(Bucket="objs", Delete={
+            "Objects": [{"Key": "k%d" % i} for i in range(1001)]}), "MalformedXML", 400)
+
     def test_object_tagging(self):
         self.s3.put_object(Bucket="objs", Key="tagged", Body=b"x", Tagging="k1=v1&k2=v%202")
         self.assertEqual(self.s3.get_object_tagging(Bucket="objs", Key="tagged")["TagSet"],

@@ -128,9 +128,10 @@ struct s3_xml_node {
 
 #define S3_XML_MAX_DEPTH 16
 #define S3_XML_MAX_NODES 200000
+#define S3_XML_MAX_SIZE  (4u << 20) /* DeleteObjects' 1000 longest keys fit with room */
 /* Parses a small XML document into a tree in a. Rejects DOCTYPE, entity declarations, unknown
- * entities, mismatched tags, trailing content, depth > S3_XML_MAX_DEPTH and more than
- * S3_XML_MAX_NODES elements. Returns the root or NULL. */
+ * entities, mismatched tags, trailing content, documents over S3_XML_MAX_SIZE bytes, depth >
+ * S3_XML_MAX_DEPTH and more than S3_XML_MAX_NODES elements. Returns the root or NULL. */
 struct s3_xml_node *s3_xml_parse(proto_arena *a, const char *doc, size_t len);
 /* Returns the first child of n named name, or NULL. */
 struct s3_xml_node *s3_xml_child(const struct s3_xml_node *n, const char *name);

@@ -239,7 +239,7 @@ static struct s3_xml_node *element(struct xp *x, int depth)
 struct s3_xml_node *s3_xml_parse(proto_arena *a, const char *doc, size_t len)
 {
     struct xp x = {a, doc, doc + len, 0};
-    if (!doc) return NULL;
+    if (!doc || len > S3_XML_MAX_SIZE) return NULL;
     if (len >= 3 && memcmp(doc, "\xEF\xBB\xBF", 3) == 0) x.p += 3;
     if (memchr(doc, '\0', len)) return NULL;
     if (skip_misc(&x)) return NULL;

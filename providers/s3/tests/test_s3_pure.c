@@ -356,3 +356,28 @@ Test(s3_request, virtual_host_names)
     cr_assert_eq(s3_virtual_host_bucket("bkt.10.1.2.3", 12), 0);
     s3_set_host_name(NULL);
 }
+
+Test(s3_xml, bounds_size_and_element_count)
+{
+    size_t n = S3_XML_MAX_SIZE + 16;
+    char *big = malloc(n + 1);
+    memset(big, ' ', n);
+    memcpy(big, "<a>", 3);
+    memcpy(big + n - 4, "</a>", 4);
+    big[n] = 0;
+    cr_assert_null(s3_xml_parse(arena, big, n));
+    free(big);
+    /* more elements than allowed, each tiny */
+    size_t count = S3_XML_MAX_NODES + 1;
+    char *many = malloc(count * 4 + 16);
+    size_t o = 0;
+    o += (size_t)sprintf(many, "<r>");
+    for (size_t i = 1; i < count; i++) {
+        memcpy(many + o, "<b/>", 4);
+        o += 4;
+    }
+    o += (size_t)sprintf(many + o, "</r>");
+    cr_assert_lt(o, S3_XML_MAX_SIZE);
+    cr_assert_null(s3_xml_parse(arena, many, o));
+    free(many);
+}
