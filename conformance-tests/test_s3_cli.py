@@ -2,6 +2,7 @@
 sync, presign + curl, rb --force, and s3api errors."""
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -14,6 +15,11 @@ class S3CliTest(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.tmp = tempfile.mkdtemp(prefix="cpl-s3-cli-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
 
     def cli(self, *args, config=None, check=True):
         env = self.env()

@@ -3,6 +3,7 @@ calls (create, upload part, copy part, list parts, list uploads, complete, abort
 import base64
 import hashlib
 import os
+import shutil
 import tempfile
 import unittest
 import zlib
@@ -21,6 +22,11 @@ class S3MultipartTest(ServerTestCase):
         cls.s3 = cls.client(cls, "s3")
         cls.s3.create_bucket(Bucket="mpu")
         cls.tmp = tempfile.mkdtemp(prefix="cpl-s3-mp-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
 
     def test_upload_file_20mib_and_download_file(self):
         src = os.path.join(self.tmp, "big.bin")

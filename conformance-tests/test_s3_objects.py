@@ -1,5 +1,6 @@
 """S3 buckets and objects through boto3: create/list/head/delete buckets, put/get/head/copy/delete
 objects with metadata, ranges, conditionals, checksums, tagging, and S3's XML errors."""
+import atexit
 import base64
 import datetime
 import hashlib
@@ -216,6 +217,7 @@ def _raw(server, method, path, body=b"", extra=None, host=None, sign_body=True):
 _CREDS = tempfile.NamedTemporaryFile("w", prefix="cpl-s3-creds-", suffix=".txt", delete=False)
 _CREDS.write("OTHERKEY othersecret 111111111111\n")
 _CREDS.close()
+atexit.register(os.unlink, _CREDS.name)
 
 
 class S3AccountsTest(ServerTestCase):
