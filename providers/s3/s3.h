@@ -18,8 +18,11 @@ extern const struct proto_service s3_service;
 void s3_set_host_name(const char *host);
 
 /* ---- In-process interface (engine, CodeBuild, CodeDeploy) ----
- * Every function takes the caller's account: a bucket owned by another account is S3_EACCESS.
- * They open their own transactions and must not be called inside one. */
+ * Every function takes the caller's account: a bucket owned by another account is S3_EACCESS
+ * (account NULL skips that check, for internal callers acting for the bucket's owner). They open
+ * their own transactions and must not be called inside one, nor from a change listener that
+ * would re-enter on the same thread while it holds one (listeners run after the commit, so
+ * calling these functions from a listener is fine). */
 
 #define S3_OK        0
 #define S3_ENOBUCKET (-1) /* no such bucket */
