@@ -300,7 +300,7 @@ out:
 int s3_create_bucket_local(struct store *st, const char *account, const char *region,
                            const char *bucket)
 {
-    if (!bucket || !s3_bucket_name_valid(bucket)) return S3_EINVAL;
+    if (!bucket || !account || !s3_bucket_name_valid(bucket)) return S3_EINVAL;
     proto_arena *a = proto_arena_new();
     store_txn *t = NULL;
     struct s3_bucket b;
