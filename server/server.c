@@ -18,6 +18,7 @@
 #include "protocol/json.h"
 #include "protocol/model.h"
 #include "protocol/service.h"
+#include "providers/s3/s3.h"
 #include "server/health.h"
 #include "server/log.h"
 #include "server/routes.h"
@@ -191,6 +192,7 @@ static void dispatch_json(struct srv_request *r)
                     req->operation, req->service->name);
         return;
     }
+    if (op && req->service->prevalidate && req->service->prevalidate(req) < 0) return;
     if (model_op && proto_model_validate(req, model_op, req->input) < 0) return;
     if (!op) {
         proto_error(req, ERR_NOT_IMPLEMENTED,
@@ -502,6 +504,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     struct store_options so = {.dir = opts->data_dir, .map_size = opts->map_size,
                                .no_sync = opts->no_sync};
     if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
+
+    s3_set_host_name(opts->host); /* <bucket>.<host> is virtual-host addressing too */
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
