@@ -170,7 +170,10 @@ class Structure(ServerTestCase):
         self.rejects(declaration("ns", [
             {"name": "Source", "actions": [source_action(namespace="Vars")]},
             {"name": "Build", "actions": [build_action(namespace="Vars")]}]),
-            "InvalidStructureException")
+            # AWS's exception and wording (aws/aws-cdk#6111)
+            "InvalidActionDeclarationException",
+            "Namespaces must be unique across the pipeline definition. The following occur more "
+            "than once in the pipeline. StageName=[Build], ActionName=[Build], Namespace=[Vars]")
 
     def test_namespace_must_not_clash_with_an_artifact(self):
         self.rejects(declaration("nsart", [
@@ -250,6 +253,16 @@ class Structure(ServerTestCase):
             "InvalidActionDeclarationException",
             "The following action cannot contain a commands field: Build. To use the commands "
             "field, use a compute action.")
+
+    def test_commands_action_needs_commands(self):
+        cmd = {"name": "Run", "actionTypeId": {"category": "Compute", "owner": "AWS",
+                                               "provider": "Commands", "version": "1"},
+               "inputArtifacts": [{"name": "SourceOut"}]}
+        # AWS's wording (hashicorp/terraform-provider-aws#42997)
+        self.rejects(declaration("nocmds", pipelineType="V2", stages=[
+            {"name": "Source", "actions": [source_action()]},
+            {"name": "Run", "actions": [cmd]}]),
+            "InvalidActionDeclarationException", "Action Run must have a non-empty commands field")
 
     def test_clone_ref_artifacts_are_for_codebuild_only(self):
         s = source_action()

@@ -50,6 +50,12 @@ static const char *gets(struct json_object *o, const char *k)
     return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/* s, or "" for a missing member (messages never print a null pointer). */
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
 static size_t alen(struct json_object *a)
 {
     return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
@@ -185,6 +191,7 @@ static void region_upper(char *out, size_t n, const char *region)
     out[i] = 0;
 }
 
+/* AWS's wording for the minimum (awsdocs/aws-cloudformation-user-guide#941). */
 static int check_count(struct cp_structure_error *e, const char *action, size_t n, int min, int max,
                        const char *what)
 {
@@ -197,6 +204,20 @@ static int check_count(struct cp_structure_error *e, const char *action, size_t 
                     "Action %s declares %zu %s artifacts which is more than the maximum count (%d)",
                     action, n, what, max);
     return 0;
+}
+
+/* True when v is a valid value for a queryable property: 1..20 of [A-Za-z0-9_-]. */
+static int queryable_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 1 || n > 20) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
 }
 
 /* Checks the configuration keys of an action against a provider's properties. props_builtin or
@@ -221,6 +242,17 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
                             "Action configuration for action '%s' is missing required "
                             "configuration '%s'",
                             action, pn);
+            /* The model (ActionConfigurationProperty.queryable): the value of a queryable
+             * property is at most 20 characters of [A-Za-z0-9_-]. */
+            const char *qv = pn && json_object_get_boolean(get(p, "queryable")) ? gets(cfg, pn)
+                                                                                  : NULL;
+            if (qv && !queryable_value_ok(qv))
+                return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                            "Action configuration for action '%s' has an invalid value for "
+                            "queryable configuration '%s'. The value must be at most 20 "
+                            "characters and contain only alphanumeric characters, underscores "
+                            "and hyphens",
+                            action, pn);
         }
     }
     json_object_object_foreach(cfg, key, val)
@@ -231,6 +263,9 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
             for (const struct cp_config_prop *p = props_builtin; p->name && !known; p++)
                 known = !strcmp(p->name, key);
         } else {
+            /* The user guide (actions-create-custom-action) lets a custom action's declaration
+             * set JobList, "added for you", to narrow the jobs a worker polls for. */
+            known = !strcmp(key, "JobList");
             for (size_t i = 0; i < alen(props_custom) && !known; i++) {
                 const char *pn = gets(json_object_array_get_idx(props_custom, i), "name");
                 known = pn && !strcmp(pn, key);
@@ -331,9 +366,10 @@ static int check_action(struct cp_structure_error *e, const struct cp_structure_
                     "The following action cannot contain a commands field: %s. To use the "
                     "commands field, use a compute action.",
                     name);
-    if (compute && !strcmp(prov, "Commands") && !get(action, "commands"))
+    /* AWS's wording, as users saw it (hashicorp/terraform-provider-aws#42997). */
+    if (compute && !strcmp(prov, "Commands") && !alen(get(action, "commands")))
         return fail(e, ERR_INVALID_ACTION_DECLARATION,
-                    "Action %s of provider Commands must declare commands", name);
+                    "Action %s must have a non-empty commands field", name);
     const struct cp_action_spec *spec = NULL;
     struct json_object *custom = NULL;
     int rc = 0;
@@ -343,6 +379,7 @@ static int check_action(struct cp_structure_error *e, const struct cp_structure_
         spec = cp_catalogue_find(cat, owner, prov, ver);
     }
     if (!spec && !custom) {
+        /* AWS's wording (aws-samples/aws-codepipeline-third-party-git-repositories#3). */
         char up[64];
         region_upper(up, sizeof up, ctx && ctx->region ? ctx->region : "us-east-1");
         return fail(e, ERR_INVALID_ACTION_DECLARATION,
@@ -435,7 +472,8 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
 
     /* Output artifact names unique in the pipeline; namespaces unique. */
     for (size_t s = 0; s < alen(stages); s++) {
-        struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+        struct json_object *stage = json_object_array_get_idx(stages, s);
+        struct json_object *acts = get(stage, "actions");
         for (size_t a = 0; a < alen(acts); a++) {
             struct json_object *act = json_object_array_get_idx(acts, a);
             struct json_object *oa = get(act, "outputArtifacts");
@@ -443,6 +481,7 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
                 const char *on = gets(json_object_array_get_idx(oa, o), "name");
                 if (!on) continue;
                 if (ns_find(&outs, on) >= 0) {
+                    /* AWS's wording (aws-cloudformation/cfn-lint#1688). */
                     rc = fail(e, ERR_INVALID_STRUCTURE,
                               "Output Artifact Bundle name must be unique within the pipeline. %s "
                               "has been used more than once.",
@@ -454,10 +493,13 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
             const char *nsp = gets(act, "namespace");
             if (nsp) {
                 if (ns_find(&spaces, nsp) >= 0) {
-                    rc = fail(e, ERR_INVALID_STRUCTURE,
-                              "Namespace %s has been used more than once. Namespaces must be "
-                              "unique within the pipeline.",
-                              nsp);
+                    /* AWS's exception and wording, naming the later declaration
+                     * (aws/aws-cdk#6111, aws/aws-cdk#16142). */
+                    rc = fail(e, ERR_INVALID_ACTION_DECLARATION,
+                              "Namespaces must be unique across the pipeline definition. The "
+                              "following occur more than once in the pipeline. StageName=[%s], "
+                              "ActionName=[%s], Namespace=[%s]",
+                              nz(gets(stage, "name")), nz(gets(act, "name")), nsp);
                     goto out;
                 }
                 ns_add(&spaces, nsp, 0);

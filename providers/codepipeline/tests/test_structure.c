@@ -289,7 +289,8 @@ static struct json_object *lookup_jenkins(void *arg, const char *cat, const char
     (void)arg;
     if (strcmp(cat, "Build") || strcmp(prov, "Jenkins") || strcmp(ver, "1")) return NULL;
     return json_tokener_parse(
-        "{\"actionConfigurationProperties\":[{\"name\":\"ProjectName\",\"required\":true}],"
+        "{\"actionConfigurationProperties\":[{\"name\":\"ProjectName\",\"required\":true,"
+        "\"queryable\":true}],"
         "\"inputArtifactDetails\":{\"minimumCount\":0,\"maximumCount\":1},"
         "\"outputArtifactDetails\":{\"minimumCount\":0,\"maximumCount\":1}}");
 }
@@ -311,6 +312,25 @@ Test(cp_structure, accepts_custom_action_types_that_exist)
     cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_INVALID_ACTION_DECLARATION);
 }
 
+Test(cp_structure, custom_actions_accept_joblist_and_bound_queryable_values)
+{
+    struct cp_structure_ctx ctx = {"us-east-1", lookup_jenkins, NULL};
+    struct cp_structure_error e;
+    const char *fmt = "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                      "{\"name\":\"Build\",\"actions\":[{\"name\":\"J\",\"actionTypeId\":{"
+                      "\"category\":\"Build\",\"owner\":\"Custom\",\"provider\":\"Jenkins\","
+                      "\"version\":\"1\"},\"configuration\":{%s}}]}";
+    char stages[4096];
+    snprintf(stages, sizeof stages, fmt, "\"ProjectName\":\"job-1\",\"JobList\":\"a,b\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_NONE, "%s", e.message);
+    snprintf(stages, sizeof stages, fmt, "\"ProjectName\":\"has space\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_INVALID_ACTION_DECLARATION);
+    snprintf(stages, sizeof stages, fmt, "\"ProjectName\":\"abcdefghijklmnopqrstu\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_INVALID_ACTION_DECLARATION);
+    snprintf(stages, sizeof stages, fmt, "\"ProjectName\":\"abcdefghijklmnopqrst\"");
+    cr_assert_eq(check_ctx(pipeline(stages), &ctx, &e), ERR_NONE, "%s", e.message);
+}
+
 Test(cp_structure, rejects_duplicate_namespaces)
 {
     expect(pipeline("{\"name\":\"Source\",\"actions\":[{\"name\":\"S\",\"namespace\":\"NS\","
@@ -321,7 +341,9 @@ Test(cp_structure, rejects_duplicate_namespaces)
                     "\"actionTypeId\":{\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":"
                     "\"CodeBuild\",\"version\":\"1\"},\"configuration\":{\"ProjectName\":\"p\"},"
                     "\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
-           ERR_INVALID_STRUCTURE, NULL);
+           ERR_INVALID_ACTION_DECLARATION,
+           "Namespaces must be unique across the pipeline definition. The following occur more "
+           "than once in the pipeline. StageName=[Build], ActionName=[B], Namespace=[NS]");
 }
 
 Test(cp_structure, rejects_a_namespace_named_like_an_artifact)
@@ -502,6 +524,11 @@ Test(cp_structure, refuses_commands_outside_compute_actions)
                     "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}],"
                     "\"outputArtifacts\":[{\"name\":\"Out\",\"files\":[\"dist/**\"]}]}]}"),
            ERR_NONE, NULL);
+    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"C\",\"commands\":[],"
+                    "\"actionTypeId\":{\"category\":\"Compute\",\"owner\":\"AWS\",\"provider\":"
+                    "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+           ERR_INVALID_ACTION_DECLARATION, "Action C must have a non-empty commands field");
 }
 
 Test(cp_structure, clone_ref_artifacts_go_only_to_codebuild)
