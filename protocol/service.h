@@ -45,6 +45,11 @@ struct proto_service {
     proto_handler rest_dispatch;
     /* REST, optional: called after auth and before the body; may set req->sink to stream it. */
     proto_handler rest_begin;
+    /* JSON 1.1, optional: the service's own input checks that AWS answers before the model's
+     * constraints (CodeCommit: a repositoryName outside [\w.-]+ is InvalidRepositoryNameException,
+     * not ValidationException). Runs after auth, before proto_model_validate, only for an
+     * operation the service implements. Returns 0, or a negative proto_err set on req. */
+    proto_handler prevalidate;
 };
 
 /* Returns the operation of svc named name, or NULL. */
