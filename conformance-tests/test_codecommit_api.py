@@ -42,9 +42,16 @@ class Repositories(ServerTestCase):
         self.assertClientError(lambda: self.cc.create_repository(repositoryName="x.git"),
                                "InvalidRepositoryNameException")
 
-    def test_bad_name_pattern_is_a_validation_error(self):
+    def test_bad_name_pattern_is_codecommits_own_error(self):
+        # AWS answers InvalidRepositoryNameException with this text (quoted by Elastic Beanstalk),
+        # not the ValidationException of the model's [\w\.-]+ pattern; for every operation.
+        msg = "Repository names are restricted to alphanumeric characters, plus '.', '_', and '-'"
         self.assertClientError(lambda: self.cc.create_repository(repositoryName="a b"),
-                               "ValidationException")
+                               "InvalidRepositoryNameException", message=msg)
+        self.assertClientError(lambda: self.cc.get_repository(repositoryName="a/b"),
+                               "InvalidRepositoryNameException", message=msg)
+        self.assertClientError(lambda: self.cc.update_repository_name(oldName="x", newName="y z"),
+                               "InvalidRepositoryNameException", message=msg)
 
     def test_get_missing_repository(self):
         self.assertClientError(lambda: self.cc.get_repository(repositoryName="nope"),
@@ -213,7 +220,7 @@ class Commits(ServerTestCase):
         repo = self.new_repo("paths")
         head = self.cc.put_file(repositoryName=repo, branchName="main", fileContent=b"1",
                                 filePath="a.txt")["commitId"]
-        for bad in ["../x", "/abs.txt", "a/../../b", "dir/", ".git/config", "a//b"]:
+        for bad in ["../x", "//abs.txt", "a/../../b", "dir/", ".git/config", "a//b", "/"]:
             self.assertClientError(
                 lambda: self.cc.put_file(repositoryName=repo, branchName="main", fileContent=b"2",
                                          filePath=bad, parentCommitId=head),
@@ -227,11 +234,23 @@ class Commits(ServerTestCase):
 
     def test_file_size_limits(self):
         repo = self.new_repo("big")
-        # One file over the model's 6 MiB blob maximum is refused by validation.
+        # One file over 6 MiB: AWS's documented FileContentSizeLimitExceededException, not the
+        # ValidationException of the model's blob maximum; exactly 6 MiB is accepted.
+        too_big = ("The file cannot be added because it is too large. The maximum file size is 6 MB, "
+                   "and the combined file content change size is 7 MB. Consider making these "
+                   "changes using a Git client.")
         self.assertClientError(
             lambda: self.cc.put_file(repositoryName=repo, branchName="main",
                                      fileContent=b"x" * (6 * 1024 * 1024 + 1), filePath="big.bin"),
-            "ValidationException")
+            "FileContentSizeLimitExceededException", message=too_big)
+        self.assertClientError(
+            lambda: self.cc.create_commit(repositoryName=repo, branchName="main", putFiles=[
+                {"filePath": "big.bin", "fileContent": b"x" * (6 * 1024 * 1024 + 1)}]),
+            "FileContentSizeLimitExceededException", message=too_big)
+        self.assertEqual(self.cc.list_branches(repositoryName=repo)["branches"], [])
+        edge = self.cc.put_file(repositoryName=repo, branchName="edge",
+                                fileContent=b"e" * (6 * 1024 * 1024), filePath="edge.bin")
+        self.assertEqual(edge["blobId"], git_blob_id(b"e" * (6 * 1024 * 1024)))
         # Files under 6 MiB each but over 7 MiB together exceed the combined limit.
         chunk = b"y" * (3 * 1024 * 1024 + 600 * 1024)
         self.assertClientError(
@@ -239,7 +258,7 @@ class Commits(ServerTestCase):
                 {"filePath": "a.bin", "fileContent": chunk},
                 {"filePath": "b.bin", "fileContent": chunk}]),
             "FileContentSizeLimitExceededException")
-        self.assertEqual(self.cc.list_branches(repositoryName=repo)["branches"], [])
+        self.assertEqual(self.cc.list_branches(repositoryName=repo)["branches"], ["edge"])
 
     def test_modes_and_get_folder(self):
         repo = self.new_repo("modes")

@@ -453,11 +453,14 @@ out:
     return rc;
 }
 
-/* Parses and checks a write path into ch->path. */
+/* Parses and checks a write path into ch->path. One leading '/' is accepted and dropped, as
+ * AWS does: the CLI's put-file example writes --file-path /solutions/ExampleSolution.py
+ * (awscli/examples/codecommit/put-file.rst) and AWS answers with the commit. */
 static int take_path(struct proto_req *req, const char *path, char *out)
 {
     if (!path || !*path) return path_error(req, path);
-    if (cc_path_normalize(path, strlen(path), 0, out, CC_MAX_PATH_LEN + 1) != 0)
+    const char *p = path[0] == '/' ? path + 1 : path;
+    if (cc_path_normalize(p, strlen(p), 0, out, CC_MAX_PATH_LEN + 1) != 0)
         return path_error(req, path);
     return 0;
 }
@@ -737,8 +740,10 @@ int cc_op_get_commit(struct proto_req *req)
     }
     git_oid_fromstr(&oid, id);
     if (git_commit_lookup(&commit, r.git, &oid) != 0) {
-        rc = proto_error(req, ERR_CC_COMMIT_ID_DOES_NOT_EXIST,
-                         "Could not find commit with commit ID %s", id);
+        /* AWS's wording, as Elastic Beanstalk relays it: "Could not retrieve e95846ca...
+         * (Service: AWSCodeCommit; Status Code: 400; Error Code: CommitIdDoesNotExistException"
+         * (https://github.com/search?q=%22Could+not+retrieve%22+CommitIdDoesNotExistException). */
+        rc = proto_error(req, ERR_CC_COMMIT_ID_DOES_NOT_EXIST, "Could not retrieve %s", id);
         goto out;
     }
     req->output = json_object_new_object();

@@ -202,6 +202,41 @@ out:
     return rc;
 }
 
+/* Writes the unreferenced commit that a three-way merge of src into dst gives (parents dst, src)
+ * into *out. Its author and time are derived from the two commits, so the same pair always
+ * gives the same id. Returns 0, 1 when the merge has conflicts, or -1 on error. */
+static int merge_commit(git_repository *repo, const git_commit *dst, const git_commit *src,
+                        git_oid *out)
+{
+    git_index *idx = NULL;
+    git_tree *tree = NULL;
+    git_signature *sig = NULL;
+    git_oid tree_id;
+    int rc = -1;
+    if (git_merge_commits(&idx, repo, dst, src, NULL) != 0) goto out;
+    if (git_index_has_conflicts(idx)) {
+        rc = 1;
+        goto out;
+    }
+    if (git_index_write_tree_to(&tree_id, idx, repo) != 0 ||
+        git_tree_lookup(&tree, repo, &tree_id) != 0)
+        goto out;
+    git_time_t when =
+        git_commit_time(src) > git_commit_time(dst) ? git_commit_time(src) : git_commit_time(dst);
+    if (git_signature_new(&sig, "AWS CodeCommit", "codecommit@localhost", when, 0) != 0) goto out;
+    const git_commit *parents[2] = {dst, src};
+    char msg[128];
+    snprintf(msg, sizeof msg, "Merge %.40s into %.40s\n", git_oid_tostr_s(git_commit_id(src)),
+             git_oid_tostr_s(git_commit_id(dst)));
+    if (git_commit_create(out, repo, NULL, sig, sig, NULL, msg, tree, 2, parents) != 0) goto out;
+    rc = 0;
+out:
+    git_signature_free(sig);
+    git_tree_free(tree);
+    git_index_free(idx);
+    return rc;
+}
+
 int cc_op_get_merge_commit(struct proto_req *req)
 {
     struct cc_repo r;
@@ -216,9 +251,19 @@ int cc_op_get_merge_commit(struct proto_req *req)
                            json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
     json_object_object_add(req->output, "destinationCommitId",
                            json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
-    if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0)
+    if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0) {
         json_object_object_add(req->output, "baseCommitId",
                                json_object_new_string(cc_oid_str(req->arena, &base)));
+        /* AWS's get-merge-commit example answers a merge commit id when neither side contains
+         * the other (awscli/examples/codecommit/get-merge-commit.rst); a fast-forward has none,
+         * as the model's mergedCommitId documentation says. */
+        git_oid merged;
+        if (!git_oid_equal(&base, git_commit_id(src)) &&
+            !git_oid_equal(&base, git_commit_id(dst)) &&
+            merge_commit(r.git, dst, src, &merged) == 0)
+            json_object_object_add(req->output, "mergedCommitId",
+                                   json_object_new_string(cc_oid_str(req->arena, &merged)));
+    }
 out:
     git_commit_free(src);
     git_commit_free(dst);
