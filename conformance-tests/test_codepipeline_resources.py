@@ -151,6 +151,91 @@ class ActionTypes(ServerTestCase):
         self.cp.create_custom_action_type(**custom_type(version="2"))
         self.cp.delete_custom_action_type(category="Build", provider="Jenkins", version="2")
 
+    def test_cli_example_custom_action_round_trips_member_by_member(self):
+        # awscli/examples/codepipeline/create-custom-action-type.rst, and the shape its
+        # list-action-types example shows for custom types.
+        example = {
+            "category": "Build", "provider": "MyJenkinsProviderName", "version": "1",
+            "settings": {
+                "entityUrlTemplate": "https://192.0.2.4/job/{Config:ProjectName}/",
+                "executionUrlTemplate": "https://192.0.2.4/job/{Config:ProjectName}/"
+                                        "lastSuccessfulBuild/{ExternalExecutionId}/"},
+            "configurationProperties": [{
+                "name": "MyJenkinsExampleBuildProject", "required": True, "key": True,
+                "secret": False, "queryable": False,
+                "description": "The name of the build project must be provided when this action "
+                               "is added to the pipeline.", "type": "String"}],
+            "inputArtifactDetails": {"maximumCount": 1, "minimumCount": 0},
+            "outputArtifactDetails": {"maximumCount": 1, "minimumCount": 0}}
+        _, out, _ = self.aws("codepipeline", "create-custom-action-type", "--cli-input-json",
+                             json.dumps(example))
+        self.assertEqual(set(out), {"actionType"})
+        at = out["actionType"]
+        self.assertEqual(set(at), {"id", "settings", "actionConfigurationProperties",
+                                   "inputArtifactDetails", "outputArtifactDetails"})
+        self.assertEqual(at["id"], {"category": "Build", "owner": "Custom",
+                                    "provider": "MyJenkinsProviderName", "version": "1"})
+        self.assertEqual(at["settings"], example["settings"])
+        self.assertEqual(at["actionConfigurationProperties"], example["configurationProperties"])
+        self.assertEqual(at["inputArtifactDetails"], {"minimumCount": 0, "maximumCount": 1})
+        self.assertEqual(at["outputArtifactDetails"], {"minimumCount": 0, "maximumCount": 1})
+        _, listed, _ = self.aws("codepipeline", "list-action-types", "--action-owner-filter",
+                                "Custom")
+        self.assertEqual(listed, {"actionTypes": [at]})
+        self.cp.delete_custom_action_type(category="Build", provider="MyJenkinsProviderName",
+                                          version="1")
+
+    def test_joblist_may_be_set_on_a_custom_action(self):
+        # The user guide (actions-create-custom-action) has pipelines set JobList on custom
+        # actions to narrow the jobs their worker polls for.
+        self.cp.create_custom_action_type(**custom_type("Lister"))
+        job = {"name": "Job", "actionTypeId": {"category": "Build", "owner": "Custom",
+                                               "provider": "Lister", "version": "1"},
+               "configuration": {"ProjectName": "x", "JobList": "a,b"},
+               "inputArtifacts": [{"name": "SourceOut"}]}
+        self.cp.create_pipeline(pipeline=declaration("joblist", [
+            {"name": "Source", "actions": [source_action()]}, {"name": "Build", "actions": [job]}]))
+        self.cp.delete_pipeline(name="joblist")
+        # The value of a queryable property is at most 20 of [A-Za-z0-9_-] (the model).
+        job["configuration"]["ProjectName"] = "not queryable!"
+        self.assertClientError(lambda: self.cp.create_pipeline(pipeline=declaration("joblist", [
+            {"name": "Source", "actions": [source_action()]}, {"name": "Build", "actions": [job]}])),
+            "InvalidActionDeclarationException", 400)
+        self.cp.delete_custom_action_type(category="Build", provider="Lister", version="1")
+
+    def test_queryable_property_rules(self):
+        two = custom_type("TwoQ", configurationProperties=[
+            {"name": "A", "required": True, "key": True, "secret": False, "queryable": True},
+            {"name": "B", "required": True, "key": False, "secret": False, "queryable": True}])
+        self.assertClientError(lambda: self.cp.create_custom_action_type(**two),
+                               "ValidationException", 400)
+        optional = custom_type("OptQ", configurationProperties=[
+            {"name": "A", "required": False, "key": True, "secret": False, "queryable": True}])
+        self.assertClientError(lambda: self.cp.create_custom_action_type(**optional),
+                               "ValidationException", 400)
+        secret = custom_type("SecQ", configurationProperties=[
+            {"name": "A", "required": True, "key": True, "secret": True, "queryable": True}])
+        self.assertClientError(lambda: self.cp.create_custom_action_type(**secret),
+                               "ValidationException", 400)
+        self.assertEqual(self.cp.list_action_types(actionOwnerFilter="Custom")["actionTypes"], [])
+
+    def test_owner_and_region_filters(self):
+        west = self.client("codepipeline", region="us-west-2")
+        west.create_custom_action_type(**custom_type("WestOnly"))
+        here = self.cp.list_action_types()["actionTypes"]
+        self.assertNotIn("WestOnly", [t["id"]["provider"] for t in here])
+        there = self.cp.list_action_types(regionFilter="us-west-2")["actionTypes"]
+        self.assertIn("WestOnly", [t["id"]["provider"] for t in there])
+        self.assertIn(("Build", "AWS", "CodeBuild"),
+                      [(t["id"]["category"], t["id"]["owner"], t["id"]["provider"]) for t in there])
+        for owner in ("AWS", "ThirdParty", "Custom"):
+            got = self.cp.list_action_types(actionOwnerFilter=owner, regionFilter="us-west-2")
+            self.assertTrue(got["actionTypes"])
+            self.assertEqual({t["id"]["owner"] for t in got["actionTypes"]}, {owner})
+        self.assertClientError(lambda: self.cp.list_action_types(nextToken="bogus"),
+                               "InvalidNextTokenException", 400)
+        west.delete_custom_action_type(category="Build", provider="WestOnly", version="1")
+
     def test_existing_custom_action_type_cannot_be_created_twice(self):
         self.cp.create_custom_action_type(**custom_type("Twice"))
         self.assertClientError(lambda: self.cp.create_custom_action_type(**custom_type("Twice")),

@@ -155,6 +155,10 @@ int cp_op_list_action_types(struct proto_req *req)
 {
     const char *acct = req->caller.account_id, *region = req->caller.region;
     const char *owner = in_str(req->input, "actionOwnerFilter");
+    /* regionFilter lists the action types available in that region: every built-in type (this
+     * emulator offers them all in every region) and the caller's custom types there. */
+    const char *region_filter = in_str(req->input, "regionFilter");
+    if (region_filter) region = region_filter;
     if (in_str(req->input, "nextToken"))
         return proto_error(req, ERR_INVALID_NEXT_TOKEN, "Invalid nextToken");
     struct json_object *list = json_object_new_array();
@@ -308,6 +312,26 @@ int cp_op_create_custom_action_type(struct proto_req *req)
                 return proto_error(req, ERR_VALIDATION,
                                    "Configuration property %s is declared more than once", a);
         }
+    /* The model (ActionConfigurationProperty.queryable): at most one queryable property, and it
+     * must be required and not secret. */
+    const char *queryable = NULL;
+    for (size_t i = 0; props && i < json_object_array_length(props); i++) {
+        struct json_object *p = json_object_array_get_idx(props, i);
+        if (!json_object_get_boolean(in_obj(p, "queryable"))) continue;
+        const char *pn = in_str(p, "name");
+        if (queryable)
+            return proto_error(req, ERR_VALIDATION,
+                               "An action type can have at most one queryable configuration "
+                               "property; %s and %s are both queryable",
+                               queryable, pn ? pn : "");
+        if (!json_object_get_boolean(in_obj(p, "required")) ||
+            json_object_get_boolean(in_obj(p, "secret")))
+            return proto_error(req, ERR_VALIDATION,
+                               "Queryable configuration property %s must be required and not "
+                               "secret",
+                               pn ? pn : "");
+        queryable = pn ? pn : "";
+    }
     if ((rc = cp_tags_check(req, tags, NULL))) return rc;
     int kl = type_key(key, sizeof key, acct, region, 'C', "Custom", cat, prov, ver);
     if (kl < 0) return proto_error(req, ERR_VALIDATION, "Action type id is too long");
