@@ -197,5 +197,42 @@ class CliExamples(ServerTestCase):
         self.assertEqual(d["filePath"], "a/b.txt")
 
 
+class Quotas(ServerTestCase):
+    """Limits from https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html and the API
+    reference of CreateCommit."""
+
+    def setUp(self):
+        self.cc = self.client("codecommit")
+
+    def test_branch_names_of_40_hex_characters_are_not_allowed(self):
+        self.cc.create_repository(repositoryName="hexbranch")
+        head = self.cc.put_file(repositoryName="hexbranch", branchName="main", fileContent=b"x",
+                                filePath="x")["commitId"]
+        for call in (
+                lambda: self.cc.create_branch(repositoryName="hexbranch", branchName="a" * 40,
+                                              commitId=head),
+                lambda: self.cc.put_file(repositoryName="hexbranch", branchName="0123456789" * 4,
+                                         fileContent=b"y", filePath="y")):
+            self.assertClientError(call, "InvalidBranchNameException",
+                                   message="The specified reference name is not valid.")
+        # 39 or 41 hex characters are ordinary names.
+        self.cc.create_branch(repositoryName="hexbranch", branchName="a" * 41, commitId=head)
+        self.assertEqual(self.cc.list_branches(repositoryName="hexbranch")["branches"],
+                         ["a" * 41, "main"])
+
+    def test_commit_messages_up_to_256_kb(self):
+        self.cc.create_repository(repositoryName="longmsg")
+        msg = "m" * (256 * 1024)
+        c = self.cc.create_commit(repositoryName="longmsg", branchName="main", commitMessage=msg,
+                                  putFiles=[{"filePath": "a", "fileContent": b"a"}])
+        got = self.cc.get_commit(repositoryName="longmsg", commitId=c["commitId"])["commit"]
+        self.assertEqual(len(got["message"]), len(msg))
+        self.assertClientError(
+            lambda: self.cc.create_commit(repositoryName="longmsg", branchName="main",
+                                          parentCommitId=c["commitId"], commitMessage=msg + "m",
+                                          putFiles=[{"filePath": "b", "fileContent": b"b"}]),
+            "CommitMessageLengthExceededException")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -42,7 +42,9 @@ int cc_op_create_branch(struct proto_req *req)
     struct cc_repo r;
     git_commit *commit = NULL;
     int rc;
-    if (!cc_branch_name_valid(branch))
+    /* AWS's quotas: "branch names of exactly 40 hexadecimal characters are not allowed"
+     * (https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html). */
+    if (!cc_branch_name_valid(branch) || cc_is_full_id(branch))
         return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
                            "The specified reference name is not valid.");
     if (!cc_is_full_id(commit_id))

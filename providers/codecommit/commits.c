@@ -276,7 +276,8 @@ static int make_commit(struct proto_req *req, struct cc_repo *r, struct commit_r
     c->added = json_object_new_array();
     c->updated = json_object_new_array();
     c->deleted = json_object_new_array();
-    if (!cc_branch_name_valid(c->branch))
+    /* A commit may create its branch: no 40-hex names, as CreateBranch (AWS's quotas page). */
+    if (!cc_branch_name_valid(c->branch) || cc_is_full_id(c->branch))
         return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
                            "The specified reference name is not valid.");
     if ((rc = check_identity(req, c))) return rc;

@@ -17,7 +17,8 @@ struct json_object;
 #define CC_MAX_FILE_ENTRIES 100
 #define CC_MAX_TAGS         50
 #define CC_MAX_NAME_LEN     1024
-#define CC_MAX_MESSAGE_LEN  (100 * 1024)
+/* "Commit messages are limited to 256 KB" (API_CreateCommit). */
+#define CC_MAX_MESSAGE_LEN (256 * 1024)
 
 /* A repository's record, as loaded from LMDB, with its bare git repository once opened. */
 struct cc_repo {
