@@ -170,6 +170,18 @@ class Pipelines(ServerTestCase):
         for v in (1, 2, 3):
             self.assertEqual(self.cp.get_pipeline(name="meta", version=v)["pipeline"]["version"], v)
 
+    def test_only_the_ten_latest_versions_are_kept(self):
+        # AWS answers GetPipeline only for "the last 10 revisions" (boto/boto3#3760).
+        self.cp.create_pipeline(pipeline=declaration("many"))
+        for _ in range(12):
+            self.cp.update_pipeline(pipeline=declaration("many"))
+        for v in range(4, 14):
+            self.assertEqual(self.cp.get_pipeline(name="many", version=v)["pipeline"]["version"],
+                             v)
+        for v in (1, 3, 14):
+            self.assertClientError(lambda: self.cp.get_pipeline(name="many", version=v),
+                                   "PipelineVersionNotFoundException", 400)
+
     def test_duplicate_name_is_pipeline_name_in_use(self):
         self.cp.create_pipeline(pipeline=declaration("dup"))
         self.assertClientError(lambda: self.cp.create_pipeline(pipeline=declaration("dup")),

@@ -12,6 +12,9 @@
 
 #define LIST_DEFAULT_MAX 100
 #define KEY_MAX          512
+/* GetPipeline answers only the 10 latest versions of a pipeline, as AWS does (boto/boto3#3760:
+ * "not in the last 10 revisions"); older ones are dropped when an update makes a new one. */
+#define VERSIONS_KEPT 10
 
 /* True when s is a pipeline name as the model allows ([A-Za-z0-9.@\-_]{1,100}). */
 static int valid_name(const char *s)
@@ -212,6 +215,12 @@ static int put_record(store_txn *t, const char *acct, const char *region, const 
     if (klen < 0 || vklen < 0) return STORE_ERROR;
     int rc = store_put(t, STORE_DB_CP_PIPELINES, key, (size_t)klen, rec, len);
     if (!rc) rc = store_put(t, STORE_DB_CP_PIPELINE_VERSIONS, vkey, (size_t)vklen, rec, len);
+    if (!rc && version > VERSIONS_KEPT) {
+        vklen = cp_version_key(vkey, sizeof vkey, acct, region, name, version - VERSIONS_KEPT);
+        if (vklen < 0) return STORE_ERROR;
+        rc = store_del(t, STORE_DB_CP_PIPELINE_VERSIONS, vkey, (size_t)vklen);
+        if (rc == STORE_NOTFOUND) rc = 0;
+    }
     return rc;
 }
 
@@ -352,6 +361,8 @@ int cp_op_get_pipeline(struct proto_req *req)
                      : -1;
         rc = vk < 0 ? STORE_NOTFOUND
                     : store_get(t, STORE_DB_CP_PIPELINE_VERSIONS, vkey, (size_t)vk, &val, &vlen);
+        /* The model's exception. AWS has been seen answering PipelineNotFoundException here,
+         * which its service team called a known bug (aws/aws-sdk#558). */
         if (rc == STORE_NOTFOUND) {
             rc = proto_error(req, ERR_PIPELINE_VERSION_NOT_FOUND,
                              "Pipeline '%s' does not have a version %lld", name, (long long)want);
