@@ -237,6 +237,15 @@ class Structure(ServerTestCase):
                                           {"name": "Build", "actions": [b]}]),
                      "ValidationException")
 
+    def test_triggers_need_a_v2_pipeline(self):
+        d = declaration("trigv1", triggers=[{
+            "providerType": "CodeStarSourceConnection",
+            "gitConfiguration": {"sourceActionName": "Source",
+                                 "push": [{"tags": {"includes": ["v*"]}}]}}])
+        # AWS's exception and wording (cloudposse/terraform-aws-ecs-codepipeline#145)
+        self.rejects(d, "InvalidStructureException",
+                     "Triggers on tag can only be used with V2 pipelines")
+
     def test_trigger_must_name_a_connection_source(self):
         d = declaration("trig", pipelineType="V2", triggers=[{
             "providerType": "CodeStarSourceConnection",

@@ -639,6 +639,18 @@ static int check_artifact_stores(struct cp_structure_error *e, struct json_objec
     return 0;
 }
 
+/* True when a trigger filters pushes on Git tags. */
+static int has_tag_trigger(struct json_object *triggers)
+{
+    for (size_t t = 0; t < alen(triggers); t++) {
+        struct json_object *push =
+            get(get(json_object_array_get_idx(triggers, t), "gitConfiguration"), "push");
+        for (size_t p = 0; p < alen(push); p++)
+            if (get(json_object_array_get_idx(push, p), "tags")) return 1;
+    }
+    return 0;
+}
+
 static int check_triggers(struct cp_structure_error *e, struct json_object *decl)
 {
     static const char MSG[] = "Triggers for connection must reference a CodeStarSourceConnection "
@@ -685,7 +697,12 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
         return fail(e, ERR_VALIDATION,
                     "Pipeline variables are only supported for pipelines of type V2");
     if (!v2 && alen(get(decl, "triggers")))
-        return fail(e, ERR_VALIDATION, "Triggers are only supported for pipelines of type V2");
+        /* AWS's exception and, for tag triggers, its wording
+         * (cloudposse/terraform-aws-ecs-codepipeline#145). */
+        return fail(e, ERR_INVALID_STRUCTURE, "%s",
+                    has_tag_trigger(get(decl, "triggers"))
+                        ? "Triggers on tag can only be used with V2 pipelines"
+                        : "Triggers can only be used with V2 pipelines");
     if (check_artifact_stores(e, decl, ctx)) return -1;
     if (nst < 2)
         return fail(e, ERR_INVALID_STRUCTURE,

@@ -443,6 +443,18 @@ Test(cp_structure, rejects_run_order_out_of_range)
            ERR_VALIDATION, NULL);
 }
 
+Test(cp_structure, triggers_need_a_v2_pipeline)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"name\":\"p\"," ROLE "," STORE ",\"triggers\":[{\"providerType\":"
+             "\"CodeStarSourceConnection\",\"gitConfiguration\":{\"sourceActionName\":\"Src\","
+             "\"push\":[{\"tags\":{\"includes\":[\"v*\"]}}]}}],\"stages\":["
+             "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+             "{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(buf, ERR_INVALID_STRUCTURE, "Triggers on tag can only be used with V2 pipelines");
+}
+
 Test(cp_structure, rejects_a_trigger_that_names_no_connection_source)
 {
     char text[8192];
