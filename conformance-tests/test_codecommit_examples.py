@@ -1,11 +1,17 @@
 """CodeCommit answers shaped member by member like the outputs in the AWS CLI's own examples
 (awscli/examples/codecommit/*.rst) and the botocore model's output shapes."""
+import hashlib
 import unittest
 
 from harness import ACCOUNT, REGION, ServerTestCase
 
 HEX40 = r"^[0-9a-f]{40}$"
 GIT_DATE = r"^\d{9,11} [+-]\d{4}$"  # "1484167798 -0800", as in get-commit.rst
+
+
+def git_blob(data):
+    """The id `git hash-object` gives data."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 class CliExamples(ServerTestCase):
@@ -170,7 +176,8 @@ class CliExamples(ServerTestCase):
 
         # list-repositories.rst / batch-get-repositories.rst.
         lr = self.cc.list_repositories()["repositories"]
-        self.assertEqual([set(r) for r in lr], [{"repositoryName", "repositoryId"}])
+        self.assertTrue(all(set(r) == {"repositoryName", "repositoryId"} for r in lr), lr)
+        self.assertIn(self.repo, [r["repositoryName"] for r in lr])
         bg = self.cc.batch_get_repositories(repositoryNames=[self.repo, "MyOtherDemoRepo"])
         self.assertEqual(bg["repositoriesNotFound"], ["MyOtherDemoRepo"])
         self.assertEqual([r["defaultBranch"] for r in bg["repositories"]],
@@ -195,6 +202,33 @@ class CliExamples(ServerTestCase):
         d = self.cc.delete_file(repositoryName="slash", branchName="main", filePath="/a/b.txt",
                                 parentCommitId=c1["commitId"])
         self.assertEqual(d["filePath"], "a/b.txt")
+
+    def test_differences_of_a_renamed_folder(self):
+        # get-differences.rst: --before-path tmp/example-folder --after-path tmp/renamed-folder
+        # answers one "M" of blob.txt, paths relative to the two folders.
+        self.cc.create_repository(repositoryName="renamed")
+        a = self.cc.create_commit(repositoryName="renamed", branchName="main", putFiles=[
+            {"filePath": "tmp/example-folder/blob.txt", "fileContent": b"v1"},
+            {"filePath": "other.txt", "fileContent": b"o"}])
+        b = self.cc.create_commit(
+            repositoryName="renamed", branchName="main", parentCommitId=a["commitId"],
+            putFiles=[{"filePath": "tmp/renamed-folder/blob.txt", "fileContent": b"v2"},
+                      {"filePath": "other.txt", "fileContent": b"o2"}],
+            deleteFiles=[{"filePath": "tmp/example-folder/blob.txt"}])
+        out = self.aws("codecommit", "get-differences", "--repository-name", "renamed",
+                       "--before-commit-specifier", a["commitId"], "--after-commit-specifier",
+                       b["commitId"], "--before-path", "tmp/example-folder", "--after-path",
+                       "tmp/renamed-folder")[1]
+        self.assertEqual(out, {"differences": [{
+            "beforeBlob": {"path": "blob.txt", "blobId": git_blob(b"v1"), "mode": "100644"},
+            "afterBlob": {"path": "blob.txt", "blobId": git_blob(b"v2"), "mode": "100644"},
+            "changeType": "M"}]})
+        # One path for both sides keeps full paths and limits the result to that path.
+        same = self.cc.get_differences(repositoryName="renamed", beforeCommitSpecifier=a["commitId"],
+                                       afterCommitSpecifier=b["commitId"], beforePath="other.txt",
+                                       afterPath="other.txt")["differences"]
+        self.assertEqual([(d["changeType"], d["afterBlob"]["path"]) for d in same],
+                         [("M", "other.txt")])
 
 
 class Quotas(ServerTestCase):

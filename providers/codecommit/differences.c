@@ -33,6 +33,22 @@ static int path_exists(git_commit *commit, const char *path)
     return ok;
 }
 
+/* Loads the folder path of tree (NULL tree or "" path: *out = NULL or the tree itself).
+ * Returns 0 (with *out NULL when the path is absent), or -1 when path names a non-folder. */
+static int subtree(git_repository *repo, git_tree *tree, const char *path, git_tree **out)
+{
+    git_tree_entry *e = NULL;
+    *out = NULL;
+    if (!tree) return 0;
+    if (!path[0]) return git_tree_dup(out, tree);
+    if (git_tree_entry_bypath(&e, tree, path) != 0) return 0;
+    int rc = -1;
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+        rc = git_tree_lookup(out, repo, git_tree_entry_id(e)) == 0 ? 0 : -1;
+    git_tree_entry_free(e);
+    return rc;
+}
+
 static struct json_object *blob_meta(const git_diff_file *f, proto_arena *a)
 {
     struct json_object *o = json_object_new_object();
@@ -86,8 +102,24 @@ int cc_op_get_differences(struct proto_req *req)
     git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
     char *specs[2];
     size_t nspec = 0;
-    if (bpath[0]) specs[nspec++] = bpath;
-    if (apath[0] && strcmp(apath, bpath) != 0) specs[nspec++] = apath;
+    /* A folder named differently before and after ("the previous name of a directory or
+     * folder", AWS's beforePath documentation): the two folders are compared with each other,
+     * paths relative to them, as in AWS's get-differences example, where --before-path
+     * tmp/example-folder and --after-path tmp/renamed-folder give one "M" of blob.txt
+     * (awscli/examples/codecommit/get-differences.rst). */
+    git_tree *bsub = NULL, *asub = NULL;
+    if (bp && ap && strcmp(bpath, apath) != 0 && subtree(r.git, bt, bpath, &bsub) == 0 &&
+        subtree(r.git, at, apath, &asub) == 0) {
+        git_tree_free(bt);
+        git_tree_free(at);
+        bt = bsub;
+        at = asub;
+    } else {
+        git_tree_free(bsub);
+        git_tree_free(asub);
+        if (bpath[0]) specs[nspec++] = bpath;
+        if (apath[0] && strcmp(apath, bpath) != 0) specs[nspec++] = apath;
+    }
     opts.pathspec.strings = specs;
     opts.pathspec.count = nspec;
     opts.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH; /* paths are literal, not patterns */
