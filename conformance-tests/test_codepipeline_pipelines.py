@@ -157,6 +157,16 @@ class Pipelines(ServerTestCase):
         s = self.cp.list_pipelines()["pipelines"][0]
         self.assertEqual((s["pipelineType"], s["executionMode"]), ("V2", "QUEUED"))
 
+    def test_v2_parameters_make_the_pipeline_v2(self):
+        # The model's PipelineDeclaration.pipelineType: "Including V2 parameters ... will result
+        # in the pipeline having the V2 type".
+        d = declaration("impliedv2", variables=[{"name": "Env", "defaultValue": "dev"}])
+        self.assertEqual(self.cp.create_pipeline(pipeline=d)["pipeline"]["pipelineType"], "V2")
+        self.assertEqual(self.cp.list_pipelines()["pipelines"][0]["pipelineType"], "V2")
+        self.assertClientError(lambda: self.cp.create_pipeline(pipeline=declaration(
+            "saysv1", pipelineType="V1", variables=[{"name": "Env", "defaultValue": "dev"}])),
+            "ValidationException", 400)
+
     def test_metadata_created_stays_and_updated_moves(self):
         self.cp.create_pipeline(pipeline=declaration("meta"))
         m1 = self.cp.get_pipeline(name="meta")["metadata"]

@@ -238,7 +238,7 @@ class Structure(ServerTestCase):
                      "ValidationException")
 
     def test_triggers_need_a_v2_pipeline(self):
-        d = declaration("trigv1", triggers=[{
+        d = declaration("trigv1", pipelineType="V1", triggers=[{
             "providerType": "CodeStarSourceConnection",
             "gitConfiguration": {"sourceActionName": "Source",
                                  "push": [{"tags": {"includes": ["v*"]}}]}}])

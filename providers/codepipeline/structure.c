@@ -113,7 +113,11 @@ struct json_object *cp_structure_normalise(struct json_object *decl, uint32_t ve
         } else if (!strcmp(*k, "executionMode") && !gets(decl, *k)) {
             json_object_object_add(out, *k, json_object_new_string("SUPERSEDED"));
         } else if (!strcmp(*k, "pipelineType") && !gets(decl, *k)) {
-            json_object_object_add(out, *k, json_object_new_string("V1"));
+            /* "Including V2 parameters, such as triggers on Git tags, in the pipeline JSON when
+             * creating or updating a pipeline will result in the pipeline having the V2 type"
+             * (the model's PipelineDeclaration.pipelineType). */
+            int v2 = alen(get(decl, "triggers")) || alen(get(decl, "variables"));
+            json_object_object_add(out, *k, json_object_new_string(v2 ? "V2" : "V1"));
         } else {
             copy_member(out, decl, *k);
         }

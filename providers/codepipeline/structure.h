@@ -25,8 +25,9 @@ struct cp_structure_error {
 };
 
 /* Returns a new pipeline declaration (caller puts) holding the members of decl in AWS's order with
- * the defaults AWS fills in (runOrder 1, configuration {}, empty artifact lists, pipelineType V1,
- * executionMode SUPERSEDED) and version set; unknown members are dropped. decl is not changed. */
+ * the defaults AWS fills in (runOrder 1, configuration {}, empty artifact lists, pipelineType V1 -
+ * or V2 when the declaration has V2 parameters, triggers or variables - executionMode SUPERSEDED)
+ * and version set; unknown members are dropped. decl is not changed. */
 struct json_object *cp_structure_normalise(struct json_object *decl, uint32_t version);
 
 /* Checks a normalised declaration against the structure rules. Returns 0, or -1 with the first

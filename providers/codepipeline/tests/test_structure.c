@@ -443,11 +443,26 @@ Test(cp_structure, rejects_run_order_out_of_range)
            ERR_VALIDATION, NULL);
 }
 
+Test(cp_structure, v2_parameters_make_a_pipeline_v2_unless_it_says_v1)
+{
+    struct json_object *raw = json_tokener_parse(
+        "{\"name\":\"p\",\"variables\":[{\"name\":\"V\",\"defaultValue\":\"d\"}]}");
+    struct json_object *n = cp_structure_normalise(raw, 1);
+    cr_assert_str_eq(json_object_get_string(json_object_object_get(n, "pipelineType")), "V2");
+    json_object_put(raw);
+    json_object_put(n);
+    raw = json_tokener_parse("{\"name\":\"p\",\"variables\":[]}");
+    n = cp_structure_normalise(raw, 1);
+    cr_assert_str_eq(json_object_get_string(json_object_object_get(n, "pipelineType")), "V1");
+    json_object_put(raw);
+    json_object_put(n);
+}
+
 Test(cp_structure, triggers_need_a_v2_pipeline)
 {
     char buf[4096];
     snprintf(buf, sizeof buf,
-             "{\"name\":\"p\"," ROLE "," STORE ",\"triggers\":[{\"providerType\":"
+             "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V1\",\"triggers\":[{\"providerType\":"
              "\"CodeStarSourceConnection\",\"gitConfiguration\":{\"sourceActionName\":\"Src\","
              "\"push\":[{\"tags\":{\"includes\":[\"v*\"]}}]}}],\"stages\":["
              "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
