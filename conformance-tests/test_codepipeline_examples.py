@@ -153,6 +153,10 @@ class CliExamples(ServerTestCase):
         self.assert_declaration(out2["pipeline"], upd, 2)
         got1 = self.cli("get-pipeline", "--name", "MySecondPipeline", "--pipeline-version", "1")
         self.assert_declaration(got1["pipeline"], EXAMPLE_PIPELINE, 1)
+        # The example's input still says "version": 1 and its output says 3: the version a
+        # declaration carries is ignored, every update moves it on by one.
+        out3 = self.cli("update-pipeline", body={"pipeline": upd})
+        self.assert_declaration(out3["pipeline"], upd, 3)
         # list-pipelines.rst: name, version, created, updated (epoch seconds with milliseconds),
         # plus pipelineType and executionMode in today's model.
         lst = self.cli("list-pipelines")
@@ -160,7 +164,7 @@ class CliExamples(ServerTestCase):
         (summary,) = lst["pipelines"]
         self.assertEqual(set(summary), {"name", "version", "pipelineType", "executionMode",
                                         "created", "updated"})
-        self.assertEqual((summary["name"], summary["version"]), ("MySecondPipeline", 2))
+        self.assertEqual((summary["name"], summary["version"]), ("MySecondPipeline", 3))
         self.assertGreaterEqual(summary["updated"], summary["created"])
         # delete-pipeline.rst: "Output: None."
         self.cli("delete-pipeline", "--name", "MySecondPipeline")
