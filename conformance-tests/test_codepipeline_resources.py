@@ -307,6 +307,11 @@ class Webhooks(ServerTestCase):
     def test_errors(self):
         self.assertClientError(lambda: self.cp.put_webhook(webhook=webhook(pipeline="nope")),
                                "PipelineNotFoundException", 400)
+        # AWS's wording (boltops-tools/pipedream#7): the target must be a first-stage action.
+        self.assertClientError(lambda: self.cp.put_webhook(webhook=webhook(action="Build")),
+                               "ValidationException", 400,
+                               "Action with name Build was not found in the first stage of the "
+                               "pipeline")
         self.assertClientError(lambda: self.cp.put_webhook(
             webhook=webhook(filters=[{"jsonPath": "ref"}])),
             "InvalidWebhookFilterPatternException", 400)

@@ -237,6 +237,15 @@ class Structure(ServerTestCase):
                                           {"name": "Build", "actions": [b]}]),
                      "ValidationException")
 
+    def test_source_actions_stay_in_the_pipeline_region(self):
+        d = declaration("srcregion", [
+            {"name": "Source", "actions": [source_action(region="us-west-2")]},
+            {"name": "Build", "actions": [build_action()]}])
+        del d["artifactStore"]
+        d["artifactStores"] = {"us-east-1": {"type": "S3", "location": "a"},
+                               "us-west-2": {"type": "S3", "location": "b"}}
+        self.rejects(d, "InvalidActionDeclarationException")
+
     def test_triggers_need_a_v2_pipeline(self):
         d = declaration("trigv1", pipelineType="V1", triggers=[{
             "providerType": "CodeStarSourceConnection",

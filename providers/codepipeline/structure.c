@@ -628,6 +628,13 @@ static int check_artifact_stores(struct cp_structure_error *e, struct json_objec
             struct json_object *act = json_object_array_get_idx(acts, a);
             const char *ar = gets(act, "region");
             if (!ar || (region && !strcmp(ar, region))) continue;
+            /* The API keeps source actions in the pipeline's region (aws/aws-cdk#4303: "This is
+             * something that the CodePipeline API enforces in the backend"). */
+            if (region && is_source(act))
+                return fail(e, ERR_INVALID_ACTION_DECLARATION,
+                            "Source action %s specifies region '%s'. Source actions must be in "
+                            "the pipeline's region '%s'",
+                            nz(gets(act, "name")), ar, region);
             if (!many)
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action %s specifies region '%s' but the pipeline has no artifact "

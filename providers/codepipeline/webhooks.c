@@ -165,8 +165,10 @@ int cp_op_put_webhook(struct proto_req *req)
     }
     if (rc) goto store_fail;
     if (!has_source_action(decl, h.decl_len, action)) {
+        /* AWS's wording, as CloudFormation relayed it (boltops-tools/pipedream#7). */
         rc = proto_error(req, ERR_VALIDATION,
-                         "Pipeline '%s' has no source action named '%s' to target", pipe, action);
+                         "Action with name %s was not found in the first stage of the pipeline",
+                         action);
         goto out;
     }
     const char *arn = cp_webhook_arn(req->arena, region, acct, name);

@@ -458,6 +458,22 @@ Test(cp_structure, v2_parameters_make_a_pipeline_v2_unless_it_says_v1)
     json_object_put(n);
 }
 
+Test(cp_structure, source_actions_stay_in_the_pipeline_region)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"name\":\"p\"," ROLE ",\"artifactStores\":{\"us-east-1\":{\"type\":\"S3\","
+             "\"location\":\"a\"},\"us-west-2\":{\"type\":\"S3\",\"location\":\"b\"}},"
+             "\"stages\":[{\"name\":\"Source\",\"actions\":[{\"name\":\"Src\",\"region\":"
+             "\"us-west-2\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\","
+             "\"provider\":\"CodeCommit\",\"version\":\"1\"},\"configuration\":{"
+             "\"RepositoryName\":\"r\",\"BranchName\":\"main\"},\"outputArtifacts\":[{"
+             "\"name\":\"SourceOut\"}]}]},{\"name\":\"Build\",\"actions\":[" CB_BUILD "]}]}");
+    expect(buf, ERR_INVALID_ACTION_DECLARATION,
+           "Source action Src specifies region 'us-west-2'. Source actions must be in the "
+           "pipeline's region 'us-east-1'");
+}
+
 Test(cp_structure, triggers_need_a_v2_pipeline)
 {
     char buf[4096];
