@@ -242,8 +242,8 @@ class Structure(ServerTestCase):
             {"name": "Source", "actions": [source_action(region="us-west-2")]},
             {"name": "Build", "actions": [build_action()]}])
         del d["artifactStore"]
-        d["artifactStores"] = {"us-east-1": {"type": "S3", "location": "a"},
-                               "us-west-2": {"type": "S3", "location": "b"}}
+        d["artifactStores"] = {"us-east-1": {"type": "S3", "location": "bucket-a"},
+                               "us-west-2": {"type": "S3", "location": "bucket-b"}}
         self.rejects(d, "InvalidActionDeclarationException")
 
     def test_triggers_need_a_v2_pipeline(self):
