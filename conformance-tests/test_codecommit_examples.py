@@ -231,6 +231,65 @@ class CliExamples(ServerTestCase):
                          [("M", "other.txt")])
 
 
+class RequiredMembers(ServerTestCase):
+    """SDKs that do not check required members locally (JavaScript v3, Java v2) get CodeCommit's
+    own *RequiredException, which the model lists for exactly these operations, not a
+    ValidationException."""
+
+    def setUp(self):
+        self.cc = self.client("codecommit", parameter_validation=False)
+
+    def test_missing_members_get_codecommits_exceptions(self):
+        self.cc.create_repository(repositoryName="req")
+        head = self.cc.put_file(repositoryName="req", branchName="main", fileContent=b"x",
+                                filePath="x")["commitId"]
+        cases = [
+            (lambda: self.cc.create_repository(), "RepositoryNameRequiredException",
+             "A repository name is required, but was not specified."),
+            (lambda: self.cc.get_repository(repositoryName=""), "RepositoryNameRequiredException",
+             "A repository name is required, but was not specified."),
+            (lambda: self.cc.update_repository_name(oldName="req"),
+             "RepositoryNameRequiredException", None),
+            (lambda: self.cc.batch_get_repositories(repositoryNames=[]),
+             "RepositoryNamesRequiredException", None),
+            (lambda: self.cc.create_branch(repositoryName="req", commitId=head),
+             "BranchNameRequiredException", "A branch name is required, but was not specified."),
+            (lambda: self.cc.create_branch(repositoryName="req", branchName="b"),
+             "CommitIdRequiredException",
+             "A commit ID is required, but no commit ID was specified."),
+            (lambda: self.cc.get_commit(repositoryName="req"), "CommitIdRequiredException", None),
+            (lambda: self.cc.put_file(repositoryName="req", branchName="main", filePath="y",
+                                      parentCommitId=head), "FileContentRequiredException", None),
+            (lambda: self.cc.put_file(repositoryName="req", branchName="main", fileContent=b"y",
+                                      parentCommitId=head), "PathRequiredException", None),
+            (lambda: self.cc.delete_file(repositoryName="req", branchName="main", filePath="x"),
+             "ParentCommitIdRequiredException", None),
+            (lambda: self.cc.get_folder(repositoryName="req"), "PathRequiredException", None),
+            (lambda: self.cc.get_blob(repositoryName="req"), "BlobIdRequiredException",
+             "A blob ID is required, but was not specified."),
+            (lambda: self.cc.batch_get_commits(repositoryName="req", commitIds=[]),
+             "CommitIdsListRequiredException", None),
+            (lambda: self.cc.get_differences(repositoryName="req"), "CommitRequiredException",
+             "A commit was not specified."),
+            (lambda: self.cc.get_merge_commit(repositoryName="req", sourceCommitSpecifier="main"),
+             "CommitRequiredException", None),
+            (lambda: self.cc.update_default_branch(repositoryName="req"),
+             "BranchNameRequiredException", None),
+            (lambda: self.cc.tag_resource(tags={"a": "b"}), "ResourceArnRequiredException", None),
+            (lambda: self.cc.tag_resource(resourceArn="arn:aws:codecommit:us-east-1:%s:req"
+                                          % ACCOUNT), "TagsMapRequiredException",
+             "A map of tags is required."),
+            (lambda: self.cc.untag_resource(resourceArn="arn:aws:codecommit:us-east-1:%s:req"
+                                            % ACCOUNT, tagKeys=[]),
+             "TagKeysListRequiredException", None),
+        ]
+        for call, code, message in cases:
+            with self.subTest(code=code):
+                self.assertClientError(call, code, message=message)
+        # The root folder is "" and stays valid.
+        self.assertEqual(self.cc.get_folder(repositoryName="req", folderPath="")["folderPath"], "")
+
+
 class Quotas(ServerTestCase):
     """Limits from https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html and the API
     reference of CreateCommit."""

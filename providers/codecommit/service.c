@@ -71,6 +71,91 @@ static int check_content(struct proto_req *req, struct json_object *v)
                        "making these changes using a Git client.");
 }
 
+/* A member the model marks required, and the exception CodeCommit names its absence with. The
+ * model lists these exceptions for the very operations whose members it marks required (for
+ * example RepositoryNameRequiredException for CreateRepository): they are reachable only because
+ * CodeCommit checks before the model's constraints, as InvalidRepositoryNameException shows. */
+struct required {
+    const char *ops; /* " Op1 Op2 " */
+    const char *member;
+    unsigned empty_is_missing : 1; /* "" (or []) counts as absent: names with a 1-char minimum */
+    int err;
+    const char *message;
+};
+
+#define REPO_OPS                                                                                   \
+    " BatchGetCommits CreateBranch CreateCommit CreateRepository DeleteBranch DeleteFile "         \
+    "DeleteRepository GetBlob GetCommit GetDifferences GetFile GetFolder GetMergeCommit "          \
+    "GetRepository ListBranches MergeBranchesByFastForward PutFile UpdateDefaultBranch "           \
+    "UpdateRepositoryDescription "
+
+static const struct required required_members[] = {
+    {REPO_OPS, "repositoryName", 1, ERR_CC_REPOSITORY_NAME_REQUIRED,
+     "A repository name is required, but was not specified."},
+    {" UpdateRepositoryName ", "oldName", 1, ERR_CC_REPOSITORY_NAME_REQUIRED,
+     "A repository name is required, but was not specified."},
+    {" UpdateRepositoryName ", "newName", 1, ERR_CC_REPOSITORY_NAME_REQUIRED,
+     "A repository name is required, but was not specified."},
+    {" BatchGetRepositories ", "repositoryNames", 1, ERR_CC_REPOSITORY_NAMES_REQUIRED,
+     "At least one repository name object is required, but was not specified."},
+    {" CreateBranch DeleteBranch PutFile DeleteFile CreateCommit ", "branchName", 1,
+     ERR_CC_BRANCH_NAME_REQUIRED, "A branch name is required, but was not specified."},
+    {" UpdateDefaultBranch ", "defaultBranchName", 1, ERR_CC_BRANCH_NAME_REQUIRED,
+     "A branch name is required, but was not specified."},
+    /* AWS's text, quoted in renovatebot/renovate#19293 (GetCommentsForPullRequest). */
+    {" CreateBranch GetCommit ", "commitId", 0, ERR_CC_COMMIT_ID_REQUIRED,
+     "A commit ID is required, but no commit ID was specified."},
+    {" PutFile DeleteFile GetFile ", "filePath", 0, ERR_CC_PATH_REQUIRED,
+     "The folder path is required, but was not specified."},
+    {" GetFolder ", "folderPath", 0, ERR_CC_PATH_REQUIRED,
+     "The folder path is required, but was not specified."},
+    {" PutFile ", "fileContent", 0, ERR_CC_FILE_CONTENT_REQUIRED,
+     "The file cannot be added because it is empty. Empty files cannot be added to the "
+     "repository with this API."},
+    {" DeleteFile ", "parentCommitId", 0, ERR_CC_PARENT_COMMIT_ID_REQUIRED,
+     "A parent commit ID is required. To view the full commit ID of a branch in a repository, "
+     "use GetBranch or a Git command."},
+    {" GetBlob ", "blobId", 0, ERR_CC_BLOB_ID_REQUIRED,
+     "A blob ID is required, but was not specified."},
+    {" BatchGetCommits ", "commitIds", 1, ERR_CC_COMMIT_IDS_LIST_REQUIRED,
+     "A list of commit IDs is required, but was either not specified or the list was empty."},
+    {" GetDifferences ", "afterCommitSpecifier", 0, ERR_CC_COMMIT_REQUIRED,
+     "A commit was not specified."},
+    {" GetMergeCommit MergeBranchesByFastForward ", "sourceCommitSpecifier", 0,
+     ERR_CC_COMMIT_REQUIRED, "A commit was not specified."},
+    {" GetMergeCommit MergeBranchesByFastForward ", "destinationCommitSpecifier", 0,
+     ERR_CC_COMMIT_REQUIRED, "A commit was not specified."},
+    {" TagResource UntagResource ListTagsForResource ", "resourceArn", 1,
+     ERR_CC_RESOURCE_ARN_REQUIRED,
+     "A valid Amazon Resource Name (ARN) for an CodeCommit resource is required. For a list of "
+     "valid resources in CodeCommit, see CodeCommit Resources and Operations in the CodeCommit "
+     "User Guide."},
+    {" TagResource ", "tags", 0, ERR_CC_TAGS_MAP_REQUIRED, "A map of tags is required."},
+    {" UntagResource ", "tagKeys", 1, ERR_CC_TAG_KEYS_LIST_REQUIRED,
+     "A list of tag keys is required. The list cannot be empty or null."},
+};
+
+/* Returns 1 when op is one of the space-separated names of ops. */
+static int op_listed(const char *ops, const char *op)
+{
+    size_t n = strlen(op);
+    if (n == 0 || ops[0] != ' ') return 0;
+    for (const char *p = strstr(ops, op); p; p = strstr(p + 1, op))
+        if (p[-1] == ' ' && p[n] == ' ') return 1;
+    return 0;
+}
+
+/* Returns 1 when member of input is absent or null (or, with empty_is_missing, "" or []). */
+static int missing(struct json_object *input, const char *member, int empty_is_missing)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(input, member, &v) || !v) return 1;
+    if (!empty_is_missing) return 0;
+    if (json_object_is_type(v, json_type_string)) return json_object_get_string_len(v) == 0;
+    if (json_object_is_type(v, json_type_array)) return json_object_array_length(v) == 0;
+    return 0;
+}
+
 /* The checks CodeCommit makes itself, before the model's constraints. */
 static int cc_prevalidate(struct proto_req *req)
 {
@@ -78,6 +163,12 @@ static int cc_prevalidate(struct proto_req *req)
     struct json_object *v;
     int rc;
     if (!req->input || !json_object_is_type(req->input, json_type_object)) return 0;
+    for (size_t i = 0; i < sizeof required_members / sizeof required_members[0]; i++) {
+        const struct required *m = &required_members[i];
+        if (op_listed(m->ops, req->operation) &&
+            missing(req->input, m->member, m->empty_is_missing))
+            return proto_error(req, m->err, "%s", m->message);
+    }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((rc = check_name(req, names[i]))) return rc;
     if (strcmp(req->operation, "PutFile") == 0 &&
