@@ -80,7 +80,9 @@ class S3ListingTest(ServerTestCase):
         r = self.s3.list_objects(Bucket="many", MaxKeys=10)
         self.assertTrue(r["IsTruncated"])
         self.assertEqual(len(r["Contents"]), 10)
-        self.assertEqual(r["NextMarker"], "k009")
+        # without a delimiter S3 sends no NextMarker: clients resume after the last Key
+        self.assertNotIn("NextMarker", r)
+        self.assertEqual(r["Contents"][-1]["Key"], "k009")
         r = self.s3.list_objects(Bucket="many", Marker="k009", MaxKeys=100)
         self.assertEqual(r["Contents"][0]["Key"], "k010")
         self.assertEqual(len(r["Contents"]), 15)

@@ -324,6 +324,14 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
 
 /* ---- listing logic (list.c), pure ---- */
 
+/* Parses s as a plain decimal integer (digits only, no sign or spaces) no larger than max.
+ * Returns 0 with *out set, or -1 when s is empty, not a number, or above max (without
+ * overflowing on any length of digits). */
+int s3_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* Decodes a ListObjectsV2 continuation token (base64 of 'k' + the last key listed) into a.
+ * Returns 0 with *key (arena-owned, NUL-terminated) and *len set, or -1 when malformed. */
+int s3_token_decode(proto_arena *a, const char *token, const char **key, size_t *len);
+
 /* Classifies key against prefix and delimiter: returns 0 when key does not start with prefix,
  * 1 when it is listed as itself, 2 when it rolls up into a common prefix whose length is set in
  * *cp_len (prefix + up to and including the first delimiter after it). */

@@ -182,15 +182,45 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
     return 0;
 }
 
-/* Parses max-keys style parameters. Returns 0 or an error. */
+int s3_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (!s || !*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        uint64_t d = (uint64_t)(*s - '0');
+        if (d > max || n > (max - d) / 10) return -1;
+        n = n * 10 + d;
+    }
+    *out = n;
+    return 0;
+}
+
+int s3_token_decode(proto_arena *a, const char *token, const char **key, size_t *len)
+{
+    size_t tl = token ? strlen(token) : 0;
+    if (tl == 0 || tl % 4 != 0 || tl > 2000) return -1;
+    unsigned char *dec = proto_arena_alloc(a, tl + 1);
+    int n = EVP_DecodeBlock(dec, (const unsigned char *)token, (int)tl);
+    if (n < 0) return -1;
+    if (token[tl - 1] == '=') n--;
+    if (token[tl - 2] == '=') n--;
+    if (n < 2 || dec[0] != 'k' || (size_t)n - 1 > S3_MAX_KEY_LEN) return -1;
+    dec[n] = '\0';
+    *key = (const char *)dec + 1;
+    *len = (size_t)n - 1;
+    return 0;
+}
+
+/* Parses max-keys style parameters: absent is 1000, larger values list 1000. Returns 0 or an
+ * error. */
 static int parse_max(struct proto_req *req, const char *name, int *out)
 {
     const char *v = proto_req_query(req, name);
+    uint64_t n;
     *out = 1000;
     if (!v) return 0;
-    char *e;
-    long n = strtol(v, &e, 10);
-    if (!*v || *e || n < 0 || n > 2147483647L) {
+    if (s3_parse_uint(v, 2147483647u, &n)) {
         s3_err_extra(req, "ArgumentName", name);
         s3_err_extra(req, "ArgumentValue", v);
         return proto_error(req, ERR_S3_INVALID_ARGUMENT,
@@ -282,20 +312,11 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
     const char *fetch_owner = proto_req_query(req, "fetch-owner");
     int owner = fetch_owner && strcmp(fetch_owner, "true") == 0;
     if (token) {
-        unsigned char *dec = proto_arena_alloc(req->arena, strlen(token) + 4);
-        size_t tl = strlen(token);
-        int n = tl && tl % 4 == 0 && tl < 2000
-                    ? EVP_DecodeBlock(dec, (const unsigned char *)token, (int)tl)
-                    : -1;
-        if (n >= 0 && token[tl - 1] == '=') n--;
-        if (n >= 0 && tl > 1 && token[tl - 2] == '=') n--;
-        if (n <= 0 || dec[0] != 'k') {
+        if (s3_token_decode(req->arena, token, &l.after, &l.after_len)) {
             s3_err_extra(req, "ArgumentName", "continuation-token");
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                                "The continuation token provided is incorrect");
         }
-        l.after = (const char *)dec + 1;
-        l.after_len = (size_t)n - 1;
     } else if (start_after && *start_after) {
         l.after = start_after;
         l.after_len = strlen(start_after);
@@ -359,7 +380,8 @@ int s3_list_objects(struct proto_req *req, const struct s3_target *tg)
     if (l.delim) s3_xml_elem_key(sb, "Delimiter", l.delim, l.delim_len, url);
     proto_sb_printf(sb, "<IsTruncated>%s</IsTruncated>", l.truncated ? "true" : "false");
     if (url) s3_xml_elem(sb, "EncodingType", "url");
-    if (l.truncated && l.n)
+    /* S3 sends NextMarker only with a delimiter; clients resume after the last Key otherwise */
+    if (l.truncated && l.n && l.delim)
         s3_xml_elem_key(sb, "NextMarker", l.items[l.n - 1].key, l.items[l.n - 1].key_len, url);
     for (int i = 0; i < l.n; i++)
         if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, 1);
@@ -420,6 +442,10 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg)
         s3_xml_elem(sb, "LastModified", date);
         if (!it->o.delete_marker) {
             proto_sb_printf(sb, "<ETag>&quot;%s&quot;</ETag>", it->o.etag);
+            if (it->o.checksum_algo) {
+                s3_xml_elem(sb, "ChecksumAlgorithm", it->o.checksum_algo);
+                if (it->o.checksum_type) s3_xml_elem(sb, "ChecksumType", it->o.checksum_type);
+            }
             proto_sb_printf(sb, "<Size>%llu</Size>", (unsigned long long)it->o.size);
             proto_sb_puts(sb, "<StorageClass>STANDARD</StorageClass>");
         }

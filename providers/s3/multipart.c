@@ -165,9 +165,8 @@ out:
 static int part_number(struct proto_req *req, uint32_t *n)
 {
     const char *v = proto_req_query(req, "partNumber");
-    char *e;
-    long x = v ? strtol(v, &e, 10) : 0;
-    if (!v || !*v || *e || x < 1 || x > S3_MAX_PARTS) {
+    uint64_t x = 0;
+    if (s3_parse_uint(v, S3_MAX_PARTS, &x) || x < 1) {
         s3_err_extra(req, "ArgumentName", "partNumber");
         s3_err_extra(req, "ArgumentValue", v ? v : "");
         return proto_error(req, ERR_S3_INVALID_ARGUMENT,
@@ -403,10 +402,9 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         if (strcmp(c->name, "Part") != 0) continue;
         const char *pn = s3_xml_child_text(c, "PartNumber");
         const char *et = s3_xml_child_text(c, "ETag");
-        char *e;
-        long x = pn ? strtol(pn, &e, 10) : 0;
-        if (!pn || !*pn || *e || !et) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
-        if (x < 1 || x > S3_MAX_PARTS) {
+        uint64_t x = 0;
+        if (!pn || !*pn || !et) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+        if (s3_parse_uint(pn, S3_MAX_PARTS, &x) || x < 1) {
             s3_err_extra(req, "ArgumentName", "partNumber");
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                                "Part number must be an integer between 1 and 10000, inclusive");
@@ -650,7 +648,13 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         struct proto_sb tmp = PROTO_SB_INIT;
         s3_url_encode(&tmp, tg->bucket, strlen(tg->bucket));
         proto_sb_putc(&tmp, '/');
-        s3_url_encode(&tmp, tg->key, tg->key_len);
+        /* S3 encodes the key's slashes too: .../multipart%2F01 */
+        for (size_t ki = 0; ki < tg->key_len; ki++) {
+            if (tg->key[ki] == '/')
+                proto_sb_puts(&tmp, "%2F");
+            else
+                s3_url_encode(&tmp, tg->key + ki, 1);
+        }
         proto_sb_xml_escape(&req->body, tmp.buf, tmp.len);
         proto_sb_free(&tmp);
     }
@@ -721,28 +725,23 @@ int s3_list_parts(struct proto_req *req, const struct s3_target *tg)
     struct s3_obj u;
     const char *upload_id = proto_req_query(req, "uploadId");
     int rc, max = 1000;
-    long marker = 0;
+    uint64_t marker = 0, x;
     const char *ms = proto_req_query(req, "max-parts");
     const char *pm = proto_req_query(req, "part-number-marker");
     if (ms) {
-        char *e;
-        long x = strtol(ms, &e, 10);
-        if (!*ms || *e || x < 0) {
+        if (s3_parse_uint(ms, 2147483647u, &x)) {
             s3_err_extra(req, "ArgumentName", "max-parts");
+            s3_err_extra(req, "ArgumentValue", ms);
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                                "Provided max-parts not an integer or within integer range");
         }
         max = x > 1000 ? 1000 : (int)x;
     }
-    if (pm && *pm) {
-        char *e;
-        marker = strtol(pm, &e, 10);
-        if (*e || marker < 0) {
-            s3_err_extra(req, "ArgumentName", "part-number-marker");
-            return proto_error(
-                req, ERR_S3_INVALID_ARGUMENT,
-                "Provided part-number-marker not an integer or within integer range");
-        }
+    if (pm && *pm && s3_parse_uint(pm, 2147483647u, &marker)) {
+        s3_err_extra(req, "ArgumentName", "part-number-marker");
+        s3_err_extra(req, "ArgumentValue", pm);
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                           "Provided part-number-marker not an integer or within integer range");
     }
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
@@ -789,7 +788,8 @@ int s3_list_parts(struct proto_req *req, const struct s3_target *tg)
     s3_xml_elem(&req->body, "Bucket", tg->bucket);
     s3_xml_elem_n(&req->body, "Key", tg->key, tg->key_len);
     s3_xml_elem(&req->body, "UploadId", upload_id);
-    proto_sb_printf(&req->body, "<PartNumberMarker>%ld</PartNumberMarker>", marker);
+    proto_sb_printf(&req->body, "<PartNumberMarker>%llu</PartNumberMarker>",
+                    (unsigned long long)marker);
     proto_sb_printf(&req->body, "<NextPartNumberMarker>%u</NextPartNumberMarker>", last);
     proto_sb_printf(&req->body, "<MaxParts>%d</MaxParts>", max);
     proto_sb_printf(&req->body, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
@@ -831,13 +831,19 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
     const char *enc = proto_req_query(req, "encoding-type");
     int url = enc && strcmp(enc, "url") == 0;
     const char *ms = proto_req_query(req, "max-uploads");
+    uint64_t x;
     if (!prefix) prefix = "";
     if (delim && !*delim) delim = NULL;
+    if (enc && !url) {
+        s3_err_extra(req, "ArgumentName", "encoding-type");
+        s3_err_extra(req, "ArgumentValue", enc);
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                           "Invalid Encoding Method specified in Request");
+    }
     if (ms) {
-        char *e;
-        long x = strtol(ms, &e, 10);
-        if (!*ms || *e || x < 0) {
+        if (s3_parse_uint(ms, 2147483647u, &x)) {
             s3_err_extra(req, "ArgumentName", "max-uploads");
+            s3_err_extra(req, "ArgumentValue", ms);
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                                "Provided max-uploads not an integer or within integer range");
         }

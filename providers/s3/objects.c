@@ -402,9 +402,8 @@ static int get_or_head(struct proto_req *req, const struct s3_target *tg, int he
     const char *pn = proto_req_query(req, "partNumber");
     if (pn) {
         /* one part of a multipart object; part 1 of a plain object is all of it */
-        char *e;
-        long n = strtol(pn, &e, 10);
-        if (!*pn || *e || n < 1 || n > S3_MAX_PARTS) {
+        uint64_t n = 0;
+        if (s3_parse_uint(pn, S3_MAX_PARTS, &n) || n < 1) {
             s3_err_extra(req, "ArgumentName", "partNumber");
             s3_err_extra(req, "ArgumentValue", pn);
             rc = proto_error(req, ERR_S3_INVALID_ARGUMENT,
@@ -424,7 +423,7 @@ static int get_or_head(struct proto_req *req, const struct s3_target *tg, int he
         }
         if (o.part_sizes) {
             uint64_t off = 0, sz = 0;
-            for (long i = 0; i < n; i++) {
+            for (uint64_t i = 0; i < n; i++) {
                 memcpy(&sz, o.part_sizes + 8 * i, 8);
                 if (i < n - 1) off += sz;
             }

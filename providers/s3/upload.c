@@ -163,12 +163,14 @@ int s3_upload_begin(struct proto_req *req)
                            "You must provide the Content-Length HTTP header.");
     if (mode >= SIGV4_PAYLOAD_STREAMING_SIGNED) {
         const char *dl = proto_req_header(req, "x-amz-decoded-content-length");
-        char *end = NULL;
-        unsigned long long n = dl ? strtoull(dl, &end, 10) : 0;
-        if (!dl || !*dl || *end)
+        uint64_t n = 0;
+        if (!dl || !*dl || strspn(dl, "0123456789") != strlen(dl))
             return proto_error(req, ERR_S3_MISSING_CONTENT_LENGTH,
                                "You must provide the Content-Length HTTP header.");
-        if (n > S3_MAX_PUT_SIZE) goto too_large;
+        if (s3_parse_uint(dl, S3_MAX_PUT_SIZE, &n)) {
+            cl = dl; /* the proposed size is the decoded length */
+            goto too_large;
+        }
         st->chunked = sigv4_chunked_new(auth, n, proto_req_header(req, "x-amz-trailer"));
         if (!st->chunked) goto internal;
     } else if (cl) {

@@ -381,3 +381,57 @@ Test(s3_xml, bounds_size_and_element_count)
     cr_assert_null(s3_xml_parse(arena, many, o));
     free(many);
 }
+
+Test(s3_request, huge_range_numbers_are_unsatisfiable_or_clamped)
+{
+    uint64_t s, e;
+    cr_assert_eq(s3_parse_range("bytes=99999999999999999999-", 100, &s, &e), -1);
+    cr_assert_eq(s3_parse_range("bytes=18446744073709551615-", 100, &s, &e), -1);
+    cr_assert_eq(s3_parse_range("bytes=0-99999999999999999999", 100, &s, &e), 1);
+    cr_assert(s == 0 && e == 99);
+    cr_assert_eq(s3_parse_range("bytes=-99999999999999999999", 100, &s, &e), 1);
+    cr_assert(s == 0 && e == 99);
+    cr_assert_eq(s3_parse_range("bytes=-", 100, &s, &e), 0);
+    cr_assert_eq(s3_parse_range("bytes=5--6", 100, &s, &e), 0);
+    cr_assert_eq(s3_parse_range("bytes=0-0", 0, &s, &e), -1);
+}
+
+Test(s3_request, plain_unsigned_integers)
+{
+    uint64_t n = 7;
+    cr_assert_eq(s3_parse_uint("0", 1000, &n), 0);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(s3_parse_uint("10000", 10000, &n), 0);
+    cr_assert_eq(n, 10000);
+    cr_assert_eq(s3_parse_uint("2147483647", 2147483647u, &n), 0);
+    cr_assert_eq(n, 2147483647u);
+    cr_assert_eq(s3_parse_uint("2147483648", 2147483647u, &n), -1);
+    cr_assert_eq(s3_parse_uint("10001", 10000, &n), -1);
+    cr_assert_eq(s3_parse_uint("99999999999999999999999999", UINT64_MAX, &n), -1);
+    cr_assert_eq(s3_parse_uint("18446744073709551615", UINT64_MAX, &n), 0);
+    cr_assert_eq(n, UINT64_MAX);
+    cr_assert_eq(s3_parse_uint("18446744073709551616", UINT64_MAX, &n), -1);
+    cr_assert_eq(s3_parse_uint("7", 5, &n), -1);
+    cr_assert_eq(s3_parse_uint("", 10, &n), -1);
+    cr_assert_eq(s3_parse_uint(NULL, 10, &n), -1);
+    cr_assert_eq(s3_parse_uint("-1", 10, &n), -1);
+    cr_assert_eq(s3_parse_uint("+1", 10, &n), -1);
+    cr_assert_eq(s3_parse_uint(" 1", 10, &n), -1);
+    cr_assert_eq(s3_parse_uint("1x", 10, &n), -1);
+}
+
+Test(s3_list, continuation_tokens)
+{
+    const char *k;
+    size_t n;
+    cr_assert_eq(s3_token_decode(arena, "a2Rpci9h", &k, &n), 0); /* "k" "dir/a" */
+    cr_assert_eq(n, 5);
+    cr_assert_eq(memcmp(k, "dir/a", 5), 0);
+    cr_assert_eq(s3_token_decode(arena, "aw==", &k, &n), -1);  /* "k" alone: no key */
+    cr_assert_eq(s3_token_decode(arena, "eGRpcg==", &k, &n), -1); /* not 'k'-tagged */
+    cr_assert_eq(s3_token_decode(arena, "garbage!", &k, &n), -1);
+    cr_assert_eq(s3_token_decode(arena, "abc", &k, &n), -1);
+    cr_assert_eq(s3_token_decode(arena, "", &k, &n), -1);
+    cr_assert_eq(s3_token_decode(arena, "====", &k, &n), -1);
+    cr_assert_eq(s3_token_decode(arena, NULL, &k, &n), -1);
+}
