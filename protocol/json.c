@@ -2,6 +2,7 @@
 #include "protocol/json.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "protocol/errors.h"
@@ -34,6 +35,34 @@ static const char *json_extension(const char *s, size_t n)
     return NULL;
 }
 
+/* One tokener per thread, reset per request: creating one allocates its whole parse stack. */
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_free(void *tok)
+{
+    json_tokener_free(tok);
+}
+
+static void tokener_key_init(void)
+{
+    pthread_key_create(&tokener_key, tokener_free);
+}
+
+static struct json_tokener *thread_tokener(void)
+{
+    pthread_once(&tokener_once, tokener_key_init);
+    struct json_tokener *tok = pthread_getspecific(tokener_key);
+    if (!tok) {
+        tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+        if (tok && pthread_setspecific(tokener_key, tok) != 0) {
+            json_tokener_free(tok);
+            tok = NULL;
+        }
+    }
+    return tok;
+}
+
 int proto_json_decode(struct proto_req *req)
 {
     const char *body = req->http.body ? req->http.body : "";
@@ -47,13 +76,13 @@ int proto_json_decode(struct proto_req *req)
     }
     if (len > (size_t)INT32_MAX)
         return proto_error(req, ERR_SERIALIZATION, "Request body is too large to parse");
-    struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+    struct json_tokener *tok = thread_tokener();
     if (!tok) return proto_error(req, ERR_INTERNAL_FAILURE, "out of memory");
+    json_tokener_reset(tok);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     struct json_object *obj = json_tokener_parse_ex(tok, body, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t consumed = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
     const char *ext = obj && jerr == json_tokener_success ? json_extension(body, consumed) : NULL;
     if (ext) {
         json_object_put(obj);

@@ -281,7 +281,12 @@ void sigv4_string_to_sign(struct proto_sb *sb, const char *amz_date, const char 
 {
     char h[65];
     sigv4_sha256_hex(creq, creq_len, h);
-    proto_sb_printf(sb, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, h);
+    proto_sb_puts(sb, "AWS4-HMAC-SHA256\n");
+    proto_sb_puts(sb, amz_date);
+    proto_sb_putc(sb, '\n');
+    proto_sb_puts(sb, scope);
+    proto_sb_putc(sb, '\n');
+    proto_sb_append(sb, h, 64);
 }
 
 static void hmac(const void *key, size_t klen, const void *data, size_t len, unsigned char out[32])
