@@ -166,6 +166,7 @@ static int part_number(struct proto_req *req, uint32_t *n)
 {
     const char *v = proto_req_query(req, "partNumber");
     uint64_t x = 0;
+    *n = 0; /* set on every path: gcc -O2 cannot tell proto_error() never returns 0 */
     if (s3_parse_uint(v, S3_MAX_PARTS, &x) || x < 1) {
         s3_err_extra(req, "ArgumentName", "partNumber");
         s3_err_extra(req, "ArgumentValue", v ? v : "");
