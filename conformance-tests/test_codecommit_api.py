@@ -52,6 +52,10 @@ class Repositories(ServerTestCase):
                                "InvalidRepositoryNameException", message=msg)
         self.assertClientError(lambda: self.cc.update_repository_name(oldName="x", newName="y z"),
                                "InvalidRepositoryNameException", message=msg)
+        # Over 100 characters: the same exception rather than the model's ValidationException.
+        self.assertClientError(lambda: self.cc.create_repository(repositoryName="x" * 101),
+                               "InvalidRepositoryNameException")
+        self.cc.create_repository(repositoryName="x" * 100)
 
     def test_get_missing_repository(self):
         self.assertClientError(lambda: self.cc.get_repository(repositoryName="nope"),

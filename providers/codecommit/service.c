@@ -36,6 +36,11 @@ static int check_name(struct proto_req *req, const char *member)
         !json_object_is_type(v, json_type_string))
         return 0;
     size_t len = (size_t)json_object_get_string_len(v);
+    /* Over the model's 100 characters: CodeCommit's own exception too (these words are ours). */
+    if (len > 100)
+        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
+                           "The repository name is not valid. Repository names are limited to "
+                           "100 characters.");
     if (len == 0 || name_chars_valid(json_object_get_string(v), len)) return 0;
     /* AWS's words for a name outside the pattern, as Elastic Beanstalk relays them: "Repository
      * names are restricted to alphanumeric characters, plus '.', '_', and '-' (Service:
