@@ -183,7 +183,10 @@ class CliExamples(ServerTestCase):
                 self.assertEqual(set(t[d]), {"minimumCount", "maximumCount"})
                 self.assertLessEqual(t[d]["minimumCount"], t[d]["maximumCount"])
             for p in t["actionConfigurationProperties"]:
+                # ...and, as in the API reference's CreateCustomActionType sample, no "type".
                 self.assertLessEqual({"name", "required", "key", "secret", "queryable"}, set(p))
+                self.assertLessEqual(set(p), {"name", "required", "key", "secret", "queryable",
+                                              "description"})
         # delete-custom-action-type.rst: "Output: None."
         self.cp.create_custom_action_type(
             category="Build", provider="MyJenkinsProviderName", version="1",

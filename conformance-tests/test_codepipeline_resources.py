@@ -176,7 +176,11 @@ class ActionTypes(ServerTestCase):
         self.assertEqual(at["id"], {"category": "Build", "owner": "Custom",
                                     "provider": "MyJenkinsProviderName", "version": "1"})
         self.assertEqual(at["settings"], example["settings"])
-        self.assertEqual(at["actionConfigurationProperties"], example["configurationProperties"])
+        # As the API reference's CreateCustomActionType sample response: the properties come
+        # back as sent but without "type", and nothing (no JobList) is added.
+        self.assertEqual(at["actionConfigurationProperties"],
+                         [{k: v for k, v in p.items() if k != "type"}
+                          for p in example["configurationProperties"]])
         self.assertEqual(at["inputArtifactDetails"], {"minimumCount": 0, "maximumCount": 1})
         self.assertEqual(at["outputArtifactDetails"], {"minimumCount": 0, "maximumCount": 1})
         _, listed, _ = self.aws("codepipeline", "list-action-types", "--action-owner-filter",

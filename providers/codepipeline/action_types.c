@@ -107,7 +107,6 @@ static struct json_object *spec_action_type(const struct cp_action_spec *s)
         json_object_object_add(po, "secret", json_object_new_boolean(p->secret));
         json_object_object_add(po, "queryable", json_object_new_boolean(p->queryable));
         add_str(po, "description", p->description);
-        json_object_object_add(po, "type", json_object_new_string("String"));
         json_object_array_add(props, po);
     }
     json_object_object_add(o, "actionConfigurationProperties", props);
@@ -239,8 +238,11 @@ static struct json_object *custom_from_input(struct json_object *in)
                            settings ? json_object_get(settings) : json_object_new_object());
     struct json_object *props = in_obj(in, "configurationProperties"),
                        *np = json_object_new_array();
-    static const char *const PROP_ORDER[] = {"name",      "required",    "key",  "secret",
-                                             "queryable", "description", "type", NULL};
+    /* AWS answers each property without its "type": the API reference's CreateCustomActionType
+     * sample sends "type": "String" and gets back name, required, key, secret, queryable and
+     * description only - and no property added (no JobList). */
+    static const char *const PROP_ORDER[] = {"name",      "required",    "key", "secret",
+                                             "queryable", "description", NULL};
     for (size_t i = 0; props && i < json_object_array_length(props); i++) {
         struct json_object *p = json_object_array_get_idx(props, i), *q = json_object_new_object();
         for (const char *const *k = PROP_ORDER; *k; k++) {

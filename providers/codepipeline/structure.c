@@ -268,7 +268,10 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
                 known = !strcmp(p->name, key);
         } else {
             /* The user guide (actions-create-custom-action) lets a custom action's declaration
-             * set JobList, "added for you", to narrow the jobs a worker polls for. */
+             * set JobList to narrow the jobs a worker polls for. It says the property is "added
+             * for you", but AWS's answers (the API reference's CreateCustomActionType sample,
+             * the CLI's list-action-types example) never list it, so it is accepted here without
+             * being added to the action type. */
             known = !strcmp(key, "JobList");
             for (size_t i = 0; i < alen(props_custom) && !known; i++) {
                 const char *pn = gets(json_object_array_get_idx(props_custom, i), "name");
