@@ -230,6 +230,41 @@ class CliExamples(ServerTestCase):
         self.assertEqual([(d["changeType"], d["afterBlob"]["path"]) for d in same],
                          [("M", "other.txt")])
 
+    def test_merge_options(self):
+        # get-merge-options.rst: a destination that is the merge base lists all three options.
+        self.cc.create_repository(repositoryName="opts")
+        base = self.cc.put_file(repositoryName="opts", branchName="main", fileContent=b"1\n",
+                                filePath="readme.md")["commitId"]
+        self.cc.create_branch(repositoryName="opts", branchName="bugfix-bug1234", commitId=base)
+        fix = self.cc.put_file(repositoryName="opts", branchName="bugfix-bug1234",
+                               fileContent=b"fix\n", filePath="readme.md",
+                               parentCommitId=base)["commitId"]
+        out = self.aws("codecommit", "get-merge-options", "--repository-name", "opts",
+                       "--source-commit-specifier", "bugfix-bug1234",
+                       "--destination-commit-specifier", "main")[1]
+        self.assertEqual(out, {"mergeOptions": ["FAST_FORWARD_MERGE", "SQUASH_MERGE",
+                                                "THREE_WAY_MERGE"],
+                               "sourceCommitId": fix, "destinationCommitId": base,
+                               "baseCommitId": base})
+        # Diverged without conflicts: no fast-forward.
+        other = self.cc.put_file(repositoryName="opts", branchName="main", fileContent=b"o",
+                                 filePath="other.txt", parentCommitId=base)["commitId"]
+        out = self.cc.get_merge_options(repositoryName="opts",
+                                        sourceCommitSpecifier="bugfix-bug1234",
+                                        destinationCommitSpecifier="main")
+        self.assertEqual(out["mergeOptions"], ["SQUASH_MERGE", "THREE_WAY_MERGE"])
+        self.assertEqual(out["baseCommitId"], base)
+        # The same lines changed on both sides: nothing merges automatically.
+        self.cc.put_file(repositoryName="opts", branchName="main", fileContent=b"clash\n",
+                         filePath="readme.md", parentCommitId=other)
+        out = self.cc.get_merge_options(repositoryName="opts",
+                                        sourceCommitSpecifier="bugfix-bug1234",
+                                        destinationCommitSpecifier="main")
+        self.assertEqual(out["mergeOptions"], [])
+        self.assertNotIn("mergedCommitId", self.cc.get_merge_commit(
+            repositoryName="opts", sourceCommitSpecifier="bugfix-bug1234",
+            destinationCommitSpecifier="main"))
+
 
 class RequiredMembers(ServerTestCase):
     """SDKs that do not check required members locally (JavaScript v3, Java v2) get CodeCommit's

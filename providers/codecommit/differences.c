@@ -1,4 +1,5 @@
-/* Comparing and merging commits: GetDifferences, MergeBranchesByFastForward, GetMergeCommit. */
+/* Comparing and merging commits: GetDifferences, MergeBranchesByFastForward, GetMergeCommit,
+ * GetMergeOptions. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -295,6 +296,50 @@ int cc_op_get_merge_commit(struct proto_req *req)
             merge_commit(r.git, dst, src, &merged) == 0)
             json_object_object_add(req->output, "mergedCommitId",
                                    json_object_new_string(cc_oid_str(req->arena, &merged)));
+    }
+out:
+    git_commit_free(src);
+    git_commit_free(dst);
+    cc_repo_close(&r);
+    return rc;
+}
+
+/* Returns 1 when a three-way merge of src into dst has no conflicts, 0 otherwise. */
+static int merges_cleanly(git_repository *repo, const git_commit *dst, const git_commit *src)
+{
+    git_index *idx = NULL;
+    int ok = git_merge_commits(&idx, repo, dst, src, NULL) == 0 && !git_index_has_conflicts(idx);
+    git_index_free(idx);
+    return ok;
+}
+
+int cc_op_get_merge_options(struct proto_req *req)
+{
+    struct cc_repo r;
+    git_commit *src = NULL, *dst = NULL;
+    git_oid base;
+    int rc;
+    if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
+    if ((rc = need_commit(req, &r, jstr(req->input, "sourceCommitSpecifier"), &src))) goto out;
+    if ((rc = need_commit(req, &r, jstr(req->input, "destinationCommitSpecifier"), &dst))) goto out;
+    struct json_object *opts = json_object_new_array();
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "mergeOptions", opts);
+    json_object_object_add(req->output, "sourceCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
+    json_object_object_add(req->output, "destinationCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
+    if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0) {
+        json_object_object_add(req->output, "baseCommitId",
+                               json_object_new_string(cc_oid_str(req->arena, &base)));
+        /* AWS's get-merge-options example: a destination that is the merge base (so a
+         * fast-forward is possible) lists all three options. */
+        if (git_oid_equal(&base, git_commit_id(dst)))
+            json_object_array_add(opts, json_object_new_string("FAST_FORWARD_MERGE"));
+    }
+    if (merges_cleanly(r.git, dst, src)) {
+        json_object_array_add(opts, json_object_new_string("SQUASH_MERGE"));
+        json_object_array_add(opts, json_object_new_string("THREE_WAY_MERGE"));
     }
 out:
     git_commit_free(src);

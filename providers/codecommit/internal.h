@@ -162,6 +162,7 @@ struct json_object *cc_commit_json(const git_commit *commit, proto_arena *a);
     X("GetFile", cc_op_get_file, 0)                                                                \
     X("GetFolder", cc_op_get_folder, 0)                                                            \
     X("GetMergeCommit", cc_op_get_merge_commit, 0)                                                 \
+    X("GetMergeOptions", cc_op_get_merge_options, 0)                                               \
     X("GetRepository", cc_op_get_repository, 0)                                                    \
     X("ListBranches", cc_op_list_branches, 0)                                                      \
     X("ListRepositories", cc_op_list_repositories, 0)                                              \

@@ -91,8 +91,8 @@ struct required {
 #define REPO_OPS                                                                                   \
     " BatchGetCommits CreateBranch CreateCommit CreateRepository DeleteBranch DeleteFile "         \
     "DeleteRepository GetBlob GetCommit GetDifferences GetFile GetFolder GetMergeCommit "          \
-    "GetRepository ListBranches MergeBranchesByFastForward PutFile UpdateDefaultBranch "           \
-    "UpdateRepositoryDescription "
+    "GetMergeOptions GetRepository ListBranches MergeBranchesByFastForward PutFile "               \
+    "UpdateDefaultBranch UpdateRepositoryDescription "
 
 static const struct required required_members[] = {
     {REPO_OPS, "repositoryName", 1, ERR_CC_REPOSITORY_NAME_REQUIRED,
@@ -126,9 +126,9 @@ static const struct required required_members[] = {
      "A list of commit IDs is required, but was either not specified or the list was empty."},
     {" GetDifferences ", "afterCommitSpecifier", 0, ERR_CC_COMMIT_REQUIRED,
      "A commit was not specified."},
-    {" GetMergeCommit MergeBranchesByFastForward ", "sourceCommitSpecifier", 0,
+    {" GetMergeCommit GetMergeOptions MergeBranchesByFastForward ", "sourceCommitSpecifier", 0,
      ERR_CC_COMMIT_REQUIRED, "A commit was not specified."},
-    {" GetMergeCommit MergeBranchesByFastForward ", "destinationCommitSpecifier", 0,
+    {" GetMergeCommit GetMergeOptions MergeBranchesByFastForward ", "destinationCommitSpecifier", 0,
      ERR_CC_COMMIT_REQUIRED, "A commit was not specified."},
     {" TagResource UntagResource ListTagsForResource ", "resourceArn", 1,
      ERR_CC_RESOURCE_ARN_REQUIRED,
