@@ -94,6 +94,65 @@ def shape_errors(shape, value, path="", errors=None):
     return errors
 
 
+# The API reference's ListActionTypes sample response (AWS-owned and third-party entries). The
+# sample predates some properties (PollForSourceChanges...): those it lists must match exactly.
+API_REFERENCE_ACTION_TYPES = [
+    {"id": {"category": "Source", "owner": "AWS", "version": "1", "provider": "S3"},
+     "inputArtifactDetails": {"maximumCount": 0, "minimumCount": 0},
+     "outputArtifactDetails": {"maximumCount": 1, "minimumCount": 1},
+     "actionConfigurationProperties": [
+         {"description": "The S3 Bucket", "required": True, "secret": False, "key": True,
+          "queryable": False, "name": "S3Bucket"},
+         {"description": "The Amazon S3 object key", "required": True, "secret": False,
+          "key": True, "queryable": False, "name": "S3ObjectKey"}],
+     "settings": {"entityUrlTemplate": "https://console.aws.amazon.com/s3/home?#"}},
+    {"id": {"category": "Deploy", "owner": "AWS", "version": "1", "provider": "ElasticBeanstalk"},
+     "inputArtifactDetails": {"maximumCount": 1, "minimumCount": 1},
+     "outputArtifactDetails": {"maximumCount": 0, "minimumCount": 0},
+     "actionConfigurationProperties": [
+         {"description": "The Elastic Beanstalk Application name", "required": True,
+          "secret": False, "key": True, "queryable": False, "name": "ApplicationName"},
+         {"description": "The Elastic Beanstalk Environment name", "required": True,
+          "secret": False, "key": True, "queryable": False, "name": "EnvironmentName"}],
+     "settings": {
+         "entityUrlTemplate": "https://console.aws.amazon.com/elasticbeanstalk/r/application/"
+                              "{Config:ApplicationName}",
+         "executionUrlTemplate": "https://console.aws.amazon.com/elasticbeanstalk/r/application/"
+                                 "{Config:ApplicationName}"}},
+    {"id": {"category": "Deploy", "owner": "AWS", "version": "1", "provider": "CodeDeploy"},
+     "inputArtifactDetails": {"maximumCount": 1, "minimumCount": 1},
+     "outputArtifactDetails": {"maximumCount": 0, "minimumCount": 0},
+     "actionConfigurationProperties": [
+         {"description": "The deployment application name", "required": True, "secret": False,
+          "key": True, "queryable": False, "name": "ApplicationName"},
+         {"description": "The deployment group name", "required": True, "secret": False,
+          "key": True, "queryable": False, "name": "DeploymentGroupName"}],
+     "settings": {
+         "entityUrlTemplate": "https://console.aws.amazon.com/codedeploy/home?#/applications/"
+                              "{Config:ApplicationName}/deployment-groups/"
+                              "{Config:DeploymentGroupName}",
+         "executionUrlTemplate": "https://console.aws.amazon.com/codedeploy/home?#/deployments/"
+                                 "{ExternalExecutionId}"}},
+    {"id": {"category": "Source", "owner": "ThirdParty", "version": "1", "provider": "GitHub"},
+     "inputArtifactDetails": {"maximumCount": 0, "minimumCount": 0},
+     "outputArtifactDetails": {"maximumCount": 1, "minimumCount": 1},
+     "actionConfigurationProperties": [
+         {"description": "The repository owner (username or organization)", "required": True,
+          "secret": False, "key": True, "queryable": False, "name": "Owner"},
+         {"description": "The name of the repository", "required": True, "secret": False,
+          "key": True, "queryable": False, "name": "Repo"},
+         {"description": "The tracked branch", "required": True, "secret": False, "key": True,
+          "queryable": False, "name": "Branch"},
+         {"description": "The OAuth2 token", "required": True, "secret": True, "key": False,
+          "queryable": False, "name": "OAuthToken"}],
+     "settings": {
+         "entityUrlTemplate": "https://github.com/{Config:Owner}/{Config:Repo}/tree/"
+                              "{Config:Branch}",
+         "revisionUrlTemplate": "https://github.com/{Config:Owner}/{Config:Repo}/commit/"
+                                "{RevisionId}"}},
+]
+
+
 class CliExamples(ServerTestCase):
     def setUp(self):
         self.cp = self.client("codepipeline")
@@ -187,6 +246,19 @@ class CliExamples(ServerTestCase):
                 self.assertLessEqual({"name", "required", "key", "secret", "queryable"}, set(p))
                 self.assertLessEqual(set(p), {"name", "required", "key", "secret", "queryable",
                                               "description"})
+        # The entries the API reference's sample response shows, as it shows them.
+        by_id = {json.dumps(t["id"], sort_keys=True): t for t in out["actionTypes"]}
+        for want in API_REFERENCE_ACTION_TYPES:
+            got = by_id[json.dumps(want["id"], sort_keys=True)]
+            for k in ("inputArtifactDetails", "outputArtifactDetails", "settings"):
+                self.assertEqual(got[k], want[k], want["id"])
+            props = {p["name"]: p for p in got["actionConfigurationProperties"]}
+            for p in want["actionConfigurationProperties"]:
+                self.assertEqual(props[p["name"]], p, want["id"])
+        # Built-in properties are never queryable (only custom job workers query).
+        for t in out["actionTypes"]:
+            if t["id"]["owner"] != "Custom":
+                self.assertFalse(any(p["queryable"] for p in t["actionConfigurationProperties"]))
         # delete-custom-action-type.rst: "Output: None."
         self.cp.create_custom_action_type(
             category="Build", provider="MyJenkinsProviderName", version="1",

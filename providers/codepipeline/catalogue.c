@@ -13,15 +13,15 @@
     }
 
 static const struct cp_config_prop s3_source[] = {
-    P("S3Bucket", 1, 1, 0, 0, "The name of the S3 bucket that holds the source object"),
-    P("S3ObjectKey", 1, 1, 0, 0, "The key of the source object in the bucket"),
+    P("S3Bucket", 1, 1, 0, 0, "The S3 Bucket"),
+    P("S3ObjectKey", 1, 1, 0, 0, "The Amazon S3 object key"),
     P("PollForSourceChanges", 0, 0, 0, 0, "Whether CodePipeline polls the bucket for changes"),
     P("AllowOverrideForS3ObjectKey", 0, 0, 0, 0,
       "Whether a pipeline execution may override S3ObjectKey"),
     END};
 static const struct cp_config_prop codecommit_source[] = {
-    P("RepositoryName", 1, 1, 0, 1, "The name of the CodeCommit repository"),
-    P("BranchName", 1, 1, 0, 1, "The branch to take the source from"),
+    P("RepositoryName", 1, 1, 0, 0, "The name of the CodeCommit repository"),
+    P("BranchName", 1, 1, 0, 0, "The branch to take the source from"),
     P("PollForSourceChanges", 0, 0, 0, 0, "Whether CodePipeline polls the repository for changes"),
     P("OutputArtifactFormat", 0, 0, 0, 0, "CODE_ZIP (default) or CODEBUILD_CLONE_REF"), END};
 static const struct cp_config_prop ecr_source[] = {
@@ -35,14 +35,14 @@ static const struct cp_config_prop connection_source[] = {
     P("DetectChanges", 0, 0, 0, 0, "Whether a push starts the pipeline"),
     END};
 static const struct cp_config_prop github_source[] = {
-    P("Owner", 1, 1, 0, 0, "The owner of the GitHub repository"),
-    P("Repo", 1, 1, 0, 0, "The name of the GitHub repository"),
-    P("Branch", 1, 1, 0, 0, "The branch to take the source from"),
-    P("OAuthToken", 1, 0, 1, 0, "The GitHub token"),
+    P("Owner", 1, 1, 0, 0, "The repository owner (username or organization)"),
+    P("Repo", 1, 1, 0, 0, "The name of the repository"),
+    P("Branch", 1, 1, 0, 0, "The tracked branch"),
+    P("OAuthToken", 1, 0, 1, 0, "The OAuth2 token"),
     P("PollForSourceChanges", 0, 0, 0, 0, "Whether CodePipeline polls GitHub for changes"),
     END};
 static const struct cp_config_prop codebuild[] = {
-    P("ProjectName", 1, 1, 0, 1, "The name of the CodeBuild project"),
+    P("ProjectName", 1, 1, 0, 0, "The name of the CodeBuild project"),
     P("PrimarySource", 0, 0, 0, 0, "The input artifact holding the buildspec"),
     P("EnvironmentVariables", 0, 0, 0, 0, "A JSON array of environment variables"),
     P("BatchEnabled", 0, 0, 0, 0, "Whether to run a batch build"),
@@ -57,8 +57,8 @@ static const struct cp_config_prop s3_deploy[] = {
     P("CacheControl", 0, 0, 0, 0, "The Cache-Control header of the uploaded objects"),
     END};
 static const struct cp_config_prop codedeploy[] = {
-    P("ApplicationName", 1, 1, 0, 1, "The name of the CodeDeploy application"),
-    P("DeploymentGroupName", 1, 1, 0, 1, "The name of the deployment group"), END};
+    P("ApplicationName", 1, 1, 0, 0, "The deployment application name"),
+    P("DeploymentGroupName", 1, 1, 0, 0, "The deployment group name"), END};
 static const struct cp_config_prop cloudformation[] = {
     P("ActionMode", 1, 0, 0, 0, "CREATE_UPDATE, DELETE_ONLY, REPLACE_ON_FAILURE, ..."),
     P("StackName", 1, 1, 0, 0, "The name of the stack"),
@@ -76,8 +76,8 @@ static const struct cp_config_prop ecs[] = {
     P("FileName", 0, 0, 0, 0, "The image definitions file"),
     P("DeploymentTimeout", 0, 0, 0, 0, "The deployment timeout in minutes"), END};
 static const struct cp_config_prop beanstalk[] = {
-    P("ApplicationName", 1, 1, 0, 0, "The name of the Elastic Beanstalk application"),
-    P("EnvironmentName", 1, 1, 0, 0, "The name of the environment"), END};
+    P("ApplicationName", 1, 1, 0, 0, "The Elastic Beanstalk Application name"),
+    P("EnvironmentName", 1, 1, 0, 0, "The Elastic Beanstalk Environment name"), END};
 static const struct cp_config_prop manual[] = {
     P("NotificationArn", 0, 0, 0, 0, "The SNS topic notified of the approval"),
     P("CustomData", 0, 0, 0, 0, "Comments shown to the reviewer"),
@@ -101,6 +101,9 @@ static const struct cp_config_prop devicefarm[] = {
 
 static const struct cp_config_prop commands[] = {END};
 
+/* Descriptions, settings and flags of the S3 source, CodeDeploy, Elastic Beanstalk and GitHub
+ * entries are AWS's own, from the API reference's ListActionTypes sample response (where every
+ * built-in property has queryable false); the others follow the same style. */
 #define CONSOLE "https://console.aws.amazon.com"
 const struct cp_action_spec cp_catalogue[] = {
     {"Source", "AWS", "S3", "1", 0, 0, 1, 1, s3_source, CONSOLE "/s3/home?#", NULL, NULL, NULL},
@@ -113,9 +116,8 @@ const struct cp_action_spec cp_catalogue[] = {
     {"Source", "AWS", "CodeStarSourceConnection", "1", 0, 0, 1, 1, connection_source, NULL, NULL,
      NULL, NULL},
     {"Source", "ThirdParty", "GitHub", "1", 0, 0, 1, 1, github_source,
-     "https://github.com/{Config:Owner}/{Config:Repo}/tree/{Config:Branch}",
-     "https://github.com/{Config:Owner}/{Config:Repo}/commit/{ExternalExecutionId}", NULL,
-     "https://github.com"},
+     "https://github.com/{Config:Owner}/{Config:Repo}/tree/{Config:Branch}", NULL,
+     "https://github.com/{Config:Owner}/{Config:Repo}/commit/{RevisionId}", NULL},
     {"Build", "AWS", "CodeBuild", "1", 1, 5, 0, 5, codebuild,
      CONSOLE "/codebuild/home#/projects/{Config:ProjectName}/view",
      CONSOLE "/codebuild/home#/builds/{ExternalExecutionId}/view/new", NULL, NULL},
@@ -125,16 +127,15 @@ const struct cp_action_spec cp_catalogue[] = {
     {"Test", "AWS", "DeviceFarm", "1", 1, 1, 0, 0, devicefarm, NULL, NULL, NULL, NULL},
     {"Deploy", "AWS", "S3", "1", 1, 1, 0, 0, s3_deploy, CONSOLE "/s3/home?#", NULL, NULL, NULL},
     {"Deploy", "AWS", "CodeDeploy", "1", 1, 1, 0, 0, codedeploy,
-     CONSOLE "/codedeploy/home#/applications/{Config:ApplicationName}/deployment-groups/"
+     CONSOLE "/codedeploy/home?#/applications/{Config:ApplicationName}/deployment-groups/"
              "{Config:DeploymentGroupName}",
-     CONSOLE "/codedeploy/home#/deployments/{ExternalExecutionId}", NULL, NULL},
+     CONSOLE "/codedeploy/home?#/deployments/{ExternalExecutionId}", NULL, NULL},
     {"Deploy", "AWS", "CloudFormation", "1", 0, 10, 0, 1, cloudformation,
      CONSOLE "/cloudformation/home#/stacks?filter=active", NULL, NULL, NULL},
     {"Deploy", "AWS", "ECS", "1", 1, 1, 0, 0, ecs, CONSOLE "/ecs/home#/clusters", NULL, NULL, NULL},
     {"Deploy", "AWS", "ElasticBeanstalk", "1", 1, 1, 0, 0, beanstalk,
-     CONSOLE
-     "/elasticbeanstalk/home#/application/overview?applicationName={Config:ApplicationName}",
-     NULL, NULL, NULL},
+     CONSOLE "/elasticbeanstalk/r/application/{Config:ApplicationName}",
+     CONSOLE "/elasticbeanstalk/r/application/{Config:ApplicationName}", NULL, NULL},
     {"Approval", "AWS", "Manual", "1", 0, 0, 0, 0, manual, NULL, NULL, NULL, NULL},
     {"Invoke", "AWS", "Lambda", "1", 0, 5, 0, 5, lambda,
      CONSOLE "/lambda/home#/functions/{Config:FunctionName}", NULL, NULL, NULL},
