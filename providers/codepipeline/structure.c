@@ -248,8 +248,8 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
                             action, pn);
             /* The model (ActionConfigurationProperty.queryable): the value of a queryable
              * property is at most 20 characters of [A-Za-z0-9_-]. */
-            const char *qv = pn && json_object_get_boolean(get(p, "queryable")) ? gets(cfg, pn)
-                                                                                  : NULL;
+            const char *qv =
+                pn && json_object_get_boolean(get(p, "queryable")) ? gets(cfg, pn) : NULL;
             if (qv && !queryable_value_ok(qv))
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action configuration for action '%s' has an invalid value for "

@@ -478,7 +478,8 @@ Test(cp_structure, triggers_need_a_v2_pipeline)
 {
     char buf[4096];
     snprintf(buf, sizeof buf,
-             "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V1\",\"triggers\":[{\"providerType\":"
+             "{\"name\":\"p\"," ROLE "," STORE
+             ",\"pipelineType\":\"V1\",\"triggers\":[{\"providerType\":"
              "\"CodeStarSourceConnection\",\"gitConfiguration\":{\"sourceActionName\":\"Src\","
              "\"push\":[{\"tags\":{\"includes\":[\"v*\"]}}]}}],\"stages\":["
              "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
@@ -567,10 +568,11 @@ Test(cp_structure, refuses_commands_outside_compute_actions)
                     "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}],"
                     "\"outputArtifacts\":[{\"name\":\"Out\",\"files\":[\"dist/**\"]}]}]}"),
            ERR_NONE, NULL);
-    expect(pipeline("{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
-                    "{\"name\":\"Build\",\"actions\":[{\"name\":\"C\",\"commands\":[],"
-                    "\"actionTypeId\":{\"category\":\"Compute\",\"owner\":\"AWS\",\"provider\":"
-                    "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
+    expect(pipeline(
+               "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},"
+               "{\"name\":\"Build\",\"actions\":[{\"name\":\"C\",\"commands\":[],"
+               "\"actionTypeId\":{\"category\":\"Compute\",\"owner\":\"AWS\",\"provider\":"
+               "\"Commands\",\"version\":\"1\"},\"inputArtifacts\":[{\"name\":\"SourceOut\"}]}]}"),
            ERR_INVALID_ACTION_DECLARATION, "Action C must have a non-empty commands field");
 }
 
