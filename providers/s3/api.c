@@ -297,6 +297,26 @@ out:
     return rc;
 }
 
+int s3_bucket_region(struct store *st, const char *account, const char *bucket, char *region,
+                     size_t regionlen)
+{
+    proto_arena *a = proto_arena_new();
+    store_txn *t = NULL;
+    struct s3_bucket b;
+    int rc = S3_EIO;
+    if (!bucket || !region || !regionlen) {
+        rc = S3_EINVAL;
+        goto out;
+    }
+    if (store_txn_begin(st, 0, &t)) goto out;
+    rc = api_bucket(t, a, account, bucket, &b);
+    if (rc == S3_OK) snprintf(region, regionlen, "%s", b.region ? b.region : "us-east-1");
+out:
+    store_txn_abort(t);
+    proto_arena_free(a);
+    return rc;
+}
+
 int s3_create_bucket_local(struct store *st, const char *account, const char *region,
                            const char *bucket)
 {

@@ -68,6 +68,10 @@ int s3_list_objects_cb(struct store *st, const char *account, const char *bucket
  * 1 when its versioning is Enabled), or S3_E*. */
 int s3_bucket_exists(struct store *st, const char *account, const char *bucket,
                      int *versioning_enabled);
+/* Returns S3_OK when bucket exists and belongs to account, with its region ("us-east-1") copied
+ * into region (regionlen bytes, NUL-terminated, truncated when longer), or S3_E*. */
+int s3_bucket_region(struct store *st, const char *account, const char *bucket, char *region,
+                     size_t regionlen);
 /* Creates bucket for account (required) in region (idempotent for its owner). Returns S3_OK, S3_EACCESS when
  * another account owns it, S3_EINVAL for a bad name, or S3_EIO. */
 int s3_create_bucket_local(struct store *st, const char *account, const char *region,
