@@ -427,7 +427,7 @@ Test(s3_list, continuation_tokens)
     cr_assert_eq(s3_token_decode(arena, "a2Rpci9h", &k, &n), 0); /* "k" "dir/a" */
     cr_assert_eq(n, 5);
     cr_assert_eq(memcmp(k, "dir/a", 5), 0);
-    cr_assert_eq(s3_token_decode(arena, "aw==", &k, &n), -1);  /* "k" alone: no key */
+    cr_assert_eq(s3_token_decode(arena, "aw==", &k, &n), -1);     /* "k" alone: no key */
     cr_assert_eq(s3_token_decode(arena, "eGRpcg==", &k, &n), -1); /* not 'k'-tagged */
     cr_assert_eq(s3_token_decode(arena, "garbage!", &k, &n), -1);
     cr_assert_eq(s3_token_decode(arena, "abc", &k, &n), -1);
