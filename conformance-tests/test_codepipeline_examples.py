@@ -12,6 +12,7 @@ import unittest
 import botocore.session
 
 from harness import ACCOUNT, ServerTestCase
+from test_codepipeline_pipelines import create_artifact_bucket
 
 MODEL = botocore.session.get_session().get_service_model("codepipeline")
 
@@ -35,7 +36,9 @@ EXAMPLE_PIPELINE = {
             "configuration": {"ApplicationName": "CodePipelineDemoApplication",
                               "DeploymentGroupName": "CodePipelineDemoFleet"},
             "runOrder": 1}]}],
-    "artifactStore": {"type": "S3", "location": "codepipeline-us-east-1-11EXAMPLE11"},
+    # The example's "codepipeline-us-east-1-11EXAMPLE11" in lower case: the bucket must exist,
+    # and S3 bucket names have no capitals.
+    "artifactStore": {"type": "S3", "location": "codepipeline-us-east-1-11example11"},
     "name": "MySecondPipeline",
     "version": 1}
 
@@ -154,6 +157,11 @@ API_REFERENCE_ACTION_TYPES = [
 
 
 class CliExamples(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server, EXAMPLE_PIPELINE["artifactStore"]["location"])
+
     def setUp(self):
         self.cp = self.client("codepipeline")
         self.tmp = tempfile.mkdtemp(prefix="cpl-examples-")

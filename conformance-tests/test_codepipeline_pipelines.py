@@ -7,11 +7,30 @@ import tempfile
 import time
 import unittest
 
-from harness import ACCOUNT, ServerTestCase
+from botocore.exceptions import ClientError
+
+from harness import ACCESS_KEY, ACCOUNT, REGION, SECRET_KEY, ServerTestCase
 
 ROLE = "arn:aws:iam::%s:role/codepipeline" % ACCOUNT
 OTHER_ACCOUNT = "111122223333"
 OTHER_KEY, OTHER_SECRET = "AKIAOTHERACCOUNT0001", "other-secret"
+ARTIFACT_BUCKET = "artifact-bucket"
+
+
+def create_artifact_bucket(server, bucket=ARTIFACT_BUCKET, region=REGION, access_key=ACCESS_KEY,
+                           secret_key=SECRET_KEY):
+    """Creates bucket in region for the key's account on server, as CreatePipeline needs its
+    artifact bucket to exist (a bucket the account already owns is kept)."""
+    tc = ServerTestCase()
+    tc.server = server
+    s3 = tc.client("s3", region=region, access_key=access_key, secret_key=secret_key)
+    kw = {} if region == "us-east-1" else {
+        "CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **kw)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
 
 
 def source_action(name="Source", out="SourceOut", **extra):
@@ -46,7 +65,7 @@ def deploy_action(name="Deploy", inp="BuildOut"):
 
 def declaration(name="demo", stages=None, **extra):
     d = {"name": name, "roleArn": ROLE,
-         "artifactStore": {"type": "S3", "location": "artifact-bucket"},
+         "artifactStore": {"type": "S3", "location": ARTIFACT_BUCKET},
          "stages": stages if stages is not None else [
              {"name": "Source", "actions": [source_action()]},
              {"name": "Build", "actions": [build_action(out="BuildOut")]}]}
@@ -73,6 +92,7 @@ class Pipelines(ServerTestCase):
             f.write("%s %s %s\n" % (OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT))
         cls.server_args = ("--credentials", cls.creds_path)
         super().setUpClass()
+        create_artifact_bucket(cls.server)
 
     @classmethod
     def tearDownClass(cls):
@@ -248,16 +268,22 @@ class Pipelines(ServerTestCase):
     def test_accounts_and_regions_are_isolated(self):
         other = self.client("codepipeline", access_key=OTHER_KEY, secret_key=OTHER_SECRET)
         west = self.client("codepipeline", region="us-west-2")
+        # Bucket names are global: the other account and the other region each have their own.
+        create_artifact_bucket(self.server, "artifact-bucket-other", access_key=OTHER_KEY,
+                               secret_key=OTHER_SECRET)
+        create_artifact_bucket(self.server, "artifact-bucket-west", region="us-west-2")
+        other_store = {"type": "S3", "location": "artifact-bucket-other"}
+        west_store = {"type": "S3", "location": "artifact-bucket-west"}
         self.cp.create_pipeline(pipeline=declaration("shared"))
         other.create_pipeline(pipeline=declaration(
-            "shared", roleArn="arn:aws:iam::%s:role/x" % OTHER_ACCOUNT))
-        west.create_pipeline(pipeline=declaration("shared"))
+            "shared", roleArn="arn:aws:iam::%s:role/x" % OTHER_ACCOUNT, artifactStore=other_store))
+        west.create_pipeline(pipeline=declaration("shared", artifactStore=west_store))
         self.assertEqual(other.get_pipeline(name="shared")["metadata"]["pipelineArn"],
                          "arn:aws:codepipeline:us-east-1:%s:shared" % OTHER_ACCOUNT)
         self.assertEqual(west.get_pipeline(name="shared")["metadata"]["pipelineArn"],
                          "arn:aws:codepipeline:us-west-2:%s:shared" % ACCOUNT)
         other.update_pipeline(pipeline=declaration(
-            "shared", roleArn="arn:aws:iam::%s:role/x" % OTHER_ACCOUNT))
+            "shared", roleArn="arn:aws:iam::%s:role/x" % OTHER_ACCOUNT, artifactStore=other_store))
         self.assertEqual(self.cp.get_pipeline(name="shared")["pipeline"]["version"], 1)
         other.delete_pipeline(name="shared")
         west.delete_pipeline(name="shared")
@@ -267,6 +293,7 @@ class Pipelines(ServerTestCase):
 
 class Persistence(ServerTestCase):
     def test_pipelines_and_versions_survive_a_restart(self):
+        create_artifact_bucket(self.server)
         cp = self.client("codepipeline")
         cp.create_pipeline(pipeline=four_stage("kept"))
         upd = four_stage("kept")

@@ -4,7 +4,8 @@ import json
 import unittest
 
 from harness import ACCOUNT, ServerTestCase
-from test_codepipeline_pipelines import build_action, declaration, source_action
+from test_codepipeline_pipelines import (build_action, create_artifact_bucket, declaration,
+                                         source_action)
 
 ARN = "arn:aws:codepipeline:us-east-1:%s:" % ACCOUNT
 
@@ -30,6 +31,11 @@ def webhook(name="hook", pipeline="hooked", action="Source", **extra):
 
 
 class Tags(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server)
+
     def setUp(self):
         self.cp = self.client("codepipeline")
 
@@ -100,6 +106,11 @@ class Tags(ServerTestCase):
 
 
 class ActionTypes(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server)
+
     def setUp(self):
         self.cp = self.client("codepipeline")
 
@@ -269,6 +280,11 @@ class ActionTypes(ServerTestCase):
 
 
 class Webhooks(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server)
+
     def setUp(self):
         self.cp = self.client("codepipeline")
         self.cp.create_pipeline(pipeline=declaration("hooked"))

@@ -3,8 +3,8 @@ exception type, HTTP status and (where known) message, before anything is stored
 import unittest
 
 from harness import ServerTestCase
-from test_codepipeline_pipelines import (build_action, declaration, deploy_action,
-                                         source_action)
+from test_codepipeline_pipelines import (build_action, create_artifact_bucket, declaration,
+                                         deploy_action, source_action)
 
 
 def approval(name="Approve", **extra):
@@ -15,6 +15,11 @@ def approval(name="Approve", **extra):
 
 
 class Structure(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server)
+
     def setUp(self):
         self.cp = self.client("codepipeline")
 

@@ -247,6 +247,7 @@ PIPELINE = {
 
 class Persistence(ServerTestCase):
     def test_acknowledged_write_survives_kill_9(self):
+        self.client("s3").create_bucket(Bucket=PIPELINE["artifactStore"]["location"])
         c = self.client("codepipeline")
         c.create_pipeline(pipeline=PIPELINE)
         self.server.kill9()

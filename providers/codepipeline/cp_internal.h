@@ -119,6 +119,15 @@ struct json_object *cp_webhook_load(store_txn *t, const char *account, const cha
 /* Returns 1 when a webhook named name exists for the caller, 0 otherwise. */
 int cp_webhook_exists(store_txn *t, const char *account, const char *region, const char *name);
 
+/* Artifact buckets (artifact_buckets.c). Checks, through the in-process S3 and so outside any
+ * transaction, that the bucket of artifactStore exists for account in region (the pipeline's) and
+ * that the bucket of each artifactStores entry exists for account in that entry's region. decl is
+ * a declaration that passed cp_structure_validate. Returns 0, or -1 with the error and AWS's
+ * message in *e (InvalidStructureException; InternalFailure when the store fails). */
+struct cp_structure_error;
+int cp_artifact_buckets_check(store *st, const char *account, const char *region,
+                              struct json_object *decl, struct cp_structure_error *e);
+
 /* Serialises o (compact, no slash escaping) into a malloc'ed string the caller frees. */
 char *cp_json_dup(struct json_object *o, size_t *len);
 

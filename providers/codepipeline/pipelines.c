@@ -205,6 +205,29 @@ static int prepare(struct proto_req *req, store_txn *t, uint32_t version, struct
     return 0;
 }
 
+/* prepare() in a read transaction of its own, then the artifact bucket check, which goes through
+ * the in-process S3 interface and so cannot run inside a transaction. The bucket check comes after
+ * the structure rules, so a structure error wins: nothing public shows AWS's order, and which
+ * bucket to look for (artifactStore, or one per artifactStores region) is only settled once the
+ * structure is valid. On success *out is the normalised declaration (caller puts). */
+static int prepare_checked(struct proto_req *req, uint32_t version, struct json_object **out)
+{
+    store_txn *t = NULL;
+    struct cp_structure_error e;
+    int rc = store_txn_begin(req->store, 0, &t);
+    if (rc) return cp_store_error(req, rc);
+    rc = prepare(req, t, version, out);
+    store_txn_abort(t);
+    if (rc) return rc;
+    if (cp_artifact_buckets_check(req->store, req->caller.account_id, req->caller.region, *out,
+                                  &e)) {
+        json_object_put(*out);
+        *out = NULL;
+        return proto_error(req, e.err, "%s", e.message);
+    }
+    return 0;
+}
+
 /* Writes the record as the current one and as version `version`. */
 static int put_record(store_txn *t, const char *acct, const char *region, const char *name,
                       const char *rec, size_t len, uint32_t version)
@@ -236,8 +259,8 @@ int cp_op_create_pipeline(struct proto_req *req)
     json_object_object_get_ex(req->input, "pipeline", &in);
     const char *name = json_object_object_get_ex(in, "name", &v) ? json_object_get_string(v) : "";
     if ((rc = cp_tags_check(req, tags, NULL))) return rc;
-    if ((rc = store_txn_begin(req->store, 1, &t))) return cp_store_error(req, rc);
-    if ((rc = prepare(req, t, 1, &decl))) goto out;
+    if ((rc = prepare_checked(req, 1, &decl))) goto out;
+    if ((rc = store_txn_begin(req->store, 1, &t))) goto store_fail;
     struct cp_pipe_hdr h;
     const char *old;
     rc = cp_pipeline_read(t, acct, region, name, &h, &old);
@@ -293,18 +316,35 @@ int cp_op_update_pipeline(struct proto_req *req)
 
     json_object_object_get_ex(req->input, "pipeline", &in);
     const char *name = json_object_object_get_ex(in, "name", &v) ? json_object_get_string(v) : "";
-    if ((rc = store_txn_begin(req->store, 1, &t))) return cp_store_error(req, rc);
+    /* Validate against the current version in a read transaction, then check the buckets outside
+     * any transaction (prepare_checked), then write. */
+    if ((rc = store_txn_begin(req->store, 0, &t))) return cp_store_error(req, rc);
     struct cp_pipe_hdr h;
     const char *old;
     rc = cp_pipeline_read(t, acct, region, name, &h, &old);
+    store_txn_abort(t);
+    t = NULL;
     if (rc == STORE_NOTFOUND) {
+        rc = not_found(req, name);
+        goto out;
+    }
+    if (rc) goto store_fail;
+    uint32_t checked = h.version;
+    if ((rc = prepare_checked(req, checked + 1, &decl))) goto out;
+    if ((rc = store_txn_begin(req->store, 1, &t))) goto store_fail;
+    rc = cp_pipeline_read(t, acct, region, name, &h, &old);
+    if (rc == STORE_NOTFOUND) { /* deleted meanwhile */
         rc = not_found(req, name);
         goto out;
     }
     if (rc) goto store_fail;
     uint32_t version = h.version + 1;
     double created = h.created;
-    if ((rc = prepare(req, t, version, &decl))) goto out;
+    if (h.version != checked) { /* updated meanwhile: same input, the next version number */
+        json_object_put(decl);
+        decl = NULL;
+        if ((rc = prepare(req, t, version, &decl))) goto out;
+    }
     size_t len;
     rec = make_record(decl, acct, region, name, version, created, proto_now(), &len);
     if ((rc = put_record(t, acct, region, name, rec, len, version))) goto store_fail;
