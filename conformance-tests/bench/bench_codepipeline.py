@@ -27,7 +27,7 @@ import botocore.config
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "conformance-tests"))
-from test_codepipeline_pipelines import four_stage  # noqa: E402
+from test_codepipeline_pipelines import ARTIFACT_BUCKET, four_stage  # noqa: E402
 
 
 def free_port():
@@ -96,6 +96,10 @@ def main():
                           aws_secret_access_key="test", region_name="us-east-1",
                           config=botocore.config.Config(retries={"max_attempts": 1},
                                                         max_pool_connections=16))
+        # CreatePipeline needs its artifact bucket to exist, as on AWS.
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
+                     aws_secret_access_key="test",
+                     region_name="us-east-1").create_bucket(Bucket=ARTIFACT_BUCKET)
         cp.create_pipeline(pipeline=four_stage("bench4"))
         get = script("CodePipeline_20150709.GetPipeline", '{"name":"bench4"}')
         print("== GetPipeline, 4 stages, 16 connections, %ds runs" % args.seconds)
