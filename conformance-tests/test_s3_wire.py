@@ -89,6 +89,22 @@ class S3WireShapeTest(ServerTestCase):
             self.assertEqual(self.s3.head_object(Bucket="wire", Key=k)["LastModified"],
                              when.replace(microsecond=0), k)
 
+    def test_max_keys_zero_is_an_empty_complete_page(self):
+        r = self.s3.list_objects_v2(Bucket="wire", MaxKeys=0)
+        self.assertEqual((r["KeyCount"], r["IsTruncated"], r["MaxKeys"]), (0, False, 0))
+        self.assertNotIn("NextContinuationToken", r)
+        self.assertNotIn("Contents", r)
+        r = self.s3.list_objects(Bucket="wire", MaxKeys=0, Delimiter="/")
+        self.assertFalse(r["IsTruncated"])
+        self.assertNotIn("NextMarker", r)
+        r = self.s3.list_object_versions(Bucket="wire", MaxKeys=0)
+        self.assertFalse(r["IsTruncated"])
+        self.assertNotIn("NextKeyMarker", r)
+        self.s3.create_multipart_upload(Bucket="wire", Key="zero-uploads")
+        r = self.s3.list_multipart_uploads(Bucket="wire", MaxUploads=0)
+        self.assertFalse(r["IsTruncated"])
+        self.assertNotIn("Uploads", r)
+
     def test_v2_echoes_token_and_counts_prefixes(self):
         r = self.s3.list_objects_v2(Bucket="wire", MaxKeys=1, Delimiter="/")
         tok = r["NextContinuationToken"]

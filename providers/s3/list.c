@@ -88,6 +88,7 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
     l->items = proto_arena_alloc(req->arena, sizeof(struct item) * (size_t)(l->max + 1));
     l->n = 0;
     l->truncated = 0;
+    if (l->max == 0) return 0; /* S3: an empty page that is not truncated */
     if (store_cursor_open(t, l->versions ? STORE_DB_S3_VERSIONS : STORE_DB_S3_OBJECTS, &c))
         return STORE_ERROR;
     const char *start = l->prefix;

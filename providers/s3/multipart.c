@@ -769,7 +769,7 @@ int s3_list_parts(struct proto_req *req, const struct s3_target *tg)
         if (kl != pl + 4 || memcmp(k, prefix, pl) != 0) break;
         if (s3_obj_decode(req->arena, v, vl, &p)) continue;
         if (count == max) {
-            truncated = 1;
+            truncated = max > 0; /* max-parts=0: an empty page that is not truncated */
             break;
         }
         char date[32];
@@ -904,7 +904,7 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
         if (cls == 2) {
             if (last_cp && last_cp_len == cpl && memcmp(last_cp, u->key, cpl) == 0) continue;
             if (count == max) {
-                truncated = 1;
+                truncated = max > 0;
                 break;
             }
             proto_sb_puts(&cps, "<CommonPrefixes>");
@@ -919,7 +919,7 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
             continue;
         }
         if (count == max) {
-            truncated = 1;
+            truncated = max > 0;
             break;
         }
         char date[32];
