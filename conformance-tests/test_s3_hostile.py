@@ -177,6 +177,19 @@ class S3HugeNumbersTest(ServerTestCase):
         self.expect("POST", "/nums/mp?uploadId=" + self.uid, 400, "InvalidArgument", msg, body=body)
         self.expect("GET", "/nums/obj?partNumber=2", 416, "InvalidPartNumber")
 
+    def test_copy_source_ranges(self):
+        msg = "Range specified is not valid for source object of size: 10"
+        path = "/nums/mp?partNumber=1&uploadId=" + self.uid
+        for r in ("bytes=%s-%s" % (HUGE, HUGE), "bytes=0-" + HUGE, "bytes=-5-9", "bytes=0-9 ",
+                  "bytes=5-2", "bytes=0-10", "bytes= 0-1", "bytes=+0-1", "bytes=0-", "bytes=-1", "0-1"):
+            self.expect("PUT", path, 400, "InvalidArgument", msg,
+                        extra={"x-amz-copy-source": "nums/obj", "x-amz-copy-source-range": r})
+        st, _, body = signed(self.server, "PUT", path, extra={"x-amz-copy-source": "nums/obj",
+                                                               "x-amz-copy-source-range": "bytes=2-4"})
+        self.assertEqual(st, 200, body)
+        parts = self.s3.list_parts(Bucket="nums", Key="mp", UploadId=self.uid)["Parts"]
+        self.assertEqual([(p["PartNumber"], p["Size"]) for p in parts], [(1, 3)])
+
     def test_ranges(self):
         body = self.expect("GET", "/nums/obj", 416, "InvalidRange", "The requested range is not satisfiable",
                            extra={"Range": "bytes=%s-" % HUGE})

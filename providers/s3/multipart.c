@@ -306,9 +306,12 @@ int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg)
     uint64_t start = 0, end = so.size ? so.size - 1 : 0, len = so.size;
     const char *range = proto_req_header(req, "x-amz-copy-source-range");
     if (range) {
-        unsigned long long a, z;
-        char tail;
-        if (sscanf(range, "bytes=%llu-%llu%c", &a, &z, &tail) != 2 || a > z || z >= so.size) {
+        uint64_t a = 0, z = 0;
+        const char *dash = strncmp(range, "bytes=", 6) == 0 ? strchr(range + 6, '-') : NULL;
+        char *first =
+            dash ? proto_arena_strndup(req->arena, range + 6, (size_t)(dash - range - 6)) : NULL;
+        if (!dash || s3_parse_uint(first, UINT64_MAX, &a) ||
+            s3_parse_uint(dash + 1, UINT64_MAX, &z) || a > z || z >= so.size) {
             rc = proto_error(req, ERR_S3_INVALID_ARGUMENT,
                              "Range specified is not valid for source object of size: %llu",
                              (unsigned long long)so.size);
