@@ -3,6 +3,8 @@
 #include "sigv4/digest.h"
 
 #include <ctype.h>
+#include <strings.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,4 +433,74 @@ void sigv4_format_amz_date(time_t t, char out[17])
     p = put_digits(p, f[5], 2);
     *p++ = 'Z';
     *p = '\0';
+}
+
+/* ---- helpers shared by the SigV4 and SigV2 verifiers ---- */
+
+int sigv4_fail(char **msg, enum proto_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0) m = NULL;
+    va_end(ap);
+    free(*msg);
+    *msg = m;
+    return -(int)e;
+}
+
+const char *sigv4_header(const struct sigv4_input *in, const char *name)
+{
+    for (size_t i = 0; i < in->n_headers; i++)
+        if (in->headers[i].name && strcasecmp(in->headers[i].name, name) == 0)
+            return in->headers[i].value ? in->headers[i].value : "";
+    return NULL;
+}
+
+const struct sigv4_qparam *sigv4_param(const struct sigv4_qparam *p, size_t n, const char *key,
+                                       int nocase)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nocase ? strcasecmp(p[i].key, key) == 0 : strcmp(p[i].key, key) == 0) return &p[i];
+    return NULL;
+}
+
+void sigv4_iso_time(time_t t, char out[21])
+{
+    char b[17];
+    sigv4_format_amz_date(t, b); /* 20150830T123600Z -> 2015-08-30T12:36:00Z */
+    memcpy(out, b, 4);
+    out[4] = '-';
+    memcpy(out + 5, b + 4, 2);
+    out[7] = '-';
+    memcpy(out + 8, b + 6, 5);
+    out[13] = ':';
+    memcpy(out + 14, b + 11, 2);
+    out[16] = ':';
+    memcpy(out + 17, b + 13, 3);
+    out[20] = '\0';
+}
+
+void sigv4_put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        char b[3] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15], ' '};
+        proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
+    }
+}
+
+void sigv4_put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n)
+{
+    proto_sb_printf(sb, "<%s>", tag);
+    proto_sb_xml_escape(sb, v, n);
+    proto_sb_printf(sb, "</%s>", tag);
+}
+
+void sigv4_copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }

@@ -83,4 +83,22 @@ void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29
 /* Test hooks into the signing-key cache: number of derivations performed so far. */
 unsigned long sigv4_key_derivations(void);
 
+/* Sets *msg to the formatted message (malloc'd, replacing any previous one) and returns -e. */
+int sigv4_fail(char **msg, enum proto_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Returns the first header named name (case-insensitive; "" for a NULL value), or NULL. */
+const char *sigv4_header(const struct sigv4_input *in, const char *name);
+/* Returns the query parameter named key (case-insensitive when nocase), or NULL. */
+const struct sigv4_qparam *sigv4_param(const struct sigv4_qparam *p, size_t n, const char *key,
+                                       int nocase);
+/* Formats t as ISO 8601 UTC without fractions ("2015-08-30T12:36:00Z") into out (21 bytes). */
+void sigv4_iso_time(time_t t, char out[21]);
+
+/* Appends n bytes as space-separated lower-hex pairs (S3's *Bytes error elements). */
+void sigv4_put_bytes_hex(struct proto_sb *sb, const char *s, size_t n);
+/* Appends <tag>escaped value</tag>. */
+void sigv4_put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n);
+/* Copies src into dst (cap bytes), truncating, always NUL-terminated. */
+void sigv4_copy_str(char *dst, size_t cap, const char *src);
+
 #endif

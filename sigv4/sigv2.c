@@ -59,35 +59,6 @@ static const char V2_NO_DATE[] = "AWS authentication requires a valid Date or x-
 static const char V2_QUERY_MISSING[] =
     "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters";
 
-static int fail(char **msg, enum proto_err e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char **msg, enum proto_err e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = NULL;
-    if (vasprintf(&m, fmt, ap) < 0) m = NULL;
-    va_end(ap);
-    free(*msg);
-    *msg = m;
-    return -(int)e;
-}
-
-static const char *header(const struct sigv4_input *in, const char *name)
-{
-    for (size_t i = 0; i < in->n_headers; i++)
-        if (in->headers[i].name && strcasecmp(in->headers[i].name, name) == 0)
-            return in->headers[i].value ? in->headers[i].value : "";
-    return NULL;
-}
-
-static const struct sigv4_qparam *param(const struct sigv4_qparam *p, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(p[i].key, key) == 0) return &p[i];
-    return NULL;
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -138,7 +109,7 @@ static int is_subresource(const char *k, size_t n)
  * "b." + vhost_suffix), or 0 for path-style requests. */
 static size_t vhost_bucket(const struct sigv4_input *in, const char **bucket)
 {
-    const char *host = header(in, "host");
+    const char *host = sigv4_header(in, "host");
     if (!host || host[0] == '[') return 0;
     size_t hl = strlen(host);
     const char *colon = strrchr(host, ':');
@@ -252,7 +223,7 @@ static void put_amz_headers(struct proto_sb *sb, const struct sigv4_input *in,
         }
     }
     for (size_t i = 0; presigned && i < nps; i++) {
-        if (strncmp(ps[i].key, "x-amz-", 6) != 0 || header(in, ps[i].key)) continue;
+        if (strncmp(ps[i].key, "x-amz-", 6) != 0 || sigv4_header(in, ps[i].key)) continue;
         v[n] = (struct amz_header){ps[i].key, ps[i].value, n};
         n++;
     }
@@ -276,9 +247,9 @@ static void put_amz_headers(struct proto_sb *sb, const struct sigv4_input *in,
 static const char *std_value(const struct sigv4_input *in, const struct sigv4_qparam *ps,
                              size_t nps, int presigned, const char *name)
 {
-    const char *h = header(in, name);
+    const char *h = sigv4_header(in, name);
     if (h) return h;
-    const struct sigv4_qparam *p = presigned ? param(ps, nps, name) : NULL;
+    const struct sigv4_qparam *p = presigned ? sigv4_param(ps, nps, name, 0) : NULL;
     return p ? p->value : "";
 }
 
@@ -326,37 +297,6 @@ static int parse_http_date(const char *v, time_t *t)
     return -1;
 }
 
-static void iso_time(time_t t, char out[32])
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(out, 32, "%lld", (long long)t);
-}
-
-static void put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n)
-{
-    proto_sb_printf(sb, "<%s>", tag);
-    proto_sb_xml_escape(sb, v, n);
-    proto_sb_printf(sb, "</%s>", tag);
-}
-
-static void put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        char b[3] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15], ' '};
-        proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
-    }
-}
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* Splits "AWS AKID:sig" into its two parts (malloc'd). Returns 0 or a negative error. */
 static int parse_header(const char *authz, char **akid, char **sig, char **msg,
                         struct proto_sb *extra)
@@ -371,10 +311,12 @@ static int parse_header(const char *authz, char **akid, char **sig, char **msg,
         proto_sb_xml_escape(extra, authz, strlen(authz));
         proto_sb_puts(extra, "</ArgumentValue>");
         if (strpbrk(p, " \t"))
-            return fail(msg, ERR_S3_INVALID_ARGUMENT,
-                        "Authorization header is invalid -- one and only one ' ' (space) required");
-        return fail(msg, ERR_S3_INVALID_ARGUMENT,
-                    "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
+            return sigv4_fail(
+                msg, ERR_S3_INVALID_ARGUMENT,
+                "Authorization header is invalid -- one and only one ' ' (space) required");
+        return sigv4_fail(
+            msg, ERR_S3_INVALID_ARGUMENT,
+            "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
     }
     *akid = strndup(p, (size_t)(colon - p));
     *sig = strdup(colon + 1);
@@ -391,19 +333,19 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     size_t nps = sigv4_query_parse(in->query ? in->query : "", &ps);
     struct proto_sb sts = PROTO_SB_INIT;
     const int presigned = authz == NULL;
-    char now_iso[32];
-    iso_time(in->now, now_iso);
+    char now_iso[21];
+    sigv4_iso_time(in->now, now_iso);
     time_t t_req = in->now;
     const char *date_line = "";
-    const char *xdate = header(in, "x-amz-date");
+    const char *xdate = sigv4_header(in, "x-amz-date");
 
     /* 1. syntax and time */
     if (presigned) {
-        const struct sigv4_qparam *qa = param(ps, nps, "AWSAccessKeyId");
-        const struct sigv4_qparam *qs = param(ps, nps, "Signature");
-        const struct sigv4_qparam *qe = param(ps, nps, "Expires");
+        const struct sigv4_qparam *qa = sigv4_param(ps, nps, "AWSAccessKeyId", 0);
+        const struct sigv4_qparam *qs = sigv4_param(ps, nps, "Signature", 0);
+        const struct sigv4_qparam *qe = sigv4_param(ps, nps, "Expires", 0);
         if (!qa || !qs || !qe) {
-            rc = fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_QUERY_MISSING);
+            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_QUERY_MISSING);
             goto out;
         }
         const char *e = qe->value;
@@ -411,17 +353,17 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         for (const char *c = e; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
         if (!ok) {
-            rc = fail(msg, ERR_S3_ACCESS_DENIED, "Invalid date (should be seconds since epoch): %s",
-                      e);
+            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED,
+                            "Invalid date (should be seconds since epoch): %s", e);
             goto out;
         }
         long long exp = strtoll(e, NULL, 10);
         if (exp < (long long)in->now) {
-            char exp_iso[32];
-            iso_time((time_t)exp, exp_iso);
+            char exp_iso[21];
+            sigv4_iso_time((time_t)exp, exp_iso);
             proto_sb_printf(extra, "<Expires>%s</Expires><ServerTime>%s</ServerTime>", exp_iso,
                             now_iso);
-            rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
+            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
             goto out;
         }
         akid = strdup(qa->value);
@@ -431,22 +373,23 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     } else {
         rc = parse_header(authz, &akid, &sig, msg, extra);
         if (rc) goto out;
-        const char *hdate = header(in, "date");
+        const char *hdate = sigv4_header(in, "date");
         const char *used = xdate ? xdate : hdate;
         if (!used || parse_http_date(used, &t_req)) {
-            rc = fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_NO_DATE);
+            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_NO_DATE);
             goto out;
         }
         long skew = in->clock_skew_seconds > 0 ? in->clock_skew_seconds : 900;
         if ((long long)t_req < (long long)in->now - skew ||
             (long long)t_req > (long long)in->now + skew) {
-            put_elem(extra, "RequestTime", used, strlen(used));
+            sigv4_put_elem(extra, "RequestTime", used, strlen(used));
             proto_sb_printf(extra,
                             "<ServerTime>%s</ServerTime>"
                             "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
                             now_iso, skew * 1000);
-            rc = fail(msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
-                      "The difference between the request time and the current time is too large.");
+            rc = sigv4_fail(
+                msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+                "The difference between the request time and the current time is too large.");
             goto out;
         }
         date_line = hdate ? hdate : "";
@@ -456,9 +399,9 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     const char *secret = NULL, *account = NULL;
     if (strlen(akid) >= sizeof out->access_key ||
         !sigv4_creds_lookup(creds, akid, &secret, &account)) {
-        put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
-        rc = fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
-                  "The AWS Access Key Id you provided does not exist in our records.");
+        sigv4_put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
+        rc = sigv4_fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
+                        "The AWS Access Key Id you provided does not exist in our records.");
         goto out;
     }
 
@@ -484,22 +427,22 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         string_to_sign(&sts, in, ps, nps, presigned, s3_date, 1);
     }
     if (!matched) {
-        put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
-        put_elem(extra, "StringToSign", sts.buf ? sts.buf : "", sts.len);
-        put_elem(extra, "SignatureProvided", sig, strlen(sig));
+        sigv4_put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
+        sigv4_put_elem(extra, "StringToSign", sts.buf ? sts.buf : "", sts.len);
+        sigv4_put_elem(extra, "SignatureProvided", sig, strlen(sig));
         proto_sb_puts(extra, "<StringToSignBytes>");
-        put_bytes_hex(extra, sts.buf ? sts.buf : "", sts.len);
+        sigv4_put_bytes_hex(extra, sts.buf ? sts.buf : "", sts.len);
         proto_sb_puts(extra, "</StringToSignBytes>");
-        rc = fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", V2_SIG_MISMATCH);
+        rc = sigv4_fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", V2_SIG_MISMATCH);
         goto out;
     }
 
-    copy_str(out->access_key, sizeof out->access_key, akid);
-    copy_str(out->account_id, sizeof out->account_id, account);
+    sigv4_copy_str(out->access_key, sizeof out->access_key, akid);
+    sigv4_copy_str(out->account_id, sizeof out->account_id, account);
     out->region[0] = '\0';
-    copy_str(out->service, sizeof out->service, "s3");
+    sigv4_copy_str(out->service, sizeof out->service, "s3");
     sigv4_format_amz_date(t_req, out->amz_date);
-    copy_str(out->signature, sizeof out->signature, sig);
+    sigv4_copy_str(out->signature, sizeof out->signature, sig);
     out->presigned = presigned;
     out->sigv2 = 1;
     out->payload = SIGV4_PAYLOAD_UNSIGNED;

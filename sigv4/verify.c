@@ -33,52 +33,6 @@ static const char S3_QUERY_MISSING[] =
     "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 static const char S3_NO_DATE[] = "AWS authentication requires a valid Date or x-amz-date header";
 
-static int fail(char **msg, enum proto_err e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char **msg, enum proto_err e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = NULL;
-    if (vasprintf(&m, fmt, ap) < 0) m = NULL;
-    va_end(ap);
-    free(*msg);
-    *msg = m;
-    return -(int)e;
-}
-
-static const char *find_header(const struct sigv4_input *in, const char *name)
-{
-    for (size_t i = 0; i < in->n_headers; i++)
-        if (in->headers[i].name && strcasecmp(in->headers[i].name, name) == 0)
-            return in->headers[i].value ? in->headers[i].value : "";
-    return NULL;
-}
-
-static const struct sigv4_qparam *find_param(const struct sigv4_qparam *p, size_t n,
-                                             const char *key, int nocase)
-{
-    for (size_t i = 0; i < n; i++)
-        if (nocase ? strcasecmp(p[i].key, key) == 0 : strcmp(p[i].key, key) == 0) return &p[i];
-    return NULL;
-}
-
-static void iso_time(time_t t, char out[21])
-{
-    char b[17];
-    sigv4_format_amz_date(t, b); /* 20150830T123600Z -> 2015-08-30T12:36:00Z */
-    memcpy(out, b, 4);
-    out[4] = '-';
-    memcpy(out + 5, b + 4, 2);
-    out[7] = '-';
-    memcpy(out + 8, b + 6, 5);
-    out[13] = ':';
-    memcpy(out + 14, b + 11, 2);
-    out[16] = ':';
-    memcpy(out + 17, b + 13, 3);
-    out[20] = '\0';
-}
-
 /* Whether name (case-insensitive) is listed in the ';'-separated signed header list. */
 static int is_signed(const char *list, const char *name)
 {
@@ -168,11 +122,12 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         p++;
     if (strncmp(p, "AWS4-", 5) != 0) {
         if (!in->is_s3)
-            return fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+            return sigv4_fail(msg, ERR_MISSING_AUTH_TOKEN,
+                              "Request is missing Authentication Token");
         proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
         proto_sb_xml_escape(extra, authz, strlen(authz));
         proto_sb_puts(extra, "</ArgumentValue>");
-        return fail(msg, ERR_S3_INVALID_ARGUMENT, "Unsupported Authorization Type");
+        return sigv4_fail(msg, ERR_S3_INVALID_ARGUMENT, "Unsupported Authorization Type");
     }
     const char *q = p;
     while (*q && *q != ' ' && *q != '\t' && *q != ',')
@@ -191,11 +146,12 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         size_t len = (size_t)(q - p);
         const char *eq = memchr(p, '=', len);
         if (!eq) {
-            if (in->is_s3) return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
-            return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                        "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization "
-                        "header: '%s'.",
-                        (int)len, p, authz);
+            if (in->is_s3) return sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+            return sigv4_fail(
+                msg, ERR_INCOMPLETE_SIGNATURE,
+                "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization "
+                "header: '%s'.",
+                (int)len, p, authz);
         }
         size_t kl = (size_t)(eq - p);
         char **slot = NULL;
@@ -211,33 +167,34 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         }
         p = q;
     }
-    const char *xdate = find_header(in, "x-amz-date");
-    const char *hdate = find_header(in, "date");
+    const char *xdate = sigv4_header(in, "x-amz-date");
+    const char *hdate = sigv4_header(in, "date");
     if (!a->credential || !a->signature || !a->signed_headers || (!xdate && !hdate)) {
         if (in->is_s3) {
             if (a->credential && a->signature && a->signed_headers)
-                return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
-            return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+                return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
+            return sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
         }
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%sAuthorization=%s",
-                    a->credential ? "" : "Authorization header requires 'Credential' parameter. ",
-                    a->signature ? "" : "Authorization header requires 'Signature' parameter. ",
-                    a->signed_headers ? ""
-                                      : "Authorization header requires 'SignedHeaders' parameter. ",
-                    (xdate || hdate) ? ""
-                                     : "Authorization header requires existence of either a "
-                                       "'X-Amz-Date' or a 'Date' header. ",
-                    authz);
+        return sigv4_fail(
+            msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%sAuthorization=%s",
+            a->credential ? "" : "Authorization header requires 'Credential' parameter. ",
+            a->signature ? "" : "Authorization header requires 'Signature' parameter. ",
+            a->signed_headers ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
+            (xdate || hdate) ? ""
+                             : "Authorization header requires existence of either a "
+                               "'X-Amz-Date' or a 'Date' header. ",
+            authz);
     }
     if (split_credential(a->credential, a->cred_parts)) {
         if (in->is_s3)
-            return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED,
-                        "The authorization header is malformed; the Credential is mal-formed; "
-                        "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Credential must have exactly 5 slash-delimited elements, e.g. "
-                    "keyid/date/region/service/term, got '%s'",
-                    a->credential);
+            return sigv4_fail(
+                msg, ERR_S3_AUTH_HEADER_MALFORMED,
+                "The authorization header is malformed; the Credential is mal-formed; "
+                "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                          "Credential must have exactly 5 slash-delimited elements, e.g. "
+                          "keyid/date/region/service/term, got '%s'",
+                          a->credential);
     }
     time_t t;
     if (xdate) {
@@ -249,11 +206,11 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         if (date_header_to_amz(hdate, buf) == 0) a->date = strdup(buf);
     }
     if (!a->date) {
-        if (in->is_s3) return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Date must be in ISO-8601 'basic format'. Got '%s'. See "
-                    "http://en.wikipedia.org/wiki/ISO_8601",
-                    a->date_raw);
+        if (in->is_s3) return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
+        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                          "Date must be in ISO-8601 'basic format'. Got '%s'. See "
+                          "http://en.wikipedia.org/wiki/ISO_8601",
+                          a->date_raw);
     }
     return 0;
 }
@@ -270,17 +227,17 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
                             struct auth_parts *a, char **msg)
 {
     a->presigned = 1;
-    a->algorithm = dup_param(find_param(ps, n, "X-Amz-Algorithm", 0));
-    a->credential = dup_param(find_param(ps, n, "X-Amz-Credential", 0));
-    a->signature = dup_param(find_param(ps, n, "X-Amz-Signature", 0));
-    a->signed_headers = dup_param(find_param(ps, n, "X-Amz-SignedHeaders", 0));
-    a->date = dup_param(find_param(ps, n, "X-Amz-Date", 0));
-    a->expires = dup_param(find_param(ps, n, "X-Amz-Expires", 0));
+    a->algorithm = dup_param(sigv4_param(ps, n, "X-Amz-Algorithm", 0));
+    a->credential = dup_param(sigv4_param(ps, n, "X-Amz-Credential", 0));
+    a->signature = dup_param(sigv4_param(ps, n, "X-Amz-Signature", 0));
+    a->signed_headers = dup_param(sigv4_param(ps, n, "X-Amz-SignedHeaders", 0));
+    a->date = dup_param(sigv4_param(ps, n, "X-Amz-Date", 0));
+    a->expires = dup_param(sigv4_param(ps, n, "X-Amz-Expires", 0));
     a->date_raw = a->date;
     if (!a->algorithm || !a->credential || !a->signature || !a->signed_headers || !a->date ||
         (in->is_s3 && !a->expires)) {
-        if (in->is_s3) return fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_QUERY_MISSING);
-        return fail(
+        if (in->is_s3) return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_QUERY_MISSING);
+        return sigv4_fail(
             msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%s%sRe-examine the query-string parameters.",
             a->algorithm ? "" : "AWS query-string parameters must include 'X-Amz-Algorithm'. ",
             a->credential ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
@@ -291,32 +248,33 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
     }
     if (strcmp(a->algorithm, "AWS4-HMAC-SHA256") != 0) {
         if (in->is_s3)
-            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-                        "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
-                    a->algorithm);
+            return sigv4_fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                              "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                          "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
+                          a->algorithm);
     }
     if (split_credential(a->credential, a->cred_parts)) {
         if (in->is_s3)
-            return fail(
+            return sigv4_fail(
                 msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
                 "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
                 "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Credential must have exactly 5 slash-delimited elements, e.g. "
-                    "keyid/date/region/service/term, got '%s'",
-                    a->credential);
+        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                          "Credential must have exactly 5 slash-delimited elements, e.g. "
+                          "keyid/date/region/service/term, got '%s'",
+                          a->credential);
     }
     time_t t;
     if (sigv4_parse_amz_date(a->date, &t)) {
         if (in->is_s3)
-            return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-                        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
-        return fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                    "Date must be in ISO-8601 'basic format'. Got '%s'. See "
-                    "http://en.wikipedia.org/wiki/ISO_8601",
-                    a->date);
+            return sigv4_fail(
+                msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                          "Date must be in ISO-8601 'basic format'. Got '%s'. See "
+                          "http://en.wikipedia.org/wiki/ISO_8601",
+                          a->date);
     }
     if (a->expires) {
         enum proto_err e = in->is_s3 ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_INCOMPLETE_SIGNATURE;
@@ -326,13 +284,14 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
         int ok = *s != '\0' && strlen(s) <= 18;
         for (const char *c = s; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
-        if (!ok) return fail(msg, e, "X-Amz-Expires should be a number");
+        if (!ok) return sigv4_fail(msg, e, "X-Amz-Expires should be a number");
         if (neg && strtoll(s, NULL, 10) != 0)
-            return fail(msg, e, "X-Amz-Expires must be non-negative");
+            return sigv4_fail(msg, e, "X-Amz-Expires must be non-negative");
         if (strtoll(s, NULL, 10) > MAX_EXPIRES)
-            return fail(msg, e,
-                        "X-Amz-Expires must be less than a week (in seconds); that is, the given "
-                        "X-Amz-Expires must be less than 604800 seconds");
+            return sigv4_fail(
+                msg, e,
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+                "X-Amz-Expires must be less than 604800 seconds");
     }
     return 0;
 }
@@ -342,7 +301,7 @@ static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_he
                              struct proto_sb *extra)
 {
     struct proto_sb names = PROTO_SB_INIT;
-    int host = find_header(in, "host") != NULL;
+    int host = sigv4_header(in, "host") != NULL;
     if (host && !is_signed(signed_headers, "host")) proto_sb_puts(&names, "host");
     for (size_t i = 0; i < in->n_headers; i++) {
         const char *nm = in->headers[i].name;
@@ -359,8 +318,8 @@ static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_he
         proto_sb_puts(extra, "<HeadersNotSigned>");
         proto_sb_xml_escape(extra, names.buf, names.len);
         proto_sb_puts(extra, "</HeadersNotSigned>");
-        rc = fail(msg, ERR_S3_ACCESS_DENIED,
-                  "There were headers present in the request which were not signed");
+        rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED,
+                        "There were headers present in the request which were not signed");
     }
     proto_sb_free(&names);
     return rc;
@@ -396,39 +355,15 @@ static int classify_payload(const char *v, struct sigv4_auth *out, char **msg,
     else if (strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") == 0 ||
              strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER") == 0) {
         proto_sb_puts(extra, "<Header>x-amz-content-sha256</Header>");
-        return fail(msg, ERR_S3_NOT_IMPLEMENTED,
-                    "A header you provided implies functionality that is not implemented");
+        return sigv4_fail(msg, ERR_S3_NOT_IMPLEMENTED,
+                          "A header you provided implies functionality that is not implemented");
     } else {
         proto_sb_puts(extra, "<ArgumentName>x-amz-content-sha256</ArgumentName><ArgumentValue>");
         proto_sb_xml_escape(extra, v, strlen(v));
         proto_sb_puts(extra, "</ArgumentValue>");
-        return fail(msg, ERR_S3_INVALID_ARGUMENT, "%s", S3_BAD_SHA256);
+        return sigv4_fail(msg, ERR_S3_INVALID_ARGUMENT, "%s", S3_BAD_SHA256);
     }
     return 0;
-}
-
-static void put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        char b[3] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15], ' '};
-        proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
-    }
-}
-
-static void put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n)
-{
-    proto_sb_printf(sb, "<%s>", tag);
-    proto_sb_xml_escape(sb, v, n);
-    proto_sb_printf(sb, "</%s>", tag);
-}
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
@@ -448,8 +383,8 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     const int s3 = in->is_s3;
 
     nps = sigv4_query_parse(in->query, &ps);
-    const char *authz = find_header(in, "authorization");
-    const struct sigv4_qparam *qalg = find_param(ps, nps, "X-Amz-Algorithm", 0);
+    const char *authz = sigv4_header(in, "authorization");
+    const struct sigv4_qparam *qalg = sigv4_param(ps, nps, "X-Amz-Algorithm", 0);
 
     /* SigV2 (S3 only): "Authorization: AWS AKID:sig" or AWSAccessKeyId/Signature in the query */
     int v2_header = 0;
@@ -460,18 +395,19 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         /* Compared by hand: gcc -O2 misjudges strncmp on this pointer (-Wstring-compare). */
         v2_header = p[0] == 'A' && p[1] == 'W' && p[2] == 'S' && p[3] == ' ';
     }
-    int v2_query = find_param(ps, nps, "AWSAccessKeyId", 0) || find_param(ps, nps, "Signature", 0);
+    int v2_query =
+        sigv4_param(ps, nps, "AWSAccessKeyId", 0) || sigv4_param(ps, nps, "Signature", 0);
 
     /* 1. auth presence */
     if (authz && (qalg || (s3 && v2_query))) {
         if (s3) {
             proto_sb_puts(xb, "<ArgumentName>Authorization</ArgumentName>");
-            rc = fail(
+            rc = sigv4_fail(
                 msg, ERR_S3_INVALID_ARGUMENT,
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
                 "Signature query string parameter or the Authorization header should be specified");
         } else {
-            rc = fail(
+            rc = sigv4_fail(
                 msg, ERR_INVALID_SIGNATURE,
                 "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
                 "header.");
@@ -484,9 +420,9 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     }
     if (!authz && !qalg) {
         if (s3)
-            rc = fail(msg, ERR_S3_ACCESS_DENIED, "Access Denied");
+            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Access Denied");
         else
-            rc = fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+            rc = sigv4_fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
         goto out;
     }
 
@@ -498,7 +434,7 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     sigv4_parse_amz_date(a.date, &t_req);
     char now_s[17], edge_s[17], now_iso[21];
     sigv4_format_amz_date(in->now, now_s);
-    iso_time(in->now, now_iso);
+    sigv4_iso_time(in->now, now_iso);
 
     /* 3. time: skew for header auth, X-Amz-Date + X-Amz-Expires for presigned URLs */
     long skew = in->clock_skew_seconds > 0 ? in->clock_skew_seconds : 300;
@@ -507,28 +443,29 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         if ((long long)in->now > (long long)t_req + exp) {
             if (s3) {
                 char exp_iso[21];
-                iso_time((time_t)((long long)t_req + exp), exp_iso);
+                sigv4_iso_time((time_t)((long long)t_req + exp), exp_iso);
                 proto_sb_printf(xb,
                                 "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
                                 "<ServerTime>%s</ServerTime>",
                                 exp, exp_iso, now_iso);
-                rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
+                rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
             } else {
                 sigv4_format_amz_date((time_t)((long long)in->now - exp), edge_s);
-                rc = fail(msg, ERR_INVALID_SIGNATURE,
-                          "Signature expired: %s is now earlier than %s (%s - %lld min.)", a.date,
-                          edge_s, now_s, exp / 60);
+                rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                                "Signature expired: %s is now earlier than %s (%s - %lld min.)",
+                                a.date, edge_s, now_s, exp / 60);
             }
             goto out;
         }
         if ((long long)t_req > (long long)in->now + skew) {
             if (s3) {
-                rc = fail(msg, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
+                rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
             } else {
                 sigv4_format_amz_date(in->now + skew, edge_s);
-                rc = fail(msg, ERR_INVALID_SIGNATURE,
-                          "Signature not yet current: %s is still later than %s (%s + %ld min.)",
-                          a.date, edge_s, now_s, skew / 60);
+                rc = sigv4_fail(
+                    msg, ERR_INVALID_SIGNATURE,
+                    "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date,
+                    edge_s, now_s, skew / 60);
             }
             goto out;
         }
@@ -542,18 +479,19 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
                             "</RequestTime><ServerTime>%s</ServerTime>"
                             "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
                             now_iso, skew * 1000);
-            rc = fail(msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
-                      "The difference between the request time and the current time is too large.");
+            rc = sigv4_fail(
+                msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+                "The difference between the request time and the current time is too large.");
         } else if (past) {
             sigv4_format_amz_date(in->now - skew, edge_s);
-            rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "Signature expired: %s is now earlier than %s (%s - %ld min.)", a.date,
-                      edge_s, now_s, skew / 60);
+            rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                            "Signature expired: %s is now earlier than %s (%s - %ld min.)", a.date,
+                            edge_s, now_s, skew / 60);
         } else {
             sigv4_format_amz_date(in->now + skew, edge_s);
-            rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "Signature not yet current: %s is still later than %s (%s + %ld min.)",
-                      a.date, edge_s, now_s, skew / 60);
+            rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                            "Signature not yet current: %s is still later than %s (%s + %ld min.)",
+                            a.date, edge_s, now_s, skew / 60);
         }
         goto out;
     }
@@ -562,23 +500,23 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     const char *payload = NULL;
     if (s3) {
         if (a.presigned) {
-            const struct sigv4_qparam *qh = find_param(ps, nps, "X-Amz-Content-Sha256", 1);
+            const struct sigv4_qparam *qh = sigv4_param(ps, nps, "X-Amz-Content-Sha256", 1);
             payload = qh ? qh->value : "UNSIGNED-PAYLOAD";
         } else {
-            payload = find_header(in, "x-amz-content-sha256");
+            payload = sigv4_header(in, "x-amz-content-sha256");
             if (!payload) {
-                rc = fail(msg, ERR_S3_INVALID_REQUEST,
-                          "Missing required header for this request: x-amz-content-sha256");
+                rc = sigv4_fail(msg, ERR_S3_INVALID_REQUEST,
+                                "Missing required header for this request: x-amz-content-sha256");
                 goto out;
             }
         }
         rc = classify_payload(payload, out, msg, xb);
         if (rc) goto out;
     } else {
-        payload = in->body_sha256 ? in->body_sha256 : find_header(in, "x-amz-content-sha256");
+        payload = in->body_sha256 ? in->body_sha256 : sigv4_header(in, "x-amz-content-sha256");
         if (!payload) payload = EMPTY_SHA256;
         out->payload = SIGV4_PAYLOAD_HASH;
-        copy_str(out->payload_hash, sizeof out->payload_hash, payload);
+        sigv4_copy_str(out->payload_hash, sizeof out->payload_hash, payload);
     }
 
     /* 5. host signed */
@@ -586,22 +524,22 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         rc = check_s3_unsigned(in, a.signed_headers, msg, xb);
         if (rc) goto out;
     } else if (!is_signed(a.signed_headers, "host")) {
-        rc = fail(msg, ERR_INVALID_SIGNATURE,
-                  "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+        rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                        "'Host' must be a 'SignedHeader' in the AWS Authorization.");
         goto out;
     }
 
     /* 6. algorithm (header form; the query form checked it while parsing) */
     if (!a.presigned && strcmp(a.algorithm, "AWS4-HMAC-SHA256") != 0) {
         if (s3 && strncmp(a.algorithm, "AWS4-ECDSA-", 11) == 0)
-            rc = fail(msg, ERR_S3_NOT_IMPLEMENTED,
-                      "A header you provided implies functionality that is not implemented");
+            rc = sigv4_fail(msg, ERR_S3_NOT_IMPLEMENTED,
+                            "A header you provided implies functionality that is not implemented");
         else if (s3)
-            rc = fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+            rc = sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
         else
-            rc = fail(msg, ERR_INCOMPLETE_SIGNATURE,
-                      "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
-                      a.algorithm);
+            rc = sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+                            "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
+                            a.algorithm);
         goto out;
     }
 
@@ -613,10 +551,11 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         a.presigned ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_S3_AUTH_HEADER_MALFORMED;
     if (strlen(cp[1]) != 8 || strncmp(cp[1], a.date, 8) != 0) {
         if (s3)
-            rc = fail(msg, s3_err, "%sInvalid credential date. Date is not the same as X-Amz-Date.",
-                      s3_prefix);
+            rc = sigv4_fail(msg, s3_err,
+                            "%sInvalid credential date. Date is not the same as X-Amz-Date.",
+                            s3_prefix);
         else
-            rc = fail(
+            rc = sigv4_fail(
                 msg, ERR_INVALID_SIGNATURE,
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                 "from HTTP: '%s' != '%.8s', from '%s'.",
@@ -631,18 +570,18 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (bad_region || bad_svc || bad_term) {
         if (s3) {
             if (bad_region)
-                rc = fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region",
-                          s3_prefix, cp[2]);
+                rc = sigv4_fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region",
+                                s3_prefix, cp[2]);
             else if (bad_svc)
-                rc = fail(msg, s3_err,
-                          "%sincorrect service \"%s\". This endpoint belongs to \"s3\".", s3_prefix,
-                          cp[3]);
+                rc = sigv4_fail(msg, s3_err,
+                                "%sincorrect service \"%s\". This endpoint belongs to \"s3\".",
+                                s3_prefix, cp[3]);
             else
-                rc = fail(msg, s3_err,
-                          "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
-                          s3_prefix, cp[4]);
+                rc = sigv4_fail(msg, s3_err,
+                                "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
+                                s3_prefix, cp[4]);
         } else {
-            rc = fail(
+            rc = sigv4_fail(
                 msg, ERR_INVALID_SIGNATURE, "%s%s%s%s%s%s%s%s%s",
                 bad_region ? "Credential should be scoped to a valid region, not '" : "",
                 bad_region ? cp[2] : "", bad_region ? "'. " : "",
@@ -661,12 +600,12 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (strlen(cp[0]) >= sizeof out->access_key ||
         !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
         if (s3) {
-            put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
-            rc = fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
-                      "The AWS Access Key Id you provided does not exist in our records.");
+            sigv4_put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
+            rc = sigv4_fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
+                            "The AWS Access Key Id you provided does not exist in our records.");
         } else {
-            rc = fail(msg, ERR_UNRECOGNIZED_CLIENT,
-                      "The security token included in the request is invalid.");
+            rc = sigv4_fail(msg, ERR_UNRECOGNIZED_CLIENT,
+                            "The security token included in the request is invalid.");
         }
         goto out;
     }
@@ -680,7 +619,7 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     int matched = 0;
     /* A presigned URL may carry an X-Amz-Security-Token appended after signing: when the
      * signature does not match with it, try once without it. */
-    int tries = (a.presigned && find_param(ps, nps, "X-Amz-Security-Token", 0)) ? 2 : 1;
+    int tries = (a.presigned && sigv4_param(ps, nps, "X-Amz-Security-Token", 0)) ? 2 : 1;
     for (int t = 0; t < tries && !matched; t++) {
         int qflags = a.presigned ? SIGV4_Q_NO_SIGNATURE | (t ? SIGV4_Q_NO_TOKEN : 0) : 0;
         proto_sb_reset(&creq);
@@ -701,32 +640,33 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
         }
         if (s3) {
-            put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
-            put_elem(xb, "StringToSign", sts.buf, sts.len);
-            put_elem(xb, "SignatureProvided", a.signature, strlen(a.signature));
+            sigv4_put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
+            sigv4_put_elem(xb, "StringToSign", sts.buf, sts.len);
+            sigv4_put_elem(xb, "SignatureProvided", a.signature, strlen(a.signature));
             proto_sb_puts(xb, "<StringToSignBytes>");
-            put_bytes_hex(xb, sts.buf, sts.len);
+            sigv4_put_bytes_hex(xb, sts.buf, sts.len);
             proto_sb_puts(xb, "</StringToSignBytes>");
-            put_elem(xb, "CanonicalRequest", creq.buf, creq.len);
+            sigv4_put_elem(xb, "CanonicalRequest", creq.buf, creq.len);
             proto_sb_puts(xb, "<CanonicalRequestBytes>");
-            put_bytes_hex(xb, creq.buf, creq.len);
+            sigv4_put_bytes_hex(xb, creq.buf, creq.len);
             proto_sb_puts(xb, "</CanonicalRequestBytes>");
-            rc = fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH_S3);
+            rc = sigv4_fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH_S3);
         } else {
-            rc = fail(msg, ERR_INVALID_SIGNATURE,
-                      "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe "
-                      "String-to-Sign should have been\n'%s'\n",
-                      SIG_MISMATCH_JSON, proto_sb_str(&creq), proto_sb_str(&sts));
+            rc = sigv4_fail(
+                msg, ERR_INVALID_SIGNATURE,
+                "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe "
+                "String-to-Sign should have been\n'%s'\n",
+                SIG_MISMATCH_JSON, proto_sb_str(&creq), proto_sb_str(&sts));
         }
         goto out;
     }
 
-    copy_str(out->access_key, sizeof out->access_key, cp[0]);
-    copy_str(out->account_id, sizeof out->account_id, account);
-    copy_str(out->region, sizeof out->region, cp[2]);
-    copy_str(out->service, sizeof out->service, cp[3]);
-    copy_str(out->amz_date, sizeof out->amz_date, a.date);
-    copy_str(out->scope, sizeof out->scope, scope);
+    sigv4_copy_str(out->access_key, sizeof out->access_key, cp[0]);
+    sigv4_copy_str(out->account_id, sizeof out->account_id, account);
+    sigv4_copy_str(out->region, sizeof out->region, cp[2]);
+    sigv4_copy_str(out->service, sizeof out->service, cp[3]);
+    sigv4_copy_str(out->amz_date, sizeof out->amz_date, a.date);
+    sigv4_copy_str(out->scope, sizeof out->scope, scope);
     memcpy(out->signature, sig, 65);
     memcpy(out->signing_key, key, 32);
     out->presigned = a.presigned;
@@ -761,17 +701,19 @@ int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *au
 {
     *msg = NULL;
     if (!in->is_s3)
-        return fail(msg, ERR_INVALID_SIGNATURE,
-                    "Credential should be scoped to a valid region, not '%s'. ", auth->region);
-    if (extra) put_elem(extra, "Region", expected, strlen(expected));
+        return sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                          "Credential should be scoped to a valid region, not '%s'. ",
+                          auth->region);
+    if (extra) sigv4_put_elem(extra, "Region", expected, strlen(expected));
     if (auth->presigned)
-        return fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
-                    "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; "
-                    "expecting '%s'",
-                    auth->region, expected);
-    return fail(msg, ERR_S3_AUTH_HEADER_MALFORMED,
-                "The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
-                auth->region, expected);
+        return sigv4_fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                          "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; "
+                          "expecting '%s'",
+                          auth->region, expected);
+    return sigv4_fail(
+        msg, ERR_S3_AUTH_HEADER_MALFORMED,
+        "The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
+        auth->region, expected);
 }
 
 char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, char **region_out)
@@ -780,7 +722,7 @@ char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, ch
     char *cred = NULL;
     if (service_out) *service_out = NULL;
     if (region_out) *region_out = NULL;
-    const char *authz = find_header(in, "authorization");
+    const char *authz = sigv4_header(in, "authorization");
     if (authz) {
         const char *p = authz;
         while (*p == ' ' || *p == '\t')
@@ -802,10 +744,10 @@ char *sigv4_peek_credential(const struct sigv4_input *in, char **service_out, ch
     } else {
         struct sigv4_qparam *ps;
         size_t n = sigv4_query_parse(in->query, &ps);
-        const struct sigv4_qparam *q = find_param(ps, n, "X-Amz-Credential", 0);
+        const struct sigv4_qparam *q = sigv4_param(ps, n, "X-Amz-Credential", 0);
         if (q)
             cred = strdup(q->value);
-        else if ((q = find_param(ps, n, "AWSAccessKeyId", 0)) && q->value[0])
+        else if ((q = sigv4_param(ps, n, "AWSAccessKeyId", 0)) && q->value[0])
             ak = strdup(q->value);
         sigv4_qparams_free(ps, n);
         if (ak) return ak;
