@@ -1,6 +1,8 @@
 """Hostile S3 input: path-like keys, NUL, 1024/1025-byte and unicode keys are stored and listed
 verbatim and never reach the filesystem outside the blob store; out-of-range numbers in max-keys,
 partNumber, markers, Range and x-amz-decoded-content-length get S3's errors, not crashes."""
+import base64
+import hashlib
 import http.client
 import os
 import re
@@ -103,6 +105,26 @@ class S3HostileKeysTest(ServerTestCase):
         st, _, _ = signed(self.server, "GET", "/hostile/nul")
         self.assertEqual(st, 404)
         r = self.s3.list_objects_v2(Bucket="hostile", Prefix="nul")
+        self.assertEqual(r["KeyCount"], 0)
+
+    def test_keys_that_are_not_utf8_are_invalid_uris(self):
+        for method, path in (("PUT", "/hostile/bad%FFkey"), ("GET", "/hostile/%AE%8A-"),
+                             ("DELETE", "/hostile/%C0%AF"), ("PUT", "/bad%FFbucket/k"),
+                             ("GET", "/hostile/%ED%A0%80?tagging")):
+            st, _, body = signed(self.server, method, path, body=b"x" if method == "PUT" else b"")
+            self.assertEqual(st, 400, path)
+            self.assertEqual(error_code(body), ("InvalidURI", "Couldn't parse the specified URI."), path)
+        st, _, _ = signed(self.server, "HEAD", "/hostile/%FF")
+        self.assertEqual(st, 400)
+        st, _, body = signed(self.server, "PUT", "/hostile/copy-dst",
+                             extra={"x-amz-copy-source": "hostile/%FF"})
+        self.assertEqual((st, error_code(body)[0]), (400, "InvalidArgument"))
+        # an XML body that is not UTF-8 is not well-formed
+        doc = b"<Delete><Object><Key>k\xff</Key></Object></Delete>"
+        st, _, body = signed(self.server, "POST", "/hostile?delete", body=doc,
+                             extra={"Content-MD5": base64.b64encode(hashlib.md5(doc).digest()).decode()})
+        self.assertEqual((st, error_code(body)[0]), (400, "MalformedXML"))
+        r = self.s3.list_objects_v2(Bucket="hostile", Prefix="bad")
         self.assertEqual(r["KeyCount"], 0)
 
     def test_key_length_limit_counts_bytes(self):

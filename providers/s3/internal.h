@@ -129,9 +129,10 @@ struct s3_xml_node {
 #define S3_XML_MAX_DEPTH 16
 #define S3_XML_MAX_NODES 200000
 #define S3_XML_MAX_SIZE  (4u << 20) /* DeleteObjects' 1000 longest keys fit with room */
-/* Parses a small XML document into a tree in a. Rejects DOCTYPE, entity declarations, unknown
- * entities, mismatched tags, trailing content, documents over S3_XML_MAX_SIZE bytes, depth >
- * S3_XML_MAX_DEPTH and more than S3_XML_MAX_NODES elements. Returns the root or NULL. */
+/* Parses a small XML document into a tree in a. Rejects bytes that are not UTF-8, DOCTYPE, entity
+ * declarations, unknown entities, mismatched tags, trailing content, documents over S3_XML_MAX_SIZE
+ * bytes, depth > S3_XML_MAX_DEPTH and more than S3_XML_MAX_NODES elements. Returns the root or
+ * NULL. */
 struct s3_xml_node *s3_xml_parse(proto_arena *a, const char *doc, size_t len);
 /* Returns the first child of n named name, or NULL. */
 struct s3_xml_node *s3_xml_child(const struct s3_xml_node *n, const char *name);
@@ -145,6 +146,9 @@ void s3_xml_elem_n(struct proto_sb *sb, const char *name, const char *value, siz
 void s3_xml_elem_key(struct proto_sb *sb, const char *name, const char *value, size_t n, int url);
 /* Appends the S3 URL-encoding of s (unreserved characters and '/' kept). */
 void s3_url_encode(struct proto_sb *sb, const char *s, size_t n);
+/* Returns 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF), else 0. */
+int s3_utf8_valid(const char *s, size_t n);
 /* Percent-decodes s ('+' stays a plus) into the arena; *out_len gets the length. */
 char *s3_url_decode(proto_arena *a, const char *s, size_t n, size_t *out_len);
 /* Starts an XML response body: the declaration and <root xmlns=...>. Sets the content type. */

@@ -260,7 +260,7 @@ static int parse_copy_source(struct proto_req *req, struct s3_target *src, const
     src->bucket = d;
     src->key = slash + 1;
     src->key_len = dl - (size_t)(slash + 1 - d);
-    if (!s3_key_valid(src->key, src->key_len))
+    if (!s3_key_valid(src->key, src->key_len) || !s3_utf8_valid(src->key, src->key_len))
         return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid copy source object key");
     return 0;
 }
@@ -649,7 +649,8 @@ int s3_delete_objects(struct proto_req *req, const struct s3_target *tg)
         const char *vid = s3_xml_child_text(c, "VersionId");
         struct del_result *r = &results[i++];
         memset(r, 0, sizeof(*r));
-        if (!s3_key_valid(k->text, k->text_len) || (vid && !*vid)) {
+        if (!s3_key_valid(k->text, k->text_len) || !s3_utf8_valid(k->text, k->text_len) ||
+            (vid && !*vid)) {
             proto_sb_puts(&req->body, "<Error>");
             s3_xml_elem_n(&req->body, "Key", k->text, k->text_len);
             if (vid) s3_xml_elem(&req->body, "VersionId", vid);

@@ -447,7 +447,10 @@ static int resolve_target(struct proto_req *req, struct s3_target *tg)
         if (!*p) return 0; /* the service */
         const char *slash = strchr(p, '/');
         size_t bl = slash ? (size_t)(slash - p) : strlen(p);
-        tg->bucket = s3_url_decode(req->arena, p, bl, NULL);
+        size_t dbl;
+        tg->bucket = s3_url_decode(req->arena, p, bl, &dbl);
+        if (!s3_utf8_valid(tg->bucket, dbl) || strlen(tg->bucket) != dbl)
+            return proto_error(req, ERR_S3_INVALID_URI, "Couldn't parse the specified URI.");
         key_part = slash ? slash + 1 : "";
     }
     if (*key_part) {
@@ -461,6 +464,9 @@ static int resolve_target(struct proto_req *req, struct s3_target *tg)
         }
         if (!s3_key_valid(tg->key, tg->key_len))
             return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Object key is not valid");
+        /* S3 keys are UTF-8; S3 answers other bytes with InvalidURI */
+        if (!s3_utf8_valid(tg->key, tg->key_len))
+            return proto_error(req, ERR_S3_INVALID_URI, "Couldn't parse the specified URI.");
     }
     return 0;
 }

@@ -241,7 +241,7 @@ struct s3_xml_node *s3_xml_parse(proto_arena *a, const char *doc, size_t len)
     struct xp x = {a, doc, doc + len, 0};
     if (!doc || len > S3_XML_MAX_SIZE) return NULL;
     if (len >= 3 && memcmp(doc, "\xEF\xBB\xBF", 3) == 0) x.p += 3;
-    if (memchr(doc, '\0', len)) return NULL;
+    if (memchr(doc, '\0', len) || !s3_utf8_valid(doc, len)) return NULL; /* not well-formed */
     if (skip_misc(&x)) return NULL;
     struct s3_xml_node *root = element(&x, 1);
     if (!root) return NULL;
@@ -298,6 +298,36 @@ void s3_xml_elem_key(struct proto_sb *sb, const char *name, const char *value, s
     proto_sb_printf(sb, "<%s>", name);
     s3_url_encode(sb, value, n);
     proto_sb_printf(sb, "</%s>", name);
+}
+
+int s3_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        size_t len;
+        unsigned cp, min;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if ((size_t)(end - p) < len) return 0;
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        p += len;
+    }
+    return 1;
 }
 
 static int hexv(int c)

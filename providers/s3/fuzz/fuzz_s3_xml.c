@@ -204,8 +204,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t kl;
         if (s3_token_decode(a, query, &k, &kl) == 0 && (kl == 0 || kl > S3_MAX_KEY_LEN)) abort();
         size_t dl;
-        s3_url_decode(a, query, strlen(query), &dl);
+        char *dec = s3_url_decode(a, query, strlen(query), &dl);
         if (dl > strlen(query)) abort();
+        (void)s3_utf8_valid(dec, dl);
+        (void)s3_utf8_valid(body, body_len);
         proto_arena_free(a);
         break;
     }

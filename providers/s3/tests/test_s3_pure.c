@@ -435,3 +435,23 @@ Test(s3_list, continuation_tokens)
     cr_assert_eq(s3_token_decode(arena, "====", &k, &n), -1);
     cr_assert_eq(s3_token_decode(arena, NULL, &k, &n), -1);
 }
+
+Test(s3_xml, utf8_validation)
+{
+    cr_assert(s3_utf8_valid("", 0));
+    cr_assert(s3_utf8_valid("plain/key", 9));
+    cr_assert(s3_utf8_valid("\xC3\xA9", 2));         /* é */
+    cr_assert(s3_utf8_valid("\xE2\x9C\x93", 3));     /* ✓ */
+    cr_assert(s3_utf8_valid("\xF0\x9F\x98\x80", 4)); /* U+1F600 */
+    cr_assert(s3_utf8_valid("\xF4\x8F\xBF\xBF", 4)); /* U+10FFFF */
+    cr_assert_not(s3_utf8_valid("\xFF", 1));
+    cr_assert_not(s3_utf8_valid("\xAE\x8A-", 3));        /* a lone continuation */
+    cr_assert_not(s3_utf8_valid("\xC3", 1));             /* truncated */
+    cr_assert_not(s3_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+    cr_assert_not(s3_utf8_valid("\xE0\x80\xAF", 3));     /* overlong '/' */
+    cr_assert_not(s3_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+    cr_assert_not(s3_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
+    cr_assert_not(s3_utf8_valid("\xF8\x88\x80\x80\x80", 5));
+    cr_assert_null(s3_xml_parse(arena, "<Key>\xFF</Key>", 12));
+    cr_assert_not_null(s3_xml_parse(arena, "<Key>\xC3\xA9</Key>", 13));
+}
