@@ -30,11 +30,18 @@ def free_port():
 class Server:
     """One server process with its own data dir; restartable on the same dir and port."""
 
-    def __init__(self, extra_args=(), data_dir=None):
+    def __init__(self, extra_args=(), data_dir=None, credentials=()):
+        """credentials: extra (access key, secret, account id) triples, passed with --credentials."""
         self.port = free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="cpl-data-")
         self.own_dir = data_dir is None
         self.extra_args = list(extra_args)
+        self.creds_path = None
+        if credentials:
+            fd, self.creds_path = tempfile.mkstemp(prefix="cpl-creds-", suffix=".txt")
+            with os.fdopen(fd, "w") as f:
+                f.writelines("%s %s %s\n" % c for c in credentials)
+            self.extra_args += ["--credentials", self.creds_path]
         self.proc = None
         self.log_path = os.path.join(tempfile.gettempdir(), "cpl-%d.log" % self.port)
 
@@ -95,10 +102,12 @@ class Server:
         log = self.read_log()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
+        for path in (self.log_path, self.creds_path):
+            try:
+                if path:
+                    os.unlink(path)
+            except OSError:
+                pass
         if rc not in (None, 0):
             raise AssertionError("server exited with %d:\n%s" % (rc, log))
 
@@ -107,10 +116,11 @@ class ServerTestCase(unittest.TestCase):
     """A test case with one server for the whole class (self.server), plus CLI and boto3 helpers."""
 
     server_args = ()
+    credentials = ()  # extra (access key, secret, account id) triples
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(cls.server_args)
+        cls.server = Server(cls.server_args, credentials=cls.credentials)
         cls.server.start()
 
     @classmethod

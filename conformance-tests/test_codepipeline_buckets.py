@@ -24,19 +24,12 @@ def store(bucket):
 
 
 class ArtifactBuckets(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        fd, cls.creds_path = tempfile.mkstemp(prefix="cpl-creds-")
-        with os.fdopen(fd, "w") as f:
-            f.write("%s %s %s\n" % (OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT))
-        cls.server_args = ("--credentials", cls.creds_path)
-        super().setUpClass()
-        create_artifact_bucket(cls.server)
+    credentials = [(OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT)]
 
     @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        os.unlink(cls.creds_path)
+    def setUpClass(cls):
+        super().setUpClass()
+        create_artifact_bucket(cls.server)
 
     def setUp(self):
         self.cp = self.client("codepipeline")
