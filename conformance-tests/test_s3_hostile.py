@@ -172,6 +172,9 @@ class S3HugeNumbersTest(ServerTestCase):
                   "max-keys=", "list-type=2&max-keys=" + HUGE):
             body = self.expect("GET", "/nums?" + q, 400, "InvalidArgument")
             self.assertIn(b"<ArgumentName>max-keys</ArgumentName>", body)
+        for v in (HUGE, "0", "%2B5", "10001"):
+            self.expect("GET", "/?max-buckets=" + v, 400, "InvalidArgument",
+                        "Argument max-buckets must be an integer between 1 and 10000.")
         r = self.s3.list_objects_v2(Bucket="nums", MaxKeys=2147483647)
         self.assertEqual(r["MaxKeys"], 1000)
         self.expect("GET", "/nums?versions&max-keys=" + HUGE, 400, "InvalidArgument")
@@ -198,6 +201,16 @@ class S3HugeNumbersTest(ServerTestCase):
                 "</CompleteMultipartUpload>" % HUGE).encode()
         self.expect("POST", "/nums/mp?uploadId=" + self.uid, 400, "InvalidArgument", msg, body=body)
         self.expect("GET", "/nums/obj?partNumber=2", 416, "InvalidPartNumber")
+        uid = self.s3.create_multipart_upload(Bucket="nums", Key="mp-size")["UploadId"]
+        etag = self.s3.upload_part(Bucket="nums", Key="mp-size", UploadId=uid, PartNumber=1, Body=b"x")["ETag"]
+        doc = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part>"
+               "</CompleteMultipartUpload>" % etag).encode()
+        for size in ("abc", HUGE, "-1"):
+            self.expect("POST", "/nums/mp-size?uploadId=" + uid, 400, "InvalidRequest", body=doc,
+                        extra={"x-amz-mp-object-size": size})
+        st, _, body = signed(self.server, "POST", "/nums/mp-size?uploadId=" + uid, body=doc,
+                             extra={"x-amz-mp-object-size": "1"})
+        self.assertEqual(st, 200, body)
 
     def test_copy_source_ranges(self):
         msg = "Range specified is not valid for source object of size: 10"

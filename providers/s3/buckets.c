@@ -28,13 +28,13 @@ int s3_list_buckets(struct proto_req *req)
     const char *mb = proto_req_query(req, "max-buckets");
     long max = 10000;
     if (mb) {
-        char *e;
-        max = strtol(mb, &e, 10);
-        if (!*mb || *e || max < 1 || max > 10000) {
+        uint64_t v = 0;
+        if (s3_parse_uint(mb, 10000, &v) || v < 1) {
             s3_err_extra(req, "ArgumentName", "max-buckets");
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                                "Argument max-buckets must be an integer between 1 and 10000.");
         }
+        max = (long)v;
     }
     long n = 0;
     const char *next = NULL, *last = NULL;

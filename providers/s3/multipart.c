@@ -586,7 +586,8 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         }
     }
     const char *mp_size = proto_req_header(req, "x-amz-mp-object-size");
-    if (mp_size && strtoull(mp_size, NULL, 10) != total) {
+    uint64_t mp_total = 0;
+    if (mp_size && (s3_parse_uint(mp_size, UINT64_MAX, &mp_total) || mp_total != total)) {
         rc = proto_error(req, ERR_S3_INVALID_REQUEST,
                          "The provided 'x-amz-mp-object-size' header value %s does not match what "
                          "was computed: %llu",
