@@ -1,8 +1,11 @@
 """S3 response shapes as botocore parses them, checked against the AWS CLI's documented outputs:
 V1 markers, echoed parameters, owners, checksums in version listings, multipart Location, version
 ids and delete-marker headers."""
+import atexit
 import http.client
+import os
 import re
+import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -172,6 +175,37 @@ class S3WireShapeTest(ServerTestCase):
         self.assertIn("LastModified", r["CopyObjectResult"])
         self.assertNotIn("VersionId", r)
         self.assertNotIn("CopySourceVersionId", r)
+
+
+_CREDS = tempfile.NamedTemporaryFile("w", prefix="cpl-s3-wire-creds-", suffix=".txt", delete=False)
+_CREDS.write("OWNERKEY ownersecret 222222222222\n")
+_CREDS.close()
+atexit.register(os.unlink, _CREDS.name)
+
+
+class S3OwnerIdTest(ServerTestCase):
+    server_args = ("--credentials", _CREDS.name)
+
+    def test_each_account_has_its_own_canonical_owner(self):
+        mine, other = self.client("s3"), self.client("s3", access_key="OWNERKEY", secret_key="ownersecret")
+        mine.create_bucket(Bucket="owned-by-default")
+        other.create_bucket(Bucket="owned-by-other")
+        a = mine.list_buckets()["Owner"]["ID"]
+        b = other.list_buckets()["Owner"]["ID"]
+        self.assertRegex(a, r"^[0-9a-f]{64}$")
+        self.assertRegex(b, r"^[0-9a-f]{64}$")
+        self.assertNotEqual(a, b)
+        other.put_object(Bucket="owned-by-other", Key="k", Body=b"x")
+        self.assertEqual(other.list_objects(Bucket="owned-by-other")["Contents"][0]["Owner"]["ID"], b)
+        self.assertEqual(other.list_objects_v2(Bucket="owned-by-other", FetchOwner=True)["Contents"][0]["Owner"]["ID"], b)
+        self.assertEqual(other.list_object_versions(Bucket="owned-by-other")["Versions"][0]["Owner"]["ID"], b)
+        self.assertEqual(other.get_bucket_acl(Bucket="owned-by-other")["Owner"]["ID"], b)
+        uid = other.create_multipart_upload(Bucket="owned-by-other", Key="mp")["UploadId"]
+        lp = other.list_parts(Bucket="owned-by-other", Key="mp", UploadId=uid)
+        self.assertEqual((lp["Owner"]["ID"], lp["Initiator"]["ID"]), (b, b))
+        up = other.list_multipart_uploads(Bucket="owned-by-other")["Uploads"][0]
+        self.assertEqual((up["Owner"]["ID"], up["Initiator"]["ID"]), (b, b))
+        self.assertEqual(mine.get_bucket_acl(Bucket="owned-by-default")["Owner"]["ID"], a)
 
 
 if __name__ == "__main__":

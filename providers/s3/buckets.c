@@ -44,7 +44,9 @@ int s3_list_buckets(struct proto_req *req)
     }
     s3_xml_begin(req, "ListAllMyBucketsResult");
     proto_sb_puts(&req->body, "<Owner>");
-    s3_xml_elem(&req->body, "ID", S3_OWNER_ID);
+    char owner_id[65];
+    s3_owner_id(owner_id, req->caller.account_id);
+    s3_xml_elem(&req->body, "ID", owner_id);
     s3_xml_elem(&req->body, "DisplayName", "codepipeline-local");
     proto_sb_puts(&req->body, "</Owner><Buckets>");
     for (int r = store_cursor_seek(c, NULL, 0); r == 0; r = store_cursor_next(c)) {

@@ -56,16 +56,18 @@ int s3_is_config_sub(struct proto_req *req, int object)
     return !object && find_cfg(req) != NULL;
 }
 
-static void acl_document(struct proto_req *req)
+static void acl_document(struct proto_req *req, const char *account)
 {
+    char owner_id[65];
+    s3_owner_id(owner_id, account);
     s3_xml_begin(req, "AccessControlPolicy");
     proto_sb_puts(&req->body, "<Owner>");
-    s3_xml_elem(&req->body, "ID", S3_OWNER_ID);
+    s3_xml_elem(&req->body, "ID", owner_id);
     s3_xml_elem(&req->body, "DisplayName", "codepipeline-local");
     proto_sb_puts(&req->body, "</Owner><AccessControlList><Grant>"
                               "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
                               "xsi:type=\"CanonicalUser\">");
-    s3_xml_elem(&req->body, "ID", S3_OWNER_ID);
+    s3_xml_elem(&req->body, "ID", owner_id);
     s3_xml_elem(&req->body, "DisplayName", "codepipeline-local");
     proto_sb_puts(&req->body, "</Grantee><Permission>FULL_CONTROL</Permission></Grant>"
                               "</AccessControlList>");
@@ -110,7 +112,7 @@ int s3_get_config(struct proto_req *req, const struct s3_target *tg)
     int rc = check_target(req, tg, &b);
     if (rc) return rc;
     if (proto_req_query(req, "acl")) {
-        acl_document(req);
+        acl_document(req, b.account);
         return 0;
     }
     const struct cfg *c = find_cfg(req);

@@ -228,6 +228,9 @@ int s3_key_valid(const char *key, size_t len);
 /* Opens a read txn, loads the target bucket and checks the caller may use it: NoSuchBucket or
  * AccessDenied errors are set on req. Returns 0 or a negative proto_err. */
 int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b);
+/* Writes the canonical user id (64 hex) of account into out: S3_OWNER_ID for 000000000000, a
+ * stable digest of the account id for the others, so accounts have distinct owners. */
+void s3_owner_id(char out[65], const char *account);
 /* Sets the generic internal error for a store failure and returns it. */
 int s3_store_error(struct proto_req *req, int rc);
 /* Appends <name>value</name> to req->err_extra. */

@@ -254,15 +254,16 @@ static int common_params(struct proto_req *req, struct listing *l, int *url)
     return 0;
 }
 
-static void put_owner(struct proto_sb *sb)
+static void put_owner(struct proto_sb *sb, const char *owner_id)
 {
     proto_sb_puts(sb, "<Owner>");
-    s3_xml_elem(sb, "ID", S3_OWNER_ID);
+    s3_xml_elem(sb, "ID", owner_id);
     s3_xml_elem(sb, "DisplayName", "codepipeline-local");
     proto_sb_puts(sb, "</Owner>");
 }
 
-static void put_contents(struct proto_sb *sb, const struct item *it, int url, int owner)
+/* One <Contents>; owner_id NULL leaves the owner out. */
+static void put_contents(struct proto_sb *sb, const struct item *it, int url, const char *owner_id)
 {
     char date[32];
     proto_iso8601(date, it->o.mtime);
@@ -275,7 +276,7 @@ static void put_contents(struct proto_sb *sb, const struct item *it, int url, in
         if (it->o.checksum_type) s3_xml_elem(sb, "ChecksumType", it->o.checksum_type);
     }
     proto_sb_printf(sb, "<Size>%llu</Size>", (unsigned long long)it->o.size);
-    if (owner) put_owner(sb);
+    if (owner_id) put_owner(sb, owner_id);
     proto_sb_puts(sb, "<StorageClass>STANDARD</StorageClass></Contents>");
 }
 
@@ -289,12 +290,14 @@ static void put_prefixes(struct proto_sb *sb, const struct listing *l, int url)
     }
 }
 
-/* Opens a read txn and checks the bucket. */
-static int begin_list(struct proto_req *req, const struct s3_target *tg, store_txn **t)
+/* Opens a read txn and checks the bucket; owner_id gets its owner's canonical id. */
+static int begin_list(struct proto_req *req, const struct s3_target *tg, store_txn **t,
+                      char owner_id[65])
 {
     struct s3_bucket b;
     if (store_txn_begin(req->store, 0, t)) return s3_store_error(req, STORE_ERROR);
     int rc = s3_bucket_check(req, *t, tg->bucket, &b);
+    if (rc == 0) s3_owner_id(owner_id, b.account);
     if (rc) {
         store_txn_abort(*t);
         *t = NULL;
@@ -306,6 +309,7 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
 {
     struct listing l = {.bucket = tg->bucket};
     store_txn *t = NULL;
+    char owner_id[65];
     int url, rc;
     if ((rc = common_params(req, &l, &url)) || (rc = parse_max(req, "max-keys", &l.max))) return rc;
     const char *token = proto_req_query(req, "continuation-token");
@@ -322,7 +326,7 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
         l.after = start_after;
         l.after_len = strlen(start_after);
     }
-    if ((rc = begin_list(req, tg, &t))) return rc;
+    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
     if (run_listing(req, t, &l)) {
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
@@ -348,7 +352,7 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
         s3_xml_elem(sb, "NextContinuationToken", b64);
     }
     for (int i = 0; i < l.n; i++)
-        if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, owner);
+        if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, owner ? owner_id : NULL);
     put_prefixes(sb, &l, url);
     s3_xml_end(req, "ListBucketResult");
 out:
@@ -360,6 +364,7 @@ int s3_list_objects(struct proto_req *req, const struct s3_target *tg)
 {
     struct listing l = {.bucket = tg->bucket};
     store_txn *t = NULL;
+    char owner_id[65];
     int url, rc;
     if ((rc = common_params(req, &l, &url)) || (rc = parse_max(req, "max-keys", &l.max))) return rc;
     const char *marker = proto_req_query(req, "marker");
@@ -367,7 +372,7 @@ int s3_list_objects(struct proto_req *req, const struct s3_target *tg)
         l.after = marker;
         l.after_len = strlen(marker);
     }
-    if ((rc = begin_list(req, tg, &t))) return rc;
+    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
     if (run_listing(req, t, &l)) {
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
@@ -385,7 +390,7 @@ int s3_list_objects(struct proto_req *req, const struct s3_target *tg)
     if (l.truncated && l.n && l.delim)
         s3_xml_elem_key(sb, "NextMarker", l.items[l.n - 1].key, l.items[l.n - 1].key_len, url);
     for (int i = 0; i < l.n; i++)
-        if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, 1);
+        if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, owner_id);
     put_prefixes(sb, &l, url);
     s3_xml_end(req, "ListBucketResult");
 out:
@@ -397,6 +402,7 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg)
 {
     struct listing l = {.bucket = tg->bucket, .versions = 1};
     store_txn *t = NULL;
+    char owner_id[65];
     int url, rc;
     if ((rc = common_params(req, &l, &url)) || (rc = parse_max(req, "max-keys", &l.max))) return rc;
     const char *key_marker = proto_req_query(req, "key-marker");
@@ -410,7 +416,7 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg)
         return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                            "A version-id marker cannot be specified without a key marker.");
     }
-    if ((rc = begin_list(req, tg, &t))) return rc;
+    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
     if (run_listing(req, t, &l)) {
         rc = s3_store_error(req, STORE_ERROR);
         goto out;
@@ -450,7 +456,7 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg)
             proto_sb_printf(sb, "<Size>%llu</Size>", (unsigned long long)it->o.size);
             proto_sb_puts(sb, "<StorageClass>STANDARD</StorageClass>");
         }
-        put_owner(sb);
+        put_owner(sb, owner_id);
         proto_sb_puts(sb, it->o.delete_marker ? "</DeleteMarker>" : "</Version>");
     }
     put_prefixes(sb, &l, url);

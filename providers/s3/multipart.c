@@ -711,13 +711,17 @@ out:
     return rc;
 }
 
-static void put_initiator(struct proto_sb *sb)
+/* Initiator (the account that created the upload) and Owner (the bucket's). */
+static void put_initiator(struct proto_sb *sb, const char *initiator, const char *owner)
 {
+    char id[65];
+    s3_owner_id(id, initiator && *initiator ? initiator : owner);
     proto_sb_puts(sb, "<Initiator>");
-    s3_xml_elem(sb, "ID", S3_OWNER_ID);
+    s3_xml_elem(sb, "ID", id);
     s3_xml_elem(sb, "DisplayName", "codepipeline-local");
     proto_sb_puts(sb, "</Initiator><Owner>");
-    s3_xml_elem(sb, "ID", S3_OWNER_ID);
+    s3_owner_id(id, owner);
+    s3_xml_elem(sb, "ID", id);
     s3_xml_elem(sb, "DisplayName", "codepipeline-local");
     proto_sb_puts(sb, "</Owner>");
 }
@@ -799,7 +803,7 @@ int s3_list_parts(struct proto_req *req, const struct s3_target *tg)
     proto_sb_printf(&req->body, "<MaxParts>%d</MaxParts>", max);
     proto_sb_printf(&req->body, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
     if (parts.len) proto_sb_append(&req->body, parts.buf, parts.len);
-    put_initiator(&req->body);
+    put_initiator(&req->body, u.owner, b.account);
     proto_sb_puts(&req->body, "<StorageClass>STANDARD</StorageClass>");
     if (u.checksum_algo) {
         s3_xml_elem(&req->body, "ChecksumAlgorithm", u.checksum_algo);
@@ -931,7 +935,7 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
         proto_sb_puts(&items, "<Upload>");
         s3_xml_elem_key(&items, "Key", u->key, u->key_len, url);
         s3_xml_elem(&items, "UploadId", u->version_id);
-        put_initiator(&items);
+        put_initiator(&items, u->owner, b.account);
         proto_sb_puts(&items, "<StorageClass>STANDARD</StorageClass>");
         s3_xml_elem(&items, "Initiated", date);
         if (u->checksum_algo) {

@@ -19,6 +19,22 @@ void s3_err_extra(struct proto_req *req, const char *name, const char *value)
     s3_xml_elem(&req->err_extra, name, value);
 }
 
+void s3_owner_id(char out[65], const char *account)
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (!account || strcmp(account, "000000000000") == 0) {
+        memcpy(out, S3_OWNER_ID, 65);
+        return;
+    }
+    struct proto_sb sb = PROTO_SB_INIT;
+    proto_sb_printf(&sb, "codepipeline-local canonical user %s", account);
+    EVP_Digest(sb.buf, sb.len, md, &len, EVP_sha256(), NULL);
+    proto_sb_free(&sb);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 int s3_store_error(struct proto_req *req, int rc)
 {
     (void)rc;
