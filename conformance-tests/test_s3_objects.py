@@ -1,12 +1,10 @@
 """S3 buckets and objects through boto3: create/list/head/delete buckets, put/get/head/copy/delete
 objects with metadata, ranges, conditionals, checksums, tagging, and S3's XML errors."""
-import atexit
 import base64
 import datetime
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.parse
 import zlib
 
@@ -214,14 +212,8 @@ def _raw(server, method, path, body=b"", extra=None, host=None, sign_body=True):
         conn.close()
 
 
-_CREDS = tempfile.NamedTemporaryFile("w", prefix="cpl-s3-creds-", suffix=".txt", delete=False)
-_CREDS.write("OTHERKEY othersecret 111111111111\n")
-_CREDS.close()
-atexit.register(os.unlink, _CREDS.name)
-
-
 class S3AccountsTest(ServerTestCase):
-    server_args = ("--credentials", _CREDS.name)
+    credentials = [("OTHERKEY", "othersecret", "111111111111")]
 
     def test_bucket_names_are_global_and_listings_per_account(self):
         mine = self.client("s3")

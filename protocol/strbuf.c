@@ -70,6 +70,12 @@ void proto_sb_xml_escape(struct proto_sb *sb, const char *s, size_t n)
         case '\r': rep = "&#13;"; break;
         default: break;
         }
+        char ref[8];
+        if (!rep && (unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n') {
+            /* S3 writes other control characters in keys as character references. */
+            snprintf(ref, sizeof(ref), "&#x%X;", (unsigned)(unsigned char)s[i]);
+            rep = ref;
+        }
         if (rep) {
             proto_sb_append(sb, s + start, i - start);
             proto_sb_puts(sb, rep);

@@ -209,3 +209,12 @@ Test(proto_xml, error_document_is_escaped_and_carries_request_id)
     cr_assert(strstr(proto_sb_str(&req->body), "<Message>a&lt;b &amp; &apos;c&apos;</Message>"));
     free_req(req);
 }
+
+Test(proto_strbuf, xml_escape_writes_control_characters_as_references)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    const char in[] = "a\x01" "b\tc\nd\x1f";
+    proto_sb_xml_escape(&sb, in, sizeof(in) - 1);
+    cr_assert_str_eq(proto_sb_str(&sb), "a&#x1;b\tc\nd&#x1F;");
+    proto_sb_free(&sb);
+}
