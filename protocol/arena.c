@@ -1,6 +1,7 @@
 /* Per-request bump allocator backed by a chain of malloc'd blocks. */
 #include "protocol/arena.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,59 @@ static struct arena_block *block_new(size_t cap)
     return b;
 }
 
+/* Each thread keeps a few standard blocks for the next request instead of returning them to
+ * malloc: a request is served on one thread from start to end. */
+#define ARENA_CACHE 4
+struct block_cache {
+    struct arena_block *blocks[ARENA_CACHE];
+    int n;
+};
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    struct block_cache *c = p;
+    for (int i = 0; i < c->n; i++)
+        free(c->blocks[i]);
+    free(c);
+}
+
+static void cache_key_init(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+static struct block_cache *thread_cache(void)
+{
+    pthread_once(&cache_once, cache_key_init);
+    struct block_cache *c = pthread_getspecific(cache_key);
+    if (!c && (c = calloc(1, sizeof(*c))) && pthread_setspecific(cache_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static struct arena_block *block_standard(void)
+{
+    struct block_cache *c = thread_cache();
+    if (c && c->n) {
+        struct arena_block *b = c->blocks[--c->n];
+        b->next = NULL;
+        b->used = 0;
+        return b;
+    }
+    return block_new(ARENA_BLOCK);
+}
+
+static void block_release(struct arena_block *b)
+{
+    struct block_cache *c = b->cap == ARENA_BLOCK ? thread_cache() : NULL;
+    if (c && c->n < ARENA_CACHE) c->blocks[c->n++] = b;
+    else free(b);
+}
+
 proto_arena *proto_arena_new(void)
 {
     proto_arena *a = calloc(1, sizeof(*a));
@@ -40,7 +94,7 @@ void proto_arena_free(proto_arena *a)
     struct arena_block *b = a->head;
     while (b) {
         struct arena_block *next = b->next;
-        free(b);
+        block_release(b);
         b = next;
     }
     free(a);
@@ -65,7 +119,7 @@ void *proto_arena_alloc(proto_arena *a, size_t n)
             memset(big->data, 0, n);
             return big->data;
         }
-        b = block_new(ARENA_BLOCK);
+        b = block_standard();
         b->next = a->head;
         a->head = b;
     }

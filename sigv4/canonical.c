@@ -371,20 +371,22 @@ int sigv4_parse_amz_date(const char *s, time_t *t)
     if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z') return -1;
     for (int i = 0; i < 15; i++)
         if (i != 8 && !isdigit((unsigned char)s[i])) return -1;
-    struct tm tm = {0};
-    tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
-    tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
-    tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
-    tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
-    tm.tm_min = (s[11] - '0') * 10 + (s[12] - '0');
-    tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
-    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int mo = (s[4] - '0') * 10 + (s[5] - '0'), d = (s[6] - '0') * 10 + (s[7] - '0');
+    int h = (s[9] - '0') * 10 + (s[10] - '0'), mi = (s[11] - '0') * 10 + (s[12] - '0');
+    int sec = (s[13] - '0') * 10 + (s[14] - '0');
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
+        sec > 60)
         return -1;
-    struct tm chk = tm;
-    time_t r = timegm(&chk);
-    if (r == (time_t)-1 || chk.tm_mday != tm.tm_mday) return -1;
-    *t = r;
+    /* days from civil (Howard Hinnant), without timegm's timezone lock */
+    long long yy = mo <= 2 ? y - 1 : y;
+    long long era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
+    long long doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long long days = era * 146097 + doe - 719468;
+    *t = (time_t)(days * 86400 + h * 3600 + mi * 60 + sec);
     return 0;
 }
 
