@@ -377,14 +377,17 @@ int cc_op_create_repository(struct proto_req *req)
     json_object_object_add(rec, "_region", json_object_new_string(region));
     char idkey[REPO_KEY_MAX];
     int idlen = store_key(idkey, sizeof idkey, acct, region, id);
-    if (rec_put(t, rec) != 0 || idlen < 0 ||
-        store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)idlen, name, strlen(name)) != 0 ||
-        store_txn_commit(t) != 0) {
+    /* A failed put leaves t open for the abort at out; a commit frees it either way. */
+    int wrc = rec_put(t, rec) != 0 || idlen < 0 ||
+              store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)idlen, name, strlen(name)) != 0;
+    if (!wrc) {
+        wrc = store_txn_commit(t) != 0;
         t = NULL;
+    }
+    if (wrc) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not store the repository");
         goto out;
     }
-    t = NULL;
     created = 0;
     req->output = json_object_new_object();
     json_object_object_add(req->output, "repositoryMetadata", metadata(req, rec));
@@ -645,12 +648,15 @@ static int update_rec(struct proto_req *req, const char *name,
         goto out;
     }
     if ((rc = fn(req, rec, ctx))) goto out;
-    if (rec_put(t, rec) != 0 || store_txn_commit(t) != 0) {
+    int wrc = rec_put(t, rec) != 0; /* on failure t stays open for the abort at out */
+    if (!wrc) {
+        wrc = store_txn_commit(t) != 0;
         t = NULL;
+    }
+    if (wrc) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not store the repository");
         goto out;
     }
-    t = NULL;
 out:
     store_txn_abort(t);
     cc_write_unlock();
@@ -755,14 +761,17 @@ int cc_op_update_repository_name(struct proto_req *req)
                                req->arena, "arn:aws:codecommit:%s:%s:%s", region, acct, new)));
     json_object_object_add(rec, "lastModifiedDate", json_time(proto_now()));
     int il = store_key(idkey, sizeof idkey, acct, region, jstr(rec, "repositoryId"));
-    if (store_del(t, STORE_DB_CC_REPOS, okey, (size_t)ol) != 0 || rec_put(t, rec) != 0 || il < 0 ||
-        store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)il, new, strlen(new)) != 0 ||
-        store_txn_commit(t) != 0) {
+    int wrc = store_del(t, STORE_DB_CC_REPOS, okey, (size_t)ol) != 0 || rec_put(t, rec) != 0 ||
+              il < 0 ||
+              store_put(t, STORE_DB_CC_REPO_IDS, idkey, (size_t)il, new, strlen(new)) != 0;
+    if (!wrc) { /* on failure t stays open for the abort at out */
+        wrc = store_txn_commit(t) != 0;
         t = NULL;
+    }
+    if (wrc) {
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not rename the repository");
         goto out;
     }
-    t = NULL;
 out:
     store_txn_abort(t);
     cc_write_unlock();

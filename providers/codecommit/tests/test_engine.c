@@ -2,6 +2,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,4 +280,103 @@ Test(cc_engine, checkout_writes_the_tree_with_modes)
     cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "none", gitdir, sizeof gitdir),
                  -1);
     json_object_put(res);
+}
+
+/* ---- a full store: a failed write must end its transaction ---- */
+
+static void setup_small(void)
+{
+    char err[256];
+    strcpy(dir, "/tmp/cc-full-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    struct store_options o;
+    memset(&o, 0, sizeof o);
+    o.dir = dir;
+    o.map_size = 1 << 20;
+    o.no_sync = 1;
+    cr_assert_eq(store_open(&o, &st, err, sizeof err), 0, "%s", err);
+}
+
+/* Fills the map with junk records until no write of any size fits. */
+static void fill_store(void)
+{
+    char key[32], val[4096];
+    memset(val, 'j', sizeof val);
+    int i = 0;
+    for (size_t size = sizeof val; size >= 16; size /= 2) {
+        for (;;) {
+            store_txn *t = NULL;
+            cr_assert_eq(store_txn_begin(st, 1, &t), 0);
+            snprintf(key, sizeof key, "junk%08d", i++);
+            if (store_put(t, STORE_DB_CC_REPOS, key, strlen(key), val, size) != 0) {
+                store_txn_abort(t);
+                break;
+            }
+            if (store_txn_commit(t) != 0) break;
+        }
+    }
+}
+
+static void *begin_write(void *arg)
+{
+    store_txn *t = NULL;
+    (void)arg;
+    if (store_txn_begin(st, 1, &t) == 0) store_txn_abort(t);
+    return NULL;
+}
+
+/* Asserts that another thread can still begin a write transaction within 5 s. */
+static void assert_writes_not_blocked(void)
+{
+    pthread_t th;
+    struct timespec until;
+    cr_assert_eq(pthread_create(&th, NULL, begin_write, NULL), 0);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    int jr = pthread_timedjoin_np(th, NULL, &until);
+    if (jr != 0) pthread_detach(th);
+    cr_assert_eq(jr, 0, "a failed write left its transaction open: every later write waits");
+}
+
+static void big_description(char *buf, size_t n)
+{
+    memset(buf, 'd', n - 1);
+    buf[n - 1] = '\0';
+}
+
+Test(cc_full_store, failed_description_update_ends_its_transaction, .init = setup_small,
+     .fini = teardown, .timeout = 30)
+{
+    char desc[1001], in[1200];
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"full\"}", NULL), 0);
+    fill_store();
+    big_description(desc, sizeof desc);
+    snprintf(in, sizeof in, "{\"repositoryName\":\"full\",\"repositoryDescription\":\"%s\"}", desc);
+    cr_assert_neq(call(cc_op_update_repository_description, in, NULL), 0);
+    assert_writes_not_blocked();
+}
+
+Test(cc_full_store, failed_rename_ends_its_transaction, .init = setup_small, .fini = teardown,
+     .timeout = 30)
+{
+    char desc[1001], in[1200];
+    big_description(desc, sizeof desc);
+    snprintf(in, sizeof in, "{\"repositoryName\":\"full\",\"repositoryDescription\":\"%s\"}", desc);
+    cr_assert_eq(call(cc_op_create_repository, in, NULL), 0);
+    fill_store();
+    cr_assert_neq(call(cc_op_update_repository_name,
+                       "{\"oldName\":\"full\",\"newName\":\"renamed-repository\"}", NULL),
+                  0);
+    assert_writes_not_blocked();
+}
+
+Test(cc_full_store, failed_create_ends_its_transaction, .init = setup_small, .fini = teardown,
+     .timeout = 30)
+{
+    char desc[1001], in[1200];
+    fill_store();
+    big_description(desc, sizeof desc);
+    snprintf(in, sizeof in, "{\"repositoryName\":\"late\",\"repositoryDescription\":\"%s\"}", desc);
+    cr_assert_neq(call(cc_op_create_repository, in, NULL), 0);
+    assert_writes_not_blocked();
 }
