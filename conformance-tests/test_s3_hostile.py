@@ -127,6 +127,18 @@ class S3HostileKeysTest(ServerTestCase):
         r = self.s3.list_objects_v2(Bucket="hostile", Prefix="bad")
         self.assertEqual(r["KeyCount"], 0)
 
+    def test_copy_sources_that_are_not_utf8_are_invalid_arguments(self):
+        # UploadPartCopy parses x-amz-copy-source as CopyObject does, and neither echoes bytes
+        # that XML cannot carry into an error document
+        up = self.s3.create_multipart_upload(Bucket="hostile", Key="part-dst")["UploadId"]
+        part = "/hostile/part-dst?partNumber=1&uploadId=" + up
+        for path in ("/hostile/copy-dst", part):
+            for src in ("hostile/%FF", "hostile/nul%00key", "bad%FFbucket/k", "/bad%C0%AFb/k"):
+                st, _, body = signed(self.server, "PUT", path, extra={"x-amz-copy-source": src})
+                self.assertEqual((st, error_code(body)[0]), (400, "InvalidArgument"), (path, src))
+        self.assertEqual(self.s3.list_parts(Bucket="hostile", Key="part-dst", UploadId=up).get("Parts", []), [])
+        self.s3.abort_multipart_upload(Bucket="hostile", Key="part-dst", UploadId=up)
+
     def test_key_length_limit_counts_bytes(self):
         k1024 = "k/" + "a" * 1022
         self.s3.put_object(Bucket="hostile", Key=k1024, Body=b"1024")

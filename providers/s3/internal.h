@@ -256,6 +256,11 @@ void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len);
  * body. Returns 0 or error. */
 int s3_check_buffered_body(struct proto_req *req, int checksums);
 
+/* Parses x-amz-copy-source ("[/]bucket/key[?versionId=id]", URL-encoded) into src and *vid
+ * (arena-owned; *vid NULL when absent). Returns 0, or InvalidArgument when the bucket, key or
+ * version id is not UTF-8 or the key is empty, too long or holds a NUL. */
+int s3_parse_copy_source(struct proto_req *req, struct s3_target *src, const char **vid);
+
 /* Copies len bytes at offset of blob src into a new blob writer, hashing into h (may be NULL).
  * Returns 0 or -1. The writer is created here and returned in *out. */
 int s3_blob_copy(store *st, int src_fd, uint64_t offset, uint64_t len, struct s3_hasher *h,

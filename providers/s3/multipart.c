@@ -265,26 +265,8 @@ int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg)
         goto out;
     store_txn_abort(t);
     t = NULL;
-    const char *v = proto_req_header(req, "x-amz-copy-source");
     const char *svid = NULL;
-    {
-        /* parse like CopyObject */
-        if (*v == '/') v++;
-        const char *q = strstr(v, "?versionId=");
-        size_t len = q ? (size_t)(q - v) : strlen(v);
-        if (q) svid = s3_url_decode(req->arena, q + 11, strlen(q + 11), NULL);
-        size_t dl;
-        char *d = s3_url_decode(req->arena, v, len, &dl);
-        char *slash = memchr(d, '/', dl);
-        if (!slash || slash == d || !slash[1]) {
-            rc = proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid copy source object key");
-            goto out;
-        }
-        *slash = '\0';
-        src.bucket = d;
-        src.key = slash + 1;
-        src.key_len = dl - (size_t)(slash + 1 - d);
-    }
+    if ((rc = s3_parse_copy_source(req, &src, &svid))) goto out;
     if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, src.bucket, &sbk))) goto out;
     if (svid)

@@ -241,8 +241,7 @@ out:
     return rc;
 }
 
-/* Parses x-amz-copy-source: "[/]bucket/key[?versionId=id]" with the key URL-encoded. */
-static int parse_copy_source(struct proto_req *req, struct s3_target *src, const char **vid)
+int s3_parse_copy_source(struct proto_req *req, struct s3_target *src, const char **vid)
 {
     const char *v = proto_req_header(req, "x-amz-copy-source");
     memset(src, 0, sizeof(*src));
@@ -260,8 +259,13 @@ static int parse_copy_source(struct proto_req *req, struct s3_target *src, const
     src->bucket = d;
     src->key = slash + 1;
     src->key_len = dl - (size_t)(slash + 1 - d);
+    /* NoSuchBucket and NoSuchKey echo the names: only UTF-8 can go into their XML */
+    if (!s3_utf8_valid(d, (size_t)(slash - d)))
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid copy source bucket name");
     if (!s3_key_valid(src->key, src->key_len) || !s3_utf8_valid(src->key, src->key_len))
         return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid copy source object key");
+    if (*vid && !s3_utf8_valid(*vid, strlen(*vid)))
+        return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Invalid version id specified");
     return 0;
 }
 
@@ -270,7 +274,7 @@ static int open_copy_source(struct proto_req *req, struct s3_target *src, struct
                             int *fd)
 {
     const char *svid;
-    int rc = parse_copy_source(req, src, &svid);
+    int rc = s3_parse_copy_source(req, src, &svid);
     if (rc) return rc;
     store_txn *t = NULL;
     struct s3_bucket sb;
