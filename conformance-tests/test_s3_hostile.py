@@ -139,6 +139,29 @@ class S3HostileKeysTest(ServerTestCase):
         self.assertEqual(self.s3.list_parts(Bucket="hostile", Key="part-dst", UploadId=up).get("Parts", []), [])
         self.s3.abort_multipart_upload(Bucket="hostile", Key="part-dst", UploadId=up)
 
+    def test_query_parameters_that_are_not_utf8_are_invalid_uris(self):
+        # listings and errors echo these parameters: bytes that are not UTF-8 would make their XML
+        # unreadable, so they are refused as keys are
+        self.s3.put_object(Bucket="hostile", Key="q", Body=b"q")
+        for method, path in (("GET", "/hostile?list-type=2&prefix=%FF"),
+                             ("GET", "/hostile?list-type=2&start-after=%C0%AF"),
+                             ("GET", "/hostile?list-type=2&delimiter=%FF"),
+                             ("GET", "/hostile?marker=%FF"),
+                             ("GET", "/hostile?versions&key-marker=%FF&version-id-marker=%FF"),
+                             ("GET", "/hostile?uploads&prefix=%ED%A0%80"),
+                             ("GET", "/hostile/q?versionId=%FF"),
+                             ("GET", "/hostile/q?uploadId=%FF"),
+                             ("DELETE", "/hostile/q?uploadId=%FF"),
+                             ("GET", "/hostile/q?tagging&versionId=%FE"),
+                             ("GET", "/?prefix=%FF")):
+            st, _, body = signed(self.server, method, path)
+            self.assertEqual(st, 400, path)
+            self.assertEqual(error_code(body), ("InvalidURI", "Couldn't parse the specified URI."), path)
+        # UTF-8 parameters still work
+        self.s3.put_object(Bucket="hostile", Key="é-q", Body=b"q")
+        r = self.s3.list_objects_v2(Bucket="hostile", Prefix="é-", StartAfter="é-")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["é-q"])
+
     def test_key_length_limit_counts_bytes(self):
         k1024 = "k/" + "a" * 1022
         self.s3.put_object(Bucket="hostile", Key=k1024, Body=b"1024")

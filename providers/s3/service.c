@@ -446,6 +446,16 @@ static int resolve_target(struct proto_req *req, struct s3_target *tg)
     memset(tg, 0, sizeof(*tg));
     const char *path = req->http.path && *req->http.path ? req->http.path : "/";
     if (*path != '/') return proto_error(req, ERR_S3_INVALID_REQUEST, "Invalid URI");
+    /* Query parameters are echoed by listings and errors (prefix, markers, versionId, uploadId):
+     * bytes that are not UTF-8 get InvalidURI, as in keys. Percent-decoding is per byte, so the
+     * whole decoded query is UTF-8 exactly when every decoded name and value is. */
+    const char *q = req->http.query;
+    if (q && *q) {
+        size_t ql;
+        const char *dq = s3_url_decode(req->arena, q, strlen(q), &ql);
+        if (!s3_utf8_valid(dq, ql))
+            return proto_error(req, ERR_S3_INVALID_URI, "Couldn't parse the specified URI.");
+    }
     const char *host = req->http.host ? req->http.host : "";
     size_t hl = strlen(host);
     const char *colon = hl && host[0] != '[' ? strrchr(host, ':') : NULL;
