@@ -100,6 +100,17 @@ class SignedCalls(ServerTestCase):
             self.assertEqual(status, 400, bad)
             self.assertEqual(body["__type"], "SerializationException", bad)
 
+    def test_authentication_comes_before_parsing_the_body(self):
+        # AWS checks the signature before it reads the body: a caller that is not authenticated
+        # learns nothing about its JSON.
+        status, _, body = raw_request(self.server.endpoint, "POST", "/", b'{"name": ', {
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": LIST})
+        self.assertEqual(status, 400)
+        self.assertEqual(body["__type"], "MissingAuthenticationTokenException")
+        status, _, body = signed_request(self.server.endpoint, LIST, '{"name": ', secret_key="wrong")
+        self.assertEqual(status, 400)
+        self.assertEqual(body["__type"], "InvalidSignatureException")
+
     def test_empty_body_counts_as_empty_object(self):
         status, _, body = signed_request(self.server.endpoint, LIST, "")
         self.assertEqual(status, 200, body)

@@ -180,10 +180,12 @@ static void dispatch_json(struct srv_request *r)
     const char *dot = target ? strchr(target, '.') : NULL;
     req->operation = dot ? proto_arena_strdup(req->arena, dot + 1) : "";
 
-    if (proto_json_decode(req) < 0) return;
+    /* As AWS does, the signature is checked before the body is parsed: a caller that is not
+     * authenticated gets the auth error, and no parser work, whatever its body holds. */
     char body_sha[65];
     sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, body_sha);
     if (authenticate(r, body_sha) < 0) return;
+    if (proto_json_decode(req) < 0) return;
 
     const struct proto_model_op *model_op = proto_model_find_op(req->service->model, req->operation);
     const struct proto_operation *op = proto_service_find_op(req->service, req->operation);
