@@ -291,5 +291,74 @@ class S3HugeNumbersTest(ServerTestCase):
         self.assertEqual(self.s3.get_object(Bucket="nums", Key="obj")["Body"].read(), b"0123456789")
 
 
+
+class S3StreamedBodyLimitTest(ServerTestCase):
+    """A body sent with Transfer-Encoding: chunked declares no length: the upload stops at the
+    size limit (lowered here with CPL_S3_MAX_PUT_SIZE) instead of filling the disk."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["CPL_S3_MAX_PUT_SIZE"] = str(1 << 20)
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ["CPL_S3_MAX_PUT_SIZE"]
+        cls.s3 = cls.client(cls, "s3")
+        cls.s3.create_bucket(Bucket="streamed")
+
+    def put_chunked(self, key, chunks, length=None):
+        """PUT with an HTTP-chunked body (no Content-Length unless given), UNSIGNED-PAYLOAD."""
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        path = "/streamed/" + key
+        r = AWSRequest(method="PUT", url="http://127.0.0.1:%d%s" % (self.server.port, path))
+        r.headers["Transfer-Encoding"] = "chunked"
+        auth = S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1")
+        auth.payload = lambda request: "UNSIGNED-PAYLOAD"
+        auth.add_auth(r)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.putrequest("PUT", path, skip_accept_encoding=True)
+            for k, v in r.headers.items():
+                conn.putheader(k, v)
+            if length is not None:
+                conn.putheader("Content-Length", str(length))
+            conn.endheaders()
+            try:
+                for c in chunks:
+                    conn.send(b"%x\r\n%s\r\n" % (len(c), c))
+                conn.send(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server may answer and close before the end
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def blob_files(self):
+        found = []
+        for dirpath, _, files in os.walk(os.path.join(self.server.data_dir, "blobs")):
+            found += files
+        return found
+
+    def test_a_chunked_body_within_the_limit_is_stored(self):
+        st, body = self.put_chunked("small", [b"a" * 1000, b"b" * 24])
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.s3.get_object(Bucket="streamed", Key="small")["Body"].read(),
+                         b"a" * 1000 + b"b" * 24)
+
+    def test_a_chunked_body_over_the_limit_is_entity_too_large(self):
+        before = len(self.blob_files())
+        chunk = b"x" * 65536
+        for length in (None, 10):  # a Content-Length beside chunked framing does not count
+            st, body = self.put_chunked("big", [chunk] * 40, length=length)
+            self.assertEqual(st, 400, body)
+            self.assertEqual(error_code(body), ("EntityTooLarge",
+                                                "Your proposed upload exceeds the maximum allowed size"))
+            self.assertClientError(lambda: self.s3.head_object(Bucket="streamed", Key="big"), "404", 404)
+        self.assertEqual(len(self.blob_files()), before)
+
+
 if __name__ == "__main__":
     unittest.main()
