@@ -81,7 +81,8 @@ void cc_heads_free(struct cc_heads *h);
  * listeners for every branch created, moved or deleted. */
 void cc_push_settle(store *s, struct cc_repo *r, const struct cc_heads *before);
 
-/* Validates a branch name for git. Returns 1 when valid. */
+/* Validates a branch name for git (each component at most 250 bytes, so its ref file and lock
+ * file fit NAME_MAX). Returns 1 when valid. */
 int cc_branch_name_valid(const char *name);
 /* Resolves a commit specifier (full or abbreviated id, branch, tag) to a commit of r.
  * Returns 0 and *out (caller frees with git_commit_free), -1 when it does not exist. */

@@ -201,11 +201,21 @@ int cc_is_full_id(const char *s)
     return i == GIT_OID_HEXSZ;
 }
 
+/* A branch is a loose ref file, which git updates through "<file>.lock": a name component
+ * longer than NAME_MAX minus ".lock" cannot be stored (AWS's 256 would fail with ENAMETOOLONG). */
+#define CC_MAX_REF_COMPONENT (255 - 5)
+
 int cc_branch_name_valid(const char *name)
 {
     char ref[512];
     int valid = 0;
     if (!name || !*name || strlen(name) > 256) return 0;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n > CC_MAX_REF_COMPONENT) return 0;
+        p += n;
+        if (*p) p++;
+    }
     snprintf(ref, sizeof ref, "refs/heads/%s", name);
     if (git_reference_name_is_valid(&valid, ref) != 0) return 0;
     return valid;

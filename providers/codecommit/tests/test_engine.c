@@ -282,6 +282,49 @@ Test(cc_engine, checkout_writes_the_tree_with_modes)
     json_object_put(res);
 }
 
+/* A loose ref is a file, and git locks it as "<name>.lock": a name component over 250 bytes
+ * cannot be stored, and must be refused as an invalid name, not fail as an internal error. */
+Test(cc_engine, branch_name_components_too_long_for_a_ref_file_are_invalid_names)
+{
+    char branch[257], in[1024];
+    struct json_object *out = NULL;
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"long\"}", NULL), 0);
+    memset(branch, 'b', 256);
+    for (size_t n = 251; n <= 256; n++) {
+        branch[n] = '\0';
+        snprintf(in, sizeof in,
+                 "{\"repositoryName\":\"long\",\"branchName\":\"%s\",\"filePath\":\"f\","
+                 "\"fileContent\":\"eA==\"}",
+                 branch);
+        cr_assert_eq(call(cc_op_put_file, in, NULL), -ERR_CC_INVALID_BRANCH_NAME, "%zu", n);
+        branch[n] = 'b';
+    }
+    branch[0] = 'a', branch[1] = '/';
+    branch[253] = '\0'; /* "a/" + 251 */
+    snprintf(in, sizeof in,
+             "{\"repositoryName\":\"long\",\"branchName\":\"%s\",\"filePath\":\"f\","
+             "\"fileContent\":\"eA==\"}",
+             branch);
+    cr_assert_eq(call(cc_op_put_file, in, NULL), -ERR_CC_INVALID_BRANCH_NAME);
+    /* 250 bytes work, and become the default branch */
+    memset(branch, 'b', 250);
+    branch[250] = '\0';
+    snprintf(in, sizeof in,
+             "{\"repositoryName\":\"long\",\"branchName\":\"%s\",\"filePath\":\"f\","
+             "\"fileContent\":\"eA==\"}",
+             branch);
+    cr_assert_eq(call(cc_op_put_file, in, &out), 0);
+    cr_assert_eq(call(cc_op_get_file, "{\"repositoryName\":\"long\",\"filePath\":\"f\"}", NULL), 0);
+    /* CreateBranch from that commit with a name one byte too long */
+    memset(branch, 'c', 251);
+    branch[251] = '\0';
+    snprintf(in, sizeof in,
+             "{\"repositoryName\":\"long\",\"branchName\":\"%s\",\"commitId\":\"%s\"}", branch,
+             get(out, "commitId"));
+    cr_assert_eq(call(cc_op_create_branch, in, NULL), -ERR_CC_INVALID_BRANCH_NAME);
+    json_object_put(out);
+}
+
 /* ---- a full store: a failed write must end its transaction ---- */
 
 static void setup_small(void)
