@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +32,12 @@ struct srv {
     sigv4_creds *creds;
     unsigned port;
     char listen_host[300]; /* host:port, for URLs when a request has no Host header */
+    int inflight;          /* requests whose headers are in and that have not completed (atomic) */
+    int draining;          /* srv_stop is waiting for them: answers close their connection */
 };
+
+/* How long srv_stop lets requests in flight finish before it closes their connections. */
+#define SRV_DRAIN_SECONDS 5
 
 /* One request in flight: the protocol view plus what the server needs to finish it. */
 struct srv_request {
@@ -39,7 +45,7 @@ struct srv_request {
     srv *srv;
     const char *raw_uri;
     enum srv_route route;
-    int started;     /* headers processed */
+    int started;     /* headers processed (counted in srv->inflight until completed) */
     int responded;   /* a response was queued */
     int dispatched;  /* the handler ran (the sink is settled) */
     int body_error;  /* an error was set while the body arrived; drain and answer it */
@@ -290,6 +296,9 @@ static enum MHD_Result send_response(struct srv_request *r, struct MHD_Connectio
     }
     for (size_t i = 0; i < req->n_resp_headers; i++)
         MHD_add_response_header(resp, req->resp_headers[i].name, req->resp_headers[i].value);
+    /* Shutting down: no further request on this connection. */
+    if (__atomic_load_n(&r->srv->draining, __ATOMIC_ACQUIRE))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     r->responded = 1;
@@ -329,6 +338,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct srv_request *r = *con_cls;
     if (!r) return;
     struct proto_req *req = &r->req;
+    if (r->started) __atomic_sub_fetch(&r->srv->inflight, 1, __ATOMIC_RELEASE);
     if (req->sink && !r->dispatched && req->sink->abort) req->sink->abort(req);
     if (req->resp_fd >= 0) close(req->resp_fd);
     json_object_put(req->input);
@@ -442,6 +452,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!r->started) {
         r->started = 1;
+        __atomic_add_fetch(&r->srv->inflight, 1, __ATOMIC_ACQUIRE);
         if (begin_request(r, conn, method)) return send_response(r, conn);
         return MHD_YES;
     }
@@ -512,7 +523,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    /* ITC: MHD_quiesce_daemon needs it in this threading mode (srv_stop drains). */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
@@ -547,10 +559,27 @@ unsigned srv_port(const srv *s)
     return s->port;
 }
 
+/* Stops accepting and waits, up to SRV_DRAIN_SECONDS, for the requests in flight to be answered
+ * (an upload still arriving, a large download being sent, a handler still running). */
+static void drain(srv *s)
+{
+    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    /* The listener stays open until MHD_stop_daemon (a worker may still hold it), but refuses
+     * connections from now on instead of leaving them in the backlog. */
+    if (lfd != MHD_INVALID_SOCKET) shutdown(lfd, SHUT_RDWR);
+    __atomic_store_n(&s->draining, 1, __ATOMIC_RELEASE);
+    double deadline = proto_now() + SRV_DRAIN_SECONDS;
+    while (__atomic_load_n(&s->inflight, __ATOMIC_ACQUIRE) > 0 && proto_now() < deadline)
+        usleep(10 * 1000);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+}
+
 void srv_stop(srv *s)
 {
     if (!s) return;
-    if (s->daemon) MHD_stop_daemon(s->daemon);
+    if (s->daemon) drain(s);
     store_close(s->store);
     sigv4_creds_free(s->creds);
     free(s);

@@ -13,7 +13,8 @@ typedef struct srv srv;
 int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errlen);
 /* Returns the port the server listens on (useful when opts->port was 0). */
 unsigned srv_port(const srv *s);
-/* Stops accepting, waits for requests in flight, closes the store and frees s. NULL is a no-op. */
+/* Stops accepting, waits (up to a few seconds) for requests in flight to be answered, closes the
+ * store and frees s. NULL is a no-op. */
 void srv_stop(srv *s);
 
 #endif
