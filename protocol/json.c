@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "protocol/errors.h"
 
@@ -142,6 +143,9 @@ void proto_xml_error_finish(struct proto_req *req)
 {
     req->content_type = "application/xml";
     req->status = proto_err_status(req->err);
+    /* The error document replaces a file body the handler chose before failing: close it here,
+     * as no one else will once resp_fd no longer names it. */
+    if (req->resp_fd >= 0) close(req->resp_fd);
     req->resp_fd = -1;
     proto_sb_reset(&req->body);
     const char *code = proto_err_code(req->err);

@@ -8,7 +8,8 @@
 int proto_json_decode(struct proto_req *req);
 /* Fills req->body, status and content type from req->output or from req->err. */
 void proto_json_finish(struct proto_req *req);
-/* Fills req->body, status and content type with S3's <Error> document for req->err. */
+/* Fills req->body, status and content type with S3's <Error> document for req->err; closes a file
+ * body (resp_fd) the handler chose before failing. */
 void proto_xml_error_finish(struct proto_req *req);
 
 #endif

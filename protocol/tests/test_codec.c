@@ -1,7 +1,10 @@
 /* Unit tests of the arena, strbuf escaping, query decoding, JSON decoding and error bodies. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "protocol/arena.h"
 #include "protocol/json.h"
@@ -207,6 +210,24 @@ Test(proto_xml, error_document_is_escaped_and_carries_request_id)
     proto_xml_error_finish(req);
     cr_assert_eq(req->status, 400);
     cr_assert(strstr(proto_sb_str(&req->body), "<Message>a&lt;b &amp; &apos;c&apos;</Message>"));
+    free_req(req);
+}
+
+Test(proto_xml, error_after_a_file_body_was_chosen_closes_the_file)
+{
+    /* A handler that opened the object's file and then failed: the error document replaces the
+     * file, whose descriptor the request owns (the server closes only a file it sends). */
+    struct proto_req *req = new_req(NULL);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    req->resp_fd = fd;
+    req->resp_fd_len = 10;
+    proto_error(req, ERR_S3_INVALID_RANGE, "The requested range is not satisfiable");
+    proto_xml_error_finish(req);
+    cr_assert_eq(req->resp_fd, -1);
+    errno = 0;
+    cr_assert_eq(fcntl(fd, F_GETFD), -1, "the file body was dropped without closing it");
+    cr_assert_eq(errno, EBADF);
     free_req(req);
 }
 
