@@ -67,7 +67,8 @@ int cc_branch_move(store *s, struct cc_repo *r, const char *branch, const git_oi
 void cc_notify_head(const char *account, const char *region, const char *repo, const char *branch,
                     const git_oid *old_id, const git_oid *new_id);
 
-/* A snapshot of the branch heads of a repository (malloc'd; free with cc_heads_free). */
+/* A snapshot of the branch heads of a repository, sorted by name (malloc'd; free with
+ * cc_heads_free). */
 struct cc_heads {
     size_t n;
     char **names;

@@ -16,6 +16,34 @@ void cc_heads_free(struct cc_heads *h)
     memset(h, 0, sizeof *h);
 }
 
+struct head_pair {
+    char *name;
+    git_oid id;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct head_pair *)a)->name, ((const struct head_pair *)b)->name);
+}
+
+/* Sorts h by name (ids alongside), for heads_find's binary search. */
+static void heads_sort(struct cc_heads *h)
+{
+    if (h->n < 2) return;
+    struct head_pair *p = malloc(h->n * sizeof *p);
+    if (!p) abort();
+    for (size_t i = 0; i < h->n; i++) {
+        p[i].name = h->names[i];
+        p[i].id = h->ids[i];
+    }
+    qsort(p, h->n, sizeof *p, pair_cmp);
+    for (size_t i = 0; i < h->n; i++) {
+        h->names[i] = p[i].name;
+        h->ids[i] = p[i].id;
+    }
+    free(p);
+}
+
 int cc_heads_read(const char *path, struct cc_heads *h)
 {
     git_repository *repo = NULL;
@@ -45,13 +73,23 @@ int cc_heads_read(const char *path, struct cc_heads *h)
         git_branch_iterator_free(it);
     }
     git_repository_free(repo);
+    heads_sort(h);
     return 0;
 }
 
+/* Binary search: a push may leave very many branches, and settling looks each one up. */
 static const git_oid *heads_find(const struct cc_heads *h, const char *name)
 {
-    for (size_t i = 0; i < h->n; i++)
-        if (strcmp(h->names[i], name) == 0) return &h->ids[i];
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(h->names[mid], name);
+        if (c == 0) return &h->ids[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

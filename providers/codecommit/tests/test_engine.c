@@ -282,6 +282,50 @@ Test(cc_engine, checkout_writes_the_tree_with_modes)
     json_object_put(res);
 }
 
+/* A push may leave a repository with very many branches: settling compares the heads before
+ * and after by name, which must not take time quadratic in their number. */
+Test(cc_engine, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15)
+{
+    enum { N = 60000 };
+    struct cc_repo r;
+    struct cc_heads before;
+    struct json_object *out = NULL;
+    char path[PATH_MAX + 32];
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"many\"}", NULL), 0);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"many\",\"branchName\":\"main\",\"filePath\":\"f\","
+                      "\"fileContent\":\"eA==\"}",
+                      &out),
+                 0);
+    const char *id = get(out, "commitId");
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "many", &r), 0);
+    /* N branches (as packed refs, which git writes for big pushes), the same before and after
+     * but for one that moved */
+    snprintf(path, sizeof path, "%s/packed-refs", r.path);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "# pack-refs with: peeled fully-peeled sorted \n");
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%s refs/heads/b%06d\n", id, i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(cc_heads_read(r.path, &before), 0);
+    cr_assert_eq(before.n, (size_t)N + 1, "%zu heads", before.n);
+    n_events = 0;
+    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    cr_assert_eq(
+        call(cc_op_delete_branch, "{\"repositoryName\":\"many\",\"branchName\":\"b000007\"}", NULL),
+        0);
+    cr_assert_eq(n_events, 1);
+    cc_push_settle(st, &r, &before);
+    cc_heads_free(&before);
+    cr_assert_eq(n_events, 2);
+    char expect[256];
+    snprintf(expect, sizeof expect, "000000000000/us-east-1/many b000007 %s->-", id);
+    cr_assert_str_eq(events[1], expect);
+    cc_remove_head_listener(record, NULL);
+    json_object_put(out);
+}
+
 /* A loose ref is a file, and git locks it as "<name>.lock": a name component over 250 bytes
  * cannot be stored, and must be refused as an invalid name, not fail as an internal error. */
 Test(cc_engine, branch_name_components_too_long_for_a_ref_file_are_invalid_names)
