@@ -181,6 +181,72 @@ class S3MultipartTest(ServerTestCase):
             Bucket="mpu", Key=key, UploadId=uid, PartNumber=3, Body=b"x"), "NoSuchUpload", 404)
         self.assertEqual(err["Error"]["UploadId"], uid)
 
+    def test_complete_honours_if_none_match_and_if_match(self):
+        # the model's CompleteMultipartUploadRequest carries If-None-Match ("only if the object key
+        # name does not already exist ... Otherwise 412") and If-Match, as PutObject does
+        key = "cond/key"
+
+        def upload(body):
+            uid = self.s3.create_multipart_upload(Bucket="mpu", Key=key)["UploadId"]
+            etag = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1, Body=body)["ETag"]
+            return uid, {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+
+        uid, parts = upload(b"first")
+        self.s3.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts,
+                                          IfNoneMatch="*")  # nothing there yet
+        current = self.s3.head_object(Bucket="mpu", Key=key)["ETag"]
+        uid, parts = upload(b"second")
+        err = self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts, IfNoneMatch="*"),
+            "PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold")
+        self.assertEqual(err["Error"]["Condition"], "If-None-Match")
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts, IfMatch='"0123456789abcdef0123456789abcdef"'),
+            "PreconditionFailed", 412)
+        self.assertEqual(self.s3.get_object(Bucket="mpu", Key=key)["Body"].read(), b"first")
+        # the upload is still there: it completes when the condition holds
+        self.s3.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, MultipartUpload=parts,
+                                          IfMatch=current)
+        self.assertEqual(self.s3.get_object(Bucket="mpu", Key=key)["Body"].read(), b"second")
+        # If-Match on a key that does not exist
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key="cond/none")["UploadId"]
+        etag = self.s3.upload_part(Bucket="mpu", Key="cond/none", UploadId=uid, PartNumber=1, Body=b"x")["ETag"]
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket="mpu", Key="cond/none", UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}, IfMatch=current),
+            "NoSuchKey", 404)
+        self.s3.abort_multipart_upload(Bucket="mpu", Key="cond/none", UploadId=uid)
+
+    def test_racing_conditional_completes_let_one_win(self):
+        import threading
+        from botocore.exceptions import ClientError
+        key = "race/key"
+        jobs = []
+        for i in range(4):
+            uid = self.s3.create_multipart_upload(Bucket="mpu", Key=key)["UploadId"]
+            etag = self.s3.upload_part(Bucket="mpu", Key=key, UploadId=uid, PartNumber=1,
+                                       Body=b"%d" % i * 1000)["ETag"]
+            jobs.append((uid, etag))
+        results = []
+        clients = [self.client("s3") for _ in jobs]
+
+        def complete(c, uid, etag):
+            try:
+                c.complete_multipart_upload(Bucket="mpu", Key=key, UploadId=uid, IfNoneMatch="*",
+                                            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+                results.append("ok")
+            except ClientError as e:
+                results.append(e.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=complete, args=(c, u, e)) for c, (u, e) in zip(clients, jobs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results), ["PreconditionFailed"] * 3 + ["ok"])
+        versions = self.s3.list_object_versions(Bucket="mpu", Prefix=key).get("Versions", [])
+        self.assertEqual(len(versions), 1)
+
     def test_abort(self):
         uid = self.s3.create_multipart_upload(Bucket="mpu", Key="abort/me")["UploadId"]
         self.s3.upload_part(Bucket="mpu", Key="abort/me", UploadId=uid, PartNumber=1, Body=b"x" * 1000)

@@ -256,6 +256,13 @@ void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len);
  * body. Returns 0 or error. */
 int s3_check_buffered_body(struct proto_req *req, int checksums);
 
+/* Evaluates the If-None-Match ("*") and If-Match headers of a write (PutObject,
+ * CompleteMultipartUpload) against the current version of key in t, which must be the write txn
+ * that then commits, so that two racing conditional writes cannot both succeed. Returns 0, or
+ * PreconditionFailed (412) or NoSuchKey (If-Match on a missing key) set on req. */
+int s3_check_put_conditions(struct proto_req *req, store_txn *t, const char *bucket,
+                            const char *key, size_t key_len);
+
 /* Parses x-amz-copy-source ("[/]bucket/key[?versionId=id]", URL-encoded) into src and *vid
  * (arena-owned; *vid NULL when absent). Returns 0, or InvalidArgument when the bucket, key or
  * version id is not UTF-8 or the key is empty, too long or holds a NUL. */

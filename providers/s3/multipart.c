@@ -598,6 +598,8 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
     struct s3_obj again;
     if ((rc = load_upload(req, t, tg, upload_id, &again))) goto out;
+    /* If-None-Match / If-Match, under the txn that writes; a failed condition keeps the upload */
+    if ((rc = s3_check_put_conditions(req, t, tg->bucket, tg->key, tg->key_len))) goto out;
     char vid[33];
     if (b.versioning == S3_VERSIONING_ENABLED) {
         s3_new_version_id(vid);

@@ -142,6 +142,32 @@ static void add_checksum_headers(struct proto_req *req, const struct s3_obj *o)
     if (o->checksum_type) proto_req_add_header(req, "x-amz-checksum-type", o->checksum_type);
 }
 
+int s3_check_put_conditions(struct proto_req *req, store_txn *t, const char *bucket,
+                            const char *key, size_t key_len)
+{
+    const char *inm = proto_req_header(req, "if-none-match");
+    const char *im = proto_req_header(req, "if-match");
+    if (!inm && !im) return 0;
+    struct s3_obj cur;
+    int r = s3_current_load(t, req->arena, bucket, key, key_len, &cur);
+    if (r && r != STORE_NOTFOUND) return s3_store_error(req, r);
+    if (inm && r == 0 && strcmp(inm, "*") == 0) {
+        s3_err_extra(req, "Condition", "If-None-Match");
+        return proto_error(req, ERR_S3_PRECONDITION_FAILED,
+                           "At least one of the pre-conditions you specified did not hold");
+    }
+    if (im && r == STORE_NOTFOUND) {
+        s3_err_extra(req, "Key", key);
+        return proto_error(req, ERR_S3_NO_SUCH_KEY, "The specified key does not exist.");
+    }
+    if (im && !etag_matches(im, cur.etag)) {
+        s3_err_extra(req, "Condition", "If-Match");
+        return proto_error(req, ERR_S3_PRECONDITION_FAILED,
+                           "At least one of the pre-conditions you specified did not hold");
+    }
+    return 0;
+}
+
 /* Commits a new version of tg->key from blob w (consumed) and o's fields. Sets the version id,
  * seq, blob and mtime of o. Returns 0 or a negative proto_err. *b receives the bucket. */
 static int commit_object(struct proto_req *req, const char *bucket, struct s3_obj *o,
@@ -154,35 +180,8 @@ static int commit_object(struct proto_req *req, const char *bucket, struct s3_ob
     if (store_blob_sync(*w)) return s3_store_error(req, STORE_ERROR);
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, bucket, b))) goto out;
-    if (put_conditions) {
-        const char *inm = proto_req_header(req, "if-none-match");
-        const char *im = proto_req_header(req, "if-match");
-        if (inm || im) {
-            struct s3_obj cur;
-            int r = s3_current_load(t, req->arena, bucket, o->key, o->key_len, &cur);
-            if (r && r != STORE_NOTFOUND) {
-                rc = s3_store_error(req, r);
-                goto out;
-            }
-            if (inm && r == 0 && strcmp(inm, "*") == 0) {
-                s3_err_extra(req, "Condition", "If-None-Match");
-                rc = proto_error(req, ERR_S3_PRECONDITION_FAILED,
-                                 "At least one of the pre-conditions you specified did not hold");
-                goto out;
-            }
-            if (im && r == STORE_NOTFOUND) {
-                s3_err_extra(req, "Key", o->key);
-                rc = proto_error(req, ERR_S3_NO_SUCH_KEY, "The specified key does not exist.");
-                goto out;
-            }
-            if (im && !etag_matches(im, cur.etag)) {
-                s3_err_extra(req, "Condition", "If-Match");
-                rc = proto_error(req, ERR_S3_PRECONDITION_FAILED,
-                                 "At least one of the pre-conditions you specified did not hold");
-                goto out;
-            }
-        }
-    }
+    if (put_conditions && (rc = s3_check_put_conditions(req, t, bucket, o->key, o->key_len)))
+        goto out;
     if (b->versioning == S3_VERSIONING_ENABLED) {
         s3_new_version_id(vid);
         o->version_id = proto_arena_strdup(req->arena, vid);
