@@ -201,11 +201,11 @@ int s3_obj_decode(proto_arena *a, const void *val, size_t len, struct s3_obj *o)
             o->parts = (uint32_t)get_u64(d, n);
             break;
         case F_OWNER:
+            o->owner = s;
+            break;
         case F_PARTSIZES:
             o->part_sizes = s;
             part_sizes_len = n;
-            break;
-            o->owner = s;
             break;
         default:
             break; /* fields of later versions */

@@ -207,6 +207,35 @@ Test(s3_records, object_round_trip)
     proto_sb_free(&sb);
 }
 
+Test(s3_records, owner_and_part_sizes_round_trip_separately)
+{
+    uint64_t sizes[2] = {5u << 20, 7};
+    struct s3_obj o = {.key = "mp",
+                       .key_len = 2,
+                       .version_id = "null",
+                       .etag = "abc-2",
+                       .blob = "b1",
+                       .parts = 2,
+                       .part_sizes = (const char *)sizes,
+                       .owner = "111122223333"};
+    struct proto_sb sb = PROTO_SB_INIT;
+    s3_obj_encode(&sb, &o);
+    struct s3_obj d;
+    cr_assert_eq(s3_obj_decode(arena, sb.buf, sb.len, &d), 0);
+    cr_assert_str_eq(d.owner ? d.owner : "(null)", "111122223333");
+    cr_assert_not_null(d.part_sizes);
+    cr_assert_eq(memcmp(d.part_sizes, sizes, sizeof sizes), 0);
+    /* an upload record: an owner and no parts */
+    o.parts = 0;
+    o.part_sizes = NULL;
+    proto_sb_reset(&sb);
+    s3_obj_encode(&sb, &o);
+    cr_assert_eq(s3_obj_decode(arena, sb.buf, sb.len, &d), 0);
+    cr_assert_str_eq(d.owner ? d.owner : "(null)", "111122223333");
+    cr_assert_null(d.part_sizes);
+    proto_sb_free(&sb);
+}
+
 Test(s3_records, keys_sort_like_s3_and_versions_newest_first)
 {
     char a[S3_DBKEY_MAX], b[S3_DBKEY_MAX];
