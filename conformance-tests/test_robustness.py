@@ -1,12 +1,16 @@
 """Hostile and unlucky clients: shutdown with requests in flight, and many concurrent connections
 of valid, invalid and partial requests, after which the server must still answer and stay small."""
 import os
+import random
 import signal
 import socket
+import threading
 import time
 import unittest
 
 from harness import Server, ServerTestCase
+
+LIST = "CodePipeline_20150709.ListPipelines"
 
 
 def presigned(client, method, **params):
@@ -108,6 +112,193 @@ class Shutdown(unittest.TestCase):
         self.server.start()
         got = self.s3.get_object(Bucket="drain", Key="up")["Body"].read()
         self.assertEqual(got, data)
+
+
+def signed_json(port, body=b"{}", secret="test"):
+    """Raw bytes of one SigV4-signed ListPipelines call (valid for the next few minutes)."""
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method="POST", url="http://127.0.0.1:%d/" % port, data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": LIST})
+    botocore.auth.SigV4Auth(Credentials("test", secret), "codepipeline", "us-east-1").add_auth(req)
+    head = "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % port
+    head += "".join("%s: %s\r\n" % (k, v) for k, v in req.headers.items())
+    head += "Content-Length: %d\r\n\r\n" % len(body)
+    return head.encode() + body
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sanitized(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
+class Stress(unittest.TestCase):
+    """200 connections at once of valid, invalid and partial requests for a few seconds."""
+
+    CONNECTIONS = 200
+    # CPL_STRESS_SECONDS=20 CPL_STRESS_DEBUG=1 for a longer run that prints its counts and RSS.
+    SECONDS = float(os.environ.get("CPL_STRESS_SECONDS", "8"))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def setUp(self):
+        tc = ServerTestCase()
+        tc.server = self.server
+        self.s3 = tc.client("s3")
+        self.cp = tc.client("codepipeline")
+        self.s3.create_bucket(Bucket="stress")
+        self.s3.put_object(Bucket="stress", Key="small", Body=b"s" * 3000)
+        self.get_path = presigned(self.s3, "get_object", Bucket="stress", Key="small")
+        self.head_path = presigned(self.s3, "head_object", Bucket="stress", Key="small")
+        self.put_paths = [presigned(self.s3, "put_object", Bucket="stress", Key="k%d" % i)
+                          for i in range(16)]
+        port = self.server.port
+        self.json_ok = signed_json(port)
+        self.json_badsig = signed_json(port, secret="wrong")
+        self.json_badbody = signed_json(port, body=b'{"nextToken": ')
+
+    def scenario(self, rng, stats):
+        port = self.server.port
+        kind = rng.randrange(14)
+        host = "Host: 127.0.0.1:%d\r\n" % port
+
+        def request(data, expect):
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+                c.sendall(data)
+                status, _, _ = read_response(c, time.time() + 15)
+            stats["answered"] += 1
+            if status not in expect:
+                stats["wrong"].append((kind, status))
+
+        def partial(data):
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+                c.sendall(data)
+                time.sleep(rng.random() * 0.2)
+            stats["partial"] += 1
+
+        if kind == 0:
+            request(self.json_ok, (200,))
+        elif kind == 1:
+            request(("GET /_codepipeline-local/health HTTP/1.1\r\n%s\r\n" % host).encode(), (200,))
+        elif kind == 2:
+            request(("GET %s HTTP/1.1\r\n%s\r\n" % (self.get_path, host)).encode(), (200,))
+        elif kind == 3:
+            request(self.json_badsig, (400,))
+        elif kind == 4:
+            request(self.json_badbody, (400,))
+        elif kind == 5:  # a body far over the limit, declared up front
+            request(("POST / HTTP/1.1\r\n%sX-Amz-Target: %s\r\nContent-Length: %d\r\n\r\n"
+                     % (host, LIST, 1 << 40)).encode(), (413,))
+        elif kind == 6:  # thousands of headers
+            hdrs = "".join("X-H%d: v\r\n" % i for i in range(4000))
+            request(("GET / HTTP/1.1\r\n%s%s\r\n" % (host, hdrs)).encode(), (431, 400, 413))
+        elif kind == 7:  # HEAD of an object and of the health check
+            path = self.head_path if rng.random() < 0.5 else "/_codepipeline-local/health"
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+                c.sendall(("HEAD %s HTTP/1.1\r\n%sConnection: close\r\n\r\n" % (path, host)).encode())
+                data = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            stats["answered"] += 1
+            if not data.startswith(b"HTTP/1.1 200") or not data.endswith(b"\r\n\r\n"):
+                stats["wrong"].append((kind, data[:40]))
+        elif kind == 8:  # a complete upload
+            path = rng.choice(self.put_paths)
+            body = os.urandom(rng.randrange(1, 20000))
+            request(("PUT %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n"
+                     % (path, host, len(body))).encode() + body, (200,))
+        elif kind == 9:  # an upload abandoned half way (the sink must be aborted)
+            path = rng.choice(self.put_paths)
+            partial(("PUT %s HTTP/1.1\r\n%sContent-Length: 100000\r\n\r\n" % (path, host)).encode()
+                    + os.urandom(rng.randrange(0, 50000)))
+        elif kind == 10:  # headers cut off
+            partial(("POST / HTTP/1.1\r\n%sX-Amz-Target: %s\r\nContent-Le" % (host, LIST)).encode())
+        elif kind == 11:  # a JSON body cut off
+            partial(self.json_ok[:-1].replace(b"Content-Length: 2", b"Content-Length: 200"))
+        elif kind == 12:  # slowloris: the request line a few bytes at a time
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+                for ch in b"GET /_codepipeline-local/he":
+                    c.send(bytes([ch]))
+                    time.sleep(0.02)
+            stats["partial"] += 1
+        else:  # garbage: answered 4xx, or closed, or (a NUL byte first) left to the idle timeout
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+                c.sendall(os.urandom(rng.randrange(1, 300)) + b"\r\n\r\n")
+                c.settimeout(1)
+                try:
+                    data = c.recv(100)
+                except (ConnectionError, socket.timeout):
+                    data = b""
+            if data and not data.startswith(b"HTTP/1.1 4"):
+                stats["wrong"].append((kind, data[:40]))
+            stats["partial"] += 1
+
+    def test_mixed_valid_invalid_and_partial_requests_leave_the_server_healthy(self):
+        pid = self.server.proc.pid
+        deadline = time.time() + self.SECONDS
+        warm_at = time.time() + self.SECONDS / 3
+        warm_rss = [0]
+        lock = threading.Lock()
+        totals = {"answered": 0, "partial": 0, "wrong": [], "errors": []}
+
+        def worker(seed):
+            rng = random.Random(seed)
+            stats = {"answered": 0, "partial": 0, "wrong": []}
+            while time.time() < deadline:
+                try:
+                    self.scenario(rng, stats)
+                except Exception as e:  # a request that should have been answered was not
+                    with lock:
+                        totals["errors"].append(repr(e))
+                if not warm_rss[0] and time.time() > warm_at:
+                    warm_rss[0] = rss_kib(pid)
+            with lock:
+                for k in ("answered", "partial"):
+                    totals[k] += stats[k]
+                totals["wrong"] += stats["wrong"]
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(self.CONNECTIONS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(self.SECONDS + 60)
+        self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
+        end_rss = rss_kib(pid)
+        if os.environ.get("CPL_STRESS_DEBUG"):
+            print("answered %d partial %d rss %d -> %d KiB" % (
+                totals["answered"], totals["partial"], warm_rss[0], end_rss))
+
+        self.assertEqual(totals["errors"], [])
+        self.assertEqual(totals["wrong"], [])
+        self.assertGreater(totals["answered"], 500, totals)
+        self.assertGreater(totals["partial"], 100, totals)
+        # still serving, promptly
+        t0 = time.time()
+        self.assertEqual(self.cp.list_pipelines()["pipelines"], [])
+        self.assertEqual(self.s3.get_object(Bucket="stress", Key="small")["Body"].read(), b"s" * 3000)
+        self.assertLess(time.time() - t0, 2.0)
+        # memory stays bounded once warm (ASan's quarantine grows by design: a looser bound)
+        slack = 512 * 1024 if sanitized(pid) else 64 * 1024
+        self.assertLess(end_rss - warm_rss[0], slack, (warm_rss[0], end_rss))
 
 
 if __name__ == "__main__":
