@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -336,10 +337,12 @@ class S3StreamedBodyLimitTest(ServerTestCase):
         finally:
             conn.close()
 
-    def blob_files(self):
+    def blob_files(self, tmp=False):
+        """Committed blob files, or (tmp) the uploads still being written."""
         found = []
         for dirpath, _, files in os.walk(os.path.join(self.server.data_dir, "blobs")):
-            found += files
+            if (os.path.basename(dirpath) == "tmp") == tmp:
+                found += files
         return found
 
     def test_a_chunked_body_within_the_limit_is_stored(self):
@@ -358,6 +361,11 @@ class S3StreamedBodyLimitTest(ServerTestCase):
                                                 "Your proposed upload exceeds the maximum allowed size"))
             self.assertClientError(lambda: self.s3.head_object(Bucket="streamed", Key="big"), "404", 404)
         self.assertEqual(len(self.blob_files()), before)
+        # the refused upload's temp file goes when the request ends, just after the answer
+        deadline = time.time() + 5
+        while self.blob_files(tmp=True) and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(self.blob_files(tmp=True), [])
 
 
 if __name__ == "__main__":
