@@ -108,5 +108,96 @@ class S3ListingTest(ServerTestCase):
         self.assertClientError(lambda: self.s3.list_objects_v2(Bucket="absent-bucket"), "NoSuchBucket", 404)
 
 
+
+class S3LongKeyListingTest(ServerTestCase):
+    """Keys over 400 bytes that share their first 400 bytes (stored under a digest of the rest)
+    are listed in key order and paginate without losing or repeating any."""
+
+    P = "long/" + "x" * 395  # 400 bytes
+    SUFFIXES = list("jihgfedcba") + ["d/1", "d/2", "k/1", "e0"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s3 = cls.client(cls, "s3")
+        cls.s3.create_bucket(Bucket="longkeys")
+        cls.s3.put_bucket_versioning(Bucket="longkeys", VersioningConfiguration={"Status": "Enabled"})
+        for s in cls.SUFFIXES:
+            cls.s3.put_object(Bucket="longkeys", Key=cls.P + s, Body=b"1")
+        cls.s3.put_object(Bucket="longkeys", Key=cls.P + "c", Body=b"2")  # two versions of c
+        cls.s3.put_object(Bucket="longkeys", Key="short", Body=b"s")
+
+    def expected(self, after=""):
+        keys = sorted([self.P + s for s in self.SUFFIXES] + ["short"], key=lambda k: k.encode())
+        return [k for k in keys if k.encode() > after.encode()]
+
+    def test_list_objects_v2_order_and_pages(self):
+        r = self.s3.list_objects_v2(Bucket="longkeys")
+        self.assertEqual([o["Key"] for o in r["Contents"]], self.expected())
+        got = []
+        kw = {"Bucket": "longkeys", "MaxKeys": 3}
+        while True:
+            r = self.s3.list_objects_v2(**kw)
+            got += [o["Key"] for o in r.get("Contents", [])]
+            if not r["IsTruncated"]:
+                break
+            kw["ContinuationToken"] = r["NextContinuationToken"]
+        self.assertEqual(got, self.expected())
+        r = self.s3.list_objects_v2(Bucket="longkeys", StartAfter=self.P + "e")
+        self.assertEqual([o["Key"] for o in r["Contents"]], self.expected(self.P + "e"))
+        r = self.s3.list_objects_v2(Bucket="longkeys", Prefix=self.P + "e")
+        self.assertEqual([o["Key"] for o in r["Contents"]], [self.P + "e", self.P + "e0"])
+
+    def test_list_objects_v1_pages(self):
+        got = []
+        kw = {"Bucket": "longkeys", "MaxKeys": 4}
+        while True:
+            r = self.s3.list_objects(**kw)
+            got += [o["Key"] for o in r.get("Contents", [])]
+            if not r["IsTruncated"]:
+                break
+            kw["Marker"] = r["Contents"][-1]["Key"]
+        self.assertEqual(got, self.expected())
+
+    def test_delimiter_after_byte_400(self):
+        r = self.s3.list_objects_v2(Bucket="longkeys", Prefix=self.P, Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], [self.P + "d/", self.P + "k/"])
+        self.assertEqual([o["Key"] for o in r["Contents"]],
+                         [self.P + s for s in ["a", "b", "c", "d", "e", "e0", "f", "g", "h", "i", "j"]])
+        got = []
+        kw = {"Bucket": "longkeys", "Prefix": self.P, "Delimiter": "/", "MaxKeys": 2}
+        while True:
+            r = self.s3.list_objects_v2(**kw)
+            got += [o["Key"] for o in r.get("Contents", [])] + [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+            if not r["IsTruncated"]:
+                break
+            kw["ContinuationToken"] = r["NextContinuationToken"]
+        self.assertEqual(sorted(got, key=lambda k: k.encode()),
+                         [self.P + s for s in ["a", "b", "c", "d", "d/", "e", "e0", "f", "g", "h", "i", "j",
+                                               "k/"]])
+        self.assertEqual(len(got), 13)
+
+    def test_versions_order_and_pages(self):
+        r = self.s3.list_object_versions(Bucket="longkeys")
+        keys = [v["Key"] for v in r["Versions"]]
+        want = []
+        for k in self.expected():
+            want += [k, k] if k == self.P + "c" else [k]
+        self.assertEqual(keys, want)
+        c = [v for v in r["Versions"] if v["Key"] == self.P + "c"]
+        self.assertEqual([v["IsLatest"] for v in c], [True, False])
+        got = []
+        kw = {"Bucket": "longkeys", "MaxKeys": 3}
+        while True:
+            r = self.s3.list_object_versions(**kw)
+            got += [(v["Key"], v["VersionId"]) for v in r.get("Versions", [])]
+            if not r["IsTruncated"]:
+                break
+            kw["KeyMarker"] = r["NextKeyMarker"]
+            kw["VersionIdMarker"] = r["NextVersionIdMarker"]
+        self.assertEqual([k for k, _ in got], want)
+        self.assertEqual(len(set(got)), len(got))
+
+
 if __name__ == "__main__":
     unittest.main()

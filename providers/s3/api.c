@@ -262,7 +262,11 @@ int s3_list_objects_cb(struct store *st, const char *account, const char *bucket
         if (kl < bl || memcmp(k, start, bl) != 0) break;
         if (s3_obj_decode(a, v, vl, &o)) continue;
         if (o.key_len < pl || memcmp(o.key, prefix, pl) != 0) {
-            if (memcmp(o.key, prefix, o.key_len < pl ? o.key_len : pl) > 0) break;
+            /* keys over S3_DBKEY_INLINE bytes sit in digest order among those sharing their
+             * stored bytes: only a shorter key past the prefix ends the walk */
+            if (o.key_len <= S3_DBKEY_INLINE &&
+                memcmp(o.key, prefix, o.key_len < pl ? o.key_len : pl) > 0)
+                break;
             continue;
         }
         struct s3_object_info info;

@@ -70,26 +70,146 @@ static int seek_key(store_cursor *c, const char *bucket, const char *key, size_t
     return store_cursor_seek(c, k, kl);
 }
 
-/* Moves past every key that rolls up into the common prefix key[0..cpl). */
-static int skip_prefix(store_cursor *c, const char *bucket, const char *key, size_t cpl)
+/* The entries of a listing in S3's key order. LMDB orders keys up to S3_DBKEY_INLINE bytes by
+ * their bytes, but stores longer ones as their first S3_DBKEY_INLINE bytes and a digest: keys
+ * sharing those bytes sit together in digest order. Such a group is read whole and sorted before
+ * it is handed out, so that listings and their markers see every key in order. */
+struct entries {
+    proto_arena *a;
+    store_cursor *c;
+    const char *bucket;
+    const char *bprefix; /* bucket NUL */
+    size_t bpl;
+    int r;              /* the cursor's state: 0 while it is on an entry */
+    struct s3_obj *grp; /* a sorted group of long keys being handed out (malloc'd) */
+    size_t n, i, cap;
+};
+
+struct grp_entry {
+    struct s3_obj o;
+    size_t order; /* LMDB order, which keeps a key's versions newest first */
+};
+
+static int grp_cmp(const void *x, const void *y)
 {
-    if (cpl <= S3_DBKEY_INLINE && cpl && (unsigned char)key[cpl - 1] != 0xff)
-        return seek_key(c, bucket, key, cpl, 1);
-    return store_cursor_next(c);
+    const struct grp_entry *a = x, *b = y;
+    int c = key_cmp(a->o.key, a->o.key_len, b->o.key, b->o.key_len);
+    if (c) return c;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Reads the group of long keys sharing first's S3_DBKEY_INLINE bytes (first is already decoded
+ * and the cursor still on it) and sorts it. Returns 0 or STORE_ERROR. */
+static int read_group(struct entries *e, const struct s3_obj *first)
+{
+    struct grp_entry *g = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        struct s3_obj o;
+        const void *k, *v;
+        size_t kl, vl;
+        if (n == 0) {
+            o = *first;
+        } else {
+            if (e->r != 0) break;
+            store_cursor_get(e->c, &k, &kl, &v, &vl);
+            if (kl < e->bpl || memcmp(k, e->bprefix, e->bpl) != 0) break;
+            if (s3_obj_decode(e->a, v, vl, &o)) {
+                e->r = store_cursor_next(e->c);
+                continue;
+            }
+            if (o.key_len <= S3_DBKEY_INLINE || memcmp(o.key, first->key, S3_DBKEY_INLINE) != 0)
+                break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct grp_entry *ng = realloc(g, cap * sizeof(*g));
+            if (!ng) {
+                rc = STORE_ERROR;
+                goto out;
+            }
+            g = ng;
+        }
+        g[n].o = o;
+        g[n].order = n;
+        n++;
+        e->r = store_cursor_next(e->c);
+    }
+    qsort(g, n, sizeof(*g), grp_cmp);
+    if (n > e->cap) {
+        struct s3_obj *ns = realloc(e->grp, n * sizeof(*ns));
+        if (!ns) {
+            rc = STORE_ERROR;
+            goto out;
+        }
+        e->grp = ns;
+        e->cap = n;
+    }
+    for (size_t j = 0; j < n; j++)
+        e->grp[j] = g[j].o;
+    e->n = n;
+    e->i = 0;
+out:
+    free(g);
+    return rc;
+}
+
+/* The next entry: returns 1 with *o set, 0 at the end of the bucket, or STORE_ERROR. */
+static int entries_next(struct entries *e, struct s3_obj *o)
+{
+    if (e->i < e->n) {
+        *o = e->grp[e->i++];
+        return 1;
+    }
+    while (e->r == 0) {
+        const void *k, *v;
+        size_t kl, vl;
+        store_cursor_get(e->c, &k, &kl, &v, &vl);
+        if (kl < e->bpl || memcmp(k, e->bprefix, e->bpl) != 0) {
+            e->r = STORE_NOTFOUND;
+            break;
+        }
+        if (s3_obj_decode(e->a, v, vl, o)) {
+            e->r = store_cursor_next(e->c);
+            continue;
+        }
+        if (o->key_len <= S3_DBKEY_INLINE) {
+            e->r = store_cursor_next(e->c);
+            return 1;
+        }
+        if (read_group(e, o)) return STORE_ERROR;
+        *o = e->grp[e->i++];
+        return 1;
+    }
+    return 0;
+}
+
+/* Moves past every key that rolls up into the common prefix key[0..cpl), the entry of key having
+ * been handed out. */
+static void entries_skip_prefix(struct entries *e, const char *key, size_t cpl)
+{
+    while (e->i < e->n && e->grp[e->i].key_len >= cpl && memcmp(e->grp[e->i].key, key, cpl) == 0)
+        e->i++;
+    /* a prefix within the stored bytes: later keys with it are found by seeking past it */
+    if (e->i >= e->n && cpl && cpl <= S3_DBKEY_INLINE && e->r == 0)
+        e->r = seek_key(e->c, e->bucket, key, cpl, 1);
 }
 
 static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
 {
-    store_cursor *c = NULL;
+    struct entries e = {.a = req->arena, .bucket = l->bucket};
     char bprefix[80];
     size_t bpl = strlen(l->bucket);
     memcpy(bprefix, l->bucket, bpl);
     bprefix[bpl++] = '\0';
+    e.bprefix = bprefix;
+    e.bpl = bpl;
     l->items = proto_arena_alloc(req->arena, sizeof(struct item) * (size_t)(l->max + 1));
     l->n = 0;
     l->truncated = 0;
     if (l->max == 0) return 0; /* S3: an empty page that is not truncated */
-    if (store_cursor_open(t, l->versions ? STORE_DB_S3_VERSIONS : STORE_DB_S3_OBJECTS, &c))
+    if (store_cursor_open(t, l->versions ? STORE_DB_S3_VERSIONS : STORE_DB_S3_OBJECTS, &e.c))
         return STORE_ERROR;
     const char *start = l->prefix;
     size_t start_len = l->prefix_len;
@@ -97,22 +217,15 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
         start = l->after;
         start_len = l->after_len;
     }
-    int r = seek_key(c, l->bucket, start, start_len, 0);
+    e.r = seek_key(e.c, l->bucket, start, start_len, 0);
     const char *prev_key = NULL; /* versions: the key of the previous entry, for IsLatest */
     size_t prev_len = 0;
-    int passed_vid = 0;
+    int passed_vid = 0, rc = 0;
     const char *last_cp = NULL;
     size_t last_cp_len = 0;
-    while (r == 0) {
-        const void *k, *v;
-        size_t kl, vl;
-        store_cursor_get(c, &k, &kl, &v, &vl);
-        if (kl < bpl || memcmp(k, bprefix, bpl) != 0) break;
-        struct s3_obj o;
-        if (s3_obj_decode(req->arena, v, vl, &o)) {
-            r = store_cursor_next(c);
-            continue;
-        }
+    struct s3_obj o;
+    int got;
+    while ((got = entries_next(&e, &o)) == 1) {
         int latest = !prev_key || key_cmp(prev_key, prev_len, o.key, o.key_len) != 0;
         prev_key = o.key;
         prev_len = o.key_len;
@@ -121,16 +234,14 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
                                    l->delim_len, &cpl);
         if (cls == 0) {
             if (key_cmp(o.key, o.key_len, l->prefix, l->prefix_len) > 0 &&
-                (o.key_len < l->prefix_len || memcmp(o.key, l->prefix, l->prefix_len) != 0) &&
-                o.key_len <= S3_DBKEY_INLINE)
-                break;
-            r = store_cursor_next(c);
+                (o.key_len < l->prefix_len || memcmp(o.key, l->prefix, l->prefix_len) != 0))
+                break; /* in key order, past every key with the prefix */
             continue;
         }
         if (cls == 2) {
             if ((l->after && key_cmp(o.key, cpl, l->after, l->after_len) <= 0) ||
                 (last_cp && key_cmp(o.key, cpl, last_cp, last_cp_len) == 0)) {
-                r = skip_prefix(c, l->bucket, o.key, cpl);
+                entries_skip_prefix(&e, o.key, cpl);
                 prev_key = NULL;
                 continue;
             }
@@ -145,26 +256,20 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
             it->is_cp = 1;
             last_cp = o.key;
             last_cp_len = cpl;
-            r = skip_prefix(c, l->bucket, o.key, cpl);
+            entries_skip_prefix(&e, o.key, cpl);
             prev_key = NULL;
             continue;
         }
         if (l->after) {
             int cmp = key_cmp(o.key, o.key_len, l->after, l->after_len);
-            if (cmp < 0) {
-                r = store_cursor_next(c);
-                continue;
-            }
+            if (cmp < 0) continue;
             if (cmp == 0) {
                 /* versions resume after vid_marker inside the marker key; objects skip it */
                 int skip = 1;
                 if (l->versions && l->vid_marker && passed_vid) skip = 0;
                 if (l->versions && l->vid_marker && strcmp(o.version_id, l->vid_marker) == 0)
                     passed_vid = 1;
-                if (skip) {
-                    r = store_cursor_next(c);
-                    continue;
-                }
+                if (skip) continue;
             }
         }
         if (l->n == l->max) {
@@ -177,10 +282,11 @@ static int run_listing(struct proto_req *req, store_txn *t, struct listing *l)
         it->is_cp = 0;
         it->is_latest = latest;
         it->o = o;
-        r = store_cursor_next(c);
     }
-    store_cursor_close(c);
-    return 0;
+    if (got < 0) rc = STORE_ERROR;
+    store_cursor_close(e.c);
+    free(e.grp);
+    return rc;
 }
 
 int s3_parse_uint(const char *s, uint64_t max, uint64_t *out)

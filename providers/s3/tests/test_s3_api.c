@@ -121,3 +121,39 @@ Test(s3_api, put_stat_get_list_and_listeners)
     cr_assert_eq(versioned, 0);
     cr_assert_eq(s3_bucket_exists(st, "000000000000", "other", NULL), S3_ENOBUCKET);
 }
+
+static int count_keys(void *ctx, const char *key, const struct s3_object_info *info)
+{
+    (void)info;
+    (void)key;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* Keys over 400 bytes sharing their first 400 are stored in digest order: a prefix past byte
+ * 400 must still find every key that has it. */
+Test(s3_api, lists_long_keys_under_a_long_prefix)
+{
+    char key[1024], prefix[401];
+    memset(prefix, 'p', 400);
+    prefix[400] = '\0';
+    cr_assert_eq(s3_create_bucket_local(st, "000000000000", "us-east-1", "longkeys"), S3_OK);
+    for (const char *s = "jihgfedcba"; *s; s++) {
+        snprintf(key, sizeof key, "%s%c", prefix, *s);
+        cr_assert_eq(s3_put_object_mem(st, "000000000000", "longkeys", key, "x", 1, NULL, NULL),
+                     S3_OK);
+        snprintf(key, sizeof key, "%s%c/more", prefix, *s);
+        cr_assert_eq(s3_put_object_mem(st, "000000000000", "longkeys", key, "x", 1, NULL, NULL),
+                     S3_OK);
+    }
+    int n = 0;
+    cr_assert_eq(s3_list_objects_cb(st, "000000000000", "longkeys", prefix, count_keys, &n), S3_OK);
+    cr_assert_eq(n, 20);
+    for (const char *s = "abcdefghij"; *s; s++) {
+        snprintf(key, sizeof key, "%s%c", prefix, *s);
+        n = 0;
+        cr_assert_eq(s3_list_objects_cb(st, "000000000000", "longkeys", key, count_keys, &n),
+                     S3_OK);
+        cr_assert_eq(n, 2, "prefix ...%c: %d keys", *s, n);
+    }
+}
