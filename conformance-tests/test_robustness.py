@@ -301,5 +301,46 @@ class Stress(unittest.TestCase):
         self.assertLess(end_rss - warm_rss[0], slack, (warm_rss[0], end_rss))
 
 
+class ChildSignals(unittest.TestCase):
+    """Child processes (git http-backend and its git children now, builds and hooks later) inherit
+    the server's blocked-signal mask and its ignored signals across exec: the server must keep
+    neither, or a child could not be stopped with SIGTERM or SIGINT and would not die of SIGPIPE."""
+
+    def test_no_server_thread_blocks_stop_signals_or_ignores_sigpipe(self):
+        s = Server()
+        try:
+            s.start()
+            self.client_round_trip(s)
+            tasks = os.listdir("/proc/%d/task" % s.proc.pid)
+            self.assertGreater(len(tasks), 1)
+            for tid in tasks:
+                fields = {}
+                with open("/proc/%d/task/%s/status" % (s.proc.pid, tid)) as f:
+                    for line in f:
+                        k, _, v = line.partition(":")
+                        fields[k] = v.strip()
+                blocked, ignored = int(fields["SigBlk"], 16), int(fields["SigIgn"], 16)
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    self.assertFalse(blocked & (1 << (sig - 1)),
+                                     "thread %s blocks %s" % (fields["Name"], sig.name))
+                self.assertFalse(ignored & (1 << (signal.SIGPIPE - 1)),
+                                 "thread %s ignores SIGPIPE" % fields["Name"])
+            # ...and a client that hangs up mid-answer still does not kill it
+            self.client_round_trip(s, hang_up=True)
+            self.client_round_trip(s)
+            self.assertEqual(s.stop(signal.SIGINT), 0, s.read_log())
+        finally:
+            s.cleanup()
+
+    def client_round_trip(self, s, hang_up=False):
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+            c.sendall(b"GET /_codepipeline-local/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            if hang_up:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return
+            status, _, _ = read_response(c, time.time() + 10)
+            self.assertEqual(status, 200)
+
+
 if __name__ == "__main__":
     unittest.main()
