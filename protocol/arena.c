@@ -2,6 +2,7 @@
 #include "protocol/arena.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct proto_arena {
 
 static struct arena_block *block_new(size_t cap)
 {
+    if (cap > SIZE_MAX - sizeof(struct arena_block)) abort();
     struct arena_block *b = malloc(sizeof(*b) + cap);
     if (!b) abort();
     b->next = NULL;
@@ -102,6 +104,7 @@ void proto_arena_free(proto_arena *a)
 
 void *proto_arena_alloc(proto_arena *a, size_t n)
 {
+    if (n > SIZE_MAX - 15) abort(); /* rounding up would wrap to a tiny block */
     n = (n + 15) & ~(size_t)15;
     if (n == 0) n = 16;
     struct arena_block *b = a->head;
@@ -131,6 +134,7 @@ void *proto_arena_alloc(proto_arena *a, size_t n)
 
 char *proto_arena_strndup(proto_arena *a, const char *s, size_t n)
 {
+    if (n == SIZE_MAX) abort();
     char *p = proto_arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';

@@ -11,7 +11,7 @@ typedef struct proto_arena proto_arena;
 proto_arena *proto_arena_new(void);
 /* Frees the arena and every block allocated from it. NULL is a no-op. */
 void proto_arena_free(proto_arena *a);
-/* Returns n zeroed bytes, 16-byte aligned, owned by the arena. */
+/* Returns n zeroed bytes, 16-byte aligned, owned by the arena (aborts when n cannot be had). */
 void *proto_arena_alloc(proto_arena *a, size_t n);
 /* Returns a NUL-terminated copy of s (NULL gives NULL), owned by the arena. */
 char *proto_arena_strdup(proto_arena *a, const char *s);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +55,16 @@ Test(proto_arena, allocations_are_zeroed_aligned_and_survive_many_blocks)
     cr_assert_str_eq(proto_arena_printf(a, "%s-%d", "x", 42), "x-42");
     proto_arena_free(a);
     proto_arena_free(NULL);
+}
+
+/* A size so large that rounding it up wraps around must not hand back a small block. */
+Test(proto_arena, a_size_that_wraps_around_aborts_instead_of_returning_a_small_block,
+     .signal = SIGABRT)
+{
+    proto_arena *a = proto_arena_new();
+    unsigned char *p = proto_arena_alloc(a, SIZE_MAX - 3);
+    p[100] = 1; /* past the 16 bytes a wrapped size would have given */
+    proto_arena_free(a);
 }
 
 Test(proto_strbuf, json_string_escapes_quotes_backslashes_and_controls)
