@@ -625,10 +625,12 @@ out:
     return rc;
 }
 
-/* Applies fn to the caller's record of name in a write txn and stores it. */
-static int update_rec(struct proto_req *req, const char *name,
-                      int (*fn)(struct proto_req *req, struct json_object *rec, void *ctx),
-                      void *ctx)
+typedef int (*rec_fn)(struct proto_req *req, struct json_object *rec, void *ctx);
+
+/* Applies fn to the caller's record of name in a write txn and stores it; then, still under the
+ * write lock, runs after (may be NULL) for what lives outside LMDB, so that nothing outside moves
+ * when the record cannot be stored. */
+static int update_rec(struct proto_req *req, const char *name, rec_fn fn, rec_fn after, void *ctx)
 {
     store_txn *t = NULL;
     struct json_object *rec = NULL;
@@ -657,6 +659,7 @@ static int update_rec(struct proto_req *req, const char *name,
         rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not store the repository");
         goto out;
     }
+    if (after) rc = after(req, rec, ctx);
 out:
     store_txn_abort(t);
     cc_write_unlock();
@@ -677,13 +680,15 @@ static int set_description(struct proto_req *req, struct json_object *rec, void 
 
 int cc_op_update_repository_description(struct proto_req *req)
 {
-    return update_rec(req, jstr(req->input, "repositoryName"), set_description,
+    return update_rec(req, jstr(req->input, "repositoryName"), set_description, NULL,
                       (void *)jstr(req->input, "repositoryDescription"));
 }
 
-static int set_default_branch(struct proto_req *req, struct json_object *rec, void *ctx)
+/* Checks that branch exists (set_head 0) and records it as the default, or (set_head 1), once
+ * the record is stored, points the bare repository's HEAD (what a clone checks out) at it. */
+static int default_branch(struct proto_req *req, struct json_object *rec, const char *branch,
+                          int set_head)
 {
-    const char *branch = ctx;
     git_repository *g = NULL;
     git_reference *ref = NULL;
     char path[PATH_MAX], refname[512];
@@ -694,12 +699,13 @@ static int set_default_branch(struct proto_req *req, struct json_object *rec, vo
                     jstr(rec, "repositoryId"), path, sizeof path) != 0 ||
         git_repository_open_bare(&g, path) != 0)
         return proto_error(req, ERR_INTERNAL_FAILURE, "could not open the git repository");
-    if (!cc_branch_name_valid(branch) || git_reference_lookup(&ref, g, refname) != 0) {
-        rc = proto_error(req, ERR_CC_BRANCH_DOES_NOT_EXIST, "Branch %s does not exist", branch);
+    if (set_head) {
+        if (git_repository_set_head(g, refname) != 0)
+            rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not update HEAD");
         goto out;
     }
-    if (git_repository_set_head(g, refname) != 0) {
-        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not update HEAD");
+    if (!cc_branch_name_valid(branch) || git_reference_lookup(&ref, g, refname) != 0) {
+        rc = proto_error(req, ERR_CC_BRANCH_DOES_NOT_EXIST, "Branch %s does not exist", branch);
         goto out;
     }
     json_object_object_add(rec, "defaultBranch", json_object_new_string(branch));
@@ -710,9 +716,19 @@ out:
     return rc;
 }
 
+static int set_default_branch(struct proto_req *req, struct json_object *rec, void *ctx)
+{
+    return default_branch(req, rec, ctx, 0);
+}
+
+static int point_head(struct proto_req *req, struct json_object *rec, void *ctx)
+{
+    return default_branch(req, rec, ctx, 1);
+}
+
 int cc_op_update_default_branch(struct proto_req *req)
 {
-    return update_rec(req, jstr(req->input, "repositoryName"), set_default_branch,
+    return update_rec(req, jstr(req->input, "repositoryName"), set_default_branch, point_head,
                       (void *)jstr(req->input, "defaultBranchName"));
 }
 
@@ -837,7 +853,7 @@ int cc_op_tag_resource(struct proto_req *req)
     if (!name) return rc;
     struct json_object *tags = NULL;
     json_object_object_get_ex(req->input, "tags", &tags);
-    return update_rec(req, name, add_tags, tags);
+    return update_rec(req, name, add_tags, NULL, tags);
 }
 
 static int del_tags(struct proto_req *req, struct json_object *rec, void *ctx)
@@ -862,7 +878,7 @@ int cc_op_untag_resource(struct proto_req *req)
     if (!name) return rc;
     struct json_object *keys = NULL;
     json_object_object_get_ex(req->input, "tagKeys", &keys);
-    return update_rec(req, name, del_tags, keys);
+    return update_rec(req, name, del_tags, NULL, keys);
 }
 
 int cc_op_list_tags_for_resource(struct proto_req *req)

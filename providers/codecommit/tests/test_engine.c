@@ -467,3 +467,37 @@ Test(cc_full_store, failed_create_ends_its_transaction, .init = setup_small, .fi
     cr_assert_neq(call(cc_op_create_repository, in, NULL), 0);
     assert_writes_not_blocked();
 }
+
+/* HEAD of the bare repository is what a clone checks out: it must not move when the record of
+ * the new default branch cannot be stored. */
+Test(cc_full_store, failed_default_branch_update_leaves_head_alone, .init = setup_small,
+     .fini = teardown, .timeout = 30)
+{
+    struct json_object *out = NULL;
+    struct cc_repo r;
+    char in[1024], head[64], dev[201];
+    memset(dev, 'd', 200); /* a record that grows, so the full map cannot take it */
+    dev[200] = '\0';
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"hd\"}", NULL), 0);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"hd\",\"branchName\":\"main\",\"filePath\":\"f\","
+                      "\"fileContent\":\"eA==\"}",
+                      &out),
+                 0);
+    snprintf(in, sizeof in, "{\"repositoryName\":\"hd\",\"branchName\":\"%s\",\"commitId\":\"%s\"}",
+             dev, get(out, "commitId"));
+    json_object_put(out);
+    cr_assert_eq(call(cc_op_create_branch, in, NULL), 0);
+    fill_store();
+    snprintf(in, sizeof in, "{\"repositoryName\":\"hd\",\"defaultBranchName\":\"%s\"}", dev);
+    cr_assert_neq(call(cc_op_update_default_branch, in, NULL), 0);
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "hd", &r), 0);
+    cr_assert_str_eq(r.default_branch, "main");
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/HEAD", r.path);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(head, sizeof head, f));
+    fclose(f);
+    cr_assert_str_eq(head, "ref: refs/heads/main\n");
+}
