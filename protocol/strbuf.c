@@ -1,17 +1,21 @@
 /* Growable byte buffer. */
 #include "protocol/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void sb_grow(struct proto_sb *sb, size_t extra)
 {
+    /* No object is larger than PTRDIFF_MAX: a size beyond it (or one that wraps) is out of
+     * memory, and doubling towards it would wrap the capacity to 0 and spin. */
+    if (extra > PTRDIFF_MAX - 1 - sb->len) abort();
     size_t need = sb->len + extra + 1;
     if (need <= sb->cap) return;
     size_t cap = sb->cap ? sb->cap : 256;
     while (cap < need)
-        cap *= 2;
+        cap = cap > PTRDIFF_MAX / 2 ? need : cap * 2;
     char *p = realloc(sb->buf, cap);
     if (!p) abort();
     sb->buf = p;

@@ -67,6 +67,26 @@ Test(proto_arena, a_size_that_wraps_around_aborts_instead_of_returning_a_small_b
     proto_arena_free(a);
 }
 
+/* Growing past what a size_t can count must abort (as out of memory does), not wrap the needed
+ * size and copy past the buffer, nor double the capacity to 0 forever. */
+Test(proto_strbuf, growth_past_size_max_aborts, .signal = SIGABRT, .timeout = 5)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    proto_sb_puts(&sb, "abc");
+    static const char byte = 'x';
+    proto_sb_append(&sb, &byte, SIZE_MAX - 2);
+    proto_sb_free(&sb);
+}
+
+Test(proto_strbuf, growth_beyond_half_the_address_space_aborts, .signal = SIGABRT, .timeout = 5)
+{
+    struct proto_sb sb = PROTO_SB_INIT;
+    proto_sb_puts(&sb, "abc");
+    static const char byte = 'x';
+    proto_sb_append(&sb, &byte, SIZE_MAX / 2 + 10);
+    proto_sb_free(&sb);
+}
+
 Test(proto_strbuf, json_string_escapes_quotes_backslashes_and_controls)
 {
     struct proto_sb sb = PROTO_SB_INIT;
