@@ -114,6 +114,28 @@ class Shutdown(unittest.TestCase):
         self.assertEqual(got, data)
 
 
+class AbandonedUploads(ServerTestCase):
+    """A client that sends an upload's headers (and maybe some of its body) and closes at once."""
+
+    def test_upload_abandoned_with_its_headers_frees_its_temp_file_and_descriptor(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="abandon")
+        path = presigned(s3, "put_object", Bucket="abandon", Key="k")
+        pid = self.server.proc.pid
+        tmp = os.path.join(self.server.data_dir, "blobs", "tmp")
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        for body in (b"", b"x" * 30000) * 10:
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as c:
+                # headers, part of the body and the close arrive together
+                c.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
+                           % path).encode() + body)
+        deadline = time.time() + 5
+        while time.time() < deadline and os.listdir(tmp):
+            time.sleep(0.05)
+        self.assertEqual(os.listdir(tmp), [], "uploads whose client left were kept open")
+        self.assertLessEqual(len(os.listdir("/proc/%d/fd" % pid)), fds + 2)
+
+
 def signed_json(port, body=b"{}", secret="test"):
     """Raw bytes of one SigV4-signed ListPipelines call (valid for the next few minutes)."""
     import botocore.auth
@@ -252,8 +274,12 @@ class Stress(unittest.TestCase):
                 stats["wrong"].append((kind, data[:40]))
             stats["partial"] += 1
 
+    def open_fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.server.proc.pid))
+
     def test_mixed_valid_invalid_and_partial_requests_leave_the_server_healthy(self):
         pid = self.server.proc.pid
+        fds_before = self.open_fds()
         deadline = time.time() + self.SECONDS
         warm_at = time.time() + self.SECONDS / 3
         warm_rss = [0]
@@ -296,6 +322,13 @@ class Stress(unittest.TestCase):
         self.assertEqual(self.cp.list_pipelines()["pipelines"], [])
         self.assertEqual(self.s3.get_object(Bucket="stress", Key="small")["Body"].read(), b"s" * 3000)
         self.assertLess(time.time() - t0, 2.0)
+        # every abandoned upload was discarded and every descriptor closed once its client left
+        tmp = os.path.join(self.server.data_dir, "blobs", "tmp")
+        settle = time.time() + 5
+        while time.time() < settle and (os.listdir(tmp) or self.open_fds() > fds_before + 4):
+            time.sleep(0.05)
+        self.assertEqual(os.listdir(tmp), [])
+        self.assertLessEqual(self.open_fds(), fds_before + 4)
         # memory stays bounded once warm (ASan's quarantine grows by design: a looser bound)
         slack = 512 * 1024 if sanitized(pid) else 64 * 1024
         self.assertLess(end_rss - warm_rss[0], slack, (warm_rss[0], end_rss))

@@ -523,8 +523,10 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
 
-    /* ITC: MHD_quiesce_daemon needs it in this threading mode (srv_stop drains). */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    /* poll, not epoll: in epoll mode libmicrohttpd (0.9.75) misses a client's close that arrives
+     * together with a request's headers, and keeps that connection (and an upload's temp file
+     * and descriptors) until the idle timeout. ITC: MHD_quiesce_daemon needs it (srv_stop). */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
