@@ -114,6 +114,34 @@ class Shutdown(unittest.TestCase):
         self.assertEqual(got, data)
 
 
+class EndlessBody(ServerTestCase):
+    server_args = ("--max-body", "1")
+
+    def test_chunked_body_past_the_limit_is_not_drained_for_ever(self):
+        # No Content-Length: the server cannot know the body's end and answers 413 only once it
+        # is in; a client that never stops is cut off after 16 times the limit.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as c:
+            c.sendall(("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: %s\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" % LIST).encode())
+            chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
+            sent, closed = 0, False
+            while sent < (64 << 20) and not closed:
+                try:
+                    c.sendall(chunk)
+                    sent += 0x10000
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+            if not closed:
+                c.settimeout(2)
+                try:
+                    closed = c.recv(100) == b""
+                except (ConnectionResetError, socket.timeout):
+                    closed = True
+        self.assertTrue(closed, "64 MiB were drained by a server whose limit is 1 MiB")
+        self.assertLess(sent, 40 << 20)
+        self.assertEqual(self.client("codepipeline").list_pipelines()["pipelines"], [])
+
+
 class AbandonedUploads(ServerTestCase):
     """A client that sends an upload's headers (and maybe some of its body) and closes at once."""
 

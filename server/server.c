@@ -49,6 +49,7 @@ struct srv_request {
     int responded;   /* a response was queued */
     int dispatched;  /* the handler ran (the sink is settled) */
     int body_error;  /* an error was set while the body arrived; drain and answer it */
+    uint64_t drained; /* bytes discarded since */
     struct proto_sb body;
     struct sigv4_auth auth;
     double t0;
@@ -424,7 +425,10 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
 static void take_body(struct srv_request *r, const char *data, size_t len)
 {
     struct proto_req *req = &r->req;
-    if (r->body_error) return; /* draining after an error */
+    if (r->body_error) { /* draining after an error */
+        r->drained += len;
+        return;
+    }
     if (req->sink) {
         if (req->sink->write(req, data, len) < 0) {
             if (!req->err) proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
@@ -459,6 +463,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
+        /* A body with no declared end (chunked) could be drained for ever: past 16 times the
+         * limit, close the connection (libmicrohttpd cannot answer in the middle of a body). */
+        if (r->body_error && r->drained > (uint64_t)r->srv->opts.max_body * 16) return MHD_NO;
         return MHD_YES;
     }
     /* The whole body is in. */
