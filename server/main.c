@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     }
     /* Before any thread starts, so a signal during start-up is kept for wait_for_stop. */
     if (catch_signals() != 0) {
-        fprintf(stderr, "codepipeline-local: cannot install signal handlers: %s\n", strerror(errno));
+        fprintf(stderr, "codepipeline-local: cannot install signal handlers: %s\n",
+                strerror(errno));
         return 1;
     }
 
