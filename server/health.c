@@ -3,13 +3,9 @@
 
 #include <string.h>
 
-#include "protocol/ids.h"
-
 #ifndef CPL_VERSION
 #define CPL_VERSION "0.0.0"
 #endif
-
-static double started_at;
 
 /* A service is "running" when it answers operations and "not implemented" when its table is
  * still empty, so a user can see at a glance what this build serves. */
@@ -21,7 +17,6 @@ static const char *service_state(const struct proto_service *svc)
 
 void srv_health(struct proto_req *req, store *st, const struct proto_service *const *services)
 {
-    if (!started_at) started_at = proto_now();
     req->content_type = "application/json";
     if (strcmp(req->http.path, "/_codepipeline-local/health") != 0) {
         req->status = 404;

@@ -128,6 +128,7 @@ static void fill_sigv4_input(struct srv_request *r, struct sigv4_input *in, cons
     in->body_sha256 = body_sha;
     in->now = time(NULL);
     in->clock_skew_seconds = req->service ? req->service->clock_skew_seconds : 300;
+    in->s3_vhost_suffix = r->srv->opts.host; /* <bucket>.<host> for SigV2's resource */
 }
 
 /* Establishes the caller: verifies the signature (or, with --auth off, just reads the access key).
@@ -277,7 +278,7 @@ static enum MHD_Result send_response(struct srv_request *r, struct MHD_Connectio
     if (req->resp_fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64(req->resp_fd_len, req->resp_fd,
                                                        req->resp_fd_offset);
-        req->resp_fd = -1; /* MHD closes it */
+        if (resp) req->resp_fd = -1; /* MHD closes it; otherwise on_completed does */
     } else {
         size_t len = req->body.len;
         char *buf = req->body.buf;
