@@ -403,5 +403,37 @@ class ChildSignals(unittest.TestCase):
             self.assertEqual(status, 200)
 
 
+class IdleConnections(ServerTestCase):
+    """Many clients that send half a request and go quiet do not lock everyone else out."""
+
+    def test_twelve_hundred_idle_half_requests_leave_room_for_a_health_check(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard < 1400:
+            self.skipTest("this machine allows only %d open files" % hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1400), hard))
+        socks = []
+        try:
+            for _ in range(1200):
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: CodePipeline_20150709.ListPipelines\r\n")
+                socks.append(s)
+            t0 = time.time()
+            h = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+            h.sendall(b"GET /_codepipeline-local/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = h.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            h.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+            self.assertLess(time.time() - t0, 3.0)
+        finally:
+            for s in socks:
+                s.close()
+
+
 if __name__ == "__main__":
     unittest.main()

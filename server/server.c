@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "persistence/store.h"
@@ -500,6 +501,21 @@ static int resolve_listen(const char *host, unsigned port, struct sockaddr_stora
     return 0;
 }
 
+/* Raises the open-file limit to its hard maximum and returns how many connections the server may
+ * hold: each can carry a socket plus an upload's temp file or a git child's pipes. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 500;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t n = rl.rlim_cur / 4;
+    if (n > 16384) n = 16384;
+    return n < 64 ? 64 : (unsigned)n;
+}
+
 int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errlen)
 {
     srv *s = calloc(1, sizeof(*s));
@@ -542,8 +558,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
         MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, /* idle seconds */
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!s->daemon) {
