@@ -133,6 +133,19 @@ class SignedCalls(ServerTestCase):
                       "greater than or equal to 1", msg)
         self.assertIn("; ", msg)
 
+    def test_region_that_is_not_a_region_name_is_refused(self):
+        for region in ("..", "us_east_1", "US-EAST-1", "a" * 33):
+            status, _, body = signed_request(self.server.endpoint, LIST, "{}", region=region)
+            self.assertEqual(status, 400, region)
+            self.assertEqual(body["__type"], "InvalidSignatureException", region)
+            self.assertEqual(body["message"],
+                             "Credential should be scoped to a valid region, not '%s'. " % region)
+
+    def test_s3_region_that_is_not_a_region_name_is_refused(self):
+        s3 = self.client("s3", region="US-EAST-1")
+        err = self.assertClientError(s3.list_buckets, "AuthorizationHeaderMalformed", 400)
+        self.assertIn("the region 'US-EAST-1' is wrong", err["Error"]["Message"])
+
     def test_health_reports_version_and_services(self):
         status, hdrs, body = raw_request(self.server.endpoint, "GET", "/_codepipeline-local/health")
         self.assertEqual(status, 200)
@@ -158,6 +171,15 @@ class AuthOff(ServerTestCase):
     def test_any_signature_is_accepted(self):
         c = self.client("codepipeline", secret_key="whatever")
         self.assertEqual(c.list_pipelines()["pipelines"], [])
+
+    def test_a_region_that_is_not_a_region_name_falls_back_to_the_default(self):
+        status, _, body = signed_request(self.server.endpoint, "CodeCommit_20150413.CreateRepository",
+                                         '{"repositoryName": "fallback"}', region="..")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["repositoryMetadata"]["Arn"],
+                         "arn:aws:codecommit:us-east-1:000000000000:fallback")
+        self.assertEqual(sorted(os.listdir(os.path.join(self.server.data_dir, "git", ACCOUNT))),
+                         ["us-east-1"])
 
 
 class Lifecycle(unittest.TestCase):

@@ -134,6 +134,19 @@ static void fill_sigv4_input(struct srv_request *r, struct sigv4_input *in, cons
 
 /* Establishes the caller: verifies the signature (or, with --auth off, just reads the access key).
  * Returns 0 or a negative proto_err set on the request. */
+/* A region names directories (git repositories) and keys: only [a-z0-9-], 1 to 32 characters,
+ * as every AWS region is. */
+static int region_is_valid(const char *region)
+{
+    size_t n = strlen(region);
+    if (n < 1 || n > 32) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
+              region[i] == '-'))
+            return 0;
+    return 1;
+}
+
 static int authenticate(struct srv_request *r, const char *body_sha)
 {
     struct proto_req *req = &r->req;
@@ -148,8 +161,8 @@ static int authenticate(struct srv_request *r, const char *body_sha)
             account = s->opts.account_id;
         req->caller.access_key = proto_arena_strdup(req->arena, akid ? akid : "");
         req->caller.account_id = proto_arena_strdup(req->arena, account);
-        req->caller.region =
-            proto_arena_strdup(req->arena, region && *region ? region : s->opts.region);
+        req->caller.region = proto_arena_strdup(
+            req->arena, region && region_is_valid(region) ? region : s->opts.region);
         free(akid);
         free(svc);
         free(region);
@@ -172,6 +185,18 @@ static int authenticate(struct srv_request *r, const char *body_sha)
         return proto_error(req, ERR_INVALID_SIGNATURE,
                            "Credential should be scoped to correct service: '%s'. ",
                            req->service->name);
+    }
+    if (r->auth.region[0] && !region_is_valid(r->auth.region)) {
+        if (in.is_s3) {
+            proto_sb_printf(&req->err_extra, "<Region>%s</Region>", s->opts.region);
+            return proto_error(req, ERR_S3_AUTH_HEADER_MALFORMED,
+                               "The authorization header is malformed; the region '%s' is wrong; "
+                               "expecting '%s'",
+                               r->auth.region, s->opts.region);
+        }
+        return proto_error(req, ERR_INVALID_SIGNATURE,
+                           "Credential should be scoped to a valid region, not '%s'. ",
+                           r->auth.region);
     }
     req->auth = &r->auth;
     req->caller.access_key = r->auth.access_key;
