@@ -43,8 +43,8 @@ enum store_db {
 
 /* Return codes besides 0. */
 #define STORE_NOTFOUND (-1)
-#define STORE_ERROR (-2)
-#define STORE_FULL (-3) /* the map is full: raise --map-size */
+#define STORE_ERROR    (-2)
+#define STORE_FULL     (-3) /* the map is full: raise --map-size */
 
 /* The layout version this build reads and writes (the "schema_version" key of the meta db). */
 #define STORE_SCHEMA_VERSION 1
@@ -97,8 +97,7 @@ int store_del(store_txn *t, enum store_db db, const void *key, size_t klen);
 
 /* Builds "<account>/<region>/<name>" into buf (NUL-terminated). Returns its length, or -1 when it
  * does not fit. Every per-account record key starts this way. */
-int store_key(char *buf, size_t buflen, const char *account, const char *region,
-              const char *name);
+int store_key(char *buf, size_t buflen, const char *account, const char *region, const char *name);
 
 /* Cursor over db in key order. Close every cursor with store_cursor_close, before or after its
  * txn ends (the txn's end invalidates it). Returns 0 and *out, or STORE_ERROR. */

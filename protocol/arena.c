@@ -79,8 +79,10 @@ static struct arena_block *block_standard(void)
 static void block_release(struct arena_block *b)
 {
     struct block_cache *c = b->cap == ARENA_BLOCK ? thread_cache() : NULL;
-    if (c && c->n < ARENA_CACHE) c->blocks[c->n++] = b;
-    else free(b);
+    if (c && c->n < ARENA_CACHE)
+        c->blocks[c->n++] = b;
+    else
+        free(b);
 }
 
 proto_arena *proto_arena_new(void)

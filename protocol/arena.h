@@ -18,7 +18,8 @@ char *proto_arena_strdup(proto_arena *a, const char *s);
 /* Returns a NUL-terminated copy of the n bytes at s, owned by the arena. */
 char *proto_arena_strndup(proto_arena *a, const char *s, size_t n);
 /* Returns a formatted string owned by the arena. */
-char *proto_arena_printf(proto_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *proto_arena_printf(proto_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 char *proto_arena_vprintf(proto_arena *a, const char *fmt, va_list ap);
 
 #endif

@@ -61,8 +61,7 @@ void proto_uuid(char out[37])
 
 void proto_random_alnum(char *out, int n)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char b[64];
     int done = 0;
     while (done < n) {

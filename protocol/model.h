@@ -1,4 +1,5 @@
-/* Model-driven input validation: tables generated at build time from the vendored botocore models. */
+/* Model-driven input validation: tables generated at build time from the vendored botocore models.
+ */
 #ifndef PROTO_MODEL_H
 #define PROTO_MODEL_H
 

@@ -27,8 +27,7 @@ void proto_req_add_header(struct proto_req *req, const char *name, const char *v
     if (req->n_resp_headers == req->cap_resp_headers) {
         size_t cap = req->cap_resp_headers ? req->cap_resp_headers * 2 : 8;
         struct proto_header *h = proto_arena_alloc(req->arena, cap * sizeof(*h));
-        if (req->n_resp_headers)
-            memcpy(h, req->resp_headers, req->n_resp_headers * sizeof(*h));
+        if (req->n_resp_headers) memcpy(h, req->resp_headers, req->n_resp_headers * sizeof(*h));
         req->resp_headers = h;
         req->cap_resp_headers = cap;
     }

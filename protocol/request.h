@@ -1,4 +1,5 @@
-/* The request context every handler receives: the HTTP input, the caller, the response being built. */
+/* The request context every handler receives: the HTTP input, the caller, the response being built.
+ */
 #ifndef PROTO_REQUEST_H
 #define PROTO_REQUEST_H
 
@@ -23,9 +24,9 @@ struct proto_header {
 
 struct proto_http {
     const char *method;
-    const char *path;  /* raw path as sent, still %-encoded, without the query */
-    const char *query; /* raw query string without '?', "" when none */
-    const char *host;  /* Host header, "" when none */
+    const char *path;                   /* raw path as sent, still %-encoded, without the query */
+    const char *query;                  /* raw query string without '?', "" when none */
+    const char *host;                   /* Host header, "" when none */
     const struct proto_header *headers; /* in arrival order */
     size_t n_headers;
     const char *body; /* buffered body (NUL-terminated); NULL when the body went to a sink */
@@ -46,12 +47,13 @@ struct proto_req {
     struct proto_caller caller;
     const struct sigv4_auth *auth; /* the verified signature, NULL with --auth off */
     const struct proto_service *service;
-    const char *operation; /* JSON services: the operation name from X-Amz-Target */
-    struct json_object *input; /* JSON services: the validated input; owned by the request */
-    struct store *store;       /* the process's store */
+    const char *operation;           /* JSON services: the operation name from X-Amz-Target */
+    struct json_object *input;       /* JSON services: the validated input; owned by the request */
+    struct store *store;             /* the process's store */
     const struct sigv4_creds *creds; /* the credentials store (for git's basic auth) */
     const char *public_host; /* host:port clients use to reach the server (for URLs we return) */
-    int auth_off; /* --auth off: signatures and passwords are not checked, the key picks the account */
+    int auth_off; /* --auth off: signatures and passwords are not checked, the key picks the account
+                   */
 
     /* Response. JSON services: set output (owned by the request) or write body directly;
      * neither gives "{}". REST: status, headers, content_type and body or a file range. */

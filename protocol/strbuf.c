@@ -66,13 +66,26 @@ void proto_sb_xml_escape(struct proto_sb *sb, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *rep = NULL;
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        case '\r': rep = "&#13;"; break;
-        default: break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        default:
+            break;
         }
         char ref[8];
         if (!rep && (unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n') {
@@ -100,11 +113,21 @@ void proto_sb_json_string(struct proto_sb *sb, const char *s, size_t n)
         proto_sb_append(sb, s + start, i - start);
         start = i + 1;
         switch (c) {
-        case '"': proto_sb_puts(sb, "\\\""); break;
-        case '\\': proto_sb_puts(sb, "\\\\"); break;
-        case '\n': proto_sb_puts(sb, "\\n"); break;
-        case '\r': proto_sb_puts(sb, "\\r"); break;
-        case '\t': proto_sb_puts(sb, "\\t"); break;
+        case '"':
+            proto_sb_puts(sb, "\\\"");
+            break;
+        case '\\':
+            proto_sb_puts(sb, "\\\\");
+            break;
+        case '\n':
+            proto_sb_puts(sb, "\\n");
+            break;
+        case '\r':
+            proto_sb_puts(sb, "\\r");
+            break;
+        case '\t':
+            proto_sb_puts(sb, "\\t");
+            break;
         default: {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             proto_sb_append(sb, u, 6);

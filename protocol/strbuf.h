@@ -11,13 +11,17 @@ struct proto_sb {
     size_t cap;
 };
 
-#define PROTO_SB_INIT {NULL, 0, 0}
+#define PROTO_SB_INIT                                                                              \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Appends n bytes. Aborts on out of memory. */
 void proto_sb_append(struct proto_sb *sb, const void *data, size_t n);
 void proto_sb_puts(struct proto_sb *sb, const char *s);
 void proto_sb_putc(struct proto_sb *sb, char c);
-void proto_sb_printf(struct proto_sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void proto_sb_printf(struct proto_sb *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void proto_sb_vprintf(struct proto_sb *sb, const char *fmt, va_list ap);
 /* Appends s with the five XML special characters escaped. */
 void proto_sb_xml_escape(struct proto_sb *sb, const char *s, size_t n);

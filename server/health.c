@@ -29,8 +29,8 @@ void srv_health(struct proto_req *req, store *st, const struct proto_service *co
         return;
     }
     req->status = 200;
-    proto_sb_printf(&req->body, "{\"status\":\"running\",\"version\":\"%s\",\"dataDir\":",
-                    CPL_VERSION);
+    proto_sb_printf(&req->body,
+                    "{\"status\":\"running\",\"version\":\"%s\",\"dataDir\":", CPL_VERSION);
     const char *dir = st ? store_dir(st) : "";
     proto_sb_json_string(&req->body, dir, strlen(dir));
     proto_sb_puts(&req->body, ",\"services\":{");

@@ -103,9 +103,9 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
             name = namebuf;
             val = eq + 1;
         }
-        static const char *const known[] = {"--host",      "--port",      "--data-dir", "--region",
-                                            "--account-id", "--credentials", "--auth",  "--log-level",
-                                            "--map-size",  "--sync",      "--threads",  "--max-body"};
+        static const char *const known[] = {
+            "--host", "--port",      "--data-dir", "--region", "--account-id", "--credentials",
+            "--auth", "--log-level", "--map-size", "--sync",   "--threads",    "--max-body"};
         int is_known = 0;
         for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
             if (strcmp(name, known[k]) == 0) is_known = 1;
@@ -142,9 +142,12 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
         } else if (strcmp(name, "--credentials") == 0) {
             opts->credentials = val;
         } else if (strcmp(name, "--auth") == 0) {
-            if (strcmp(val, "sigv4") == 0) opts->auth_off = 0;
-            else if (strcmp(val, "off") == 0) opts->auth_off = 1;
-            else goto bad;
+            if (strcmp(val, "sigv4") == 0)
+                opts->auth_off = 0;
+            else if (strcmp(val, "off") == 0)
+                opts->auth_off = 1;
+            else
+                goto bad;
         } else if (strcmp(name, "--log-level") == 0) {
             int lvl = srv_log_parse_level(val);
             if (lvl < 0) goto bad;
@@ -153,9 +156,12 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
             if (parse_uint(val, 1UL << 24, &n) || n < 1) goto bad;
             opts->map_size = (size_t)n << 20;
         } else if (strcmp(name, "--sync") == 0) {
-            if (strcmp(val, "on") == 0) opts->no_sync = 0;
-            else if (strcmp(val, "off") == 0) opts->no_sync = 1;
-            else goto bad;
+            if (strcmp(val, "on") == 0)
+                opts->no_sync = 0;
+            else if (strcmp(val, "off") == 0)
+                opts->no_sync = 1;
+            else
+                goto bad;
         } else if (strcmp(name, "--threads") == 0) {
             if (parse_uint(val, 256, &n) || n < 1) goto bad;
             opts->threads = (unsigned)n;

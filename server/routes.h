@@ -5,10 +5,10 @@
 #include "protocol/service.h"
 
 enum srv_route {
-    SRV_ROUTE_HEALTH,  /* GET /_codepipeline-local/health */
-    SRV_ROUTE_JSON,    /* a JSON 1.1 service, by X-Amz-Target */
-    SRV_ROUTE_REST,    /* S3 */
-    SRV_ROUTE_RAW,     /* git smart HTTP under /v1/repos/ */
+    SRV_ROUTE_HEALTH,         /* GET /_codepipeline-local/health */
+    SRV_ROUTE_JSON,           /* a JSON 1.1 service, by X-Amz-Target */
+    SRV_ROUTE_REST,           /* S3 */
+    SRV_ROUTE_RAW,            /* git smart HTTP under /v1/repos/ */
     SRV_ROUTE_UNKNOWN_TARGET, /* JSON 1.1 call with an X-Amz-Target no service has */
 };
 

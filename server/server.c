@@ -46,10 +46,10 @@ struct srv_request {
     srv *srv;
     const char *raw_uri;
     enum srv_route route;
-    int started;     /* headers processed (counted in srv->inflight until completed) */
-    int responded;   /* a response was queued */
-    int dispatched;  /* the handler ran (the sink is settled) */
-    int body_error;  /* an error was set while the body arrived; drain and answer it */
+    int started;      /* headers processed (counted in srv->inflight until completed) */
+    int responded;    /* a response was queued */
+    int dispatched;   /* the handler ran (the sink is settled) */
+    int body_error;   /* an error was set while the body arrived; drain and answer it */
     uint64_t drained; /* bytes discarded since */
     struct proto_sb body;
     struct sigv4_auth auth;
@@ -221,7 +221,8 @@ static void dispatch_json(struct srv_request *r)
     if (authenticate(r, body_sha) < 0) return;
     if (proto_json_decode(req) < 0) return;
 
-    const struct proto_model_op *model_op = proto_model_find_op(req->service->model, req->operation);
+    const struct proto_model_op *model_op =
+        proto_model_find_op(req->service->model, req->operation);
     const struct proto_operation *op = proto_service_find_op(req->service, req->operation);
     if (!model_op && !op) {
         proto_error(req, ERR_UNKNOWN_OPERATION, "Operation %s is not supported by %s.",
@@ -264,7 +265,8 @@ static void dispatch_rest(struct srv_request *r)
     r->dispatched = 1;
     int rc = req->service->rest_dispatch(req);
     if (rc < 0 && !req->err)
-        proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+        proto_error(req, ERR_S3_INTERNAL_ERROR,
+                    "We encountered an internal error. Please try again.");
 }
 
 /* ---- responses ----------------------------------------------------------------------------- */
@@ -278,8 +280,10 @@ static void finish_body(struct srv_request *r)
         proto_json_finish(req);
         break;
     case SRV_ROUTE_REST:
-        if (req->err) proto_xml_error_finish(req);
-        else if (!req->status) req->status = 200;
+        if (req->err)
+            proto_xml_error_finish(req);
+        else if (!req->status)
+            req->status = 200;
         break;
     case SRV_ROUTE_RAW:
         if (req->err) {
@@ -310,12 +314,13 @@ static enum MHD_Result send_response(struct srv_request *r, struct MHD_Connectio
         char *buf = req->body.buf;
         req->body.buf = NULL;
         req->body.len = req->body.cap = 0;
-        resp = MHD_create_response_from_buffer(len, buf ? buf : (char *)"",
-                                               buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(
+            len, buf ? buf : (char *)"", buf ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!resp) free(buf);
     }
     if (!resp) return MHD_NO;
-    if (req->content_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+    if (req->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
     if (r->route == SRV_ROUTE_REST) {
         MHD_add_response_header(resp, "x-amz-request-id", req->request_id);
         MHD_add_response_header(resp, "x-amz-id-2", req->request_id);
@@ -458,7 +463,9 @@ static void take_body(struct srv_request *r, const char *data, size_t len)
     }
     if (req->sink) {
         if (req->sink->write(req, data, len) < 0) {
-            if (!req->err) proto_error(req, ERR_S3_INTERNAL_ERROR, "We encountered an internal error. Please try again.");
+            if (!req->err)
+                proto_error(req, ERR_S3_INTERNAL_ERROR,
+                            "We encountered an internal error. Please try again.");
             r->body_error = 1;
         }
         return;
@@ -500,18 +507,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r->body_error) {
         req->http.body = r->body.buf ? r->body.buf : "";
         req->http.body_len = r->body.len;
-        if (r->route == SRV_ROUTE_JSON) dispatch_json(r);
-        else dispatch_rest(r);
+        if (r->route == SRV_ROUTE_JSON)
+            dispatch_json(r);
+        else
+            dispatch_rest(r);
     }
     return send_response(r, conn);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
 
-static int resolve_listen(const char *host, unsigned port, struct sockaddr_storage *ss,
-                          char *err, size_t errlen)
+static int resolve_listen(const char *host, unsigned port, struct sockaddr_storage *ss, char *err,
+                          size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     char portstr[8];
@@ -563,8 +573,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     if (opts->credentials && sigv4_creds_load_file(s->creds, opts->credentials, err, errlen) < 0)
         goto fail;
 
-    struct store_options so = {.dir = opts->data_dir, .map_size = opts->map_size,
-                               .no_sync = opts->no_sync};
+    struct store_options so = {
+        .dir = opts->data_dir, .map_size = opts->map_size, .no_sync = opts->no_sync};
     if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
 
     s3_set_host_name(opts->host); /* <bucket>.<host> is virtual-host addressing too */
@@ -578,15 +588,12 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, /* idle seconds */
-        MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use or not available)",
                  opts->host, opts->port);

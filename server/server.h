@@ -9,7 +9,8 @@
 typedef struct srv srv;
 
 /* Opens the store under opts->data_dir, loads the credentials and starts listening. Returns 0 and
- * *out, or -1 with a one-line reason in err. opts is copied; its strings must outlive the server. */
+ * *out, or -1 with a one-line reason in err. opts is copied; its strings must outlive the server.
+ */
 int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errlen);
 /* Returns the port the server listens on (useful when opts->port was 0). */
 unsigned srv_port(const srv *s);

@@ -266,7 +266,8 @@ Test(proto_xml, error_after_a_file_body_was_chosen_closes_the_file)
 Test(proto_strbuf, xml_escape_writes_control_characters_as_references)
 {
     struct proto_sb sb = PROTO_SB_INIT;
-    const char in[] = "a\x01" "b\tc\nd\x1f";
+    const char in[] = "a\x01"
+                      "b\tc\nd\x1f";
     proto_sb_xml_escape(&sb, in, sizeof(in) - 1);
     cr_assert_str_eq(proto_sb_str(&sb), "a&#x1;b\tc\nd&#x1F;");
     proto_sb_free(&sb);

@@ -263,8 +263,9 @@ Test(proto_model, huge_integers_are_serialization_errors)
 {
     expect_serialization(&proto_model_codepipeline, "ListPipelines",
                          "{\"maxResults\":99999999999999999999999}");
-    cr_assert_str_eq(g_req.err_message,
-                     "Cannot deserialize the value at 'maxResults': number out of range for an integer");
+    cr_assert_str_eq(
+        g_req.err_message,
+        "Cannot deserialize the value at 'maxResults': number out of range for an integer");
     /* A timestamp beyond double range (json-c reads 1e400 as infinity). */
     expect_serialization(&proto_model_codedeploy, "ListDeployments",
                          "{\"createTimeRange\":{\"start\":1e400}}");

@@ -161,7 +161,8 @@ Test(srv_http, health_answers_json_with_every_service)
 Test(srv_http, unsigned_json_call_is_missing_authentication_token)
 {
     struct proto_sb body = PROTO_SB_INIT, hdr = PROTO_SB_INIT;
-    struct curl_slist *h = curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
+    struct curl_slist *h =
+        curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
     h = curl_slist_append(h, "Content-Type: application/x-amz-json-1.1");
     cr_assert_eq(http("POST", "/", h, "{}", 2, &body, &hdr), 400);
     cr_assert(strstr(proto_sb_str(&body), "\"__type\":\"MissingAuthenticationTokenException\""),
@@ -185,12 +186,14 @@ Test(srv_http, unknown_target_is_unknown_operation)
 Test(srv_http, declared_body_over_the_limit_is_413_before_reading_it)
 {
     struct proto_sb body = PROTO_SB_INIT;
-    struct curl_slist *h = curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
+    struct curl_slist *h =
+        curl_slist_append(NULL, "X-Amz-Target: CodePipeline_20150709.ListPipelines");
     size_t n = (2 << 20);
     char *big = malloc(n);
     memset(big, ' ', n);
     cr_assert_eq(http("POST", "/", h, big, (long)n, &body, NULL), 413);
-    cr_assert(strstr(proto_sb_str(&body), "RequestEntityTooLargeException"), "%s", proto_sb_str(&body));
+    cr_assert(strstr(proto_sb_str(&body), "RequestEntityTooLargeException"), "%s",
+              proto_sb_str(&body));
     free(big);
     curl_slist_free_all(h);
     proto_sb_free(&body);
