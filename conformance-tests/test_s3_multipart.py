@@ -15,6 +15,30 @@ from harness import ServerTestCase
 MIB = 1024 * 1024
 
 
+def _expect_put(server, path, size, body=b""):
+    """Sends a signed PUT of size bytes with Expect: 100-continue, headers only; returns the open
+    socket and the first bytes the server answers before any of the body is sent. The signature
+    covers body (the caller sends it later, if at all)."""
+    import socket
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    r = AWSRequest(method="PUT", url=server.endpoint + path, data=body)
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
+    head = "PUT %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (path, server.port) + "".join(
+        "%s: %s\r\n" % (k, v) for k, v in r.headers.items() if k.lower() != "content-length") + \
+        "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % size
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    s.sendall(head.encode())
+    first = b""
+    while b"\r\n\r\n" not in first:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        first += chunk
+    return s, first
+
+
 class S3MultipartTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
@@ -180,6 +204,57 @@ class S3MultipartTest(ServerTestCase):
         err = self.assertClientError(lambda: self.s3.upload_part(
             Bucket="mpu", Key=key, UploadId=uid, PartNumber=3, Body=b"x"), "NoSuchUpload", 404)
         self.assertEqual(err["Error"]["UploadId"], uid)
+
+    def test_part_for_a_missing_upload_is_refused_before_the_body(self):
+        # 64 MiB announced, nothing sent: the answer must come from the headers alone
+        s, first = _expect_put(self.server, "/mpu/early/key?partNumber=1&uploadId=nope", 64 * MIB)
+        try:
+            s.settimeout(5)
+            while b"</Error>" not in first:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                first += chunk
+        finally:
+            s.close()
+        self.assertTrue(first.startswith(b"HTTP/1.1 404"), first[:200])
+        self.assertIn(b"<Code>NoSuchUpload</Code>", first)
+        self.assertIn(b"<UploadId>nope</UploadId>", first)
+        # a bucket that does not exist: NoSuchBucket, also before the body
+        s, first = _expect_put(self.server, "/no-such-mpu-bucket/k?partNumber=1&uploadId=nope", 64 * MIB)
+        s.close()
+        self.assertTrue(first.startswith(b"HTTP/1.1 404"), first[:200])
+        s, first = _expect_put(self.server, "/no-such-put-bucket/k", 64 * MIB)
+        s.close()
+        self.assertTrue(first.startswith(b"HTTP/1.1 404"), first[:200])
+        # an upload of another key is not this key's upload
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key="early/other")["UploadId"]
+        s, first = _expect_put(self.server, "/mpu/early/key?partNumber=1&uploadId=" + uid, 1 * MIB)
+        s.close()
+        self.assertTrue(first.startswith(b"HTTP/1.1 404"), first[:200])
+        self.s3.abort_multipart_upload(Bucket="mpu", Key="early/other", UploadId=uid)
+
+    def test_upload_aborted_while_the_part_streams_loses_the_part(self):
+        # the early check is a snapshot: the commit re-checks inside its write transaction
+        key = "early/aborted"
+        uid = self.s3.create_multipart_upload(Bucket="mpu", Key=key)["UploadId"]
+        body = b"p" * 100000
+        s, first = _expect_put(self.server, "/mpu/%s?partNumber=1&uploadId=%s" % (key, uid), len(body), body)
+        try:
+            self.assertTrue(first.startswith(b"HTTP/1.1 100"), first[:200])
+            self.s3.abort_multipart_upload(Bucket="mpu", Key=key, UploadId=uid)
+            s.sendall(body)
+            rest = b""
+            while b"</Error>" not in rest:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+        finally:
+            s.close()
+        self.assertTrue(rest.startswith(b"HTTP/1.1 404"), rest)
+        self.assertIn(b"<Code>NoSuchUpload</Code>", rest)
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket="mpu", Prefix=key).get("Uploads", []), [])
 
     def test_complete_honours_if_none_match_and_if_match(self):
         # the model's CompleteMultipartUploadRequest carries If-None-Match ("only if the object key

@@ -336,6 +336,8 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg);
 int s3_create_multipart(struct proto_req *req, const struct s3_target *tg);
 int s3_upload_part(struct proto_req *req, const struct s3_target *tg);
 int s3_upload_part_copy(struct proto_req *req, const struct s3_target *tg);
+/* Before the body: 0, or the part-number, NoSuchBucket or NoSuchUpload error answered. */
+int s3_upload_part_precheck(struct proto_req *req, const struct s3_target *tg);
 int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg);
 int s3_abort_multipart(struct proto_req *req, const struct s3_target *tg);
 int s3_list_parts(struct proto_req *req, const struct s3_target *tg);

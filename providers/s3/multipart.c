@@ -177,6 +177,26 @@ static int part_number(struct proto_req *req, uint32_t *n)
     return 0;
 }
 
+/* Before the body of UploadPart or UploadPartCopy: answers what the handler would answer before
+ * storing anything (a bad part number, a missing bucket or upload), so a part sent to an upload that
+ * does not exist is refused at once instead of being stored first. Only a snapshot: commit_part
+ * re-checks the upload inside its write transaction, so an upload completed or aborted while the
+ * body streams still loses the part. Returns 0 or the answered error. */
+int s3_upload_part_precheck(struct proto_req *req, const struct s3_target *tg)
+{
+    store_txn *t = NULL;
+    struct s3_bucket b;
+    struct s3_obj u;
+    uint32_t n;
+    int rc = part_number(req, &n);
+    if (rc) return rc;
+    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
+    if ((rc = s3_bucket_check(req, t, tg->bucket, &b)) == 0)
+        rc = load_upload(req, t, tg, proto_req_query(req, "uploadId"), &u);
+    store_txn_abort(t);
+    return rc;
+}
+
 /* Stores part n of an upload from blob *w (consumed). */
 static int commit_part(struct proto_req *req, const struct s3_target *tg, const char *upload_id,
                        struct s3_obj *p, store_blob_writer **w)

@@ -645,7 +645,13 @@ static int s3_begin(struct proto_req *req)
     const struct s3_route *r = NULL;
     int rc = route_request(req, &tg, &r);
     if (rc) return rc; /* answered before the body */
-    if (r->fn != put_object_route && r->fn != upload_part_route) return 0;
+    if (r->fn == upload_part_route) {
+        /* UploadPart and UploadPartCopy: a missing upload is answered before the body */
+        if ((rc = s3_upload_part_precheck(req, &tg))) return rc;
+        if (proto_req_header(req, "x-amz-copy-source")) return 0;
+        return s3_upload_begin(req);
+    }
+    if (r->fn != put_object_route) return 0;
     if (proto_req_header(req, "x-amz-copy-source")) return 0;
     store_txn *t = NULL;
     struct s3_bucket b;
