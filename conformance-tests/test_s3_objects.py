@@ -43,8 +43,21 @@ class S3BucketTest(ServerTestCase):
 
     def test_create_bucket_with_location_constraint(self):
         eu = self.client("s3", region="eu-west-1")
-        eu.create_bucket(Bucket="in-europe",
-                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        r = eu.create_bucket(Bucket="in-europe",
+                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        # AWS: "http://<bucket>.s3.amazonaws.com/" outside us-east-1; here this server's own URL,
+        # path-style for an IP address (a virtual host under an IP cannot resolve)
+        self.assertEqual(r["Location"], "http://127.0.0.1:%d/in-europe/" % self.server.port)
+        self.assertEqual(r["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"], "eu-west-1")
+        import boto3
+        import botocore.config
+        local = boto3.client("s3", endpoint_url="http://localhost:%d" % self.server.port,
+                             aws_access_key_id="test", aws_secret_access_key="test",
+                             region_name="eu-west-1",
+                             config=botocore.config.Config(s3={"addressing_style": "path"}))
+        r = local.create_bucket(Bucket="in-europe-local",
+                                CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        self.assertEqual(r["Location"], "http://in-europe-local.localhost:%d/" % self.server.port)
         self.assertEqual(eu.get_bucket_location(Bucket="in-europe")["LocationConstraint"], "eu-west-1")
         self.assertClientError(
             lambda: self.s3.create_bucket(Bucket="east-explicit",

@@ -83,6 +83,26 @@ out:
     return rc;
 }
 
+/* The Location header of CreateBucket. AWS answers "/<bucket>" in us-east-1 and
+ * "http://<bucket>.s3.amazonaws.com/" elsewhere. Pointing a client at amazonaws.com would send
+ * whoever follows the URL to real AWS, so the absolute form names this server instead, by the
+ * host the client reached us by: "http://<bucket>.<host>/" when that virtual host reaches the
+ * bucket here (localhost or the configured --host name), or else (an IP address, or a name we do
+ * not serve buckets under) the path-style "http://<host>/<bucket>/", which always reaches it. A
+ * request already addressed to "<bucket>.<host>" gets "http://<bucket>.<host>/" as is. */
+static const char *bucket_location(struct proto_req *req, const char *bucket, const char *region)
+{
+    if (strcmp(region, "us-east-1") == 0) return proto_arena_printf(req->arena, "/%s", bucket);
+    const char *host = req->public_host && *req->public_host ? req->public_host : "localhost";
+    size_t hl = strlen(host);
+    const char *colon = host[0] != '[' ? strrchr(host, ':') : NULL;
+    if (colon) hl = (size_t)(colon - host);
+    if (s3_virtual_host_bucket(host, hl)) return proto_arena_printf(req->arena, "http://%s/", host);
+    if (s3_virtual_host_base(host, hl))
+        return proto_arena_printf(req->arena, "http://%s.%s/", bucket, host);
+    return proto_arena_printf(req->arena, "http://%s/%s/", host, bucket);
+}
+
 /* Picks the region of a new bucket from its LocationConstraint and the endpoint's region. */
 static int pick_region(struct proto_req *req, const char *name, const char **region)
 {
@@ -168,7 +188,7 @@ int s3_create_bucket(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    proto_req_add_header(req, "Location", proto_arena_printf(req->arena, "/%s", tg->bucket));
+    proto_req_add_header(req, "Location", bucket_location(req, tg->bucket, region));
     proto_req_add_header(req, "x-amz-bucket-region", region);
 out:
     store_txn_abort(t);

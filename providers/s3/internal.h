@@ -222,6 +222,9 @@ int s3_bucket_name_valid(const char *name);
 /* Returns the length of the bucket prefix when host (its first hl bytes, without the port) is
  * "<bucket>.localhost" or "<bucket>.<host name set by s3_set_host_name>", else 0. */
 size_t s3_virtual_host_bucket(const char *host, size_t hl);
+/* Returns 1 when host (its first hl bytes, without the port) is "localhost" or the host name set by
+ * s3_set_host_name, so "<bucket>.<host>" reaches a bucket; 0 otherwise (an IP address, say). */
+int s3_virtual_host_base(const char *host, size_t hl);
 /* Returns 1 when key is acceptable (1..1024 bytes, no NUL). */
 int s3_key_valid(const char *key, size_t len);
 

@@ -440,6 +440,13 @@ size_t s3_virtual_host_bucket(const char *host, size_t hl)
     return 0;
 }
 
+int s3_virtual_host_base(const char *host, size_t hl)
+{
+    size_t nl = strlen(host_name);
+    if (hl == 9 && strncasecmp(host, "localhost", 9) == 0) return 1;
+    return nl && hl == nl && strncasecmp(host, host_name, nl) == 0;
+}
+
 /* Finds the bucket and key of req. Returns 0 or a negative proto_err. */
 static int resolve_target(struct proto_req *req, struct s3_target *tg)
 {
