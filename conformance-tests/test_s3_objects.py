@@ -4,6 +4,7 @@ import base64
 import datetime
 import hashlib
 import http.client
+import json
 import os
 import urllib.parse
 import zlib
@@ -58,6 +59,7 @@ class S3BucketTest(ServerTestCase):
         r = local.create_bucket(Bucket="in-europe-local",
                                 CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         self.assertEqual(r["Location"], "http://in-europe-local.localhost:%d/" % self.server.port)
+        local.close()
         self.assertEqual(eu.get_bucket_location(Bucket="in-europe")["LocationConstraint"], "eu-west-1")
         self.assertClientError(
             lambda: self.s3.create_bucket(Bucket="east-explicit",
@@ -136,6 +138,40 @@ class S3BucketTest(ServerTestCase):
             Retention={"Mode": "GOVERNANCE", "RetainUntilDate": dt.datetime(2030, 1, 1)}),
             "NotImplemented", 501)
         self.assertEqual(self.s3.get_object(Bucket="fresh-config", Key="k")["Body"].read(), b"x")
+
+    def test_bucket_policy_must_be_a_json_object_within_20_kb(self):
+        self.s3.create_bucket(Bucket="policy-checks")
+        msg = "Policies must be valid JSON and the first byte must be '{'"
+        # the CLI mistake AWS answers this for: a file name given without file://
+        rc, _, err = self.aws("s3api", "put-bucket-policy", "--bucket", "policy-checks",
+                              "--policy", "policy.json", check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("(MalformedPolicy)", err)
+        self.assertIn(msg, err)
+        for bad in ['["not", "an", "object"]', ' {"Version":"2012-10-17"}', '{"Version":',
+                    '{"Version":"2012-10-17"} trailing', "{'Version':'2012-10-17'}",
+                    '{"Version":"2012-10-17",}', '{}{}']:
+            self.assertClientError(lambda: self.s3.put_bucket_policy(Bucket="policy-checks", Policy=bad),
+                                   "MalformedPolicy", 400, msg)
+        status, _, body = _raw(self.server, "PUT", "/policy-checks?policy", b'{"Sid":"\xff\xfe"}')
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"<Code>MalformedPolicy</Code>", body)
+        self.assertClientError(lambda: self.s3.get_bucket_policy(Bucket="policy-checks"),
+                               "NoSuchBucketPolicy", 404)
+        # 20 KB counted without the whitespace: a pretty-printed document just under is kept
+        def doc(n):
+            return {"Version": "2012-10-17", "Id": "x" * n, "Statement": []}
+        base = len(json.dumps(doc(0), separators=(",", ":")))
+        fits = json.dumps(doc(20480 - base), indent=8)
+        self.assertGreater(len(fits), 20480)
+        self.s3.put_bucket_policy(Bucket="policy-checks", Policy=fits)
+        self.assertEqual(self.s3.get_bucket_policy(Bucket="policy-checks")["Policy"], fits)
+        self.assertClientError(lambda: self.s3.put_bucket_policy(
+            Bucket="policy-checks", Policy=json.dumps(doc(20481 - base), separators=(",", ":"))),
+            "PolicyTooLarge", 400, "Policy exceeds the maximum allowed document size.")
+        self.assertEqual(self.s3.get_bucket_policy(Bucket="policy-checks")["Policy"], fits)
+        self.assertClientError(lambda: self.s3.put_bucket_policy(Bucket="no-such-policy-bucket",
+                                                                 Policy="{}"), "NoSuchBucket", 404)
 
     def test_stored_configurations(self):
         self.s3.create_bucket(Bucket="stored-config")

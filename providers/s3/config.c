@@ -2,12 +2,16 @@
  * lifecycle, encryption, public access block...): PUT keeps the document, GET returns it or what a
  * fresh AWS bucket answers, DELETE forgets it; so tools that read and write them all (Terraform's
  * aws_s3_bucket) work. ACLs are always the owner's FULL_CONTROL; ACL writes are accepted. */
+#include <json-c/json.h>
 #include <string.h>
 
 #include "providers/s3/internal.h"
 
 #define MALFORMED_XML                                                                              \
     "The XML you provided was not well-formed or did not validate against our published schema"
+#define MALFORMED_POLICY "Policies must be valid JSON and the first byte must be '{'"
+#define POLICY_MAX       (20 * 1024) /* S3's documented bucket policy limit */
+#define POLICY_DEPTH     32
 
 static const struct cfg {
     const char *sub;
@@ -168,6 +172,49 @@ out:
     return rc;
 }
 
+/* Checks a PutBucketPolicy document: UTF-8 JSON whose first byte is '{' and that is one object
+ * and nothing after it, as AWS answers MalformedPolicy otherwise; and at most 20 KB. AWS counts
+ * the limit on the document with its insignificant whitespace taken out, so a pretty-printed
+ * policy is measured compact (json-c's plain serialisation, which keeps '/' and non-ASCII as is).
+ * The statements' grammar is not checked. Returns 0 or the answered error. */
+static int check_policy(struct proto_req *req, const char *body, size_t len)
+{
+    struct json_tokener *tok = NULL;
+    struct json_object *doc = NULL;
+    int rc = 0;
+    if (len == 0 || body[0] != '{' || memchr(body, '\0', len) || !s3_utf8_valid(body, len) ||
+        len > INT32_MAX) {
+        rc = proto_error(req, ERR_S3_MALFORMED_POLICY, MALFORMED_POLICY);
+        goto out;
+    }
+    tok = json_tokener_new_ex(POLICY_DEPTH);
+    if (!tok) {
+        rc = s3_store_error(req, STORE_ERROR);
+        goto out;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    doc = json_tokener_parse_ex(tok, body, (int)len);
+    size_t used = json_tokener_get_parse_end(tok);
+    while (used < len && (body[used] == ' ' || body[used] == '\t' || body[used] == '\r' ||
+                          body[used] == '\n'))
+        used++;
+    if (!doc || json_tokener_get_error(tok) != json_tokener_success || used != len ||
+        !json_object_is_type(doc, json_type_object)) {
+        rc = proto_error(req, ERR_S3_MALFORMED_POLICY, MALFORMED_POLICY);
+        goto out;
+    }
+    size_t compact = 0;
+    const char *plain = json_object_to_json_string_length(
+        doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &compact);
+    if (!plain || compact > POLICY_MAX)
+        rc = proto_error(req, ERR_S3_POLICY_TOO_LARGE,
+                         "Policy exceeds the maximum allowed document size.");
+out:
+    json_object_put(doc);
+    if (tok) json_tokener_free(tok);
+    return rc;
+}
+
 int s3_put_config(struct proto_req *req, const struct s3_target *tg)
 {
     if (proto_req_query(req, "acl")) return check_target(req, tg, NULL);
@@ -176,6 +223,7 @@ int s3_put_config(struct proto_req *req, const struct s3_target *tg)
     if (rc) return rc;
     const char *body = req->http.body ? req->http.body : "";
     size_t len = req->http.body_len;
+    if (!c->root && (rc = check_policy(req, body, len))) return rc;
     if (len == 0 || len > 64 * 1024 || memchr(body, '\0', len))
         return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     if (c->root) {
