@@ -195,8 +195,8 @@ static int check_policy(struct proto_req *req, const char *body, size_t len)
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     doc = json_tokener_parse_ex(tok, body, (int)len);
     size_t used = json_tokener_get_parse_end(tok);
-    while (used < len && (body[used] == ' ' || body[used] == '\t' || body[used] == '\r' ||
-                          body[used] == '\n'))
+    while (used < len &&
+           (body[used] == ' ' || body[used] == '\t' || body[used] == '\r' || body[used] == '\n'))
         used++;
     if (!doc || json_tokener_get_error(tok) != json_tokener_success || used != len ||
         !json_object_is_type(doc, json_type_object)) {

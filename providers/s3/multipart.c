@@ -178,10 +178,10 @@ static int part_number(struct proto_req *req, uint32_t *n)
 }
 
 /* Before the body of UploadPart or UploadPartCopy: answers what the handler would answer before
- * storing anything (a bad part number, a missing bucket or upload), so a part sent to an upload that
- * does not exist is refused at once instead of being stored first. Only a snapshot: commit_part
- * re-checks the upload inside its write transaction, so an upload completed or aborted while the
- * body streams still loses the part. Returns 0 or the answered error. */
+ * storing anything (a bad part number, a missing bucket or upload), so a part sent to an upload
+ * that does not exist is refused at once instead of being stored first. Only a snapshot:
+ * commit_part re-checks the upload inside its write transaction, so an upload completed or aborted
+ * while the body streams still loses the part. Returns 0 or the answered error. */
 int s3_upload_part_precheck(struct proto_req *req, const struct s3_target *tg)
 {
     store_txn *t = NULL;

@@ -72,8 +72,8 @@ int s3_bucket_exists(struct store *st, const char *account, const char *bucket,
  * into region (regionlen bytes, NUL-terminated, truncated when longer), or S3_E*. */
 int s3_bucket_region(struct store *st, const char *account, const char *bucket, char *region,
                      size_t regionlen);
-/* Creates bucket for account (required) in region (idempotent for its owner). Returns S3_OK, S3_EACCESS when
- * another account owns it, S3_EINVAL for a bad name, or S3_EIO. */
+/* Creates bucket for account (required) in region (idempotent for its owner). Returns S3_OK,
+ * S3_EACCESS when another account owns it, S3_EINVAL for a bad name, or S3_EIO. */
 int s3_create_bucket_local(struct store *st, const char *account, const char *region,
                            const char *bucket);
 
