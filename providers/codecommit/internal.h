@@ -54,8 +54,9 @@ int cc_repo_lookup(store *s, const char *account, const char *region, const char
 int cc_repo_open(struct proto_req *req, const char *name, struct cc_repo *out);
 /* Frees the git handle of r; safe on a zeroed or closed repo. */
 void cc_repo_close(struct cc_repo *r);
-/* Records that branch became the first branch of r when it has no default branch yet (also
- * pointing the bare repository's HEAD at it), and bumps lastModifiedDate. Returns 0 or -1. */
+/* Records that branch became the first branch of r when it has no default branch yet (then,
+ * once the record is stored, pointing the bare repository's HEAD at it), and bumps
+ * lastModifiedDate. Returns 0 or -1. */
 int cc_repo_note_branch(store *s, struct cc_repo *r, const char *branch);
 
 /* Moves refs/heads/<branch> of r to new_id. expected: the old head it must still have

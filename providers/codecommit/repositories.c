@@ -126,26 +126,32 @@ int cc_repo_note_branch(store *s, struct cc_repo *r, const char *branch)
 {
     store_txn *t = NULL;
     struct json_object *rec = NULL;
+    const char *first = NULL;
     int rc = -1;
     if (store_txn_begin(s, 1, &t) != 0) return -1;
     if (rec_get(t, r->account, r->region, r->name, &rec) != 0) goto out;
     /* The repository may have been renamed or recreated meanwhile. */
     if (!jstr(rec, "repositoryId") || strcmp(jstr(rec, "repositoryId"), r->id) != 0) goto out;
     if (branch && !jstr(rec, "defaultBranch")) {
-        git_repository *g = r->git;
-        char ref[512];
-        snprintf(ref, sizeof ref, "refs/heads/%s", branch);
-        if (g || git_repository_open_bare(&g, r->path) == 0) {
-            git_repository_set_head(g, ref);
-            if (!r->git) git_repository_free(g);
-        }
         json_object_object_add(rec, "defaultBranch", json_object_new_string(branch));
-        snprintf(r->default_branch, sizeof r->default_branch, "%s", branch);
+        first = branch;
     }
     json_object_object_add(rec, "lastModifiedDate", json_time(proto_now()));
     if (rec_put(t, rec) != 0) goto out;
     rc = store_txn_commit(t) == 0 ? 0 : -1;
     t = NULL;
+    /* HEAD (what a clone checks out) follows the stored default branch only once it is stored:
+     * a record that could not be written leaves HEAD where the API says the default is. */
+    if (rc == 0 && first) {
+        git_repository *g = r->git;
+        char ref[512];
+        snprintf(ref, sizeof ref, "refs/heads/%s", first);
+        if (g || git_repository_open_bare(&g, r->path) == 0) {
+            if (git_repository_set_head(g, ref) != 0) rc = -1;
+            if (!r->git) git_repository_free(g);
+        }
+        snprintf(r->default_branch, sizeof r->default_branch, "%s", first);
+    }
 out:
     store_txn_abort(t);
     json_object_put(rec);

@@ -501,3 +501,43 @@ Test(cc_full_store, failed_default_branch_update_leaves_head_alone, .init = setu
     fclose(f);
     cr_assert_str_eq(head, "ref: refs/heads/main\n");
 }
+
+/* Reads the HEAD file of the bare repository of name into head. */
+static void read_head(const char *name, char *head, size_t n)
+{
+    struct cc_repo r;
+    char path[PATH_MAX + 8];
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", name, &r), 0);
+    snprintf(path, sizeof path, "%s/HEAD", r.path);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(head, (int)n, f));
+    fclose(f);
+}
+
+/* The first branch of a repository becomes its default; HEAD must follow only once that is
+ * stored, as for UpdateDefaultBranch. */
+Test(cc_full_store, failed_first_branch_record_leaves_head_alone, .init = setup_small,
+     .fini = teardown, .timeout = 30)
+{
+    struct cc_repo r;
+    char before[128], after[128];
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"fb\"}", NULL), 0);
+    read_head("fb", before, sizeof before);
+    cr_assert_str_neq(before, "ref: refs/heads/dev\n");
+    fill_store();
+    (void)call(cc_op_put_file,
+               "{\"repositoryName\":\"fb\",\"branchName\":\"dev\",\"filePath\":\"f\","
+               "\"fileContent\":\"eA==\"}",
+               NULL);
+    /* the branch was created (the path under test ran) but its record could not be stored */
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "fb", &r), 0);
+    cr_assert_str_eq(r.default_branch, "");
+    struct cc_heads heads;
+    cr_assert_eq(cc_heads_read(r.path, &heads), 0);
+    cr_assert_eq(heads.n, 1);
+    cr_assert_str_eq(heads.names[0], "dev");
+    cc_heads_free(&heads);
+    read_head("fb", after, sizeof after);
+    cr_assert_str_eq(after, before);
+}
