@@ -169,8 +169,6 @@ int cc_op_delete_branch(struct proto_req *req)
 {
     const char *branch = jstr(req->input, "branchName");
     struct cc_repo r;
-    git_reference *ref = NULL;
-    char refname[512];
     int rc;
     if (!cc_branch_name_valid(branch))
         return proto_error(req, ERR_CC_INVALID_BRANCH_NAME,
@@ -178,28 +176,26 @@ int cc_op_delete_branch(struct proto_req *req)
     if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) return rc;
     cc_repo_lock(r.id);
     req->output = json_object_new_object();
-    if (strcmp(r.default_branch, branch) == 0) {
+    git_oid old;
+    switch (cc_repo_delete_branch(req->store, &r, branch, &old)) {
+    case CC_DEL_OK: break;
+    case CC_DEL_NO_BRANCH: goto out; /* AWS: success, nothing deleted */
+    case CC_DEL_DEFAULT:
         rc = proto_error(req, ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED,
                          "The default branch of a repository cannot be deleted.");
         goto out;
-    }
-    snprintf(refname, sizeof refname, "refs/heads/%s", branch);
-    if (git_reference_lookup(&ref, r.git, refname) != 0)
-        goto out; /* AWS: success, nothing deleted */
-    git_oid old = *git_reference_target(ref);
-    if (git_reference_delete(ref) != 0) {
-        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not delete the branch");
+    case CC_DEL_NO_REPOSITORY:
+        rc = proto_error(req, ERR_CC_REPOSITORY_DOES_NOT_EXIST, "%s does not exist", r.name);
         goto out;
+    default: rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not delete the branch"); goto out;
     }
     struct json_object *b = json_object_new_object();
     json_object_object_add(b, "branchName", json_object_new_string(branch));
     json_object_object_add(b, "commitId", json_object_new_string(cc_oid_str(req->arena, &old)));
     json_object_object_add(req->output, "deletedBranch", b);
-    cc_repo_note_branch(req->store, &r, NULL);
     cc_notify_head(r.account, r.region, r.name, branch, &old, NULL);
 out:
     cc_repo_unlock(r.id);
-    git_reference_free(ref);
     cc_repo_close(&r);
     return rc;
 }

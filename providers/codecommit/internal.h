@@ -58,6 +58,15 @@ void cc_repo_close(struct cc_repo *r);
  * once the record is stored, pointing the bare repository's HEAD at it), and bumps
  * lastModifiedDate. Returns 0 or -1. */
 int cc_repo_note_branch(store *s, struct cc_repo *r, const char *branch);
+#define CC_DEL_OK            0
+#define CC_DEL_NO_BRANCH     1 /* no such branch: nothing deleted */
+#define CC_DEL_DEFAULT       2 /* the stored default branch: not deleted */
+#define CC_DEL_NO_REPOSITORY 3 /* r was deleted or renamed since it was opened */
+#define CC_DEL_ERROR         (-1)
+/* Deletes refs/heads/<branch> of r (opened; caller holds cc_repo_lock) inside a write
+ * transaction on r's record, checking the default branch as stored in it; bumps
+ * lastModifiedDate. *old gets the deleted head. Returns a CC_DEL_ value. */
+int cc_repo_delete_branch(store *s, struct cc_repo *r, const char *branch, git_oid *old);
 
 /* Moves refs/heads/<branch> of r to new_id. expected: the old head it must still have
  * (NULL: must not exist; when allow_any, no check). Calls the head listeners. Returns 0,

@@ -158,6 +158,52 @@ out:
     return rc;
 }
 
+int cc_repo_delete_branch(store *s, struct cc_repo *r, const char *branch, git_oid *old)
+{
+    store_txn *t = NULL;
+    struct json_object *rec = NULL;
+    git_reference *ref = NULL;
+    char refname[512];
+    int rc = CC_DEL_ERROR;
+    if (!r->git || store_txn_begin(s, 1, &t) != 0) return CC_DEL_ERROR;
+    int g = rec_get(t, r->account, r->region, r->name, &rec);
+    if (g == STORE_NOTFOUND || (g == 0 && (!jstr(rec, "repositoryId") ||
+                                           strcmp(jstr(rec, "repositoryId"), r->id) != 0))) {
+        rc = CC_DEL_NO_REPOSITORY; /* deleted or renamed since it was opened */
+        goto out;
+    }
+    if (g) goto out;
+    /* The default branch as stored now: the write transaction keeps UpdateDefaultBranch (which
+     * checks the branch exists inside its own) from making this branch the default until the
+     * deletion is done, and a default set before it began is seen here. */
+    const char *def = jstr(rec, "defaultBranch");
+    if (def && strcmp(def, branch) == 0) {
+        rc = CC_DEL_DEFAULT;
+        goto out;
+    }
+    snprintf(refname, sizeof refname, "refs/heads/%s", branch);
+    if (git_reference_lookup(&ref, r->git, refname) != 0) {
+        rc = CC_DEL_NO_BRANCH;
+        goto out;
+    }
+    const git_oid *target = git_reference_target(ref);
+    if (!target) goto out;
+    *old = *target;
+    if (git_reference_delete(ref) != 0) goto out;
+    rc = CC_DEL_OK;
+    /* only the date is lost when the record cannot be stored: the branch is gone either way */
+    json_object_object_add(rec, "lastModifiedDate", json_time(proto_now()));
+    if (rec_put(t, rec) == 0) {
+        store_txn_commit(t);
+        t = NULL;
+    }
+out:
+    store_txn_abort(t);
+    git_reference_free(ref);
+    json_object_put(rec);
+    return rc;
+}
+
 /* Returns the repositoryMetadata answer for rec: a new object without internal members. */
 static struct json_object *metadata(struct proto_req *req, struct json_object *rec)
 {

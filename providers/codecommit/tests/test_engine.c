@@ -541,3 +541,66 @@ Test(cc_full_store, failed_first_branch_record_leaves_head_alone, .init = setup_
     read_head("fb", after, sizeof after);
     cr_assert_str_eq(after, before);
 }
+
+struct delete_call {
+    const char *input;
+    int rc;
+    char out[512];
+};
+
+static void *delete_branch_thread(void *arg)
+{
+    struct delete_call *d = arg;
+    struct json_object *out = NULL;
+    d->rc = call(cc_op_delete_branch, d->input, &out);
+    snprintf(d->out, sizeof d->out, "%s", out ? json_object_to_json_string(out) : "");
+    json_object_put(out);
+    return NULL;
+}
+
+/* DeleteBranch opens the repository (reading its default branch) before it takes the
+ * repository's lock; an UpdateDefaultBranch landing in between must not let it delete what is
+ * now the default. The test holds the lock so the interleaving is the racy one. */
+Test(cc_engine, delete_branch_rechecks_the_default_set_while_it_waited)
+{
+    struct json_object *out = NULL;
+    struct cc_repo r;
+    char in[512];
+    cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"race\"}", NULL), 0);
+    cr_assert_eq(call(cc_op_put_file,
+                      "{\"repositoryName\":\"race\",\"branchName\":\"main\",\"filePath\":\"f\","
+                      "\"fileContent\":\"eA==\"}",
+                      &out),
+                 0);
+    snprintf(in, sizeof in, "{\"repositoryName\":\"race\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
+             get(out, "commitId"));
+    json_object_put(out);
+    cr_assert_eq(call(cc_op_create_branch, in, NULL), 0);
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "race", &r), 0);
+    cr_assert_str_eq(r.default_branch, "main");
+
+    struct delete_call d = {.input = "{\"repositoryName\":\"race\",\"branchName\":\"dev\"}"};
+    pthread_t th;
+    cc_repo_lock(r.id);
+    cr_assert_eq(pthread_create(&th, NULL, delete_branch_thread, &d), 0);
+    usleep(300 * 1000); /* the deletion has read the default (main) and waits for the lock */
+    cr_assert_eq(call(cc_op_update_default_branch,
+                      "{\"repositoryName\":\"race\",\"defaultBranchName\":\"dev\"}", NULL),
+                 0);
+    cc_repo_unlock(r.id);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq(d.rc, -ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED, "the new default branch was deleted: %s",
+                 d.out);
+    cr_assert_eq(call(cc_op_get_branch, "{\"repositoryName\":\"race\",\"branchName\":\"dev\"}", NULL),
+                 0);
+    cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "race", &r), 0);
+    cr_assert_str_eq(r.default_branch, "dev");
+    /* the old default can go now, and the answer names what was deleted */
+    cr_assert_eq(call(cc_op_delete_branch, "{\"repositoryName\":\"race\",\"branchName\":\"main\"}",
+                      &out),
+                 0);
+    struct json_object *b = NULL;
+    cr_assert(json_object_object_get_ex(out, "deletedBranch", &b));
+    cr_assert_str_eq(get(b, "branchName"), "main");
+    json_object_put(out);
+}
