@@ -331,33 +331,53 @@ out:
     return out;
 }
 
-/* Waits for pid; kills its process group when it wrote nothing to out_fd for idle seconds or
- * ran longer than max seconds. Returns the wait status. */
-static int wait_child(pid_t pid, int out_fd, int idle, int max)
+/* Waits up to a second for pid to end without a pidfd: polls waitpid every 100 ms. Returns 1
+ * when it ended (reaped: *status set; else nothing is left to wait for), 0 when still running. */
+static int poll_exit(pid_t pid, int *status, int *reaped)
 {
-    int status = 0;
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {pfd, POLLIN, 0};
-        off_t last = -1;
-        int quiet = 0, total = 0;
-        for (;;) {
+    for (int i = 0; i < 10; i++) {
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid) {
+            *reaped = 1;
+            return 1;
+        }
+        if (w < 0 && errno != EINTR) return 1; /* ECHILD: not ours to wait for */
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+int cc_git_wait_child(pid_t pid, int out_fd, int idle, int max, int use_pidfd)
+{
+    int status = 0, reaped = 0;
+    /* pidfd_open needs Linux 5.3 and may be refused (ENOSYS, a seccomp filter, EMFILE): the
+     * same limits then apply by polling waitpid, so a stuck backend is always killed. */
+    int pfd = use_pidfd ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    off_t last = -1;
+    int quiet = 0, total = 0;
+    for (;;) {
+        if (pfd >= 0) {
+            struct pollfd p = {pfd, POLLIN, 0};
             int r = poll(&p, 1, 1000);
             if (r < 0 && errno == EINTR) continue;
             if (r != 0) break;
-            struct stat st;
-            off_t size = fstat(out_fd, &st) == 0 ? st.st_size : 0;
-            quiet = size == last ? quiet + 1 : 0;
-            last = size;
-            if (quiet >= idle || ++total >= max) {
-                kill(-pid, SIGKILL);
-                break;
-            }
+        } else if (poll_exit(pid, &status, &reaped)) {
+            break;
         }
-        close(pfd);
+        struct stat st;
+        off_t size = fstat(out_fd, &st) == 0 ? st.st_size : 0;
+        quiet = size == last ? quiet + 1 : 0;
+        last = size;
+        if (quiet >= idle || ++total >= max) {
+            kill(-pid, SIGKILL);
+            break;
+        }
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    if (pfd >= 0) close(pfd);
+    if (!reaped)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
     return status;
 }
 
@@ -464,7 +484,7 @@ static int git_dispatch(struct proto_req *req)
     /* A backend that writes nothing for a minute (plus a second per MiB pushed, for git's
      * checks of a big pack) is stuck; nothing runs longer than an hour. */
     uint64_t idle = 60 + g->body_len / (1024 * 1024);
-    wait_child(pid, out_fd, idle > 3600 ? 3600 : (int)idle, 3600);
+    cc_git_wait_child(pid, out_fd, idle > 3600 ? 3600 : (int)idle, 3600, 1);
     if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
 
     struct stat st;
