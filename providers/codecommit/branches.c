@@ -178,8 +178,10 @@ int cc_op_delete_branch(struct proto_req *req)
     req->output = json_object_new_object();
     git_oid old;
     switch (cc_repo_delete_branch(req->store, &r, branch, &old)) {
-    case CC_DEL_OK: break;
-    case CC_DEL_NO_BRANCH: goto out; /* AWS: success, nothing deleted */
+    case CC_DEL_OK:
+        break;
+    case CC_DEL_NO_BRANCH:
+        goto out; /* AWS: success, nothing deleted */
     case CC_DEL_DEFAULT:
         rc = proto_error(req, ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED,
                          "The default branch of a repository cannot be deleted.");
@@ -187,7 +189,9 @@ int cc_op_delete_branch(struct proto_req *req)
     case CC_DEL_NO_REPOSITORY:
         rc = proto_error(req, ERR_CC_REPOSITORY_DOES_NOT_EXIST, "%s does not exist", r.name);
         goto out;
-    default: rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not delete the branch"); goto out;
+    default:
+        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not delete the branch");
+        goto out;
     }
     struct json_object *b = json_object_new_object();
     json_object_object_add(b, "branchName", json_object_new_string(branch));

@@ -167,8 +167,8 @@ int cc_repo_delete_branch(store *s, struct cc_repo *r, const char *branch, git_o
     int rc = CC_DEL_ERROR;
     if (!r->git || store_txn_begin(s, 1, &t) != 0) return CC_DEL_ERROR;
     int g = rec_get(t, r->account, r->region, r->name, &rec);
-    if (g == STORE_NOTFOUND || (g == 0 && (!jstr(rec, "repositoryId") ||
-                                           strcmp(jstr(rec, "repositoryId"), r->id) != 0))) {
+    if (g == STORE_NOTFOUND ||
+        (g == 0 && (!jstr(rec, "repositoryId") || strcmp(jstr(rec, "repositoryId"), r->id) != 0))) {
         rc = CC_DEL_NO_REPOSITORY; /* deleted or renamed since it was opened */
         goto out;
     }

@@ -572,7 +572,8 @@ Test(cc_engine, delete_branch_rechecks_the_default_set_while_it_waited)
                       "\"fileContent\":\"eA==\"}",
                       &out),
                  0);
-    snprintf(in, sizeof in, "{\"repositoryName\":\"race\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
+    snprintf(in, sizeof in,
+             "{\"repositoryName\":\"race\",\"branchName\":\"dev\",\"commitId\":\"%s\"}",
              get(out, "commitId"));
     json_object_put(out);
     cr_assert_eq(call(cc_op_create_branch, in, NULL), 0);
@@ -589,16 +590,16 @@ Test(cc_engine, delete_branch_rechecks_the_default_set_while_it_waited)
                  0);
     cc_repo_unlock(r.id);
     cr_assert_eq(pthread_join(th, NULL), 0);
-    cr_assert_eq(d.rc, -ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED, "the new default branch was deleted: %s",
-                 d.out);
-    cr_assert_eq(call(cc_op_get_branch, "{\"repositoryName\":\"race\",\"branchName\":\"dev\"}", NULL),
-                 0);
+    cr_assert_eq(d.rc, -ERR_CC_DEFAULT_BRANCH_CANNOT_BE_DELETED,
+                 "the new default branch was deleted: %s", d.out);
+    cr_assert_eq(
+        call(cc_op_get_branch, "{\"repositoryName\":\"race\",\"branchName\":\"dev\"}", NULL), 0);
     cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "race", &r), 0);
     cr_assert_str_eq(r.default_branch, "dev");
     /* the old default can go now, and the answer names what was deleted */
-    cr_assert_eq(call(cc_op_delete_branch, "{\"repositoryName\":\"race\",\"branchName\":\"main\"}",
-                      &out),
-                 0);
+    cr_assert_eq(
+        call(cc_op_delete_branch, "{\"repositoryName\":\"race\",\"branchName\":\"main\"}", &out),
+        0);
     struct json_object *b = NULL;
     cr_assert(json_object_object_get_ex(out, "deletedBranch", &b));
     cr_assert_str_eq(get(b, "branchName"), "main");

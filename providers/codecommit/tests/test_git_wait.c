@@ -55,9 +55,15 @@ static void killed_when_idle(int use_pidfd)
     cr_assert_eq(kill(pid, 0), -1, "the child was not reaped");
 }
 
-Test(cc_git_wait, fallback_kills_an_idle_child, .timeout = 15) { killed_when_idle(0); }
+Test(cc_git_wait, fallback_kills_an_idle_child, .timeout = 15)
+{
+    killed_when_idle(0);
+}
 
-Test(cc_git_wait, pidfd_kills_an_idle_child, .timeout = 15) { killed_when_idle(1); }
+Test(cc_git_wait, pidfd_kills_an_idle_child, .timeout = 15)
+{
+    killed_when_idle(1);
+}
 
 /* A child that keeps writing is not idle, but still ends at max seconds. */
 Test(cc_git_wait, fallback_kills_a_child_running_past_max, .timeout = 15)
