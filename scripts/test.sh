@@ -13,6 +13,9 @@ run_suite() { # build-dir cmake-args...
     (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
 }
 
+echo "== formatting (.clang-format)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
+
 echo "== Release build and tests"
 run_suite build -DCMAKE_BUILD_TYPE=Release
 
