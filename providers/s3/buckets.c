@@ -197,11 +197,8 @@ out:
 
 int s3_head_bucket(struct proto_req *req, const struct s3_target *tg)
 {
-    store_txn *t = NULL;
     struct s3_bucket b;
-    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    int rc = s3_bucket_check(req, t, tg->bucket, &b);
-    store_txn_abort(t);
+    int rc = s3_bucket_read(req, tg->bucket, &b);
     if (rc) return rc;
     proto_req_add_header(req, "x-amz-bucket-region", b.region);
     proto_req_add_header(req, "x-amz-access-point-alias", "false");
@@ -283,11 +280,8 @@ out:
 
 int s3_get_bucket_location(struct proto_req *req, const struct s3_target *tg)
 {
-    store_txn *t = NULL;
     struct s3_bucket b;
-    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    int rc = s3_bucket_check(req, t, tg->bucket, &b);
-    store_txn_abort(t);
+    int rc = s3_bucket_read(req, tg->bucket, &b);
     if (rc) return rc;
     req->content_type = "application/xml";
     proto_sb_puts(&req->body, S3_XML_DECL);
@@ -300,11 +294,8 @@ int s3_get_bucket_location(struct proto_req *req, const struct s3_target *tg)
 
 int s3_get_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
 {
-    store_txn *t = NULL;
     struct s3_bucket b;
-    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    int rc = s3_bucket_check(req, t, tg->bucket, &b);
-    store_txn_abort(t);
+    int rc = s3_bucket_read(req, tg->bucket, &b);
     if (rc) return rc;
     s3_xml_begin(req, "VersioningConfiguration");
     if (b.versioning == S3_VERSIONING_ENABLED) s3_xml_elem(&req->body, "Status", "Enabled");
@@ -383,11 +374,8 @@ int s3_put_bucket_tagging(struct proto_req *req, const struct s3_target *tg)
 
 int s3_get_bucket_tagging(struct proto_req *req, const struct s3_target *tg)
 {
-    store_txn *t = NULL;
     struct s3_bucket b;
-    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    int rc = s3_bucket_check(req, t, tg->bucket, &b);
-    store_txn_abort(t);
+    int rc = s3_bucket_read(req, tg->bucket, &b);
     if (rc) return rc;
     if (!b.has_tags) {
         s3_err_extra(req, "BucketName", tg->bucket);

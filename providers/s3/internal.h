@@ -228,9 +228,11 @@ int s3_virtual_host_base(const char *host, size_t hl);
 /* Returns 1 when key is acceptable (1..1024 bytes, no NUL). */
 int s3_key_valid(const char *key, size_t len);
 
-/* Opens a read txn, loads the target bucket and checks the caller may use it: NoSuchBucket or
- * AccessDenied errors are set on req. Returns 0 or a negative proto_err. */
+/* Loads bucket within t and checks the caller may use it: NoSuchBucket or AccessDenied errors are
+ * set on req. Returns 0 or a negative proto_err; b's strings are arena copies. */
 int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b);
+/* s3_bucket_check in a read txn of its own, for handlers that need nothing else from the store. */
+int s3_bucket_read(struct proto_req *req, const char *bucket, struct s3_bucket *b);
 /* Writes the canonical user id (64 hex) of account into out: S3_OWNER_ID for 000000000000, a
  * stable digest of the account id for the others, so accounts have distinct owners. */
 void s3_owner_id(char out[65], const char *account);

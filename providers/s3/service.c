@@ -89,6 +89,15 @@ int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, str
     return 0;
 }
 
+int s3_bucket_read(struct proto_req *req, const char *bucket, struct s3_bucket *b)
+{
+    store_txn *t = NULL;
+    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
+    int rc = s3_bucket_check(req, t, bucket, b);
+    store_txn_abort(t);
+    return rc;
+}
+
 void s3_object_headers(struct proto_req *req, const struct s3_obj *o, int versioned)
 {
     char buf[64];
@@ -660,12 +669,8 @@ static int s3_begin(struct proto_req *req)
     }
     if (r->fn != put_object_route) return 0;
     if (proto_req_header(req, "x-amz-copy-source")) return 0;
-    store_txn *t = NULL;
     struct s3_bucket b;
-    if (store_txn_begin(req->store, 0, &t)) return s3_store_error(req, STORE_ERROR);
-    rc = s3_bucket_check(req, t, tg.bucket, &b);
-    store_txn_abort(t);
-    if (rc) return rc;
+    if ((rc = s3_bucket_read(req, tg.bucket, &b))) return rc;
     return s3_upload_begin(req);
 }
 
