@@ -466,6 +466,28 @@ static int take_path(struct proto_req *req, const char *path, char *out)
     return 0;
 }
 
+/* PutFile and DeleteFile: opens the repository, makes the commit under the repository's lock and
+ * answers commitId, blobId and treeId. make_commit_flag is make_commit's last argument. Returns 0
+ * or a negative proto_err; r is closed by the caller. */
+static int commit_one_file(struct proto_req *req, struct cc_repo *r, struct commit_req *c,
+                           int make_commit_flag)
+{
+    int rc = cc_repo_open(req, jstr(req->input, "repositoryName"), r);
+    if (rc) return rc;
+    cc_repo_lock(r->id);
+    rc = make_commit(req, r, c, make_commit_flag);
+    cc_repo_unlock(r->id);
+    if (rc) return rc;
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "commitId",
+                           json_object_new_string(cc_oid_str(req->arena, &c->commit_id)));
+    json_object_object_add(req->output, "blobId",
+                           json_object_new_string(cc_oid_str(req->arena, &c->last_blob)));
+    json_object_object_add(req->output, "treeId",
+                           json_object_new_string(cc_oid_str(req->arena, &c->tree_id)));
+    return 0;
+}
+
 int cc_op_put_file(struct proto_req *req)
 {
     struct commit_req c;
@@ -501,18 +523,7 @@ int cc_op_put_file(struct proto_req *req)
         goto out;
     }
     if (!c.message) c.message = proto_arena_printf(req->arena, "Added %s\n", ch->path);
-    if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) goto out;
-    cc_repo_lock(r.id);
-    rc = make_commit(req, &r, &c, 1);
-    cc_repo_unlock(r.id);
-    if (rc) goto out;
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
-    json_object_object_add(req->output, "blobId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
-    json_object_object_add(req->output, "treeId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
+    rc = commit_one_file(req, &r, &c, 1);
 out:
     cc_repo_close(&r);
     free_changes(&c);
@@ -538,18 +549,7 @@ int cc_op_delete_file(struct proto_req *req)
     c.changes[0].kind = CH_DELETE;
     if ((rc = take_path(req, jstr(req->input, "filePath"), c.changes[0].path))) goto out;
     if (!c.message) c.message = proto_arena_printf(req->arena, "Deleted %s\n", c.changes[0].path);
-    if ((rc = cc_repo_open(req, jstr(req->input, "repositoryName"), &r))) goto out;
-    cc_repo_lock(r.id);
-    rc = make_commit(req, &r, &c, 0);
-    cc_repo_unlock(r.id);
-    if (rc) goto out;
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "commitId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.commit_id)));
-    json_object_object_add(req->output, "blobId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.last_blob)));
-    json_object_object_add(req->output, "treeId",
-                           json_object_new_string(cc_oid_str(req->arena, &c.tree_id)));
+    if ((rc = commit_one_file(req, &r, &c, 0))) goto out;
     json_object_object_add(req->output, "filePath", json_object_new_string(c.changes[0].path));
 out:
     cc_repo_close(&r);
