@@ -17,19 +17,22 @@ NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-def signed(server, method, path, body=b"", extra=None):
-    """One SigV4-signed request sent exactly as given; returns (status, headers, body)."""
+def signed(server, method, path, body=b"", extra=None, host=None):
+    """One SigV4-signed request sent exactly as given (to Host host when given, for virtual-host
+    addressing); returns (status, headers, body)."""
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-    host = "127.0.0.1:%d" % server.port
+    host = host or "127.0.0.1:%d" % server.port
     r = AWSRequest(method=method, url="http://%s%s" % (host, path), data=body)
     for k, v in (extra or {}).items():
         r.headers[k] = v
     S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        conn.request(method, path, body=body, headers=dict(r.headers.items()))
+        headers = dict(r.headers.items())
+        headers["Host"] = host
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
@@ -164,7 +167,16 @@ class S3WireShapeTest(ServerTestCase):
         self.assertIn("ID", u["Initiator"])
         c = s3.complete_multipart_upload(Bucket="wire-m", Key="multipart/01", UploadId=uid,
                                          MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p["ETag"]}]})
-        self.assertTrue(c["Location"].endswith("/wire-m/multipart%2F01"), c["Location"])
+        self.assertEqual(c["Location"], "http://127.0.0.1:%d/wire-m/multipart%%2F01" % self.server.port)
+        # addressed as a virtual host, the Location names the bucket once
+        uid = s3.create_multipart_upload(Bucket="wire-m", Key="v/02")["UploadId"]
+        p = s3.upload_part(Bucket="wire-m", Key="v/02", UploadId=uid, PartNumber=1, Body=b"y")
+        body = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part>"
+                "</CompleteMultipartUpload>" % p["ETag"]).encode()
+        vhost = "wire-m.localhost:%d" % self.server.port
+        status, _, out = signed(self.server, "POST", "/v/02?uploadId=" + uid, body, host=vhost)
+        self.assertEqual(status, 200, out)
+        self.assertEqual(ET.fromstring(out).findtext(NS + "Location"), "http://%s/v%%2F02" % vhost)
         self.assertRegex(c["ETag"], r'^"[0-9a-f]{32}-1"$')
         self.assertNotIn("VersionId", c)
 

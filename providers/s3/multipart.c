@@ -654,9 +654,15 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
                         strlen(req->public_host ? req->public_host : "localhost"));
     proto_sb_putc(&req->body, '/');
     {
+        /* A virtual-host request's host already names the bucket: path-style only adds it. */
+        const char *host = req->public_host ? req->public_host : "localhost";
+        const char *colon = strrchr(host, ':');
+        size_t hl = colon && !strchr(host, ']') ? (size_t)(colon - host) : strlen(host);
         struct proto_sb tmp = PROTO_SB_INIT;
-        s3_url_encode(&tmp, tg->bucket, strlen(tg->bucket));
-        proto_sb_putc(&tmp, '/');
+        if (!s3_virtual_host_bucket(host, hl)) {
+            s3_url_encode(&tmp, tg->bucket, strlen(tg->bucket));
+            proto_sb_putc(&tmp, '/');
+        }
         /* S3 encodes the key's slashes too: .../multipart%2F01 */
         for (size_t ki = 0; ki < tg->key_len; ki++) {
             if (tg->key[ki] == '/')
