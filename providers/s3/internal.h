@@ -354,6 +354,8 @@ int s3_list_multipart_uploads(struct proto_req *req, const struct s3_target *tg)
  * Returns 0 with *out set, or -1 when s is empty, not a number, or above max (without
  * overflowing on any length of digits). */
 int s3_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* Encodes the ListObjectsV2 continuation token after key (base64 of 'k' + key), arena-owned. */
+char *s3_token_encode(proto_arena *a, const char *key, size_t len);
 /* Decodes a ListObjectsV2 continuation token (base64 of 'k' + the last key listed) into a.
  * Returns 0 with *key (arena-owned, NUL-terminated) and *len set, or -1 when malformed. */
 int s3_token_decode(proto_arena *a, const char *token, const char **key, size_t *len);

@@ -303,6 +303,16 @@ int s3_parse_uint(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+char *s3_token_encode(proto_arena *a, const char *key, size_t len)
+{
+    unsigned char *raw = proto_arena_alloc(a, len + 1);
+    raw[0] = 'k';
+    memcpy(raw + 1, key, len);
+    char *b64 = proto_arena_alloc(a, (len + 1) * 4 / 3 + 8);
+    s3_base64(raw, len + 1, b64);
+    return b64;
+}
+
 int s3_token_decode(proto_arena *a, const char *token, const char **key, size_t *len)
 {
     size_t tl = token ? strlen(token) : 0;
@@ -449,13 +459,8 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
     if (start_after) s3_xml_elem_key(sb, "StartAfter", start_after, strlen(start_after), url);
     if (l.truncated && l.n) {
         const struct item *last = &l.items[l.n - 1];
-        size_t raw_len = last->key_len + 1;
-        unsigned char *raw = proto_arena_alloc(req->arena, raw_len);
-        raw[0] = 'k';
-        memcpy(raw + 1, last->key, last->key_len);
-        char *b64 = proto_arena_alloc(req->arena, raw_len * 4 / 3 + 8);
-        EVP_EncodeBlock((unsigned char *)b64, raw, (int)raw_len);
-        s3_xml_elem(sb, "NextContinuationToken", b64);
+        s3_xml_elem(sb, "NextContinuationToken",
+                    s3_token_encode(req->arena, last->key, last->key_len));
     }
     for (int i = 0; i < l.n; i++)
         if (!l.items[i].is_cp) put_contents(sb, &l.items[i], url, owner ? owner_id : NULL);

@@ -463,6 +463,11 @@ Test(s3_list, continuation_tokens)
     cr_assert_eq(s3_token_decode(arena, "", &k, &n), -1);
     cr_assert_eq(s3_token_decode(arena, "====", &k, &n), -1);
     cr_assert_eq(s3_token_decode(arena, NULL, &k, &n), -1);
+    cr_assert_str_eq(s3_token_encode(arena, "dir/a", 5), "a2Rpci9h");
+    const char key[] = "a\x00\xffz";
+    cr_assert_eq(s3_token_decode(arena, s3_token_encode(arena, key, 4), &k, &n), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(memcmp(k, key, 4), 0);
 }
 
 Test(s3_xml, utf8_validation)
