@@ -466,6 +466,24 @@ static int take_path(struct proto_req *req, const char *path, char *out)
     return 0;
 }
 
+/* PutFile and DeleteFile: fills c from the input's branch, parent, author and message with one
+ * change of the given kind, and returns that change. Free with free_changes. */
+static struct change *one_change_request(struct proto_req *req, struct commit_req *c,
+                                         enum change_kind kind)
+{
+    memset(c, 0, sizeof *c);
+    c->branch = jstr(req->input, "branchName");
+    c->parent = jstr(req->input, "parentCommitId");
+    c->name = jstr(req->input, "name");
+    c->email = jstr(req->input, "email");
+    c->message = jstr(req->input, "commitMessage");
+    c->changes = calloc(1, sizeof *c->changes);
+    if (!c->changes) abort();
+    c->n = 1;
+    c->changes[0].kind = kind;
+    return &c->changes[0];
+}
+
 /* PutFile and DeleteFile: opens the repository, makes the commit under the repository's lock and
  * answers commitId, blobId and treeId. make_commit_flag is make_commit's last argument. Returns 0
  * or a negative proto_err; r is closed by the caller. */
@@ -494,18 +512,8 @@ int cc_op_put_file(struct proto_req *req)
     struct cc_repo r;
     struct json_object *content = NULL;
     int rc;
-    memset(&c, 0, sizeof c);
     memset(&r, 0, sizeof r);
-    c.branch = jstr(req->input, "branchName");
-    c.parent = jstr(req->input, "parentCommitId");
-    c.name = jstr(req->input, "name");
-    c.email = jstr(req->input, "email");
-    c.message = jstr(req->input, "commitMessage");
-    c.changes = calloc(1, sizeof *c.changes);
-    if (!c.changes) abort();
-    c.n = 1;
-    struct change *ch = &c.changes[0];
-    ch->kind = CH_PUT;
+    struct change *ch = one_change_request(req, &c, CH_PUT);
     const char *mode = jstr(req->input, "fileMode");
     ch->mode = mode ? cc_mode_from_name(mode) : GIT_FILEMODE_BLOB;
     if (!ch->mode) {
@@ -535,18 +543,9 @@ int cc_op_delete_file(struct proto_req *req)
     struct commit_req c;
     struct cc_repo r;
     int rc;
-    memset(&c, 0, sizeof c);
     memset(&r, 0, sizeof r);
-    c.branch = jstr(req->input, "branchName");
-    c.parent = jstr(req->input, "parentCommitId");
-    c.name = jstr(req->input, "name");
-    c.email = jstr(req->input, "email");
-    c.message = jstr(req->input, "commitMessage");
+    one_change_request(req, &c, CH_DELETE);
     c.keep_empty_folders = jbool(req->input, "keepEmptyFolders");
-    c.changes = calloc(1, sizeof *c.changes);
-    if (!c.changes) abort();
-    c.n = 1;
-    c.changes[0].kind = CH_DELETE;
     if ((rc = take_path(req, jstr(req->input, "filePath"), c.changes[0].path))) goto out;
     if (!c.message) c.message = proto_arena_printf(req->arena, "Deleted %s\n", c.changes[0].path);
     if ((rc = commit_one_file(req, &r, &c, 0))) goto out;
