@@ -419,10 +419,11 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
 
     const char *target = proto_req_header(req, "x-amz-target");
     char *scope_svc = NULL;
-    struct sigv4_input in;
-    fill_sigv4_input(r, &in, NULL);
-    char *akid = sigv4_peek_credential(&in, &scope_svc, NULL);
-    free(akid);
+    if (!target) { /* only then does the scope's service decide the route */
+        struct sigv4_input in;
+        fill_sigv4_input(r, &in, NULL);
+        free(sigv4_peek_credential(&in, &scope_svc, NULL));
+    }
     r->route = srv_route_pick(req->http.path, target, scope_svc, &req->service);
     free(scope_svc);
 
