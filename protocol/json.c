@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "protocol/errors.h"
+#include "protocol/utf8.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -77,6 +78,13 @@ int proto_json_decode(struct proto_req *req)
     }
     if (len > (size_t)INT32_MAX)
         return proto_error(req, ERR_SERIALIZATION, "Request body is too large to parse");
+    /* Bytes that are not UTF-8 are refused here, as AWS's JSON services refuse them: stored, they
+     * would break every later read in clients that decode answers as UTF-8. Our own scan rather
+     * than json-c's JSON_TOKENER_VALIDATE_UTF8, which lets encoded UTF-16 surrogates through. */
+    size_t bad = proto_utf8_check(body, len);
+    if (bad < len)
+        return proto_error(req, ERR_SERIALIZATION,
+                           "Invalid UTF-8 in the JSON request body at byte offset %zu", bad);
     struct json_tokener *tok = thread_tokener();
     if (!tok) return proto_error(req, ERR_INTERNAL_FAILURE, "out of memory");
     json_tokener_reset(tok);
@@ -125,6 +133,7 @@ void proto_json_finish(struct proto_req *req)
         proto_sb_puts(&req->body, ",\"message\":");
         proto_sb_json_string(&req->body, msg, strlen(msg));
         proto_sb_putc(&req->body, '}');
+        proto_sb_sanitize_utf8(&req->body);
         return;
     }
     if (!req->status) req->status = 200;
@@ -137,6 +146,12 @@ void proto_json_finish(struct proto_req *req)
     } else if (req->body.len == 0) {
         proto_sb_puts(&req->body, "{}");
     }
+    /* The one place every JSON answer passes: input is refused when it is not UTF-8, but data
+     * that reached the store another way (git pushes with Latin-1 commit messages, author names
+     * or paths) may not be. CodeCommit's Java backend decodes such bytes with U+FFFD, so the
+     * answer carries U+FFFD where the bytes were invalid; the bytes cannot be JSON syntax
+     * (all ASCII), so replacing them in the encoded text is safe. */
+    proto_sb_sanitize_utf8(&req->body);
 }
 
 void proto_xml_error_finish(struct proto_req *req)
@@ -161,4 +176,5 @@ void proto_xml_error_finish(struct proto_req *req)
     proto_sb_puts(&req->body, "</RequestId><HostId>");
     proto_sb_puts(&req->body, req->request_id);
     proto_sb_puts(&req->body, "</HostId></Error>");
+    proto_sb_sanitize_utf8(&req->body); /* messages echo keys and headers */
 }

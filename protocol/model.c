@@ -4,6 +4,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <json-c/json.h>
+#include <json-c/linkhash.h>
 #include <math.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "protocol/gen/model_tables.h"
+#include "protocol/utf8.h"
 
 #define MODEL_MAX_DEPTH  40   /* shape nesting followed before giving up (recursive shapes) */
 #define MODEL_PATH_MAX   1024 /* longest member path rendered; longer paths are cut */
@@ -248,54 +250,6 @@ static int ser_error(struct vctx *v, const char *expected, struct json_object *g
                        v->path[0] ? v->path : "(input)", expected, type_name(got));
 }
 
-/* Returns the length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* Appends n bytes of s, each invalid UTF-8 byte replaced by U+FFFD as Java's decoder does, so
- * that messages are always valid UTF-8 (a cut at the end of a long value included). */
-static void append_utf8(struct proto_sb *sb, const unsigned char *s, size_t n)
-{
-    size_t start = 0, i = 0;
-    while (i < n) {
-        size_t l = utf8_seq(s + i, n - i);
-        if (l) {
-            i += l;
-            continue;
-        }
-        proto_sb_append(sb, s + start, i - start);
-        proto_sb_puts(sb, "\xef\xbf\xbd");
-        start = ++i;
-    }
-    proto_sb_append(sb, s + start, n - start);
-}
-
 /* Appends the Java-style rendering of a value ("abc", 12, [a, b], {k=v}); stops adding elements
  * once sb->len passes limit. */
 static void render_value(struct proto_sb *sb, struct json_object *o, int depth, size_t limit)
@@ -304,8 +258,8 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth, 
     switch (json_object_get_type(o)) {
     case json_type_string: {
         size_t n = (size_t)json_object_get_string_len(o);
-        append_utf8(sb, (const unsigned char *)json_object_get_string(o),
-                    n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
+        proto_sb_append_utf8(sb, json_object_get_string(o),
+                             n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
         break;
     }
     case json_type_array: {
@@ -326,7 +280,7 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth, 
             if (depth >= 4 || sb->len > limit) break;
             if (!first) proto_sb_puts(sb, ", ");
             first = 0;
-            append_utf8(sb, (const unsigned char *)k, strlen(k));
+            proto_sb_append_utf8(sb, k, strlen(k));
             proto_sb_putc(sb, '=');
             render_value(sb, val, depth + 1, limit);
         }
@@ -466,6 +420,14 @@ static int check_struct(struct vctx *v, const struct proto_model_shape *sh, stru
     struct json_object *slots[MODEL_SLOTS];
     int use_slots = sh->count <= MODEL_SLOTS;
     const struct proto_model_member *mem = &v->svc->members[sh->first];
+    /* AWS reads a null member as an absent one. Removing it here, where every request passes
+     * before its handler runs, means no handler can meet a JSON null in a structure. */
+    struct lh_table *t = json_object_get_object(val);
+    struct lh_entry *ent, *tmp;
+    lh_foreach_safe(t, ent, tmp)
+    {
+        if (!lh_entry_v(ent)) lh_table_delete_entry(t, ent);
+    }
     if (use_slots) {
         memset(slots, 0, sh->count * sizeof(slots[0]));
         json_object_object_foreach(val, k, kv)
@@ -510,7 +472,10 @@ static int check_list(struct vctx *v, const struct proto_model_shape *sh, struct
             idx[--k] = (char)('0' + x % 10);
         size_t old = path_push(v, idx + k, sizeof(idx) - k);
         int rc = 0;
-        if (e) rc = check(v, sh->key, e, depth + 1);
+        if (e)
+            rc = check(v, sh->key, e, depth + 1);
+        else
+            violation(v, NULL, 0, "Member must not be null");
         path_pop(v, old);
         if (rc < 0) return rc;
     }
@@ -533,9 +498,12 @@ static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct 
     {
         int rc;
         if (ks->type == PROTO_T_STRING && string_faults(v, ks, k, strlen(k))) bad_key = 1;
-        if (!mv) continue; /* null values are dropped, as AWS does */
         size_t old = path_push(v, k, strlen(k));
-        if (vs_scalar) {
+        if (!mv) {
+            /* Refused, as AWS refuses a null map value, rather than dropped or stored. */
+            violation(v, NULL, 0, "Member must not be null");
+            rc = 0;
+        } else if (vs_scalar) {
             rc = scalar_ok(v, sh->value, mv);
             if (rc == 0) bad_value = 1;
         } else {

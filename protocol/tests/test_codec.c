@@ -12,6 +12,7 @@
 #include "protocol/json.h"
 #include "protocol/request.h"
 #include "protocol/strbuf.h"
+#include "protocol/utf8.h"
 
 static struct proto_req *new_req(const char *body)
 {
@@ -173,6 +174,10 @@ Test(proto_json, malformed_trailing_non_object_and_deep_bodies_are_serialization
     expect_serialization("\"str\"");
     expect_serialization("42");
     expect_serialization("null");
+    expect_serialization("{\"a\":\"x\xffy\"}");
+    expect_serialization("{\"a\":\"\xc3\"}");
+    expect_serialization("{\"a\":\"\xed\xa0\x80\"}"); /* a UTF-16 surrogate, encoded */
+    expect_serialization("{\"\xfe\":1}");
     char deep[2 * 200 + 1];
     for (int i = 0; i < 200; i++) {
         deep[i] = '[';
@@ -271,4 +276,57 @@ Test(proto_strbuf, xml_escape_writes_control_characters_as_references)
     proto_sb_xml_escape(&sb, in, sizeof(in) - 1);
     cr_assert_str_eq(proto_sb_str(&sb), "a&#x1;b\tc\nd&#x1F;");
     proto_sb_free(&sb);
+}
+
+Test(proto_utf8, check_finds_the_first_invalid_byte_and_sanitize_replaces_each)
+{
+    cr_assert_eq(proto_utf8_check("a\xc3\xa9\xf0\x9f\x98\x80", 7), 7);
+    cr_assert_eq(proto_utf8_check("ab\xff", 3), 2);
+    cr_assert_eq(proto_utf8_check("\xc0\xaf", 2), 0);         /* overlong '/' */
+    cr_assert_eq(proto_utf8_check("x\xed\xa0\x80", 4), 1);    /* surrogate */
+    cr_assert_eq(proto_utf8_check("\xf4\x90\x80\x80", 4), 0); /* above U+10FFFF */
+    cr_assert_eq(proto_utf8_check("\xe2\x82", 2), 0);         /* cut */
+    proto_arena *a = proto_arena_new();
+    const char *ok = "fine";
+    cr_assert_eq(proto_utf8_sanitize(a, ok, 4), ok);
+    cr_assert_str_eq(proto_utf8_sanitize(a,
+                                         "a\xff"
+                                         "b\xc3",
+                                         4),
+                     "a\xef\xbf\xbd"
+                     "b\xef\xbf\xbd");
+    proto_arena_free(a);
+}
+
+Test(proto_json, escaped_lone_surrogates_never_decode_to_invalid_utf8)
+{
+    struct proto_req *req = new_req("{\"a\":\"x\\ud800y\\udc00\"}");
+    if (proto_json_decode(req) == 0) {
+        const char *s = json_object_get_string(json_object_object_get(req->input, "a"));
+        cr_assert_eq(proto_utf8_check(s, strlen(s)), strlen(s), "%s", s);
+    }
+    free_req(req);
+}
+
+Test(proto_json, answers_and_errors_are_always_valid_utf8)
+{
+    struct proto_req *req = new_req(NULL);
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "message", json_object_new_string("caf\xe9 \xff"));
+    proto_json_finish(req);
+    cr_assert_str_eq(proto_sb_str(&req->body), "{\"message\":\"caf\xef\xbf\xbd \xef\xbf\xbd\"}");
+    json_object_put(req->output);
+    free_req(req);
+
+    req = new_req(NULL);
+    proto_error(req, ERR_VALIDATION, "path '%s' is not valid", "a\x80");
+    proto_json_finish(req);
+    cr_assert_not_null(strstr(proto_sb_str(&req->body), "'a\xef\xbf\xbd'"));
+    free_req(req);
+
+    req = new_req(NULL);
+    proto_error(req, ERR_VALIDATION, "key '%s'", "k\xfe");
+    proto_xml_error_finish(req);
+    cr_assert_not_null(strstr(proto_sb_str(&req->body), "k\xef\xbf\xbd"));
+    free_req(req);
 }

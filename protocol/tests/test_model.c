@@ -404,3 +404,50 @@ Test(proto_model, invalid_utf8_in_an_echoed_value_becomes_replacement_characters
                       "satisfy constraint: Member must satisfy regular expression pattern: "
                       "[A-Za-z0-9.@\\-_]+");
 }
+
+Test(proto_model, null_structure_members_are_removed_as_absent_before_handlers_run)
+{
+    const struct proto_model_op *o =
+        proto_model_find_op(&proto_model_codepipeline, "ListPipelines");
+    struct json_object *in = json_tokener_parse("{\"nextToken\":null,\"maxResults\":null}");
+    cr_assert_eq(proto_model_validate(&g_req, o, in), 0, "%s", g_req.err_message);
+    cr_assert_eq(json_object_object_length(in), 0);
+    json_object_put(in);
+
+    /* nested structures and unknown members too */
+    o = proto_model_find_op(&proto_model_codepipeline, "CreatePipeline");
+    in = json_tokener_parse("{\"pipeline\":{\"name\":\"p\"," ROLE ",\"version\":null,"
+                            "\"stages\":[" STAGE_OK ",{\"name\":\"B\",\"blockers\":null,"
+                            "\"actions\":[{\"name\":\"A\",\"region\":null,\"actionTypeId\":{"
+                            "\"category\":\"Build\",\"owner\":\"AWS\",\"provider\":\"CodeBuild\","
+                            "\"version\":\"1\"},\"inputArtifacts\":null}]}]},\"x\":null}");
+    cr_assert_not_null(in);
+    cr_assert_eq(proto_model_validate(&g_req, o, in), 0, "%s", g_req.err_message);
+    const char *s = json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN);
+    cr_assert_null(strstr(s, "null"), "%s", s);
+    json_object_put(in);
+}
+
+Test(proto_model, null_list_members_and_map_values_are_refused)
+{
+    expect_validation(&proto_model_codecommit, "UntagResource",
+                      "{\"resourceArn\":\"arn:aws:codecommit:us-east-1:000000000000:r\","
+                      "\"tagKeys\":[\"a\",null]}",
+                      "1 validation error detected: Value null at 'tagKeys.2.member' failed to "
+                      "satisfy constraint: Member must not be null");
+    expect_validation(&proto_model_codecommit, "TagResource",
+                      "{\"resourceArn\":\"arn:aws:codecommit:us-east-1:000000000000:r\","
+                      "\"tags\":{\"k\":null}}",
+                      "1 validation error detected: Value null at 'tags.k' failed to satisfy "
+                      "constraint: Member must not be null");
+    /* aggregated with the other violations of the same request */
+    expect_validation(
+        &proto_model_codepipeline, "CreatePipeline",
+        "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[{\"name\":\"S\",\"actions\":[{\"name\":"
+        "\"A\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":\"S3\","
+        "\"version\":\"1\"},\"outputArtifacts\":[null]}]},null]}}",
+        "2 validation errors detected: Value null at "
+        "'pipeline.stages.1.member.actions.1.member.outputArtifacts.1.member' failed to satisfy "
+        "constraint: Member must not be null; Value null at 'pipeline.stages.2.member' failed to "
+        "satisfy constraint: Member must not be null");
+}
