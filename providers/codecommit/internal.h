@@ -97,8 +97,9 @@ void cc_push_settle(store *s, struct cc_repo *r, const struct cc_heads *before);
  * the fallback used when pidfd_open fails (waitpid polled every 100 ms), for tests. */
 int cc_git_wait_child(pid_t pid, int out_fd, int idle, int max, int use_pidfd);
 
-/* Validates a branch name for git (each component at most 250 bytes, so its ref file and lock
- * file fit NAME_MAX). Returns 1 when valid. */
+/* Validates a branch name by git check-ref-format and "git branch" rules (no control character,
+ * DEL, "HEAD", leading '-', "..", "@{", ".lock" ...; each component at most 250 bytes, so its ref
+ * file and lock file fit NAME_MAX). Returns 1 when valid. */
 int cc_branch_name_valid(const char *name);
 /* Resolves a commit specifier (full or abbreviated id, branch, tag) to a commit of r.
  * Returns 0 and *out (caller frees with git_commit_free), -1 when it does not exist. */
@@ -112,7 +113,8 @@ int cc_is_full_id(const char *s);
 #define CC_PATH_ALLOW_ROOT 2u
 /* Normalises the len bytes of in into out (no leading or trailing '/'). Returns 0, or -1 when
  * the path is empty (without ALLOW_ROOT), absolute (without READ), contains '..', '.', '.git',
- * empty components, NUL or control bytes, or is longer than CC_MAX_PATH_LEN. */
+ * empty components, a component over 255 bytes, NUL or control bytes, or is longer than
+ * CC_MAX_PATH_LEN. */
 int cc_path_normalize(const char *in, size_t len, unsigned flags, char *out, size_t outcap);
 
 /* AWS's file modes. Returns the git filemode of "NORMAL", "EXECUTABLE", "SYMLINK", or 0. */

@@ -41,7 +41,14 @@ static int check_name(struct proto_req *req, const char *member)
         return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
                            "The repository name is not valid. Repository names are limited to "
                            "100 characters.");
-    if (len == 0 || name_chars_valid(json_object_get_string(v), len)) return 0;
+    const char *s = json_object_get_string(v);
+    /* "." and ".." fit the model's pattern but name no directory a git client can clone into
+     * (git refuses them as a clone target); the words are ours. */
+    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return proto_error(req, ERR_CC_INVALID_REPOSITORY_NAME,
+                           "The repository name is not valid. Repository names cannot be '.' "
+                           "or '..'.");
+    if (len == 0 || name_chars_valid(s, len)) return 0;
     /* AWS's words for a name outside the pattern, as Elastic Beanstalk relays them: "Repository
      * names are restricted to alphanumeric characters, plus '.', '_', and '-' (Service:
      * AWSCodeCommit; Status Code: 400; Error Code: InvalidRepositoryNameException ...)", quoted

@@ -59,6 +59,8 @@ void cc_repo_unlock(const char *id)
     pthread_mutex_unlock(repo_mutex(id));
 }
 
+#define CC_MAX_PATH_COMPONENT 255
+
 int cc_path_normalize(const char *in, size_t len, unsigned flags, char *out, size_t outcap)
 {
     if (!in) return -1;
@@ -87,6 +89,8 @@ int cc_path_normalize(const char *in, size_t len, unsigned flags, char *out, siz
         size_t n = i - start;
         const char *comp = in + start;
         if (n == 0) return -1;
+        /* A name git clients cannot check out: NAME_MAX on every common file system. */
+        if (n > CC_MAX_PATH_COMPONENT) return -1;
         if (n == 1 && comp[0] == '.') return -1;
         if (n == 2 && comp[0] == '.' && comp[1] == '.') return -1;
         if (n == 4 && strncasecmp(comp, ".git", 4) == 0) return -1;
@@ -207,7 +211,6 @@ int cc_is_full_id(const char *s)
 
 int cc_branch_name_valid(const char *name)
 {
-    char ref[512];
     int valid = 0;
     if (!name || !*name || strlen(name) > 256) return 0;
     for (const char *p = name; *p;) {
@@ -216,8 +219,14 @@ int cc_branch_name_valid(const char *name)
         p += n;
         if (*p) p++;
     }
-    snprintf(ref, sizeof ref, "refs/heads/%s", name);
-    if (git_reference_name_is_valid(&valid, ref) != 0) return 0;
+    /* git check-ref-format refuses DEL (and every control character, which libgit2 does check)
+     * and the single component "@"; libgit2 1.5 lets both through. An embedded NUL arrives as
+     * cc_bad_string, a DEL. */
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
+    if (strcmp(name, "@") == 0) return 0;
+    /* Branch rules on top of ref rules: not "HEAD", no leading '-' (git branch refuses both). */
+    if (git_branch_name_is_valid(&valid, name) != 0) return 0;
     return valid;
 }
 

@@ -269,3 +269,30 @@ Test(cc_branches, validates_branch_names_like_git)
     cr_assert_not(cc_branch_name_valid("x.lock"));
     cr_assert_not(cc_branch_name_valid("-/"));
 }
+
+Test(cc_paths, rejects_a_component_longer_than_a_file_name_can_be)
+{
+    char in[2 + 256 + 1], out[CC_MAX_PATH_LEN + 1];
+    memcpy(in, "d/", 2);
+    memset(in + 2, 'a', 255);
+    in[2 + 255] = '\0';
+    cr_assert_eq(norm(in, 0, out), 0);
+    in[2 + 255] = 'a';
+    in[2 + 256] = '\0';
+    cr_assert_eq(norm(in, 0, out), -1);
+    cr_assert_eq(norm(in, CC_PATH_READ, out), -1);
+}
+
+Test(cc_branches, refuses_what_git_check_ref_format_and_git_branch_refuse)
+{
+    static const char *const bad[] = {
+        "x\x7fy", "x\x01y", "x\ty", "HEAD", "-x",  "@",    "a@{b", "a/",   "/a", "a//b",     "a~b",
+        "a^b",    "a:b",    "a?b",  "a*b",  "a[b", "a\\b", ".a",   "a/.b", "a.", "a/b.lock",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not(cc_branch_name_valid(bad[i]), "accepted %s", bad[i]);
+    cr_assert_not(cc_branch_name_valid(cc_bad_string)); /* an embedded NUL */
+    cr_assert(cc_branch_name_valid("release/2024.1"));
+    cr_assert(cc_branch_name_valid("x@y"));
+    cr_assert(cc_branch_name_valid("caf\xc3\xa9"));
+}
