@@ -9,6 +9,7 @@ import unittest
 from harness import ACCOUNT, ServerTestCase, signed_request
 from test_codecommit_git import GitHelpers
 from test_codepipeline_pipelines import create_artifact_bucket, declaration
+from test_s3_hostile import error_code, signed
 
 CP = "CodePipeline_20150709."
 CC = "CodeCommit_20150413."
@@ -160,6 +161,29 @@ class HostileJson(GitHelpers, ServerTestCase):
         # boto3 and the CLI read the same answers without a UnicodeDecodeError.
         self.cc.get_commit(repositoryName="latin1", commitId=head)
         self.aws("codecommit", "get-folder", "--repository-name", "latin1", "--folder-path", "/")
+
+
+class HostileS3Headers(ServerTestCase):
+    # Header bytes that are not UTF-8 cannot be signed the way botocore signs (it hashes their
+    # UTF-8 form): the signature is not what these tests are about.
+    server_args = ("--auth", "off")
+
+    def test_metadata_and_tagging_headers_that_are_not_utf8_are_refused(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="hostile-hdr")
+        st, _, body = signed(self.server, "PUT", "/hostile-hdr/m", body=b"x",
+                             extra={"x-amz-meta-note": "caf\xe9"})
+        self.assertEqual((st, error_code(body)[0]), (400, "InvalidArgument"), body)
+        body.decode("utf-8")
+        for tagging in ("k=%FF", "%C0%AF=v", "k=%ED%A0%80"):
+            st, _, body = signed(self.server, "PUT", "/hostile-hdr/t", body=b"x",
+                                 extra={"x-amz-tagging": tagging})
+            self.assertEqual((st, error_code(body)[0]), (400, "InvalidTag"), tagging)
+        self.assertEqual(s3.list_objects_v2(Bucket="hostile-hdr")["KeyCount"], 0)
+        s3.put_object(Bucket="hostile-hdr", Key="ok", Body=b"x", Metadata={"note": "plain"},
+                      Tagging="k=caf%C3%A9")
+        self.assertEqual(s3.get_object_tagging(Bucket="hostile-hdr", Key="ok")["TagSet"],
+                         [{"Key": "k", "Value": "caf\u00e9"}])
 
 
 if __name__ == "__main__":

@@ -225,7 +225,10 @@ int cc_branch_name_valid(const char *name)
     for (const char *p = name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
     if (strcmp(name, "@") == 0) return 0;
-    /* Branch rules on top of ref rules: not "HEAD", no leading '-' (git branch refuses both). */
+    /* Branch rules on top of ref rules: not "HEAD", no leading '-' (git branch refuses both).
+     * Unlike the ref check, it allocates, so libgit2 must be initialised (a GetBranch can be
+     * the first git call after a restart). */
+    cc_git_init();
     if (git_branch_name_is_valid(&valid, name) != 0) return 0;
     return valid;
 }

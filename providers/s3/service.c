@@ -216,6 +216,13 @@ int s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
     for (size_t i = 0; i < req->http.n_headers; i++) {
         const struct proto_header *h = &req->http.headers[i];
         if (strncasecmp(h->name, "x-amz-meta-", 11) != 0 || !h->name[11]) continue;
+        /* Raw header bytes that are not UTF-8 would come back in every HEAD and GET; clients
+         * send RFC 2047 words for text that is not ASCII. */
+        if (!s3_utf8_valid(h->value, strlen(h->value))) {
+            proto_sb_free(&meta);
+            s3_err_extra(req, "ArgumentName", h->name);
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT, "Metadata values must be valid UTF-8");
+        }
         for (const char *c = h->name + 11; *c; c++)
             proto_sb_putc(&meta, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
         proto_sb_putc(&meta, '\0');
@@ -304,6 +311,14 @@ int s3_tags_from_query(struct proto_req *req, const char *q, const char **pairs,
                 if (*c == '+') *c = ' ';
             for (char *c = v; *c; c++)
                 if (*c == '+') *c = ' ';
+            /* Decoded bytes that are not UTF-8 could never be listed back in XML. */
+            if (!s3_utf8_valid(k, strlen(k)) || !s3_utf8_valid(v, strlen(v))) {
+                proto_sb_free(&sb);
+                return proto_error(req, ERR_S3_INVALID_TAG,
+                                   s3_utf8_valid(k, strlen(k))
+                                       ? "The TagValue you have provided is invalid"
+                                       : "The TagKey you have provided is invalid");
+            }
             if ((rc = add_tag(req, &sb, k, strlen(k), v, strlen(v)))) {
                 proto_sb_free(&sb);
                 return rc;

@@ -1,6 +1,7 @@
 /* A small hardened XML reader for S3 request bodies, and the XML/URL writers of responses. */
 #include <string.h>
 
+#include "protocol/utf8.h"
 #include "providers/s3/internal.h"
 
 struct xp {
@@ -302,32 +303,7 @@ void s3_xml_elem_key(struct proto_sb *sb, const char *name, const char *value, s
 
 int s3_utf8_valid(const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        unsigned c = *p;
-        size_t len;
-        unsigned cp, min;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if ((size_t)(end - p) < len) return 0;
-        for (size_t i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        p += len;
-    }
-    return 1;
+    return proto_utf8_check(s, n) == n;
 }
 
 static int hexv(int c)
