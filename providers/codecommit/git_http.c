@@ -4,22 +4,18 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <openssl/crypto.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "providers/codecommit/codecommit.h"
 #include "providers/codecommit/internal.h"
+#include "providers/runtime/runner.h"
 #include "sigv4/sigv4.h"
 
 #define GIT_HTTP_BACKEND "/usr/lib/git-core/git-http-backend"
@@ -27,8 +23,6 @@
 #define MAX_CGI_HEADER   65536
 #define HELPER_MAX_AGE   (15 * 60)
 #define MAX_REFS         100000
-
-extern char **environ;
 
 /* Where a request stands between rest_begin and rest_dispatch. */
 struct git_req {
@@ -331,54 +325,19 @@ out:
     return out;
 }
 
-/* Waits up to a second for pid to end without a pidfd: polls waitpid every 100 ms. Returns 1
- * when it ended (reaped: *status set; else nothing is left to wait for), 0 when still running. */
-static int poll_exit(pid_t pid, int *status, int *reaped)
+/* Copies the backend's output into the response file as it arrives. Returns 0, or 1 (stop the
+ * backend) when the file cannot be written. */
+static int to_file(void *ctx, enum rt_stream st, const char *data, size_t len)
 {
-    for (int i = 0; i < 10; i++) {
-        pid_t w = waitpid(pid, status, WNOHANG);
-        if (w == pid) {
-            *reaped = 1;
-            return 1;
-        }
-        if (w < 0 && errno != EINTR) return 1; /* ECHILD: not ours to wait for */
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    int fd = *(int *)ctx;
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 1;
+        data += n;
+        len -= (size_t)n;
     }
     return 0;
-}
-
-int cc_git_wait_child(pid_t pid, int out_fd, int idle, int max, int use_pidfd)
-{
-    int status = 0, reaped = 0;
-    /* pidfd_open needs Linux 5.3 and may be refused (ENOSYS, a seccomp filter, EMFILE): the
-     * same limits then apply by polling waitpid, so a stuck backend is always killed. */
-    int pfd = use_pidfd ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    off_t last = -1;
-    int quiet = 0, total = 0;
-    for (;;) {
-        if (pfd >= 0) {
-            struct pollfd p = {pfd, POLLIN, 0};
-            int r = poll(&p, 1, 1000);
-            if (r < 0 && errno == EINTR) continue;
-            if (r != 0) break;
-        } else if (poll_exit(pid, &status, &reaped)) {
-            break;
-        }
-        struct stat st;
-        off_t size = fstat(out_fd, &st) == 0 ? st.st_size : 0;
-        quiet = size == last ? quiet + 1 : 0;
-        last = size;
-        if (quiet >= idle || ++total >= max) {
-            kill(-pid, SIGKILL);
-            break;
-        }
-    }
-    if (pfd >= 0) close(pfd);
-    if (!reaped)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    return status;
 }
 
 static int git_dispatch(struct proto_req *req)
@@ -387,8 +346,6 @@ static int git_dispatch(struct proto_req *req)
     char root[PATH_MAX], *envp[32];
     int out_fd = -1, in_fd = -1, rc = 0, locked = 0;
     struct cc_heads before;
-    posix_spawn_file_actions_t fa;
-    int fa_init = 0;
     memset(&before, 0, sizeof before);
     if (!g || g->denied) goto out;
 
@@ -456,36 +413,38 @@ static int git_dispatch(struct proto_req *req)
             goto out;
         }
 
-    posix_spawn_file_actions_init(&fa);
-    fa_init = 1;
-    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-
     if (g->receive_pack) {
         cc_repo_lock(g->repo.id);
         locked = 1;
         cc_heads_read(g->repo.path, &before);
     }
-    pid_t pid;
-    char *argv[] = {"git-http-backend", NULL};
-    /* Its own process group, so that a stuck backend and its git children can be killed. */
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
-    int sp = posix_spawn(&pid, GIT_HTTP_BACKEND, &fa, &attr, argv, envp);
-    posix_spawnattr_destroy(&attr);
-    if (sp != 0) {
-        plain(req, 500, "Could not start git http-backend.");
-        goto out;
-    }
     /* A backend that writes nothing for a minute (plus a second per MiB pushed, for git's
      * checks of a big pack) is stuck; nothing runs longer than an hour. */
     uint64_t idle = 60 + g->body_len / (1024 * 1024);
-    cc_git_wait_child(pid, out_fd, idle > 3600 ? 3600 : (int)idle, 3600, 1);
+    char *argv[] = {"git-http-backend", NULL};
+    struct rt_cmd cmd = {
+        .file = GIT_HTTP_BACKEND,
+        .argv = argv,
+        .envp = envp,
+        .in = {.kind = RT_IN_FD, .fd = in_fd},
+        .out = {.kind = RT_OUT_SINK},
+        .err = {.kind = RT_OUT_NULL},
+        .sink = to_file,
+        .sink_ctx = &out_fd,
+        .idle = idle > 3600 ? 3600.0 : (double)idle,
+        .timeout = 3600,
+    };
+    struct rt_result res;
+    if (rt_run(&cmd, &res) != 0) {
+        plain(req, 500, "Could not start git http-backend.");
+        goto out;
+    }
     if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
+    /* Only the sink stops it: the response could not be stored (refs moved are settled). */
+    if (res.end == RT_END_STOPPED) {
+        plain(req, 500, "Could not store the response of git http-backend.");
+        goto out;
+    }
 
     struct stat st;
     long hdr = parse_cgi(req, out_fd);
@@ -500,7 +459,6 @@ static int git_dispatch(struct proto_req *req)
 out:
     if (locked) cc_repo_unlock(g->repo.id);
     cc_heads_free(&before);
-    if (fa_init) posix_spawn_file_actions_destroy(&fa);
     if (out_fd >= 0) close(out_fd);
     if (in_fd >= 0 && in_fd != (g ? g->body_fd : -1)) close(in_fd);
     if (g) {

@@ -92,10 +92,6 @@ void cc_heads_free(struct cc_heads *h);
  * push (main, else master, else the first branch), bumps lastModifiedDate and calls the head
  * listeners for every branch created, moved or deleted. */
 void cc_push_settle(store *s, struct cc_repo *r, const struct cc_heads *before);
-/* Waits for child pid (leader of its own process group) and returns its wait status; kills the
- * group when it wrote nothing to out_fd for idle seconds or ran max seconds. use_pidfd 0 forces
- * the fallback used when pidfd_open fails (waitpid polled every 100 ms), for tests. */
-int cc_git_wait_child(pid_t pid, int out_fd, int idle, int max, int use_pidfd);
 
 /* Validates a branch name by git check-ref-format and "git branch" rules (no control character,
  * DEL, "HEAD", leading '-', "..", "@{", ".lock" ...; each component at most 250 bytes, so its ref
