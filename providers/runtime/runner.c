@@ -318,6 +318,7 @@ int rt_wait(rt_proc *p, struct rt_result *res)
 {
     if (!p || p->waited) return RT_EINVAL;
     p->waited = 1;
+    if (!p->in_is_data) close_fd(&p->in_fd); /* an RT_IN_PIPE nobody took: EOF */
     memset(res, 0, sizeof *res);
     res->exit_code = -1;
     char *buf = malloc(p->chunk);

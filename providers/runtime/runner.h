@@ -36,7 +36,8 @@ enum rt_stream { RT_STDOUT = 1, RT_STDERR = 2 };
  * on, or non-zero to stop the command as rt_stop does (the result then says RT_END_STOPPED). */
 typedef int (*rt_sink_fn)(void *ctx, enum rt_stream stream, const char *data, size_t len);
 
-/* What to run. Only read during rt_start/rt_run, except the sink, called until rt_wait returns. */
+/* What to run. Read during rt_start only, except sink/sink_ctx and in.data, which must stay
+ * valid until rt_wait returns. */
 struct rt_cmd {
     const char *file;  /* the program; without a '/', searched in the server's PATH;
                           NULL: argv[0] */
@@ -108,12 +109,14 @@ int rt_wait(rt_proc *p, struct rt_result *res);
  * a stop before rt_wait runs takes effect when it starts. */
 void rt_stop(rt_proc *p);
 
-/* Returns the leader's pid (also its process group id), for logs. */
+/* Returns the leader's pid (also its process group id), for logs. Only rt_wait and rt_free
+ * reap it: nothing else in the process may wait for any child (waitpid(-1)) or set SIGCHLD to
+ * SIG_IGN, which the server does not. */
 pid_t rt_pid(const rt_proc *p);
 
 /* For RT_IN_PIPE: returns the write end of the child's stdin, now owned by the caller (write
  * from another thread than rt_wait's, close it to send EOF), or -1 if already taken or not a
- * pipe. Take it before rt_wait. */
+ * pipe. Take it before rt_wait, which otherwise closes it (the child reads EOF). */
 int rt_stdin_take(rt_proc *p);
 
 /* Frees p. If rt_wait never ran, the group is killed with SIGKILL and the leader reaped first.

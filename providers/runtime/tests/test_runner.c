@@ -608,3 +608,15 @@ Test(rt_runner, reaps_a_quick_exit_soon_without_a_pidfd, .timeout = 60)
     cr_assert_lt(now_s() - t0, 5);
     free(o.buf);
 }
+
+Test(rt_runner, an_untaken_stdin_pipe_reads_as_empty, .timeout = 60)
+{
+    struct out o = {0};
+    struct rt_cmd c = shell("wc -c", &o);
+    c.in.kind = RT_IN_PIPE;
+    struct rt_result r;
+    cr_assert_eq(rt_run(&c, &r), 0);
+    cr_assert_eq(r.end, RT_END_EXITED);
+    cr_assert_eq(atol(o.buf), 0);
+    free(o.buf);
+}
