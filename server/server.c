@@ -3,9 +3,11 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +539,44 @@ static int resolve_listen(const char *host, unsigned port, struct sockaddr_stora
     return 0;
 }
 
+/* Opens the listening socket: SO_REUSEADDR, so that a restart does not wait out TIME_WAIT, and not
+ * SO_REUSEPORT (libmicrohttpd's LISTENING_ADDRESS_REUSE), with which a second server on a busy
+ * port would start and the kernel would split clients between two data dirs. Returns the socket,
+ * or -1 with a one-line reason in err. */
+static int open_listener(const struct sockaddr_storage *ss, const char *host, unsigned port,
+                         char *err, size_t errlen)
+{
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+        return -1;
+    }
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (ss->ss_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot listen on %s:%u: %s%s", host, port, strerror(e),
+                 e == EADDRINUSE ? " (another process holds the port; pick another with --port)"
+                                 : "");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Returns the port fd is bound to (the one the kernel picked for --port 0), or 0. */
+static unsigned bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return 0;
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 /* Raises the open-file limit to its hard maximum and returns how many connections the server may
  * hold: each can carry a socket plus an upload's temp file or a git child's pipes. */
 static unsigned connection_limit(void)
@@ -582,26 +622,25 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
+    int lfd = open_listener(&ss, opts->host, opts->port, err, errlen);
+    if (lfd < 0) goto fail;
+    s->port = bound_port(lfd);
 
     /* poll, not epoll: in epoll mode libmicrohttpd (0.9.75) misses a client's close that arrives
      * together with a request's headers, and keeps that connection (and an upload's temp file
      * and descriptors) until the idle timeout. ITC: MHD_quiesce_daemon needs it (srv_stop). */
     unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, /* idle seconds */
-        MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
-    if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%u (address in use or not available)",
-                 opts->host, opts->port);
+    s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_THREAD_POOL_SIZE,
+                                 opts->threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, /* idle seconds */
+                                 MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_END);
+    if (!s->daemon) { /* lfd: libmicrohttpd may have closed it; exiting anyway */
+        snprintf(err, errlen, "cannot serve on %s:%u", opts->host, s->port);
         goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : opts->port;
     if (strchr(opts->host, ':'))
         snprintf(s->listen_host, sizeof(s->listen_host), "[%s]:%u", opts->host, s->port);
     else
