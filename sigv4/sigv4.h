@@ -76,6 +76,8 @@ struct sigv4_input {
     /* Optional (NULL: only "bucket.localhost"): a host name under which "bucket.<name>" Host
      * headers are virtual-host S3 requests, for the SigV2 CanonicalizedResource. */
     const char *s3_vhost_suffix;
+    /* Set by sigv4_precheck: every check but the signature itself. */
+    int stop_before_signature;
 };
 
 /* Verifies in's signature against creds. S3 requests may also use Signature Version 2
@@ -85,6 +87,13 @@ struct sigv4_input {
  * codes are the JSON services' or S3's according to in->is_s3. msg is malloc'd; caller frees. */
 int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
                  char **msg, struct proto_sb *extra);
+
+/* Runs sigv4_verify's checks that do not need the body, in its order: presence, form, time,
+ * credential scope and access key; not the signature, which covers the body's hash. Returns 0 when
+ * they pass (sigv4_verify still decides once the body is in), or the negative proto_err that
+ * sigv4_verify would give, with msg (malloc'd; caller frees) and extra as sigv4_verify's. */
+int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in, char **msg,
+                   struct proto_sb *extra);
 
 /* For the server, when a verified auth->region is not one it serves: returns the negative proto_err
  * AWS gives for a credential scoped to the wrong region (JSON: InvalidSignatureException; S3:

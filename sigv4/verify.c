@@ -610,6 +610,8 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         goto out;
     }
 
+    if (in->stop_before_signature) goto out; /* rc is 0 */
+
     /* 9. signature */
     char scope[160];
     snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", cp[1], cp[2], cp[3]);
@@ -694,6 +696,17 @@ int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct 
 {
     return sigv4_verify_mode(creds, in, in->is_s3 ? SIGV4_PATH_RAW : SIGV4_PATH_NORMALIZE, out, msg,
                              extra);
+}
+
+int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in, char **msg,
+                   struct proto_sb *extra)
+{
+    struct sigv4_input pre = *in;
+    pre.stop_before_signature = 1;
+    struct sigv4_auth scratch;
+    int rc = sigv4_verify(creds, &pre, &scratch, msg, extra);
+    OPENSSL_cleanse(&scratch, sizeof scratch);
+    return rc;
 }
 
 int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth,

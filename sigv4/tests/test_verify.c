@@ -727,3 +727,42 @@ Test(sigv4_verify, s3_sigv2_presigned_url_is_verified_as_sigv2)
     free(ak);
     done(&r);
 }
+
+static int precheck(struct treq *r)
+{
+    r->in.headers = r->h;
+    r->in.n_headers = r->n;
+    free(r->msg);
+    r->msg = NULL;
+    proto_sb_reset(&r->extra);
+    return sigv4_precheck(creds, &r->in, &r->msg, &r->extra);
+}
+
+Test(sigv4_verify, precheck_refuses_what_needs_no_body_and_leaves_the_signature)
+{
+    struct treq r;
+    json_req(&r, "test", "wrong-secret", DATE);
+    r.in.body_sha256 = NULL; /* the body has not arrived */
+    cr_expect_eq(precheck(&r), 0, "the signature is left for after the body: %s", r.msg);
+    done(&r);
+
+    json_req(&r, "NOSUCHKEY", "x", DATE);
+    r.in.body_sha256 = NULL;
+    cr_expect_eq(precheck(&r), -ERR_UNRECOGNIZED_CLIENT);
+    cr_expect_str_eq(r.msg, "The security token included in the request is invalid.");
+    done(&r);
+
+    json_req(&r, "test", "test", DATE);
+    r.in.body_sha256 = NULL;
+    r.in.now = T0 + 301;
+    cr_expect_eq(precheck(&r), -ERR_INVALID_SIGNATURE);
+    cr_expect(strncmp(r.msg, "Signature expired: ", 19) == 0, "%s", r.msg);
+    done(&r);
+
+    json_req(&r, "test", "test", DATE);
+    r.n = 4; /* no authorization */
+    cr_expect_eq(precheck(&r), -ERR_MISSING_AUTH_TOKEN);
+    set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=x");
+    cr_expect_eq(precheck(&r), -ERR_INCOMPLETE_SIGNATURE, "%s", r.msg);
+    done(&r);
+}
