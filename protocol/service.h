@@ -24,7 +24,9 @@ struct proto_operation {
 enum proto_protocol {
     PROTO_JSON_1_1,
     PROTO_REST_XML,
-    PROTO_RAW_HTTP, /* git smart HTTP: no SigV4; the handler authenticates and writes the body */
+    PROTO_RAW_HTTP,  /* git smart HTTP: no SigV4; the handler authenticates and writes the body */
+    PROTO_AWS_QUERY, /* form-encoded POST with Action=, XML answers (STS, IAM): routed by the
+                      * credential scope's service; rest_dispatch handles the whole request */
 };
 
 /* A streaming request body (S3 uploads): write() gets the raw body bytes as they arrive. */

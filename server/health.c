@@ -38,5 +38,7 @@ void srv_health(struct proto_req *req, store *st, const struct proto_service *co
         proto_sb_printf(&req->body, "%s\"%s\":\"%s\"", i ? "," : "", services[i]->name,
                         service_state(services[i]));
     }
-    proto_sb_puts(&req->body, "}}");
+    /* Any other service is answered with an error that names it, in its own protocol. */
+    proto_sb_puts(&req->body, "},\"otherServices\":\"not emulated (sts, iam, cloudformation, "
+                              "lambda, logs and the rest get an error naming the service)\"}");
 }

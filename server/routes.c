@@ -2,6 +2,7 @@
 #include "server/routes.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "providers/codebuild/codebuild.h"
 #include "providers/codecommit/codecommit.h"
@@ -20,39 +21,112 @@ const struct proto_service *const *srv_services(void)
 
 static int has_prefix(const char *s, const char *prefix)
 {
-    return strncmp(s, prefix, strlen(prefix)) == 0;
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-enum srv_route srv_route_pick(const char *path, const char *target, const char *scope_service,
-                              const struct proto_service **svc)
+static const struct proto_service *find_by_name(const char *name)
+{
+    for (int i = 0; name && services[i]; i++)
+        if (strcmp(services[i]->name, name) == 0) return services[i];
+    return NULL;
+}
+
+/* Signing names of services that speak awsQuery (or answer errors in its <ErrorResponse>, as
+ * Route 53 and CloudFront do): a request for one of them that this server does not serve gets
+ * its error in that form, whatever its method or body. */
+static const char *const query_names[] = {
+    "sts",
+    "iam",
+    "cloudformation",
+    "sns",
+    "sqs",
+    "ec2",
+    "elasticloadbalancing",
+    "autoscaling",
+    "rds",
+    "ses",
+    "monitoring",
+    "elasticache",
+    "redshift",
+    "elasticbeanstalk",
+    "route53",
+    "cloudfront",
+};
+
+static int is_query_name(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(query_names) / sizeof(query_names[0]); i++)
+        if (strcmp(query_names[i], name) == 0) return 1;
+    return 0;
+}
+
+/* An awsQuery call: a form-encoded POST to "/", or "/" with an Action query parameter. */
+static int looks_like_query(const struct srv_route_input *in)
+{
+    if (!in->path || strcmp(in->path, "/") != 0) return 0;
+    if (in->method && strcmp(in->method, "POST") == 0 && in->content_type &&
+        strncasecmp(in->content_type, "application/x-www-form-urlencoded", 33) == 0)
+        return 1;
+    const char *q = in->query;
+    return q && (has_prefix(q, "Action=") || strstr(q, "&Action="));
+}
+
+enum srv_route srv_route_pick(const struct srv_route_input *in, const struct proto_service **svc,
+                              const char **named)
 {
     *svc = NULL;
+    *named = NULL;
+    const char *path = in->path ? in->path : "/";
+    const char *scope = in->scope_service;
     if (has_prefix(path, "/_codepipeline-local/")) return SRV_ROUTE_HEALTH;
     if (has_prefix(path, "/v1/repos/")) {
         *svc = &cc_git_service;
         return SRV_ROUTE_RAW;
     }
-    if (target) {
-        const char *dot = strchr(target, '.');
-        size_t plen = dot ? (size_t)(dot - target) : strlen(target);
+    const struct proto_service *by_scope = find_by_name(scope);
+    if (in->target) {
+        const char *dot = strchr(in->target, '.');
+        size_t plen = dot ? (size_t)(dot - in->target) : strlen(in->target);
         for (int i = 0; services[i]; i++) {
             const char *p = services[i]->target_prefix;
-            if (p && strlen(p) == plen && memcmp(p, target, plen) == 0) {
+            if (p && strlen(p) == plen && memcmp(p, in->target, plen) == 0) {
                 *svc = services[i];
                 return SRV_ROUTE_JSON;
             }
         }
-        return SRV_ROUTE_UNKNOWN_TARGET;
+        if (by_scope && by_scope->protocol == PROTO_JSON_1_1) {
+            *svc = by_scope; /* a served service, an operation it does not have */
+            return SRV_ROUTE_UNKNOWN_TARGET;
+        }
+        *named = scope ? scope : in->target;
+        return SRV_ROUTE_NOT_SERVED_JSON;
     }
-    /* A JSON service's credential scope without a target is a JSON call missing its operation. */
-    if (scope_service) {
-        for (int i = 0; services[i]; i++) {
-            if (services[i]->protocol == PROTO_JSON_1_1 &&
-                strcmp(services[i]->name, scope_service) == 0) {
-                *svc = services[i];
+    if (by_scope) {
+        switch (by_scope->protocol) {
+        case PROTO_JSON_1_1:
+            /* A POST to "/" is a JSON call missing its target; anything else is an S3 request
+             * signed for the wrong service, which S3 answers. */
+            if (in->method && strcmp(in->method, "POST") == 0 && strcmp(path, "/") == 0) {
+                *svc = by_scope;
                 return SRV_ROUTE_UNKNOWN_TARGET;
             }
+            break;
+        case PROTO_AWS_QUERY:
+            *svc = by_scope;
+            return SRV_ROUTE_QUERY;
+        case PROTO_REST_XML:
+        case PROTO_RAW_HTTP:
+            break;
         }
+    } else if (scope) {
+        *named = scope;
+        int json =
+            in->content_type && strncasecmp(in->content_type, "application/x-amz-json", 22) == 0;
+        if (!json && (is_query_name(scope) || looks_like_query(in)))
+            return SRV_ROUTE_NOT_SERVED_QUERY;
+        return SRV_ROUTE_NOT_SERVED_JSON;
+    } else if (looks_like_query(in)) {
+        return SRV_ROUTE_NOT_SERVED_QUERY; /* unsigned: it names no service */
     }
     *svc = &s3_service;
     return SRV_ROUTE_REST;

@@ -21,6 +21,7 @@
 #include "protocol/ids.h"
 #include "protocol/json.h"
 #include "protocol/model.h"
+#include "protocol/query.h"
 #include "protocol/service.h"
 #include "providers/s3/s3.h"
 #include "server/health.h"
@@ -271,6 +272,22 @@ static void dispatch_rest(struct srv_request *r)
                     "We encountered an internal error. Please try again.");
 }
 
+/* An awsQuery service: authenticated once its body is in, then the service's own dispatcher
+ * decodes the form and answers. */
+static void dispatch_query(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    char body_sha[65];
+    sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, body_sha);
+    if (authenticate(r, body_sha) < 0) return;
+    r->dispatched = 1;
+    int rc = req->service->rest_dispatch(req);
+    if (rc < 0 && !req->err)
+        proto_error(req, ERR_INTERNAL_FAILURE,
+                    "The request processing has failed because of an unknown error, exception "
+                    "or failure.");
+}
+
 /* ---- responses ----------------------------------------------------------------------------- */
 
 static void finish_body(struct srv_request *r)
@@ -279,7 +296,15 @@ static void finish_body(struct srv_request *r)
     switch (r->route) {
     case SRV_ROUTE_JSON:
     case SRV_ROUTE_UNKNOWN_TARGET:
+    case SRV_ROUTE_NOT_SERVED_JSON:
         proto_json_finish(req);
+        break;
+    case SRV_ROUTE_QUERY:
+    case SRV_ROUTE_NOT_SERVED_QUERY:
+        if (req->err)
+            proto_query_error_finish(req);
+        else if (!req->status)
+            req->status = 200;
         break;
     case SRV_ROUTE_REST:
         if (req->err)
@@ -396,21 +421,79 @@ static long long declared_length(const struct proto_req *req)
     return (*end || n < 0) ? -1 : n;
 }
 
-/* Sets the too-large error. Returns 1 to answer at once (the client waits for 100-continue, or
- * the body is far beyond reason), 0 to drain the body first so the client can read the answer. */
-static int set_too_large(struct srv_request *r)
+/* After an error set before the body: the body will be discarded, never kept. Returns 1 to answer
+ * at once (the client waits for 100-continue, or the body is far beyond reason), 0 to drain the
+ * body first so the client can read the answer. */
+static int refuse_body(struct srv_request *r)
 {
     struct proto_req *req = &r->req;
     const char *expect = proto_req_header(req, "expect");
-    long long declared = declared_length(req);
+    r->body_error = 1;
+    if (expect && strcasecmp(expect, "100-continue") == 0) return 1;
+    return declared_length(req) > (long long)r->srv->opts.max_body * 16;
+}
+
+/* Sets the too-large error. Returns as refuse_body. */
+static int set_too_large(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
     if (r->route == SRV_ROUTE_REST)
         proto_error(req, ERR_S3_MAX_MESSAGE_LENGTH_EXCEEDED, "Your request was too big.");
     else
         proto_error(req, ERR_REQUEST_TOO_LARGE,
                     "Request body of more than %zu bytes is not accepted.", r->srv->opts.max_body);
-    r->body_error = 1;
-    if (expect && strcasecmp(expect, "100-continue") == 0) return 1;
-    return declared > (long long)r->srv->opts.max_body * 16;
+    return refuse_body(r);
+}
+
+/* Bodies up to this size are buffered before any check, as a connection's own buffers are;
+ * the full verification after the body gives the same answers in the same order. */
+#define SRV_PRECHECK_ABOVE (16 * 1024)
+
+/* Checks what of a call's signature can be checked before its body: presence, form, time and
+ * access key (the signature itself covers the body's hash). A caller that fails gets its answer
+ * without the server ever holding its body. Returns 0, or as refuse_body. */
+static int precheck_auth(struct srv_request *r)
+{
+    struct proto_req *req = &r->req;
+    if (r->srv->opts.auth_off) return 0;
+    long long declared = declared_length(req);
+    if (declared >= 0 && declared <= SRV_PRECHECK_ABOVE) return 0;
+    struct sigv4_input in;
+    fill_sigv4_input(r, &in, NULL);
+    char *msg = NULL;
+    int rc = sigv4_precheck(r->srv->creds, &in, &msg, &req->err_extra);
+    if (rc < 0) proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
+    free(msg);
+    return rc < 0 ? refuse_body(r) : 0;
+}
+
+/* Sets the error for a request naming a service this server does not emulate: the service, and
+ * what is served instead. */
+static void not_served(struct srv_request *r, const char *named, enum proto_err err)
+{
+    struct proto_req *req = &r->req;
+    struct proto_sb list = PROTO_SB_INIT;
+    const struct proto_service *const *svcs = srv_services();
+    for (int i = 0; svcs[i]; i++)
+        proto_sb_printf(&list, "%s%s", i ? (svcs[i + 1] ? ", " : " and ") : "", svcs[i]->name);
+    /* The name is echoed: only a signing name's characters, or a target's prefix. */
+    size_t n = named ? strcspn(named, ".") : 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = named[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_') ||
+            n > 64)
+            n = 0;
+    }
+    if (n)
+        proto_error(req, err,
+                    "Service '%.*s' is not emulated by codepipeline-local, which serves %s.",
+                    (int)n, named, proto_sb_str(&list));
+    else
+        proto_error(req, err,
+                    "This service is not emulated by codepipeline-local, which serves %s.",
+                    proto_sb_str(&list));
+    proto_sb_free(&list);
 }
 
 /* First call for a request: headers are in, the body is not. Returns 1 to answer at once. */
@@ -421,12 +504,31 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
 
     const char *target = proto_req_header(req, "x-amz-target");
     char *scope_svc = NULL;
-    if (!target) { /* only then does the scope's service decide the route */
+    struct srv_route_input ri = {.method = req->http.method,
+                                 .path = req->http.path,
+                                 .query = req->http.query,
+                                 .target = target,
+                                 .content_type = proto_req_header(req, "content-type")};
+    const char *named = NULL;
+    r->route = srv_route_pick(&ri, &req->service, &named);
+    /* The scope's service decides only when the target does not (most JSON calls skip this). */
+    if (r->route != SRV_ROUTE_JSON && r->route != SRV_ROUTE_HEALTH && r->route != SRV_ROUTE_RAW) {
         struct sigv4_input in;
         fill_sigv4_input(r, &in, NULL);
         free(sigv4_peek_credential(&in, &scope_svc, NULL));
+        ri.scope_service = scope_svc;
+        if (scope_svc) r->route = srv_route_pick(&ri, &req->service, &named);
     }
-    r->route = srv_route_pick(req->http.path, target, scope_svc, &req->service);
+    switch (r->route) {
+    case SRV_ROUTE_NOT_SERVED_JSON:
+        not_served(r, named, ERR_UNKNOWN_OPERATION);
+        break;
+    case SRV_ROUTE_NOT_SERVED_QUERY:
+        not_served(r, named, ERR_QUERY_INVALID_ACTION);
+        break;
+    default:
+        break;
+    }
     free(scope_svc);
 
     switch (r->route) {
@@ -438,9 +540,13 @@ static int begin_request(struct srv_request *r, struct MHD_Connection *conn, con
                     target ? "Unrecognized operation: " : "Missing X-Amz-Target header",
                     target ? target : "");
         return 1;
+    case SRV_ROUTE_NOT_SERVED_JSON:
+    case SRV_ROUTE_NOT_SERVED_QUERY:
+        return refuse_body(r);
     case SRV_ROUTE_JSON:
+    case SRV_ROUTE_QUERY:
         if (declared_length(req) > (long long)r->srv->opts.max_body) return set_too_large(r);
-        return 0;
+        return precheck_auth(r);
     case SRV_ROUTE_REST:
         /* S3 verifies the signature before the body so that uploads can stream. */
         if (authenticate(r, NULL) < 0) return 1;
@@ -512,6 +618,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->http.body_len = r->body.len;
         if (r->route == SRV_ROUTE_JSON)
             dispatch_json(r);
+        else if (r->route == SRV_ROUTE_QUERY)
+            dispatch_query(r);
         else
             dispatch_rest(r);
     }

@@ -54,30 +54,94 @@ Test(srv_options, rejects_bad_values_and_unknown_flags)
     cr_assert_eq(parse(&o, 2, (char *[]){"x", "--port", NULL}), -1);
 }
 
+static enum srv_route pick(const char *method, const char *path, const char *query,
+                           const char *target, const char *scope, const char *ctype,
+                           const struct proto_service **svc, const char **named)
+{
+    struct srv_route_input in = {.method = method,
+                                 .path = path,
+                                 .query = query,
+                                 .target = target,
+                                 .scope_service = scope,
+                                 .content_type = ctype};
+    return srv_route_pick(&in, svc, named);
+}
+
+#define FORM "application/x-www-form-urlencoded; charset=utf-8"
+
 Test(srv_routes, target_prefix_picks_the_json_service)
 {
     const struct proto_service *svc;
-    cr_assert_eq(srv_route_pick("/", "CodePipeline_20150709.ListPipelines", "codepipeline", &svc),
+    const char *named;
+    cr_assert_eq(pick("POST", "/", "", "CodePipeline_20150709.ListPipelines", "codepipeline", NULL,
+                      &svc, &named),
                  SRV_ROUTE_JSON);
     cr_assert_eq(svc, &cp_service);
-    cr_assert_eq(srv_route_pick("/", "Nope_1.X", NULL, &svc), SRV_ROUTE_UNKNOWN_TARGET);
+    cr_assert_eq(
+        pick("POST", "/", "", "CodePipeline_20150709.ListPipelines", NULL, NULL, &svc, &named),
+        SRV_ROUTE_JSON);
 }
 
 Test(srv_routes, json_scope_without_target_is_an_unknown_operation)
 {
     const struct proto_service *svc;
-    cr_assert_eq(srv_route_pick("/", NULL, "codepipeline", &svc), SRV_ROUTE_UNKNOWN_TARGET);
+    const char *named;
+    cr_assert_eq(pick("POST", "/", "", NULL, "codepipeline", NULL, &svc, &named),
+                 SRV_ROUTE_UNKNOWN_TARGET);
+    cr_assert_eq(pick("POST", "/", "", "CodePipeline_2099.X", "codepipeline", NULL, &svc, &named),
+                 SRV_ROUTE_UNKNOWN_TARGET);
+    cr_assert_eq(svc, &cp_service);
+}
+
+Test(srv_routes, s3_request_scoped_to_a_json_service_goes_to_s3)
+{
+    const struct proto_service *svc;
+    const char *named;
+    cr_assert_eq(pick("GET", "/bucket", "list-type=2", NULL, "codepipeline", NULL, &svc, &named),
+                 SRV_ROUTE_REST);
+    cr_assert_eq(svc, &s3_service);
+    cr_assert_eq(pick("PUT", "/bucket/key", "", NULL, "codebuild", NULL, &svc, &named),
+                 SRV_ROUTE_REST);
+}
+
+Test(srv_routes, services_not_served_answer_in_their_protocol)
+{
+    const struct proto_service *svc;
+    const char *named;
+    cr_assert_eq(pick("POST", "/", "", NULL, "sts", FORM, &svc, &named),
+                 SRV_ROUTE_NOT_SERVED_QUERY);
+    cr_assert_null(svc);
+    cr_assert_str_eq(named, "sts");
+    cr_assert_eq(
+        pick("GET", "/", "Action=ListUsers&Version=2010-05-08", NULL, "iam", NULL, &svc, &named),
+        SRV_ROUTE_NOT_SERVED_QUERY);
+    cr_assert_eq(pick("POST", "/", "", NULL, "somequeryservice", FORM, &svc, &named),
+                 SRV_ROUTE_NOT_SERVED_QUERY);
+    cr_assert_eq(pick("POST", "/", "", NULL, NULL, FORM, &svc, &named), SRV_ROUTE_NOT_SERVED_QUERY);
+    cr_assert_null(named);
+    cr_assert_eq(pick("POST", "/", "", "Logs_20140328.DescribeLogGroups", "logs",
+                      "application/x-amz-json-1.1", &svc, &named),
+                 SRV_ROUTE_NOT_SERVED_JSON);
+    cr_assert_str_eq(named, "logs");
+    cr_assert_eq(pick("POST", "/", "", "Nope_1.X", NULL, NULL, &svc, &named),
+                 SRV_ROUTE_NOT_SERVED_JSON);
+    cr_assert_eq(pick("GET", "/2015-03-31/functions/", "", NULL, "lambda", NULL, &svc, &named),
+                 SRV_ROUTE_NOT_SERVED_JSON);
 }
 
 Test(srv_routes, everything_else_is_s3_git_or_internal)
 {
     const struct proto_service *svc;
-    cr_assert_eq(srv_route_pick("/bucket/key", NULL, "s3", &svc), SRV_ROUTE_REST);
+    const char *named;
+    cr_assert_eq(pick("GET", "/bucket/key", "", NULL, "s3", NULL, &svc, &named), SRV_ROUTE_REST);
     cr_assert_eq(svc, &s3_service);
-    cr_assert_eq(srv_route_pick("/", NULL, NULL, &svc), SRV_ROUTE_REST);
-    cr_assert_eq(srv_route_pick("/v1/repos/app/info/refs", NULL, NULL, &svc), SRV_ROUTE_RAW);
+    cr_assert_eq(pick("GET", "/", "", NULL, NULL, NULL, &svc, &named), SRV_ROUTE_REST);
+    cr_assert_eq(pick("POST", "/bucket", "delete", NULL, NULL, FORM, &svc, &named), SRV_ROUTE_REST);
+    cr_assert_eq(pick("GET", "/v1/repos/app/info/refs", "", NULL, NULL, NULL, &svc, &named),
+                 SRV_ROUTE_RAW);
     cr_assert_eq(svc, &cc_git_service);
-    cr_assert_eq(srv_route_pick("/_codepipeline-local/health", NULL, NULL, &svc), SRV_ROUTE_HEALTH);
+    cr_assert_eq(pick("GET", "/_codepipeline-local/health", "", NULL, NULL, NULL, &svc, &named),
+                 SRV_ROUTE_HEALTH);
 }
 
 /* ---- a live server ---- */
