@@ -11,6 +11,7 @@
 #include "protocol/ids.h"
 #include "protocol/model.h"
 #include "providers/s3/internal.h"
+#include "sigv4/sigv4.h"
 
 /* ---- helpers shared by the handlers ---- */
 
@@ -669,6 +670,29 @@ static int route_request(struct proto_req *req, struct s3_target *tg, const stru
                        "The specified method is not allowed against this resource.");
 }
 
+/* A bucket answers only requests signed for its own region, with the region in the error (SDKs
+ * read it to re-sign). GetBucketLocation and CreateBucket are asked before the region is known;
+ * SigV2 names no region. Returns 0 or a negative proto_err. */
+static int check_bucket_region(struct proto_req *req, const struct s3_target *tg,
+                               const struct s3_route *r)
+{
+    const struct sigv4_auth *auth = req->auth;
+    if (!tg->bucket || !auth || auth->sigv2 || !auth->region[0]) return 0;
+    if (r->fn == s3_get_bucket_location || r->fn == s3_create_bucket) return 0;
+    char region[64];
+    if (s3_bucket_region(req->store, req->caller.account_id, tg->bucket, region, sizeof(region)) !=
+            S3_OK ||
+        strcmp(region, auth->region) == 0)
+        return 0; /* a missing bucket is the handler's answer */
+    struct sigv4_input in = {.is_s3 = 1};
+    char *msg = NULL;
+    int rc = sigv4_wrong_region(&in, auth, region, &msg, &req->err_extra);
+    proto_req_add_header(req, "x-amz-bucket-region", region);
+    proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
+    free(msg);
+    return rc;
+}
+
 /* Before the body: streams PutObject and UploadPart bodies into a blob. */
 static int s3_begin(struct proto_req *req)
 {
@@ -676,6 +700,7 @@ static int s3_begin(struct proto_req *req)
     const struct s3_route *r = NULL;
     int rc = route_request(req, &tg, &r);
     if (rc) return rc; /* answered before the body */
+    if ((rc = check_bucket_region(req, &tg, r))) return rc;
     if (r->fn == upload_part_route) {
         /* UploadPart and UploadPartCopy: a missing upload is answered before the body */
         if ((rc = s3_upload_part_precheck(req, &tg))) return rc;
