@@ -1,6 +1,5 @@
 """Server behaviour at its edges: one server per port, services this server does not emulate, S3's
 bucket region and service scope, and memory held for callers that are not authenticated."""
-import os
 import re
 import socket
 import subprocess
@@ -37,6 +36,22 @@ def query_signed(endpoint, service, params, region="us-east-1"):
     botocore.auth.SigV4Auth(Credentials("test", "test"), service, region).add_auth(req)
     hdrs = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
     return raw_request(endpoint, "POST", "/", body, hdrs)
+
+
+def read_response(s):
+    """Reads one HTTP response (headers and a Content-Length body) from socket s, then closes it."""
+    data = bytearray()
+    while True:
+        got = s.recv(65536)
+        if not got:
+            break
+        data += got
+        head, sep, body = bytes(data).partition(b"\r\n\r\n")
+        m = re.search(rb"(?i)content-length: *(\d+)", head)
+        if sep and m and len(body) >= int(m.group(1)):
+            break
+    s.close()
+    return bytes(data)
 
 
 def rss_kib(pid):
@@ -264,18 +279,7 @@ class MemoryBeforeAuth(ServerTestCase):
             s.sendall(b" ")
         except OSError:
             pass
-        data = bytearray()
-        while True:
-            got = s.recv(65536)
-            if not got:
-                break
-            data += got
-            head, sep, body = bytes(data).partition(b"\r\n\r\n")
-            m = re.search(rb"(?i)content-length: *(\d+)", head)
-            if sep and m and len(body) >= int(m.group(1)):
-                break
-        s.close()
-        return bytes(data)
+        return read_response(s)
 
     def test_unauthenticated_large_bodies_are_not_buffered(self):
         base = {"X-Amz-Target": "CodePipeline_20150709.ListPipelines",
@@ -323,8 +327,7 @@ class MemoryBeforeAuth(ServerTestCase):
         s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n"
                   b"X-Amz-Target: CodePipeline_20150709.ListPipelines\r\n"
                   b"Expect: 100-continue\r\n\r\n")
-        data = s.recv(65536)
-        s.close()
+        data = read_response(s)
         self.assertTrue(data.startswith(b"HTTP/1.1 400"), data[:200])
         self.assertIn(b"MissingAuthenticationTokenException", data)
 
