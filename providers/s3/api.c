@@ -51,11 +51,7 @@ void s3_notify(const char *event, const char *account, const char *bucket, const
 static int api_bucket(store_txn *t, proto_arena *a, const char *account, const char *bucket,
                       struct s3_bucket *b)
 {
-    int rc = s3_bucket_load(t, a, bucket, b);
-    if (rc == STORE_NOTFOUND) return S3_ENOBUCKET;
-    if (rc) return S3_EIO;
-    if (account && strcmp(b->account, account) != 0) return S3_EACCESS;
-    return S3_OK;
+    return s3_bucket_owned(t, a, bucket, account, NULL, b);
 }
 
 static void fill_info(struct s3_object_info *info, const struct s3_obj *o)
@@ -75,50 +71,20 @@ static int api_commit(store *st, proto_arena *a, const char *account, const char
                       const char *key, store_blob_writer *w, const char *md5_hex,
                       const char *content_type, struct s3_object_info *info)
 {
-    store_txn *t = NULL;
     struct s3_bucket b;
     struct s3_obj o;
-    char vid[33], blob[STORE_BLOB_ID_LEN + 1];
-    int rc;
     memset(&o, 0, sizeof(o));
     o.key = key;
     o.key_len = strlen(key);
     o.size = store_blob_size(w);
     o.etag = md5_hex;
     o.content_type = content_type;
-    if (store_blob_sync(w) || store_txn_begin(st, 1, &t)) {
-        store_blob_discard(w);
-        return S3_EIO;
-    }
-    if ((rc = api_bucket(t, a, account, bucket, &b))) {
-        store_blob_discard(w);
-        goto out;
-    }
-    if (b.versioning == S3_VERSIONING_ENABLED) {
-        s3_new_version_id(vid);
-        o.version_id = vid;
-    } else {
-        o.version_id = "null";
-    }
-    o.seq = s3_next_seq();
-    o.mtime = proto_now();
-    if (store_blob_commit(t, w, blob)) {
-        rc = S3_EIO;
-        goto out;
-    }
-    o.blob = blob;
-    if (s3_version_put(t, a, bucket, &o)) {
-        rc = S3_EIO;
-        goto out;
-    }
-    rc = store_txn_commit(t) ? S3_EIO : S3_OK;
-    t = NULL;
+    struct s3_commit_opts opt = {.account = account};
+    int rc = s3_commit_version(st, a, bucket, &o, &w, &opt, &b);
     if (rc == S3_OK) {
         fill_info(info, &o);
         s3_notify("ObjectCreated:Put", b.account, bucket, &o);
     }
-out:
-    store_txn_abort(t);
     return rc;
 }
 

@@ -233,6 +233,37 @@ int s3_key_valid(const char *key, size_t len);
 int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b);
 /* s3_bucket_check in a read txn of its own, for handlers that need nothing else from the store. */
 int s3_bucket_read(struct proto_req *req, const char *bucket, struct s3_bucket *b);
+/* Maps an S3_E* code from the cores below to its AWS error on req (NoSuchBucket with the bucket
+ * name, AccessDenied, InternalError). Returns the negative proto_err. */
+int s3_api_error(struct proto_req *req, int s3rc, const char *bucket);
+
+/* ---- the write core (commit.c), without a request: HTTP handlers and s3.h's API share it ---- */
+
+/* Loads bucket within t and checks its owner: account (NULL skips) and expected_owner (the
+ * x-amz-expected-bucket-owner header, NULL skips). Returns S3_OK, S3_ENOBUCKET, S3_EACCESS or
+ * S3_EIO; b's strings are copies in a. */
+int s3_bucket_owned(store_txn *t, proto_arena *a, const char *bucket, const char *account,
+                    const char *expected_owner, struct s3_bucket *b);
+
+/* Returned by s3_commit_version when the hook refused: the hook kept its own error. Outside the
+ * S3_E* range of s3.h, which the in-process API returns. */
+#define S3_EHOOK (-100)
+
+struct s3_commit_opts {
+    const char *account;        /* the caller's; NULL skips the owner check */
+    const char *expected_owner; /* may be NULL */
+    /* Called in the write txn after the bucket check, before the version is written
+     * (conditional-write checks, dropping a multipart upload). Non-zero refuses the commit. */
+    int (*hook)(void *ctx, store_txn *t, const struct s3_bucket *b);
+    void *ctx;
+};
+
+/* Commits blob *w (always consumed: *w is NULL on return) as the newest version of o->key in
+ * bucket, with o's fields, in one write txn. Sets o's version_id, seq, mtime and blob (copies in
+ * a); b receives the bucket. opt may be NULL. Runs no listener: the caller notifies. Returns
+ * S3_OK, S3_ENOBUCKET, S3_EACCESS, S3_EIO or S3_EHOOK. */
+int s3_commit_version(store *st, proto_arena *a, const char *bucket, struct s3_obj *o,
+                      store_blob_writer **w, const struct s3_commit_opts *opt, struct s3_bucket *b);
 /* Writes the canonical user id (64 hex) of account into out: S3_OWNER_ID for 000000000000, a
  * stable digest of the account id for the others, so accounts have distinct owners. */
 void s3_owner_id(char out[65], const char *account);

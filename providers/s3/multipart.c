@@ -383,6 +383,29 @@ struct cpart {
     int fd;
 };
 
+struct complete_ctx {
+    struct proto_req *req;
+    const struct s3_target *tg;
+    const char *upload_id;
+    int rc;
+};
+
+/* In the txn that commits the object: the upload must still be there, the If-None-Match /
+ * If-Match conditions hold (a failed one keeps the upload), and the upload goes. */
+static int complete_hook(void *ctx, store_txn *t, const struct s3_bucket *b)
+{
+    struct complete_ctx *cc = ctx;
+    struct proto_req *req = cc->req;
+    struct s3_obj again;
+    (void)b;
+    if ((cc->rc = load_upload(req, t, cc->tg, cc->upload_id, &again))) return cc->rc;
+    cc->rc = s3_check_put_conditions(req, t, cc->tg->bucket, cc->tg->key, cc->tg->key_len);
+    if (cc->rc) return cc->rc;
+    if ((cc->rc = drop_upload(t, req->arena, cc->tg->bucket, cc->upload_id)))
+        cc->rc = s3_store_error(req, cc->rc);
+    return cc->rc;
+}
+
 int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
 {
     store_txn *t = NULL;
@@ -393,7 +416,6 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     struct cpart *parts = NULL;
     store_blob_writer *w = NULL;
     const char *upload_id = proto_req_query(req, "uploadId");
-    char blob[STORE_BLOB_ID_LEN + 1];
 
     if ((rc = s3_check_buffered_body(req, 0))) return rc;
     struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
@@ -611,40 +633,19 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     o.checksum_algo = ckv[0] ? u.checksum_algo : NULL;
     o.checksum = ckv[0] ? ckv : NULL;
     o.checksum_type = ckv[0] ? (full_object ? "FULL_OBJECT" : "COMPOSITE") : NULL;
-    if (store_blob_sync(w) || store_txn_begin(req->store, 1, &t)) {
-        rc = s3_store_error(req, STORE_ERROR);
+    struct complete_ctx cc = {req, tg, upload_id, 0};
+    struct s3_commit_opts opt = {.account = req->caller.account_id,
+                                 .expected_owner =
+                                     proto_req_header(req, "x-amz-expected-bucket-owner"),
+                                 .hook = complete_hook,
+                                 .ctx = &cc};
+    rc = s3_commit_version(req->store, req->arena, tg->bucket, &o, &w, &opt, &b);
+    if (rc == S3_EHOOK) {
+        rc = cc.rc;
         goto out;
     }
-    if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
-    struct s3_obj again;
-    if ((rc = load_upload(req, t, tg, upload_id, &again))) goto out;
-    /* If-None-Match / If-Match, under the txn that writes; a failed condition keeps the upload */
-    if ((rc = s3_check_put_conditions(req, t, tg->bucket, tg->key, tg->key_len))) goto out;
-    char vid[33];
-    if (b.versioning == S3_VERSIONING_ENABLED) {
-        s3_new_version_id(vid);
-        o.version_id = vid;
-    } else {
-        o.version_id = "null";
-    }
-    o.seq = s3_next_seq();
-    o.mtime = proto_now();
-    if (store_blob_commit(t, w, blob)) {
-        w = NULL;
-        rc = s3_store_error(req, STORE_ERROR);
-        goto out;
-    }
-    w = NULL;
-    o.blob = blob;
-    if ((rc = s3_version_put(t, req->arena, tg->bucket, &o)) ||
-        (rc = drop_upload(t, req->arena, tg->bucket, upload_id))) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
-    rc = store_txn_commit(t);
-    t = NULL;
     if (rc) {
-        rc = s3_store_error(req, rc);
+        rc = s3_api_error(req, rc, tg->bucket);
         goto out;
     }
     s3_xml_begin(req, "CompleteMultipartUploadResult");

@@ -168,45 +168,36 @@ int s3_check_put_conditions(struct proto_req *req, store_txn *t, const char *buc
     return 0;
 }
 
-/* Commits a new version of tg->key from blob w (consumed) and o's fields. Sets the version id,
- * seq, blob and mtime of o. Returns 0 or a negative proto_err. *b receives the bucket. */
+struct put_cond {
+    struct proto_req *req;
+    const char *bucket;
+    const struct s3_obj *o;
+    int rc;
+};
+
+static int put_cond_hook(void *ctx, store_txn *t, const struct s3_bucket *b)
+{
+    struct put_cond *pc = ctx;
+    (void)b;
+    pc->rc = s3_check_put_conditions(pc->req, t, pc->bucket, pc->o->key, pc->o->key_len);
+    return pc->rc;
+}
+
+/* Commits a new version of o->key from blob w (consumed) through s3_commit_version, checking
+ * the If-Match / If-None-Match headers when put_conditions. Returns 0 or a negative proto_err.
+ * *b receives the bucket. */
 static int commit_object(struct proto_req *req, const char *bucket, struct s3_obj *o,
                          store_blob_writer **w, struct s3_bucket *b, int put_conditions)
 {
-    store_txn *t = NULL;
-    int rc;
-    char vid[33], blob[STORE_BLOB_ID_LEN + 1];
-    /* fsync before taking the write lock, so that writers do not queue behind each other's I/O */
-    if (store_blob_sync(*w)) return s3_store_error(req, STORE_ERROR);
-    if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
-    if ((rc = s3_bucket_check(req, t, bucket, b))) goto out;
-    if (put_conditions && (rc = s3_check_put_conditions(req, t, bucket, o->key, o->key_len)))
-        goto out;
-    if (b->versioning == S3_VERSIONING_ENABLED) {
-        s3_new_version_id(vid);
-        o->version_id = proto_arena_strdup(req->arena, vid);
-    } else {
-        o->version_id = "null";
-    }
-    o->seq = s3_next_seq();
-    o->mtime = proto_now();
-    if (store_blob_commit(t, *w, blob)) {
-        *w = NULL;
-        rc = s3_store_error(req, STORE_ERROR);
-        goto out;
-    }
-    *w = NULL;
-    o->blob = proto_arena_strdup(req->arena, blob);
-    if ((rc = s3_version_put(t, req->arena, bucket, o))) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) rc = s3_store_error(req, rc);
-out:
-    store_txn_abort(t);
-    return rc;
+    struct put_cond pc = {req, bucket, o, 0};
+    struct s3_commit_opts opt = {.account = req->caller.account_id,
+                                 .expected_owner =
+                                     proto_req_header(req, "x-amz-expected-bucket-owner"),
+                                 .hook = put_conditions ? put_cond_hook : NULL,
+                                 .ctx = &pc};
+    int rc = s3_commit_version(req->store, req->arena, bucket, o, w, &opt, b);
+    if (rc == S3_EHOOK) return pc.rc;
+    return rc ? s3_api_error(req, rc, bucket) : 0;
 }
 
 int s3_put_object(struct proto_req *req, const struct s3_target *tg)

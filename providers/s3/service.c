@@ -74,20 +74,24 @@ int s3_key_valid(const char *key, size_t len)
     return len >= 1 && len <= S3_MAX_KEY_LEN && !memchr(key, '\0', len);
 }
 
-int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b)
+int s3_api_error(struct proto_req *req, int s3rc, const char *bucket)
 {
-    int rc = s3_bucket_load(t, req->arena, bucket, b);
-    if (rc == STORE_NOTFOUND) {
+    switch (s3rc) {
+    case S3_ENOBUCKET:
         s3_err_extra(req, "BucketName", bucket);
         return proto_error(req, ERR_S3_NO_SUCH_BUCKET, "The specified bucket does not exist");
+    case S3_EACCESS:
+        return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
+    default:
+        return s3_store_error(req, STORE_ERROR);
     }
-    if (rc) return s3_store_error(req, rc);
-    if (req->caller.account_id && strcmp(b->account, req->caller.account_id) != 0)
-        return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
-    const char *expected = proto_req_header(req, "x-amz-expected-bucket-owner");
-    if (expected && strcmp(expected, b->account) != 0)
-        return proto_error(req, ERR_S3_ACCESS_DENIED, "Access Denied");
-    return 0;
+}
+
+int s3_bucket_check(struct proto_req *req, store_txn *t, const char *bucket, struct s3_bucket *b)
+{
+    int rc = s3_bucket_owned(t, req->arena, bucket, req->caller.account_id,
+                             proto_req_header(req, "x-amz-expected-bucket-owner"), b);
+    return rc ? s3_api_error(req, rc, bucket) : 0;
 }
 
 int s3_bucket_read(struct proto_req *req, const char *bucket, struct s3_bucket *b)
