@@ -307,6 +307,15 @@ void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, c
     out[64] = '\0';
 }
 
+void sigv4_signature(const char *secret, const char *date8, const char *region, const char *service,
+                     const void *sts, size_t len, char out[65])
+{
+    unsigned char key[32];
+    sigv4_signing_key(secret, date8, region, service, key);
+    sigv4_hmac_hex(key, sts, len, out);
+    OPENSSL_cleanse(key, sizeof key);
+}
+
 /* The signing-key cache: direct-mapped, fixed size, so memory stays bounded. */
 #define KEY_CACHE_SLOTS 128
 struct key_slot {

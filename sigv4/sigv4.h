@@ -128,5 +128,10 @@ void sigv4_chunked_free(struct sigv4_chunked *d);
 
 /* Lower-hex SHA-256 of data into out (65 bytes). */
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
+/* The SigV4 signature of a string to sign: the lower-hex HMAC-SHA256 of sts (len bytes) under the
+ * signing key of secret, date8 ("20150830"), region and service, into out (65 bytes). The key
+ * comes from the process-wide bounded cache. */
+void sigv4_signature(const char *secret, const char *date8, const char *region, const char *service,
+                     const void *sts, size_t len, char out[65]);
 
 #endif

@@ -1,29 +1,11 @@
 /* Verifying the password that `aws codecommit credential-helper` derives with SigV4. */
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "providers/codecommit/internal.h"
-
-static void hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
-{
-    unsigned int n = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
-}
-
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
+#include "sigv4/sigv4.h"
 
 /* Parses "yyyymmddThhmmss" as UTC. Returns the epoch seconds or -1. */
 static long parse_stamp(const char *s)
@@ -44,7 +26,6 @@ int cc_verify_helper_password(const char *password, const char *secret, const ch
                               const char *host, const char *path, long now, long max_age)
 {
     char stamp[16], date[9], canonical[1024], sts[512], hexhash[65], want[65], hostname[256];
-    unsigned char hash[32], k[32];
     if (!password || strlen(password) != 15 + 1 + 64 || password[15] != 'Z') return 0;
     memcpy(stamp, password, 15);
     stamp[15] = '\0';
@@ -58,20 +39,10 @@ int cc_verify_helper_password(const char *password, const char *secret, const ch
     hostname[hl] = '\0';
     int n = snprintf(canonical, sizeof canonical, "GIT\n%s\n\nhost:%s\n\nhost\n", path, hostname);
     if (n < 0 || (size_t)n >= sizeof canonical) return 0;
-    SHA256((const unsigned char *)canonical, (size_t)n, hash);
-    hex(hash, 32, hexhash);
+    sigv4_sha256_hex(canonical, (size_t)n, hexhash);
     n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/codecommit/aws4_request\n%s", stamp,
                  date, region, hexhash);
     if (n < 0 || (size_t)n >= sizeof sts) return 0;
-    char kdate_key[300];
-    n = snprintf(kdate_key, sizeof kdate_key, "AWS4%s", secret);
-    if (n < 0 || (size_t)n >= sizeof kdate_key) return 0;
-    hmac(kdate_key, (size_t)n, date, k);
-    hmac(k, 32, region, k);
-    hmac(k, 32, "codecommit", k);
-    hmac(k, 32, "aws4_request", k);
-    hmac(k, 32, sts, hash);
-    hex(hash, 32, want);
-    OPENSSL_cleanse(kdate_key, sizeof kdate_key);
+    sigv4_signature(secret, date, region, "codecommit", sts, (size_t)n, want);
     return CRYPTO_memcmp(want, password + 16, 64) == 0;
 }
