@@ -178,3 +178,17 @@ void proto_xml_error_finish(struct proto_req *req)
     proto_sb_puts(&req->body, "</HostId></Error>");
     proto_sb_sanitize_utf8(&req->body); /* messages echo keys and headers */
 }
+
+void proto_xml_finish(struct proto_req *req)
+{
+    if (req->err) {
+        proto_xml_error_finish(req);
+        return;
+    }
+    if (!req->status) req->status = 200;
+    /* Listings, tagging and attributes echo keys and values that reached the store without a
+     * UTF-8 check (keys are any bytes in a URL path): an XML 1.0 document that is not UTF-8 is
+     * not well-formed, and SDK parsers refuse the whole answer. */
+    if (req->resp_fd < 0 && req->content_type && strcmp(req->content_type, "application/xml") == 0)
+        proto_sb_sanitize_utf8(&req->body);
+}

@@ -11,5 +11,10 @@ void proto_json_finish(struct proto_req *req);
 /* Fills req->body, status and content type with S3's <Error> document for req->err; closes a file
  * body (resp_fd) the handler chose before failing. */
 void proto_xml_error_finish(struct proto_req *req);
+/* Finishes a REST-XML answer: the <Error> document when req->err is set, else status 200 unless
+ * set, with an XML document body (content type application/xml, no file body) made valid UTF-8,
+ * as every JSON answer and error is. Object bytes (a file body or another content type) are left
+ * untouched. */
+void proto_xml_finish(struct proto_req *req);
 
 #endif

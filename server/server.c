@@ -307,10 +307,7 @@ static void finish_body(struct srv_request *r)
             req->status = 200;
         break;
     case SRV_ROUTE_REST:
-        if (req->err)
-            proto_xml_error_finish(req);
-        else if (!req->status)
-            req->status = 200;
+        proto_xml_finish(req);
         break;
     case SRV_ROUTE_RAW:
         if (req->err) {

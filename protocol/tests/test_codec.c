@@ -330,3 +330,30 @@ Test(proto_json, answers_and_errors_are_always_valid_utf8)
     cr_assert_not_null(strstr(proto_sb_str(&req->body), "k\xef\xbf\xbd"));
     free_req(req);
 }
+
+Test(proto_xml, success_documents_are_valid_utf8_and_object_bytes_are_untouched)
+{
+    struct proto_req *req = new_req(NULL);
+    req->content_type = "application/xml";
+    proto_sb_puts(&req->body, "<ListBucketResult><Key>k\xff</Key></ListBucketResult>");
+    proto_xml_finish(req);
+    cr_assert_eq(req->status, 200);
+    cr_assert_str_eq(proto_sb_str(&req->body),
+                     "<ListBucketResult><Key>k\xef\xbf\xbd</Key></ListBucketResult>");
+    free_req(req);
+
+    /* an object's own bytes, whatever their content type */
+    req = new_req(NULL);
+    req->content_type = "binary/octet-stream";
+    proto_sb_puts(&req->body, "\xff\xfe");
+    proto_xml_finish(req);
+    cr_assert_str_eq(proto_sb_str(&req->body), "\xff\xfe");
+    free_req(req);
+
+    req = new_req(NULL);
+    proto_error(req, ERR_S3_NO_SUCH_KEY, "key '%s'", "k\xfe");
+    proto_xml_finish(req);
+    cr_assert_eq(req->status, 404);
+    cr_assert_not_null(strstr(proto_sb_str(&req->body), "k\xef\xbf\xbd"));
+    free_req(req);
+}
