@@ -89,12 +89,29 @@ class HostileJson(GitHelpers, ServerTestCase):
         self.assertJsonError(CC + "GetRepository", '{"repositoryName":"u8"}',
                              "RepositoryDoesNotExistException")
 
+    def test_null_characters_are_refused_before_any_handler(self):
+        cc = self.cc
+        cc.create_repository(repositoryName="nul")
+        self.assertClientError(lambda: cc.create_branch(repositoryName="nul", branchName="x\x00y",
+                                                        commitId="0" * 40),
+                               "ValidationException")
+        self.assertClientError(lambda: cc.update_repository_description(
+            repositoryName="nul", repositoryDescription="one\x00two"), "ValidationException")
+        self.assertClientError(lambda: cc.tag_resource(
+            resourceArn=cc.get_repository(repositoryName="nul")["repositoryMetadata"]["Arn"],
+            tags={"k": "v\x00w"}), "ValidationException")
+        self.assertNotIn("repositoryDescription",
+                         cc.get_repository(repositoryName="nul")["repositoryMetadata"])
+
     def test_branch_names_git_refuses_are_invalid_branch_names(self):
         cc = self.cc
         cc.create_repository(repositoryName="br")
         head = cc.put_file(repositoryName="br", branchName="main", fileContent=b"x",
                            filePath="x.txt")["commitId"]
-        for name in ("x\x00y", "x\x7fy", "x\x01y", "HEAD", "-x", "@", "a..b", "a@{b", "x.lock",
+        # A NUL is refused for every string by the model validation (ValidationException, see
+        # test_null_characters_are_refused_before_any_handler); the other control characters reach
+        # the branch check.
+        for name in ("x\x7fy", "x\x01y", "HEAD", "-x", "@", "a..b", "a@{b", "x.lock",
                      "a/", "a b", "a~b", "a:b"):
             self.assertClientError(lambda: cc.create_branch(repositoryName="br", branchName=name,
                                                             commitId=head),

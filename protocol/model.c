@@ -258,8 +258,15 @@ static void render_value(struct proto_sb *sb, struct json_object *o, int depth, 
     switch (json_object_get_type(o)) {
     case json_type_string: {
         size_t n = (size_t)json_object_get_string_len(o);
-        proto_sb_append_utf8(sb, json_object_get_string(o),
-                             n > MODEL_VALUE_MAX ? MODEL_VALUE_MAX : n);
+        const char *str = json_object_get_string(o);
+        if (n > MODEL_VALUE_MAX) n = MODEL_VALUE_MAX;
+        /* a NUL would end the message: write it as the escape the client sent */
+        for (const char *z; n && (z = memchr(str, 0, n)) != NULL;
+             n -= (size_t)(z - str) + 1, str = z + 1) {
+            proto_sb_append_utf8(sb, str, (size_t)(z - str));
+            proto_sb_puts(sb, "\\u0000");
+        }
+        proto_sb_append_utf8(sb, str, n);
         break;
     }
     case json_type_array: {
@@ -535,7 +542,7 @@ static int check_map(struct vctx *v, const struct proto_model_shape *sh, struct 
     return 0;
 }
 
-enum { BAD_ENUM = 1, BAD_MAX = 2, BAD_MIN = 4, BAD_PATTERN = 8 };
+enum { BAD_ENUM = 1, BAD_MAX = 2, BAD_MIN = 4, BAD_PATTERN = 8, BAD_NUL = 16 };
 
 /* Returns the set of string constraints of sh that s breaks (0 when it satisfies them all). */
 static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh, const char *s,
@@ -545,7 +552,8 @@ static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh
     if (sh->count) { /* enum */
         int found = 0;
         for (uint32_t i = 0; i < sh->count && !found; i++)
-            found = strcmp(v->svc->enums[sh->first + i], s) == 0;
+            found = strlen(v->svc->enums[sh->first + i]) == n &&
+                    memcmp(v->svc->enums[sh->first + i], s, n) == 0;
         if (!found) bad |= BAD_ENUM;
     }
     if (sh->flags & (PROTO_SF_MIN | PROTO_SF_MAX)) {
@@ -554,6 +562,11 @@ static unsigned string_faults(struct vctx *v, const struct proto_model_shape *sh
         if ((sh->flags & PROTO_SF_MIN) && len < sh->min) bad |= BAD_MIN;
     }
     if (sh->pattern >= 0 && !pattern_matches(v, sh->pattern, s, n)) bad |= BAD_PATTERN;
+    /* A JSON "\u0000" decodes to a NUL, which every C handler would read as the end of the
+     * string: the name, tag or message would be stored cut short. AWS's patterns refuse it where
+     * they exist (the check above); where nothing else does, it is refused here, once, rather
+     * than stored as a different value than the client sent. */
+    if (!bad && memchr(s, 0, n)) bad |= BAD_NUL;
     return bad;
 }
 
@@ -581,6 +594,7 @@ static int check_string(struct vctx *v, const struct proto_model_shape *sh, stru
     if (bad & BAD_PATTERN)
         violation(v, val, hide, "Member must satisfy regular expression pattern: %s",
                   v->svc->patterns[sh->pattern]);
+    if (bad & BAD_NUL) violation(v, val, hide, "Member must not contain the null character");
     return 0;
 }
 

@@ -451,3 +451,30 @@ Test(proto_model, null_list_members_and_map_values_are_refused)
         "constraint: Member must not be null; Value null at 'pipeline.stages.2.member' failed to "
         "satisfy constraint: Member must not be null");
 }
+
+Test(proto_model, a_null_character_in_a_string_is_refused_not_cut)
+{
+    /* where the pattern refuses it, AWS's pattern message */
+    expect_validation(&proto_model_codepipeline, "GetPipeline", "{\"name\":\"ab\\u0000c\"}",
+                      "1 validation error detected: Value 'ab\\u0000c' at 'name' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "[A-Za-z0-9.@\\-_]+");
+    /* an enum value followed by a NUL is not the enum value */
+    expect_validation(
+        &proto_model_codepipeline, "CreatePipeline",
+        "{\"pipeline\":{\"name\":\"p\"," ROLE ",\"stages\":[{\"name\":\"S\",\"actions\":[{\"name\":"
+        "\"A\",\"actionTypeId\":{\"category\":\"Source\\u0000\",\"owner\":\"AWS\",\"provider\":"
+        "\"S3\",\"version\":\"1\"}}]}]}}",
+        "1 validation error detected: Value 'Source\\u0000' at "
+        "'pipeline.stages.1.member.actions.1.member.actionTypeId.category' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [Source, Build, Deploy, Test, Invoke, "
+        "Approval, Compute]");
+    /* where no constraint would, it is refused rather than stored cut short */
+    expect_validation(&proto_model_codecommit, "CreateRepository",
+                      "{\"repositoryName\":\"r\",\"repositoryDescription\":\"one\\u0000two\"}",
+                      "1 validation error detected: Value 'one\\u0000two' at "
+                      "'repositoryDescription' failed to satisfy constraint: Member must not "
+                      "contain the null character");
+    expect_ok(&proto_model_codecommit, "CreateRepository",
+              "{\"repositoryName\":\"r\",\"repositoryDescription\":\"one\\\\u0000two\"}");
+}
