@@ -1,252 +1,139 @@
-/* A small hardened XML reader for S3 request bodies, and the XML/URL writers of responses. */
+/* S3 request bodies read with expat, hardened; and the XML/URL writers of responses. */
+#include <expat.h>
 #include <string.h>
 
 #include "protocol/utf8.h"
 #include "providers/s3/internal.h"
 
-struct xp {
-    proto_arena *a;
-    const char *p, *end;
-    int nodes;
+/* One open element: its node, where its next child goes, and its character data so far. */
+struct xframe {
+    struct s3_xml_node *node;
+    struct s3_xml_node **tail;
+    struct proto_sb text;
 };
 
-static int is_space(char c)
+struct xp {
+    XML_Parser parser;
+    proto_arena *a;
+    struct s3_xml_node *root;
+    struct xframe stack[S3_XML_MAX_DEPTH];
+    int depth; /* open elements */
+    int nodes;
+    int failed;
+};
+
+/* Stops the parse: XML_Parse then returns XML_STATUS_ERROR and the document is refused. */
+static void fail(struct xp *x)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    x->failed = 1;
+    XML_StopParser(x->parser, XML_FALSE);
 }
 
-static void skip_space(struct xp *x)
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    while (x->p < x->end && is_space(*x->p))
-        x->p++;
-}
-
-static int starts(struct xp *x, const char *s)
-{
-    size_t n = strlen(s);
-    return (size_t)(x->end - x->p) >= n && memcmp(x->p, s, n) == 0;
-}
-
-/* Skips past the first occurrence of s; returns 0 or -1 when absent. */
-static int skip_past(struct xp *x, const char *s)
-{
-    size_t n = strlen(s);
-    while ((size_t)(x->end - x->p) >= n) {
-        if (memcmp(x->p, s, n) == 0) {
-            x->p += n;
-            return 0;
-        }
-        x->p++;
+    struct xp *x = ud;
+    (void)attrs; /* attributes carry nothing S3 reads */
+    if (x->failed) return;
+    if (x->depth >= S3_XML_MAX_DEPTH || ++x->nodes > S3_XML_MAX_NODES ||
+        (x->depth == 0 && x->root)) {
+        fail(x);
+        return;
     }
-    return -1;
-}
-
-/* Skips the prolog, comments and processing instructions; rejects DOCTYPE. */
-static int skip_misc(struct xp *x)
-{
-    for (;;) {
-        skip_space(x);
-        if (starts(x, "<?")) {
-            if (skip_past(x, "?>")) return -1;
-        } else if (starts(x, "<!--")) {
-            if (skip_past(x, "-->")) return -1;
-        } else if (starts(x, "<!")) {
-            return -1; /* DOCTYPE, ENTITY and friends */
-        } else {
-            return 0;
-        }
-    }
-}
-
-static int name_char(char c)
-{
-    return c && !is_space(c) && c != '>' && c != '/' && c != '=' && c != '<' && c != '"' &&
-           c != '\'';
-}
-
-/* Appends a UTF-8 encoding of cp. */
-static int put_utf8(struct proto_sb *sb, unsigned long cp)
-{
-    char b[4];
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        proto_sb_append(sb, b, 1);
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        proto_sb_append(sb, b, 2);
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        proto_sb_append(sb, b, 3);
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        proto_sb_append(sb, b, 4);
-    }
-    return 0;
-}
-
-/* Decodes one entity at x->p (just past '&'). */
-static int entity(struct xp *x, struct proto_sb *sb)
-{
-    const char *semi =
-        memchr(x->p, ';', (size_t)(x->end - x->p) < 12 ? (size_t)(x->end - x->p) : 12);
-    if (!semi) return -1;
-    size_t n = (size_t)(semi - x->p);
-    const char *e = x->p;
-    x->p = semi + 1;
-    if (n == 2 && memcmp(e, "lt", 2) == 0)
-        proto_sb_putc(sb, '<');
-    else if (n == 2 && memcmp(e, "gt", 2) == 0)
-        proto_sb_putc(sb, '>');
-    else if (n == 3 && memcmp(e, "amp", 3) == 0)
-        proto_sb_putc(sb, '&');
-    else if (n == 4 && memcmp(e, "quot", 4) == 0)
-        proto_sb_putc(sb, '"');
-    else if (n == 4 && memcmp(e, "apos", 4) == 0)
-        proto_sb_putc(sb, '\'');
-    else if (n >= 2 && e[0] == '#') {
-        unsigned long cp = 0;
-        int hex = e[1] == 'x';
-        size_t i = hex ? 2 : 1;
-        if (i >= n) return -1;
-        for (; i < n; i++) {
-            char c = e[i];
-            int v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                v = c - 'A' + 10;
-            else
-                return -1;
-            cp = cp * (hex ? 16 : 10) + (unsigned long)v;
-            if (cp > 0x10FFFF) return -1;
-        }
-        return put_utf8(sb, cp);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-static struct s3_xml_node *element(struct xp *x, int depth);
-
-/* Parses content up to the end tag of name; fills n's text and children. */
-static int content(struct xp *x, struct s3_xml_node *n, const char *name, size_t name_len,
-                   int depth)
-{
-    struct proto_sb text = PROTO_SB_INIT;
-    struct s3_xml_node **tail = &n->child;
-    int rc = -1;
-    while (x->p < x->end) {
-        if (*x->p == '<') {
-            if (starts(x, "</")) {
-                x->p += 2;
-                const char *s = x->p;
-                while (x->p < x->end && name_char(*x->p))
-                    x->p++;
-                if ((size_t)(x->p - s) != name_len || memcmp(s, name, name_len) != 0) goto out;
-                skip_space(x);
-                if (x->p >= x->end || *x->p != '>') goto out;
-                x->p++;
-                rc = 0;
-                goto out;
-            } else if (starts(x, "<!--")) {
-                if (skip_past(x, "-->")) goto out;
-            } else if (starts(x, "<![CDATA[")) {
-                x->p += 9;
-                const char *s = x->p;
-                if (skip_past(x, "]]>")) goto out;
-                proto_sb_append(&text, s, (size_t)(x->p - 3 - s));
-            } else if (starts(x, "<!") || starts(x, "<?")) {
-                goto out;
-            } else {
-                struct s3_xml_node *c = element(x, depth + 1);
-                if (!c) goto out;
-                *tail = c;
-                tail = &c->next;
-            }
-        } else if (*x->p == '&') {
-            x->p++;
-            if (entity(x, &text)) goto out;
-        } else {
-            const char *s = x->p;
-            while (x->p < x->end && *x->p != '<' && *x->p != '&')
-                x->p++;
-            proto_sb_append(&text, s, (size_t)(x->p - s));
-        }
-    }
-out:
-    if (rc == 0) {
-        n->text = proto_arena_strndup(x->a, text.buf ? text.buf : "", text.len);
-        n->text_len = text.len;
-    }
-    proto_sb_free(&text);
-    return rc;
-}
-
-static struct s3_xml_node *element(struct xp *x, int depth)
-{
-    if (depth > S3_XML_MAX_DEPTH || ++x->nodes > S3_XML_MAX_NODES) return NULL;
-    if (x->p >= x->end || *x->p != '<') return NULL;
-    x->p++;
-    const char *s = x->p;
-    while (x->p < x->end && name_char(*x->p))
-        x->p++;
-    size_t qlen = (size_t)(x->p - s);
-    if (qlen == 0) return NULL;
+    const char *colon = strrchr(name, ':');
     struct s3_xml_node *n = proto_arena_alloc(x->a, sizeof(*n));
-    const char *colon = memchr(s, ':', qlen);
-    const char *local = colon ? colon + 1 : s;
-    n->name = proto_arena_strndup(x->a, local, qlen - (size_t)(local - s));
-    /* attributes: name="value" pairs, ignored */
-    for (;;) {
-        skip_space(x);
-        if (x->p >= x->end) return NULL;
-        if (*x->p == '>') {
-            x->p++;
-            break;
-        }
-        if (starts(x, "/>")) {
-            x->p += 2;
-            n->text = "";
-            return n;
-        }
-        const char *an = x->p;
-        while (x->p < x->end && name_char(*x->p))
-            x->p++;
-        if (x->p == an) return NULL;
-        skip_space(x);
-        if (x->p >= x->end || *x->p != '=') return NULL;
-        x->p++;
-        skip_space(x);
-        if (x->p >= x->end || (*x->p != '"' && *x->p != '\'')) return NULL;
-        char q = *x->p++;
-        const char *v = memchr(x->p, q, (size_t)(x->end - x->p));
-        if (!v || memchr(x->p, '<', (size_t)(v - x->p))) return NULL;
-        x->p = v + 1;
+    n->name = proto_arena_strdup(x->a, colon ? colon + 1 : name); /* local name */
+    if (x->depth == 0) {
+        x->root = n;
+    } else {
+        struct xframe *up = &x->stack[x->depth - 1];
+        *up->tail = n;
+        up->tail = &n->next;
     }
-    if (content(x, n, s, qlen, depth)) return NULL;
-    return n;
+    struct xframe *f = &x->stack[x->depth++];
+    f->node = n;
+    f->tail = &n->child;
+    f->text = (struct proto_sb)PROTO_SB_INIT;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    struct xp *x = ud;
+    (void)name; /* expat has matched it with the start tag */
+    if (x->failed || x->depth == 0) return;
+    struct xframe *f = &x->stack[--x->depth];
+    f->node->text = proto_arena_strndup(x->a, f->text.buf ? f->text.buf : "", f->text.len);
+    f->node->text_len = f->text.len;
+    proto_sb_free(&f->text);
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    struct xp *x = ud;
+    if (x->failed || x->depth == 0) return;
+    proto_sb_append(&x->stack[x->depth - 1].text, s, (size_t)len);
+}
+
+/* No DTD of any kind: entity expansion (billion laughs, external entities) cannot start. */
+static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    fail(ud);
+}
+
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param,
+                                   const XML_Char *value, int value_len, const XML_Char *base,
+                                   const XML_Char *sysid, const XML_Char *pubid,
+                                   const XML_Char *notation)
+{
+    (void)name;
+    (void)is_param;
+    (void)value;
+    (void)value_len;
+    (void)base;
+    (void)sysid;
+    (void)pubid;
+    (void)notation;
+    fail(ud);
+}
+
+/* Processing instructions only outside the root, as the S3 request bodies never carry them. */
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+    struct xp *x = ud;
+    (void)target;
+    (void)data;
+    if (x->depth) fail(x);
 }
 
 struct s3_xml_node *s3_xml_parse(proto_arena *a, const char *doc, size_t len)
 {
-    struct xp x = {a, doc, doc + len, 0};
+    struct xp x;
+    struct s3_xml_node *root = NULL;
     if (!doc || len > S3_XML_MAX_SIZE) return NULL;
-    if (len >= 3 && memcmp(doc, "\xEF\xBB\xBF", 3) == 0) x.p += 3;
-    if (memchr(doc, '\0', len) || !s3_utf8_valid(doc, len)) return NULL; /* not well-formed */
-    if (skip_misc(&x)) return NULL;
-    struct s3_xml_node *root = element(&x, 1);
-    if (!root) return NULL;
-    if (skip_misc(&x) || x.p != x.end) return NULL;
+    /* expat is given UTF-8 whatever the declaration says; bytes that are not UTF-8, or a NUL,
+     * make the document not well-formed */
+    if (memchr(doc, '\0', len) || !s3_utf8_valid(doc, len)) return NULL;
+    memset(&x, 0, sizeof(x));
+    x.a = a;
+    x.parser = XML_ParserCreate("UTF-8");
+    if (!x.parser) return NULL;
+    XML_SetUserData(x.parser, &x);
+    XML_SetElementHandler(x.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(x.parser, on_text);
+    XML_SetStartDoctypeDeclHandler(x.parser, on_doctype);
+    XML_SetEntityDeclHandler(x.parser, on_entity_decl);
+    XML_SetProcessingInstructionHandler(x.parser, on_pi);
+    XML_SetParamEntityParsing(x.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+    if (XML_Parse(x.parser, doc, (int)len, XML_TRUE) == XML_STATUS_OK && !x.failed && x.root &&
+        x.depth == 0)
+        root = x.root;
+    for (int i = 0; i < x.depth; i++) /* elements left open by a refused document */
+        proto_sb_free(&x.stack[i].text);
+    XML_ParserFree(x.parser);
     return root;
 }
 

@@ -74,6 +74,22 @@ Test(s3_xml, rejects_doctype_and_entities)
     cr_assert_null(parse("<Delete><!ENTITY x \"y\"></Delete>"));
 }
 
+Test(s3_xml, refuses_entity_expansion_and_external_entities)
+{
+    /* billion laughs: refused at the DOCTYPE, before any expansion */
+    cr_assert_null(parse("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">"
+                         "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+                         "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><Delete><Key>&c;</Key>"
+                         "</Delete>"));
+    cr_assert_null(parse("<!DOCTYPE d SYSTEM \"file:///etc/passwd\"><Delete>x</Delete>"));
+    cr_assert_null(parse("<!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                         "<Delete><Key>&x;</Key></Delete>"));
+    cr_assert_null(parse("<!DOCTYPE d [<!ENTITY % p SYSTEM \"http://x/\"> %p;]><Delete/>"));
+    /* a processing instruction outside the root is fine, inside it is not */
+    cr_assert_not_null(parse("<?xml version=\"1.0\"?><?pi x?><Delete/><?pi y?>"));
+    cr_assert_null(parse("<Delete><?pi x?></Delete>"));
+}
+
 Test(s3_xml, rejects_malformed_documents)
 {
     cr_assert_null(parse(""));
