@@ -1,5 +1,6 @@
 /* The LMDB store: environment, data dir lock, schema check, transactions, cursors and blobs. */
 #include "persistence/store.h"
+#include "sigv4/encode.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -204,7 +205,6 @@ static int store_ensure_dirat(int dirfd, const char *name)
 
 static int store_random_id(char out[STORE_BLOB_ID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char raw[STORE_BLOB_ID_LEN / 2];
     size_t got = 0;
     while (got < sizeof(raw)) {
@@ -215,11 +215,7 @@ static int store_random_id(char out[STORE_BLOB_ID_LEN + 1])
         }
         got += (size_t)n;
     }
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[STORE_BLOB_ID_LEN] = '\0';
+    sigv4_hex(raw, sizeof(raw), out);
     return 0;
 }
 

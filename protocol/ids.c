@@ -1,5 +1,6 @@
 /* Request ids, UUIDs and AWS timestamp formats. */
 #include "protocol/ids.h"
+#include "sigv4/encode.h"
 
 #include <openssl/rand.h>
 #include <stdint.h>
@@ -43,7 +44,6 @@ static uint64_t rng_next(void)
 
 void proto_uuid(char out[37])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
     uint64_t r0 = rng_next(), r1 = rng_next();
     memcpy(b, &r0, 8);
@@ -53,10 +53,9 @@ void proto_uuid(char out[37])
     int o = 0;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
+        sigv4_hex(b + i, 1, out + o); /* its NUL is overwritten, the last one ends the id */
+        o += 2;
     }
-    out[o] = '\0';
 }
 
 void proto_random_alnum(char *out, int n)

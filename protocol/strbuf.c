@@ -1,5 +1,6 @@
 /* Growable byte buffer. */
 #include "protocol/strbuf.h"
+#include "sigv4/encode.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -104,7 +105,6 @@ void proto_sb_xml_escape(struct proto_sb *sb, const char *s, size_t n)
 
 void proto_sb_json_string(struct proto_sb *sb, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     proto_sb_putc(sb, '"');
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -129,7 +129,8 @@ void proto_sb_json_string(struct proto_sb *sb, const char *s, size_t n)
             proto_sb_puts(sb, "\\t");
             break;
         default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char u[7] = {'\\', 'u', '0', '0'};
+            sigv4_hex(&c, 1, u + 4);
             proto_sb_append(sb, u, 6);
         }
         }

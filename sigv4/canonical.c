@@ -1,6 +1,7 @@
 /* SigV4 canonical request, string to sign and signing-key derivation with a bounded cache. */
 #include "sigv4/canonical.h"
 #include "sigv4/digest.h"
+#include "sigv4/encode.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -16,7 +17,6 @@
 #include <openssl/sha.h>
 
 static const char HEXU[] = "0123456789ABCDEF";
-static const char HEXL[] = "0123456789abcdef";
 
 static int is_unreserved(unsigned char c)
 {
@@ -271,11 +271,7 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[32];
     sigv4_sha256(data, len, md);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = HEXL[md[i] >> 4];
-        out[2 * i + 1] = HEXL[md[i] & 15];
-    }
-    out[64] = '\0';
+    sigv4_hex(md, 32, out);
 }
 
 void sigv4_string_to_sign(struct proto_sb *sb, const char *amz_date, const char *scope,
@@ -300,11 +296,7 @@ void sigv4_hmac_hex(const unsigned char key[32], const void *data, size_t len, c
 {
     unsigned char md[32];
     hmac(key, 32, data, len, md);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = HEXL[md[i] >> 4];
-        out[2 * i + 1] = HEXL[md[i] & 15];
-    }
-    out[64] = '\0';
+    sigv4_hex(md, 32, out);
 }
 
 void sigv4_signature(const char *secret, const char *date8, const char *region, const char *service,
@@ -494,9 +486,10 @@ void sigv4_iso_time(time_t t, char out[21])
 
 void sigv4_put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
-        char b[3] = {hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15], ' '};
+        char b[3];
+        sigv4_hex(s + i, 1, b);
+        b[2] = ' ';
         proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
     }
 }

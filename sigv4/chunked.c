@@ -1,6 +1,7 @@
 /* Incremental aws-chunked decoder: per-chunk signatures, signed and unsigned trailers, bounded
  * memory. */
 #include "sigv4/canonical.h"
+#include "sigv4/encode.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -119,13 +120,8 @@ static int verify_chunk(struct sigv4_chunked *d)
 {
     unsigned char md[32];
     char hex[65];
-    static const char hx[] = "0123456789abcdef";
     EVP_DigestFinal_ex(d->sha, md, NULL);
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = hx[md[i] >> 4];
-        hex[2 * i + 1] = hx[md[i] & 15];
-    }
-    hex[64] = '\0';
+    sigv4_hex(md, 32, hex);
     char sts[512];
     int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", d->date,
                      d->scope, d->prev, EMPTY_SHA256, hex);
@@ -222,13 +218,8 @@ static int verify_trailer(struct sigv4_chunked *d)
     unsigned char md[32];
     EVP_DigestFinal_ex(c, md, NULL);
     EVP_MD_CTX_free(c);
-    static const char hx[] = "0123456789abcdef";
     char hex[65];
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = hx[md[i] >> 4];
-        hex[2 * i + 1] = hx[md[i] & 15];
-    }
-    hex[64] = '\0';
+    sigv4_hex(md, 32, hex);
     char sts[512];
     int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", d->date, d->scope,
                      d->prev, hex);

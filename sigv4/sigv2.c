@@ -1,5 +1,6 @@
 /* S3 Signature Version 2 (HMAC-SHA1): "Authorization: AWS AKID:sig" and presigned Expires URLs. */
 #include "sigv4/canonical.h"
+#include "sigv4/encode.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -276,7 +277,7 @@ void sigv4_v2_sign(const char *secret, const char *data, size_t len, char out[29
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
     HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)data, len, mac, &maclen);
-    EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen); /* 20 bytes -> 28 chars + NUL */
+    sigv4_base64(mac, maclen, out); /* 20 bytes -> 28 chars + NUL */
     OPENSSL_cleanse(mac, sizeof mac);
 }
 

@@ -1,5 +1,6 @@
 /* Pure helpers of the codecommit provider: paths, file modes, base64, commit specifiers. */
 #include "providers/codecommit/internal.h"
+#include "sigv4/encode.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -123,66 +124,25 @@ const char *cc_mode_name(unsigned mode)
     }
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 unsigned char *cc_b64_decode(const char *s, size_t len, size_t *outlen)
 {
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    if (len % 4 == 1) return NULL;
     unsigned char *out = malloc(len / 4 * 3 + 3 + 1);
     if (!out) return NULL;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
+    int64_t n = sigv4_base64_decode(s, len, out, len / 4 * 3 + 3);
+    if (n < 0) {
+        free(out);
+        return NULL;
     }
-    out[o] = '\0';
-    *outlen = o;
+    out[n] = '\0';
+    *outlen = (size_t)n;
     return out;
 }
 
 struct json_object *cc_b64_json(const void *data, size_t len)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-    size_t n = (len + 2) / 3 * 4;
-    char *buf = malloc(n + 1);
+    char *buf = malloc(SIGV4_BASE64_LEN(len) + 1);
     if (!buf) abort();
-    size_t o = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-        buf[o++] = tab[v >> 18];
-        buf[o++] = tab[(v >> 12) & 63];
-        buf[o++] = tab[(v >> 6) & 63];
-        buf[o++] = tab[v & 63];
-    }
-    if (i < len) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
-        buf[o++] = tab[v >> 18];
-        buf[o++] = tab[(v >> 12) & 63];
-        buf[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        buf[o++] = '=';
-    }
+    size_t o = sigv4_base64(data, len, buf);
     struct json_object *js = json_object_new_string_len(buf, (int)o);
     free(buf);
     return js;

@@ -1,5 +1,6 @@
 /* Helpers shared by the codepipeline handlers: record parsing, keys, ARNs, tokens, timestamps. */
 #include "providers/codepipeline/cp_internal.h"
+#include "sigv4/encode.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -92,16 +93,11 @@ void cp_sb_time(struct proto_sb *sb, double t)
     proto_sb_append(sb, frac, 3);
 }
 
-static const char HEX[] = "0123456789abcdef";
-
 char *cp_token_encode(proto_arena *a, const char *s, size_t n)
 {
     char *out = proto_arena_alloc(a, 2 * n + 6);
     memcpy(out, "cpl1.", 5);
-    for (size_t i = 0; i < n; i++) {
-        out[5 + 2 * i] = HEX[(unsigned char)s[i] >> 4];
-        out[5 + 2 * i + 1] = HEX[(unsigned char)s[i] & 15];
-    }
+    sigv4_hex(s, n, out + 5);
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 static uint32_t crc32_tab[8][256], crc32c_tab[8][256];
 static uint64_t crc64_tab[8][256];
@@ -209,16 +210,6 @@ void s3_hasher_update(struct s3_hasher *h, const void *data, size_t len)
     }
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[in[i] >> 4];
-        out[2 * i + 1] = hx[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_raw[16],
                      char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw,
                      size_t *ck_len)
@@ -227,11 +218,11 @@ void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_ra
     unsigned int n = 0;
     EVP_DigestFinal_ex(h->md5, buf, &n);
     if (md5_raw) memcpy(md5_raw, buf, 16);
-    if (md5_hex) to_hex(buf, 16, md5_hex);
+    if (md5_hex) sigv4_hex(buf, 16, md5_hex);
     if (sha256_hex) sha256_hex[0] = '\0';
     if (h->sha256) {
         EVP_DigestFinal_ex(h->sha256, buf, &n);
-        if (sha256_hex) to_hex(buf, 32, sha256_hex);
+        if (sha256_hex) sigv4_hex(buf, 32, sha256_hex);
     }
     size_t len = 0;
     switch (h->ck) {
@@ -260,7 +251,7 @@ void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_ra
     }
     if (ck_b64) {
         ck_b64[0] = '\0';
-        if (len) s3_base64(buf, len, ck_b64);
+        if (len) sigv4_base64(buf, len, ck_b64);
     }
     if (ck_raw) memcpy(ck_raw, buf, len);
     if (ck_len) *ck_len = len;
@@ -274,21 +265,9 @@ void s3_hasher_free(struct s3_hasher *h)
     h->md5 = h->sha256 = h->ck_md = NULL;
 }
 
-int s3_base64(const unsigned char *in, size_t n, char *out)
-{
-    return EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
 int s3_base64_decode(const char *in, unsigned char *out, size_t cap)
 {
     size_t n = strlen(in);
-    if (n == 0 || n % 4 || n > 128) return -1;
-    unsigned char tmp[128];
-    int len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-    if (len < 0) return -1;
-    if (in[n - 1] == '=') len--;
-    if (n >= 2 && in[n - 2] == '=') len--;
-    if ((size_t)len > cap) return -1;
-    memcpy(out, tmp, (size_t)len);
-    return len;
+    if (n == 0 || n % 4 || n > 128) return -1; /* headers carry whole, padded quads */
+    return (int)sigv4_base64_decode(in, n, out, cap);
 }

@@ -203,9 +203,8 @@ void s3_hasher_final(struct s3_hasher *h, char md5_hex[33], unsigned char md5_ra
                      char sha256_hex[65], char ck_b64[S3_CK_B64_MAX], unsigned char *ck_raw,
                      size_t *ck_len);
 void s3_hasher_free(struct s3_hasher *h);
-/* Base64 of n bytes into out (NUL-terminated). Returns the length. */
-int s3_base64(const unsigned char *in, size_t n, char *out);
-/* Decodes base64 into out (cap bytes). Returns the length or -1. */
+/* Decodes a header's base64 (whole padded quads, up to 128 characters) into out (cap bytes).
+ * Returns the length or -1. Encoding is sigv4_base64 (sigv4/encode.h). */
 int s3_base64_decode(const char *in, unsigned char *out, size_t cap);
 
 /* ---- request helpers (service.c) ---- */

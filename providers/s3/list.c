@@ -6,6 +6,7 @@
 
 #include "protocol/ids.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 int s3_list_classify(const char *key, size_t key_len, const char *prefix, size_t prefix_len,
                      const char *delim, size_t delim_len, size_t *cp_len)
@@ -309,7 +310,7 @@ char *s3_token_encode(proto_arena *a, const char *key, size_t len)
     raw[0] = 'k';
     memcpy(raw + 1, key, len);
     char *b64 = proto_arena_alloc(a, (len + 1) * 4 / 3 + 8);
-    s3_base64(raw, len + 1, b64);
+    sigv4_base64(raw, len + 1, b64);
     return b64;
 }
 
@@ -318,10 +319,7 @@ int s3_token_decode(proto_arena *a, const char *token, const char **key, size_t 
     size_t tl = token ? strlen(token) : 0;
     if (tl == 0 || tl % 4 != 0 || tl > 2000) return -1;
     unsigned char *dec = proto_arena_alloc(a, tl + 1);
-    int n = EVP_DecodeBlock(dec, (const unsigned char *)token, (int)tl);
-    if (n < 0) return -1;
-    if (token[tl - 1] == '=') n--;
-    if (token[tl - 2] == '=') n--;
+    int64_t n = sigv4_base64_decode(token, tl, dec, tl);
     if (n < 2 || dec[0] != 'k' || (size_t)n - 1 > S3_MAX_KEY_LEN) return -1;
     dec[n] = '\0';
     *key = (const char *)dec + 1;

@@ -7,6 +7,7 @@
 
 #include "protocol/ids.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 #define MALFORMED_XML                                                                              \
     "The XML you provided was not well-formed or did not validate against our published schema"
@@ -527,8 +528,12 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         struct cpart *p = &parts[i];
         unsigned char raw[16];
         for (int j = 0; j < 16; j++) {
-            unsigned hi, lo;
-            if (sscanf(p->rec.etag + 2 * j, "%1x%1x", &hi, &lo) != 2) io_err = 1;
+            int hi = sigv4_hex_value(p->rec.etag[2 * j]);
+            int lo = hi < 0 ? -1 : sigv4_hex_value(p->rec.etag[2 * j + 1]);
+            if (lo < 0) {
+                io_err = 1;
+                break;
+            }
             raw[j] = (unsigned char)(hi << 4 | lo);
         }
         EVP_DigestUpdate(etag_md, raw, 16);
@@ -570,8 +575,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     EVP_DigestFinal_ex(etag_md, digest, &dl);
     EVP_MD_CTX_free(etag_md);
     char etag[64];
-    for (int j = 0; j < 16; j++)
-        snprintf(etag + 2 * j, 3, "%02x", digest[j]);
+    sigv4_hex(digest, 16, etag);
     snprintf(etag + 32, sizeof(etag) - 32, "-%d", np);
     char ckv[S3_CK_B64_MAX + 16] = "";
     if (composite_ok) {
@@ -588,7 +592,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
             cr[3] = (unsigned char)comp_crc;
             cl = 4;
         }
-        int bl = s3_base64(cr, cl, ckv);
+        int bl = (int)sigv4_base64(cr, cl, ckv);
         snprintf(ckv + bl, sizeof(ckv) - (size_t)bl, "-%d", np);
     } else if (full_object) {
         s3_hasher_final(&h, NULL, NULL, NULL, ckv, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include "protocol/ids.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 /* Field tags of the TLV encoding: [u8 tag][u32 little-endian length][bytes]. */
 enum {
@@ -279,15 +280,11 @@ static size_t put_okey(char *buf, size_t off, const char *key, size_t key_len)
         return off + key_len;
     }
     unsigned char h[32];
-    static const char hx[] = "0123456789abcdef";
     SHA256((const unsigned char *)key, key_len, h);
     memcpy(buf + off, key, S3_DBKEY_INLINE);
     off += S3_DBKEY_INLINE;
-    for (int i = 0; i < 16; i++) {
-        buf[off++] = hx[h[i] >> 4];
-        buf[off++] = hx[h[i] & 15];
-    }
-    return off;
+    sigv4_hex(h, 16, buf + off); /* the NUL after it is overwritten or ignored */
+    return off + 32;
 }
 
 static size_t put_bucket(char *buf, const char *bucket)

@@ -11,6 +11,7 @@
 #include "protocol/ids.h"
 #include "protocol/model.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 #include "sigv4/sigv4.h"
 
 /* ---- helpers shared by the handlers ---- */
@@ -32,8 +33,7 @@ void s3_owner_id(char out[65], const char *account)
     proto_sb_printf(&sb, "codepipeline-local canonical user %s", account);
     EVP_Digest(sb.buf, sb.len, md, &len, EVP_sha256(), NULL);
     proto_sb_free(&sb);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    sigv4_hex(md, 32, out);
 }
 
 int s3_store_error(struct proto_req *req, int rc)

@@ -5,6 +5,7 @@
 
 #include "sigv4/sigv4.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 #define S3_MAX_PUT_SIZE (5ull << 30)
 
@@ -271,7 +272,7 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
         }
         if (memcmp(want, md5_raw, 16) != 0) {
             char calc[32];
-            s3_base64(md5_raw, 16, calc);
+            sigv4_base64(md5_raw, 16, calc);
             s3_err_extra(req, "ExpectedDigest", cmd5);
             s3_err_extra(req, "CalculatedDigest", calc);
             rc = proto_error(req, ERR_S3_BAD_DIGEST,

@@ -4,6 +4,7 @@
 
 #include "protocol/utf8.h"
 #include "providers/s3/internal.h"
+#include "sigv4/encode.h"
 
 /* One open element: its node, where its next child goes, and its character data so far. */
 struct xframe {
@@ -193,22 +194,14 @@ int s3_utf8_valid(const char *s, size_t n)
     return proto_utf8_check(s, n) == n;
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 char *s3_url_decode(proto_arena *a, const char *s, size_t n, size_t *out_len)
 {
     char *out = proto_arena_alloc(a, n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexv((unsigned char)s[i + 1])) >= 0 &&
-            (l = hexv((unsigned char)s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = sigv4_hex_value((unsigned char)s[i + 1])) >= 0 &&
+            (l = sigv4_hex_value((unsigned char)s[i + 2])) >= 0) {
             out[o++] = (char)(h * 16 + l);
             i += 2;
         } else {
