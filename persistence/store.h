@@ -32,7 +32,8 @@ typedef struct store_blob_writer store_blob_writer;
     X(STORE_DB_CB_PROJECTS, "cb_projects")                                                         \
     X(STORE_DB_CB_BUILDS, "cb_builds")                                                             \
     X(STORE_DB_CD_APPLICATIONS, "cd_applications")                                                 \
-    X(STORE_DB_CD_DEPLOYMENTS, "cd_deployments")
+    X(STORE_DB_CD_DEPLOYMENTS, "cd_deployments")                                                   \
+    X(STORE_DB_RT_QUEUE, "rt_queue")
 
 enum store_db {
 #define STORE_DB_ENUM(e, name) e,
