@@ -7,6 +7,8 @@
 #include "protocol/request.h"
 
 struct proto_model_service;
+struct store;
+struct rt_queue;
 
 /* Every handler: returns 0, or a negative proto_err set with proto_error(). */
 typedef int (*proto_handler)(struct proto_req *req);
@@ -35,6 +37,22 @@ struct proto_body_sink {
     void (*abort)(struct proto_req *req); /* the request ended before the handler ran */
 };
 
+/* What the server hands every provider's start. Owned by the server and valid until every stop
+ * has returned: keep the pointer, not copies, of the fields marked "at use". */
+struct proto_service_config {
+    const char *data_dir;   /* --data-dir */
+    const char *host;       /* --host: the name or address the server listens on */
+    unsigned port;          /* at use: the bound port (with --port 0 it is known only once the
+                               server listens, which is after start and before any request) */
+    char endpoint_url[320]; /* at use, like port: "http://127.0.0.1:4566", for links (a build's
+                               log deepLink) and for children (a build's AWS_ENDPOINT_URL) */
+    const char *region;     /* --region: the default region */
+    const char *account_id; /* --account-id: the default account */
+    int log_level;          /* --log-level (enum srv_log_level) */
+    unsigned max_builds;    /* concurrent builds; 0: the core count */
+    struct rt_queue *queue; /* the durable work queue, shared: register kinds in start */
+};
+
 struct proto_service {
     const char *name;          /* the SigV4 signing name: "codepipeline" */
     const char *target_prefix; /* JSON 1.1: "CodePipeline_20150709"; NULL for REST */
@@ -52,6 +70,17 @@ struct proto_service {
      * not ValidationException). Runs after auth, before proto_model_validate, only for an
      * operation the service implements. Returns 0, or a negative proto_err set on req. */
     proto_handler prevalidate;
+    /* Lifecycle, optional (NULL: nothing to do). The server calls every start in table order
+     * after opening the store and before serving requests, on its main thread: register
+     * listeners and queue kinds (which settles what a restart left unfinished), start threads.
+     * Returns 0, or -1 with a one-line reason in err (the server then stops those started and
+     * exits non-zero). st and cfg outlive the provider. */
+    int (*start)(struct store *st, const struct proto_service_config *cfg, char *err,
+                 size_t errlen);
+    /* Called in reverse table order at shutdown, after requests drained and after the queue
+     * stopped (its runs returned, or stay RT_RUNNING for the next start's settle). Ends the
+     * provider's own threads by deadline (epoch seconds) and releases what start took. */
+    void (*stop)(double deadline);
 };
 
 /* Returns the operation of svc named name, or NULL. */

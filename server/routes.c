@@ -10,8 +10,10 @@
 #include "providers/codepipeline/codepipeline.h"
 #include "providers/s3/s3.h"
 
+/* In dependency order: the server starts each service after those it calls (the engine last)
+ * and stops them in reverse. */
 static const struct proto_service *const services[] = {
-    &cp_service, &cc_service, &cb_service, &cd_service, &s3_service, NULL,
+    &s3_service, &cc_service, &cb_service, &cd_service, &cp_service, NULL,
 };
 
 const struct proto_service *const *srv_services(void)

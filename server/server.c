@@ -23,7 +23,7 @@
 #include "protocol/model.h"
 #include "protocol/query.h"
 #include "protocol/service.h"
-#include "providers/s3/s3.h"
+#include "providers/runtime/queue.h"
 #include "server/health.h"
 #include "server/log.h"
 #include "server/routes.h"
@@ -38,10 +38,16 @@ struct srv {
     char listen_host[300]; /* host:port, for URLs when a request has no Host header */
     int inflight;          /* requests whose headers are in and that have not completed (atomic) */
     int draining;          /* srv_stop is waiting for them: answers close their connection */
+    struct proto_service_config cfg; /* what the providers' start got; lives until they stop */
+    rt_queue *queue;                 /* the work queue the providers share */
+    int n_started;                   /* services whose start succeeded, in table order */
 };
 
 /* How long srv_stop lets requests in flight finish before it closes their connections. */
 #define SRV_DRAIN_SECONDS 5
+/* How long it then lets background work (builds, deployments) end before the process exits;
+ * what has not ended stays running in LMDB and its provider settles it at the next start. */
+#define SRV_WORK_GRACE_SECONDS 5
 
 /* One request in flight: the protocol view plus what the server needs to finish it. */
 struct srv_request {
@@ -697,6 +703,66 @@ static unsigned connection_limit(void)
     return n < 64 ? 64 : (unsigned)n;
 }
 
+/* Creates the work queue and calls every service's start in table order, so that listeners,
+ * workers and the settling of unfinished work are in place before the first request. Returns 0,
+ * or -1 with a reason in err. */
+static int start_services(srv *s, char *err, size_t errlen)
+{
+    const struct srv_options *opts = &s->opts;
+    s->queue = rt_queue_new(s->store);
+    if (!s->queue) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->cfg = (struct proto_service_config){.data_dir = opts->data_dir,
+                                           .host = opts->host,
+                                           .port = opts->port,
+                                           .region = opts->region,
+                                           .account_id = opts->account_id,
+                                           .log_level = opts->log_level,
+                                           .queue = s->queue};
+    if (strchr(opts->host, ':'))
+        snprintf(s->cfg.endpoint_url, sizeof(s->cfg.endpoint_url), "http://[%s]:%u", opts->host,
+                 opts->port);
+    else
+        snprintf(s->cfg.endpoint_url, sizeof(s->cfg.endpoint_url), "http://%s:%u", opts->host,
+                 opts->port);
+    const struct proto_service *const *svcs = srv_services();
+    for (; svcs[s->n_started]; s->n_started++) {
+        const struct proto_service *svc = svcs[s->n_started];
+        char why[256] = "";
+        if (svc->start && svc->start(s->store, &s->cfg, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "cannot start %s: %s", svc->name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Stops the work queue within the grace, then every started service in reverse table order.
+ * Returns how many runs of the queue did not end (0: the queue and store may be freed). */
+static int stop_services(srv *s)
+{
+    int left = 0;
+    if (s->queue) {
+        left = rt_queue_stop(s->queue, SRV_WORK_GRACE_SECONDS);
+        if (left)
+            srv_log(SRV_LOG_WARN,
+                    "%d background run(s) did not end within %d s; they are settled at the next "
+                    "start",
+                    left, SRV_WORK_GRACE_SECONDS);
+    }
+    const struct proto_service *const *svcs = srv_services();
+    double deadline = proto_now() + SRV_WORK_GRACE_SECONDS;
+    while (s->n_started > 0) {
+        const struct proto_service *svc = svcs[--s->n_started];
+        if (svc->stop) svc->stop(deadline);
+    }
+    if (!left) rt_queue_free(s->queue);
+    s->queue = NULL;
+    return left;
+}
+
 int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errlen)
 {
     srv *s = calloc(1, sizeof(*s));
@@ -723,7 +789,7 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
         .dir = opts->data_dir, .map_size = opts->map_size, .no_sync = opts->no_sync};
     if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
 
-    s3_set_host_name(opts->host); /* <bucket>.<host> is virtual-host addressing too */
+    if (start_services(s, err, errlen) < 0) goto fail;
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
@@ -750,6 +816,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
         snprintf(s->listen_host, sizeof(s->listen_host), "[%s]:%u", opts->host, s->port);
     else
         snprintf(s->listen_host, sizeof(s->listen_host), "%s:%u", opts->host, s->port);
+    s->cfg.port = s->port;
+    snprintf(s->cfg.endpoint_url, sizeof(s->cfg.endpoint_url), "http://%s", s->listen_host);
     *out = s;
     return 0;
 fail:
@@ -783,7 +851,9 @@ void srv_stop(srv *s)
 {
     if (!s) return;
     if (s->daemon) drain(s);
-    store_close(s->store);
+    /* Runs that outlived the grace still use the store: the process is about to exit, and
+     * LMDB keeps every committed transaction without a close. */
+    if (stop_services(s) == 0) store_close(s->store);
     sigv4_creds_free(s->creds);
     free(s);
 }

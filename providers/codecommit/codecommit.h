@@ -6,6 +6,7 @@
 
 #include "persistence/store.h"
 #include "protocol/service.h"
+#include "providers/runtime/errors.h"
 
 /* The codecommit service: its JSON 1.1 operation table and model. */
 extern const struct proto_service cc_service;
@@ -17,9 +18,15 @@ extern const struct proto_service cc_git_service;
 
 /* ---- The interface for the pipeline engine (in-process, no HTTP). ---- */
 
+/* Return codes of the functions below that document them (the CC_E_BASE range of errors.h). */
+#define CC_ENOREPO   (CC_E_BASE - 1) /* no such repository in (account, region) */
+#define CC_ENOBRANCH (CC_E_BASE - 2) /* no such branch */
+#define CC_EINVAL    (CC_E_BASE - 3) /* bad argument (an invalid branch name) */
+#define CC_EIO       (CC_E_BASE - 4) /* store or git failure */
+
 /* Writes the commit id (40 hex + NUL) of refs/heads/<branch> of repository repo in
- * (account, region) into commit_id. Returns 0, or -1 when the repository or branch does not
- * exist (or on I/O error). */
+ * (account, region) into commit_id. Returns 0, CC_ENOREPO, CC_ENOBRANCH, CC_EINVAL (a branch
+ * name git refuses) or CC_EIO. */
 int cc_branch_head(store *s, const char *account, const char *region, const char *repo,
                    const char *branch, char commit_id[41]);
 
@@ -70,9 +77,11 @@ struct cc_head_event {
 /* Called on the thread that moved the head (an API request or the end of a push), after the
  * move is durable. Must not block for long; must not call back into codecommit writes. */
 typedef void (*cc_head_listener)(void *ctx, const struct cc_head_event *ev);
-/* Registers fn (up to 16 listeners). Returns 0, or -1 when the table is full. */
+/* Registers fn with ctx (up to RT_LISTENERS_MAX listeners), from a provider's start or any
+ * thread. Returns a handle (> 0) for cc_remove_head_listener, or RT_EFULL. */
 int cc_add_head_listener(cc_head_listener fn, void *ctx);
-/* Unregisters fn with ctx; a no-op when absent. */
-void cc_remove_head_listener(cc_head_listener fn, void *ctx);
+/* Unregisters the listener of handle (see rt_listeners_remove for a call in flight). Returns 0
+ * or RT_ENOITEM. */
+int cc_remove_head_listener(int handle);
 
 #endif

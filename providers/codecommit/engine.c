@@ -8,41 +8,23 @@
 
 #include "providers/codecommit/codecommit.h"
 #include "providers/codecommit/internal.h"
+#include "providers/runtime/listeners.h"
 
-#define MAX_LISTENERS 16
-
-static pthread_mutex_t listeners_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    cc_head_listener fn;
-    void *ctx;
-} listeners[MAX_LISTENERS];
-static size_t n_listeners;
+static struct rt_listeners head_listeners = RT_LISTENERS_INIT;
 
 int cc_add_head_listener(cc_head_listener fn, void *ctx)
 {
-    int rc = -1;
-    pthread_mutex_lock(&listeners_mu);
-    if (n_listeners < MAX_LISTENERS) {
-        listeners[n_listeners].fn = fn;
-        listeners[n_listeners].ctx = ctx;
-        n_listeners++;
-        rc = 0;
-    }
-    pthread_mutex_unlock(&listeners_mu);
-    return rc;
+    return rt_listeners_add(&head_listeners, (rt_listener_any)fn, ctx);
 }
 
-void cc_remove_head_listener(cc_head_listener fn, void *ctx)
+int cc_remove_head_listener(int handle)
 {
-    pthread_mutex_lock(&listeners_mu);
-    for (size_t i = 0; i < n_listeners; i++) {
-        if (listeners[i].fn == fn && listeners[i].ctx == ctx) {
-            memmove(&listeners[i], &listeners[i + 1], (n_listeners - i - 1) * sizeof listeners[0]);
-            n_listeners--;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&listeners_mu);
+    return rt_listeners_remove(&head_listeners, handle);
+}
+
+static void call_head_listener(rt_listener_any fn, void *ctx, const void *ev)
+{
+    ((cc_head_listener)fn)(ctx, ev);
 }
 
 void cc_notify_head(const char *account, const char *region, const char *repo, const char *branch,
@@ -52,18 +34,7 @@ void cc_notify_head(const char *account, const char *region, const char *repo, c
     struct cc_head_event ev = {account, region, repo, branch, NULL, NULL};
     if (old_id) ev.old_id = git_oid_tostr(old_hex, sizeof old_hex, old_id);
     if (new_id) ev.new_id = git_oid_tostr(new_hex, sizeof new_hex, new_id);
-    /* Copy the table so a listener may (un)register without deadlocking. */
-    pthread_mutex_lock(&listeners_mu);
-    size_t n = n_listeners;
-    cc_head_listener fns[MAX_LISTENERS];
-    void *ctxs[MAX_LISTENERS];
-    for (size_t i = 0; i < n; i++) {
-        fns[i] = listeners[i].fn;
-        ctxs[i] = listeners[i].ctx;
-    }
-    pthread_mutex_unlock(&listeners_mu);
-    for (size_t i = 0; i < n; i++)
-        fns[i](ctxs[i], &ev);
+    rt_listeners_notify(&head_listeners, call_head_listener, &ev);
 }
 
 /* Opens repo of (account, region) into r. Returns 0 or -1. */
@@ -82,14 +53,26 @@ static int open_repo(store *s, const char *account, const char *region, const ch
 int cc_branch_head(store *s, const char *account, const char *region, const char *repo,
                    const char *branch, char commit_id[41])
 {
-    struct cc_repo r;
+    struct cc_repo r = {0};
     char refname[512];
     git_oid id;
-    int rc = -1;
-    if (!cc_branch_name_valid(branch)) return -1;
-    if (open_repo(s, account, region, repo, &r) != 0) goto out;
+    int rc = CC_EINVAL;
+    if (!branch || !cc_branch_name_valid(branch)) return CC_EINVAL;
+    cc_git_init();
+    rc = cc_repo_lookup(s, account, region, repo, &r);
+    if (rc) {
+        rc = rc == STORE_NOTFOUND ? CC_ENOREPO : CC_EIO;
+        goto out;
+    }
+    rc = CC_EIO;
+    if (git_repository_open_bare(&r.git, r.path) != 0) {
+        r.git = NULL;
+        goto out;
+    }
     snprintf(refname, sizeof refname, "refs/heads/%s", branch);
-    if (git_reference_name_to_id(&id, r.git, refname) != 0) goto out;
+    int grc = git_reference_name_to_id(&id, r.git, refname);
+    if (grc == GIT_ENOTFOUND) rc = CC_ENOBRANCH;
+    if (grc) goto out;
     git_oid_tostr(commit_id, 41, &id);
     rc = 0;
 out:

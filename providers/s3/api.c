@@ -1,36 +1,34 @@
 /* The in-process S3 interface for the other providers, and the change-notification listeners. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "protocol/ids.h"
+#include "providers/runtime/listeners.h"
 #include "providers/s3/internal.h"
 
-#define MAX_LISTENERS 16
-
-static struct {
-    s3_listener_fn fn;
-    void *ctx;
-} listeners[MAX_LISTENERS];
-static _Atomic int n_listeners;
+static struct rt_listeners listeners = RT_LISTENERS_INIT;
 
 int s3_add_listener(s3_listener_fn fn, void *ctx)
 {
-    int n = atomic_load(&n_listeners);
-    if (n >= MAX_LISTENERS) return -1;
-    listeners[n].fn = fn;
-    listeners[n].ctx = ctx;
-    atomic_store(&n_listeners, n + 1);
-    return 0;
+    return rt_listeners_add(&listeners, (rt_listener_any)fn, ctx);
+}
+
+int s3_remove_listener(int handle)
+{
+    return rt_listeners_remove(&listeners, handle);
+}
+
+static void call_listener(rt_listener_any fn, void *ctx, const void *ev)
+{
+    ((s3_listener_fn)fn)(ctx, ev);
 }
 
 void s3_notify(const char *event, const char *account, const char *bucket, const struct s3_obj *o)
 {
-    int n = atomic_load(&n_listeners);
-    if (!n) return;
+    if (!rt_listeners_count(&listeners)) return;
     char *key = malloc(o->key_len + 1);
     if (!key) return;
     memcpy(key, o->key, o->key_len);
@@ -42,8 +40,7 @@ void s3_notify(const char *event, const char *account, const char *bucket, const
                           .version_id = o->version_id,
                           .etag = o->etag,
                           .size = o->size};
-    for (int i = 0; i < n; i++)
-        listeners[i].fn(listeners[i].ctx, &ev);
+    rt_listeners_notify(&listeners, call_listener, &ev);
     free(key);
 }
 

@@ -218,6 +218,10 @@ struct s3_target {
 
 /* Validates a bucket name per S3's rules for new buckets. Returns 1 when valid. */
 int s3_bucket_name_valid(const char *name);
+/* Sets the host name the server is reached by (--host; s3's start passes it), so that
+ * "<bucket>.<host>" names a bucket (virtual-host addressing) as "<bucket>.localhost" always does.
+ * IP addresses are ignored. Call before requests are served; host is copied. */
+void s3_set_host_name(const char *host);
 /* Returns the length of the bucket prefix when host (its first hl bytes, without the port) is
  * "<bucket>.localhost" or "<bucket>.<host name set by s3_set_host_name>", else 0. */
 size_t s3_virtual_host_bucket(const char *host, size_t hl);

@@ -6,16 +6,12 @@
 #include <stdint.h>
 
 #include "protocol/service.h"
+#include "providers/runtime/errors.h"
 
 struct store;
 
 /* The S3 service: REST-XML, dispatched by method, path shape and sub-resource. */
 extern const struct proto_service s3_service;
-
-/* Sets the host name the server is reached by (--host), so that "<bucket>.<host>" names a bucket
- * (virtual-host addressing) as "<bucket>.localhost" always does. IP addresses are ignored. Call
- * once at start; host is copied. */
-void s3_set_host_name(const char *host);
 
 /* ---- In-process interface (engine, CodeBuild, CodeDeploy) ----
  * Every function takes the caller's account: a bucket owned by another account is S3_EACCESS
@@ -25,11 +21,11 @@ void s3_set_host_name(const char *host);
  * calling these functions from a listener is fine). */
 
 #define S3_OK        0
-#define S3_ENOBUCKET (-1) /* no such bucket */
-#define S3_ENOKEY    (-2) /* no such key (or its latest version is a delete marker) */
-#define S3_EACCESS   (-3) /* the bucket belongs to another account */
-#define S3_EINVAL    (-4) /* bad argument (invalid key) */
-#define S3_EIO       (-5) /* store or disk failure */
+#define S3_ENOBUCKET (S3_E_BASE - 1) /* no such bucket */
+#define S3_ENOKEY    (S3_E_BASE - 2) /* no such key (or its latest version is a delete marker) */
+#define S3_EACCESS   (S3_E_BASE - 3) /* the bucket belongs to another account */
+#define S3_EINVAL    (S3_E_BASE - 4) /* bad argument (invalid key) */
+#define S3_EIO       (S3_E_BASE - 5) /* store or disk failure */
 
 /* What a stat or get returns about an object. */
 struct s3_object_info {
@@ -94,8 +90,11 @@ struct s3_event {
 
 typedef void (*s3_listener_fn)(void *ctx, const struct s3_event *ev);
 /* Registers fn to be called after every committed object write or delete, on the thread that did
- * it (keep it short: queue work for another thread). Returns 0, or -1 when the table (16) is full.
- * Register at start, before requests are served. */
+ * it (keep it short: queue work for another thread), typically from a provider's start. Returns a
+ * handle (> 0) for s3_remove_listener, or RT_EFULL (RT_LISTENERS_MAX listeners). */
 int s3_add_listener(s3_listener_fn fn, void *ctx);
+/* Unregisters the listener of handle (see rt_listeners_remove for a call in flight). Returns 0
+ * or RT_ENOITEM. */
+int s3_remove_listener(int handle);
 
 #endif

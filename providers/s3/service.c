@@ -729,6 +729,16 @@ static int s3_dispatch(struct proto_req *req)
     return rc;
 }
 
+static int s3_start(struct store *st, const struct proto_service_config *cfg, char *err,
+                    size_t errlen)
+{
+    (void)st;
+    (void)err;
+    (void)errlen;
+    s3_set_host_name(cfg->host); /* <bucket>.<host> is virtual-host addressing too */
+    return 0;
+}
+
 const struct proto_service s3_service = {
     .name = "s3",
     .target_prefix = NULL,
@@ -737,4 +747,5 @@ const struct proto_service s3_service = {
     .clock_skew_seconds = 900,
     .rest_dispatch = s3_dispatch,
     .rest_begin = s3_begin,
+    .start = s3_start,
 };

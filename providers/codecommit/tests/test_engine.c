@@ -85,9 +85,14 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     struct json_object *out = NULL;
     char head[41], err[256] = "", expect[256];
     n_events = 0;
-    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    int handle = cc_add_head_listener(record, NULL);
+    cr_assert_gt(handle, 0);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), CC_ENOREPO);
     cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"app\"}", NULL), 0);
-    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head), -1);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "main", head),
+                 CC_ENOBRANCH);
+    cr_assert_eq(cc_branch_head(st, "000000000000", "us-east-1", "app", "bad..name", head),
+                 CC_EINVAL);
     cr_assert_eq(
         call(cc_op_create_commit,
              "{\"repositoryName\":\"app\",\"branchName\":\"main\",\"commitMessage\":\"m1\","
@@ -102,7 +107,7 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     snprintf(expect, sizeof expect, "000000000000/us-east-1/app main -->%s", commit);
     cr_assert_str_eq(events[0], expect);
     /* Another account sees nothing. */
-    cr_assert_eq(cc_branch_head(st, "111111111111", "us-east-1", "app", "main", head), -1);
+    cr_assert_eq(cc_branch_head(st, "111111111111", "us-east-1", "app", "main", head), CC_ENOREPO);
 
     struct cc_source_vars v;
     cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main", commit, &v), 0);
@@ -161,7 +166,7 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     cr_assert_eq(n_events, 3);
     snprintf(expect, sizeof expect, "000000000000/us-east-1/app dev %s->-", commit);
     cr_assert_str_eq(events[2], expect);
-    cc_remove_head_listener(record, NULL);
+    cr_assert_eq(cc_remove_head_listener(handle), 0);
     json_object_put(out);
 }
 
@@ -217,7 +222,8 @@ Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
     struct cc_heads before;
     char cmd[8192], head[41];
     n_events = 0;
-    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    int handle = cc_add_head_listener(record, NULL);
+    cr_assert_gt(handle, 0);
     cr_assert_eq(call(cc_op_create_repository, "{\"repositoryName\":\"pushed\"}", NULL), 0);
     cr_assert_eq(cc_repo_lookup(st, "000000000000", "us-east-1", "pushed", &r), 0);
     cr_assert_eq(cc_heads_read(r.path, &before), 0);
@@ -245,7 +251,7 @@ Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
     char expect[256];
     snprintf(expect, sizeof expect, "000000000000/us-east-1/pushed feature %s->-", head);
     cr_assert_str_eq(events[2], expect);
-    cc_remove_head_listener(record, NULL);
+    cr_assert_eq(cc_remove_head_listener(handle), 0);
 }
 
 Test(cc_engine, checkout_writes_the_tree_with_modes)
@@ -311,7 +317,8 @@ Test(cc_engine, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15
     cr_assert_eq(cc_heads_read(r.path, &before), 0);
     cr_assert_eq(before.n, (size_t)N + 1, "%zu heads", before.n);
     n_events = 0;
-    cr_assert_eq(cc_add_head_listener(record, NULL), 0);
+    int handle = cc_add_head_listener(record, NULL);
+    cr_assert_gt(handle, 0);
     cr_assert_eq(
         call(cc_op_delete_branch, "{\"repositoryName\":\"many\",\"branchName\":\"b000007\"}", NULL),
         0);
@@ -322,7 +329,7 @@ Test(cc_engine, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15
     char expect[256];
     snprintf(expect, sizeof expect, "000000000000/us-east-1/many b000007 %s->-", id);
     cr_assert_str_eq(events[1], expect);
-    cc_remove_head_listener(record, NULL);
+    cr_assert_eq(cc_remove_head_listener(handle), 0);
     json_object_put(out);
 }
 

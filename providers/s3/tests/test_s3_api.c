@@ -60,7 +60,8 @@ static int collect(void *ctx, const char *key, const struct s3_object_info *info
 Test(s3_api, put_stat_get_list_and_listeners)
 {
     static struct seen seen;
-    cr_assert_eq(s3_add_listener(on_event, &seen), 0);
+    int handle = s3_add_listener(on_event, &seen);
+    cr_assert_gt(handle, 0);
     cr_assert_eq(s3_put_object_mem(st, "000000000000", "nobucket", "k", "x", 1, NULL, NULL),
                  S3_ENOBUCKET);
     cr_assert_eq(s3_create_bucket_local(st, "000000000000", "us-east-1", "artifacts"), S3_OK);
@@ -120,6 +121,14 @@ Test(s3_api, put_stat_get_list_and_listeners)
     cr_assert_eq(s3_bucket_exists(st, "000000000000", "artifacts", &versioned), S3_OK);
     cr_assert_eq(versioned, 0);
     cr_assert_eq(s3_bucket_exists(st, "000000000000", "other", NULL), S3_ENOBUCKET);
+
+    /* Removed, the listener hears nothing more. */
+    int before = seen.n;
+    cr_assert_eq(s3_remove_listener(handle), 0);
+    cr_assert_eq(s3_remove_listener(handle), RT_ENOITEM);
+    cr_assert_eq(s3_put_object_mem(st, "000000000000", "artifacts", "after", "x", 1, NULL, NULL),
+                 S3_OK);
+    cr_assert_eq(seen.n, before);
 }
 
 static int count_keys(void *ctx, const char *key, const struct s3_object_info *info)

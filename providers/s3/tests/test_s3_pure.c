@@ -402,6 +402,16 @@ Test(s3_request, virtual_host_names)
     s3_set_host_name(NULL);
 }
 
+Test(s3_request, start_takes_the_host_name_from_the_configuration)
+{
+    struct proto_service_config cfg = {.host = "emulator.test"};
+    char err[64];
+    cr_assert_eq(s3_virtual_host_bucket("bkt.emulator.test", 17), 0);
+    cr_assert_eq(s3_service.start(NULL, &cfg, err, sizeof err), 0);
+    cr_assert_eq(s3_virtual_host_bucket("bkt.emulator.test", 17), 3);
+    s3_set_host_name(NULL);
+}
+
 Test(s3_xml, bounds_size_and_element_count)
 {
     size_t n = S3_XML_MAX_SIZE + 16;
