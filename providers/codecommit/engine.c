@@ -56,10 +56,9 @@ int cc_branch_head(store *s, const char *account, const char *region, const char
     struct cc_repo r = {0};
     char refname[512];
     git_oid id;
-    int rc = CC_EINVAL;
+    cc_git_init(); /* the branch check asks libgit2 */
     if (!branch || !cc_branch_name_valid(branch)) return CC_EINVAL;
-    cc_git_init();
-    rc = cc_repo_lookup(s, account, region, repo, &r);
+    int rc = cc_repo_lookup(s, account, region, repo, &r);
     if (rc) {
         rc = rc == STORE_NOTFOUND ? CC_ENOREPO : CC_EIO;
         goto out;

@@ -35,7 +35,7 @@ struct pending {
     uint64_t seq;
 };
 
-struct rt_run {
+struct rt_task {
     struct lane *lane;
     char id[RT_ID_MAX];
     pthread_mutex_t mu; /* guards the fields below; taken after q->mu when both are */
@@ -44,7 +44,7 @@ struct rt_run {
     void (*on_stop)(void *ctx, int reason);
     void *on_stop_ctx;
     double requeue_at;
-    struct rt_run *next; /* in lane->running, under q->mu */
+    struct rt_task *next; /* in lane->running, under q->mu */
 };
 
 /* One kind: its functions, its waiting items in (run_at, seq) order, its runs and threads. */
@@ -54,7 +54,7 @@ struct lane {
     char kind[RT_KIND_MAX];
     struct pending *pend;
     size_t n_pend, cap_pend;
-    struct rt_run *running;
+    struct rt_task *running;
     pthread_t *threads;
     unsigned n_threads;
 };
@@ -238,7 +238,7 @@ static int lane_has(const struct lane *l, const char *id)
 {
     for (size_t i = 0; i < l->n_pend; i++)
         if (strcmp(l->pend[i].id, id) == 0) return 1;
-    for (const struct rt_run *r = l->running; r; r = r->next)
+    for (const struct rt_task *r = l->running; r; r = r->next)
         if (strcmp(r->id, id) == 0) return 1;
     return 0;
 }
@@ -275,7 +275,7 @@ static void lane_pop_at(struct lane *l, size_t i)
     l->n_pend--;
 }
 
-static void run_stop(struct rt_run *r, int reason)
+static void run_stop(struct rt_task *r, int reason)
 {
     pthread_mutex_lock(&r->mu);
     if (!r->stop_reason) {
@@ -289,7 +289,7 @@ static void run_stop(struct rt_run *r, int reason)
 /* ---- workers ---- */
 
 /* Takes, runs and records one item that the lane's list named. */
-static void work_one(struct lane *l, struct rt_run *run)
+static void work_one(struct lane *l, struct rt_task *run)
 {
     rt_queue *q = l->q;
     char key[KEY_MAX];
@@ -301,8 +301,8 @@ static void work_one(struct lane *l, struct rt_run *run)
     struct rt_item it;
     item_from_rec(&it, l, run->id, &r);
     int res = l->k.run(l->k.ctx, &it, run);
-    rt_run_on_stop(run, NULL, NULL);
-    if (res == RT_RUN_REQUEUE) {
+    rt_task_on_stop(run, NULL, NULL);
+    if (res == RT_TASK_REQUEUE) {
         double at = run->requeue_at > 0 ? run->requeue_at : now_epoch();
         if (rec_transition(q->st, key, (size_t)klen, RT_RUNNING, RT_QUEUED, at, 0, NULL) == 0) {
             pthread_mutex_lock(&q->mu);
@@ -310,7 +310,7 @@ static void work_one(struct lane *l, struct rt_run *run)
             if (!q->stopping) lane_push(l, run->id, at, r.h.seq);
             pthread_mutex_unlock(&q->mu);
         }
-    } else if (res != RT_RUN_LEAVE) {
+    } else if (res != RT_TASK_LEAVE) {
         if (rec_delete(q->st, key, (size_t)klen) != 0)
             fprintf(stderr, "runtime: cannot remove finished item %s\n", key);
     }
@@ -333,7 +333,7 @@ static void *worker_main(void *arg)
             pthread_cond_timedwait(&q->cv, &q->mu, &ts);
             continue;
         }
-        struct rt_run *run = calloc(1, sizeof *run);
+        struct rt_task *run = calloc(1, sizeof *run);
         if (!run) {
             struct timespec ts = abs_time(now_epoch() + 0.1);
             pthread_cond_timedwait(&q->cv, &q->mu, &ts);
@@ -351,7 +351,7 @@ static void *worker_main(void *arg)
         work_one(l, run);
 
         pthread_mutex_lock(&q->mu);
-        for (struct rt_run **p = &l->running; *p; p = &(*p)->next) {
+        for (struct rt_task **p = &l->running; *p; p = &(*p)->next) {
             if (*p == run) {
                 *p = run->next;
                 break;
@@ -613,7 +613,7 @@ int rt_queue_cancel(rt_queue *q, const char *kind, const char *id)
                 break;
             }
         }
-        for (struct rt_run *r = l->running; r && rc == RT_ENOITEM; r = r->next) {
+        for (struct rt_task *r = l->running; r && rc == RT_ENOITEM; r = r->next) {
             if (strcmp(r->id, id) == 0) {
                 run_stop(r, RT_STOP_CANCEL);
                 rc = RT_CANCEL_RUNNING;
@@ -630,7 +630,7 @@ int rt_queue_stop(rt_queue *q, double grace_seconds)
     pthread_mutex_lock(&q->mu);
     q->stopping = 1;
     for (int i = 0; i < q->n_lanes; i++)
-        for (struct rt_run *r = q->lanes[i]->running; r; r = r->next)
+        for (struct rt_task *r = q->lanes[i]->running; r; r = r->next)
             run_stop(r, RT_STOP_SHUTDOWN);
     pthread_cond_broadcast(&q->cv);
     while (q->live_threads > 0) {
@@ -639,7 +639,7 @@ int rt_queue_stop(rt_queue *q, double grace_seconds)
     }
     int left = 0;
     for (int i = 0; i < q->n_lanes; i++)
-        for (struct rt_run *r = q->lanes[i]->running; r; r = r->next)
+        for (struct rt_task *r = q->lanes[i]->running; r; r = r->next)
             left++;
     if (q->live_threads > 0 && !left) left = 1;
     pthread_mutex_unlock(&q->mu);
@@ -668,7 +668,7 @@ void rt_queue_free(rt_queue *q)
     free(q);
 }
 
-int rt_run_stop_reason(rt_run *run)
+int rt_task_stop_reason(rt_task *run)
 {
     pthread_mutex_lock(&run->mu);
     int r = run->stop_reason;
@@ -676,7 +676,7 @@ int rt_run_stop_reason(rt_run *run)
     return r;
 }
 
-void rt_run_on_stop(rt_run *run, void (*fn)(void *ctx, int reason), void *ctx)
+void rt_task_on_stop(rt_task *run, void (*fn)(void *ctx, int reason), void *ctx)
 {
     pthread_mutex_lock(&run->mu);
     run->on_stop = fn;
@@ -685,7 +685,7 @@ void rt_run_on_stop(rt_run *run, void (*fn)(void *ctx, int reason), void *ctx)
     pthread_mutex_unlock(&run->mu);
 }
 
-int rt_run_sleep(rt_run *run, double seconds)
+int rt_task_sleep(rt_task *run, double seconds)
 {
     struct timespec ts = abs_time(now_epoch() + seconds);
     pthread_mutex_lock(&run->mu);
@@ -696,7 +696,7 @@ int rt_run_sleep(rt_run *run, double seconds)
     return r;
 }
 
-void rt_run_requeue_at(rt_run *run, double when)
+void rt_task_requeue_at(rt_task *run, double when)
 {
     run->requeue_at = when;
 }

@@ -10,7 +10,7 @@
 #include "providers/runtime/errors.h"
 
 typedef struct rt_queue rt_queue;
-typedef struct rt_run rt_run;
+typedef struct rt_task rt_task;
 
 /* An item's state in STORE_DB_RT_QUEUE. Done is the absence of the record: the provider's own
  * record keeps the outcome, so finished items cost nothing. */
@@ -47,10 +47,10 @@ struct rt_item_spec {
 };
 
 /* What run returns. */
-enum rt_run_result {
-    RT_RUN_DONE = 0,    /* finished: the item is removed (if the provider has not done it) */
-    RT_RUN_REQUEUE = 1, /* queued again, at the time given to rt_run_requeue_at (default now) */
-    RT_RUN_LEAVE = 2,   /* left running (shutdown): settled at the next start */
+enum rt_task_result {
+    RT_TASK_DONE = 0,    /* finished: the item is removed (if the provider has not done it) */
+    RT_TASK_REQUEUE = 1, /* queued again, at the time given to rt_task_requeue_at (default now) */
+    RT_TASK_LEAVE = 2,   /* left running (shutdown): settled at the next start */
 };
 
 /* Why a running item is asked to stop. */
@@ -72,9 +72,9 @@ struct rt_kind {
     const char *kind;
     /* Runs the item on a worker thread of this kind, holding no transaction: it may open its own
      * (one write txn at a time per thread, as store.h says). It should end soon after
-     * rt_run_stop_reason becomes non-zero, or register rt_run_on_stop to be woken (kill its
-     * process group). Returns an rt_run_result. */
-    int (*run)(void *ctx, const struct rt_item *item, rt_run *run);
+     * rt_task_stop_reason becomes non-zero, or register rt_task_on_stop to be woken (kill its
+     * process group). Returns an rt_task_result. */
+    int (*run)(void *ctx, const struct rt_item *item, rt_task *run);
     /* Called for each item left RT_RUNNING by a previous process, on the thread calling
      * rt_queue_register, before any worker of the kind starts. Must be idempotent: the provider may
      * already have recorded the end when the server died before the item was removed. Returns an
@@ -136,18 +136,18 @@ int rt_queue_stop(rt_queue *q, double grace_seconds);
  * NULL is a no-op. */
 void rt_queue_free(rt_queue *q);
 
-/* ---- For run functions, on their worker thread (rt_run_on_stop: any thread) ---- */
+/* ---- For run functions, on their worker thread (rt_task_on_stop: any thread) ---- */
 
 /* Returns the rt_stop_reason asked of this run (RT_STOP_NONE while it should carry on). */
-int rt_run_stop_reason(rt_run *run);
+int rt_task_stop_reason(rt_task *run);
 /* Sets fn to be called once with ctx and the reason when this run is asked to stop, on the
  * asking thread (keep it short: kill a process group, signal a condition). Called at once,
  * on this thread, when a stop was asked already. fn NULL clears it; once that returns, fn is
  * not running and will not be called. fn must not call rt_queue functions for this item. */
-void rt_run_on_stop(rt_run *run, void (*fn)(void *ctx, int reason), void *ctx);
+void rt_task_on_stop(rt_task *run, void (*fn)(void *ctx, int reason), void *ctx);
 /* Waits up to seconds, or until a stop is asked. Returns the rt_stop_reason (0: time out). */
-int rt_run_sleep(rt_run *run, double seconds);
-/* Sets when a run that returns RT_RUN_REQUEUE runs again (epoch seconds; 0: now). */
-void rt_run_requeue_at(rt_run *run, double when);
+int rt_task_sleep(rt_task *run, double seconds);
+/* Sets when a run that returns RT_TASK_REQUEUE runs again (epoch seconds; 0: now). */
+void rt_task_requeue_at(rt_task *run, double when);
 
 #endif

@@ -7,10 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Errors of the runner: its reserved range is -100 to -119. */
-#define RT_EINVAL (-100) /* bad command description (no argv, a sink kind without a sink) */
-#define RT_ESPAWN (-101) /* the command could not be started (rt_result.error says why) */
-#define RT_ESYS   (-102) /* a pipe, pidfd or memory could not be had (rt_result.error) */
+#include "providers/runtime/errors.h" /* RT_EINVAL, RT_ESPAWN, RT_ESYS */
 
 /* Where the child's stdin comes from. */
 enum rt_in_kind {

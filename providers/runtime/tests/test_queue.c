@@ -89,7 +89,7 @@ static char last_run_id[64], last_settle_id[64], last_settle_payload[64], last_s
 static unsigned last_settle_attempts;
 static int run_state_seen; /* the item's LMDB state seen from inside run */
 
-static int run_record(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_record(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)run;
@@ -99,7 +99,7 @@ static int run_record(void *ctx, const struct rt_item *it, rt_run *run)
     run_state_seen = s;
     runs++;
     pthread_mutex_unlock(&mu);
-    return RT_RUN_DONE;
+    return RT_TASK_DONE;
 }
 
 static int settle_record(void *ctx, const struct rt_item *it)
@@ -128,7 +128,7 @@ static int count(int *v)
 static int child_pipe[2];
 
 /* In the child: tells the parent it runs, then blocks until killed. */
-static int run_and_hang(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_and_hang(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)it;
@@ -137,7 +137,7 @@ static int run_and_hang(void *ctx, const struct rt_item *it, rt_run *run)
     if (write(child_pipe[1], &c, 1) != 1) _exit(3);
     for (;;)
         pause();
-    return RT_RUN_DONE;
+    return RT_TASK_DONE;
 }
 
 /* Forks a child that opens the store, enqueues build-1 and, when start_it, runs it until the
@@ -231,7 +231,7 @@ Test(rt_queue, a_settle_that_resumes_runs_the_item_again, .init = setup, .fini =
 #define N_ITEMS 300
 static int taken[N_ITEMS];
 
-static int run_count(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_count(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)run;
@@ -240,7 +240,7 @@ static int run_count(void *ctx, const struct rt_item *it, rt_run *run)
     taken[i]++;
     runs++;
     pthread_mutex_unlock(&mu);
-    return RT_RUN_DONE;
+    return RT_TASK_DONE;
 }
 
 struct adder {
@@ -301,18 +301,18 @@ Test(rt_queue, two_workers_never_take_the_same_item, .init = setup, .fini = tear
 static int stops_seen[3];
 
 /* Waits for a stop (60 s at most) and says so: a shutdown leaves the item for the next start. */
-static int run_until_stopped(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_until_stopped(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)it;
     pthread_mutex_lock(&mu);
     runs++;
     pthread_mutex_unlock(&mu);
-    int why = rt_run_sleep(run, 60);
+    int why = rt_task_sleep(run, 60);
     pthread_mutex_lock(&mu);
     stops_seen[why]++;
     pthread_mutex_unlock(&mu);
-    return why == RT_STOP_SHUTDOWN ? RT_RUN_LEAVE : RT_RUN_DONE;
+    return why == RT_STOP_SHUTDOWN ? RT_TASK_LEAVE : RT_TASK_DONE;
 }
 
 Test(rt_queue, stop_drains_running_items_within_the_grace, .init = setup, .fini = teardown)
@@ -347,7 +347,7 @@ Test(rt_queue, stop_drains_running_items_within_the_grace, .init = setup, .fini 
 
 static volatile int stubborn_release;
 
-static int run_ignoring_stop(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_ignoring_stop(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)it;
@@ -357,7 +357,7 @@ static int run_ignoring_stop(void *ctx, const struct rt_item *it, rt_run *run)
     pthread_mutex_unlock(&mu);
     while (!__atomic_load_n(&stubborn_release, __ATOMIC_ACQUIRE))
         usleep(1000);
-    return RT_RUN_DONE;
+    return RT_TASK_DONE;
 }
 
 Test(rt_queue, stop_gives_up_after_the_grace_and_leaves_the_item_running, .init = setup,
@@ -386,11 +386,11 @@ static void on_stop_flag(void *ctx, int reason)
 
 static int stop_cb_reason;
 
-static int run_with_stop_callback(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_with_stop_callback(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     (void)it;
-    rt_run_on_stop(run, on_stop_flag, &stop_cb_reason);
+    rt_task_on_stop(run, on_stop_flag, &stop_cb_reason);
     return run_until_stopped(ctx, it, run);
 }
 
@@ -428,7 +428,7 @@ Test(rt_queue, cancel_stops_a_running_item_and_unqueues_a_waiting_one, .init = s
 
 static double ran_at;
 
-static int run_twice(void *ctx, const struct rt_item *it, rt_run *run)
+static int run_twice(void *ctx, const struct rt_item *it, rt_task *run)
 {
     (void)ctx;
     pthread_mutex_lock(&mu);
@@ -437,10 +437,10 @@ static int run_twice(void *ctx, const struct rt_item *it, rt_run *run)
     pthread_mutex_unlock(&mu);
     run_state_seen = state_of(it->kind, it->id);
     if (it->attempts == 1) {
-        rt_run_requeue_at(run, now() + 3600);
-        return RT_RUN_REQUEUE;
+        rt_task_requeue_at(run, now() + 3600);
+        return RT_TASK_REQUEUE;
     }
-    return RT_RUN_DONE;
+    return RT_TASK_DONE;
 }
 
 Test(rt_queue, state_changes_are_persisted_and_delayed_items_wait, .init = setup, .fini = teardown)
