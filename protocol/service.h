@@ -86,5 +86,11 @@ struct proto_service {
 /* Returns the operation of svc named name, or NULL. */
 const struct proto_operation *proto_service_find_op(const struct proto_service *svc,
                                                     const char *name);
+/* Runs an authenticated JSON 1.1 request of req->service and req->operation (both set) the way
+ * every such request runs: decode the body, find the operation, the service's prevalidate, the
+ * model's checks, then the handler. The answer is left on req (output or err) for
+ * proto_json_finish(). Returns 0, or the negative proto_err it set. The server and the dispatch
+ * fuzzer share it, so the fuzzer exercises the path clients take. */
+int proto_json_dispatch(struct proto_req *req);
 
 #endif

@@ -228,29 +228,7 @@ static void dispatch_json(struct srv_request *r)
     char body_sha[65];
     sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, body_sha);
     if (authenticate(r, body_sha) < 0) return;
-    if (proto_json_decode(req) < 0) return;
-
-    const struct proto_model_op *model_op =
-        proto_model_find_op(req->service->model, req->operation);
-    const struct proto_operation *op = proto_service_find_op(req->service, req->operation);
-    if (!model_op && !op) {
-        proto_error(req, ERR_UNKNOWN_OPERATION, "Operation %s is not supported by %s.",
-                    req->operation, req->service->name);
-        return;
-    }
-    if (op && req->service->prevalidate && req->service->prevalidate(req) < 0) return;
-    if (model_op && proto_model_validate(req, model_op, req->input) < 0) return;
-    if (!op) {
-        proto_error(req, ERR_NOT_IMPLEMENTED,
-                    "Operation %s of %s is not implemented by codepipeline-local yet.",
-                    req->operation, req->service->name);
-        return;
-    }
-    int rc = op->handler(req);
-    if (rc < 0 && !req->err)
-        proto_error(req, ERR_INTERNAL_FAILURE,
-                    "The request processing has failed because of an unknown error, exception "
-                    "or failure.");
+    proto_json_dispatch(req);
 }
 
 static void dispatch_rest(struct srv_request *r)
