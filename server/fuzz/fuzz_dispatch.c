@@ -12,7 +12,9 @@
  * type, an oversize value, a huge number or invalid UTF-8. Mode odd: the rest is the body as is.
  * At start every operation is run once well-formed and once per variant of each of its first
  * members, so a short run covers every operation whatever the corpus holds
- * (CPL_FUZZ_NO_SWEEP=1 skips that).
+ * (CPL_FUZZ_NO_SWEEP=1 skips that). Two CodeCommit repositories named as generated inputs name
+ * them are made first, so requests get past "does not exist". CPL_FUZZ_SKIP=null,utf8 sets
+ * variant classes aside while their fix is under way.
  *
  * Fails (abort) on: a crash, a 5xx other than 501, an answer that is not UTF-8 or not JSON. */
 #define _XOPEN_SOURCE 700
@@ -452,13 +454,21 @@ static void cleanup(void)
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Runs body as operation name of service svc, when the table has them. */
+static void seed(const char *svc, const char *name, const char *body)
+{
+    for (size_t i = 0; i < n_ops; i++)
+        if (strcmp(ops[i].svc->name, svc) == 0 && strcmp(ops[i].model->name, name) == 0)
+            run(&ops[i], body, strlen(body));
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     if (proto_model_init() != 0 || !mkdtemp(dir)) abort();
     char err[256];
-    struct store_options so = {.dir = dir, .map_size = (size_t)1 << 30, .no_sync = 1};
+    struct store_options so = {.dir = dir, .no_sync = 1};
     if (store_open(&so, &st, err, sizeof(err)) < 0) {
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();
@@ -474,6 +484,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *skip = getenv("CPL_FUZZ_SKIP");
     skip_null = skip && strstr(skip, "null");
     skip_utf8 = skip && strstr(skip, "utf8");
+    static const char *const repos[] = {"demo", "demo-pipeline"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[300];
+        snprintf(body, sizeof(body), "{\"repositoryName\":\"%s\",\"tags\":{\"demo\":\"demo\"}}",
+                 repos[i]);
+        seed("codecommit", "CreateRepository", body);
+        snprintf(body, sizeof(body),
+                 "{\"repositoryName\":\"%s\",\"branchName\":\"main\",\"filePath\":"
+                 "\"README.md\",\"fileContent\":\"aGVsbG8K\"}",
+                 repos[i]);
+        seed("codecommit", "PutFile", body);
+    }
     const char *no_sweep = getenv("CPL_FUZZ_NO_SWEEP");
     if (no_sweep && *no_sweep == '1') return 0;
     /* The sweep: each operation well-formed with every optional member present, then each
