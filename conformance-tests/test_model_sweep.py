@@ -299,6 +299,7 @@ class ModelSweep(ServerTestCase):
         skip = set(filter(None, os.environ.get("CPL_SWEEP_SKIP", "").split(",")))
         only = set(filter(None, os.environ.get("CPL_SWEEP_OPS", "").split(",")))
         failures, n_ops, n_req, t0 = [], 0, 0, time.time()
+        statuses = {}
         models = self.json_models()
         self.assertTrue(models)
         for model in models:
@@ -307,14 +308,18 @@ class ModelSweep(ServerTestCase):
                     continue
                 n_ops += 1
                 shape = spec.get("input", {}).get("shape")
-                cases = [("well-formed", "required only", "", b"{}")]
+                # The body itself: not an object, and an unknown member holding hostile bytes.
+                cases = [("body", "null body", "", b"null"), ("body", "array body", "", b"[]"),
+                         ("utf8", "unknown member", "", b'{"\xff":"\xfe"}'),
+                         ("well-formed", "required only", "", b"{}")]
+                cases = [c for c in cases if c[0] not in skip]
                 if shape:
                     sh = model.shapes[shape]
                     required = {m: model.value(sh["members"][m]["shape"], 1, m)
                                 for m in sh.get("required", [])}
                     full = model.value(shape)
-                    cases = [("well-formed", "required only", "", encode(required)),
-                             ("well-formed", "all members", "", encode(full))]
+                    cases[-1:] = [("well-formed", "required only", "", encode(required)),
+                                  ("well-formed", "all members", "", encode(full))]
                     first_string = True
                     n = 0
                     for path, s in model.paths(shape, full):
@@ -335,6 +340,7 @@ class ModelSweep(ServerTestCase):
                         if not self.restart_if_dead(failures, cls, what):
                             failures.append((cls, what, "no answer: %s" % e))
                         continue
+                    statuses[status] = statuses.get(status, 0) + 1
                     why = None
                     if status >= 500 and not (status == 501 and b"NotImplementedException" in answer):
                         why = "HTTP %d" % status
@@ -351,8 +357,10 @@ class ModelSweep(ServerTestCase):
         by_class = {}
         for cls, _, _ in failures:
             by_class[cls] = by_class.get(cls, 0) + 1
-        print("\nmodel sweep: %d operations, %d requests, %.1f s, %d failures %s" % (
-            n_ops, n_req, time.time() - t0, len(failures), by_class or ""), file=sys.stderr)
+        print("\nmodel sweep: %d operations, %d requests, %.1f s, %d failures %s\n"
+              "  answers by HTTP status: %s" % (
+                  n_ops, n_req, time.time() - t0, len(failures), by_class or "",
+                  ", ".join("%d: %d" % kv for kv in sorted(statuses.items()))), file=sys.stderr)
         for cls, what, why in failures[:80]:
             print("  [%s] %s: %s" % (cls, what, why), file=sys.stderr)
         self.assertEqual(failures, [], "%d failures (listed above)" % len(failures))
