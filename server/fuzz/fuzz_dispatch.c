@@ -51,6 +51,7 @@ struct fz_op {
 static struct fz_op ops[FZ_MAX_OPS];
 static size_t n_ops;
 static store *st;
+static size_t n_ok; /* answers with HTTP 200, for the sweep's summary */
 static char dir[] = "/tmp/cpl-fuzz-dispatch-XXXXXX";
 
 /* The bytes that steer generation; reads past the end give 0. */
@@ -80,6 +81,7 @@ struct fz_slot {
 
 struct fz_gen {
     struct fz_src src;
+    int first; /* the sweep: always the first fitting candidate (the seeded names) */
     const struct proto_model_service *svc;
     struct fz_slot slots[FZ_MAX_SLOTS];
     int n_slots;
@@ -128,15 +130,34 @@ static int fits(const struct proto_model_service *svc, const struct proto_model_
     return proto_model_pattern_match(svc->compiled[sh->pattern], s, n);
 }
 
-static struct json_object *gen_string(struct fz_gen *g, const struct proto_model_shape *sh)
+/* Returns 1 when the member's name says it holds an ARN. */
+static int names_arn(const char *member)
+{
+    size_t n = strlen(member);
+    return n >= 3 && (strcmp(member + n - 3, "Arn") == 0 || strcmp(member + n - 3, "arn") == 0);
+}
+
+static struct json_object *gen_string(struct fz_gen *g, const struct proto_model_shape *sh,
+                                      const char *member)
 {
     if (sh->count) /* an enum */
         return json_object_new_string(g->svc->enums[sh->first + fz_byte(&g->src) % sh->count]);
     const char *fit[sizeof(candidates) / sizeof(candidates[0])];
     size_t n_fit = 0;
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-        if (fits(g->svc, sh, candidates[i], strlen(candidates[i]))) fit[n_fit++] = candidates[i];
-    if (n_fit) return json_object_new_string(fit[fz_byte(&g->src) % n_fit]);
+    /* An ARN member gets this service's ARN first: it names the seeded resource. */
+    char mine[64];
+    snprintf(mine, sizeof(mine), "arn:aws:%s:", g->svc->name);
+    int arn = names_arn(member);
+    for (int pass = 0; pass < 1 + arn; pass++) {
+        for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+            int is_mine = strncmp(candidates[i], mine, strlen(mine)) == 0;
+            if (arn && is_mine == pass) continue; /* pass 0: this service's; pass 1: others */
+            if (fits(g->svc, sh, candidates[i], strlen(candidates[i])))
+                fit[n_fit++] = candidates[i];
+        }
+    }
+    unsigned pick = fz_byte(&g->src);
+    if (n_fit) return json_object_new_string(fit[g->first ? 0 : pick % n_fit]);
     /* No candidate fits: letters of the minimum length (a pattern may still refuse them). */
     size_t n = (sh->flags & PROTO_SF_MIN) && sh->min > 0 ? (size_t)sh->min : 1;
     if (n > 256) n = 256;
@@ -153,7 +174,8 @@ static int64_t clamp(const struct proto_model_shape *sh, int64_t v)
     return v;
 }
 
-static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth, int slot);
+static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth, int slot,
+                                     const char *member);
 
 static void gen_members(struct fz_gen *g, struct json_object *obj,
                         const struct proto_model_shape *sh, int depth, int up)
@@ -162,13 +184,14 @@ static void gen_members(struct fz_gen *g, struct json_object *obj,
         const struct proto_model_member *m = &g->svc->members[sh->first + i];
         if (!m->required && !(fz_byte(&g->src) & 1)) continue;
         int slot = add_slot(g, obj, m->name, 0, m->shape, up);
-        json_object_object_add(obj, m->name, gen_value(g, m->shape, depth + 1, slot));
+        json_object_object_add(obj, m->name, gen_value(g, m->shape, depth + 1, slot, m->name));
     }
 }
 
-/* Generates a value of shape whose slot (-1: none) is slot; members and list elements get slots
- * of their own. */
-static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth, int slot)
+/* Generates a value of shape for a member named member, whose slot (-1: none) is slot; members
+ * and list elements get slots of their own. */
+static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth, int slot,
+                                     const char *member)
 {
     const struct proto_model_shape *sh = &g->svc->shapes[shape];
     switch (sh->type) {
@@ -184,7 +207,7 @@ static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth
         if (n > 4) n = 4;
         for (int64_t i = 0; i < n; i++) {
             int el = add_slot(g, a, NULL, (size_t)i, sh->key, slot);
-            json_object_array_add(a, gen_value(g, sh->key, depth + 1, el));
+            json_object_array_add(a, gen_value(g, sh->key, depth + 1, el, member));
         }
         return a;
     }
@@ -193,16 +216,16 @@ static struct json_object *gen_value(struct fz_gen *g, uint32_t shape, int depth
         int64_t n = depth >= FZ_MAX_DEPTH ? 0 : clamp(sh, fz_byte(&g->src) % 3);
         if (n > 4) n = 4;
         for (int64_t i = 0; i < n; i++) {
-            struct json_object *k = gen_value(g, sh->key, depth + 1, -1);
+            struct json_object *k = gen_value(g, sh->key, depth + 1, -1, "");
             char key[300];
             snprintf(key, sizeof(key), "%s%s", json_object_get_string(k), i ? "2" : "");
             json_object_put(k);
-            json_object_object_add(o, key, gen_value(g, sh->value, depth + 1, slot));
+            json_object_object_add(o, key, gen_value(g, sh->value, depth + 1, slot, ""));
         }
         return o;
     }
     case PROTO_T_STRING:
-        return gen_string(g, sh);
+        return gen_string(g, sh, member);
     case PROTO_T_BLOB:
         return json_object_new_string("aGVsbG8=");
     case PROTO_T_BOOLEAN:
@@ -402,6 +425,7 @@ static void run(const struct fz_op *op, const char *body, size_t len)
                 body, (int)(req.body.len > 2000 ? 2000 : req.body.len), req.body.buf);
         abort();
     }
+    if (req.status == 200) n_ok++;
     if (req.resp_fd >= 0) close(req.resp_fd);
     json_object_put(req.input);
     json_object_put(req.output);
@@ -419,6 +443,7 @@ static int run_generated(const struct fz_op *op, const uint8_t *data, size_t siz
     memset(&g, 0, sizeof(g));
     g.src = (struct fz_src){data, size};
     g.svc = op->model->svc;
+    g.first = forced_slot >= 0;
     struct json_object *top = json_object_new_object();
     if (op->model->input >= 0) gen_members(&g, top, &g.svc->shapes[op->model->input], 0, -1);
     if (forced_slot >= 0) {
@@ -510,7 +535,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             for (unsigned v = 0; v < FZ_N_VARIANTS; v++, runs++)
                 if (!skipped(v)) run_generated(&ops[i], all, sizeof(all), slot, v);
     }
-    fprintf(stderr, "fuzz_dispatch: swept %zu operations with %zu requests\n", n_ops, runs);
+    fprintf(stderr, "fuzz_dispatch: swept %zu operations with %zu requests, %zu answered 200\n",
+            n_ops, runs, n_ok);
     return 0;
 }
 
