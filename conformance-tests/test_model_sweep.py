@@ -20,7 +20,7 @@ import unittest
 from harness import ACCESS_KEY, REGION, SECRET_KEY, ServerTestCase
 
 MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "protocol", "models")
-MAX_DEPTH = 6           # generated nesting
+MAX_DEPTH = 10          # generated nesting
 MAX_VARIANTS_PER_OP = 150 # variant requests per operation (paths breadth first)
 BIG = 1 << 20           # the 1 MiB string
 
@@ -47,8 +47,13 @@ CANDIDATES = [
     "arn:aws:codecommit:us-east-1:000000000000:demo", "arn:aws:iam::000000000000:role/demo",
     "0123456789abcdef0123456789abcdef01234567", "README.md", "dir/file.txt",
     "12345678-1234-1234-1234-123456789012", "d-ABCDEFGHI", "1", "us-east-1", "000000000000",
-    "aGVsbG8=", "key", "https://example.com/hook", "{}", "a", "x y",
+    "aGVsbG8=", "key", "https://example.com/hook", "{}", "a", "x y", "AWS", "demo@example.com",
 ]
+
+
+# Members whose name holds one of these (lower case) try that value first. "commit" is set to the
+# seeded commit's id when the class starts.
+HINTS = {"email": "demo@example.com", "path": "README.md", "commit": None}
 
 
 def java_pattern(p):
@@ -75,7 +80,10 @@ class Model:
         lo, hi = sh.get("min", 0), sh.get("max", 1 << 30)
         rx = java_pattern(sh["pattern"]) if "pattern" in sh else None
         order = CANDIDATES
-        if member.lower().endswith("arn"):  # this service's ARN first: it names a seeded resource
+        hinted = [v for k, v in HINTS.items() if v and k in member.lower()]
+        if hinted:
+            order = hinted + CANDIDATES
+        elif member.lower().endswith("arn"):  # this service's ARN first: it names a seeded resource
             mine = "arn:aws:%s:" % self.name
             order = sorted(CANDIDATES, key=lambda c: not c.startswith(mine))
         for c in order:
@@ -172,16 +180,20 @@ class Model:
 
 
 def replaced(value, path, new):
-    """Returns a copy of value with the member at path replaced by new."""
+    """Returns a copy of value with the member at path replaced (or added) by new."""
     if not path:
         return new
     head = path[0]
-    if isinstance(value, list):
-        c = list(value)
-    else:
-        c = dict(value)
-    c[head] = replaced(value[head], path[1:], new)
+    c = list(value) if isinstance(value, list) else dict(value)
+    c[head] = replaced(value[head], path[1:], new) if len(path) > 1 else new
     return c
+
+
+def is_token(member, required):
+    """Pagination tokens: a generated one is never valid, so the well-formed input leaves the
+    optional ones out (and they get their variants one at a time)."""
+    return member not in required and (member.lower().endswith("token") or
+                                       member in ("marker", "Marker"))
 
 
 def utf8_ok(b):
@@ -215,9 +227,9 @@ class ModelSweep(ServerTestCase):
         cc.create_repository(repositoryName="demo", tags={"demo": "demo"})
         cc.put_file(repositoryName="demo", branchName="main", fileContent=b"hello\n",
                     filePath="README.md", commitMessage="seed")
-        cc.create_branch(repositoryName="demo", branchName="demo-pipeline",
-                         commitId=cc.get_branch(repositoryName="demo", branchName="main")[
-                             "branch"]["commitId"])
+        head = cc.get_branch(repositoryName="demo", branchName="main")["branch"]["commitId"]
+        cc.create_branch(repositoryName="demo", branchName="demo", commitId=head)
+        HINTS["commit"] = head
         source = {"name": "Source", "actionTypeId": {"category": "Source", "owner": "AWS",
                                                      "provider": "CodeCommit", "version": "1"},
                   "configuration": {"RepositoryName": "demo", "BranchName": "main"},
@@ -318,8 +330,10 @@ class ModelSweep(ServerTestCase):
                     required = {m: model.value(sh["members"][m]["shape"], 1, m)
                                 for m in sh.get("required", [])}
                     full = model.value(shape)
+                    base = {m: v for m, v in full.items()
+                            if not is_token(m, sh.get("required", []))}
                     cases[-1:] = [("well-formed", "required only", "", encode(required)),
-                                  ("well-formed", "all members", "", encode(full))]
+                                  ("well-formed", "all members", "", encode(base))]
                     first_string = True
                     n = 0
                     for path, s in model.paths(shape, full):
@@ -328,7 +342,7 @@ class ModelSweep(ServerTestCase):
                                 continue
                             n += 1
                             cases.append((cls, label, ".".join(map(str, path)),
-                                          encode(replaced(full, path, new))))
+                                          encode(replaced(base, path, new))))
                         if model.shapes[s]["type"] in ("string", "blob"):
                             first_string = False
                 for cls, label, where, body in cases:
