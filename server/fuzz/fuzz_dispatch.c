@@ -119,6 +119,8 @@ static const char *const candidates[] = {
     "{}",
     "a",
     "x y",
+    "AWS",
+    "demo@example.com",
 };
 
 static int fits(const struct proto_model_service *svc, const struct proto_model_shape *sh,
