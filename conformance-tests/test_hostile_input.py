@@ -103,6 +103,14 @@ class HostileJson(GitHelpers, ServerTestCase):
         self.assertNotIn("repositoryDescription",
                          cc.get_repository(repositoryName="nul")["repositoryMetadata"])
 
+    def test_a_null_character_in_a_map_key_is_refused_not_cut(self):
+        cc = self.cc
+        arn = cc.create_repository(repositoryName="nulkey")["repositoryMetadata"]["Arn"]
+        # json-c would keep the key as "a": a tag "a" would be stored
+        self.assertClientError(lambda: cc.tag_resource(resourceArn=arn, tags={"a\x00b": "v"}),
+                               "SerializationException")
+        self.assertEqual(cc.list_tags_for_resource(resourceArn=arn)["tags"], {})
+
     def test_branch_names_git_refuses_are_invalid_branch_names(self):
         cc = self.cc
         cc.create_repository(repositoryName="br")

@@ -12,22 +12,31 @@
 #define JSON_MAX_DEPTH 64
 
 /* json-c's strict mode still accepts single-quoted strings, NaN and Infinity, and raw control
- * characters inside strings; JSON (and AWS's parser) does not. Returns a description of the first
- * such extension in the n bytes at s, or NULL when there is none. */
+ * characters inside strings; JSON (and AWS's parser) does not. json-c also keeps object keys as C
+ * strings, so a key holding an escaped NUL ({"a\u0000b":1}) would reach handlers cut to "a": a
+ * different request from the one sent. Returns a description of the first such case in the n bytes
+ * at s, or NULL when there is none. */
 static const char *json_extension(const char *s, size_t n)
 {
-    int in_str = 0;
+    int in_str = 0, has_nul = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (in_str) {
-            if (c == '\\')
+            if (c == '\\') {
+                if (i + 5 < n && memcmp(s + i + 1, "u0000", 5) == 0) has_nul = 1;
                 i++;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_str = 0;
-            else if (c < 0x20)
+                size_t j = i + 1; /* a string followed by ':' is an object key */
+                while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n'))
+                    j++;
+                if (has_nul && j < n && s[j] == ':') return "NUL character in an object key";
+            } else if (c < 0x20) {
                 return "unescaped control character in a string";
+            }
         } else if (c == '"') {
             in_str = 1;
+            has_nul = 0;
         } else if (c == '\'') {
             return "single-quoted string";
         } else if (c == 'N' || c == 'I') {

@@ -194,6 +194,24 @@ Test(proto_json, malformed_trailing_non_object_and_deep_bodies_are_serialization
     expect_serialization(deepobj);
 }
 
+Test(proto_json, a_nul_in_an_object_key_is_a_serialization_error_not_a_cut_key)
+{
+    /* json-c would keep {"a\u0000b":"v"} as the key "a" */
+    struct proto_req *req = new_req("{\"tags\":{\"a\\u0000b\":\"v\"}}");
+    cr_assert_eq(proto_json_decode(req), -ERR_SERIALIZATION);
+    cr_assert_str_eq(req->err_message,
+                     "Unexpected character in JSON request body: NUL character in an object key");
+    free_req(req);
+    expect_serialization("{\"name\\u0000\" : \"x\"}");
+    /* in a value, or as an escaped backslash before "u0000", it is not a key's NUL */
+    const char *ok[] = {"{\"a\":\"x\\u0000\"}", "{\"a\\\\u0000\":1}", "{\"a\":[\"\\u0000\",1]}"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        req = new_req(ok[i]);
+        cr_assert_eq(proto_json_decode(req), 0, "%s: %s", ok[i], req->err_message);
+        free_req(req);
+    }
+}
+
 Test(proto_json, error_body_has_type_and_message)
 {
     struct proto_req *req = new_req(NULL);
