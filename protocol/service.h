@@ -13,14 +13,9 @@ struct rt_queue;
 /* Every handler: returns 0, or a negative proto_err set with proto_error(). */
 typedef int (*proto_handler)(struct proto_req *req);
 
-enum proto_op_flags {
-    PROTO_OP_WRITE = 1 << 0, /* changes state */
-};
-
 struct proto_operation {
-    const char *name; /* "CreatePipeline" */
-    proto_handler handler;
-    unsigned flags;
+    const char *name;      /* "CreatePipeline" */
+    proto_handler handler; /* opens its own store transactions */
 };
 
 enum proto_protocol {

@@ -4,7 +4,7 @@
 #include "protocol/model.h"
 
 static const struct proto_operation cb_ops[] = {
-    {NULL, NULL, 0},
+    {NULL, NULL},
 };
 
 const struct proto_service cb_service = {

@@ -160,38 +160,38 @@ int cc_commit_from_spec(struct proto_req *req, struct cc_repo *r, const char *sp
 /* Returns AWS's Commit structure for commit (new json reference). */
 struct json_object *cc_commit_json(const git_commit *commit, proto_arena *a);
 
-/* The operations: X(AWS name, handler, flags). */
+/* The operations: X(AWS name, handler). */
 #define CC_OPERATIONS(X)                                                                           \
-    X("BatchGetCommits", cc_op_batch_get_commits, 0)                                               \
-    X("BatchGetRepositories", cc_op_batch_get_repositories, 0)                                     \
-    X("CreateBranch", cc_op_create_branch, PROTO_OP_WRITE)                                         \
-    X("CreateCommit", cc_op_create_commit, PROTO_OP_WRITE)                                         \
-    X("CreateRepository", cc_op_create_repository, PROTO_OP_WRITE)                                 \
-    X("DeleteBranch", cc_op_delete_branch, PROTO_OP_WRITE)                                         \
-    X("DeleteFile", cc_op_delete_file, PROTO_OP_WRITE)                                             \
-    X("DeleteRepository", cc_op_delete_repository, PROTO_OP_WRITE)                                 \
-    X("GetBlob", cc_op_get_blob, 0)                                                                \
-    X("GetBranch", cc_op_get_branch, 0)                                                            \
-    X("GetCommit", cc_op_get_commit, 0)                                                            \
-    X("GetDifferences", cc_op_get_differences, 0)                                                  \
-    X("GetFile", cc_op_get_file, 0)                                                                \
-    X("GetFolder", cc_op_get_folder, 0)                                                            \
-    X("GetMergeCommit", cc_op_get_merge_commit, 0)                                                 \
-    X("GetMergeOptions", cc_op_get_merge_options, 0)                                               \
-    X("GetRepository", cc_op_get_repository, 0)                                                    \
-    X("ListBranches", cc_op_list_branches, 0)                                                      \
-    X("ListRepositories", cc_op_list_repositories, 0)                                              \
-    X("ListTagsForResource", cc_op_list_tags_for_resource, 0)                                      \
-    X("MergeBranchesByFastForward", cc_op_merge_branches_by_fast_forward, PROTO_OP_WRITE)          \
-    X("PutFile", cc_op_put_file, PROTO_OP_WRITE)                                                   \
-    X("TagResource", cc_op_tag_resource, PROTO_OP_WRITE)                                           \
-    X("UntagResource", cc_op_untag_resource, PROTO_OP_WRITE)                                       \
-    X("UpdateDefaultBranch", cc_op_update_default_branch, PROTO_OP_WRITE)                          \
-    X("UpdateRepositoryDescription", cc_op_update_repository_description, PROTO_OP_WRITE)          \
-    X("UpdateRepositoryName", cc_op_update_repository_name, PROTO_OP_WRITE)
+    X("BatchGetCommits", cc_op_batch_get_commits)                                                  \
+    X("BatchGetRepositories", cc_op_batch_get_repositories)                                        \
+    X("CreateBranch", cc_op_create_branch)                                                         \
+    X("CreateCommit", cc_op_create_commit)                                                         \
+    X("CreateRepository", cc_op_create_repository)                                                 \
+    X("DeleteBranch", cc_op_delete_branch)                                                         \
+    X("DeleteFile", cc_op_delete_file)                                                             \
+    X("DeleteRepository", cc_op_delete_repository)                                                 \
+    X("GetBlob", cc_op_get_blob)                                                                   \
+    X("GetBranch", cc_op_get_branch)                                                               \
+    X("GetCommit", cc_op_get_commit)                                                               \
+    X("GetDifferences", cc_op_get_differences)                                                     \
+    X("GetFile", cc_op_get_file)                                                                   \
+    X("GetFolder", cc_op_get_folder)                                                               \
+    X("GetMergeCommit", cc_op_get_merge_commit)                                                    \
+    X("GetMergeOptions", cc_op_get_merge_options)                                                  \
+    X("GetRepository", cc_op_get_repository)                                                       \
+    X("ListBranches", cc_op_list_branches)                                                         \
+    X("ListRepositories", cc_op_list_repositories)                                                 \
+    X("ListTagsForResource", cc_op_list_tags_for_resource)                                         \
+    X("MergeBranchesByFastForward", cc_op_merge_branches_by_fast_forward)                          \
+    X("PutFile", cc_op_put_file)                                                                   \
+    X("TagResource", cc_op_tag_resource)                                                           \
+    X("UntagResource", cc_op_untag_resource)                                                       \
+    X("UpdateDefaultBranch", cc_op_update_default_branch)                                          \
+    X("UpdateRepositoryDescription", cc_op_update_repository_description)                          \
+    X("UpdateRepositoryName", cc_op_update_repository_name)
 
 /* Each handler: returns 0 or a negative proto_err set on req; output owned by req. */
-#define CC_DECLARE_OP(name, fn, flags) int fn(struct proto_req *req);
+#define CC_DECLARE_OP(name, fn) int fn(struct proto_req *req);
 CC_OPERATIONS(CC_DECLARE_OP)
 #undef CC_DECLARE_OP
 

@@ -9,7 +9,7 @@
 
 /* Sorted by name, as the model lists them. */
 static const struct proto_operation cc_ops[] = {
-#define CC_OP_ROW(name, fn, flags) {name, fn, flags},
+#define CC_OP_ROW(name, fn) {name, fn},
     CC_OPERATIONS(CC_OP_ROW)
 #undef CC_OP_ROW
 };

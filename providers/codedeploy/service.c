@@ -4,7 +4,7 @@
 #include "protocol/model.h"
 
 static const struct proto_operation cd_ops[] = {
-    {NULL, NULL, 0},
+    {NULL, NULL},
 };
 
 const struct proto_service cd_service = {
