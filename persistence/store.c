@@ -312,7 +312,8 @@ static long store_lock_holder(int fd)
 static int store_open_dbs(store *s, const char *shown, char *err, size_t errlen)
 {
     MDB_txn *txn = NULL;
-    MDB_val k = {sizeof(STORE_SCHEMA_KEY) - 1, STORE_SCHEMA_KEY}, v;
+    char key[] = STORE_SCHEMA_KEY; /* MDB_val holds a non-const pointer */
+    MDB_val k = {sizeof key - 1, key}, v;
     char want[16];
     int rc, ret = -1;
 

@@ -343,7 +343,8 @@ static int to_file(void *ctx, enum rt_stream st, const char *data, size_t len)
 static int git_dispatch(struct proto_req *req)
 {
     struct git_req *g = req->sink_state;
-    char root[PATH_MAX], *envp[32];
+    char root[PATH_MAX];
+    const char *envp[32];
     int out_fd = -1, in_fd = -1, rc = 0, locked = 0;
     struct cc_heads before;
     memset(&before, 0, sizeof before);
@@ -421,7 +422,7 @@ static int git_dispatch(struct proto_req *req)
     /* A backend that writes nothing for a minute (plus a second per MiB pushed, for git's
      * checks of a big pack) is stuck; nothing runs longer than an hour. */
     uint64_t idle = 60 + g->body_len / (1024 * 1024);
-    char *argv[] = {"git-http-backend", NULL};
+    const char *argv[] = {"git-http-backend", NULL};
     struct rt_cmd cmd = {
         .file = GIT_HTTP_BACKEND,
         .argv = argv,

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -180,12 +181,14 @@ int rt_start(const struct rt_cmd *cmd, rt_proc **out, struct rt_result *res)
     posix_spawnattr_setsigdefault(&attr, &all);
 
     const char *file = cmd->file ? cmd->file : cmd->argv[0];
-    char *const *envp = cmd->envp ? cmd->envp : environ;
+    /* posix_spawn's char *const[] is historical: it never writes the strings (POSIX) */
+    char *const *argv = (char *const *)(uintptr_t)cmd->argv;
+    char *const *envp = cmd->envp ? (char *const *)(uintptr_t)cmd->envp : environ;
     p->started = mono();
     if (strchr(file, '/'))
-        err = posix_spawn(&p->pid, file, &fa, &attr, cmd->argv, envp);
+        err = posix_spawn(&p->pid, file, &fa, &attr, argv, envp);
     else
-        err = posix_spawnp(&p->pid, file, &fa, &attr, cmd->argv, envp);
+        err = posix_spawnp(&p->pid, file, &fa, &attr, argv, envp);
     if (err) {
         p->pid = -1;
         rc = RT_ESPAWN;

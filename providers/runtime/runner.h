@@ -36,11 +36,11 @@ typedef int (*rt_sink_fn)(void *ctx, enum rt_stream stream, const char *data, si
 /* What to run. Read during rt_start only, except sink/sink_ctx and in.data, which must stay
  * valid until rt_wait returns. */
 struct rt_cmd {
-    const char *file;  /* the program; without a '/', searched in the server's PATH;
-                          NULL: argv[0] */
-    char *const *argv; /* NULL-terminated, required */
-    char *const *envp; /* NULL-terminated; NULL: the server's environment */
-    const char *cwd;   /* working directory; NULL: the server's */
+    const char *file;        /* the program; without a '/', searched in the server's PATH;
+                                NULL: argv[0] */
+    const char *const *argv; /* NULL-terminated, required */
+    const char *const *envp; /* NULL-terminated; NULL: the server's environment */
+    const char *cwd;         /* working directory; NULL: the server's */
     struct {
         enum rt_in_kind kind;
         int fd;

@@ -14,17 +14,18 @@
 #include "server/routes.h"
 #include "server/server.h"
 
-static int parse(struct srv_options *o, int argc, char **argv)
+static int parse(struct srv_options *o, int argc, const char **argv)
 {
     char err[256];
     srv_options_defaults(o);
-    return srv_options_parse(argc, argv, o, err, sizeof(err));
+    /* main's argv is writable; these literals are not, and the parser never writes */
+    return srv_options_parse(argc, (char **)argv, o, err, sizeof(err));
 }
 
 Test(srv_options, defaults_match_the_contract)
 {
     struct srv_options o;
-    cr_assert_eq(parse(&o, 1, (char *[]){"x", NULL}), 0);
+    cr_assert_eq(parse(&o, 1, (const char *[]){"x", NULL}), 0);
     cr_assert_str_eq(o.host, "127.0.0.1");
     cr_assert_eq(o.port, 4566);
     cr_assert_str_eq(o.region, "us-east-1");
@@ -35,7 +36,7 @@ Test(srv_options, defaults_match_the_contract)
 Test(srv_options, accepts_both_value_forms)
 {
     struct srv_options o;
-    char *argv[] = {"x", "--port=5000", "--auth", "off", "--region", "eu-west-1", NULL};
+    const char *argv[] = {"x", "--port=5000", "--auth", "off", "--region", "eu-west-1", NULL};
     cr_assert_eq(parse(&o, 6, argv), 0);
     cr_assert_eq(o.port, 5000);
     cr_assert_eq(o.auth_off, 1);
@@ -45,13 +46,13 @@ Test(srv_options, accepts_both_value_forms)
 Test(srv_options, rejects_bad_values_and_unknown_flags)
 {
     struct srv_options o;
-    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--port", "65536", NULL}), -1);
-    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--port", "-1", NULL}), -1);
-    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--account-id", "12345", NULL}), -1);
-    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--auth", "sigv2", NULL}), -1);
-    cr_assert_eq(parse(&o, 3, (char *[]){"x", "--region", "US EAST", NULL}), -1);
-    cr_assert_eq(parse(&o, 2, (char *[]){"x", "--bogus", NULL}), -1);
-    cr_assert_eq(parse(&o, 2, (char *[]){"x", "--port", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--port", "65536", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--port", "-1", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--account-id", "12345", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--auth", "sigv2", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--region", "US EAST", NULL}), -1);
+    cr_assert_eq(parse(&o, 2, (const char *[]){"x", "--bogus", NULL}), -1);
+    cr_assert_eq(parse(&o, 2, (const char *[]){"x", "--port", NULL}), -1);
 }
 
 static enum srv_route pick(const char *method, const char *path, const char *query,

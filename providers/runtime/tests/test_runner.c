@@ -51,10 +51,10 @@ static double now_s(void)
 /* A shell command whose output goes to the collecting sink. */
 static struct rt_cmd shell(const char *script, struct out *o)
 {
-    static char *argv[4];
+    static const char *argv[4];
     argv[0] = "sh";
     argv[1] = "-c";
-    argv[2] = (char *)script;
+    argv[2] = script;
     argv[3] = NULL;
     struct rt_cmd c;
     memset(&c, 0, sizeof c);
@@ -112,7 +112,7 @@ Test(rt_runner, reports_the_exit_code_and_the_output)
 
 Test(rt_runner, reports_a_zero_exit)
 {
-    char *argv[] = {"true", NULL};
+    const char *argv[] = {"true", NULL};
     struct rt_cmd c = {.argv = argv};
     struct rt_result r;
     cr_assert_eq(rt_run(&c, &r), 0);
@@ -135,7 +135,7 @@ Test(rt_runner, reports_a_signal_it_did_not_send)
 
 Test(rt_runner, a_missing_program_is_a_spawn_error)
 {
-    char *argv[] = {"/nonexistent/program", NULL};
+    const char *argv[] = {"/nonexistent/program", NULL};
     struct rt_cmd c = {.argv = argv};
     struct rt_result r;
     cr_assert_eq(rt_run(&c, &r), RT_ESPAWN);
@@ -145,7 +145,7 @@ Test(rt_runner, a_missing_program_is_a_spawn_error)
 
 Test(rt_runner, rejects_a_sink_stream_without_a_sink)
 {
-    char *argv[] = {"true", NULL};
+    const char *argv[] = {"true", NULL};
     struct rt_cmd c = {.argv = argv};
     c.out.kind = RT_OUT_SINK;
     struct rt_result r;
@@ -171,7 +171,7 @@ Test(rt_runner, honours_the_environment_and_the_working_directory)
     cr_assert_not_null(mkdtemp(dir));
     struct out o = {0};
     struct rt_cmd c = shell("echo \"$GREETING\"; pwd; echo \"${HOME-unset}\"", &o);
-    char *envp[] = {"GREETING=hello there", "PATH=/usr/bin:/bin", NULL};
+    const char *envp[] = {"GREETING=hello there", "PATH=/usr/bin:/bin", NULL};
     c.envp = envp;
     c.cwd = dir;
     struct rt_result r;
@@ -186,7 +186,7 @@ Test(rt_runner, honours_the_environment_and_the_working_directory)
 
 Test(rt_runner, a_missing_working_directory_is_a_spawn_error)
 {
-    char *argv[] = {"true", NULL};
+    const char *argv[] = {"true", NULL};
     struct rt_cmd c = {.argv = argv, .cwd = "/nonexistent/dir"};
     struct rt_result r;
     cr_assert_eq(rt_run(&c, &r), RT_ESPAWN);
@@ -298,7 +298,7 @@ Test(rt_runner, writes_stdout_to_a_file_descriptor)
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     unlink(path);
-    char *argv[] = {"echo", "to a file", NULL};
+    const char *argv[] = {"echo", "to a file", NULL};
     struct rt_cmd c = {.argv = argv};
     c.out.kind = RT_OUT_FD;
     c.out.fd = fd;
@@ -524,7 +524,7 @@ Test(rt_runner, stops_on_request_from_another_thread, .timeout = 60)
 
 Test(rt_runner, a_stop_before_the_wait_takes_effect_when_it_starts, .timeout = 60)
 {
-    char *argv[] = {"sleep", "600", NULL};
+    const char *argv[] = {"sleep", "600", NULL};
     struct rt_cmd c = {.argv = argv};
     rt_proc *p = NULL;
     struct rt_result r;
@@ -540,7 +540,7 @@ Test(rt_runner, a_stop_before_the_wait_takes_effect_when_it_starts, .timeout = 6
 
 Test(rt_runner, freeing_an_unwaited_command_kills_and_reaps_it, .timeout = 60)
 {
-    char *argv[] = {"sleep", "600", NULL};
+    const char *argv[] = {"sleep", "600", NULL};
     struct rt_cmd c = {.argv = argv};
     rt_proc *p = NULL;
     cr_assert_eq(rt_start(&c, &p, NULL), 0);
