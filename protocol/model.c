@@ -21,8 +21,9 @@
 #define MODEL_VALUE_MAX  1024 /* bytes of a value echoed in a message */
 
 static const struct proto_model_service *const model_services[] = {
-    &proto_model_codepipeline, &proto_model_codecommit, &proto_model_codebuild,
-    &proto_model_codedeploy,   &proto_model_s3,
+#define PROTO_SERVICE(name, provider) &proto_model_##name,
+#include "protocol/services.def"
+#undef PROTO_SERVICE
 };
 
 static int model_ready;

@@ -9,11 +9,10 @@ struct json_object;
 struct proto_model_service;
 struct proto_model_op;
 
-extern const struct proto_model_service proto_model_codepipeline;
-extern const struct proto_model_service proto_model_codecommit;
-extern const struct proto_model_service proto_model_codebuild;
-extern const struct proto_model_service proto_model_codedeploy;
-extern const struct proto_model_service proto_model_s3;
+/* proto_model_<name> for each service of protocol/services.def */
+#define PROTO_SERVICE(name, provider) extern const struct proto_model_service proto_model_##name;
+#include "protocol/services.def"
+#undef PROTO_SERVICE
 
 /* Compiles every model pattern with PCRE2. Call once at start; returns 0 or -1. */
 int proto_model_init(void);

@@ -1,19 +1,23 @@
-/* The table of services: adding a service (STS, IAM, CloudWatch Logs) means adding a row. */
+/* Routing a request to its service; the services are the rows of protocol/services.def. */
 #include "server/routes.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "providers/codebuild/codebuild.h"
-#include "providers/codecommit/codecommit.h"
-#include "providers/codedeploy/codedeploy.h"
-#include "providers/codepipeline/codepipeline.h"
-#include "providers/s3/s3.h"
+#include "providers/codecommit/codecommit.h" /* cc_git_service: git smart HTTP */
+#include "providers/s3/s3.h"                 /* s3_service: the REST fallback */
 
-/* In dependency order: the server starts each service after those it calls (the engine last)
+#define PROTO_SERVICE(name, provider) extern const struct proto_service provider;
+#include "protocol/services.def"
+#undef PROTO_SERVICE
+
+/* In services.def's (dependency) order: the server starts each service after those it calls
  * and stops them in reverse. */
 static const struct proto_service *const services[] = {
-    &s3_service, &cc_service, &cb_service, &cd_service, &cp_service, NULL,
+#define PROTO_SERVICE(name, provider) &provider,
+#include "protocol/services.def"
+#undef PROTO_SERVICE
+    NULL,
 };
 
 const struct proto_service *const *srv_services(void)

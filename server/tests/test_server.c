@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "protocol/model.h"
 #include "protocol/strbuf.h"
 #include "providers/codecommit/codecommit.h"
 #include "providers/codepipeline/codepipeline.h"
@@ -53,6 +54,28 @@ Test(srv_options, rejects_bad_values_and_unknown_flags)
     cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--region", "US EAST", NULL}), -1);
     cr_assert_eq(parse(&o, 2, (const char *[]){"x", "--bogus", NULL}), -1);
     cr_assert_eq(parse(&o, 2, (const char *[]){"x", "--port", NULL}), -1);
+}
+
+Test(srv_routes, the_service_table_is_services_def_with_each_model_in_order)
+{
+    static const struct {
+        const char *name;
+        const struct proto_model_service *model;
+    } want[] = {
+#define PROTO_SERVICE(name, provider) {#name, &proto_model_##name},
+#include "protocol/services.def"
+#undef PROTO_SERVICE
+    };
+    const struct proto_service *const *svc = srv_services();
+    size_t n = 0;
+    for (; svc[n]; n++) {
+        cr_assert_lt(n, sizeof want / sizeof want[0]);
+        cr_assert_str_eq(svc[n]->name, want[n].name);
+        cr_assert_eq(svc[n]->model, want[n].model, "%s", want[n].name);
+    }
+    cr_assert_eq(n, sizeof want / sizeof want[0]);
+    cr_assert_str_eq(svc[0]->name, "s3"); /* started first: the others call it */
+    cr_assert_str_eq(svc[n - 1]->name, "codepipeline");
 }
 
 static enum srv_route pick(const char *method, const char *path, const char *query,
