@@ -1,5 +1,5 @@
-/* The in-process interface for the pipeline engine: branch heads, source variables, CODE_ZIP
- * export into the blob store, and head-move listeners. */
+/* CodeCommit's in-process API, which the pipeline engine calls: branch heads, source variables,
+ * CODE_ZIP export into the blob store, and head-move listeners. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

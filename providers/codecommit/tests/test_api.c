@@ -1,4 +1,4 @@
-/* Unit tests of the engine interface: head listeners, branch heads, source variables, CODE_ZIP. */
+/* Unit tests of the in-process API: head listeners, branch heads, source variables, CODE_ZIP. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <criterion/criterion.h>
@@ -78,9 +78,9 @@ static const char *get(struct json_object *o, const char *k)
     return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
 }
 
-TestSuite(cc_engine, .init = setup, .fini = teardown);
+TestSuite(cc_api, .init = setup, .fini = teardown);
 
-Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
+Test(cc_api, api_commits_move_heads_for_listeners_and_export_a_zip)
 {
     struct json_object *out = NULL;
     char head[41], err[256] = "", expect[256];
@@ -170,7 +170,7 @@ Test(cc_engine, api_commits_move_heads_for_listeners_and_export_a_zip)
     json_object_put(out);
 }
 
-Test(cc_engine, failed_commits_leave_the_branch_alone)
+Test(cc_api, failed_commits_leave_the_branch_alone)
 {
     struct json_object *out = NULL;
     char head[41];
@@ -195,7 +195,7 @@ Test(cc_engine, failed_commits_leave_the_branch_alone)
     json_object_put(out);
 }
 
-Test(cc_engine, creating_a_repository_sweeps_what_a_crash_left)
+Test(cc_api, creating_a_repository_sweeps_what_a_crash_left)
 {
     char path[128], cmd[1024];
     snprintf(path, sizeof path, "%s/git/000000000000/us-east-1", dir);
@@ -216,7 +216,7 @@ Test(cc_engine, creating_a_repository_sweeps_what_a_crash_left)
     cr_assert_neq(access(cmd, F_OK), 0);
 }
 
-Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
+Test(cc_api, a_push_sets_the_default_branch_and_reaches_the_listeners)
 {
     struct cc_repo r;
     struct cc_heads before;
@@ -254,7 +254,7 @@ Test(cc_engine, a_push_sets_the_default_branch_and_reaches_the_listeners)
     cr_assert_eq(cc_remove_head_listener(handle), 0);
 }
 
-Test(cc_engine, checkout_writes_the_tree_with_modes)
+Test(cc_api, checkout_writes_the_tree_with_modes)
 {
     char out[256], err[256] = "", id[41], gitdir[4096];
     struct json_object *res = NULL;
@@ -290,7 +290,7 @@ Test(cc_engine, checkout_writes_the_tree_with_modes)
 
 /* A push may leave a repository with very many branches: settling compares the heads before
  * and after by name, which must not take time quadratic in their number. */
-Test(cc_engine, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15)
+Test(cc_api, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15)
 {
     enum { N = 60000 };
     struct cc_repo r;
@@ -335,7 +335,7 @@ Test(cc_engine, settling_a_push_of_many_branches_is_not_quadratic, .timeout = 15
 
 /* A loose ref is a file, and git locks it as "<name>.lock": a name component over 250 bytes
  * cannot be stored, and must be refused as an invalid name, not fail as an internal error. */
-Test(cc_engine, branch_name_components_too_long_for_a_ref_file_are_invalid_names)
+Test(cc_api, branch_name_components_too_long_for_a_ref_file_are_invalid_names)
 {
     char branch[257], in[1024];
     struct json_object *out = NULL;
@@ -568,7 +568,7 @@ static void *delete_branch_thread(void *arg)
 /* DeleteBranch opens the repository (reading its default branch) before it takes the
  * repository's lock; an UpdateDefaultBranch landing in between must not let it delete what is
  * now the default. The test holds the lock so the interleaving is the racy one. */
-Test(cc_engine, delete_branch_rechecks_the_default_set_while_it_waited)
+Test(cc_api, delete_branch_rechecks_the_default_set_while_it_waited)
 {
     struct json_object *out = NULL;
     struct cc_repo r;
