@@ -49,7 +49,7 @@ class Server:
     def endpoint(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=60.0):
         args = [BINARY, "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", self.data_dir] + self.extra_args
         self.log = open(self.log_path, "ab")
@@ -59,7 +59,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited with %d: %s" % (self.proc.returncode, self.read_log()))
             try:
-                with urllib.request.urlopen(self.endpoint + "/_codepipeline-local/health", timeout=1) as r:
+                with urllib.request.urlopen(self.endpoint + "/_codepipeline-local/health", timeout=5) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -73,7 +73,7 @@ class Server:
         except OSError:
             return ""
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+    def stop(self, sig=signal.SIGTERM, timeout=60.0):
         if not self.proc:
             return None
         if self.proc.poll() is None:
@@ -213,7 +213,7 @@ def raw_request(endpoint, method, path, body=b"", headers=None):
     import http.client
     import urllib.parse
     u = urllib.parse.urlparse(endpoint)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     if isinstance(body, str):
         body = body.encode()
     conn.request(method, path, body=body, headers=headers or {})

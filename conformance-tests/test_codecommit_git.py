@@ -239,7 +239,7 @@ class GitHttp(GitHelpers, ServerTestCase):
         # Without credentials: 401 with a Basic challenge.
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(self.url("locked", user=None) +
-                                   "/info/refs?service=git-receive-pack", timeout=10)
+                                   "/info/refs?service=git-receive-pack", timeout=60)
         self.assertEqual(cm.exception.code, 401)
         self.assertIn("Basic", cm.exception.headers["WWW-Authenticate"])
         # Authenticated, but a repository that does not exist: 404.
@@ -247,7 +247,7 @@ class GitHttp(GitHelpers, ServerTestCase):
                                      "/info/refs?service=git-upload-pack")
         req.add_header("Authorization", "Basic " + base64.b64encode(b"test:test").decode())
         with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(req, timeout=10)
+            urllib.request.urlopen(req, timeout=60)
         self.assertEqual(cm.exception.code, 404)
         # A corrupt gzip body is refused at once (git's own inflate would hang on it).
         req = urllib.request.Request(self.url("locked", user=None) + "/git-upload-pack",
@@ -256,7 +256,7 @@ class GitHttp(GitHelpers, ServerTestCase):
         req.add_header("Content-Type", "application/x-git-upload-pack-request")
         req.add_header("Content-Encoding", "gzip")
         with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(req, timeout=10)
+            urllib.request.urlopen(req, timeout=60)
         self.assertEqual(cm.exception.code, 400)
 
 

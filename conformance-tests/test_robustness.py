@@ -19,27 +19,48 @@ def presigned(client, method, **params):
     return "/" + url.split("/", 3)[3]
 
 
-def read_response(sock, deadline):
-    """Reads one HTTP/1.1 response with a Content-Length body; returns (status, headers, body)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
+def read_head(sock, deadline):
+    """Reads up to the end of one response's headers; returns (status, headers, bytearray of the
+    body bytes that came with them). Scans only the bytes that arrived, so it stays linear."""
+    buf = bytearray()
+    end = -1
+    while end < 0:
         sock.settimeout(max(0.1, deadline - time.time()))
         chunk = sock.recv(65536)
         if not chunk:
-            raise ConnectionError("closed before the headers: %r" % buf[:200])
+            raise ConnectionError("closed before the headers: %r" % bytes(buf[:200]))
+        start = max(0, len(buf) - 3)
         buf += chunk
-    head, body = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
+        end = buf.find(b"\r\n\r\n", start)
+    lines = buf[:end].decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
-    want = int(headers.get("content-length", "0"))
-    while len(body) < want:
+    return status, headers, buf[end + 4:]
+
+
+def read_exactly(sock, body, want, deadline):
+    """Appends to the bytearray body until it holds want bytes or the peer closes; returns body.
+    Reads into a preallocated buffer: a 48 MiB body costs one copy, not one per recv."""
+    have = len(body)
+    buf = bytearray(want)
+    buf[:have] = body
+    view = memoryview(buf)
+    while have < want:
         sock.settimeout(max(0.1, deadline - time.time()))
-        chunk = sock.recv(1 << 20)
-        if not chunk:
+        n = sock.recv_into(view[have:])
+        if not n:
             break
-        body += chunk
-    return status, headers, body
+        have += n
+    view.release()
+    del buf[have:]
+    return buf
+
+
+def read_response(sock, deadline):
+    """Reads one HTTP/1.1 response with a Content-Length body; returns (status, headers, body)."""
+    status, headers, body = read_head(sock, deadline)
+    body = read_exactly(sock, body, int(headers.get("content-length", "0")), deadline)
+    return status, headers, bytes(body)
 
 
 class Shutdown(unittest.TestCase):
@@ -56,13 +77,23 @@ class Shutdown(unittest.TestCase):
     def tearDown(self):
         self.server.cleanup()
 
-    def assert_refuses_new_connections(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.server.port), timeout=2) as c:
-                c.sendall(b"GET /_codepipeline-local/health HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertEqual(c.recv(100), b"", "a new connection was served while draining")
-        except (ConnectionRefusedError, ConnectionResetError):
-            pass
+    def wait_until_refusing_new_connections(self, seconds=30):
+        """Polls until the server, told to stop, refuses new connections (it starts draining). A
+        connection made before it got the signal is still answered; one made after, never."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as c:
+                    c.sendall(b"GET /_codepipeline-local/health HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+                    if c.recv(100) == b"":
+                        return
+            except (ConnectionRefusedError, ConnectionResetError):
+                return
+            except socket.timeout:
+                pass
+            time.sleep(0.02)
+        self.fail("new connections were still served %ds after SIGTERM" % seconds)
 
     def test_sigterm_lets_a_response_in_flight_finish(self):
         # Larger than the socket buffers can hold: most of it is still in the server when the
@@ -74,43 +105,34 @@ class Shutdown(unittest.TestCase):
             self.skipTest("slower than the drain grace under ThreadSanitizer")
         self.s3.put_object(Bucket="drain", Key="big", Body=os.urandom(1 << 20) * 48)
         path = presigned(self.s3, "get_object", Bucket="drain", Key="big")
-        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
         sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
-        first = sock.recv(4096)
-        time.sleep(0.3)
-        self.assertTrue(first.startswith(b"HTTP/1.1 200"), first[:100])
+        status, headers, body = read_head(sock, time.time() + 30)
+        self.assertEqual(status, 200)
+        self.assertEqual(int(headers["content-length"]), size)
         self.server.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        self.assert_refuses_new_connections()
-        rest = first
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                break
-            rest += chunk
-            if len(rest.split(b"\r\n\r\n", 1)[-1]) >= size:
-                break
+        # Read only once the server drains (the grace runs from then), so the drain is what is
+        # tested, not a response that was done before the signal was handled.
+        self.wait_until_refusing_new_connections()
+        body = read_exactly(sock, body, size, time.time() + 60)
         sock.close()
-        body = rest.split(b"\r\n\r\n", 1)[1]
         self.assertEqual(len(body), size, "the response was cut off by the shutdown")
-        self.assertEqual(self.server.proc.wait(15), 0, self.server.read_log())
+        self.assertEqual(self.server.proc.wait(60), 0, self.server.read_log())
 
     def test_sigterm_lets_an_upload_in_flight_finish(self):
         data = os.urandom(4 << 20)
         path = presigned(self.s3, "put_object", Bucket="drain", Key="up")
-        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
         sock.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
                       % (path, len(data))).encode())
         sock.sendall(data[:len(data) // 2])
-        time.sleep(0.2)
         self.server.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
+        self.wait_until_refusing_new_connections()
         sock.sendall(data[len(data) // 2:])
-        status, _, body = read_response(sock, time.time() + 10)
+        status, _, body = read_response(sock, time.time() + 60)
         sock.close()
         self.assertEqual(status, 200, body)
-        self.assertEqual(self.server.proc.wait(15), 0, self.server.read_log())
+        self.assertEqual(self.server.proc.wait(60), 0, self.server.read_log())
         self.server.proc = None
         self.server.log.close()
         self.server.start()
@@ -161,7 +183,7 @@ class AbandonedUploads(ServerTestCase):
                 # headers, part of the body and the close arrive together
                 c.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
                            % path).encode() + body)
-        deadline = time.time() + 5
+        deadline = time.time() + 30
         while time.time() < deadline and os.listdir(tmp):
             time.sleep(0.05)
         self.assertEqual(os.listdir(tmp), [], "uploads whose client left were kept open")
@@ -209,6 +231,9 @@ class Stress(unittest.TestCase):
     CONNECTIONS = 200
     # CPL_STRESS_SECONDS=20 CPL_STRESS_DEBUG=1 for a longer run that prints its counts and RSS.
     SECONDS = float(os.environ.get("CPL_STRESS_SECONDS", "8"))
+    # The run goes on past SECONDS (up to 8 times as long, on a loaded machine or under ASan)
+    # until it has done this much work.
+    MIN_ANSWERED, MIN_PARTIAL = 500, 100
 
     @classmethod
     def setUpClass(cls):
@@ -241,9 +266,9 @@ class Stress(unittest.TestCase):
         host = "Host: 127.0.0.1:%d\r\n" % port
 
         def request(data, expect):
-            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
                 c.sendall(data)
-                status, _, _ = read_response(c, time.time() + 15)
+                status, _, _ = read_response(c, time.time() + 60)
             stats["answered"] += 1
             if status not in expect:
                 stats["wrong"].append((kind, status))
@@ -272,7 +297,7 @@ class Stress(unittest.TestCase):
             request(("GET / HTTP/1.1\r\n%s%s\r\n" % (host, hdrs)).encode(), (431, 400, 413))
         elif kind == 7:  # HEAD of an object and of the health check
             path = self.head_path if rng.random() < 0.5 else "/_codepipeline-local/health"
-            with socket.create_connection(("127.0.0.1", port), timeout=15) as c:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
                 c.sendall(("HEAD %s HTTP/1.1\r\n%sConnection: close\r\n\r\n" % (path, host)).encode())
                 data = b""
                 while True:
@@ -320,21 +345,32 @@ class Stress(unittest.TestCase):
     def test_mixed_valid_invalid_and_partial_requests_leave_the_server_healthy(self):
         pid = self.server.proc.pid
         fds_before = self.open_fds()
-        deadline = time.time() + self.SECONDS
+        t_start = time.time()
+        deadline, hard_deadline = t_start + self.SECONDS, t_start + self.SECONDS * 8
         warm_at = time.time() + self.SECONDS / 3
         warm_rss = [0]
         lock = threading.Lock()
         totals = {"answered": 0, "partial": 0, "wrong": [], "errors": []}
+        done = {"answered": 0, "partial": 0}  # live counts, to know when enough work was done
+
+        def enough():
+            now = time.time()
+            return now >= hard_deadline or (now >= deadline and done["answered"] >= self.MIN_ANSWERED
+                                            and done["partial"] >= self.MIN_PARTIAL)
 
         def worker(seed):
             rng = random.Random(seed)
             stats = {"answered": 0, "partial": 0, "wrong": []}
-            while time.time() < deadline:
+            while not enough():
+                before = stats["answered"], stats["partial"]
                 try:
                     self.scenario(rng, stats)
                 except Exception as e:  # a request that should have been answered was not
                     with lock:
                         totals["errors"].append(repr(e))
+                with lock:
+                    done["answered"] += stats["answered"] - before[0]
+                    done["partial"] += stats["partial"] - before[1]
                 if not warm_rss[0] and time.time() > warm_at:
                     warm_rss[0] = rss_kib(pid)
             with lock:
@@ -346,7 +382,7 @@ class Stress(unittest.TestCase):
         for t in threads:
             t.start()
         for t in threads:
-            t.join(self.SECONDS + 60)
+            t.join(max(1, hard_deadline - time.time()) + 120)
         self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
         end_rss = rss_kib(pid)
         if os.environ.get("CPL_STRESS_DEBUG"):
@@ -355,16 +391,16 @@ class Stress(unittest.TestCase):
 
         self.assertEqual(totals["errors"], [])
         self.assertEqual(totals["wrong"], [])
-        self.assertGreater(totals["answered"], 500, totals)
-        self.assertGreater(totals["partial"], 100, totals)
-        # still serving, promptly
+        self.assertGreaterEqual(totals["answered"], self.MIN_ANSWERED, totals)
+        self.assertGreaterEqual(totals["partial"], self.MIN_PARTIAL, totals)
+        # still serving, promptly (loose: a hang would last until the 120 s idle timeout)
         t0 = time.time()
         self.assertEqual(self.cp.list_pipelines()["pipelines"], [])
         self.assertEqual(self.s3.get_object(Bucket="stress", Key="small")["Body"].read(), b"s" * 3000)
-        self.assertLess(time.time() - t0, 2.0)
+        self.assertLess(time.time() - t0, 20.0)
         # every abandoned upload was discarded and every descriptor closed once its client left
         tmp = os.path.join(self.server.data_dir, "blobs", "tmp")
-        settle = time.time() + 5
+        settle = time.time() + 30
         while time.time() < settle and (os.listdir(tmp) or self.open_fds() > fds_before + 4):
             time.sleep(0.05)
         self.assertEqual(os.listdir(tmp), [])
@@ -429,11 +465,11 @@ class IdleConnections(ServerTestCase):
         socks = []
         try:
             for _ in range(1200):
-                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
                 s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: CodePipeline_20150709.ListPipelines\r\n")
                 socks.append(s)
             t0 = time.time()
-            h = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+            h = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
             h.sendall(b"GET /_codepipeline-local/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
@@ -443,7 +479,8 @@ class IdleConnections(ServerTestCase):
                 data += chunk
             h.close()
             self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
-            self.assertLess(time.time() - t0, 3.0)
+            # loose: locked out, it would wait for the 120 s idle timeout
+            self.assertLess(time.time() - t0, 20.0)
         finally:
             for s in socks:
                 s.close()

@@ -33,7 +33,7 @@ def signed(server, method, path, body=b"", extra=None, payload=None):
     if payload:
         auth.payload = lambda request: payload
     auth.add_auth(r)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
         conn.request(method, path, body=body, headers=dict(r.headers.items()))
         resp = conn.getresponse()
@@ -318,7 +318,7 @@ class S3StreamedBodyLimitTest(ServerTestCase):
         auth = S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1")
         auth.payload = lambda request: "UNSIGNED-PAYLOAD"
         auth.add_auth(r)
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
         try:
             conn.putrequest("PUT", path, skip_accept_encoding=True)
             for k, v in r.headers.items():
@@ -362,7 +362,7 @@ class S3StreamedBodyLimitTest(ServerTestCase):
             self.assertClientError(lambda: self.s3.head_object(Bucket="streamed", Key="big"), "404", 404)
         self.assertEqual(len(self.blob_files()), before)
         # the refused upload's temp file goes when the request ends, just after the answer
-        deadline = time.time() + 5
+        deadline = time.time() + 30
         while self.blob_files(tmp=True) and time.time() < deadline:
             time.sleep(0.02)
         self.assertEqual(self.blob_files(tmp=True), [])

@@ -28,7 +28,7 @@ def _expect_put(server, path, size, body=b""):
     head = "PUT %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (path, server.port) + "".join(
         "%s: %s\r\n" % (k, v) for k, v in r.headers.items() if k.lower() != "content-length") + \
         "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % size
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     s.sendall(head.encode())
     first = b""
     while b"\r\n\r\n" not in first:
@@ -209,7 +209,7 @@ class S3MultipartTest(ServerTestCase):
         # 64 MiB announced, nothing sent: the answer must come from the headers alone
         s, first = _expect_put(self.server, "/mpu/early/key?partNumber=1&uploadId=nope", 64 * MIB)
         try:
-            s.settimeout(5)
+            s.settimeout(60)
             while b"</Error>" not in first:
                 chunk = s.recv(65536)
                 if not chunk:

@@ -252,7 +252,7 @@ def _raw(server, method, path, body=b"", extra=None, host=None, sign_body=True):
     auth.add_auth(r)
     headers = dict(r.headers.items())
     headers["Host"] = host
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
@@ -612,14 +612,17 @@ class S3ObjectTest(ServerTestCase):
         head = "PUT /objs/expect HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % self.server.port + "".join(
             "%s: %s\r\n" % (k, v) for k, v in r.headers.items()) + \
             "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(body)
-        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
         s.sendall(head.encode())
         first = s.recv(100)
         self.assertTrue(first.startswith(b"HTTP/1.1 100"), first)
         s.sendall(body)
         rest = b""
         while b"\r\n\r\n" not in rest:
-            rest += s.recv(4096)
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            rest += chunk
         s.close()
         self.assertIn(b"200 OK", rest)
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="expect")["Body"].read(), body)
@@ -683,7 +686,7 @@ class S3ObjectTest(ServerTestCase):
         headers = dict(r.headers.items())
         headers["Host"] = "127.0.0.1:%d" % self.server.port
         for tamper, status in ((True, 403), (False, 200)):
-            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
             body = encode(tamper)
             self.assertEqual(len(body), enc_len)
             conn.request("PUT", "/objs/signed-chunks", body=body, headers=headers)
@@ -706,7 +709,7 @@ class S3ObjectTest(ServerTestCase):
         S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
         head = "PUT /objs/interrupted HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % self.server.port + "".join(
             "%s: %s\r\n" % (k, v) for k, v in r.headers.items()) + "Content-Length: 1000000\r\n\r\n"
-        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
         s.sendall(head.encode() + b"x" * 300000)
         s.close()
         import time

@@ -28,7 +28,7 @@ def signed(server, method, path, body=b"", extra=None, host=None):
     for k, v in (extra or {}).items():
         r.headers[k] = v
     S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(r)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
         headers = dict(r.headers.items())
         headers["Host"] = host

@@ -583,14 +583,14 @@ Test(rt_runner, output_keeps_a_command_from_being_idle_but_not_past_the_timeout,
     rt_test_disable_pidfd(1);
     struct out o = {0};
     struct rt_cmd c = shell("while :; do echo x; sleep 0.2; done", &o);
-    c.idle = 1;
-    c.timeout = 3;
+    c.idle = 3; /* a writer that a loaded machine pauses for a moment is still not idle */
+    c.timeout = 6;
     double t0 = now_s();
     struct rt_result r;
     cr_assert_eq(rt_run(&c, &r), 0);
     double took = now_s() - t0;
     cr_assert_eq(r.end, RT_END_TIMED_OUT);
-    cr_assert(took >= 2.9 && took < 12, "killed after %.2f s", took);
+    cr_assert(took >= 5.9 && took < 30, "killed after %.2f s", took);
     free(o.buf);
 }
 
@@ -599,13 +599,13 @@ Test(rt_runner, reaps_a_quick_exit_soon_without_a_pidfd, .timeout = 60)
     rt_test_disable_pidfd(1);
     struct out o = {0};
     struct rt_cmd c = shell("sleep 0.3; exit 7", &o);
-    c.idle = 5;
+    c.idle = 30;
     double t0 = now_s();
     struct rt_result r;
     cr_assert_eq(rt_run(&c, &r), 0);
     cr_assert_eq(r.end, RT_END_EXITED);
     cr_assert_eq(r.exit_code, 7);
-    cr_assert_lt(now_s() - t0, 5);
+    cr_assert_lt(now_s() - t0, 15); /* long before the idle limit, even on a loaded machine */
     free(o.buf);
 }
 
