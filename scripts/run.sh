@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCPL_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)"
-exec ./build/codepipeline-local --data-dir ./data "$@"
+# Its own build dir: scripts/test.sh builds build/ with the tests, and either may run first.
+cmake -S . -B build-run -DCMAKE_BUILD_TYPE=Release -DCPL_TESTS=OFF >/dev/null
+cmake --build build-run -j"$(nproc)"
+exec ./build-run/codepipeline-local --data-dir ./data "$@"
