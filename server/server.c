@@ -62,7 +62,7 @@ struct srv_request {
     uint64_t drained; /* bytes discarded since */
     struct proto_sb body;
     struct sigv4_auth auth;
-    double t0;
+    double t0; /* monotonic seconds at the request line (for the log) */
 };
 
 static const char *header_or_empty(const struct proto_req *req, const char *name)
@@ -343,15 +343,18 @@ static enum MHD_Result send_response(struct srv_request *r, struct MHD_Connectio
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     r->responded = 1;
-    if (srv_log_enabled(SRV_LOG_DEBUG))
-        srv_log(SRV_LOG_DEBUG, "%s %s %s%s%s -> %d %s (%.2f ms)", req->http.method, req->http.path,
-                req->service ? req->service->name : "internal", req->operation ? "." : "",
-                req->operation ? req->operation : "", req->status,
-                req->err ? proto_err_code(req->err) : "", (proto_now() - r->t0) * 1000.0);
     return ret;
 }
 
 /* ---- the libmicrohttpd callbacks ----------------------------------------------------------- */
+
+/* Returns monotonic seconds with microseconds (proto_now is wall-clock milliseconds). */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -359,7 +362,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct srv_request *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->srv = s;
-    r->t0 = proto_now();
+    r->t0 = mono_now();
     r->req.arena = proto_arena_new();
     r->req.resp_fd = -1;
     r->req.store = s->store;
@@ -379,6 +382,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct srv_request *r = *con_cls;
     if (!r) return;
     struct proto_req *req = &r->req;
+    if (r->started && srv_log_enabled(SRV_LOG_INFO)) { /* one line per request a client sent */
+        struct srv_log_request lr = {.method = req->http.method,
+                                     .service = req->service ? req->service->name : NULL,
+                                     .operation = req->operation,
+                                     .target = proto_req_header(req, "x-amz-target"),
+                                     .s3 = r->route == SRV_ROUTE_REST,
+                                     .path = req->http.path,
+                                     .query = req->http.query,
+                                     .host = req->http.host,
+                                     .status = r->responded ? req->status : 0,
+                                     .error = req->err ? proto_err_code(req->err) : NULL,
+                                     .ms = (mono_now() - r->t0) * 1000.0,
+                                     .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK};
+        srv_log_request(&lr);
+    }
     if (r->started) __atomic_sub_fetch(&r->srv->inflight, 1, __ATOMIC_RELEASE);
     if (req->sink && !r->dispatched && req->sink->abort) req->sink->abort(req);
     if (req->resp_fd >= 0) close(req->resp_fd);
