@@ -1,12 +1,96 @@
-"""A newcomer's first run: the per-request log at the default level, and --port 0."""
+"""A newcomer's first run: the README's examples pasted as written, the per-request log at the
+default level, --port 0, and what the Docker build context leaves out."""
+import fnmatch
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 from harness import BINARY, ServerTestCase
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def readme_blocks():
+    """Returns the README's indented code blocks, each as text without the indent."""
+    blocks, cur = [], []
+    with open(os.path.join(ROOT, "README.md")) as f:
+        for line in f:
+            if line.startswith("    "):
+                cur.append(line[4:])
+            elif cur:
+                blocks.append("".join(cur))
+                cur = []
+    if cur:
+        blocks.append("".join(cur))
+    return blocks
+
+
+def kind(block):
+    """What a README block is: "shell" (pasted into bash), "python", or "other" (not replayed:
+    the two scripts, the flag synopsis, JavaScript, the benchmarks)."""
+    first = block.lstrip().split("\n", 1)[0]
+    if first.startswith("import boto3"):
+        return "python"
+    if first.startswith(("./scripts/", "codepipeline-local ", "import {", "python3 conformance-tests",
+                         "bash conformance-tests")):
+        return "other"
+    return "shell"
+
+
+class ReadmeExamples(ServerTestCase):
+    """Every shell and Python example of the README, in order, in one fresh shell: no AWS
+    configuration, an empty home directory, the server's port in place of 4566."""
+
+    def test_every_example_works_when_pasted_as_written(self):
+        blocks = readme_blocks()
+        shell = [b for b in blocks if kind(b) == "shell"]
+        python = [b for b in blocks if kind(b) == "python"]
+        self.assertGreaterEqual(len(shell), 6)
+        self.assertEqual(len(python), 1)
+        port = str(self.server.port)
+        home = tempfile.mkdtemp(prefix="cpl-readme-")
+        env = {"HOME": home, "PATH": os.environ["PATH"], "GIT_CONFIG_NOSYSTEM": "1",
+               "LANG": os.environ.get("LANG", "C.UTF-8")}
+        for k in ("PYENV_ROOT", "PYENV_VERSION"):  # the aws of this machine may be a pyenv shim
+            if k in os.environ:
+                env[k] = os.environ[k]
+        script = "set -euo pipefail\n" + "\n".join(b.replace("4566", port) for b in shell)
+        p = subprocess.run(["bash", "-c", script], cwd=home, env=env, capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+        # the presigned URL and both virtual-host requests answered the object
+        self.assertEqual(p.stdout.splitlines().count("hello"), 3, p.stdout)
+        self.assertNotIn("Unknown options", p.stderr)
+        for d in ("app", "app-via-helper"):
+            self.assertTrue(os.path.isdir(os.path.join(home, d, ".git")), d)
+        got = self.client("codepipeline").get_pipeline(name="demo")["pipeline"]
+        self.assertEqual([s["name"] for s in got["stages"]], ["Source", "Approve"])
+        p = subprocess.run([sys.executable, "-c", python[0].replace("4566", port)], cwd=home,
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("'name': 'demo'", p.stdout)
+
+    def test_no_example_names_an_invalid_bucket(self):
+        text = "\n".join(readme_blocks())
+        names = re.findall(r"s3://([^/\s\"']+)", text)
+        self.assertTrue(names)
+        for name in names:
+            self.assertRegex(name, r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+    def test_the_credential_helper_is_set_for_the_emulator_only_and_passes_the_flag_to_get_only(self):
+        lines = [l for b in readme_blocks() for l in b.splitlines() if "credential" in l and
+                 l.startswith("git config")]
+        self.assertTrue(lines)
+        for l in lines:
+            self.assertRegex(l, r"^git config --global credential\.http://localhost:4566\.")
+        helper = [l for l in lines if ".helper " in l]
+        self.assertEqual(len(helper), 1)
+        self.assertIn('[ "$1" = get ]', helper[0])
+
 
 class RequestLog(ServerTestCase):
     """At the default log level each request gets one line: method, service.operation (S3: the
@@ -60,6 +144,21 @@ class PortZero(unittest.TestCase):
             proc.terminate()
             proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0)
+
+
+class DockerContext(unittest.TestCase):
+    """`COPY . .` must not bring a host build tree (its CMake cache names host paths and the
+    configure in the image refuses it), the data dir or git metadata into the image."""
+
+    def test_build_dirs_data_and_git_are_ignored(self):
+        path = os.path.join(ROOT, ".dockerignore")
+        self.assertTrue(os.path.exists(path), "no .dockerignore")
+        with open(path) as f:
+            patterns = [l.strip().rstrip("/") for l in f if l.strip() and not l.startswith("#")]
+        for name in ("build", "build-run", "build-asan", "build-fuzz", "data", ".git"):
+            self.assertTrue(any(fnmatch.fnmatchcase(name, p) for p in patterns), name)
+        for name in ("server", "scripts", "protocol", "CMakeLists.txt"):
+            self.assertFalse(any(fnmatch.fnmatchcase(name, p) for p in patterns), name)
 
 
 if __name__ == "__main__":
