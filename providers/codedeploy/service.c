@@ -2,9 +2,13 @@
 #include "providers/codedeploy/codedeploy.h"
 
 #include "protocol/model.h"
+#include "providers/codedeploy/cd_internal.h"
 
+/* Sorted by name, as the model lists them. */
 static const struct proto_operation cd_ops[] = {
-    {NULL, NULL},
+#define CD_OP_ROW(name, fn) {name, fn},
+    CD_OPERATIONS(CD_OP_ROW)
+#undef CD_OP_ROW
 };
 
 const struct proto_service cd_service = {
@@ -12,7 +16,7 @@ const struct proto_service cd_service = {
     .target_prefix = "CodeDeploy_20141006",
     .protocol = PROTO_JSON_1_1,
     .ops = cd_ops,
-    .n_ops = 0,
+    .n_ops = sizeof cd_ops / sizeof cd_ops[0],
     .model = &proto_model_codedeploy,
     .clock_skew_seconds = 300,
 };
