@@ -101,7 +101,33 @@ int cd_group_instances(store_txn *t, const char *account, const char *region,
 int cd_revision_note(struct proto_req *req, store_txn *t, const char *app, struct json_object *rev,
                      const char *description, const char *used);
 
+/* ---- Deployments (deployments.c) ---- */
+
+/* Returns a copy of rec without its private "_" members (new reference). */
+struct json_object *cd_public(struct json_object *rec);
+/* Reads / writes deployment id (the DeploymentInfo with private "_" members). 0 or STORE_*. */
+int cd_deployment_load(store_txn *t, const char *account, const char *region, const char *id,
+                       struct json_object **out);
+int cd_deployment_save(store_txn *t, const char *account, const char *region,
+                       struct json_object *rec);
+/* Writes a deployment's InstanceTarget record. 0 or STORE_*. */
+int cd_target_save(store_txn *t, const char *account, const char *region, const char *id,
+                   struct json_object *target);
+/* Builds the key naming the active deployment of a group. Returns its length or -1. */
+int cd_active_key(char *key, const char *account, const char *region, const char *app,
+                  const char *group);
+/* Creates a deployment from req->input (CreateDeployment's members) by creator, recording
+ * rollback_of as the deployment it rolls back (NULL: none), and starts it. Writes its id.
+ * Returns 0 or a negative proto_err on req. */
+int cd_create(struct proto_req *req, const char *creator, const char *rollback_of, char id[16]);
+
 /* ---- The deployment agent (agent.c) ---- */
+
+/* Ends deployment id, found unfinished with no worker running it, as Stopped (when a stop was
+ * asked) or Failed with message; its running targets end Failed and its pending ones Skipped.
+ * Idempotent. */
+void cd_agent_settle(store *st, const char *account, const char *region, const char *id,
+                     const char *message);
 
 /* Starts the worker that runs deployment id (recorded Created in LMDB). Returns 0 or -1. */
 int cd_agent_start(store *st, const char *account, const char *region, const char *id);
