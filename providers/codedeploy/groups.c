@@ -97,6 +97,16 @@ static int apply_settings(struct proto_req *req, store_txn *t, struct json_objec
     for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++)
         if (json_object_object_get_ex(in, copied[i], &v))
             json_object_object_add(rec, copied[i], json_object_get(v));
+    /* the input names Auto Scaling groups; reads answer AutoScalingGroup structures */
+    if (json_object_object_get_ex(in, "autoScalingGroups", &v)) {
+        struct json_object *asgs = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            struct json_object *g = json_object_new_object();
+            json_object_object_add(g, "name", json_object_get(json_object_array_get_idx(v, i)));
+            json_object_array_add(asgs, g);
+        }
+        json_object_object_add(rec, "autoScalingGroups", asgs);
+    }
     if (creating) {
         /* what AWS answers for what was not given */
         static const char *const lists[] = {"ec2TagFilters", "onPremisesInstanceTagFilters",
