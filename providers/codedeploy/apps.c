@@ -637,17 +637,28 @@ int cd_op_list_revisions(struct proto_req *req)
 /* ---- Tags on applications, deployment groups and deployment configs ---- */
 
 /* Parses arn into its key (the ARN itself) after checking that the resource exists. */
-static int arn_check(struct proto_req *req, store_txn *t, const char *arn)
+static int arn_check(struct proto_req *req, store_txn *t, const char *arn, const char **canon)
 {
     char acct[13], region[64], kind[32], rest[512];
     if (!arn || !*arn)
         return proto_error(req, ERR_CC_RESOURCE_ARN_REQUIRED, "The ARN of the resource is missing");
-    if (sscanf(arn, "arn:aws:codedeploy:%63[^:]:%12[^:]:%31[^:]:%511[^\n]", region, acct, kind,
-               rest) != 4)
+    /* arn:aws:codedeploy:<region>:<account>:<kind>:<name>; the account may be empty, as
+     * Terraform writes it when told not to look the account up (skip_requesting_account_id) */
+    if (strncmp(arn, "arn:aws:codedeploy:", 19) != 0 || sscanf(arn + 19, "%63[^:]:", region) != 1)
         return proto_error(req, ERR_INVALID_ARN, "The ARN %s is not valid", arn);
+    const char *p = arn + 19 + strlen(region) + 1, *colon = strchr(p, ':');
+    if (!colon || (size_t)(colon - p) >= sizeof acct)
+        return proto_error(req, ERR_INVALID_ARN, "The ARN %s is not valid", arn);
+    memcpy(acct, p, (size_t)(colon - p));
+    acct[colon - p] = '\0';
+    if (sscanf(colon + 1, "%31[^:]:%511[^\n]", kind, rest) != 2)
+        return proto_error(req, ERR_INVALID_ARN, "The ARN %s is not valid", arn);
+    if (!acct[0]) snprintf(acct, sizeof acct, "%s", CD_ACCT(req));
     if (strcmp(acct, CD_ACCT(req)) != 0 || strcmp(region, CD_REGION(req)) != 0)
         return proto_error(req, ERR_INVALID_ARN, "The ARN %s is not in this account and region",
                            arn);
+    *canon =
+        proto_arena_printf(req->arena, "arn:aws:codedeploy:%s:%s:%s:%s", region, acct, kind, rest);
     char key[CD_KEY_MAX];
     const void *v;
     size_t vl;
@@ -703,7 +714,7 @@ int cd_op_tag_resource(struct proto_req *req)
         return proto_error(req, ERR_CD_TAG_REQUIRED, "Tags are missing");
     if ((rc = check_tags(req, add))) return rc;
     if (store_txn_begin(req->store, 1, &t)) return txn_fail(req);
-    if ((rc = arn_check(req, t, arn))) goto out;
+    if ((rc = arn_check(req, t, arn, &arn))) goto out;
     if (tags_get(t, req, arn, &old)) {
         rc = txn_fail(req);
         goto out;
@@ -730,7 +741,7 @@ int cd_op_untag_resource(struct proto_req *req)
     json_object_object_get_ex(req->input, "TagKeys", &keys);
     if (!keys) return proto_error(req, ERR_CD_TAG_REQUIRED, "Tag keys are missing");
     if (store_txn_begin(req->store, 1, &t)) return txn_fail(req);
-    if ((rc = arn_check(req, t, arn))) goto out;
+    if ((rc = arn_check(req, t, arn, &arn))) goto out;
     if (tags_get(t, req, arn, &old)) {
         rc = txn_fail(req);
         goto out;
@@ -763,7 +774,7 @@ int cd_op_list_tags_for_resource(struct proto_req *req)
     store_txn *t = NULL;
     int rc;
     if (store_txn_begin(req->store, 0, &t)) return txn_fail(req);
-    if (!(rc = arn_check(req, t, arn)) && tags_get(t, req, arn, &tags)) rc = txn_fail(req);
+    if (!(rc = arn_check(req, t, arn, &arn)) && tags_get(t, req, arn, &tags)) rc = txn_fail(req);
     store_txn_abort(t);
     if (rc) return rc;
     req->output = json_object_new_object();
