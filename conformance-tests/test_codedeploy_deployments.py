@@ -374,5 +374,40 @@ class Deployments(DeployCase):
             "DeploymentGroupDoesNotExistException")
 
 
+class Restart(DeployCase):
+    def test_a_deployment_whose_hook_died_with_the_server_fails_saying_so(self):
+        self.group("web", "restart")
+        files = app_files("r", start="scripts/slow.sh")
+        files["scripts/slow.sh"] = ("#!/bin/sh\necho $$ > \"$CODEDEPLOY_INSTANCE_ROOT/slow\"\n"
+                                    "exec sleep 120\n", 0o755)
+        self.put("r.zip", files)
+        did = self.deploy("web", "restart", "r.zip")
+        end = time.time() + 60
+        while time.time() < end and not glob.glob(os.path.join(
+                self.server.data_dir, "codedeploy", "instances", "*", "*", "*", "slow")):
+            time.sleep(0.1)
+        self.server.kill9()
+        # the hook outlived the killed server (nothing was left to stop it): end it here
+        for path in glob.glob(os.path.join(self.server.data_dir, "codedeploy", "instances", "*",
+                                           "*", "*", "slow")):
+            with open(path) as f:
+                pid = f.read().strip()
+            if pid:
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+        self.server.start()
+        self.cd = self.client("codedeploy")
+        info = self.wait(did, deadline=30)
+        self.assertEqual(info["status"], "Failed")
+        self.assertIn("interrupted by a restart of codepipeline-local",
+                      info["errorInformation"]["message"])
+        # the group takes a new deployment afterwards
+        self.put("ok.zip", app_files("ok"))
+        self.assertEqual(self.wait(self.deploy("web", "restart", "ok.zip"))["status"],
+                         "Succeeded")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -19,7 +19,9 @@
 #include "protocol/ids.h"
 #include "providers/codedeploy/appspec.h"
 #include "providers/codedeploy/cd_internal.h"
+#include "providers/codedeploy/internal.h"
 #include "providers/runtime/extract.h"
+#include "providers/runtime/queue.h"
 #include "providers/runtime/runner.h"
 #include "providers/s3/s3.h"
 
@@ -37,43 +39,15 @@ static void fmt(char *buf, size_t cap, const char *f, ...)
     if (n < 0 || (size_t)n >= cap) buf[0] = '\0';
 }
 
-/* ---- Running deployments, so that StopDeployment can reach them ---- */
+/* ---- Running deployments, so that StopDeployment and shutdown can reach their hooks ---- */
 
 struct running {
-    char account[16], region[64], id[16];
-    int stop;
+    int stop;      /* 1: StopDeployment, 2: the server is shutting down */
     rt_proc *proc; /* the hook running now, or NULL */
-    struct running *next;
 };
 
+/* Guards every running's stop and proc (rt_stop must not meet rt_free). */
 static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct running *run_head;
-
-static struct running *run_add(const char *account, const char *region, const char *id)
-{
-    struct running *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    fmt(r->account, sizeof r->account, "%s", account);
-    fmt(r->region, sizeof r->region, "%s", region);
-    fmt(r->id, sizeof r->id, "%s", id);
-    pthread_mutex_lock(&run_mu);
-    r->next = run_head;
-    run_head = r;
-    pthread_mutex_unlock(&run_mu);
-    return r;
-}
-
-static void run_remove(struct running *r)
-{
-    pthread_mutex_lock(&run_mu);
-    for (struct running **p = &run_head; *p; p = &(*p)->next)
-        if (*p == r) {
-            *p = r->next;
-            break;
-        }
-    pthread_mutex_unlock(&run_mu);
-    free(r);
-}
 
 static int run_stopping(struct running *r)
 {
@@ -83,18 +57,27 @@ static int run_stopping(struct running *r)
     return s;
 }
 
-int cd_agent_stop(const char *account, const char *region, const char *id)
+/* The queue the deployments run on, set by codedeploy's start. */
+static rt_queue *agent_queue;
+static store *agent_store;
+
+/* rt_task_on_stop: a StopDeployment (cancel) or the server's shutdown; kills the hook. */
+static void on_task_stop(void *ctx, int reason)
 {
-    int found = 0;
+    struct running *r = ctx;
     pthread_mutex_lock(&run_mu);
-    for (struct running *r = run_head; r; r = r->next)
-        if (!strcmp(r->id, id) && !strcmp(r->account, account) && !strcmp(r->region, region)) {
-            r->stop = 1;
-            if (r->proc) rt_stop(r->proc);
-            found = 1;
-        }
+    r->stop = reason == RT_STOP_SHUTDOWN ? 2 : 1;
+    if (r->proc) rt_stop(r->proc);
     pthread_mutex_unlock(&run_mu);
-    return found;
+}
+
+int cd_agent_stop(store *st, const char *account, const char *region, const char *id)
+{
+    (void)st;
+    (void)account;
+    (void)region;
+    if (!agent_queue) return 0;
+    return rt_queue_cancel(agent_queue, CD_QUEUE_KIND, id) == RT_CANCEL_RUNNING;
 }
 
 /* ---- Paths ---- */
@@ -384,9 +367,16 @@ static int run_hooks(struct dctx *c, const char *root, const char *instance, int
             return 0;
         }
         if (res.end == RT_END_STOPPED) {
-            diag_set(d, "ScriptFailed",
-                     "Script at specified location: %s was stopped: the deployment was stopped",
-                     h->location);
+            if (run_stopping(c->run) == 2)
+                diag_set(d, "ScriptFailed",
+                         "Script at specified location: %s was interrupted by a shutdown of "
+                         "codepipeline-local",
+                         h->location);
+            else
+                diag_set(d, "ScriptFailed",
+                         "Script at specified location: %s was stopped: the deployment was "
+                         "stopped",
+                         h->location);
             return 0;
         }
         if (res.end != RT_END_EXITED || res.exit_code != 0) {
@@ -684,7 +674,7 @@ static int run_instance(struct dctx *c, struct json_object *target)
         json_object_object_add(ev, "startTime", cd_time(proto_now()));
         if (save_progress(c, target) || run_stopping(c->run)) {
             pthread_mutex_lock(&run_mu);
-            c->run->stop = 1;
+            if (!c->run->stop) c->run->stop = 1;
             pthread_mutex_unlock(&run_mu);
             diag_set(&d, "UnknownError", "The deployment was stopped");
             ok = 0;
@@ -877,8 +867,20 @@ static void finish(store *st, const char *account, const char *region, const cha
     if (store_get(t, STORE_DB_CD_DEPLOYMENTS, key, (size_t)akl, &v, &vl) == 0 && vl == strlen(id) &&
         memcmp(v, id, vl) == 0)
         store_del(t, STORE_DB_CD_DEPLOYMENTS, key, (size_t)akl);
-    store_txn_commit(t);
+    int committed = store_txn_commit(t) == 0;
     t = NULL;
+    if (committed) {
+        /* after the commit, with no transaction held, as codedeploy.h promises */
+        struct cd_deployment_done ev = {account,
+                                        region,
+                                        app,
+                                        group,
+                                        id,
+                                        !strcmp(status, "Succeeded") ? CD_STATUS_SUCCEEDED
+                                        : !strcmp(status, "Stopped") ? CD_STATUS_STOPPED
+                                                                     : CD_STATUS_FAILED};
+        cd_notify_deployment_done(&ev);
+    }
 out:
     store_txn_abort(t);
     json_object_put(rec);
@@ -967,13 +969,15 @@ static void skip_targets(struct dctx *c, struct json_object *targets, size_t fro
     }
 }
 
-static void run_deployment(struct dctx *c)
+/* Runs deployment c->id to its end. Returns 1 when a shutdown interrupted it (left InProgress,
+ * for the next start's settle), else 0. */
+static int run_deployment(struct dctx *c)
 {
     store_txn *t = NULL;
     struct json_object *insts = NULL, *cfg = NULL, *targets = json_object_new_array(), *mhh;
     const char *status = "Failed", *code = NULL, *message = NULL;
     char msgbuf[512];
-    int do_rollback = 0;
+    int do_rollback = 0, left = 0;
     if (store_txn_begin(c->st, 1, &t)) goto done;
     if (cd_deployment_load(t, c->account, c->region, c->id, &c->rec)) goto done;
     const char *st = cd_str(c->rec, "status");
@@ -1054,6 +1058,11 @@ static void run_deployment(struct dctx *c)
         for (size_t k = 0; k < b && !run_stopping(c->run); k++, i++)
             run_instance(c, json_object_array_get_idx(targets, i));
     }
+    if (run_stopping(c->run) == 2) {
+        left = 1; /* the server is going down: the next start settles it */
+        save_progress(c, NULL);
+        goto done;
+    }
     skip_targets(c, targets, 0);
     if (run_stopping(c->run)) {
         status = "Stopped";
@@ -1073,46 +1082,77 @@ done:
     store_txn_abort(t);
     if (c->bundle[0]) unlink(c->bundle);
     json_object_put(targets);
+    return left;
 }
 
-static void *run_thread(void *arg)
+/* The queue's run of one deployment item. */
+static int run_item(void *ctx, const struct rt_item *item, rt_task *task)
 {
-    struct dctx *c = arg;
-    run_deployment(c);
-    run_remove(c->run);
+    struct dctx *c = calloc(1, sizeof *c);
+    struct running run = {0, NULL};
+    if (!c) return RT_TASK_REQUEUE;
+    c->st = ctx;
+    c->run = &run;
+    fmt(c->account, sizeof c->account, "%s", item->account);
+    fmt(c->region, sizeof c->region, "%s", item->region);
+    fmt(c->id, sizeof c->id, "%s", item->id);
+    rt_task_on_stop(task, on_task_stop, &run);
+    int left = run_deployment(c);
+    rt_task_on_stop(task, NULL, NULL);
     json_object_put(c->rec);
     free(c->app);
     free(c->group);
     free(c->group_id);
     free(c);
-    return NULL;
+    return left ? RT_TASK_LEAVE : RT_TASK_DONE;
 }
 
-int cd_agent_start(store *st, const char *account, const char *region, const char *id)
+static const char *restart_message =
+    "The deployment was interrupted by a restart of codepipeline-local: the lifecycle event "
+    "running on the instance died with the server.";
+
+/* The queue's settle: a deployment left running by a previous process. */
+static int settle_item(void *ctx, const struct rt_item *item)
 {
-    struct dctx *c = calloc(1, sizeof *c);
-    pthread_t th;
-    pthread_attr_t attr;
-    if (!c) return -1;
-    c->st = st;
-    fmt(c->account, sizeof c->account, "%s", account);
-    fmt(c->region, sizeof c->region, "%s", region);
-    fmt(c->id, sizeof c->id, "%s", id);
-    c->run = run_add(account, region, id);
-    if (!c->run) {
-        free(c);
+    cd_agent_settle(ctx, item->account, item->region, item->id, restart_message);
+    return RT_SETTLE_DONE;
+}
+
+int cd_agent_register(store *st, struct rt_queue *q, char *err, size_t errlen)
+{
+    if (!q) {
+        fmt(err, errlen, "no work queue");
         return -1;
     }
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &attr, run_thread, c);
-    pthread_attr_destroy(&attr);
+    agent_queue = q;
+    agent_store = st;
+    /* deployments to different groups run side by side; one group has one at a time */
+    struct rt_kind kind = {CD_QUEUE_KIND, run_item, settle_item, st, 4};
+    int rc = rt_queue_register(q, &kind);
     if (rc) {
-        run_remove(c->run);
-        free(c);
+        fmt(err, errlen, "cannot register the deployment workers (%d)", rc);
+        agent_queue = NULL;
         return -1;
     }
     return 0;
+}
+
+void cd_agent_unregister(void)
+{
+    agent_queue = NULL;
+    agent_store = NULL;
+}
+
+int cd_agent_enqueue_in(store_txn *t, const char *account, const char *region, const char *id)
+{
+    if (!agent_queue) return -1;
+    struct rt_item_spec spec = {CD_QUEUE_KIND, id, account, region, id, strlen(id), 0};
+    return rt_queue_add_in(agent_queue, t, &spec) == 0 ? 0 : -1;
+}
+
+void cd_agent_kick(const char *id)
+{
+    if (agent_queue) rt_queue_kick(agent_queue, CD_QUEUE_KIND, id);
 }
 
 struct settle_ctx {
@@ -1173,6 +1213,7 @@ void cd_agent_settle(store *st, const char *account, const char *region, const c
         return;
     }
     stop = cd_bool(rec, "_stopRequested");
+    rt_queue_remove_in(t, CD_QUEUE_KIND, id); /* a queued one that StopDeployment ends */
     struct settle_ctx s = {t, account, region, id, message, 0, 0};
     int plen = cd_key(prefix, account, region, CD_K_TARGET, id, "");
     /* collect first, then write: the cursor must not see its own writes */

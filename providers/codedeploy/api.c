@@ -1,9 +1,13 @@
-/* The in-process CodeDeploy interface for the engine: the contract of codedeploy.h, with
- * deployments answering CD_ENOTIMPL until the deployment agent lands, and the listeners. */
+/* The in-process CodeDeploy interface for the engine: the contract of codedeploy.h (the same
+ * code as the HTTP operations, called with an in-process request), and the listeners. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "protocol/arena.h"
+#include "providers/codedeploy/cd_internal.h"
 #include "providers/codedeploy/internal.h"
 #include "providers/runtime/listeners.h"
 
@@ -48,36 +52,171 @@ const char *cd_status_name(enum cd_status s)
     return "Failed";
 }
 
-int cd_create_deployment(store *st, const struct cd_start *req,
+/* A request context for running the HTTP handlers' code in-process. */
+static void fake_req(struct proto_req *r, store *st, const char *account, const char *region)
+{
+    memset(r, 0, sizeof *r);
+    r->arena = proto_arena_new();
+    r->store = st;
+    r->caller.account_id = account;
+    r->caller.region = region;
+    r->input = json_object_new_object();
+}
+
+static void fake_free(struct proto_req *r)
+{
+    json_object_put(r->input);
+    json_object_put(r->output);
+    proto_arena_free(r->arena);
+}
+
+static const char *const bundle_names[] = {"zip", "tar", "tgz"};
+
+int cd_create_deployment(store *st, const struct cd_start *start,
                          char deployment_id[CD_DEPLOYMENT_ID_MAX], char *err, size_t errlen)
 {
-    (void)st;
-    (void)req;
+    struct proto_req r;
+    char id[16];
+    int rc = 0;
     deployment_id[0] = '\0';
-    snprintf(err, errlen, "CodeDeploy deployments are not implemented in this version");
-    return CD_ENOTIMPL;
+    if (err && errlen) err[0] = '\0';
+    if (!st || !start || !start->account || !start->region || !start->application ||
+        !start->deployment_group || !start->revision.bucket || !start->revision.key ||
+        (unsigned)start->revision.bundle_type > CD_BUNDLE_TGZ) {
+        if (err) snprintf(err, errlen, "a required argument is missing");
+        return CD_EINVAL;
+    }
+    fake_req(&r, st, start->account, start->region);
+    struct json_object *in = r.input, *rev = json_object_new_object(),
+                       *s3 = json_object_new_object();
+    json_object_object_add(in, "applicationName", json_object_new_string(start->application));
+    json_object_object_add(in, "deploymentGroupName",
+                           json_object_new_string(start->deployment_group));
+    json_object_object_add(s3, "bucket", json_object_new_string(start->revision.bucket));
+    json_object_object_add(s3, "key", json_object_new_string(start->revision.key));
+    json_object_object_add(s3, "bundleType",
+                           json_object_new_string(bundle_names[start->revision.bundle_type]));
+    if (start->revision.version)
+        json_object_object_add(s3, "version", json_object_new_string(start->revision.version));
+    if (start->revision.etag)
+        json_object_object_add(s3, "eTag", json_object_new_string(start->revision.etag));
+    json_object_object_add(rev, "revisionType", json_object_new_string("S3"));
+    json_object_object_add(rev, "s3Location", s3);
+    json_object_object_add(in, "revision", rev);
+    if (start->deployment_config)
+        json_object_object_add(in, "deploymentConfigName",
+                               json_object_new_string(start->deployment_config));
+    if (start->description)
+        json_object_object_add(in, "description", json_object_new_string(start->description));
+    if (start->file_exists_behavior)
+        json_object_object_add(in, "fileExistsBehavior",
+                               json_object_new_string(start->file_exists_behavior));
+    json_object_object_add(in, "ignoreApplicationStopFailures",
+                           json_object_new_boolean(start->ignore_application_stop_failures));
+    if (cd_create(&r, start->creator ? start->creator : "user", NULL, id) != 0) {
+        const char *code = proto_err_code(r.err);
+        switch (r.err) {
+        case ERR_CD_APPLICATION_DOES_NOT_EXIST:
+            rc = CD_ENOAPP;
+            break;
+        case ERR_CD_DEPLOYMENT_GROUP_DOES_NOT_EXIST:
+            rc = CD_ENOGROUP;
+            break;
+        case ERR_CD_DEPLOYMENT_LIMIT_EXCEEDED:
+            rc = CD_ESTATE;
+            break;
+        case ERR_INTERNAL_FAILURE:
+            rc = CD_EIO;
+            break;
+        default:
+            rc = CD_EINVAL;
+            break;
+        }
+        if (err)
+            snprintf(err, errlen, "%s: %s", code ? code : "Error",
+                     r.err_message ? r.err_message : "");
+    } else {
+        snprintf(deployment_id, CD_DEPLOYMENT_ID_MAX, "%s", id);
+    }
+    fake_free(&r);
+    return rc;
 }
 
 int cd_stop_deployment(store *st, const char *account, const char *region,
                        const char *deployment_id, int auto_rollback)
 {
-    (void)st;
-    (void)account;
-    (void)region;
-    (void)deployment_id;
-    (void)auto_rollback;
-    return CD_ENOTIMPL;
+    struct proto_req r;
+    int rc = 0;
+    if (!st || !account || !region || !deployment_id) return CD_EINVAL;
+    fake_req(&r, st, account, region);
+    json_object_object_add(r.input, "deploymentId", json_object_new_string(deployment_id));
+    json_object_object_add(r.input, "autoRollbackEnabled", json_object_new_boolean(auto_rollback));
+    if (cd_op_stop_deployment(&r) != 0)
+        rc = r.err == ERR_CD_DEPLOYMENT_DOES_NOT_EXIST      ? CD_ENODEPLOYMENT
+             : r.err == ERR_CD_DEPLOYMENT_ALREADY_COMPLETED ? CD_ESTATE
+             : r.err == ERR_CD_INVALID_DEPLOYMENT_ID        ? CD_ENODEPLOYMENT
+                                                            : CD_EIO;
+    fake_free(&r);
+    return rc;
+}
+
+static char *dup_str(struct json_object *o, const char *key)
+{
+    const char *v = cd_str(o, key);
+    return v ? strdup(v) : NULL;
+}
+
+static double get_time(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+static unsigned get_count(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? (unsigned)json_object_get_int(v) : 0;
 }
 
 int cd_get_deployment(store *st, const char *account, const char *region, const char *deployment_id,
                       struct cd_deployment *out)
 {
-    (void)st;
-    (void)account;
-    (void)region;
-    (void)deployment_id;
+    store_txn *t = NULL;
+    struct json_object *rec = NULL, *v;
     memset(out, 0, sizeof *out);
-    return CD_ENOTIMPL;
+    if (!st || !account || !region || !deployment_id) return CD_EINVAL;
+    if (store_txn_begin(st, 0, &t)) return CD_EIO;
+    int r = cd_deployment_load(t, account, region, deployment_id, &rec);
+    store_txn_abort(t);
+    if (r == STORE_NOTFOUND) return CD_ENODEPLOYMENT;
+    if (r) return CD_EIO;
+    static const char *const names[] = {"Created",   "Queued", "InProgress",
+                                        "Succeeded", "Failed", "Stopped"};
+    const char *status = cd_str(rec, "status");
+    out->status = CD_STATUS_FAILED;
+    for (int i = 0; i < 6; i++)
+        if (status && !strcmp(status, names[i])) out->status = (enum cd_status)i;
+    out->id = dup_str(rec, "deploymentId");
+    out->application = dup_str(rec, "applicationName");
+    out->deployment_group = dup_str(rec, "deploymentGroupName");
+    if (json_object_object_get_ex(rec, "errorInformation", &v)) {
+        out->error_code = dup_str(v, "code");
+        out->error_message = dup_str(v, "message");
+    }
+    out->create_time = get_time(rec, "createTime");
+    out->start_time = get_time(rec, "startTime");
+    out->complete_time = get_time(rec, "completeTime");
+    if (json_object_object_get_ex(rec, "deploymentOverview", &v)) {
+        out->pending = get_count(v, "Pending");
+        out->in_progress = get_count(v, "InProgress");
+        out->succeeded = get_count(v, "Succeeded");
+        out->failed = get_count(v, "Failed");
+        out->skipped = get_count(v, "Skipped");
+    }
+    if (json_object_object_get_ex(rec, "rollbackInfo", &v))
+        out->rollback_deployment_id = dup_str(v, "rollbackDeploymentId");
+    json_object_put(rec);
+    return 0;
 }
 
 void cd_deployment_free(struct cd_deployment *d)

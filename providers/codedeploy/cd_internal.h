@@ -8,6 +8,8 @@
 #include "persistence/store.h"
 #include "protocol/request.h"
 
+struct rt_queue;
+
 struct json_object;
 
 #define CD_KEY_MAX 1024
@@ -129,10 +131,20 @@ int cd_create(struct proto_req *req, const char *creator, const char *rollback_o
 void cd_agent_settle(store *st, const char *account, const char *region, const char *id,
                      const char *message);
 
-/* Starts the worker that runs deployment id (recorded Created in LMDB). Returns 0 or -1. */
-int cd_agent_start(store *st, const char *account, const char *region, const char *id);
-/* Asks a running deployment to stop. Returns 1 when it was running here, 0 otherwise. */
-int cd_agent_stop(const char *account, const char *region, const char *id);
+#define CD_QUEUE_KIND "codedeploy.deployment"
+
+/* Registers the deployment workers on queue q over st (codedeploy's start), which settles the
+ * deployments a restart interrupted. Returns 0 or -1 with a reason in err. */
+int cd_agent_register(store *st, struct rt_queue *q, char *err, size_t errlen);
+/* Forgets the queue (codedeploy's stop, after the queue stopped). */
+void cd_agent_unregister(void);
+/* Queues deployment id in t, the write txn that records it. Returns 0 or -1 (no queue). */
+int cd_agent_enqueue_in(store_txn *t, const char *account, const char *region, const char *id);
+/* Hands the committed deployment id to the workers. */
+void cd_agent_kick(const char *id);
+/* Asks deployment id to stop (its hook is killed). Returns 1 when a worker has it, 0 when none
+ * has (the caller settles it with cd_agent_settle). */
+int cd_agent_stop(store *st, const char *account, const char *region, const char *id);
 /* Directory of the simulated instance (created on demand) into buf. Returns 0 or -1. */
 int cd_instance_root(store *st, const char *account, const char *region, const char *instance,
                      char *buf, size_t cap);

@@ -226,14 +226,18 @@ int cd_create(struct proto_req *req, const char *creator, const char *rollback_o
             goto out;
         }
     }
+    /* the queue item commits with the record: no deployment without its work, none twice */
+    if (cd_agent_enqueue_in(t, CD_ACCT(req), CD_REGION(req), id) != 0) {
+        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not queue the deployment");
+        goto out;
+    }
     r = store_txn_commit(t);
     t = NULL;
     if (r) {
         rc = fail(req);
         goto out;
     }
-    if (cd_agent_start(req->store, CD_ACCT(req), CD_REGION(req), id) != 0)
-        rc = proto_error(req, ERR_INTERNAL_FAILURE, "could not start the deployment");
+    cd_agent_kick(id);
 out:
     store_txn_abort(t);
     json_object_put(appr);
@@ -442,7 +446,7 @@ int cd_op_stop_deployment(struct proto_req *req)
         goto out;
     }
     t = NULL;
-    if (!cd_agent_stop(CD_ACCT(req), CD_REGION(req), id))
+    if (!cd_agent_stop(req->store, CD_ACCT(req), CD_REGION(req), id))
         /* no worker has it (a restart came between): settle it here */
         cd_agent_settle(req->store, CD_ACCT(req), CD_REGION(req), id,
                         "The deployment was stopped by the user.");

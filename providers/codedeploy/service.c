@@ -11,6 +11,18 @@ static const struct proto_operation cd_ops[] = {
 #undef CD_OP_ROW
 };
 
+static int cd_start(struct store *st, const struct proto_service_config *cfg, char *err,
+                    size_t errlen)
+{
+    return cd_agent_register(st, cfg->queue, err, errlen);
+}
+
+static void cd_stop(double deadline)
+{
+    (void)deadline; /* the deployments ran on the queue, which has stopped */
+    cd_agent_unregister();
+}
+
 const struct proto_service cd_service = {
     .name = "codedeploy",
     .target_prefix = "CodeDeploy_20141006",
@@ -19,4 +31,6 @@ const struct proto_service cd_service = {
     .n_ops = sizeof cd_ops / sizeof cd_ops[0],
     .model = &proto_model_codedeploy,
     .clock_skew_seconds = 300,
+    .start = cd_start,
+    .stop = cd_stop,
 };
