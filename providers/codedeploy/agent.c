@@ -6,7 +6,6 @@
 #include <fnmatch.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1034,7 +1033,7 @@ static int run_deployment(struct dctx *c)
     if (!strcmp(type, "HOST_COUNT"))
         healthy = (size_t)value;
     else if (!strcmp(type, "FLEET_PERCENT"))
-        healthy = (size_t)ceil((double)n * value / 100.0);
+        healthy = (n * (size_t)value + 99) / 100; /* rounded up, as AWS does */
     else
         healthy = n > 1 ? n - 1 : 0; /* OneAtATime: all but one stay healthy */
     if (healthy >= n && strcmp(type, "MOST_CONCURRENCY") != 0) {
