@@ -373,6 +373,79 @@ class Deployments(DeployCase):
                                              deploymentGroupName="nosuch"),
             "DeploymentGroupDoesNotExistException")
 
+    def test_file_exists_behavior(self):
+        self.group("web", "feb")
+        self.put("f1.zip", app_files("f1"))
+        first = self.deploy("web", "feb", "f1.zip")
+        self.assertEqual(self.wait(first)["status"], "Succeeded")
+        iid = list(self.targets(first))[0]
+        # a file the revision did not install: DISALLOW fails, OVERWRITE replaces, RETAIN keeps
+        stray = os.path.join(self.root(iid), "opt/app/extra.txt")
+        files = app_files("f2", extra_files={"web/extra.txt": ("from the revision", 0o644)})
+        self.put("f2.zip", files)
+        with open(stray, "w") as f:
+            f.write("already here")
+        did = self.deploy("web", "feb", "f2.zip")
+        self.assertEqual(self.wait(did)["status"], "Failed")
+        install = self.targets(did)[iid]["lifecycleEvents"][3]
+        self.assertEqual(install["status"], "Failed")
+        self.assertIn("already exists at this location: /opt/app/extra.txt",
+                      install["diagnostics"]["message"])
+        did = self.deploy("web", "feb", "f2.zip", fileExistsBehavior="RETAIN")
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+        self.assertEqual(self.read(iid, "opt/app/extra.txt"), "already here")
+        self.assertEqual(self.read(iid, "opt/app/index.html"), "<p>f2</p>")
+        did = self.deploy("web", "feb", "f2.zip", fileExistsBehavior="OVERWRITE")
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+        self.assertEqual(self.read(iid, "opt/app/extra.txt"), "from the revision")
+
+    def test_ignore_application_stop_failures(self):
+        self.group("web", "stopfail")
+        files = app_files("s1")
+        files["appspec.yml"] = (appspec([("ApplicationStop", "scripts/fail.sh", 0)]), 0o644)
+        self.put("s1.zip", files)
+        self.assertEqual(self.wait(self.deploy("web", "stopfail", "s1.zip"))["status"],
+                         "Succeeded")
+        self.put("s2.zip", app_files("s2"))
+        did = self.deploy("web", "stopfail", "s2.zip")
+        self.assertEqual(self.wait(did)["status"], "Failed")
+        stop = list(self.targets(did).values())[0]["lifecycleEvents"][0]
+        self.assertEqual(stop["status"], "Failed")
+        self.assertEqual(stop["diagnostics"]["scriptName"], "scripts/fail.sh")
+        did = self.deploy("web", "stopfail", "s2.zip", ignoreApplicationStopFailures=True)
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+
+    def test_object_version_is_honoured(self):
+        self.group("web", "versions")
+        self.s3.create_bucket(Bucket="cd-versioned")
+        self.s3.put_bucket_versioning(Bucket="cd-versioned",
+                                      VersioningConfiguration={"Status": "Enabled"})
+        v1 = self.s3.put_object(Bucket="cd-versioned", Key="app.zip",
+                                Body=bundle(app_files("one")))["VersionId"]
+        self.s3.put_object(Bucket="cd-versioned", Key="app.zip", Body=bundle(app_files("two")))
+        did = self.cd.create_deployment(
+            applicationName="web", deploymentGroupName="versions",
+            revision={"revisionType": "S3", "s3Location": {
+                "bucket": "cd-versioned", "key": "app.zip", "bundleType": "zip",
+                "version": v1}})["deploymentId"]
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+        iid = list(self.targets(did))[0]
+        self.assertEqual(self.read(iid, "opt/app/index.html"), "<p>one</p>")
+
+    def test_minimum_healthy_hosts_larger_than_the_fleet(self):
+        self.cd.create_deployment_config(deploymentConfigName="TwoHealthy",
+                                         minimumHealthyHosts={"type": "HOST_COUNT", "value": 2})
+        self.group("web", "small", instances=2, deploymentConfigName="TwoHealthy")
+        self.put("h.zip", app_files("h"))
+        info = self.wait(self.deploy("web", "small", "h.zip"))
+        self.assertEqual(info["status"], "Failed")
+        self.assertEqual(info["errorInformation"]["code"], "HEALTH_CONSTRAINTS_INVALID")
+        self.group("web", "halves", instances=4,
+                   deploymentConfigName="CodeDeployDefault.HalfAtATime")
+        did = self.deploy("web", "halves", "h.zip")
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+        self.assertEqual(len(self.targets(did)), 4)
+
 
 class Restart(DeployCase):
     def test_a_deployment_whose_hook_died_with_the_server_fails_saying_so(self):
