@@ -1,5 +1,6 @@
 /* Applications, application revisions and resource tags. */
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,13 +386,19 @@ static char *rev_identity(struct proto_req *req, struct json_object *rev)
     }
     if (strcmp(type, "GitHub") == 0) {
         if (!json_object_object_get_ex(rev, "gitHubLocation", &loc)) goto bad;
-        return proto_arena_printf(req->arena, "GitHub|%s|%s", cd_str(loc, "repository"),
-                                  cd_str(loc, "commitId"));
+        const char *repo = cd_str(loc, "repository"), *commit = cd_str(loc, "commitId");
+        return proto_arena_printf(req->arena, "GitHub|%s|%s", repo ? repo : "",
+                                  commit ? commit : "");
     }
     if (strcmp(type, "String") == 0 || strcmp(type, "AppSpecContent") == 0) {
         const char *m = strcmp(type, "String") == 0 ? "string" : "appSpecContent";
         if (!json_object_object_get_ex(rev, m, &loc)) goto bad;
-        return proto_arena_printf(req->arena, "%s|%s", type, cd_str(loc, "sha256"));
+        /* inline content can be long: its identity is a hash of it (FNV-1a, 64 bits) */
+        const char *content = cd_str(loc, "content");
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = content ? content : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        return proto_arena_printf(req->arena, "%s|%016llx", type, (unsigned long long)h);
     }
 bad:
     proto_error(req, ERR_CD_INVALID_REVISION, "The revision is missing its location for %s", type);
