@@ -31,6 +31,8 @@ static const char usage[] =
     "                       but not a power loss\n"
     "  --threads N          HTTP worker threads (default: max(4, CPU count))\n"
     "  --max-body MIB       largest buffered request body in MiB (default 32)\n"
+    "  --shutdown-grace S   on SIGTERM, seconds to let requests in flight, then background\n"
+    "                       work, finish (default 5)\n"
     "  --help               print this help and exit\n"
     "  --version            print the version and exit\n"
     "\n"
@@ -50,6 +52,7 @@ void srv_options_defaults(struct srv_options *opts)
     opts->map_size = (size_t)8192 << 20;
     opts->threads = ncpu > 4 ? (unsigned)ncpu : 4;
     opts->max_body = (size_t)32 << 20;
+    opts->shutdown_grace = 5;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -104,8 +107,9 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
             val = eq + 1;
         }
         static const char *const known[] = {
-            "--host", "--port",      "--data-dir", "--region", "--account-id", "--credentials",
-            "--auth", "--log-level", "--map-size", "--sync",   "--threads",    "--max-body"};
+            "--host",        "--port",     "--data-dir",      "--region",   "--account-id",
+            "--credentials", "--auth",     "--log-level",     "--map-size", "--sync",
+            "--threads",     "--max-body", "--shutdown-grace"};
         int is_known = 0;
         for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
             if (strcmp(name, known[k]) == 0) is_known = 1;
@@ -168,6 +172,9 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
         } else if (strcmp(name, "--max-body") == 0) {
             if (parse_uint(val, 4096, &n) || n < 1) goto bad;
             opts->max_body = (size_t)n << 20;
+        } else if (strcmp(name, "--shutdown-grace") == 0) {
+            if (parse_uint(val, 3600, &n)) goto bad;
+            opts->shutdown_grace = (unsigned)n;
         }
         continue;
     bad:

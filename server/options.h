@@ -17,6 +17,7 @@ struct srv_options {
     int no_sync;             /* --sync off */
     unsigned threads;        /* HTTP worker threads */
     size_t max_body;         /* largest buffered request body */
+    unsigned shutdown_grace; /* seconds a stop lets requests, then background work, finish */
 };
 
 /* Fills opts with the defaults. */

@@ -43,12 +43,6 @@ struct srv {
     int n_started;                   /* services whose start succeeded, in table order */
 };
 
-/* How long srv_stop lets requests in flight finish before it closes their connections. */
-#define SRV_DRAIN_SECONDS 5
-/* How long it then lets background work (builds, deployments) end before the process exits;
- * what has not ended stays running in LMDB and its provider settles it at the next start. */
-#define SRV_WORK_GRACE_SECONDS 5
-
 /* One request in flight: the protocol view plus what the server needs to finish it. */
 struct srv_request {
     struct proto_req req;
@@ -741,15 +735,15 @@ static int stop_services(srv *s)
 {
     int left = 0;
     if (s->queue) {
-        left = rt_queue_stop(s->queue, SRV_WORK_GRACE_SECONDS);
+        left = rt_queue_stop(s->queue, s->opts.shutdown_grace);
         if (left)
             srv_log(SRV_LOG_WARN,
-                    "%d background run(s) did not end within %d s; they are settled at the next "
+                    "%d background run(s) did not end within %u s; they are settled at the next "
                     "start",
-                    left, SRV_WORK_GRACE_SECONDS);
+                    left, s->opts.shutdown_grace);
     }
     const struct proto_service *const *svcs = srv_services();
-    double deadline = proto_now() + SRV_WORK_GRACE_SECONDS;
+    double deadline = proto_now() + s->opts.shutdown_grace;
     while (s->n_started > 0) {
         const struct proto_service *svc = svcs[--s->n_started];
         if (svc->stop) svc->stop(deadline);
@@ -826,8 +820,8 @@ unsigned srv_port(const srv *s)
     return s->port;
 }
 
-/* Stops accepting and waits, up to SRV_DRAIN_SECONDS, for the requests in flight to be answered
- * (an upload still arriving, a large download being sent, a handler still running). */
+/* Stops accepting and waits, up to --shutdown-grace seconds, for the requests in flight to be
+ * answered (an upload still arriving, a large download being sent, a handler still running). */
 static void drain(srv *s)
 {
     MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
@@ -835,7 +829,7 @@ static void drain(srv *s)
      * connections from now on instead of leaving them in the backlog. */
     if (lfd != MHD_INVALID_SOCKET) shutdown(lfd, SHUT_RDWR);
     __atomic_store_n(&s->draining, 1, __ATOMIC_RELEASE);
-    double deadline = proto_now() + SRV_DRAIN_SECONDS;
+    double deadline = proto_now() + s->opts.shutdown_grace;
     while (__atomic_load_n(&s->inflight, __ATOMIC_ACQUIRE) > 0 && proto_now() < deadline)
         usleep(10 * 1000);
     MHD_stop_daemon(s->daemon);

@@ -32,6 +32,16 @@ Test(srv_options, defaults_match_the_contract)
     cr_assert_str_eq(o.region, "us-east-1");
     cr_assert_str_eq(o.account_id, "000000000000");
     cr_assert_eq(o.auth_off, 0);
+    cr_assert_eq(o.shutdown_grace, 5);
+}
+
+Test(srv_options, shutdown_grace_takes_whole_seconds_up_to_an_hour)
+{
+    struct srv_options o;
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--shutdown-grace", "120", NULL}), 0);
+    cr_assert_eq(o.shutdown_grace, 120);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--shutdown-grace", "3601", NULL}), -1);
+    cr_assert_eq(parse(&o, 3, (const char *[]){"x", "--shutdown-grace", "1.5", NULL}), -1);
 }
 
 Test(srv_options, accepts_both_value_forms)
