@@ -3,6 +3,7 @@
 #define CB_CODEBUILD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "persistence/store.h"
 #include "protocol/service.h"
@@ -10,6 +11,10 @@
 
 /* The codebuild service: its JSON 1.1 operation table and model. */
 extern const struct proto_service cb_service;
+
+/* Opens the log of build id ("<project>:<uuid>") for GET /_codepipeline-local/codebuild/logs/<id>:
+ * returns 0 with *fd_out (the caller closes it) and its current *size, or -1 when there is none. */
+int cb_serve_log(store *st, const char *id, int *fd_out, uint64_t *size);
 
 /* ---- In-process interface (the pipeline engine's CodeBuild and Commands actions) ----
  * No HTTP: the engine calls these directly. Every function acts for account in region (the

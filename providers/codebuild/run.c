@@ -1,0 +1,1082 @@
+/* The build runner: one worker thread per build, waiting QUEUED for a slot, then the phases in
+ * one shell session fed over stdin (so `cd` and `export` hold from one command to the next),
+ * sources in, artifacts out, the log written as it is produced. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "protocol/ids.h"
+#include "providers/codebuild/buildspec.h"
+#include "providers/codebuild/run.h"
+#include "providers/codecommit/codecommit.h"
+#include "providers/runtime/runner.h"
+#include "providers/s3/s3.h"
+
+#define LOG_CAP (8u << 20) /* bytes of a build's log kept */
+
+/* ---- the slot table ------------------------------------------------------------------------ */
+
+struct active {
+    struct active *next;
+    char id[CB_BUILD_ID_MAX];
+    rt_proc *proc;
+    int stop;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
+static struct active *actives;
+static int running, max_builds;
+
+void cb_run_set_max_builds(int n)
+{
+    pthread_mutex_lock(&mu);
+    max_builds = n;
+    pthread_mutex_unlock(&mu);
+}
+
+static int max_now(void)
+{
+    if (max_builds > 0) return max_builds;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ---- one build ----------------------------------------------------------------------------- */
+
+struct build {
+    store *st;
+    char account[16], region[32], id[CB_BUILD_ID_MAX];
+    const char *uuid;
+    struct active act;
+    struct json_object *b, *spec;
+    double start;
+    char dir[1024], src[1100], logpath[1100];
+    int logfd;
+    uint64_t logged;
+    /* the shell session */
+    struct cb_spec bs;
+    int in_fd;
+    char token[40];
+    struct proto_sb pending;
+    int k, stage;
+    size_t idx;
+    int phase_failed, build_failed, phase_open, session_done, last_rc, skip_upload;
+    char fail_msg[1024];
+    struct json_object *cur_phase;
+    struct proto_sb exported;
+};
+
+static void logf_(struct build *bd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_write(struct build *bd, const char *s, size_t n)
+{
+    if (bd->logfd < 0 || bd->logged >= LOG_CAP) return;
+    if (n > LOG_CAP - bd->logged) n = LOG_CAP - bd->logged;
+    ssize_t w = write(bd->logfd, s, n);
+    if (w > 0) bd->logged += (uint64_t)w;
+}
+
+static void logf_(struct build *bd, const char *fmt, ...)
+{
+    char buf[2048];
+    char ts[32];
+    proto_iso8601(ts, proto_now());
+    int h = snprintf(buf, sizeof buf, "[Container] %.10s %.8s ", ts, ts + 11);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + h, sizeof buf - (size_t)h - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    size_t len = (size_t)h +
+                 ((size_t)n < sizeof buf - (size_t)h - 1 ? (size_t)n : sizeof buf - (size_t)h - 2);
+    buf[len++] = '\n';
+    log_write(bd, buf, len);
+}
+
+static struct json_object *get(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (o) json_object_object_get_ex(o, k, &v);
+    return v;
+}
+
+/* Commits the in-memory build. */
+static void save(struct build *bd)
+{
+    store_txn *t = NULL;
+    if (store_txn_begin(bd->st, 1, &t)) return;
+    if (cb_build_save(t, bd->account, bd->region, bd->id, bd->start, bd->b, bd->spec) == 0)
+        store_txn_commit(t);
+    else
+        store_txn_abort(t);
+}
+
+static void phase_start(struct build *bd, const char *type)
+{
+    struct json_object *p = json_object_new_object();
+    json_object_object_add(p, "phaseType", json_object_new_string(type));
+    json_object_object_add(p, "startTime", cb_json_time(proto_now()));
+    json_object_array_add(get(bd->b, "phases"), p);
+    json_object_object_add(bd->b, "currentPhase", json_object_new_string(type));
+    bd->cur_phase = p;
+    logf_(bd, "Entering phase %s", type);
+    save(bd);
+}
+
+static void phase_end(struct build *bd, const char *status, const char *code, const char *msg)
+{
+    if (!bd->cur_phase) return;
+    cb_phase_end(bd->cur_phase, proto_now(), status, code, msg);
+    logf_(bd, "Phase complete: %s State: %s",
+          json_object_get_string(get(bd->cur_phase, "phaseType")), status);
+    if (msg && *msg) logf_(bd, "Phase context status code: %s Message: %s", code ? code : "", msg);
+    bd->cur_phase = NULL;
+    save(bd);
+}
+
+/* Ends the build: the status, FINALIZING was run by the caller, COMPLETED. */
+static void finish(struct build *bd, const char *status)
+{
+    double now = proto_now();
+    struct json_object *p = json_object_new_object();
+    json_object_object_add(p, "phaseType", json_object_new_string("COMPLETED"));
+    json_object_object_add(p, "startTime", cb_json_time(now));
+    json_object_array_add(get(bd->b, "phases"), p);
+    json_object_object_add(bd->b, "currentPhase", json_object_new_string("COMPLETED"));
+    json_object_object_add(bd->b, "buildStatus", json_object_new_string(status));
+    json_object_object_add(bd->b, "buildComplete", json_object_new_boolean(1));
+    json_object_object_add(bd->b, "endTime", cb_json_time(now));
+    logf_(bd, "Build %s", status);
+    save(bd);
+}
+
+/* ---- paths and files ------------------------------------------------------------------------ */
+
+static int mkdirs(const char *path)
+{
+    char buf[1200];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb;
+    (void)flag;
+    (void)f;
+    return remove(p);
+}
+
+static void rmtree(const char *path)
+{
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void cb_run_remove_files(store *st, const char *id)
+{
+    const char *uuid = strchr(id, ':');
+    if (!uuid) return;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/codebuild/work/%s", store_dir(st), uuid + 1);
+    rmtree(p);
+    snprintf(p, sizeof p, "%s/codebuild/logs/%s.log", store_dir(st), uuid + 1);
+    unlink(p);
+}
+
+/* Extracts the zip at fd into dir, refusing entries that are absolute or climb out with "..".
+ * Symlinks are written as links (never followed: files are created with O_NOFOLLOW semantics by
+ * libarchive's secure flags). Returns 0 or -1 with err. */
+static int unzip_fd(int fd, const char *dir, char *err, size_t errlen)
+{
+    struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+    struct archive_entry *e;
+    int rc = 0;
+    archive_read_support_format_zip(a);
+    archive_write_disk_set_options(
+        w, ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM);
+    if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+        snprintf(err, errlen, "source is not a zip archive: %s", archive_error_string(a));
+        rc = -1;
+        goto out;
+    }
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        if (!name || !cb_path_is_inside(name)) {
+            snprintf(err, errlen, "source zip has an entry outside its root: %s", name ? name : "");
+            rc = -1;
+            goto out;
+        }
+        char full[2400];
+        snprintf(full, sizeof full, "%s/%s", dir, name);
+        archive_entry_set_pathname(e, full);
+        if (archive_write_header(w, e) != ARCHIVE_OK) {
+            snprintf(err, errlen, "cannot extract %s: %s", name, archive_error_string(w));
+            rc = -1;
+            goto out;
+        }
+        const void *buf;
+        size_t size;
+        la_int64_t off;
+        while (archive_read_data_block(a, &buf, &size, &off) == ARCHIVE_OK)
+            archive_write_data_block(w, buf, size, off);
+        archive_write_finish_entry(w);
+    }
+    if (r != ARCHIVE_EOF) {
+        snprintf(err, errlen, "source zip is damaged: %s", archive_error_string(a));
+        rc = -1;
+    }
+out:
+    archive_read_free(a);
+    archive_write_free(w);
+    return rc;
+}
+
+struct s3_folder {
+    struct build *bd;
+    const char *bucket, *prefix;
+    int rc;
+    char *err;
+    size_t errlen;
+};
+
+static int folder_cb(void *ctx, const char *key, const struct s3_object_info *info)
+{
+    (void)info;
+    struct s3_folder *f = ctx;
+    const char *rel = key + strlen(f->prefix);
+    while (*rel == '/')
+        rel++;
+    if (!*rel || rel[strlen(rel) - 1] == '/') return 0;
+    if (!cb_path_is_inside(rel)) return 0;
+    char path[2400], dir[2400];
+    snprintf(path, sizeof path, "%s/%s", f->bd->src, rel);
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    int fd = -1;
+    struct s3_object_info oi;
+    if (mkdirs(dir) ||
+        s3_get_object_fd(f->bd->st, f->bd->account, f->bucket, key, NULL, &oi, &fd)) {
+        snprintf(f->err, f->errlen, "cannot download s3://%s/%s", f->bucket, key);
+        f->rc = -1;
+        return 1;
+    }
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    char buf[65536];
+    ssize_t n;
+    while (out >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) break;
+    if (out >= 0) close(out);
+    close(fd);
+    return 0;
+}
+
+/* Fetches the primary source into bd->src. Returns 0, or -1 with err (and *code). */
+static int fetch_source(struct build *bd, char *err, size_t errlen, const char **code)
+{
+    struct json_object *src = get(bd->spec, "source");
+    const char *type = cb_json_str(src, "type"), *loc = cb_json_str(src, "location");
+    *code = "CLIENT_ERROR";
+    if (mkdirs(bd->src)) {
+        snprintf(err, errlen, "cannot create the source directory");
+        return -1;
+    }
+    if (!type || !strcmp(type, "NO_SOURCE")) return 0;
+    if (!strcmp(type, "S3")) {
+        char bucket[256];
+        const char *slash = loc ? strchr(loc, '/') : NULL;
+        if (!slash || (size_t)(slash - loc) >= sizeof bucket) {
+            snprintf(err, errlen, "invalid S3 source location: %s", loc ? loc : "");
+            return -1;
+        }
+        memcpy(bucket, loc, (size_t)(slash - loc));
+        bucket[slash - loc] = 0;
+        const char *key = slash + 1;
+        const char *ver = cb_json_str(bd->b, "sourceVersion");
+        if (*key && key[strlen(key) - 1] != '/') {
+            struct s3_object_info oi;
+            int fd = -1;
+            if (s3_get_object_fd(bd->st, bd->account, bucket, key, ver, &oi, &fd)) {
+                snprintf(err, errlen, "NoSuchKey: error while downloading source s3://%s/%s",
+                         bucket, key);
+                return -1;
+            }
+            json_object_object_add(bd->b, "resolvedSourceVersion",
+                                   json_object_new_string(oi.version_id));
+            int rc = unzip_fd(fd, bd->src, err, errlen);
+            close(fd);
+            return rc;
+        }
+        struct s3_folder f = {bd, bucket, key, 0, err, errlen};
+        int r = s3_list_objects_cb(bd->st, bd->account, bucket, key, folder_cb, &f);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot list s3://%s/%s", bucket, key);
+            return -1;
+        }
+        return f.rc;
+    }
+    if (!strcmp(type, "CODECOMMIT")) {
+        const char *repo = loc ? strrchr(loc, '/') : NULL;
+        repo = repo ? repo + 1 : loc;
+        const char *ver = cb_json_str(bd->b, "sourceVersion");
+        char commit[41] = "";
+        char rev[300];
+        if (ver && !strncmp(ver, "refs/heads/", 11)) ver += 11;
+        if (ver && !strncmp(ver, "refs/tags/", 10)) ver += 10;
+        snprintf(rev, sizeof rev, "%s", ver && *ver ? ver : "main");
+        if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", rev, bd->src, commit,
+                        err, errlen)) {
+            if (ver && *ver) return -1;
+            if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", "master", bd->src,
+                            commit, err, errlen))
+                return -1;
+        }
+        json_object_object_add(bd->b, "resolvedSourceVersion", json_object_new_string(commit));
+        return 0;
+    }
+    snprintf(err, errlen, "source type %s is not simulated by codepipeline-local", type);
+    return -1;
+}
+
+/* ---- the shell session ---------------------------------------------------------------------- */
+
+static char *b64(const char *s, size_t n)
+{
+    static const char T[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc(4 * ((n + 2) / 3) + 1), *p = o;
+    if (!o) abort();
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)s[i] << 16;
+        if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
+        if (i + 2 < n) v |= (unsigned char)s[i + 2];
+        *p++ = T[v >> 18 & 63];
+        *p++ = T[v >> 12 & 63];
+        *p++ = i + 1 < n ? T[v >> 6 & 63] : '=';
+        *p++ = i + 2 < n ? T[v & 63] : '=';
+    }
+    *p = 0;
+    return o;
+}
+
+static void send_line(struct build *bd, const char *s)
+{
+    size_t n = strlen(s), off = 0;
+    while (off < n) {
+        ssize_t w = write(bd->in_fd, s + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        off += (size_t)w;
+    }
+}
+
+/* Writes one command: evaluated in the session (stdin from /dev/null so it cannot eat the
+ * script), then a marker with its exit status, its token split so `set -x` cannot forge it. */
+static void send_command(struct build *bd, const char *cmd)
+{
+    logf_(bd, "Running command %s", cmd);
+    char *enc = b64(cmd, strlen(cmd));
+    struct proto_sb sb = PROTO_SB_INIT;
+    proto_sb_printf(&sb,
+                    "eval \"$(printf '%%s' '%s' | base64 -d)\" </dev/null; printf '%%s%%s:%%d\\n' "
+                    "'%.16s' '%s' \"$?\"\n",
+                    enc, bd->token, bd->token + 16);
+    send_line(bd, proto_sb_str(&sb));
+    proto_sb_free(&sb);
+    free(enc);
+}
+
+/* Moves the session to its next command, or ends it. Called once at the start and after each
+ * command's marker. */
+static void next_step(struct build *bd)
+{
+    for (;;) {
+        if (bd->k >= CB_N_PHASES) {
+            for (size_t i = 0; i < bd->bs.exported.n; i++) {
+                char line[1024];
+                const char *n = bd->bs.exported.v[i];
+                snprintf(line, sizeof line,
+                         "printf '%%s%%s:X:%%s:%%s\\n' '%.16s' '%s' '%s' \"$(printf %%s "
+                         "\"${%s-}\" | base64 -w0)\"\n",
+                         bd->token, bd->token + 16, n, n);
+                send_line(bd, line);
+            }
+            send_line(bd, "exit 0\n");
+            close(bd->in_fd);
+            bd->in_fd = -1;
+            bd->session_done = 1;
+            return;
+        }
+        struct cb_spec_phase *ph = &bd->bs.phases[bd->k];
+        if (!bd->phase_open) {
+            bd->phase_open = 1;
+            bd->phase_failed = 0;
+            bd->stage = 0;
+            bd->idx = 0;
+            phase_start(bd, cb_phase_type((enum cb_phase_kind)bd->k));
+        }
+        if (bd->stage == 0) {
+            if (bd->idx < ph->commands.n && !bd->phase_failed) {
+                send_command(bd, ph->commands.v[bd->idx++]);
+                return;
+            }
+            bd->stage = 1;
+            bd->idx = 0;
+        }
+        if (bd->idx < ph->finally.n) {
+            send_command(bd, ph->finally.v[bd->idx++]);
+            return;
+        }
+        bd->phase_open = 0;
+        if (bd->phase_failed) {
+            phase_end(bd, "FAILED", "COMMAND_EXECUTION_ERROR", bd->fail_msg);
+            if (!bd->build_failed) send_line(bd, "export CODEBUILD_BUILD_SUCCEEDING=0\n");
+            bd->build_failed = 1;
+            /* INSTALL and PRE_BUILD failures skip to FINALIZING ("Build phase transitions") */
+            if (!ph->on_failure_continue && (bd->k == CB_INSTALL || bd->k == CB_PRE_BUILD))
+                bd->skip_upload = 1;
+            bd->k = ph->on_failure_continue
+                        ? bd->k + 1
+                        : (int)cb_phase_after_failure((enum cb_phase_kind)bd->k);
+        } else {
+            phase_end(bd, "SUCCEEDED", NULL, NULL);
+            bd->k++;
+        }
+    }
+}
+
+static void on_marker(struct build *bd, const char *s)
+{
+    if (s[0] == 'X' && s[1] == ':') {
+        proto_sb_puts(&bd->exported, s + 2);
+        proto_sb_putc(&bd->exported, '\n');
+        return;
+    }
+    int rc = atoi(s);
+    bd->last_rc = rc;
+    if (rc != 0) {
+        struct cb_spec_phase *ph = &bd->bs.phases[bd->k];
+        const char *cmd = bd->stage == 0 ? ph->commands.v[bd->idx - 1] : ph->finally.v[bd->idx - 1];
+        logf_(bd, "Command did not exit successfully %s exit status %d", cmd, rc);
+        if (!bd->phase_failed)
+            snprintf(bd->fail_msg, sizeof bd->fail_msg,
+                     "Error while executing command: %s. Reason: exit status %d", cmd, rc);
+        bd->phase_failed = 1;
+    }
+    if (!bd->session_done) next_step(bd);
+}
+
+/* Finds the session's markers in the output; everything else goes to the log. */
+static int sink(void *ctx, enum rt_stream stream, const char *data, size_t len)
+{
+    (void)stream;
+    struct build *bd = ctx;
+    proto_sb_append(&bd->pending, data, len);
+    size_t tl = strlen(bd->token);
+    for (;;) {
+        char *buf = bd->pending.buf;
+        char *nl = memchr(buf, '\n', bd->pending.len);
+        if (!nl) {
+            if (bd->pending.len > 65536) { /* a long line with no newline: pass it on */
+                log_write(bd, buf, bd->pending.len - tl);
+                memmove(buf, buf + bd->pending.len - tl, tl);
+                bd->pending.len = tl;
+            }
+            return 0;
+        }
+        size_t linelen = (size_t)(nl - buf) + 1;
+        *nl = 0;
+        char *m = strstr(buf, bd->token);
+        if (m && m[tl] == ':') {
+            log_write(bd, buf, (size_t)(m - buf));
+            if (m > buf) log_write(bd, "\n", 1);
+            char tmp[2048];
+            snprintf(tmp, sizeof tmp, "%s", m + tl + 1);
+            memmove(buf, buf + linelen, bd->pending.len - linelen);
+            bd->pending.len -= linelen;
+            on_marker(bd, tmp);
+            continue;
+        }
+        *nl = '\n';
+        log_write(bd, buf, linelen);
+        memmove(buf, buf + linelen, bd->pending.len - linelen);
+        bd->pending.len -= linelen;
+    }
+}
+
+static void env_add(struct proto_sb *names, char ***envp, size_t *n, const char *k, const char *v)
+{
+    (void)names;
+    char *s;
+    if (asprintf(&s, "%s=%s", k, v ? v : "") < 0) abort();
+    /* a later value of the same name replaces the earlier one */
+    size_t kl = strlen(k);
+    for (size_t i = 0; i < *n; i++)
+        if (!strncmp((*envp)[i], k, kl) && (*envp)[i][kl] == '=') {
+            free((*envp)[i]);
+            (*envp)[i] = s;
+            return;
+        }
+    *envp = realloc(*envp, (*n + 2) * sizeof **envp);
+    if (!*envp) abort();
+    (*envp)[(*n)++] = s;
+    (*envp)[*n] = NULL;
+}
+
+/* Returns the build's environment (malloc'd array of malloc'd strings). */
+static char **make_env(struct build *bd, size_t *count)
+{
+    char **e = NULL;
+    size_t n = 0;
+    char buf[64];
+    const char *path = getenv("PATH"), *home = getenv("HOME");
+    env_add(NULL, &e, &n, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
+    env_add(NULL, &e, &n, "HOME", home ? home : "/tmp");
+    env_add(NULL, &e, &n, "LANG", "C.UTF-8");
+    for (size_t i = 0; i < bd->bs.var_names.n; i++)
+        env_add(NULL, &e, &n, bd->bs.var_names.v[i], bd->bs.var_values.v[i]);
+    struct json_object *vars = get(get(bd->b, "environment"), "environmentVariables");
+    for (size_t i = 0; vars && i < json_object_array_length(vars); i++) {
+        struct json_object *v = json_object_array_get_idx(vars, i);
+        const char *type = cb_json_str(v, "type");
+        if (type && strcmp(type, "PLAINTEXT")) continue;
+        env_add(NULL, &e, &n, cb_json_str(v, "name"), cb_json_str(v, "value"));
+    }
+    env_add(NULL, &e, &n, "CODEBUILD_BUILD_ID", bd->id);
+    snprintf(buf, sizeof buf, "%lld", (long long)json_object_get_int64(get(bd->b, "buildNumber")));
+    env_add(NULL, &e, &n, "CODEBUILD_BUILD_NUMBER", buf);
+    env_add(NULL, &e, &n, "CODEBUILD_BUILD_ARN", cb_json_str(bd->b, "arn"));
+    env_add(NULL, &e, &n, "CODEBUILD_SRC_DIR", bd->src);
+    env_add(NULL, &e, &n, "CODEBUILD_RESOLVED_SOURCE_VERSION",
+            cb_json_str(bd->b, "resolvedSourceVersion"));
+    env_add(NULL, &e, &n, "CODEBUILD_SOURCE_VERSION", cb_json_str(bd->b, "sourceVersion"));
+    env_add(NULL, &e, &n, "CODEBUILD_INITIATOR", cb_json_str(bd->b, "initiator"));
+    env_add(NULL, &e, &n, "CODEBUILD_BUILD_SUCCEEDING", "1");
+    env_add(NULL, &e, &n, "CODEBUILD_BUILD_IMAGE", cb_json_str(get(bd->b, "environment"), "image"));
+    env_add(NULL, &e, &n, "CODEBUILD_LOG_PATH", cb_json_str(get(bd->b, "logs"), "streamName"));
+    snprintf(buf, sizeof buf, "%lld", (long long)(bd->start * 1000));
+    env_add(NULL, &e, &n, "CODEBUILD_START_TIME", buf);
+    env_add(NULL, &e, &n, "AWS_REGION", bd->region);
+    env_add(NULL, &e, &n, "AWS_DEFAULT_REGION", bd->region);
+    env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", "test");
+    env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", "test");
+    const char *dl = cb_json_str(get(bd->b, "logs"), "deepLink");
+    if (dl) {
+        const char *p = strstr(dl, "/_codepipeline-local/");
+        char ep[300];
+        snprintf(ep, sizeof ep, "%.*s", p ? (int)(p - dl) : 0, dl);
+        env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", ep);
+    }
+    *count = n;
+    return e;
+}
+
+/* Runs the phases. Returns the status of the session: "SUCCEEDED", "FAILED", "TIMED_OUT" or
+ * "STOPPED". */
+static const char *run_phases(struct build *bd)
+{
+    size_t n_env;
+    char **envp = make_env(bd, &n_env);
+    const char *shell = bd->bs.shell && !strcmp(bd->bs.shell, "sh") ? "/bin/sh" : "bash";
+    char *argv[] = {(char *)shell, "-s", NULL};
+    struct rt_cmd cmd = {0};
+    struct rt_result res;
+    rt_proc *p = NULL;
+    const char *status = "SUCCEEDED";
+    char rnd[33];
+    proto_random_alnum(rnd, 32);
+    snprintf(bd->token, sizeof bd->token, "%s", rnd);
+    cmd.argv = argv;
+    cmd.envp = envp;
+    cmd.cwd = bd->src;
+    cmd.in.kind = RT_IN_PIPE;
+    cmd.out.kind = RT_OUT_SINK;
+    cmd.err.kind = RT_OUT_MERGE;
+    cmd.sink = sink;
+    cmd.sink_ctx = bd;
+    cmd.timeout = json_object_get_int(get(bd->b, "timeoutInMinutes")) * 60.0;
+    cmd.grace = 2;
+    if (rt_start(&cmd, &p, &res)) {
+        phase_start(bd, "INSTALL");
+        phase_end(bd, "FAILED", "CLIENT_ERROR", "cannot start the build shell");
+        status = "FAILED";
+        goto out;
+    }
+    bd->in_fd = rt_stdin_take(p);
+    pthread_mutex_lock(&mu);
+    bd->act.proc = p;
+    int stop = bd->act.stop;
+    pthread_mutex_unlock(&mu);
+    if (stop) rt_stop(p);
+    next_step(bd);
+    rt_wait(p, &res);
+    pthread_mutex_lock(&mu);
+    bd->act.proc = NULL;
+    pthread_mutex_unlock(&mu);
+    rt_free(p);
+    if (bd->in_fd >= 0) close(bd->in_fd);
+    bd->in_fd = -1;
+    if (bd->pending.len) log_write(bd, bd->pending.buf, bd->pending.len);
+    if (res.end == RT_END_TIMED_OUT || res.end == RT_END_STOPPED) {
+        status = res.end == RT_END_TIMED_OUT ? "TIMED_OUT" : "STOPPED";
+        if (bd->cur_phase)
+            phase_end(bd, status, res.end == RT_END_TIMED_OUT ? "BUILD_TIMED_OUT" : "BUILD_STOPPED",
+                      res.end == RT_END_TIMED_OUT ? "Build timed out" : "Build was stopped");
+        bd->build_failed = 1;
+    } else if (!bd->session_done) {
+        /* the shell ended early: `exit` in a command, or a crash */
+        if (bd->cur_phase) {
+            char msg[1200];
+            snprintf(msg, sizeof msg,
+                     "Error while executing command. Reason: the shell exited "
+                     "with status %d",
+                     res.exit_code);
+            phase_end(bd, "FAILED", "COMMAND_EXECUTION_ERROR", msg);
+        }
+        status = "FAILED";
+    } else if (bd->build_failed) {
+        status = "FAILED";
+    }
+out:
+    for (size_t i = 0; i < n_env; i++)
+        free(envp[i]);
+    free(envp);
+    return status;
+}
+
+/* ---- artifacts ------------------------------------------------------------------------------ */
+
+struct collect {
+    const char *root;
+    size_t rootlen;
+    struct cb_spec_artifacts *a;
+    struct cb_strs files;
+};
+
+static struct collect *coll_cur;
+
+static int collect_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb;
+    (void)f;
+    struct collect *c = coll_cur;
+    if (flag == FTW_D || flag == FTW_DP) return 0;
+    if (strlen(p) <= c->rootlen) return 0;
+    const char *rel = p + c->rootlen + 1;
+    int hit = 0;
+    for (size_t i = 0; i < c->a->files.n && !hit; i++)
+        hit = cb_glob_match(c->a->files.v[i], rel);
+    for (size_t i = 0; i < c->a->exclude.n && hit; i++)
+        if (cb_glob_match(c->a->exclude.v[i], rel)) hit = 0;
+    if (hit) {
+        c->files.v = realloc(c->files.v, (c->files.n + 1) * sizeof *c->files.v);
+        if (!c->files.v) abort();
+        c->files.v[c->files.n++] = strdup(rel);
+    }
+    return 0;
+}
+
+static pthread_mutex_t nftw_mu = PTHREAD_MUTEX_INITIALIZER; /* nftw has no context argument */
+
+/* Uploads the artifacts. Returns 0 or -1 with err. */
+static int upload(struct build *bd, char *err, size_t errlen)
+{
+    struct json_object *art = get(bd->spec, "artifacts");
+    const char *type = cb_json_str(art, "type");
+    struct cb_spec_artifacts *a = &bd->bs.artifacts;
+    if (!type || strcmp(type, "S3") || !a->present) return 0;
+    if (a->base_directory && !cb_path_is_inside(a->base_directory)) {
+        snprintf(err, errlen, "base-directory %s is outside the source directory",
+                 a->base_directory);
+        return -1;
+    }
+    for (size_t i = 0; i < a->files.n; i++)
+        if (!cb_path_is_inside(a->files.v[i])) {
+            snprintf(err, errlen, "artifact path %s is outside the source directory",
+                     a->files.v[i]);
+            return -1;
+        }
+    char root[2400];
+    snprintf(root, sizeof root, "%s%s%s", bd->src, a->base_directory ? "/" : "",
+             a->base_directory ? a->base_directory : "");
+    char real_src[PATH_MAX], real_root[PATH_MAX];
+    if (!realpath(bd->src, real_src) || !realpath(root, real_root) ||
+        strncmp(real_root, real_src, strlen(real_src)) ||
+        (real_root[strlen(real_src)] && real_root[strlen(real_src)] != '/')) {
+        snprintf(err, errlen, "base-directory %s does not exist in the source directory",
+                 a->base_directory ? a->base_directory : "");
+        return -1;
+    }
+    struct collect c = {real_root, strlen(real_root), a, {0}};
+    pthread_mutex_lock(&nftw_mu);
+    coll_cur = &c;
+    nftw(real_root, collect_cb, 16, FTW_PHYS);
+    pthread_mutex_unlock(&nftw_mu);
+    if (!c.files.n) {
+        snprintf(err, errlen, "no matching artifact paths found");
+        return -1;
+    }
+    const char *bucket = cb_json_str(art, "location");
+    const char *path = cb_json_str(art, "path"), *ns = cb_json_str(art, "namespaceType");
+    const char *name = cb_json_str(art, "name"), *pack = cb_json_str(art, "packaging");
+    struct json_object *ov = get(art, "overrideArtifactName");
+    if (ov && json_object_get_boolean(ov) && a->name) name = a->name;
+    struct proto_sb key = PROTO_SB_INIT;
+    if (path && *path) proto_sb_printf(&key, "%s/", path);
+    if (ns && !strcmp(ns, "BUILD_ID")) proto_sb_printf(&key, "%s/", bd->uuid);
+    proto_sb_puts(&key, name ? name : "");
+    int zip = pack && !strcmp(pack, "ZIP");
+    int rc = 0;
+    if (zip) {
+        char tmp[1200];
+        snprintf(tmp, sizeof tmp, "%s/artifact.zip", bd->dir);
+        struct archive *w = archive_write_new();
+        archive_write_set_format_zip(w);
+        if (archive_write_open_filename(w, tmp) != ARCHIVE_OK) rc = -1;
+        for (size_t i = 0; !rc && i < c.files.n; i++) {
+            char full[4800];
+            snprintf(full, sizeof full, "%s/%s", real_root, c.files.v[i]);
+            struct stat sb;
+            if (lstat(full, &sb)) continue;
+            const char *entry = c.files.v[i];
+            if (a->discard_paths && strrchr(entry, '/')) entry = strrchr(entry, '/') + 1;
+            struct archive_entry *e = archive_entry_new();
+            archive_entry_set_pathname(e, entry);
+            archive_entry_set_mtime(e, sb.st_mtime, 0);
+            if (S_ISLNK(sb.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t tl = readlink(full, target, sizeof target - 1);
+                target[tl > 0 ? tl : 0] = 0;
+                archive_entry_set_filetype(e, AE_IFLNK);
+                archive_entry_set_perm(e, 0777);
+                archive_entry_set_symlink(e, target);
+                archive_write_header(w, e);
+            } else if (S_ISREG(sb.st_mode)) {
+                archive_entry_set_filetype(e, AE_IFREG);
+                archive_entry_set_perm(e, sb.st_mode & 0777);
+                archive_entry_set_size(e, sb.st_size);
+                archive_write_header(w, e);
+                int fd = open(full, O_RDONLY | O_NOFOLLOW);
+                char buf[65536];
+                ssize_t n;
+                while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+                    archive_write_data(w, buf, (size_t)n);
+                if (fd >= 0) close(fd);
+            }
+            archive_entry_free(e);
+        }
+        archive_write_close(w);
+        archive_write_free(w);
+        int fd = open(tmp, O_RDONLY);
+        if (rc || fd < 0 ||
+            s3_put_object_fd(bd->st, bd->account, bucket, proto_sb_str(&key), fd, "application/zip",
+                             NULL)) {
+            snprintf(err, errlen, "cannot upload the artifact to s3://%s/%s", bucket,
+                     proto_sb_str(&key));
+            rc = -1;
+        }
+        if (fd >= 0) close(fd);
+        unlink(tmp);
+    } else {
+        for (size_t i = 0; !rc && i < c.files.n; i++) {
+            char full[4800];
+            snprintf(full, sizeof full, "%s/%s", real_root, c.files.v[i]);
+            const char *entry = c.files.v[i];
+            if (a->discard_paths && strrchr(entry, '/')) entry = strrchr(entry, '/') + 1;
+            char *k;
+            if (asprintf(&k, "%s/%s", proto_sb_str(&key), entry) < 0) abort();
+            int fd = open(full, O_RDONLY | O_NOFOLLOW);
+            if (fd >= 0 && s3_put_object_fd(bd->st, bd->account, bucket, k, fd, NULL, NULL)) {
+                snprintf(err, errlen, "cannot upload the artifact to s3://%s/%s", bucket, k);
+                rc = -1;
+            }
+            if (fd >= 0) close(fd);
+            free(k);
+        }
+    }
+    for (size_t i = 0; i < c.files.n; i++)
+        free(c.files.v[i]);
+    free(c.files.v);
+    proto_sb_free(&key);
+    return rc;
+}
+
+/* ---- the worker ----------------------------------------------------------------------------- */
+
+/* Reads the buildspec: inline YAML, a path in the source, or buildspec.yml. Returns a malloc'd
+ * string, or NULL with err. */
+static char *read_buildspec(struct build *bd, size_t *len, char *err, size_t errlen)
+{
+    const char *bs = cb_json_str(get(bd->spec, "source"), "buildspec");
+    char path[2400];
+    if (bs && *bs && (strchr(bs, '\n') || strstr(bs, "version:"))) {
+        *len = strlen(bs);
+        return strdup(bs);
+    }
+    const char *rel = bs && *bs ? bs : "buildspec.yml";
+    if (!cb_path_is_inside(rel)) {
+        snprintf(err, errlen, "buildspec path %s is outside the source directory", rel);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", bd->src, rel);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > (4 << 20)) {
+        if (fd >= 0) close(fd);
+        snprintf(err, errlen, "stat %.900s: no such file or directory", path);
+        return NULL;
+    }
+    char *s = malloc((size_t)sb.st_size + 1);
+    ssize_t n = s ? read(fd, s, (size_t)sb.st_size) : -1;
+    close(fd);
+    if (n < 0) {
+        free(s);
+        snprintf(err, errlen, "cannot read %.900s", path);
+        return NULL;
+    }
+    s[n] = 0;
+    *len = (size_t)n;
+    return s;
+}
+
+static void run_build(struct build *bd)
+{
+    char err[1024] = "";
+    const char *code = NULL;
+    const char *status = "FAILED";
+    struct json_object *phases = get(bd->b, "phases");
+    size_t np = json_object_array_length(phases);
+    struct json_object *queued = np ? json_object_array_get_idx(phases, np - 1) : NULL;
+
+    /* wait for a slot */
+    double qdeadline = bd->start + json_object_get_int(get(bd->b, "queuedTimeoutInMinutes")) * 60.0;
+    pthread_mutex_lock(&mu);
+    while (running >= max_now() && !bd->act.stop && proto_now() < qdeadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&slot_cv, &mu, &ts);
+    }
+    int stop = bd->act.stop, timed_out = proto_now() >= qdeadline;
+    if (!stop && !timed_out) running++;
+    pthread_mutex_unlock(&mu);
+    if (stop || timed_out) {
+        if (queued) cb_phase_end(queued, proto_now(), stop ? "STOPPED" : "TIMED_OUT", NULL, NULL);
+        finish(bd, stop ? "STOPPED" : "TIMED_OUT");
+        return;
+    }
+    if (queued) cb_phase_end(queued, proto_now(), "SUCCEEDED", NULL, NULL);
+
+    char p[1200];
+    snprintf(p, sizeof p, "%s/codebuild/logs", store_dir(bd->st));
+    mkdirs(p);
+    bd->logfd = open(bd->logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    phase_start(bd, "PROVISIONING");
+    if (mkdirs(bd->dir)) {
+        phase_end(bd, "FAILED", "CLIENT_ERROR", "cannot create the build directory");
+        goto final;
+    }
+    struct json_object *vars = get(get(bd->b, "environment"), "environmentVariables");
+    for (size_t i = 0; vars && i < json_object_array_length(vars); i++) {
+        const char *type = cb_json_str(json_object_array_get_idx(vars, i), "type");
+        if (type && strcmp(type, "PLAINTEXT")) {
+            snprintf(err, sizeof err,
+                     "environment variable %s of type %s cannot be resolved: %s is not simulated "
+                     "by codepipeline-local",
+                     cb_json_str(json_object_array_get_idx(vars, i), "name"), type,
+                     !strcmp(type, "PARAMETER_STORE") ? "Parameter Store" : "Secrets Manager");
+            phase_end(bd, "FAILED", "CLIENT_ERROR", err);
+            goto final;
+        }
+    }
+    phase_end(bd, "SUCCEEDED", NULL, NULL);
+
+    phase_start(bd, "DOWNLOAD_SOURCE");
+    if (fetch_source(bd, err, sizeof err, &code)) {
+        phase_end(bd, "FAILED", code, err);
+        goto final;
+    }
+    size_t yl;
+    char *yaml = read_buildspec(bd, &yl, err, sizeof err);
+    if (!yaml || cb_spec_parse(yaml, yl, &bd->bs, err, sizeof err)) {
+        free(yaml);
+        phase_end(bd, "FAILED", "YAML_FILE_ERROR", err);
+        goto final;
+    }
+    free(yaml);
+    phase_end(bd, "SUCCEEDED", NULL, NULL);
+
+    status = run_phases(bd);
+    if (!strcmp(status, "STOPPED") || !strcmp(status, "TIMED_OUT")) goto final_status;
+    if (bd->exported.len) {
+        struct json_object *ev = json_object_new_array();
+        char *save_ptr = NULL;
+        for (char *line = strtok_r(bd->exported.buf, "\n", &save_ptr); line;
+             line = strtok_r(NULL, "\n", &save_ptr)) {
+            char *colon = strchr(line, ':');
+            if (!colon) continue;
+            *colon = 0;
+            const char *enc = colon + 1;
+            struct proto_sb dec = PROTO_SB_INIT;
+            unsigned v = 0;
+            int bits = 0;
+            for (const char *q = enc; *q && *q != '='; q++) {
+                const char *T = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                const char *f = strchr(T, *q);
+                if (!f) break;
+                v = v << 6 | (unsigned)(f - T);
+                bits += 6;
+                if (bits >= 8) {
+                    bits -= 8;
+                    proto_sb_putc(&dec, (char)(v >> bits & 255));
+                }
+            }
+            struct json_object *e = json_object_new_object();
+            json_object_object_add(e, "name", json_object_new_string(line));
+            json_object_object_add(e, "value", json_object_new_string(proto_sb_str(&dec)));
+            json_object_array_add(ev, e);
+            proto_sb_free(&dec);
+        }
+        json_object_object_add(bd->b, "exportedEnvironmentVariables", ev);
+    }
+    if (!bd->skip_upload) {
+        phase_start(bd, "UPLOAD_ARTIFACTS");
+        if (upload(bd, err, sizeof err)) {
+            phase_end(bd, "FAILED", "CLIENT_ERROR", err);
+            status = "FAILED";
+        } else {
+            phase_end(bd, "SUCCEEDED", NULL, NULL);
+        }
+    }
+    goto final_status;
+final:
+    status = "FAILED";
+final_status:
+    phase_start(bd, "FINALIZING");
+    phase_end(bd, "SUCCEEDED", NULL, NULL);
+    pthread_mutex_lock(&mu);
+    running--;
+    pthread_cond_broadcast(&slot_cv);
+    pthread_mutex_unlock(&mu);
+    finish(bd, status);
+}
+
+static void *worker(void *arg)
+{
+    struct build *bd = arg;
+    run_build(bd);
+    pthread_mutex_lock(&mu);
+    for (struct active **a = &actives; *a; a = &(*a)->next)
+        if (*a == &bd->act) {
+            *a = bd->act.next;
+            break;
+        }
+    pthread_mutex_unlock(&mu);
+    if (bd->logfd >= 0) close(bd->logfd);
+    cb_spec_free(&bd->bs);
+    proto_sb_free(&bd->pending);
+    proto_sb_free(&bd->exported);
+    json_object_put(bd->b);
+    json_object_put(bd->spec);
+    free(bd);
+    return NULL;
+}
+
+int cb_run_dispatch(store *st, const char *account, const char *region, const char *id)
+{
+    struct build *bd = calloc(1, sizeof *bd);
+    store_txn *t = NULL;
+    if (!bd) return -1;
+    bd->st = st;
+    bd->logfd = -1;
+    bd->in_fd = -1;
+    snprintf(bd->account, sizeof bd->account, "%s", account);
+    snprintf(bd->region, sizeof bd->region, "%s", region);
+    snprintf(bd->id, sizeof bd->id, "%s", id);
+    snprintf(bd->act.id, sizeof bd->act.id, "%s", id);
+    bd->uuid = strchr(bd->id, ':') + 1;
+    snprintf(bd->dir, sizeof bd->dir, "%s/codebuild/work/%s", store_dir(st), bd->uuid);
+    snprintf(bd->src, sizeof bd->src, "%s/src", bd->dir);
+    snprintf(bd->logpath, sizeof bd->logpath, "%s/codebuild/logs/%s.log", store_dir(st), bd->uuid);
+    if (store_txn_begin(st, 0, &t) ||
+        cb_build_load(t, account, region, id, &bd->start, &bd->b, &bd->spec)) {
+        store_txn_abort(t);
+        free(bd);
+        return -1;
+    }
+    store_txn_abort(t);
+    pthread_mutex_lock(&mu);
+    bd->act.next = actives;
+    actives = &bd->act;
+    pthread_mutex_unlock(&mu);
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &attr, worker, bd);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        pthread_mutex_lock(&mu);
+        actives = bd->act.next;
+        pthread_mutex_unlock(&mu);
+        json_object_put(bd->b);
+        json_object_put(bd->spec);
+        free(bd);
+        return -1;
+    }
+    return 0;
+}
+
+int cb_run_stop(store *st, const char *account, const char *region, const char *id)
+{
+    store_txn *t = NULL;
+    struct json_object *b = NULL;
+    int rc = store_txn_begin(st, 0, &t);
+    if (!rc) rc = cb_build_load(t, account, region, id, NULL, &b, NULL);
+    store_txn_abort(t);
+    json_object_put(b);
+    if (rc) return rc;
+    pthread_mutex_lock(&mu);
+    for (struct active *a = actives; a; a = a->next)
+        if (!strcmp(a->id, id)) {
+            a->stop = 1;
+            if (a->proc) rt_stop(a->proc);
+        }
+    pthread_cond_broadcast(&slot_cv);
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+int cb_serve_log(store *st, const char *id, int *fd_out, uint64_t *size)
+{
+    const char *uuid = strchr(id, ':');
+    if (!uuid || !cb_path_is_inside(uuid + 1) || strchr(uuid + 1, '/')) return -1;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/codebuild/logs/%s.log", store_dir(st), uuid + 1);
+    int fd = open(p, O_RDONLY);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb)) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *fd_out = fd;
+    *size = (uint64_t)sb.st_size;
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* The build records and the build runner shared by builds.c and run.c. */
+#ifndef CB_RUN_H
+#define CB_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "providers/codebuild/internal.h"
+
+/* A stored build (STORE_DB_CB_BUILDS, key "<account>/<region>/<project>:<uuid>"): this header,
+ * the Build JSON as BatchGetBuilds returns it, then the run spec JSON (the effective source,
+ * artifacts and environment the runner uses). */
+#define CB_BUILD_MAGIC 0x31424243u /* "CBB1" */
+struct cb_build_hdr {
+    uint32_t magic;
+    uint32_t build_len;
+    uint32_t spec_len;
+    uint32_t pad;
+    double start;
+};
+
+/* Parses a stored build: *build (h->build_len bytes) and *spec (h->spec_len; spec may be NULL).
+ * Returns 0 or -1 when val is not a build record. */
+int cb_build_parse(const void *val, size_t vlen, struct cb_build_hdr *h, const char **build,
+                   const char **spec);
+/* Builds the key of build id into buf. Returns its length or -1. */
+int cb_build_key(char *buf, size_t len, const char *account, const char *region, const char *id);
+/* Loads build id in t: *build and *spec (spec may be NULL) are new references the caller puts.
+ * Returns 0, STORE_NOTFOUND or STORE_ERROR. */
+int cb_build_load(store_txn *t, const char *account, const char *region, const char *id,
+                  double *start, struct json_object **build, struct json_object **spec);
+/* Writes build id in t (a write txn). Returns 0 or a store error. */
+int cb_build_save(store_txn *t, const char *account, const char *region, const char *id,
+                  double start, struct json_object *build, struct json_object *spec);
+
+/* Ends a BuildPhase object: status, end, duration, and a context (code/message may be NULL). */
+void cb_phase_end(struct json_object *p, double end, const char *status, const char *code,
+                  const char *message);
+
+/* What a new build is made of (StartBuild, RetryBuild, the engine). NULL/0: the project's. */
+struct cb_new_build {
+    const char *account, *region, *project;
+    const char *public_host; /* for the log URL and AWS_ENDPOINT_URL */
+    const char *initiator;
+    const char *buildspec;
+    const char *source_version;
+    struct json_object *artifacts;         /* ProjectArtifacts override */
+    struct json_object *secondary_sources; /* ProjectSource list override */
+    struct json_object *env;               /* EnvironmentVariable list override */
+    struct json_object *host_env;          /* extra runner data (engine inputs), may be NULL */
+    int timeout, queued_timeout;
+    const char *idempotency_token;
+};
+
+/* Records a new QUEUED build of nb->project and hands it to the runner. Writes its id into id_out
+ * (CB_BUILD_ID_MAX bytes) and, when build_out is not NULL, the new Build JSON (caller puts).
+ * Returns 0, STORE_NOTFOUND (no project), a store error, or a runner error with err set. */
+int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, char *id_out,
+                    struct json_object **build_out, char *err, size_t errlen);
+
+/* Starts the worker that runs build id (it waits QUEUED while --max-builds builds run).
+ * Returns 0 or -1 when no thread could be had. */
+int cb_run_dispatch(store *st, const char *account, const char *region, const char *id);
+/* Asks build id to stop: a queued or running build ends STOPPED soon after. Returns 0 (also for
+ * a build already complete), STORE_NOTFOUND or STORE_ERROR. */
+int cb_run_stop(store *st, const char *account, const char *region, const char *id);
+/* Removes the log and working directory of a deleted build. */
+void cb_run_remove_files(store *st, const char *id);
+
+/* Sets the most builds that run at once (the rest wait QUEUED); 0: the core count. */
+void cb_run_set_max_builds(int n);
+
+#endif

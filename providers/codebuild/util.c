@@ -1,0 +1,143 @@
+/* Helpers shared by the codebuild handlers: records, ARNs, tokens, JSON. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/codebuild/internal.h"
+
+int cb_proj_parse(const void *val, size_t vlen, struct cb_proj_hdr *h, const char **json)
+{
+    if (vlen < sizeof *h) return -1;
+    memcpy(h, val, sizeof *h);
+    if (h->magic != CB_PROJ_MAGIC || h->json_len != vlen - sizeof *h) return -1;
+    *json = (const char *)val + sizeof *h;
+    return 0;
+}
+
+char *cb_proj_make(struct cb_proj_hdr *h, struct json_object *o, size_t *len)
+{
+    size_t n;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    h->magic = CB_PROJ_MAGIC;
+    h->json_len = (uint32_t)n;
+    char *rec = malloc(sizeof *h + n);
+    if (!rec) abort();
+    memcpy(rec, h, sizeof *h);
+    memcpy(rec + sizeof *h, s, n);
+    *len = sizeof *h + n;
+    return rec;
+}
+
+int cb_project_read(store_txn *t, const char *account, const char *region, const char *name,
+                    struct cb_proj_hdr *h, struct json_object **project)
+{
+    char key[512];
+    const void *val;
+    size_t vlen;
+    const char *json;
+    if (project) *project = NULL;
+    if (store_key(key, sizeof key, account, region, name) < 0) return STORE_NOTFOUND;
+    int rc = store_get(t, STORE_DB_CB_PROJECTS, key, strlen(key), &val, &vlen);
+    if (rc) return rc;
+    if (cb_proj_parse(val, vlen, h, &json)) return STORE_ERROR;
+    if (project) {
+        *project = cb_json_parse(json, h->json_len);
+        if (!*project) return STORE_ERROR;
+    }
+    return 0;
+}
+
+const char *cb_project_name_of(proto_arena *a, const char *account, const char *region,
+                               const char *name_or_arn)
+{
+    if (strncmp(name_or_arn, "arn:", 4) != 0) return name_or_arn;
+    char *prefix = proto_arena_printf(a, "arn:aws:codebuild:%s:%s:project/", region, account);
+    size_t n = strlen(prefix);
+    if (strncmp(name_or_arn, prefix, n) != 0 || !name_or_arn[n]) return NULL;
+    return name_or_arn + n;
+}
+
+int cb_store_error(struct proto_req *req, int rc)
+{
+    return proto_error(req, ERR_INTERNAL_FAILURE, "store: %s", store_strerror(rc));
+}
+
+struct json_object *cb_json_time(double t)
+{
+    if (!(t >= 0 && t < 1e15)) t = 0;
+    unsigned long long ms = (unsigned long long)(t * 1000.0 + 0.5);
+    char buf[40];
+    snprintf(buf, sizeof buf, "%llu.%03llu", ms / 1000, ms % 1000);
+    return json_object_new_double_s((double)ms / 1000.0, buf);
+}
+
+char *cb_json_dup(struct json_object *o, size_t *len)
+{
+    size_t n;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    char *out = malloc(n + 1);
+    if (!out) abort();
+    memcpy(out, s, n + 1);
+    if (len) *len = n;
+    return out;
+}
+
+const char *cb_json_str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+char *cb_token_encode(proto_arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = proto_arena_alloc(a, 2 * n + 6);
+    memcpy(out, "cbt1.", 5);
+    for (size_t i = 0; i < n; i++) {
+        out[5 + 2 * i] = HEX[(unsigned char)s[i] >> 4];
+        out[5 + 2 * i + 1] = HEX[(unsigned char)s[i] & 15];
+    }
+    return out;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *cb_token_decode(proto_arena *a, const char *token)
+{
+    size_t n = strlen(token);
+    if (n < 7 || strncmp(token, "cbt1.", 5) != 0 || (n - 5) % 2) return NULL;
+    size_t m = (n - 5) / 2;
+    char *out = proto_arena_alloc(a, m + 1);
+    for (size_t i = 0; i < m; i++) {
+        int h = hexv(token[5 + 2 * i]), l = hexv(token[5 + 2 * i + 1]);
+        if (h < 0 || l < 0) return NULL;
+        out[i] = (char)(h * 16 + l);
+        if (!out[i]) return NULL;
+    }
+    return out;
+}
+
+struct json_object *cb_json_parse(const char *s, size_t len)
+{
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok) return NULL;
+    struct json_object *o = json_tokener_parse_ex(tok, s, (int)len);
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
