@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git libmicrohttpd-dev libjson-c-dev liblmdb-dev
             libssl-dev libcurl4-openssl-dev libpcre2-dev libgit2-dev libarchive-dev libyaml-dev
-            libexpat1-dev zip unzip)
+            libexpat1-dev zip unzip bubblewrap)
 test_pkgs=(libcriterion-dev wrk curl clang-format)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -33,6 +33,10 @@ static const char usage[] =
     "  --max-body MIB       largest buffered request body in MiB (default 32)\n"
     "  --shutdown-grace S   on SIGTERM, seconds to let requests in flight, then background\n"
     "                       work, finish (default 5)\n"
+    "  --max-builds N       CodeBuild builds that run at once; the rest wait QUEUED\n"
+    "                       (default: the CPU count)\n"
+    "  --build-sandbox MODE none (default: builds run as the server's user) or bwrap\n"
+    "                       (bubblewrap: only the build's directory is writable)\n"
     "  --help               print this help and exit\n"
     "  --version            print the version and exit\n"
     "\n"
@@ -107,9 +111,9 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
             val = eq + 1;
         }
         static const char *const known[] = {
-            "--host",        "--port",     "--data-dir",      "--region",   "--account-id",
-            "--credentials", "--auth",     "--log-level",     "--map-size", "--sync",
-            "--threads",     "--max-body", "--shutdown-grace"};
+            "--host",        "--port",     "--data-dir",   "--region",        "--account-id",
+            "--credentials", "--auth",     "--log-level",  "--map-size",      "--sync",
+            "--threads",     "--max-body", "--max-builds", "--build-sandbox", "--shutdown-grace"};
         int is_known = 0;
         for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
             if (strcmp(name, known[k]) == 0) is_known = 1;
@@ -169,6 +173,16 @@ int srv_options_parse(int argc, char **argv, struct srv_options *opts, char *err
         } else if (strcmp(name, "--threads") == 0) {
             if (parse_uint(val, 256, &n) || n < 1) goto bad;
             opts->threads = (unsigned)n;
+        } else if (strcmp(name, "--max-builds") == 0) {
+            if (parse_uint(val, 1024, &n) || n < 1) goto bad;
+            opts->max_builds = (unsigned)n;
+        } else if (strcmp(name, "--build-sandbox") == 0) {
+            if (strcmp(val, "none") == 0)
+                opts->build_sandbox = 0;
+            else if (strcmp(val, "bwrap") == 0)
+                opts->build_sandbox = 1;
+            else
+                goto bad;
         } else if (strcmp(name, "--max-body") == 0) {
             if (parse_uint(val, 4096, &n) || n < 1) goto bad;
             opts->max_body = (size_t)n << 20;

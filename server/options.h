@@ -18,6 +18,8 @@ struct srv_options {
     unsigned threads;        /* HTTP worker threads */
     size_t max_body;         /* largest buffered request body */
     unsigned shutdown_grace; /* seconds a stop lets requests, then background work, finish */
+    unsigned max_builds;     /* --max-builds; 0: the CPU count */
+    int build_sandbox;       /* --build-sandbox: 0 none, 1 bwrap */
 };
 
 /* Fills opts with the defaults. */

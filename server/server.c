@@ -24,6 +24,7 @@
 #include "protocol/query.h"
 #include "protocol/service.h"
 #include "providers/runtime/queue.h"
+#include "providers/codebuild/codebuild.h"
 #include "server/health.h"
 #include "server/log.h"
 #include "server/routes.h"
@@ -780,6 +781,8 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
 
     if (start_services(s, err, errlen) < 0) goto fail;
+    /* until the service lifecycle carries these settings to codebuild */
+    cb_run_configure((int)opts->max_builds, opts->build_sandbox);
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;

@@ -38,10 +38,13 @@ static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
 static struct active *actives;
 static int running, max_builds;
 
-void cb_run_set_max_builds(int n)
+static int sandbox;
+
+void cb_run_configure(int n, int bwrap)
 {
     pthread_mutex_lock(&mu);
     max_builds = n;
+    sandbox = bwrap;
     pthread_mutex_unlock(&mu);
 }
 
@@ -596,6 +599,15 @@ static const char *run_phases(struct build *bd)
     char **envp = make_env(bd, &n_env);
     const char *shell = bd->bs.shell && !strcmp(bd->bs.shell, "sh") ? "/bin/sh" : "bash";
     char *argv[] = {(char *)shell, "-s", NULL};
+    /* bubblewrap: the whole filesystem read-only except the build's directory; the network and
+     * the server's user stay, so `aws s3 cp` inside the build still reaches this server */
+    char *bwrap_argv[] = {
+        "bwrap", "--ro-bind",         "/",    "/",           "--dev", "/dev",  "--proc",
+        "/proc", "--tmpfs",           "/tmp", "--bind",      bd->dir, bd->dir, "--chdir",
+        bd->src, "--die-with-parent", "--",   (char *)shell, "-s",    NULL};
+    pthread_mutex_lock(&mu);
+    int use_bwrap = sandbox;
+    pthread_mutex_unlock(&mu);
     struct rt_cmd cmd = {0};
     struct rt_result res;
     rt_proc *p = NULL;
@@ -603,7 +615,7 @@ static const char *run_phases(struct build *bd)
     char rnd[33];
     proto_random_alnum(rnd, 32);
     snprintf(bd->token, sizeof bd->token, "%s", rnd);
-    cmd.argv = argv;
+    cmd.argv = use_bwrap ? bwrap_argv : argv;
     cmd.envp = envp;
     cmd.cwd = bd->src;
     cmd.in.kind = RT_IN_PIPE;

@@ -67,7 +67,4 @@ int cb_run_stop(store *st, const char *account, const char *region, const char *
 /* Removes the log and working directory of a deleted build. */
 void cb_run_remove_files(store *st, const char *id);
 
-/* Sets the most builds that run at once (the rest wait QUEUED); 0: the core count. */
-void cb_run_set_max_builds(int n);
-
 #endif
