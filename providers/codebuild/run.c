@@ -212,9 +212,10 @@ static int unzip_fd(int fd, const char *dir, char *err, size_t errlen)
     struct archive_entry *e;
     int rc = 0;
     archive_read_support_format_zip(a);
-    archive_write_disk_set_options(
-        w, ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM);
+    archive_write_disk_set_options(w, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                          ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_PERM);
+    /* entries' own names are checked with cb_path_is_inside before they are prefixed with dir,
+     * which is absolute: hence no ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS */
     if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
         snprintf(err, errlen, "source is not a zip archive: %s", archive_error_string(a));
         rc = -1;
@@ -232,7 +233,7 @@ static int unzip_fd(int fd, const char *dir, char *err, size_t errlen)
         snprintf(full, sizeof full, "%s/%s", dir, name);
         archive_entry_set_pathname(e, full);
         if (archive_write_header(w, e) != ARCHIVE_OK) {
-            snprintf(err, errlen, "cannot extract %s: %s", name, archive_error_string(w));
+            snprintf(err, errlen, "cannot extract %.600s: %.300s", full, archive_error_string(w));
             rc = -1;
             goto out;
         }
@@ -637,6 +638,9 @@ static const char *run_phases(struct build *bd)
     int stop = bd->act.stop;
     pthread_mutex_unlock(&mu);
     if (stop) rt_stop(p);
+    /* `exit N` in a command fails that command, as on CodeBuild, instead of ending the
+     * session: a function named exit shadows the builtin in bash */
+    if (!strcmp(shell, "bash")) send_line(bd, "exit() { return \"${1:-$?}\"; }\n");
     next_step(bd);
     rt_wait(p, &res);
     pthread_mutex_lock(&mu);
@@ -983,11 +987,11 @@ final:
 final_status:
     phase_start(bd, "FINALIZING");
     phase_end(bd, "SUCCEEDED", NULL, NULL);
+    finish(bd, status); /* before the slot is given up: never more than max in a phase */
     pthread_mutex_lock(&mu);
     running--;
     pthread_cond_broadcast(&slot_cv);
     pthread_mutex_unlock(&mu);
-    finish(bd, status);
 }
 
 static void *worker(void *arg)
