@@ -226,6 +226,48 @@ class Builds(BuildCase):
         self.assertEqual(got["builds"][0]["buildStatus"], "SUCCEEDED")
 
 
+class Reports(BuildCase):
+    JUNIT = ('<?xml version="1.0"?><testsuites><testsuite name="suite1">'
+             '<testcase classname="pkg.A" name="passes" time="0.5"/>'
+             '<testcase classname="pkg.A" name="breaks" time="0.25">'
+             '<failure message="expected 1 got 2">trace</failure></testcase>'
+             '</testsuite></testsuites>')
+
+    def test_a_junit_report_with_one_failure_reads_back_through_describe_test_cases(self):
+        buildspec = spec("  build:\n    commands:\n      - mkdir -p reports && printf '%%s' '%s' > reports/t.xml\n"
+                         % self.JUNIT,
+                         "reports:\n  unit:\n    files:\n      - '**/*.xml'\n    base-directory: reports\n"
+                         "  cov:\n    files: ['x']\n    file-format: CLOVERXML\n")
+        name = self.project(buildspec)
+        b = self.wait(self.cb.start_build(projectName=name)["build"]["id"])
+        self.assertEqual(b["buildStatus"], "SUCCEEDED")  # a failing test does not fail the build
+        self.assertEqual(len(b["reportArns"]), 1)
+        arn = b["reportArns"][0]
+        group_arn = "arn:aws:codebuild:%s:%s:report-group/%s-unit" % (REGION, ACCOUNT, name)
+        self.assertEqual(arn, "%s:%s" % (group_arn.replace("report-group/", "report/"),
+                                         b["id"].split(":")[1]))
+        self.assertIn("CLOVERXML", self.log(b))
+        self.assertIn(group_arn, self.cb.list_report_groups()["reportGroups"])
+        g = self.cb.batch_get_report_groups(reportGroupArns=[group_arn])["reportGroups"][0]
+        self.assertEqual((g["name"], g["type"]), (name + "-unit", "TEST"))
+        self.assertEqual(self.cb.list_reports_for_report_group(reportGroupArn=group_arn)["reports"], [arn])
+        self.assertIn(arn, self.cb.list_reports()["reports"])
+        r = self.cb.batch_get_reports(reportArns=[arn])["reports"][0]
+        self.assertEqual(r["status"], "FAILED")
+        self.assertEqual(r["testSummary"]["total"], 2)
+        self.assertEqual(r["testSummary"]["statusCounts"], {"SUCCEEDED": 1, "FAILED": 1})
+        self.assertEqual(r["testSummary"]["durationInNanoSeconds"], 750000000)
+        cases = self.cb.describe_test_cases(reportArn=arn)["testCases"]
+        self.assertEqual(sorted(c["name"] for c in cases), ["breaks", "passes"])
+        failed = self.cb.describe_test_cases(reportArn=arn, filter={"status": "FAILED"})["testCases"]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0]["prefix"], "pkg.A")
+        self.assertEqual(failed[0]["message"], "expected 1 got 2")
+        self.assertEqual(failed[0]["testSuiteName"], "suite1")
+        self.assertClientError(lambda: self.cb.describe_test_cases(reportArn=arn + "x"),
+                               "ResourceNotFoundException", 400)
+
+
 class Sources(BuildCase):
     def setUp(self):
         super().setUp()

@@ -31,6 +31,8 @@ typedef struct store_blob_writer store_blob_writer;
     X(STORE_DB_CC_REPO_IDS, "cc_repo_ids")                                                         \
     X(STORE_DB_CB_PROJECTS, "cb_projects")                                                         \
     X(STORE_DB_CB_BUILDS, "cb_builds")                                                             \
+    X(STORE_DB_CB_REPORT_GROUPS, "cb_report_groups")                                               \
+    X(STORE_DB_CB_REPORTS, "cb_reports")                                                           \
     X(STORE_DB_CD_APPLICATIONS, "cd_applications")                                                 \
     X(STORE_DB_CD_DEPLOYMENTS, "cd_deployments")                                                   \
     X(STORE_DB_RT_QUEUE, "rt_queue")

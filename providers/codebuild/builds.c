@@ -667,10 +667,11 @@ int cb_op_batch_delete_builds(struct proto_req *req)
 
 int cb_op_not_simulated(struct proto_req *req)
 {
-    const char *what = strstr(req->operation, "Batch")     ? "Batch builds"
-                       : strstr(req->operation, "Fleet")   ? "Fleets"
-                       : strstr(req->operation, "Webhook") ? "Webhooks"
-                                                           : req->operation;
+    const char *op = req->operation;
+    const char *what = strstr(op, "Fleet")     ? "Fleets"
+                       : strstr(op, "Webhook") ? "Webhooks"
+                       : strstr(op, "Batch")   ? "Batch builds"
+                                               : op;
     return proto_error(req, ERR_CB_INVALID_INPUT, "%s are not simulated by codepipeline-local (%s)",
-                       what, req->operation);
+                       what, op);
 }

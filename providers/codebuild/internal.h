@@ -25,6 +25,12 @@ int cb_op_stop_build(struct proto_req *req);
 int cb_op_retry_build(struct proto_req *req);
 int cb_op_batch_delete_builds(struct proto_req *req);
 int cb_op_not_simulated(struct proto_req *req);
+int cb_op_list_report_groups(struct proto_req *req);
+int cb_op_batch_get_report_groups(struct proto_req *req);
+int cb_op_list_reports(struct proto_req *req);
+int cb_op_list_reports_for_report_group(struct proto_req *req);
+int cb_op_batch_get_reports(struct proto_req *req);
+int cb_op_describe_test_cases(struct proto_req *req);
 
 /* A stored project (STORE_DB_CB_PROJECTS, key "<account>/<region>/<name>"): this header, then the
  * Project JSON exactly as BatchGetProjects returns it. Read with cb_proj_parse (LMDB values are

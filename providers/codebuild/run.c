@@ -711,13 +711,12 @@ static int collect_cb(const char *p, const struct stat *sb, int flag, struct FTW
 
 static pthread_mutex_t nftw_mu = PTHREAD_MUTEX_INITIALIZER; /* nftw has no context argument */
 
-/* Uploads the artifacts. Returns 0 or -1 with err. */
-static int upload(struct build *bd, char *err, size_t errlen)
+/* Finds the files of a (globs under its base-directory, minus exclude-paths) into c, with
+ * c->root the real path of that directory. Returns 0 or -1 with err for a path that escapes the
+ * source directory. Symlinks are listed, never followed (FTW_PHYS). */
+static int collect_files(struct build *bd, struct cb_spec_artifacts *a, struct collect *c,
+                         char *real_root, char *err, size_t errlen)
 {
-    struct json_object *art = get(bd->spec, "artifacts");
-    const char *type = cb_json_str(art, "type");
-    struct cb_spec_artifacts *a = &bd->bs.artifacts;
-    if (!type || strcmp(type, "S3") || !a->present) return 0;
     if (a->base_directory && !cb_path_is_inside(a->base_directory)) {
         snprintf(err, errlen, "base-directory %s is outside the source directory",
                  a->base_directory);
@@ -732,7 +731,7 @@ static int upload(struct build *bd, char *err, size_t errlen)
     char root[2400];
     snprintf(root, sizeof root, "%s%s%s", bd->src, a->base_directory ? "/" : "",
              a->base_directory ? a->base_directory : "");
-    char real_src[PATH_MAX], real_root[PATH_MAX];
+    char real_src[PATH_MAX];
     if (!realpath(bd->src, real_src) || !realpath(root, real_root) ||
         strncmp(real_root, real_src, strlen(real_src)) ||
         (real_root[strlen(real_src)] && real_root[strlen(real_src)] != '/')) {
@@ -740,11 +739,26 @@ static int upload(struct build *bd, char *err, size_t errlen)
                  a->base_directory ? a->base_directory : "");
         return -1;
     }
-    struct collect c = {real_root, strlen(real_root), a, {0}};
+    c->root = real_root;
+    c->rootlen = strlen(real_root);
+    c->a = a;
     pthread_mutex_lock(&nftw_mu);
-    coll_cur = &c;
+    coll_cur = c;
     nftw(real_root, collect_cb, 16, FTW_PHYS);
     pthread_mutex_unlock(&nftw_mu);
+    return 0;
+}
+
+/* Uploads the artifacts. Returns 0 or -1 with err. */
+static int upload(struct build *bd, char *err, size_t errlen)
+{
+    struct json_object *art = get(bd->spec, "artifacts");
+    const char *type = cb_json_str(art, "type");
+    struct cb_spec_artifacts *a = &bd->bs.artifacts;
+    if (!type || strcmp(type, "S3") || !a->present) return 0;
+    char real_root[PATH_MAX];
+    struct collect c = {0};
+    if (collect_files(bd, a, &c, real_root, err, errlen)) return -1;
     if (!c.files.n) {
         snprintf(err, errlen, "no matching artifact paths found");
         return -1;
@@ -832,6 +846,47 @@ static int upload(struct build *bd, char *err, size_t errlen)
     free(c.files.v);
     proto_sb_free(&key);
     return rc;
+}
+
+/* Turns the buildspec's reports into report groups and reports (JUNITXML only). */
+static void run_reports(struct build *bd)
+{
+    for (size_t i = 0; i < bd->bs.n_reports; i++) {
+        struct cb_spec_report *r = &bd->bs.reports[i];
+        char err[512] = "", arn[800], real_root[PATH_MAX];
+        if (r->file_format && strcmp(r->file_format, "JUNITXML")) {
+            logf_(bd,
+                  "Report %s: file format %s is not supported by codepipeline-local; "
+                  "only JUNITXML reports are read",
+                  r->name, r->file_format);
+            continue;
+        }
+        struct cb_spec_artifacts a = {0};
+        a.files = r->files;
+        a.base_directory = r->base_directory;
+        struct collect c = {0};
+        if (collect_files(bd, &a, &c, real_root, err, sizeof err)) {
+            logf_(bd, "Report %s: %s", r->name, err);
+            continue;
+        }
+        if (!c.files.n) {
+            logf_(bd, "Report %s: no matching report files found", r->name);
+        } else if (cb_report_ingest(bd->st, bd->account, bd->region,
+                                    cb_json_str(bd->b, "projectName"), bd->id, r->name, real_root,
+                                    (const char *const *)c.files.v, c.files.n, arn, sizeof arn, err,
+                                    sizeof err) == 0) {
+            struct json_object *ra = get(bd->b, "reportArns");
+            if (!ra) {
+                ra = json_object_new_array();
+                json_object_object_add(bd->b, "reportArns", ra);
+            }
+            json_object_array_add(ra, json_object_new_string(arn));
+            if (*err) logf_(bd, "Report %s: %s", r->name, err);
+        }
+        for (size_t k = 0; k < c.files.n; k++)
+            free(c.files.v[k]);
+        free(c.files.v);
+    }
 }
 
 /* ---- the worker ----------------------------------------------------------------------------- */
@@ -972,6 +1027,7 @@ static void run_build(struct build *bd)
         }
         json_object_object_add(bd->b, "exportedEnvironmentVariables", ev);
     }
+    run_reports(bd);
     if (!bd->skip_upload) {
         phase_start(bd, "UPLOAD_ARTIFACTS");
         if (upload(bd, err, sizeof err)) {

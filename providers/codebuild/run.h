@@ -67,4 +67,17 @@ int cb_run_stop(store *st, const char *account, const char *region, const char *
 /* Removes the log and working directory of a deleted build. */
 void cb_run_remove_files(store *st, const char *id);
 
+/* Parses len bytes of JUnit XML and appends a TestCase object per <testcase> to cases (a json-c
+ * array). No DTD or entity is accepted. Returns 0, or -1 when the XML does not parse. */
+int cb_junit_parse(const char *xml, size_t len, const char *report_arn, const char *raw_path,
+                   struct json_object *cases);
+
+/* Records a report of build_id for report_name of project from files (relative to root): the
+ * group "<project>-<report name>" is created on first use. Writes the report ARN into arn_out.
+ * Returns 0 (err set when some files did not parse) or a store error. */
+int cb_report_ingest(store *st, const char *account, const char *region, const char *project,
+                     const char *build_id, const char *report_name, const char *root,
+                     const char *const *files, size_t n_files, char *arn_out, size_t arn_len,
+                     char *err, size_t errlen);
+
 #endif
