@@ -383,3 +383,50 @@ class Concurrency(BuildCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Restart(BuildCase):
+    server_args = ("--max-builds", "1")
+
+    def procs(self):
+        return Builds.procs(self)
+
+    def test_a_kill_9_fails_the_running_build_kills_its_shell_and_starts_the_queued_one(self):
+        marker = "600.%d" % (os.getpid() % 1000 + 2000)
+        slow = self.project(spec("  build:\n    commands:\n      - sleep %s\n" % marker))
+        quick = self.project(spec("  build:\n    commands:\n      - echo after-restart\n"))
+        a = self.cb.start_build(projectName=slow)["build"]["id"]
+        end = time.time() + 60
+        while time.time() < end and "sleep " + marker not in self.procs():
+            time.sleep(0.1)
+        b = self.cb.start_build(projectName=quick)["build"]["id"]
+        self.assertEqual(self.cb.batch_get_builds(ids=[b])["builds"][0]["currentPhase"], "QUEUED")
+        self.server.kill9()
+        self.server.start()
+        got = self.cb.batch_get_builds(ids=[a])["builds"][0]
+        self.assertEqual(got["buildStatus"], "FAILED")
+        self.assertTrue(got["buildComplete"])
+        build = {p["phaseType"]: p for p in got["phases"]}["BUILD"]
+        self.assertEqual(build["phaseStatus"], "FAILED")
+        self.assertIn("codepipeline-local restarted", build["contexts"][0]["message"])
+        end = time.time() + 30
+        while time.time() < end and "sleep " + marker in self.procs():
+            time.sleep(0.1)
+        self.assertNotIn("sleep " + marker, self.procs())
+        done = self.wait(b)
+        self.assertEqual(done["buildStatus"], "SUCCEEDED")
+        self.assertIn("after-restart", self.log(done))
+
+    def test_a_graceful_stop_records_the_running_build_as_interrupted(self):
+        marker = "600.%d" % (os.getpid() % 1000 + 3000)
+        name = self.project(spec("  build:\n    commands:\n      - sleep %s\n" % marker))
+        a = self.cb.start_build(projectName=name)["build"]["id"]
+        end = time.time() + 60
+        while time.time() < end and "sleep " + marker not in self.procs():
+            time.sleep(0.1)
+        self.assertEqual(self.server.stop(), 0)
+        self.assertNotIn("sleep " + marker, self.procs())
+        self.server.start()
+        got = self.cb.batch_get_builds(ids=[a])["builds"][0]
+        self.assertEqual(got["buildStatus"], "FAILED")
+        self.assertIn("shut down", {p["phaseType"]: p for p in got["phases"]}["BUILD"]["contexts"][0]["message"])

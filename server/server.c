@@ -783,6 +783,7 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     if (start_services(s, err, errlen) < 0) goto fail;
     /* until the service lifecycle carries these settings to codebuild */
     cb_run_configure((int)opts->max_builds, opts->build_sandbox);
+    cb_run_settle(s->store);
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
@@ -844,9 +845,11 @@ void srv_stop(srv *s)
 {
     if (!s) return;
     if (s->daemon) drain(s);
+    /* builds still writing must be done with the store before it closes */
+    int builds_left = cb_run_shutdown(SRV_DRAIN_SECONDS);
     /* Runs that outlived the grace still use the store: the process is about to exit, and
      * LMDB keeps every committed transaction without a close. */
-    if (stop_services(s) == 0) store_close(s->store);
+    if (stop_services(s) == 0 && builds_left == 0) store_close(s->store);
     sigv4_creds_free(s->creds);
     free(s);
 }

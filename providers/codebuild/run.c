@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,12 @@ struct active {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static struct active *actives;
-static int running, max_builds;
+static int running, max_builds, shutting_down;
+
+#define STOP_ASKED    1 /* StopBuild */
+#define STOP_SHUTDOWN 2 /* the server is shutting down */
 
 static int sandbox;
 
@@ -633,6 +638,9 @@ static const char *run_phases(struct build *bd)
         goto out;
     }
     bd->in_fd = rt_stdin_take(p);
+    /* kept so that a start after a crash can kill what this session left running */
+    json_object_object_add(bd->spec, "pid", json_object_new_int((int)rt_pid(p)));
+    save(bd);
     pthread_mutex_lock(&mu);
     bd->act.proc = p;
     int stop = bd->act.stop;
@@ -650,7 +658,17 @@ static const char *run_phases(struct build *bd)
     if (bd->in_fd >= 0) close(bd->in_fd);
     bd->in_fd = -1;
     if (bd->pending.len) log_write(bd, bd->pending.buf, bd->pending.len);
-    if (res.end == RT_END_TIMED_OUT || res.end == RT_END_STOPPED) {
+    pthread_mutex_lock(&mu);
+    int shutdown = bd->act.stop == STOP_SHUTDOWN;
+    pthread_mutex_unlock(&mu);
+    if (res.end == RT_END_STOPPED && shutdown) {
+        if (bd->cur_phase)
+            phase_end(bd, "FAILED", "BUILD_INTERRUPTED",
+                      "Build interrupted: codepipeline-local shut down while it ran");
+        status = "FAILED";
+        bd->build_failed = 1;
+        bd->skip_upload = 1;
+    } else if (res.end == RT_END_TIMED_OUT || res.end == RT_END_STOPPED) {
         status = res.end == RT_END_TIMED_OUT ? "TIMED_OUT" : "STOPPED";
         if (bd->cur_phase)
             phase_end(bd, status, res.end == RT_END_TIMED_OUT ? "BUILD_TIMED_OUT" : "BUILD_STOPPED",
@@ -939,11 +957,15 @@ static void run_build(struct build *bd)
     /* wait for a slot */
     double qdeadline = bd->start + json_object_get_int(get(bd->b, "queuedTimeoutInMinutes")) * 60.0;
     pthread_mutex_lock(&mu);
-    while (running >= max_now() && !bd->act.stop && proto_now() < qdeadline) {
+    while (running >= max_now() && !bd->act.stop && !shutting_down && proto_now() < qdeadline) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&slot_cv, &mu, &ts);
+    }
+    if (shutting_down) { /* it stays QUEUED and starts after the next start (cb_run_settle) */
+        pthread_mutex_unlock(&mu);
+        return;
     }
     int stop = bd->act.stop, timed_out = proto_now() >= qdeadline;
     if (!stop && !timed_out) running++;
@@ -996,6 +1018,10 @@ static void run_build(struct build *bd)
 
     status = run_phases(bd);
     if (!strcmp(status, "STOPPED") || !strcmp(status, "TIMED_OUT")) goto final_status;
+    pthread_mutex_lock(&mu);
+    int interrupted = bd->act.stop == STOP_SHUTDOWN;
+    pthread_mutex_unlock(&mu);
+    if (interrupted) goto final_status;
     if (bd->exported.len) {
         struct json_object *ev = json_object_new_array();
         char *save_ptr = NULL;
@@ -1060,6 +1086,7 @@ static void *worker(void *arg)
             *a = bd->act.next;
             break;
         }
+    pthread_cond_broadcast(&done_cv);
     pthread_mutex_unlock(&mu);
     if (bd->logfd >= 0) close(bd->logfd);
     cb_spec_free(&bd->bs);
@@ -1128,7 +1155,7 @@ int cb_run_stop(store *st, const char *account, const char *region, const char *
     pthread_mutex_lock(&mu);
     for (struct active *a = actives; a; a = a->next)
         if (!strcmp(a->id, id)) {
-            a->stop = 1;
+            a->stop = STOP_ASKED;
             if (a->proc) rt_stop(a->proc);
         }
     pthread_cond_broadcast(&slot_cv);
@@ -1150,5 +1177,139 @@ int cb_serve_log(store *st, const char *id, int *fd_out, uint64_t *size)
     }
     *fd_out = fd;
     *size = (uint64_t)sb.st_size;
+    return 0;
+}
+
+int cb_run_shutdown(double grace)
+{
+    pthread_mutex_lock(&mu);
+    shutting_down = 1;
+    for (struct active *a = actives; a; a = a->next) {
+        a->stop = STOP_SHUTDOWN;
+        if (a->proc) rt_stop(a->proc);
+    }
+    pthread_cond_broadcast(&slot_cv);
+    double deadline = proto_now() + grace;
+    while (actives && proto_now() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&done_cv, &mu, &ts);
+    }
+    int left = 0;
+    for (struct active *a = actives; a; a = a->next)
+        left++;
+    pthread_mutex_unlock(&mu);
+    return left;
+}
+
+/* Kills the process group a crashed server's build left behind, when pid still is that build's
+ * shell (its environment names the build: pids are reused). */
+static void kill_leftover(int pid, const char *id)
+{
+    char path[64], want[CB_BUILD_ID_MAX + 32];
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    snprintf(want, sizeof want, "CODEBUILD_BUILD_ID=%s", id);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return;
+    static __thread char buf[1 << 16];
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) return;
+    buf[len] = 0;
+    for (ssize_t i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1)
+        if (!strcmp(buf + i, want)) {
+            kill(-pid, SIGKILL);
+            return;
+        }
+}
+
+/* Fails a build the previous process was running when it died. */
+static void settle_one(store *st, const char *account, const char *region, const char *id)
+{
+    store_txn *t = NULL;
+    struct json_object *b = NULL, *spec = NULL;
+    double start;
+    if (store_txn_begin(st, 1, &t)) return;
+    if (cb_build_load(t, account, region, id, &start, &b, &spec)) goto out;
+    struct json_object *pid = get(spec, "pid");
+    if (pid) kill_leftover(json_object_get_int(pid), id);
+    struct json_object *phases = get(b, "phases");
+    double now = proto_now();
+    size_t n = json_object_array_length(phases);
+    struct json_object *last = n ? json_object_array_get_idx(phases, n - 1) : NULL;
+    const char *msg = "Build interrupted: codepipeline-local restarted while the build ran";
+    if (last && !get(last, "phaseStatus"))
+        cb_phase_end(last, now, "FAILED", "BUILD_INTERRUPTED", msg);
+    struct json_object *c = json_object_new_object();
+    json_object_object_add(c, "phaseType", json_object_new_string("COMPLETED"));
+    json_object_object_add(c, "startTime", cb_json_time(now));
+    json_object_array_add(phases, c);
+    json_object_object_add(b, "currentPhase", json_object_new_string("COMPLETED"));
+    json_object_object_add(b, "buildStatus", json_object_new_string("FAILED"));
+    json_object_object_add(b, "buildComplete", json_object_new_boolean(1));
+    json_object_object_add(b, "endTime", cb_json_time(now));
+    if (cb_build_save(t, account, region, id, start, b, spec) == 0) {
+        store_txn_commit(t);
+        t = NULL;
+    }
+out:
+    store_txn_abort(t);
+    json_object_put(b);
+    json_object_put(spec);
+}
+
+int cb_run_settle(store *st)
+{
+    struct item {
+        char account[16], region[32], id[CB_BUILD_ID_MAX];
+        int queued;
+    } *items = NULL;
+    size_t n = 0, cap = 0;
+    store_txn *t = NULL;
+    store_cursor *c = NULL;
+    if (store_txn_begin(st, 0, &t) || store_cursor_open(t, STORE_DB_CB_BUILDS, &c)) {
+        store_txn_abort(t);
+        return -1;
+    }
+    for (int r = store_cursor_seek(c, NULL, 0); r == 0; r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        struct cb_build_hdr h;
+        const char *b;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (cb_build_parse(val, vl, &h, &b, NULL)) continue;
+        struct json_object *o = cb_json_parse(b, h.build_len);
+        if (!o) continue;
+        if (!json_object_get_boolean(get(o, "buildComplete"))) {
+            char key[800];
+            snprintf(key, sizeof key, "%.*s", (int)kl, (const char *)k);
+            char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+            if (s2 && n == cap) {
+                cap = cap ? 2 * cap : 16;
+                items = realloc(items, cap * sizeof *items);
+                if (!items) abort();
+            }
+            if (s2) {
+                *s1 = *s2 = 0;
+                snprintf(items[n].account, sizeof items[n].account, "%.15s", key);
+                snprintf(items[n].region, sizeof items[n].region, "%.31s", s1 + 1);
+                snprintf(items[n].id, sizeof items[n].id, "%.299s", s2 + 1);
+                items[n].queued = !strcmp(cb_json_str(o, "currentPhase"), "QUEUED");
+                n++;
+            }
+        }
+        json_object_put(o);
+    }
+    store_cursor_close(c);
+    store_txn_abort(t);
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].queued)
+            cb_run_dispatch(st, items[i].account, items[i].region, items[i].id);
+        else
+            settle_one(st, items[i].account, items[i].region, items[i].id);
+    }
+    free(items);
     return 0;
 }
