@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "protocol/ids.h"
+#include "sigv4/encode.h"
 #include "providers/codebuild/buildspec.h"
 #include "providers/codebuild/run.h"
 #include "providers/codecommit/codecommit.h"
@@ -369,19 +370,9 @@ static int fetch_source(struct build *bd, char *err, size_t errlen, const char *
 
 static char *b64(const char *s, size_t n)
 {
-    static const char T[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = malloc(4 * ((n + 2) / 3) + 1), *p = o;
+    char *o = malloc(SIGV4_BASE64_LEN(n) + 1);
     if (!o) abort();
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)s[i] << 16;
-        if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
-        if (i + 2 < n) v |= (unsigned char)s[i + 2];
-        *p++ = T[v >> 18 & 63];
-        *p++ = T[v >> 12 & 63];
-        *p++ = i + 1 < n ? T[v >> 6 & 63] : '=';
-        *p++ = i + 2 < n ? T[v & 63] : '=';
-    }
-    *p = 0;
+    sigv4_base64(s, n, o);
     return o;
 }
 
@@ -1031,25 +1022,16 @@ static void run_build(struct build *bd)
             if (!colon) continue;
             *colon = 0;
             const char *enc = colon + 1;
-            struct proto_sb dec = PROTO_SB_INIT;
-            unsigned v = 0;
-            int bits = 0;
-            for (const char *q = enc; *q && *q != '='; q++) {
-                const char *T = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-                const char *f = strchr(T, *q);
-                if (!f) break;
-                v = v << 6 | (unsigned)(f - T);
-                bits += 6;
-                if (bits >= 8) {
-                    bits -= 8;
-                    proto_sb_putc(&dec, (char)(v >> bits & 255));
-                }
-            }
+            size_t el = strlen(enc);
+            unsigned char *dec = malloc(el / 4 * 3 + 4);
+            if (!dec) abort();
+            int64_t dl = sigv4_base64_decode(enc, el, dec, el / 4 * 3 + 4);
+            dec[dl > 0 ? dl : 0] = 0;
             struct json_object *e = json_object_new_object();
             json_object_object_add(e, "name", json_object_new_string(line));
-            json_object_object_add(e, "value", json_object_new_string(proto_sb_str(&dec)));
+            json_object_object_add(e, "value", json_object_new_string((char *)dec));
             json_object_array_add(ev, e);
-            proto_sb_free(&dec);
+            free(dec);
         }
         json_object_object_add(bd->b, "exportedEnvironmentVariables", ev);
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "providers/codebuild/internal.h"
+#include "sigv4/encode.h"
 
 int cb_proj_parse(const void *val, size_t vlen, struct cb_proj_hdr *h, const char **json)
 {
@@ -93,25 +94,13 @@ const char *cb_json_str(struct json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
-static const char HEX[] = "0123456789abcdef";
-
 char *cb_token_encode(proto_arena *a, const char *s)
 {
     size_t n = strlen(s);
     char *out = proto_arena_alloc(a, 2 * n + 6);
     memcpy(out, "cbt1.", 5);
-    for (size_t i = 0; i < n; i++) {
-        out[5 + 2 * i] = HEX[(unsigned char)s[i] >> 4];
-        out[5 + 2 * i + 1] = HEX[(unsigned char)s[i] & 15];
-    }
+    sigv4_hex(s, n, out + 5);
     return out;
-}
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
 }
 
 char *cb_token_decode(proto_arena *a, const char *token)
@@ -121,14 +110,13 @@ char *cb_token_decode(proto_arena *a, const char *token)
     size_t m = (n - 5) / 2;
     char *out = proto_arena_alloc(a, m + 1);
     for (size_t i = 0; i < m; i++) {
-        int h = hexv(token[5 + 2 * i]), l = hexv(token[5 + 2 * i + 1]);
+        int h = sigv4_hex_value(token[5 + 2 * i]), l = sigv4_hex_value(token[5 + 2 * i + 1]);
         if (h < 0 || l < 0) return NULL;
         out[i] = (char)(h * 16 + l);
         if (!out[i]) return NULL;
     }
     return out;
 }
-
 struct json_object *cb_json_parse(const char *s, size_t len)
 {
     struct json_tokener *tok = json_tokener_new();
