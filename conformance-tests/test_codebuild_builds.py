@@ -424,7 +424,7 @@ class Restart(BuildCase):
         end = time.time() + 60
         while time.time() < end and "sleep " + marker not in self.procs():
             time.sleep(0.1)
-        self.assertEqual(self.server.stop(), 0)
+        self.assertEqual(self.server.stop(), 0, self.server.read_log())
         self.assertNotIn("sleep " + marker, self.procs())
         self.server.start()
         got = self.cb.batch_get_builds(ids=[a])["builds"][0]

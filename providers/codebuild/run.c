@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,34 @@ static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static struct active *actives;
 static int running, max_builds, shutting_down;
 
+/* Worker threads are joined, not detached, so that a shutdown returns only once they are gone
+ * (OpenSSL's per-thread state and their memory are released before the process exits). */
+struct thread_node {
+    struct thread_node *next;
+    pthread_t th;
+    int done;
+};
+static struct thread_node *threads;
+
+/* Joins the finished workers (all of them when all is set, waiting for each). */
+static void join_threads(int all)
+{
+    for (;;) {
+        pthread_mutex_lock(&mu);
+        struct thread_node **pp = &threads, *t = NULL;
+        for (; *pp; pp = &(*pp)->next)
+            if (all || (*pp)->done) {
+                t = *pp;
+                *pp = t->next;
+                break;
+            }
+        pthread_mutex_unlock(&mu);
+        if (!t) return;
+        pthread_join(t->th, NULL);
+        free(t);
+    }
+}
+
 #define STOP_ASKED    1 /* StopBuild */
 #define STOP_SHUTDOWN 2 /* the server is shutting down */
 
@@ -68,6 +97,7 @@ struct build {
     char account[16], region[32], id[CB_BUILD_ID_MAX];
     const char *uuid;
     struct active act;
+    struct thread_node *node;
     struct json_object *b, *spec;
     double start;
     char dir[1024], src[1100], logpath[1100];
@@ -609,9 +639,13 @@ static const char *run_phases(struct build *bd)
     struct rt_result res;
     rt_proc *p = NULL;
     const char *status = "SUCCEEDED";
-    char rnd[33];
-    proto_random_alnum(rnd, 32);
-    snprintf(bd->token, sizeof bd->token, "%s", rnd);
+    /* getrandom, not OpenSSL: OpenSSL keeps per-thread generator state that a build thread
+     * would have to release at its exit */
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        for (size_t i = 0; i < sizeof rnd; i++)
+            rnd[i] = (unsigned char)(rand() ^ (int)i);
+    sigv4_hex(rnd, sizeof rnd, bd->token);
     cmd.argv = use_bwrap ? bwrap_argv : argv;
     cmd.envp = envp;
     cmd.cwd = bd->src;
@@ -1061,6 +1095,7 @@ final_status:
 static void *worker(void *arg)
 {
     struct build *bd = arg;
+    struct thread_node *self = bd->node;
     run_build(bd);
     pthread_mutex_lock(&mu);
     for (struct active **a = &actives; *a; a = &(*a)->next)
@@ -1077,6 +1112,9 @@ static void *worker(void *arg)
     json_object_put(bd->b);
     json_object_put(bd->spec);
     free(bd);
+    pthread_mutex_lock(&mu);
+    self->done = 1;
+    pthread_mutex_unlock(&mu);
     return NULL;
 }
 
@@ -1107,16 +1145,25 @@ int cb_run_dispatch(store *st, const char *account, const char *region, const ch
     bd->act.next = actives;
     actives = &bd->act;
     pthread_mutex_unlock(&mu);
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &attr, worker, bd);
-    pthread_attr_destroy(&attr);
+    join_threads(0);
+    struct thread_node *node = calloc(1, sizeof *node);
+    bd->node = node;
+    pthread_mutex_lock(&mu);
+    int rc = node ? pthread_create(&node->th, NULL, worker, bd) : -1;
+    if (!rc) {
+        node->next = threads;
+        threads = node;
+    }
+    pthread_mutex_unlock(&mu);
     if (rc) {
         pthread_mutex_lock(&mu);
-        actives = bd->act.next;
+        for (struct active **a = &actives; *a; a = &(*a)->next)
+            if (*a == &bd->act) {
+                *a = bd->act.next;
+                break;
+            }
         pthread_mutex_unlock(&mu);
+        free(node);
         json_object_put(bd->b);
         json_object_put(bd->spec);
         free(bd);
