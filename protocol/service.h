@@ -45,6 +45,7 @@ struct proto_service_config {
     const char *account_id; /* --account-id: the default account */
     int log_level;          /* --log-level (enum srv_log_level) */
     unsigned max_builds;    /* concurrent builds; 0: the core count */
+    int build_sandbox;      /* --build-sandbox: 0 none, 1 bwrap */
     struct rt_queue *queue; /* the durable work queue, shared: register kinds in start */
 };
 

@@ -24,7 +24,6 @@
 #include "protocol/query.h"
 #include "protocol/service.h"
 #include "providers/runtime/queue.h"
-#include "providers/codebuild/codebuild.h"
 #include "server/health.h"
 #include "server/log.h"
 #include "server/routes.h"
@@ -711,6 +710,8 @@ static int start_services(srv *s, char *err, size_t errlen)
                                            .region = opts->region,
                                            .account_id = opts->account_id,
                                            .log_level = opts->log_level,
+                                           .max_builds = opts->max_builds,
+                                           .build_sandbox = opts->build_sandbox,
                                            .queue = s->queue};
     if (strchr(opts->host, ':'))
         snprintf(s->cfg.endpoint_url, sizeof(s->cfg.endpoint_url), "http://[%s]:%u", opts->host,
@@ -781,9 +782,6 @@ int srv_start(const struct srv_options *opts, srv **out, char *err, size_t errle
     if (store_open(&so, &s->store, err, errlen) < 0) goto fail;
 
     if (start_services(s, err, errlen) < 0) goto fail;
-    /* until the service lifecycle carries these settings to codebuild */
-    cb_run_configure((int)opts->max_builds, opts->build_sandbox);
-    cb_run_settle(s->store);
 
     struct sockaddr_storage ss;
     if (resolve_listen(opts->host, opts->port, &ss, err, errlen) < 0) goto fail;
@@ -845,11 +843,9 @@ void srv_stop(srv *s)
 {
     if (!s) return;
     if (s->daemon) drain(s);
-    /* builds still writing must be done with the store before it closes */
-    int builds_left = cb_run_shutdown(SRV_DRAIN_SECONDS);
     /* Runs that outlived the grace still use the store: the process is about to exit, and
      * LMDB keeps every committed transaction without a close. */
-    if (stop_services(s) == 0 && builds_left == 0) store_close(s->store);
+    if (stop_services(s) == 0) store_close(s->store);
     sigv4_creds_free(s->creds);
     free(s);
 }

@@ -238,10 +238,10 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
         logs, "groupName",
         json_object_new_string(proto_arena_printf(a, "/aws/codebuild/%s", nb->project)));
     json_object_object_add(logs, "streamName", json_object_new_string(uuid));
-    json_object_object_add(logs, "deepLink",
-                           json_object_new_string(proto_arena_printf(
-                               a, "http://%s/_codepipeline-local/codebuild/logs/%s",
-                               nb->public_host ? nb->public_host : "localhost:4566", id_out)));
+    json_object_object_add(
+        logs, "deepLink",
+        json_object_new_string(proto_arena_printf(a, "%s/_codepipeline-local/codebuild/logs/%s",
+                                                  cb_run_endpoint(), id_out)));
     struct json_object *lc = get(p, "logsConfig");
     if (lc) {
         if (get(lc, "cloudWatchLogs"))
@@ -399,7 +399,6 @@ int cb_op_start_build(struct proto_req *req)
     if (!nb.project)
         return proto_error(req, ERR_RESOURCE_NOT_FOUND, "Project cannot be found: %s",
                            cb_json_str(in, "projectName"));
-    nb.public_host = req->public_host;
     nb.buildspec = cb_json_str(in, "buildspecOverride");
     nb.source_version = cb_json_str(in, "sourceVersion");
     nb.artifacts = get(in, "artifactsOverride");
@@ -433,7 +432,6 @@ int cb_op_retry_build(struct proto_req *req)
     nb.account = acct;
     nb.region = region;
     nb.project = proto_arena_strdup(req->arena, cb_json_str(b, "projectName"));
-    nb.public_host = req->public_host;
     nb.buildspec = proto_arena_strdup(req->arena, cb_json_str(get(spec, "source"), "buildspec"));
     const char *sv = cb_json_str(b, "sourceVersion");
     nb.source_version = sv ? proto_arena_strdup(req->arena, sv) : NULL;

@@ -12,18 +12,6 @@
 /* The codebuild service: its JSON 1.1 operation table and model. */
 extern const struct proto_service cb_service;
 
-/* Sets the most builds that run at once (0: the CPU count; the rest wait QUEUED) and whether
- * builds run under bubblewrap (sandbox 1). Called once at start. */
-void cb_run_configure(int max_builds, int sandbox);
-
-/* After a restart: fails every build the previous process was running (its phase context says
- * codepipeline-local restarted; what its shell left running is killed) and starts the queued
- * ones. Call once at start, before requests. Returns 0 or -1 when the store cannot be read. */
-int cb_run_settle(store *st);
-/* At shutdown: stops running builds (recorded FAILED as interrupted), leaves queued ones QUEUED
- * for the next start, and waits up to grace seconds. Returns how many builds had not ended. */
-int cb_run_shutdown(double grace);
-
 /* Opens the log of build id ("<project>:<uuid>") for GET /_codepipeline-local/codebuild/logs/<id>:
  * returns 0 with *fd_out (the caller closes it) and its current *size, or -1 when there is none. */
 int cb_serve_log(store *st, const char *id, int *fd_out, uint64_t *size);

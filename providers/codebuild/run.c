@@ -74,13 +74,21 @@ static void join_threads(int all)
 #define STOP_SHUTDOWN 2 /* the server is shutting down */
 
 static int sandbox;
+static const struct proto_service_config *config;
 
-void cb_run_configure(int n, int bwrap)
+void cb_run_configure(const struct proto_service_config *cfg)
 {
     pthread_mutex_lock(&mu);
-    max_builds = n;
-    sandbox = bwrap;
+    config = cfg;
+    max_builds = cfg ? (int)cfg->max_builds : 0;
+    sandbox = cfg ? cfg->build_sandbox : 0;
+    shutting_down = 0;
     pthread_mutex_unlock(&mu);
+}
+
+const char *cb_run_endpoint(void)
+{
+    return config && config->endpoint_url[0] ? config->endpoint_url : "http://localhost:4566";
 }
 
 static int max_now(void)
@@ -607,13 +615,7 @@ static char **make_env(struct build *bd, size_t *count)
     env_add(NULL, &e, &n, "AWS_DEFAULT_REGION", bd->region);
     env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", "test");
     env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", "test");
-    const char *dl = cb_json_str(get(bd->b, "logs"), "deepLink");
-    if (dl) {
-        const char *p = strstr(dl, "/_codepipeline-local/");
-        char ep[300];
-        snprintf(ep, sizeof ep, "%.*s", p ? (int)(p - dl) : 0, dl);
-        env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", ep);
-    }
+    env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", cb_run_endpoint());
     *count = n;
     return e;
 }

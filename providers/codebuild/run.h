@@ -40,7 +40,6 @@ void cb_phase_end(struct json_object *p, double end, const char *status, const c
 /* What a new build is made of (StartBuild, RetryBuild, the engine). NULL/0: the project's. */
 struct cb_new_build {
     const char *account, *region, *project;
-    const char *public_host; /* for the log URL and AWS_ENDPOINT_URL */
     const char *initiator;
     const char *buildspec;
     const char *source_version;
@@ -64,6 +63,18 @@ int cb_run_dispatch(store *st, const char *account, const char *region, const ch
 /* Asks build id to stop: a queued or running build ends STOPPED soon after. Returns 0 (also for
  * a build already complete), STORE_NOTFOUND or STORE_ERROR. */
 int cb_run_stop(store *st, const char *account, const char *region, const char *id);
+/* Takes the settings of the server (kept, not copied: endpoint_url is read at use). */
+void cb_run_configure(const struct proto_service_config *cfg);
+/* After a restart: fails every build the previous process was running (its phase context says
+ * codepipeline-local restarted; what its shell left running is killed) and starts the queued
+ * ones. Returns 0 or -1 when the store cannot be read. */
+int cb_run_settle(store *st);
+/* At shutdown: stops running builds (recorded FAILED as interrupted), leaves queued ones QUEUED
+ * for the next start, and waits up to grace seconds. Returns how many builds had not ended. */
+int cb_run_shutdown(double grace);
+/* Returns the URL clients and builds reach this server at ("http://127.0.0.1:4566"). */
+const char *cb_run_endpoint(void);
+
 /* Removes the log and working directory of a deleted build. */
 void cb_run_remove_files(store *st, const char *id);
 

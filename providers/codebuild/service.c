@@ -1,8 +1,11 @@
-/* The codebuild operation table. */
+/* The codebuild operation table and its lifecycle. */
 #include "providers/codebuild/codebuild.h"
 
+#include <stdio.h>
+
+#include "protocol/ids.h"
 #include "protocol/model.h"
-#include "providers/codebuild/internal.h"
+#include "providers/codebuild/run.h"
 
 /* Sorted by name, as proto_service_find_op expects of every table. */
 static const struct proto_operation cb_ops[] = {
@@ -41,6 +44,25 @@ static const struct proto_operation cb_ops[] = {
     {"UpdateWebhook", cb_op_not_simulated},
 };
 
+/* Takes the settings, then settles what a previous process left: running builds fail as
+ * interrupted, queued ones start. */
+static int cb_start(store *st, const struct proto_service_config *cfg, char *err, size_t errlen)
+{
+    cb_run_configure(cfg);
+    if (cb_run_settle(st) < 0) {
+        snprintf(err, errlen, "cannot read the builds to settle");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops running builds (recorded as interrupted) and waits for them until deadline. */
+static void cb_stop(double deadline)
+{
+    double grace = deadline - proto_now();
+    cb_run_shutdown(grace > 0 ? grace : 0);
+}
+
 const struct proto_service cb_service = {
     .name = "codebuild",
     .target_prefix = "CodeBuild_20161006",
@@ -49,4 +71,6 @@ const struct proto_service cb_service = {
     .n_ops = sizeof cb_ops / sizeof cb_ops[0],
     .model = &proto_model_codebuild,
     .clock_skew_seconds = 300,
+    .start = cb_start,
+    .stop = cb_stop,
 };
