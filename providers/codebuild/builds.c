@@ -227,6 +227,14 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
                                json_object_new_string(artifact_location(a, art, id_out)));
     if (at && !strcmp(at, "S3") && get(art, "overrideArtifactName"))
         json_object_object_add(ba, "overrideArtifactName", copy(get(art, "overrideArtifactName")));
+    struct json_object *outs = get(nb->host_env, "outputs");
+    if (outs && json_object_array_length(outs)) { /* the pipeline's output artifact */
+        struct json_object *o0 = json_object_array_get_idx(outs, 0);
+        json_object_object_add(ba, "location",
+                               json_object_new_string(proto_arena_printf(a, "arn:aws:s3:::%s/%s",
+                                                                         cb_json_str(o0, "bucket"),
+                                                                         cb_json_str(o0, "key"))));
+    }
     json_object_object_add(b, "artifacts", ba);
     json_object_object_add(b, "secondaryArtifacts", json_object_new_array());
     json_object_object_add(b, "cache", copy(get(p, "cache")));

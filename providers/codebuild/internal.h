@@ -64,6 +64,9 @@ const char *cb_project_name_of(proto_arena *a, const char *account, const char *
 /* Calls every build listener with ev (see cb_build_listener for when). */
 void cb_notify_build_done(const struct cb_build_done *ev);
 
+/* Returns the status named s ("SUCCEEDED", ...); unknown names are CB_STATUS_FAULT. */
+enum cb_status cb_status_parse(const char *s);
+
 /* Maps a store return code to the request's error (InternalFailure) and returns it. */
 int cb_store_error(struct proto_req *req, int rc);
 

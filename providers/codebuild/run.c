@@ -206,6 +206,9 @@ static void finish(struct build *bd, const char *status)
     json_object_object_add(bd->b, "endTime", cb_json_time(now));
     logf_(bd, "Build %s", status);
     save(bd);
+    struct cb_build_done ev = {bd->account, bd->region, cb_json_str(bd->b, "projectName"), bd->id,
+                               cb_status_parse(status)};
+    cb_notify_build_done(&ev);
 }
 
 /* ---- paths and files ------------------------------------------------------------------------ */
@@ -347,7 +350,37 @@ static int fetch_source(struct build *bd, char *err, size_t errlen, const char *
         snprintf(err, errlen, "cannot create the source directory");
         return -1;
     }
+    struct json_object *ins = get(get(bd->spec, "hostEnv"), "inputs");
+    if (ins) { /* the pipeline's input artifacts: the primary in src, the others beside it */
+        for (size_t i = 0; i < json_object_array_length(ins); i++) {
+            struct json_object *in = json_object_array_get_idx(ins, i);
+            char dir[1200];
+            if (i == 0)
+                snprintf(dir, sizeof dir, "%s", bd->src);
+            else
+                snprintf(dir, sizeof dir, "%s/src%zu", bd->dir, i);
+            struct s3_object_info oi;
+            int fd = -1;
+            if (mkdirs(dir) ||
+                s3_get_object_fd(bd->st, bd->account, cb_json_str(in, "bucket"),
+                                 cb_json_str(in, "key"), cb_json_str(in, "version"), &oi, &fd)) {
+                snprintf(err, errlen, "cannot read input artifact %s from s3://%s/%s",
+                         cb_json_str(in, "name"), cb_json_str(in, "bucket"),
+                         cb_json_str(in, "key"));
+                return -1;
+            }
+            int rc = unzip_fd(fd, dir, err, errlen);
+            close(fd);
+            if (rc) return -1;
+            json_object_object_add(in, "dir", json_object_new_string(dir));
+        }
+        return 0;
+    }
     if (!type || !strcmp(type, "NO_SOURCE")) return 0;
+    if (!strcmp(type, "CODEPIPELINE")) {
+        snprintf(err, errlen, "a CODEPIPELINE source is only given by a pipeline's build action");
+        return -1;
+    }
     if (!strcmp(type, "S3")) {
         char bucket[256];
         const char *slash = loc ? strchr(loc, '/') : NULL;
@@ -602,6 +635,13 @@ static char **make_env(struct build *bd, size_t *count)
     env_add(NULL, &e, &n, "CODEBUILD_BUILD_NUMBER", buf);
     env_add(NULL, &e, &n, "CODEBUILD_BUILD_ARN", cb_json_str(bd->b, "arn"));
     env_add(NULL, &e, &n, "CODEBUILD_SRC_DIR", bd->src);
+    struct json_object *ins = get(get(bd->spec, "hostEnv"), "inputs");
+    for (size_t i = 1; ins && i < json_object_array_length(ins); i++) {
+        struct json_object *in = json_object_array_get_idx(ins, i);
+        char name[300];
+        snprintf(name, sizeof name, "CODEBUILD_SRC_DIR_%s", cb_json_str(in, "name"));
+        env_add(NULL, &e, &n, name, cb_json_str(in, "dir"));
+    }
     env_add(NULL, &e, &n, "CODEBUILD_RESOLVED_SOURCE_VERSION",
             cb_json_str(bd->b, "resolvedSourceVersion"));
     env_add(NULL, &e, &n, "CODEBUILD_SOURCE_VERSION", cb_json_str(bd->b, "sourceVersion"));
@@ -795,12 +835,11 @@ static int collect_files(struct build *bd, struct cb_spec_artifacts *a, struct c
 }
 
 /* Uploads the artifacts. Returns 0 or -1 with err. */
-static int upload(struct build *bd, char *err, size_t errlen)
+/* Writes the files of a to bucket: one zip at keystr, or each file under keystr/. Returns 0 or
+ * -1 with err. */
+static int write_artifacts(struct build *bd, struct cb_spec_artifacts *a, const char *bucket,
+                           const char *keystr, int zip, char *err, size_t errlen)
 {
-    struct json_object *art = get(bd->spec, "artifacts");
-    const char *type = cb_json_str(art, "type");
-    struct cb_spec_artifacts *a = &bd->bs.artifacts;
-    if (!type || strcmp(type, "S3") || !a->present) return 0;
     char real_root[PATH_MAX];
     struct collect c = {0};
     if (collect_files(bd, a, &c, real_root, err, errlen)) return -1;
@@ -808,16 +847,8 @@ static int upload(struct build *bd, char *err, size_t errlen)
         snprintf(err, errlen, "no matching artifact paths found");
         return -1;
     }
-    const char *bucket = cb_json_str(art, "location");
-    const char *path = cb_json_str(art, "path"), *ns = cb_json_str(art, "namespaceType");
-    const char *name = cb_json_str(art, "name"), *pack = cb_json_str(art, "packaging");
-    struct json_object *ov = get(art, "overrideArtifactName");
-    if (ov && json_object_get_boolean(ov) && a->name) name = a->name;
     struct proto_sb key = PROTO_SB_INIT;
-    if (path && *path) proto_sb_printf(&key, "%s/", path);
-    if (ns && !strcmp(ns, "BUILD_ID")) proto_sb_printf(&key, "%s/", bd->uuid);
-    proto_sb_puts(&key, name ? name : "");
-    int zip = pack && !strcmp(pack, "ZIP");
+    proto_sb_puts(&key, keystr);
     int rc = 0;
     if (zip) {
         char tmp[1200];
@@ -889,6 +920,46 @@ static int upload(struct build *bd, char *err, size_t errlen)
     for (size_t i = 0; i < c.files.n; i++)
         free(c.files.v[i]);
     free(c.files.v);
+    proto_sb_free(&key);
+    return rc;
+}
+
+static int upload(struct build *bd, char *err, size_t errlen)
+{
+    struct json_object *outs = get(get(bd->spec, "hostEnv"), "outputs");
+    if (outs) { /* the pipeline's output artifacts: zips, secondary ones by identifier */
+        for (size_t i = 0; i < json_object_array_length(outs); i++) {
+            struct json_object *o = json_object_array_get_idx(outs, i);
+            struct cb_spec_artifacts *a = i == 0 ? &bd->bs.artifacts : NULL;
+            for (size_t k = 0; i > 0 && k < bd->bs.n_secondary; k++)
+                if (!strcmp(bd->bs.secondary[k].identifier, cb_json_str(o, "name")))
+                    a = &bd->bs.secondary[k];
+            if (!a || !a->present) {
+                snprintf(err, errlen, "no artifacts in the buildspec for output artifact %s",
+                         cb_json_str(o, "name"));
+                return -1;
+            }
+            if (write_artifacts(bd, a, cb_json_str(o, "bucket"), cb_json_str(o, "key"), 1, err,
+                                errlen))
+                return -1;
+        }
+        return 0;
+    }
+    struct json_object *art = get(bd->spec, "artifacts");
+    const char *type = cb_json_str(art, "type");
+    struct cb_spec_artifacts *a = &bd->bs.artifacts;
+    if (!type || strcmp(type, "S3") || !a->present) return 0;
+    const char *bucket = cb_json_str(art, "location");
+    const char *path = cb_json_str(art, "path"), *ns = cb_json_str(art, "namespaceType");
+    const char *name = cb_json_str(art, "name"), *pack = cb_json_str(art, "packaging");
+    struct json_object *ov = get(art, "overrideArtifactName");
+    if (ov && json_object_get_boolean(ov) && a->name) name = a->name;
+    struct proto_sb key = PROTO_SB_INIT;
+    if (path && *path) proto_sb_printf(&key, "%s/", path);
+    if (ns && !strcmp(ns, "BUILD_ID")) proto_sb_printf(&key, "%s/", bd->uuid);
+    proto_sb_puts(&key, name ? name : "");
+    int rc = write_artifacts(bd, a, bucket, proto_sb_str(&key), pack && !strcmp(pack, "ZIP"), err,
+                             errlen);
     proto_sb_free(&key);
     return rc;
 }
@@ -1281,9 +1352,13 @@ static void settle_one(store *st, const char *account, const char *region, const
     json_object_object_add(b, "buildStatus", json_object_new_string("FAILED"));
     json_object_object_add(b, "buildComplete", json_object_new_boolean(1));
     json_object_object_add(b, "endTime", cb_json_time(now));
-    if (cb_build_save(t, account, region, id, start, b, spec) == 0) {
-        store_txn_commit(t);
-        t = NULL;
+    if (cb_build_save(t, account, region, id, start, b, spec)) goto out;
+    int rc = store_txn_commit(t);
+    t = NULL;
+    if (!rc) {
+        struct cb_build_done ev = {account, region, cb_json_str(b, "projectName"), id,
+                                   CB_STATUS_FAILED};
+        cb_notify_build_done(&ev);
     }
 out:
     store_txn_abort(t);
