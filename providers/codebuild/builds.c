@@ -283,11 +283,15 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     rc = store_put(t, STORE_DB_CB_PROJECTS, key, strlen(key), rec, len);
     free(rec);
     if (rc) goto out;
+    if ((rc = cb_run_enqueue_in(t, acct, region, id_out))) {
+        snprintf(err, errlen, "the build queue refused the build (%d)", rc);
+        if (rc > 0 || rc > -100) rc = STORE_ERROR;
+        goto out;
+    }
     rc = store_txn_commit(t);
     t = NULL;
     if (rc) goto out;
-    rc = cb_run_dispatch(st, acct, region, id_out);
-    if (rc) snprintf(err, errlen, "could not start the build worker");
+    cb_run_kick(id_out);
     if (build_out) {
         *build_out = b;
         b = NULL;

@@ -57,21 +57,20 @@ struct cb_new_build {
 int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, char *id_out,
                     struct json_object **build_out, char *err, size_t errlen);
 
-/* Starts the worker that runs build id (it waits QUEUED while --max-builds builds run).
- * Returns 0 or -1 when no thread could be had. */
-int cb_run_dispatch(store *st, const char *account, const char *region, const char *id);
-/* Asks build id to stop: a queued or running build ends STOPPED soon after. Returns 0 (also for
- * a build already complete), STORE_NOTFOUND or STORE_ERROR. */
+/* Adds the queue item of the new build id in t (the txn that writes the build), and hands it to
+ * the workers once t is committed (cb_run_kick). Returns 0 or an RT_E* / store code. */
+int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id);
+void cb_run_kick(const char *id);
+/* Asks build id to stop: a queued one ends STOPPED at once, a running one's process group is
+ * killed and it ends STOPPED soon after. Returns 0 (also for a build already complete),
+ * STORE_NOTFOUND or STORE_ERROR. */
 int cb_run_stop(store *st, const char *account, const char *region, const char *id);
 /* Takes the settings of the server (kept, not copied: endpoint_url is read at use). */
 void cb_run_configure(const struct proto_service_config *cfg);
-/* After a restart: fails every build the previous process was running (its phase context says
- * codepipeline-local restarted; what its shell left running is killed) and starts the queued
- * ones. Returns 0 or -1 when the store cannot be read. */
-int cb_run_settle(store *st);
-/* At shutdown: stops running builds (recorded FAILED as interrupted), leaves queued ones QUEUED
- * for the next start, and waits up to grace seconds. Returns how many builds had not ended. */
-int cb_run_shutdown(double grace);
+/* Registers the build kind with the queue of the configuration: settles the builds a previous
+ * process was running (FAILED, with a phase context saying codepipeline-local restarted, and
+ * what their shells left running killed) and starts the queued ones. Returns 0 or an RT_E*. */
+int cb_run_register(store *st);
 /* Returns the URL clients and builds reach this server at ("http://127.0.0.1:4566"). */
 const char *cb_run_endpoint(void);
 

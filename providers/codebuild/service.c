@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 
-#include "protocol/ids.h"
 #include "protocol/model.h"
 #include "providers/codebuild/run.h"
 
@@ -44,23 +43,24 @@ static const struct proto_operation cb_ops[] = {
     {"UpdateWebhook", cb_op_not_simulated},
 };
 
-/* Takes the settings, then settles what a previous process left: running builds fail as
- * interrupted, queued ones start. */
+/* Takes the settings and registers the build kind with the work queue, which settles what a
+ * previous process left: running builds fail as interrupted, queued ones start. */
 static int cb_start(store *st, const struct proto_service_config *cfg, char *err, size_t errlen)
 {
     cb_run_configure(cfg);
-    if (cb_run_settle(st) < 0) {
-        snprintf(err, errlen, "cannot read the builds to settle");
+    int rc = cb_run_register(st);
+    if (rc) {
+        snprintf(err, errlen, "cannot register the build queue (%d)", rc);
         return -1;
     }
     return 0;
 }
 
-/* Stops running builds (recorded as interrupted) and waits for them until deadline. */
+/* The queue has stopped the builds (recorded as interrupted) before this runs. */
 static void cb_stop(double deadline)
 {
-    double grace = deadline - proto_now();
-    cb_run_shutdown(grace > 0 ? grace : 0);
+    (void)deadline;
+    cb_run_configure(NULL);
 }
 
 const struct proto_service cb_service = {

@@ -13,6 +13,7 @@
 
 #include "protocol/ids.h"
 #include "providers/codebuild/run.h"
+#include "providers/runtime/queue.h"
 #include "providers/s3/s3.h"
 
 #define ACCT   "000000000000"
@@ -132,7 +133,11 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
 {
     char dir[64], err[256] = "", id[CB_BUILD_ID_MAX];
     store *st = open_store(dir);
-    cb_run_configure(NULL);
+    rt_queue *q = rt_queue_new(st);
+    static struct proto_service_config cfg;
+    cfg.queue = q;
+    cfg.max_builds = 2;
+    cr_assert_eq(cb_service.start(st, &cfg, err, sizeof err), 0, "%s", err);
     put_project(st, "pp");
     cr_assert_eq(s3_create_bucket_local(st, ACCT, REGION, "art"), S3_OK);
     static char zip[4096];
@@ -195,7 +200,9 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     req.project = "nope";
     cr_assert_eq(cb_start_build(st, &req, missing, err, sizeof err), CB_ENOPROJECT);
     cb_remove_build_listener(h);
-    cr_assert_eq(cb_run_shutdown(30), 0);
+    cr_assert_eq(rt_queue_stop(q, 30), 0);
+    cb_service.stop(proto_now() + 30);
+    rt_queue_free(q);
     store_close(st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
