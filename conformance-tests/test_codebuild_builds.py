@@ -430,3 +430,39 @@ class Restart(BuildCase):
         got = self.cb.batch_get_builds(ids=[a])["builds"][0]
         self.assertEqual(got["buildStatus"], "FAILED")
         self.assertIn("shut down", {p["phaseType"]: p for p in got["phases"]}["BUILD"]["contexts"][0]["message"])
+
+
+@unittest.skipUnless(__import__("shutil").which("bwrap"), "bubblewrap (bwrap) is not installed")
+class Sandbox(BuildCase):
+    server_args = ("--build-sandbox", "bwrap")
+
+    def test_a_sandboxed_build_writes_only_its_own_directory(self):
+        # beside this file: a real directory the server's user may write, read-only in the
+        # sandbox (/tmp would be the sandbox's own empty tmpfs)
+        outside = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               ".cpl-sandbox-probe-%d" % os.getpid())
+        b = self.run_spec(spec("  build:\n    commands:\n      - echo ok > inside.txt && cat inside.txt\n"
+                               "      - if touch %s 2>/dev/null; then echo escaped; else echo contained; fi\n"
+                               % outside))
+        self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
+        log = self.log(b)
+        self.assertIn("contained", log)
+        self.assertFalse(os.path.exists(outside))
+
+
+class Symlinks(BuildCase):
+    def test_symlinks_in_a_zip_artifact_are_stored_as_links_never_followed(self):
+        s3 = self.client("s3")
+        bucket = "links-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        buildspec = spec("  build:\n    commands:\n      - mkdir out && ln -s /etc/passwd out/pw && echo f > out/f\n",
+                         "artifacts:\n  files: ['**/*']\n  base-directory: out\n")
+        name = self.project(buildspec, artifacts={"type": "S3", "location": bucket,
+                                                  "packaging": "ZIP", "name": "a.zip"})
+        b = self.wait(self.cb.start_build(projectName=name)["build"]["id"])
+        self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
+        data = s3.get_object(Bucket=bucket, Key="a.zip")["Body"].read()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("pw")
+            self.assertEqual((info.external_attr >> 16) & 0o170000, 0o120000)  # a link
+            self.assertEqual(z.read("pw"), b"/etc/passwd")
