@@ -539,7 +539,10 @@ static int list_builds(struct proto_req *req, const char *project)
     char prefix[600];
     int plen = store_key(prefix, sizeof prefix, req->caller.account_id, req->caller.region,
                          project ? project : "");
-    if (plen < 0) return proto_error(req, ERR_INTERNAL_FAILURE, "key too long");
+    if (plen < 0 || (size_t)plen + 2 > sizeof prefix) /* a name longer than any project's */
+        return proto_error(req, ERR_RESOURCE_NOT_FOUND,
+                           "Project cannot be found: arn:aws:codebuild:%s:%s:project/%.255s",
+                           req->caller.region, req->caller.account_id, project ? project : "");
     if (project) prefix[plen++] = ':', prefix[plen] = 0;
     if ((rc = store_txn_begin(req->store, 0, &t))) goto store_fail;
     if (project) {
