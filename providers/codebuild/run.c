@@ -638,13 +638,13 @@ static const char *run_phases(struct build *bd)
     size_t n_env;
     char **envp = make_env(bd, &n_env);
     const char *shell = bd->bs.shell && !strcmp(bd->bs.shell, "sh") ? "/bin/sh" : "bash";
-    char *argv[] = {(char *)shell, "-s", NULL};
+    const char *argv[] = {shell, "-s", NULL};
     /* bubblewrap: the whole filesystem read-only except the build's directory; the network and
      * the server's user stay, so `aws s3 cp` inside the build still reaches this server */
-    char *bwrap_argv[] = {
-        "bwrap", "--ro-bind",         "/",    "/",           "--dev", "/dev",  "--proc",
-        "/proc", "--tmpfs",           "/tmp", "--bind",      bd->dir, bd->dir, "--chdir",
-        bd->src, "--die-with-parent", "--",   (char *)shell, "-s",    NULL};
+    const char *bwrap_argv[] = {
+        "bwrap", "--ro-bind",         "/",    "/",      "--dev", "/dev",  "--proc",
+        "/proc", "--tmpfs",           "/tmp", "--bind", bd->dir, bd->dir, "--chdir",
+        bd->src, "--die-with-parent", "--",   shell,    "-s",    NULL};
     pthread_mutex_lock(&mu);
     int use_bwrap = sandbox;
     pthread_mutex_unlock(&mu);
@@ -660,7 +660,7 @@ static const char *run_phases(struct build *bd)
             rnd[i] = (unsigned char)(rand() ^ (int)i);
     sigv4_hex(rnd, sizeof rnd, bd->token);
     cmd.argv = use_bwrap ? bwrap_argv : argv;
-    cmd.envp = envp;
+    cmd.envp = (const char *const *)envp;
     cmd.cwd = bd->src;
     cmd.in.kind = RT_IN_PIPE;
     cmd.out.kind = RT_OUT_SINK;
