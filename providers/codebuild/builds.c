@@ -172,6 +172,8 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     char key[600];
     int rc;
 
+    /* fixed when the build is made: the runner's threads never read the server's settings */
+    const char *endpoint = nb->endpoint ? nb->endpoint : cb_run_endpoint();
     if ((rc = store_txn_begin(st, 1, &t))) goto out;
     rc = cb_project_read(t, acct, region, nb->project, &h, &p);
     if (rc) goto out;
@@ -246,10 +248,9 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
         logs, "groupName",
         json_object_new_string(proto_arena_printf(a, "/aws/codebuild/%s", nb->project)));
     json_object_object_add(logs, "streamName", json_object_new_string(uuid));
-    json_object_object_add(
-        logs, "deepLink",
-        json_object_new_string(proto_arena_printf(a, "%s/_codepipeline-local/codebuild/logs/%s",
-                                                  cb_run_endpoint(), id_out)));
+    json_object_object_add(logs, "deepLink",
+                           json_object_new_string(proto_arena_printf(
+                               a, "%s/_codepipeline-local/codebuild/logs/%s", endpoint, id_out)));
     struct json_object *lc = get(p, "logsConfig");
     if (lc) {
         if (get(lc, "cloudWatchLogs"))
@@ -268,6 +269,7 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     json_object_object_add(spec, "source", src);
     json_object_object_add(spec, "artifacts", art);
     json_object_object_add(spec, "env", env);
+    json_object_object_add(spec, "endpoint", json_object_new_string(endpoint));
     if (nb->host_env) json_object_object_add(spec, "hostEnv", copy(nb->host_env));
     if (nb->idempotency_token)
         json_object_object_add(spec, "token", json_object_new_string(nb->idempotency_token));
@@ -406,6 +408,7 @@ int cb_op_start_build(struct proto_req *req)
     int rc;
     nb.account = req->caller.account_id;
     nb.region = req->caller.region;
+    nb.endpoint = proto_arena_printf(req->arena, "http://%s", req->public_host);
     nb.project =
         cb_project_name_of(req->arena, nb.account, nb.region, cb_json_str(in, "projectName"));
     if (!nb.project)
@@ -443,6 +446,7 @@ int cb_op_retry_build(struct proto_req *req)
     struct cb_new_build nb = {0};
     nb.account = acct;
     nb.region = region;
+    nb.endpoint = proto_arena_printf(req->arena, "http://%s", req->public_host);
     nb.project = proto_arena_strdup(req->arena, cb_json_str(b, "projectName"));
     nb.buildspec = proto_arena_strdup(req->arena, cb_json_str(get(spec, "source"), "buildspec"));
     const char *sv = cb_json_str(b, "sourceVersion");

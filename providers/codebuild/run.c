@@ -626,7 +626,7 @@ static char **make_env(struct build *bd, size_t *count)
     env_add(NULL, &e, &n, "AWS_DEFAULT_REGION", bd->region);
     env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", "test");
     env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", "test");
-    env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", cb_run_endpoint());
+    env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", cb_json_str(bd->spec, "endpoint"));
     *count = n;
     return e;
 }

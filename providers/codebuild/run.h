@@ -41,6 +41,8 @@ void cb_phase_end(struct json_object *p, double end, const char *status, const c
 struct cb_new_build {
     const char *account, *region, *project;
     const char *initiator;
+    const char *endpoint; /* "http://host:port" clients reach (deepLink, AWS_ENDPOINT_URL);
+                             NULL: the server's endpoint */
     const char *buildspec;
     const char *source_version;
     struct json_object *artifacts;         /* ProjectArtifacts override */
