@@ -9,6 +9,7 @@
 #include "protocol/arena.h"
 #include "protocol/errors.h"
 #include "protocol/strbuf.h"
+#include "sigv4/sigv4.h"
 
 struct json_object;
 struct proto_service;
@@ -17,8 +18,10 @@ struct sigv4_auth;
 struct store;
 struct sigv4_creds;
 
+/* A response header. (Request headers are sigv4's struct sigv4_header, which the verifier reads.)
+ */
 struct proto_header {
-    const char *name; /* lower-case */
+    const char *name;
     const char *value;
 };
 
@@ -27,7 +30,7 @@ struct proto_http {
     const char *path;                   /* raw path as sent, still %-encoded, without the query */
     const char *query;                  /* raw query string without '?', "" when none */
     const char *host;                   /* Host header, "" when none */
-    const struct proto_header *headers; /* in arrival order */
+    const struct sigv4_header *headers; /* in arrival order; names lower-case */
     size_t n_headers;
     const char *body; /* buffered body (NUL-terminated); NULL when the body went to a sink */
     size_t body_len;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "persistence/store.h"
+#include "protocol/authfail.h"
 #include "protocol/ids.h"
 #include "protocol/json.h"
 #include "protocol/model.h"
@@ -69,7 +70,7 @@ static const char *header_or_empty(const struct proto_req *req, const char *name
 
 struct header_collect {
     struct proto_req *req;
-    struct proto_header *headers;
+    struct sigv4_header *headers;
     size_t n, cap;
 };
 
@@ -79,7 +80,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     struct header_collect *hc = cls;
     if (hc->n == hc->cap) {
         size_t cap = hc->cap ? hc->cap * 2 : 32;
-        struct proto_header *h = proto_arena_alloc(hc->req->arena, cap * sizeof(*h));
+        struct sigv4_header *h = proto_arena_alloc(hc->req->arena, cap * sizeof(*h));
         if (hc->n) memcpy(h, hc->headers, hc->n * sizeof(*h));
         hc->headers = h;
         hc->cap = cap;
@@ -171,14 +172,12 @@ static int authenticate(struct srv_request *r, const char *body_sha)
         free(region);
         return 0;
     }
-    char *msg = NULL;
-    int rc = sigv4_verify(s->creds, &in, &r->auth, &msg, &req->err_extra);
-    if (rc < 0) {
-        proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
-        free(msg);
+    struct sigv4_failure fail;
+    if (sigv4_verify(s->creds, &in, &r->auth, &fail) < 0) {
+        int rc = proto_auth_error(req, &fail);
+        sigv4_failure_free(&fail);
         return rc;
     }
-    free(msg);
     if (req->service && strcmp(r->auth.service, req->service->name) != 0) {
         if (in.is_s3)
             return proto_error(req, ERR_S3_AUTH_HEADER_MALFORMED,
@@ -453,11 +452,11 @@ static int precheck_auth(struct srv_request *r)
     if (declared >= 0 && declared <= SRV_PRECHECK_ABOVE) return 0;
     struct sigv4_input in;
     fill_sigv4_input(r, &in, NULL);
-    char *msg = NULL;
-    int rc = sigv4_precheck(r->srv->creds, &in, &msg, &req->err_extra);
-    if (rc < 0) proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
-    free(msg);
-    return rc < 0 ? refuse_body(r) : 0;
+    struct sigv4_failure fail;
+    if (sigv4_precheck(r->srv->creds, &in, &fail) == 0) return 0;
+    proto_auth_error(req, &fail);
+    sigv4_failure_free(&fail);
+    return refuse_body(r);
 }
 
 /* Sets the error for a request naming a service this server does not emulate: the service, and

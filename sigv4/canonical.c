@@ -24,15 +24,15 @@ static int is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-void sigv4_uri_encode(struct proto_sb *sb, const char *s, size_t n, int keep_slash)
+void sigv4_uri_encode(struct sigv4_sb *sb, const char *s, size_t n, int keep_slash)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (is_unreserved(c) || (keep_slash && c == '/')) {
-            proto_sb_putc(sb, (char)c);
+            sigv4_sb_putc(sb, (char)c);
         } else {
             char e[3] = {'%', HEXU[c >> 4], HEXU[c & 15]};
-            proto_sb_append(sb, e, 3);
+            sigv4_sb_append(sb, e, 3);
         }
     }
 }
@@ -62,11 +62,11 @@ char *sigv4_uri_decode(const char *s, size_t n)
     return out;
 }
 
-void sigv4_normalize_path(struct proto_sb *sb, const char *path)
+void sigv4_normalize_path(struct sigv4_sb *sb, const char *path)
 {
     size_t len = strlen(path), start = sb->len;
     if (len == 0) {
-        proto_sb_putc(sb, '/');
+        sigv4_sb_putc(sb, '/');
         return;
     }
     /* Segments kept so far, as (offset, length) into path. */
@@ -90,41 +90,41 @@ void sigv4_normalize_path(struct proto_sb *sb, const char *path)
         }
         i = j + 1;
     }
-    if (path[0] == '/') proto_sb_putc(sb, '/');
+    if (path[0] == '/') sigv4_sb_putc(sb, '/');
     for (size_t k = 0; k < n; k++) {
-        if (k) proto_sb_putc(sb, '/');
-        proto_sb_append(sb, path + off[k], sl[k]);
+        if (k) sigv4_sb_putc(sb, '/');
+        sigv4_sb_append(sb, path + off[k], sl[k]);
     }
-    if (path[len - 1] == '/' && n) proto_sb_putc(sb, '/');
-    if (sb->len == start) proto_sb_putc(sb, '/');
+    if (path[len - 1] == '/' && n) sigv4_sb_putc(sb, '/');
+    if (sb->len == start) sigv4_sb_putc(sb, '/');
     free(off);
     free(sl);
 }
 
-void sigv4_canonical_uri(struct proto_sb *sb, const char *path, enum sigv4_path_mode mode)
+void sigv4_canonical_uri(struct sigv4_sb *sb, const char *path, enum sigv4_path_mode mode)
 {
     if (!path || !*path) {
-        proto_sb_putc(sb, '/');
+        sigv4_sb_putc(sb, '/');
         return;
     }
     if (mode == SIGV4_PATH_RAW) {
-        proto_sb_puts(sb, path);
+        sigv4_sb_puts(sb, path);
         return;
     }
     if (mode == SIGV4_PATH_ENCODE) {
         sigv4_uri_encode(sb, path, strlen(path), 1);
         return;
     }
-    struct proto_sb norm = PROTO_SB_INIT;
+    struct sigv4_sb norm = SIGV4_SB_INIT;
     sigv4_normalize_path(&norm, path);
     sigv4_uri_encode(sb, norm.buf, norm.len, 1);
-    proto_sb_free(&norm);
+    sigv4_sb_free(&norm);
 }
 
 /* Appends the percent-encoded form of a decoded string of n bytes to a fresh malloc'd string. */
 static char *encode_dup(const char *s, size_t n)
 {
-    struct proto_sb sb = PROTO_SB_INIT;
+    struct sigv4_sb sb = SIGV4_SB_INIT;
     sigv4_uri_encode(&sb, s, n, 0);
     char *r = sb.buf ? sb.buf : strdup("");
     if (!r) abort();
@@ -190,7 +190,7 @@ static int qparam_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->evalue, y->evalue);
 }
 
-void sigv4_canonical_query(struct proto_sb *sb, const char *query, int flags)
+void sigv4_canonical_query(struct sigv4_sb *sb, const char *query, int flags)
 {
     struct sigv4_qparam *ps;
     size_t n = sigv4_query_parse(query, &ps);
@@ -199,17 +199,17 @@ void sigv4_canonical_query(struct proto_sb *sb, const char *query, int flags)
     for (size_t i = 0; i < n; i++) {
         if ((flags & SIGV4_Q_NO_SIGNATURE) && strcmp(ps[i].key, "X-Amz-Signature") == 0) continue;
         if ((flags & SIGV4_Q_NO_TOKEN) && strcmp(ps[i].key, "X-Amz-Security-Token") == 0) continue;
-        if (!first) proto_sb_putc(sb, '&');
+        if (!first) sigv4_sb_putc(sb, '&');
         first = 0;
-        proto_sb_puts(sb, ps[i].ekey);
-        proto_sb_putc(sb, '=');
-        proto_sb_puts(sb, ps[i].evalue);
+        sigv4_sb_puts(sb, ps[i].ekey);
+        sigv4_sb_putc(sb, '=');
+        sigv4_sb_puts(sb, ps[i].evalue);
     }
     sigv4_qparams_free(ps, n);
 }
 
 /* Appends value trimmed, with internal whitespace runs folded to one space. */
-static void put_folded(struct proto_sb *sb, const char *v)
+static void put_folded(struct sigv4_sb *sb, const char *v)
 {
     while (*v && isspace((unsigned char)*v))
         v++;
@@ -219,13 +219,13 @@ static void put_folded(struct proto_sb *sb, const char *v)
             pending = 1;
             continue;
         }
-        if (pending) proto_sb_putc(sb, ' ');
+        if (pending) sigv4_sb_putc(sb, ' ');
         pending = 0;
-        proto_sb_putc(sb, *v);
+        sigv4_sb_putc(sb, *v);
     }
 }
 
-void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, size_t n,
+void sigv4_canonical_headers(struct sigv4_sb *sb, const struct sigv4_header *h, size_t n,
                              const char *signed_headers)
 {
     const char *p = signed_headers ? signed_headers : "";
@@ -234,37 +234,37 @@ void sigv4_canonical_headers(struct proto_sb *sb, const struct proto_header *h, 
         size_t len = semi ? (size_t)(semi - p) : strlen(p);
         if (len) {
             for (size_t i = 0; i < len; i++)
-                proto_sb_putc(sb, (char)tolower((unsigned char)p[i]));
-            proto_sb_putc(sb, ':');
+                sigv4_sb_putc(sb, (char)tolower((unsigned char)p[i]));
+            sigv4_sb_putc(sb, ':');
             int seen = 0;
             for (size_t i = 0; i < n; i++) {
                 if (strlen(h[i].name) != len || strncasecmp(h[i].name, p, len) != 0) continue;
-                if (seen++) proto_sb_putc(sb, ',');
+                if (seen++) sigv4_sb_putc(sb, ',');
                 put_folded(sb, h[i].value ? h[i].value : "");
             }
-            proto_sb_putc(sb, '\n');
+            sigv4_sb_putc(sb, '\n');
         }
         if (!semi) break;
         p = semi + 1;
     }
 }
 
-void sigv4_canonical_request(struct proto_sb *sb, const char *method, const char *path,
+void sigv4_canonical_request(struct sigv4_sb *sb, const char *method, const char *path,
                              enum sigv4_path_mode mode, const char *query, int qflags,
-                             const struct proto_header *h, size_t n, const char *signed_headers,
+                             const struct sigv4_header *h, size_t n, const char *signed_headers,
                              const char *payload_hash)
 {
-    proto_sb_puts(sb, method ? method : "");
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_puts(sb, method ? method : "");
+    sigv4_sb_putc(sb, '\n');
     sigv4_canonical_uri(sb, path, mode);
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_putc(sb, '\n');
     sigv4_canonical_query(sb, query, qflags);
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_putc(sb, '\n');
     sigv4_canonical_headers(sb, h, n, signed_headers);
-    proto_sb_putc(sb, '\n');
-    proto_sb_puts(sb, signed_headers ? signed_headers : "");
-    proto_sb_putc(sb, '\n');
-    proto_sb_puts(sb, payload_hash ? payload_hash : "");
+    sigv4_sb_putc(sb, '\n');
+    sigv4_sb_puts(sb, signed_headers ? signed_headers : "");
+    sigv4_sb_putc(sb, '\n');
+    sigv4_sb_puts(sb, payload_hash ? payload_hash : "");
 }
 
 void sigv4_sha256_hex(const void *data, size_t len, char out[65])
@@ -274,17 +274,17 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65])
     sigv4_hex(md, 32, out);
 }
 
-void sigv4_string_to_sign(struct proto_sb *sb, const char *amz_date, const char *scope,
+void sigv4_string_to_sign(struct sigv4_sb *sb, const char *amz_date, const char *scope,
                           const char *creq, size_t creq_len)
 {
     char h[65];
     sigv4_sha256_hex(creq, creq_len, h);
-    proto_sb_puts(sb, "AWS4-HMAC-SHA256\n");
-    proto_sb_puts(sb, amz_date);
-    proto_sb_putc(sb, '\n');
-    proto_sb_puts(sb, scope);
-    proto_sb_putc(sb, '\n');
-    proto_sb_append(sb, h, 64);
+    sigv4_sb_puts(sb, "AWS4-HMAC-SHA256\n");
+    sigv4_sb_puts(sb, amz_date);
+    sigv4_sb_putc(sb, '\n');
+    sigv4_sb_puts(sb, scope);
+    sigv4_sb_putc(sb, '\n');
+    sigv4_sb_append(sb, h, 64);
 }
 
 static void hmac(const void *key, size_t klen, const void *data, size_t len, unsigned char out[32])
@@ -440,16 +440,49 @@ void sigv4_format_amz_date(time_t t, char out[17])
 
 /* ---- helpers shared by the SigV4 and SigV2 verifiers ---- */
 
-int sigv4_fail(char **msg, enum proto_err e, const char *fmt, ...)
+void sigv4_failure_init(struct sigv4_failure *f)
+{
+    f->kind = SIGV4_OK;
+    f->presigned = 0;
+    f->message = NULL;
+    f->n_details = 0;
+}
+
+void sigv4_failure_free(struct sigv4_failure *f)
+{
+    free(f->message);
+    for (size_t i = 0; i < f->n_details && i < SIGV4_MAX_DETAILS; i++)
+        free(f->details[i].value);
+    memset(f, 0, sizeof *f);
+}
+
+int sigv4_fail(struct sigv4_failure *f, enum sigv4_fail_kind k, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *m = NULL;
     if (vasprintf(&m, fmt, ap) < 0) m = NULL;
     va_end(ap);
-    free(*msg);
-    *msg = m;
-    return -(int)e;
+    free(f->message);
+    f->message = m;
+    f->kind = k;
+    return -1;
+}
+
+void sigv4_fail_detail(struct sigv4_failure *f, const char *name, const char *v, size_t n, int hex)
+{
+    if (f->n_details >= SIGV4_MAX_DETAILS) return;
+    struct sigv4_detail *d = &f->details[f->n_details++];
+    d->name = name;
+    d->value = NULL;
+    d->len = 0;
+    d->hex = hex;
+    if (!v) return;
+    d->value = malloc(n + 1);
+    if (!d->value) abort();
+    if (n) memcpy(d->value, v, n);
+    d->value[n] = '\0';
+    d->len = n;
 }
 
 const char *sigv4_header(const struct sigv4_input *in, const char *name)
@@ -482,23 +515,6 @@ void sigv4_iso_time(time_t t, char out[21])
     out[16] = ':';
     memcpy(out + 17, b + 13, 3);
     out[20] = '\0';
-}
-
-void sigv4_put_bytes_hex(struct proto_sb *sb, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char b[3];
-        sigv4_hex(s + i, 1, b);
-        b[2] = ' ';
-        proto_sb_append(sb, b, i + 1 < n ? 3 : 2);
-    }
-}
-
-void sigv4_put_elem(struct proto_sb *sb, const char *tag, const char *v, size_t n)
-{
-    proto_sb_printf(sb, "<%s>", tag);
-    proto_sb_xml_escape(sb, v, n);
-    proto_sb_printf(sb, "</%s>", tag);
 }
 
 void sigv4_copy_str(char *dst, size_t cap, const char *src)

@@ -45,8 +45,8 @@ struct sigv4_chunked {
     size_t n_tr;
     char trailer_sig[65];
     int have_trailer_sig;
-    int err;       /* sticky error once failed */
-    char *err_msg; /* its message */
+    enum sigv4_fail_kind err; /* sticky once failed */
+    char *err_msg;            /* its message */
 };
 
 struct sigv4_chunked *sigv4_chunked_new(const struct sigv4_auth *auth, uint64_t decoded_length,
@@ -88,27 +88,28 @@ void sigv4_chunked_free(struct sigv4_chunked *d)
     free(d);
 }
 
-static int set_err(struct sigv4_chunked *d, enum proto_err e, const char *fmt, ...)
+static int set_err(struct sigv4_chunked *d, enum sigv4_fail_kind e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int set_err(struct sigv4_chunked *d, enum proto_err e, const char *fmt, ...)
+static int set_err(struct sigv4_chunked *d, enum sigv4_fail_kind e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     free(d->err_msg);
     if (vasprintf(&d->err_msg, fmt, ap) < 0) d->err_msg = NULL;
     va_end(ap);
-    d->err = -(int)e;
+    d->err = e;
     d->st = CH_FAILED;
-    return d->err;
+    return -1;
 }
 
-static int report(struct sigv4_chunked *d, char **msg)
+/* Fills fail with the decoder's sticky failure. Returns -1. */
+static int report(struct sigv4_chunked *d, struct sigv4_failure *fail)
 {
-    if (msg) {
-        free(*msg);
-        *msg = strdup(d->err_msg ? d->err_msg : "aws-chunked decoding failed");
+    if (fail) {
+        sigv4_failure_init(fail);
+        sigv4_fail(fail, d->err, "%s", d->err_msg ? d->err_msg : "aws-chunked decoding failed");
     }
-    return d->err;
+    return -1;
 }
 
 static const char SIG_MISMATCH[] =
@@ -126,11 +127,11 @@ static int verify_chunk(struct sigv4_chunked *d)
     int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", d->date,
                      d->scope, d->prev, EMPTY_SHA256, hex);
     if (n < 0 || (size_t)n >= sizeof sts)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+        return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     char sig[65];
     sigv4_hmac_hex(d->key, sts, (size_t)n, sig);
     if (CRYPTO_memcmp(sig, d->chunk_sig, 64) != 0)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+        return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     memcpy(d->prev, sig, 65);
     return 0;
 }
@@ -147,8 +148,7 @@ static int start_chunk_hash(struct sigv4_chunked *d)
 {
     if (!d->signed_chunks) return 0;
     if (EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) != 1)
-        return set_err(d, ERR_S3_INTERNAL_ERROR,
-                       "We encountered an internal error. Please try again.");
+        return set_err(d, SIGV4_F_INTERNAL, "We encountered an internal error. Please try again.");
     return 0;
 }
 
@@ -158,24 +158,23 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
     size_t i = 0;
     uint64_t size = 0;
     while (i < n && isxdigit((unsigned char)l[i])) {
-        if (i >= 16)
-            return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk size in aws-chunked body");
+        if (i >= 16) return set_err(d, SIGV4_F_BAD_CHUNK, "Invalid chunk size in aws-chunked body");
         int c = tolower((unsigned char)l[i]);
         size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
         i++;
     }
-    if (i == 0) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk size in aws-chunked body");
+    if (i == 0) return set_err(d, SIGV4_F_BAD_CHUNK, "Invalid chunk size in aws-chunked body");
     int have_sig = 0;
     while (i < n) {
         if (l[i] != ';')
-            return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid chunk header in aws-chunked body");
+            return set_err(d, SIGV4_F_BAD_CHUNK, "Invalid chunk header in aws-chunked body");
         i++;
         size_t j = i;
         while (j < n && l[j] != ';')
             j++;
         if (j - i > 16 && memcmp(l + i, "chunk-signature=", 16) == 0) {
             if (!is_hex64(l + i + 16, j - i - 16) || have_sig)
-                return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+                return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
             memcpy(d->chunk_sig, l + i + 16, 64);
             d->chunk_sig[64] = '\0';
             have_sig = 1;
@@ -183,9 +182,9 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
         i = j;
     }
     if (d->signed_chunks && !have_sig)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+        return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     if (d->expect_len != UINT64_MAX && size > d->expect_len - d->total)
-        return set_err(d, ERR_S3_INCOMPLETE_BODY,
+        return set_err(d, SIGV4_F_BAD_CHUNK,
                        "The decoded body is longer than x-amz-decoded-content-length (%llu bytes)",
                        (unsigned long long)d->expect_len);
     int rc = start_chunk_hash(d);
@@ -202,12 +201,10 @@ static int on_header_line(struct sigv4_chunked *d, const char *l, size_t n)
 
 static int verify_trailer(struct sigv4_chunked *d)
 {
-    if (!d->have_trailer_sig)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+    if (!d->have_trailer_sig) return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c)
-        return set_err(d, ERR_S3_INTERNAL_ERROR,
-                       "We encountered an internal error. Please try again.");
+        return set_err(d, SIGV4_F_INTERNAL, "We encountered an internal error. Please try again.");
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
     for (size_t i = 0; i < d->n_tr; i++) {
         EVP_DigestUpdate(c, d->tr[i].name, strlen(d->tr[i].name));
@@ -224,11 +221,11 @@ static int verify_trailer(struct sigv4_chunked *d)
     int n = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", d->date, d->scope,
                      d->prev, hex);
     if (n < 0 || (size_t)n >= sizeof sts)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+        return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     char sig[65];
     sigv4_hmac_hex(d->key, sts, (size_t)n, sig);
     if (CRYPTO_memcmp(sig, d->trailer_sig, 64) != 0)
-        return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+        return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
     memcpy(d->prev, sig, 65);
     return 0;
 }
@@ -248,7 +245,7 @@ static int on_trailer_line(struct sigv4_chunked *d, const char *l, size_t n)
     if (n == 0) return end_trailers(d);
     const char *colon = memchr(l, ':', n);
     if (!colon || colon == l)
-        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid trailer in aws-chunked body");
+        return set_err(d, SIGV4_F_BAD_CHUNK, "Invalid trailer in aws-chunked body");
     size_t nl = (size_t)(colon - l);
     const char *v = colon + 1, *e = l + n;
     while (v < e && (*v == ' ' || *v == '\t'))
@@ -258,23 +255,22 @@ static int on_trailer_line(struct sigv4_chunked *d, const char *l, size_t n)
     if (nl == 23 && strncasecmp(l, "x-amz-trailer-signature", 23) == 0) {
         if (d->mode != SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER) return 0;
         if (d->have_trailer_sig || !is_hex64(v, (size_t)(e - v)))
-            return set_err(d, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH);
+            return set_err(d, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH);
         memcpy(d->trailer_sig, v, 64);
         d->trailer_sig[64] = '\0';
         d->have_trailer_sig = 1;
         return 0;
     }
     if (d->have_trailer_sig)
-        return set_err(d, ERR_S3_INCOMPLETE_BODY,
+        return set_err(d, SIGV4_F_BAD_CHUNK,
                        "Trailer after x-amz-trailer-signature in aws-chunked body");
     if (d->n_tr == MAX_TRAILERS)
-        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Too many trailers in aws-chunked body");
+        return set_err(d, SIGV4_F_BAD_CHUNK, "Too many trailers in aws-chunked body");
     char *name = strndup(l, nl), *value = strndup(v, (size_t)(e - v));
     if (!name || !value) {
         free(name);
         free(value);
-        return set_err(d, ERR_S3_INTERNAL_ERROR,
-                       "We encountered an internal error. Please try again.");
+        return set_err(d, SIGV4_F_INTERNAL, "We encountered an internal error. Please try again.");
     }
     for (char *p = name; *p; p++)
         *p = (char)tolower((unsigned char)*p);
@@ -292,31 +288,33 @@ static int on_line(struct sigv4_chunked *d, const char *l, size_t n)
         return on_header_line(d, l, n);
     case CH_DATA_END:
         if (n)
-            return set_err(d, ERR_S3_INCOMPLETE_BODY,
+            return set_err(d, SIGV4_F_BAD_CHUNK,
                            "Missing CRLF after chunk data in aws-chunked body");
         d->st = CH_HEADER;
         return 0;
     case CH_TRAILER:
         return on_trailer_line(d, l, n);
     case CH_END:
-        if (n) return set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
+        if (n) return set_err(d, SIGV4_F_BAD_CHUNK, "Unexpected data after the final chunk");
         d->st = CH_DONE;
         return 0;
     default:
-        return set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
+        return set_err(d, SIGV4_F_BAD_CHUNK, "Unexpected data after the final chunk");
     }
 }
 
 int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
-                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx, char **msg)
+                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx,
+                       struct sigv4_failure *fail)
 {
     size_t i = 0;
     int rc;
-    if (d->st == CH_FAILED) return report(d, msg);
+    if (fail) sigv4_failure_init(fail);
+    if (d->st == CH_FAILED) return report(d, fail);
     while (i < len) {
         if (d->st == CH_DONE) {
-            set_err(d, ERR_S3_INCOMPLETE_BODY, "Unexpected data after the final chunk");
-            return report(d, msg);
+            set_err(d, SIGV4_F_BAD_CHUNK, "Unexpected data after the final chunk");
+            return report(d, fail);
         }
         if (d->st == CH_DATA) {
             size_t take = len - i;
@@ -327,7 +325,7 @@ int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
             if (emit && (rc = emit(ctx, data + i, take)) < 0) return rc;
             i += take;
             if (d->remaining == 0) {
-                if (d->signed_chunks && verify_chunk(d)) return report(d, msg);
+                if (d->signed_chunks && verify_chunk(d)) return report(d, fail);
                 d->st = CH_DATA_END;
             }
             continue;
@@ -336,8 +334,8 @@ int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
         const char *nlp = memchr(data + i, '\n', len - i);
         size_t take = nlp ? (size_t)(nlp - (data + i)) : len - i;
         if (d->line_len + take > LINE_MAX_LEN) {
-            set_err(d, ERR_S3_INCOMPLETE_BODY, "aws-chunked header line too long");
-            return report(d, msg);
+            set_err(d, SIGV4_F_BAD_CHUNK, "aws-chunked header line too long");
+            return report(d, fail);
         }
         memcpy(d->line + d->line_len, data + i, take);
         d->line_len += take;
@@ -347,41 +345,41 @@ int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
         size_t n = d->line_len;
         d->line_len = 0;
         if (n == 0 || d->line[n - 1] != '\r') {
-            set_err(d, ERR_S3_INCOMPLETE_BODY, "Malformed line ending in aws-chunked body");
-            return report(d, msg);
+            set_err(d, SIGV4_F_BAD_CHUNK, "Malformed line ending in aws-chunked body");
+            return report(d, fail);
         }
         n--;
         d->line[n] = '\0';
         if (memchr(d->line, '\0', n)) {
-            set_err(d, ERR_S3_INCOMPLETE_BODY, "Invalid byte in aws-chunked body");
-            return report(d, msg);
+            set_err(d, SIGV4_F_BAD_CHUNK, "Invalid byte in aws-chunked body");
+            return report(d, fail);
         }
-        if (on_line(d, d->line, n)) return report(d, msg);
+        if (on_line(d, d->line, n)) return report(d, fail);
     }
     return 0;
 }
 
-int sigv4_chunked_finish(struct sigv4_chunked *d, char **msg)
+int sigv4_chunked_finish(struct sigv4_chunked *d, struct sigv4_failure *fail)
 {
-    if (d->st == CH_FAILED) return report(d, msg);
+    if (d->st == CH_FAILED) return report(d, fail);
     /* Lenient about a missing final empty line after the last chunk or the trailers. */
     if (d->line_len == 0) {
         if (d->st == CH_END)
             d->st = CH_DONE;
         else if (d->st == CH_TRAILER && end_trailers(d))
-            return report(d, msg);
+            return report(d, fail);
     }
     if (d->st != CH_DONE) {
         set_err(
-            d, ERR_S3_INCOMPLETE_BODY,
+            d, SIGV4_F_BAD_CHUNK,
             "You did not provide the number of bytes specified by the Content-Length HTTP header");
-        return report(d, msg);
+        return report(d, fail);
     }
     if (d->expect_len != UINT64_MAX && d->total != d->expect_len) {
-        set_err(d, ERR_S3_INCOMPLETE_BODY,
+        set_err(d, SIGV4_F_BAD_CHUNK,
                 "You did not provide the number of bytes specified by the "
                 "x-amz-decoded-content-length HTTP header");
-        return report(d, msg);
+        return report(d, fail);
     }
     return 0;
 }

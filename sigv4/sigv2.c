@@ -66,7 +66,7 @@ static int is_space(char c)
 }
 
 /* Appends s with leading and trailing whitespace removed (Python's str.strip()). */
-static void put_stripped(struct proto_sb *sb, const char *s)
+static void put_stripped(struct sigv4_sb *sb, const char *s)
 {
     size_t n = strlen(s);
     while (n && is_space(*s)) {
@@ -75,7 +75,7 @@ static void put_stripped(struct proto_sb *sb, const char *s)
     }
     while (n && is_space(s[n - 1]))
         n--;
-    proto_sb_append(sb, s, n);
+    sigv4_sb_append(sb, s, n);
 }
 
 static int hexval(int c)
@@ -87,14 +87,14 @@ static int hexval(int c)
 }
 
 /* Appends s percent-decoded as Python's unquote does ('+' literal, bad escapes kept). */
-static void put_unquoted(struct proto_sb *sb, const char *s, size_t n)
+static void put_unquoted(struct sigv4_sb *sb, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            proto_sb_putc(sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+            sigv4_sb_putc(sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
             i += 2;
         } else {
-            proto_sb_putc(sb, s[i]);
+            sigv4_sb_putc(sb, s[i]);
         }
     }
 }
@@ -147,17 +147,17 @@ static int bare_bucket_path(const struct sigv4_input *in)
     return !vhost_bucket(in, &bucket) && p[0] == '/' && p[1] && !strchr(p + 1, '/');
 }
 
-void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in, int bucket_slash)
+void sigv4_v2_resource(struct sigv4_sb *sb, const struct sigv4_input *in, int bucket_slash)
 {
     const char *bucket = NULL;
     size_t bl = vhost_bucket(in, &bucket);
     if (bl) {
-        proto_sb_putc(sb, '/');
+        sigv4_sb_putc(sb, '/');
         for (size_t i = 0; i < bl; i++)
-            proto_sb_putc(sb, (char)tolower((unsigned char)bucket[i]));
+            sigv4_sb_putc(sb, (char)tolower((unsigned char)bucket[i]));
     }
-    proto_sb_puts(sb, in->path && *in->path ? in->path : "/");
-    if (bucket_slash && bare_bucket_path(in)) proto_sb_putc(sb, '/');
+    sigv4_sb_puts(sb, in->path && *in->path ? in->path : "/");
+    if (bucket_slash && bare_bucket_path(in)) sigv4_sb_putc(sb, '/');
 
     const char *q = in->query ? in->query : "";
     size_t cap = 1;
@@ -184,10 +184,10 @@ void sigv4_v2_resource(struct proto_sb *sb, const struct sigv4_input *in, int bu
         p = amp + 1;
     }
     for (size_t i = 0; i < n; i++) {
-        proto_sb_putc(sb, i ? '&' : '?');
-        proto_sb_append(sb, v[i].key, v[i].klen);
+        sigv4_sb_putc(sb, i ? '&' : '?');
+        sigv4_sb_append(sb, v[i].key, v[i].klen);
         if (v[i].val) {
-            proto_sb_putc(sb, '=');
+            sigv4_sb_putc(sb, '=');
             put_unquoted(sb, v[i].val, v[i].vlen);
         }
     }
@@ -210,7 +210,7 @@ static int amz_cmp(const void *x, const void *y)
 /* Appends the CanonicalizedAmzHeaders lines: every x-amz-* header (and, for presigned URLs,
  * x-amz-* query parameters not sent as headers), lower-case, sorted, repeated values joined by
  * ',' and each value stripped. Names are lower-case already (the server lower-cases them). */
-static void put_amz_headers(struct proto_sb *sb, const struct sigv4_input *in,
+static void put_amz_headers(struct sigv4_sb *sb, const struct sigv4_input *in,
                             const struct sigv4_qparam *ps, size_t nps, int presigned)
 {
     struct amz_header *v = calloc(in->n_headers + nps + 1, sizeof *v);
@@ -231,16 +231,16 @@ static void put_amz_headers(struct proto_sb *sb, const struct sigv4_input *in,
     qsort(v, n, sizeof *v, amz_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i && strcasecmp(v[i].name, v[i - 1].name) == 0) {
-            proto_sb_putc(sb, ',');
+            sigv4_sb_putc(sb, ',');
         } else {
-            if (i) proto_sb_putc(sb, '\n');
+            if (i) sigv4_sb_putc(sb, '\n');
             for (const char *c = v[i].name; *c; c++)
-                proto_sb_putc(sb, (char)tolower((unsigned char)*c));
-            proto_sb_putc(sb, ':');
+                sigv4_sb_putc(sb, (char)tolower((unsigned char)*c));
+            sigv4_sb_putc(sb, ':');
         }
         put_stripped(sb, v[i].value);
     }
-    if (n) proto_sb_putc(sb, '\n');
+    if (n) sigv4_sb_putc(sb, '\n');
     free(v);
 }
 
@@ -255,19 +255,19 @@ static const char *std_value(const struct sigv4_input *in, const struct sigv4_qp
 }
 
 /* Appends the StringToSign with date_line as its fourth line. */
-static void string_to_sign(struct proto_sb *sb, const struct sigv4_input *in,
+static void string_to_sign(struct sigv4_sb *sb, const struct sigv4_input *in,
                            const struct sigv4_qparam *ps, size_t nps, int presigned,
                            const char *date_line, int bucket_slash)
 {
     for (const char *c = in->method ? in->method : ""; *c; c++)
-        proto_sb_putc(sb, (char)toupper((unsigned char)*c));
-    proto_sb_putc(sb, '\n');
+        sigv4_sb_putc(sb, (char)toupper((unsigned char)*c));
+    sigv4_sb_putc(sb, '\n');
     put_stripped(sb, std_value(in, ps, nps, presigned, "content-md5"));
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_putc(sb, '\n');
     put_stripped(sb, std_value(in, ps, nps, presigned, "content-type"));
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_putc(sb, '\n');
     put_stripped(sb, date_line);
-    proto_sb_putc(sb, '\n');
+    sigv4_sb_putc(sb, '\n');
     put_amz_headers(sb, in, ps, nps, presigned);
     sigv4_v2_resource(sb, in, bucket_slash);
 }
@@ -299,8 +299,7 @@ static int parse_http_date(const char *v, time_t *t)
 }
 
 /* Splits "AWS AKID:sig" into its two parts (malloc'd). Returns 0 or a negative error. */
-static int parse_header(const char *authz, char **akid, char **sig, char **msg,
-                        struct proto_sb *extra)
+static int parse_header(const char *authz, char **akid, char **sig, struct sigv4_failure *fail)
 {
     const char *p = authz;
     while (*p == ' ' || *p == '\t')
@@ -308,15 +307,14 @@ static int parse_header(const char *authz, char **akid, char **sig, char **msg,
     p += 4; /* "AWS " */
     const char *colon = strchr(p, ':');
     if (strpbrk(p, " \t") || !colon) {
-        proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
-        proto_sb_xml_escape(extra, authz, strlen(authz));
-        proto_sb_puts(extra, "</ArgumentValue>");
+        sigv4_fail_detail(fail, "ArgumentName", "Authorization", 13, 0);
+        sigv4_fail_detail(fail, "ArgumentValue", authz, strlen(authz), 0);
         if (strpbrk(p, " \t"))
             return sigv4_fail(
-                msg, ERR_S3_INVALID_ARGUMENT,
+                fail, SIGV4_F_UNSUPPORTED_AUTH,
                 "Authorization header is invalid -- one and only one ' ' (space) required");
         return sigv4_fail(
-            msg, ERR_S3_INVALID_ARGUMENT,
+            fail, SIGV4_F_UNSUPPORTED_AUTH,
             "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
     }
     *akid = strndup(p, (size_t)(colon - p));
@@ -326,14 +324,15 @@ static int parse_header(const char *authz, char **akid, char **sig, char **msg,
 }
 
 int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, const char *authz,
-                    struct sigv4_auth *out, char **msg, struct proto_sb *extra)
+                    struct sigv4_auth *out, struct sigv4_failure *fail)
 {
     int rc = 0;
     char *akid = NULL, *sig = NULL;
     struct sigv4_qparam *ps = NULL;
     size_t nps = sigv4_query_parse(in->query ? in->query : "", &ps);
-    struct proto_sb sts = PROTO_SB_INIT;
+    struct sigv4_sb sts = SIGV4_SB_INIT;
     const int presigned = authz == NULL;
+    fail->presigned = presigned;
     char now_iso[21];
     sigv4_iso_time(in->now, now_iso);
     time_t t_req = in->now;
@@ -346,7 +345,7 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         const struct sigv4_qparam *qs = sigv4_param(ps, nps, "Signature", 0);
         const struct sigv4_qparam *qe = sigv4_param(ps, nps, "Expires", 0);
         if (!qa || !qs || !qe) {
-            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_QUERY_MISSING);
+            rc = sigv4_fail(fail, SIGV4_F_INCOMPLETE, "%s", V2_QUERY_MISSING);
             goto out;
         }
         const char *e = qe->value;
@@ -354,7 +353,7 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         for (const char *c = e; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
         if (!ok) {
-            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED,
+            rc = sigv4_fail(fail, SIGV4_F_INCOMPLETE,
                             "Invalid date (should be seconds since epoch): %s", e);
             goto out;
         }
@@ -362,9 +361,9 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         if (exp < (long long)in->now) {
             char exp_iso[21];
             sigv4_iso_time((time_t)exp, exp_iso);
-            proto_sb_printf(extra, "<Expires>%s</Expires><ServerTime>%s</ServerTime>", exp_iso,
-                            now_iso);
-            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
+            sigv4_fail_detail(fail, "Expires", exp_iso, strlen(exp_iso), 0);
+            sigv4_fail_detail(fail, "ServerTime", now_iso, strlen(now_iso), 0);
+            rc = sigv4_fail(fail, SIGV4_F_EXPIRED, "Request has expired");
             goto out;
         }
         akid = strdup(qa->value);
@@ -372,24 +371,24 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
         if (!akid || !sig) abort();
         date_line = e;
     } else {
-        rc = parse_header(authz, &akid, &sig, msg, extra);
+        rc = parse_header(authz, &akid, &sig, fail);
         if (rc) goto out;
         const char *hdate = sigv4_header(in, "date");
         const char *used = xdate ? xdate : hdate;
         if (!used || parse_http_date(used, &t_req)) {
-            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", V2_NO_DATE);
+            rc = sigv4_fail(fail, SIGV4_F_INCOMPLETE, "%s", V2_NO_DATE);
             goto out;
         }
         long skew = in->clock_skew_seconds > 0 ? in->clock_skew_seconds : 900;
         if ((long long)t_req < (long long)in->now - skew ||
             (long long)t_req > (long long)in->now + skew) {
-            sigv4_put_elem(extra, "RequestTime", used, strlen(used));
-            proto_sb_printf(extra,
-                            "<ServerTime>%s</ServerTime>"
-                            "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
-                            now_iso, skew * 1000);
+            char ms[24];
+            int n = snprintf(ms, sizeof ms, "%ld", skew * 1000);
+            sigv4_fail_detail(fail, "RequestTime", used, strlen(used), 0);
+            sigv4_fail_detail(fail, "ServerTime", now_iso, strlen(now_iso), 0);
+            sigv4_fail_detail(fail, "MaxAllowedSkewMilliseconds", ms, (size_t)n, 0);
             rc = sigv4_fail(
-                msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+                fail, SIGV4_F_SKEWED,
                 "The difference between the request time and the current time is too large.");
             goto out;
         }
@@ -400,8 +399,8 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     const char *secret = NULL, *account = NULL;
     if (strlen(akid) >= sizeof out->access_key ||
         !sigv4_creds_lookup(creds, akid, &secret, &account)) {
-        sigv4_put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
-        rc = sigv4_fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
+        sigv4_fail_detail(fail, "AWSAccessKeyId", akid, strlen(akid), 0);
+        rc = sigv4_fail(fail, SIGV4_F_UNKNOWN_KEY,
                         "The AWS Access Key Id you provided does not exist in our records.");
         goto out;
     }
@@ -418,23 +417,22 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     int nslash = bare_bucket_path(in) ? 2 : 1;
     for (int d = 0; d < ndates && !matched; d++)
         for (int sl = 0; sl < nslash && !matched; sl++) {
-            proto_sb_reset(&sts);
+            sigv4_sb_reset(&sts);
             string_to_sign(&sts, in, ps, nps, presigned, dates[d], sl == 0);
             sigv4_v2_sign(secret, sts.buf ? sts.buf : "", sts.len, want);
             matched = strlen(sig) == 28 && CRYPTO_memcmp(want, sig, 28) == 0;
         }
     if (!matched && ndates * nslash > 1) { /* report S3's form */
-        proto_sb_reset(&sts);
+        sigv4_sb_reset(&sts);
         string_to_sign(&sts, in, ps, nps, presigned, s3_date, 1);
     }
     if (!matched) {
-        sigv4_put_elem(extra, "AWSAccessKeyId", akid, strlen(akid));
-        sigv4_put_elem(extra, "StringToSign", sts.buf ? sts.buf : "", sts.len);
-        sigv4_put_elem(extra, "SignatureProvided", sig, strlen(sig));
-        proto_sb_puts(extra, "<StringToSignBytes>");
-        sigv4_put_bytes_hex(extra, sts.buf ? sts.buf : "", sts.len);
-        proto_sb_puts(extra, "</StringToSignBytes>");
-        rc = sigv4_fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", V2_SIG_MISMATCH);
+        const char *sb = sigv4_sb_str(&sts);
+        sigv4_fail_detail(fail, "AWSAccessKeyId", akid, strlen(akid), 0);
+        sigv4_fail_detail(fail, "StringToSign", sb, sts.len, 0);
+        sigv4_fail_detail(fail, "SignatureProvided", sig, strlen(sig), 0);
+        sigv4_fail_detail(fail, "StringToSignBytes", sb, sts.len, 1);
+        rc = sigv4_fail(fail, SIGV4_F_SIGNATURE_MISMATCH, "%s", V2_SIG_MISMATCH);
         goto out;
     }
 
@@ -449,10 +447,10 @@ int sigv4_verify_v2(const sigv4_creds *creds, const struct sigv4_input *in, cons
     out->payload = SIGV4_PAYLOAD_UNSIGNED;
     rc = 0;
 out:
-    if (rc && !*msg) *msg = strdup("out of memory");
+    if (rc && !fail->message) fail->message = strdup("out of memory");
     free(akid);
     free(sig);
     sigv4_qparams_free(ps, nps);
-    proto_sb_free(&sts);
+    sigv4_sb_free(&sts);
     return rc;
 }

@@ -8,11 +8,63 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "protocol/errors.h"
-#include "protocol/request.h"
-#include "protocol/strbuf.h"
-
 typedef struct sigv4_creds sigv4_creds;
+
+/* One HTTP header as the verifier reads it (protocol/'s request carries its headers in this form,
+ * so they are handed over as they are). */
+struct sigv4_header {
+    const char *name; /* lower-case */
+    const char *value;
+};
+
+/* Why a request's signature (or its aws-chunked body) was refused. Neutral: protocol/ maps a kind
+ * to each protocol's error code and HTTP status. */
+enum sigv4_fail_kind {
+    SIGV4_OK = 0,
+    SIGV4_F_MISSING_AUTH,     /* no signature of any kind */
+    SIGV4_F_UNSUPPORTED_AUTH, /* an Authorization scheme the verifier does not know, or one of
+                               * the right scheme that cannot be split into its parts */
+    SIGV4_F_AMBIGUOUS_AUTH,   /* both an Authorization header and presigned parameters */
+    SIGV4_F_INCOMPLETE,       /* a part the signature needs (date, presigned parameter) is absent
+                               * or unreadable */
+    SIGV4_F_MALFORMED,        /* the header or presigned parameters do not parse */
+    SIGV4_F_NOT_IMPLEMENTED,  /* a well-formed algorithm or payload mode not supported */
+    SIGV4_F_BAD_SCOPE,        /* credential scope: date, region, service or terminator */
+    SIGV4_F_EXPIRED,          /* a presigned URL past its expiry, or not yet valid */
+    SIGV4_F_SKEWED,           /* request time too far from the server's clock */
+    SIGV4_F_MISSING_PAYLOAD_HASH, /* S3 header auth without x-amz-content-sha256 */
+    SIGV4_F_BAD_PAYLOAD_HASH,     /* an x-amz-content-sha256 value that is no hash nor mode */
+    SIGV4_F_HEADERS_NOT_SIGNED,   /* headers that must be signed were not */
+    SIGV4_F_UNKNOWN_KEY,          /* the access key is not in the credentials store */
+    SIGV4_F_SIGNATURE_MISMATCH,   /* the signature (of the request or of a chunk) is wrong */
+    SIGV4_F_BAD_CHUNK,            /* an aws-chunked body that does not decode or is cut short */
+    SIGV4_F_INTERNAL,             /* the verifier could not do its work */
+};
+
+#define SIGV4_MAX_DETAILS 8
+
+/* A named fact about a failure, in the order AWS lists them (S3 sends each as an element of its
+ * <Error>: StringToSign, CanonicalRequest, AWSAccessKeyId, RequestTime, ...). */
+struct sigv4_detail {
+    const char *name; /* static string */
+    char *value;      /* malloc'd; NULL for a detail that is a name only */
+    size_t len;
+    int hex; /* value is raw bytes, to be shown as space-separated lower-hex pairs */
+};
+
+/* A refusal: its kind, AWS's message, and details. presigned says which form of auth failed (S3
+ * answers the header and the query form with different codes). Filled by the functions below;
+ * release with sigv4_failure_free. A zeroed struct is an empty failure. */
+struct sigv4_failure {
+    enum sigv4_fail_kind kind;
+    int presigned;
+    char *message; /* malloc'd */
+    size_t n_details;
+    struct sigv4_detail details[SIGV4_MAX_DETAILS];
+};
+
+/* Frees what f holds and leaves it zeroed. */
+void sigv4_failure_free(struct sigv4_failure *f);
 
 /* Returns a credentials store holding the two default key pairs of the contract (test/test and
  * AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) bound to default_account. */
@@ -63,9 +115,9 @@ struct sigv4_input {
     const char *method;
     const char *path;                   /* raw path as sent */
     const char *query;                  /* raw query without '?', "" when none */
-    const struct proto_header *headers; /* arrival order; names lower-case */
+    const struct sigv4_header *headers; /* arrival order; names lower-case */
     size_t n_headers;
-    int is_s3;               /* S3 rules: raw path, x-amz-content-sha256, S3 error codes */
+    int is_s3;               /* S3 rules: raw path, x-amz-content-sha256, SigV2, S3's messages */
     const char *body_sha256; /* non-S3: lower-hex SHA-256 of the body */
     time_t now;
     int clock_skew_seconds; /* 300 for the JSON services, 900 for S3 */
@@ -82,25 +134,23 @@ struct sigv4_input {
 
 /* Verifies in's signature against creds. S3 requests may also use Signature Version 2
  * ("Authorization: AWS AKID:sig", or presigned AWSAccessKeyId/Expires/Signature); the JSON
- * services reject it. Returns 0 and fills out, or a negative proto_err with
- * AWS's message (and for S3 the extra <Error> elements appended to extra) in msg/extra. The error
- * codes are the JSON services' or S3's according to in->is_s3. msg is malloc'd; caller frees. */
+ * services reject it. Returns 0 and fills out, or -1 and fills fail (caller frees it with
+ * sigv4_failure_free) with AWS's message for the service's kind (S3's or the JSON services'
+ * according to in->is_s3). A success allocates nothing in fail. */
 int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
-                 char **msg, struct proto_sb *extra);
+                 struct sigv4_failure *fail);
 
 /* Runs sigv4_verify's checks that do not need the body, in its order: presence, form, time,
  * credential scope and access key; not the signature, which covers the body's hash. Returns 0 when
- * they pass (sigv4_verify still decides once the body is in), or the negative proto_err that
- * sigv4_verify would give, with msg (malloc'd; caller frees) and extra as sigv4_verify's. */
-int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in, char **msg,
-                   struct proto_sb *extra);
+ * they pass (sigv4_verify still decides once the body is in), or -1 with fail as sigv4_verify's. */
+int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in,
+                   struct sigv4_failure *fail);
 
-/* For the server, when a verified auth->region is not one it serves: returns the negative proto_err
- * AWS gives for a credential scoped to the wrong region (JSON: InvalidSignatureException; S3:
- * AuthorizationHeaderMalformed, or AuthorizationQueryParametersError for presigned URLs, with
- * <Region>expected</Region> appended to extra). msg is malloc'd; caller frees. */
+/* For the server, when a verified auth->region is not one it serves: fills fail with the
+ * SIGV4_F_BAD_SCOPE refusal AWS gives for a credential scoped to the wrong region (for S3 with the
+ * expected Region as a detail) and returns -1. Caller frees fail. */
 int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth,
-                       const char *expected, char **msg, struct proto_sb *extra);
+                       const char *expected, struct sigv4_failure *fail);
 
 /* Returns the access key named by the request's Authorization header or X-Amz-Credential query
  * parameter (malloc'd, caller frees), or NULL. Used with --auth off to pick the account, and to
@@ -115,13 +165,14 @@ struct sigv4_chunked;
  * checked at the chunk's end: on an error the caller discards everything emitted. */
 struct sigv4_chunked *sigv4_chunked_new(const struct sigv4_auth *auth, uint64_t decoded_length,
                                         const char *trailer_names);
-/* Feeds raw body bytes; calls emit for each run of decoded payload bytes. Returns 0, a negative
- * proto_err (S3 codes) with a malloc'd message in *msg, or emit's own negative return. */
+/* Feeds raw body bytes; calls emit for each run of decoded payload bytes. Returns 0; -1 with fail
+ * filled (caller frees); or emit's own negative return, with fail left empty (kind SIGV4_OK). */
 int sigv4_chunked_feed(struct sigv4_chunked *d, const char *data, size_t len,
-                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx, char **msg);
-/* Checks the stream ended properly (final chunk, trailer signature, decoded length). Returns 0 or
- * a negative proto_err with *msg set. */
-int sigv4_chunked_finish(struct sigv4_chunked *d, char **msg);
+                       int (*emit)(void *ctx, const char *data, size_t len), void *ctx,
+                       struct sigv4_failure *fail);
+/* Checks the stream ended properly (final chunk, trailer signature, decoded length). Returns 0, or
+ * -1 with fail filled (caller frees). */
+int sigv4_chunked_finish(struct sigv4_chunked *d, struct sigv4_failure *fail);
 /* Returns the value of trailer name (e.g. "x-amz-checksum-crc32") after finish, or NULL. */
 const char *sigv4_chunked_trailer(const struct sigv4_chunked *d, const char *name);
 void sigv4_chunked_free(struct sigv4_chunked *d);

@@ -115,19 +115,18 @@ static int date_header_to_amz(const char *v, char out[17])
 }
 
 static int parse_header_auth(const struct sigv4_input *in, const char *authz, struct auth_parts *a,
-                             char **msg, struct proto_sb *extra)
+                             struct sigv4_failure *fail)
 {
     const char *p = authz;
     while (*p == ' ' || *p == '\t')
         p++;
     if (strncmp(p, "AWS4-", 5) != 0) {
         if (!in->is_s3)
-            return sigv4_fail(msg, ERR_MISSING_AUTH_TOKEN,
+            return sigv4_fail(fail, SIGV4_F_UNSUPPORTED_AUTH,
                               "Request is missing Authentication Token");
-        proto_sb_puts(extra, "<ArgumentName>Authorization</ArgumentName><ArgumentValue>");
-        proto_sb_xml_escape(extra, authz, strlen(authz));
-        proto_sb_puts(extra, "</ArgumentValue>");
-        return sigv4_fail(msg, ERR_S3_INVALID_ARGUMENT, "Unsupported Authorization Type");
+        sigv4_fail_detail(fail, "ArgumentName", "Authorization", 13, 0);
+        sigv4_fail_detail(fail, "ArgumentValue", authz, strlen(authz), 0);
+        return sigv4_fail(fail, SIGV4_F_UNSUPPORTED_AUTH, "Unsupported Authorization Type");
     }
     const char *q = p;
     while (*q && *q != ' ' && *q != '\t' && *q != ',')
@@ -146,9 +145,9 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         size_t len = (size_t)(q - p);
         const char *eq = memchr(p, '=', len);
         if (!eq) {
-            if (in->is_s3) return sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+            if (in->is_s3) return sigv4_fail(fail, SIGV4_F_MALFORMED, "%s", S3_MALFORMED);
             return sigv4_fail(
-                msg, ERR_INCOMPLETE_SIGNATURE,
+                fail, SIGV4_F_MALFORMED,
                 "'%.*s' not a valid key=value pair (missing equal-sign) in Authorization "
                 "header: '%s'.",
                 (int)len, p, authz);
@@ -172,11 +171,11 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
     if (!a->credential || !a->signature || !a->signed_headers || (!xdate && !hdate)) {
         if (in->is_s3) {
             if (a->credential && a->signature && a->signed_headers)
-                return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
-            return sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+                return sigv4_fail(fail, SIGV4_F_INCOMPLETE, "%s", S3_NO_DATE);
+            return sigv4_fail(fail, SIGV4_F_MALFORMED, "%s", S3_MALFORMED);
         }
         return sigv4_fail(
-            msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%sAuthorization=%s",
+            fail, SIGV4_F_INCOMPLETE, "%s%s%s%sAuthorization=%s",
             a->credential ? "" : "Authorization header requires 'Credential' parameter. ",
             a->signature ? "" : "Authorization header requires 'Signature' parameter. ",
             a->signed_headers ? "" : "Authorization header requires 'SignedHeaders' parameter. ",
@@ -188,10 +187,10 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
     if (split_credential(a->credential, a->cred_parts)) {
         if (in->is_s3)
             return sigv4_fail(
-                msg, ERR_S3_AUTH_HEADER_MALFORMED,
+                fail, SIGV4_F_MALFORMED,
                 "The authorization header is malformed; the Credential is mal-formed; "
                 "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+        return sigv4_fail(fail, SIGV4_F_MALFORMED,
                           "Credential must have exactly 5 slash-delimited elements, e.g. "
                           "keyid/date/region/service/term, got '%s'",
                           a->credential);
@@ -206,8 +205,8 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
         if (date_header_to_amz(hdate, buf) == 0) a->date = strdup(buf);
     }
     if (!a->date) {
-        if (in->is_s3) return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_NO_DATE);
-        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+        if (in->is_s3) return sigv4_fail(fail, SIGV4_F_INCOMPLETE, "%s", S3_NO_DATE);
+        return sigv4_fail(fail, SIGV4_F_INCOMPLETE,
                           "Date must be in ISO-8601 'basic format'. Got '%s'. See "
                           "http://en.wikipedia.org/wiki/ISO_8601",
                           a->date_raw);
@@ -224,7 +223,7 @@ static char *dup_param(const struct sigv4_qparam *p)
 }
 
 static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qparam *ps, size_t n,
-                            struct auth_parts *a, char **msg)
+                            struct auth_parts *a, struct sigv4_failure *fail)
 {
     a->presigned = 1;
     a->algorithm = dup_param(sigv4_param(ps, n, "X-Amz-Algorithm", 0));
@@ -236,9 +235,9 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
     a->date_raw = a->date;
     if (!a->algorithm || !a->credential || !a->signature || !a->signed_headers || !a->date ||
         (in->is_s3 && !a->expires)) {
-        if (in->is_s3) return sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "%s", S3_QUERY_MISSING);
+        if (in->is_s3) return sigv4_fail(fail, SIGV4_F_INCOMPLETE, "%s", S3_QUERY_MISSING);
         return sigv4_fail(
-            msg, ERR_INCOMPLETE_SIGNATURE, "%s%s%s%s%sRe-examine the query-string parameters.",
+            fail, SIGV4_F_INCOMPLETE, "%s%s%s%s%sRe-examine the query-string parameters.",
             a->algorithm ? "" : "AWS query-string parameters must include 'X-Amz-Algorithm'. ",
             a->credential ? "" : "AWS query-string parameters must include 'X-Amz-Credential'. ",
             a->signature ? "" : "AWS query-string parameters must include 'X-Amz-Signature'. ",
@@ -248,19 +247,19 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
     }
     if (strcmp(a->algorithm, "AWS4-HMAC-SHA256") != 0) {
         if (in->is_s3)
-            return sigv4_fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+            return sigv4_fail(fail, SIGV4_F_MALFORMED,
                               "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
-        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+        return sigv4_fail(fail, SIGV4_F_MALFORMED,
                           "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
                           a->algorithm);
     }
     if (split_credential(a->credential, a->cred_parts)) {
         if (in->is_s3)
             return sigv4_fail(
-                msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                fail, SIGV4_F_MALFORMED,
                 "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
                 "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+        return sigv4_fail(fail, SIGV4_F_MALFORMED,
                           "Credential must have exactly 5 slash-delimited elements, e.g. "
                           "keyid/date/region/service/term, got '%s'",
                           a->credential);
@@ -269,27 +268,26 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
     if (sigv4_parse_amz_date(a->date, &t)) {
         if (in->is_s3)
             return sigv4_fail(
-                msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+                fail, SIGV4_F_MALFORMED,
                 "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
-        return sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+        return sigv4_fail(fail, SIGV4_F_MALFORMED,
                           "Date must be in ISO-8601 'basic format'. Got '%s'. See "
                           "http://en.wikipedia.org/wiki/ISO_8601",
                           a->date);
     }
     if (a->expires) {
-        enum proto_err e = in->is_s3 ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_INCOMPLETE_SIGNATURE;
         const char *s = a->expires;
         int neg = (*s == '-');
         if (neg) s++;
         int ok = *s != '\0' && strlen(s) <= 18;
         for (const char *c = s; ok && *c; c++)
             if (!isdigit((unsigned char)*c)) ok = 0;
-        if (!ok) return sigv4_fail(msg, e, "X-Amz-Expires should be a number");
+        if (!ok) return sigv4_fail(fail, SIGV4_F_MALFORMED, "X-Amz-Expires should be a number");
         if (neg && strtoll(s, NULL, 10) != 0)
-            return sigv4_fail(msg, e, "X-Amz-Expires must be non-negative");
+            return sigv4_fail(fail, SIGV4_F_MALFORMED, "X-Amz-Expires must be non-negative");
         if (strtoll(s, NULL, 10) > MAX_EXPIRES)
             return sigv4_fail(
-                msg, e,
+                fail, SIGV4_F_MALFORMED,
                 "X-Amz-Expires must be less than a week (in seconds); that is, the given "
                 "X-Amz-Expires must be less than 604800 seconds");
     }
@@ -297,12 +295,12 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
 }
 
 /* S3 rejects requests carrying x-amz-* headers of these families that were not signed. */
-static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_headers, char **msg,
-                             struct proto_sb *extra)
+static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_headers,
+                             struct sigv4_failure *fail)
 {
-    struct proto_sb names = PROTO_SB_INIT;
+    struct sigv4_sb names = SIGV4_SB_INIT;
     int host = sigv4_header(in, "host") != NULL;
-    if (host && !is_signed(signed_headers, "host")) proto_sb_puts(&names, "host");
+    if (host && !is_signed(signed_headers, "host")) sigv4_sb_puts(&names, "host");
     for (size_t i = 0; i < in->n_headers; i++) {
         const char *nm = in->headers[i].name;
         if (!nm) continue;
@@ -310,18 +308,16 @@ static int check_s3_unsigned(const struct sigv4_input *in, const char *signed_he
             strncasecmp(nm, "x-amz-grant-", 12) && strncasecmp(nm, "x-amz-copy-", 11))
             continue;
         if (is_signed(signed_headers, nm)) continue;
-        if (names.len) proto_sb_putc(&names, ',');
-        proto_sb_puts(&names, nm);
+        if (names.len) sigv4_sb_putc(&names, ',');
+        sigv4_sb_puts(&names, nm);
     }
     int rc = 0;
     if (names.len) {
-        proto_sb_puts(extra, "<HeadersNotSigned>");
-        proto_sb_xml_escape(extra, names.buf, names.len);
-        proto_sb_puts(extra, "</HeadersNotSigned>");
-        rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED,
+        sigv4_fail_detail(fail, "HeadersNotSigned", names.buf, names.len, 0);
+        rc = sigv4_fail(fail, SIGV4_F_HEADERS_NOT_SIGNED,
                         "There were headers present in the request which were not signed");
     }
-    proto_sb_free(&names);
+    sigv4_sb_free(&names);
     return rc;
 }
 
@@ -334,8 +330,7 @@ static int is_hex64(const char *s)
 }
 
 /* Classifies an S3 payload-hash value. Returns 0 or a negative error. */
-static int classify_payload(const char *v, struct sigv4_auth *out, char **msg,
-                            struct proto_sb *extra)
+static int classify_payload(const char *v, struct sigv4_auth *out, struct sigv4_failure *fail)
 {
     if (is_hex64(v)) {
         out->payload = SIGV4_PAYLOAD_HASH;
@@ -354,31 +349,27 @@ static int classify_payload(const char *v, struct sigv4_auth *out, char **msg,
         out->payload = SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
     else if (strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") == 0 ||
              strcmp(v, "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER") == 0) {
-        proto_sb_puts(extra, "<Header>x-amz-content-sha256</Header>");
-        return sigv4_fail(msg, ERR_S3_NOT_IMPLEMENTED,
+        sigv4_fail_detail(fail, "Header", "x-amz-content-sha256", 20, 0);
+        return sigv4_fail(fail, SIGV4_F_NOT_IMPLEMENTED,
                           "A header you provided implies functionality that is not implemented");
     } else {
-        proto_sb_puts(extra, "<ArgumentName>x-amz-content-sha256</ArgumentName><ArgumentValue>");
-        proto_sb_xml_escape(extra, v, strlen(v));
-        proto_sb_puts(extra, "</ArgumentValue>");
-        return sigv4_fail(msg, ERR_S3_INVALID_ARGUMENT, "%s", S3_BAD_SHA256);
+        sigv4_fail_detail(fail, "ArgumentName", "x-amz-content-sha256", 20, 0);
+        sigv4_fail_detail(fail, "ArgumentValue", v, strlen(v), 0);
+        return sigv4_fail(fail, SIGV4_F_BAD_PAYLOAD_HASH, "%s", S3_BAD_SHA256);
     }
     return 0;
 }
 
 int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
-                      enum sigv4_path_mode mode, struct sigv4_auth *out, char **msg,
-                      struct proto_sb *extra)
+                      enum sigv4_path_mode mode, struct sigv4_auth *out, struct sigv4_failure *fail)
 {
     int rc = 0;
     struct auth_parts a;
     memset(&a, 0, sizeof a);
     struct sigv4_qparam *ps = NULL;
     size_t nps = 0;
-    struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
-    struct proto_sb scratch = PROTO_SB_INIT;
-    struct proto_sb *xb = extra ? extra : &scratch;
-    *msg = NULL;
+    struct sigv4_sb creq = SIGV4_SB_INIT, sts = SIGV4_SB_INIT;
+    sigv4_failure_init(fail);
     memset(out, 0, sizeof *out);
     const int s3 = in->is_s3;
 
@@ -401,34 +392,35 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     /* 1. auth presence */
     if (authz && (qalg || (s3 && v2_query))) {
         if (s3) {
-            proto_sb_puts(xb, "<ArgumentName>Authorization</ArgumentName>");
+            sigv4_fail_detail(fail, "ArgumentName", "Authorization", 13, 0);
             rc = sigv4_fail(
-                msg, ERR_S3_INVALID_ARGUMENT,
+                fail, SIGV4_F_AMBIGUOUS_AUTH,
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
                 "Signature query string parameter or the Authorization header should be specified");
         } else {
             rc = sigv4_fail(
-                msg, ERR_INVALID_SIGNATURE,
+                fail, SIGV4_F_AMBIGUOUS_AUTH,
                 "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
                 "header.");
         }
         goto out;
     }
     if (s3 && ((authz && v2_header) || (!authz && !qalg && v2_query))) {
-        rc = sigv4_verify_v2(creds, in, authz, out, msg, xb);
+        rc = sigv4_verify_v2(creds, in, authz, out, fail);
         goto out;
     }
     if (!authz && !qalg) {
         if (s3)
-            rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Access Denied");
+            rc = sigv4_fail(fail, SIGV4_F_MISSING_AUTH, "Access Denied");
         else
-            rc = sigv4_fail(msg, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+            rc = sigv4_fail(fail, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
         goto out;
     }
 
     /* 2. syntax and date format */
     a.authz = authz;
-    rc = authz ? parse_header_auth(in, authz, &a, msg, xb) : parse_query_auth(in, ps, nps, &a, msg);
+    fail->presigned = authz == NULL;
+    rc = authz ? parse_header_auth(in, authz, &a, fail) : parse_query_auth(in, ps, nps, &a, fail);
     if (rc) goto out;
     time_t t_req;
     sigv4_parse_amz_date(a.date, &t_req);
@@ -444,14 +436,15 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
             if (s3) {
                 char exp_iso[21];
                 sigv4_iso_time((time_t)((long long)t_req + exp), exp_iso);
-                proto_sb_printf(xb,
-                                "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
-                                "<ServerTime>%s</ServerTime>",
-                                exp, exp_iso, now_iso);
-                rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request has expired");
+                char exp_s[24];
+                int n = snprintf(exp_s, sizeof exp_s, "%lld", exp);
+                sigv4_fail_detail(fail, "X-Amz-Expires", exp_s, (size_t)n, 0);
+                sigv4_fail_detail(fail, "Expires", exp_iso, strlen(exp_iso), 0);
+                sigv4_fail_detail(fail, "ServerTime", now_iso, strlen(now_iso), 0);
+                rc = sigv4_fail(fail, SIGV4_F_EXPIRED, "Request has expired");
             } else {
                 sigv4_format_amz_date((time_t)((long long)in->now - exp), edge_s);
-                rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+                rc = sigv4_fail(fail, SIGV4_F_EXPIRED,
                                 "Signature expired: %s is now earlier than %s (%s - %lld min.)",
                                 a.date, edge_s, now_s, exp / 60);
             }
@@ -459,11 +452,11 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         }
         if ((long long)t_req > (long long)in->now + skew) {
             if (s3) {
-                rc = sigv4_fail(msg, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
+                rc = sigv4_fail(fail, SIGV4_F_EXPIRED, "Request is not yet valid");
             } else {
                 sigv4_format_amz_date(in->now + skew, edge_s);
                 rc = sigv4_fail(
-                    msg, ERR_INVALID_SIGNATURE,
+                    fail, SIGV4_F_EXPIRED,
                     "Signature not yet current: %s is still later than %s (%s + %ld min.)", a.date,
                     edge_s, now_s, skew / 60);
             }
@@ -473,23 +466,22 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
                (long long)t_req > (long long)in->now + skew) {
         int past = (long long)t_req < (long long)in->now - skew;
         if (s3) {
-            proto_sb_puts(xb, "<RequestTime>");
-            proto_sb_xml_escape(xb, a.date_raw, strlen(a.date_raw));
-            proto_sb_printf(xb,
-                            "</RequestTime><ServerTime>%s</ServerTime>"
-                            "<MaxAllowedSkewMilliseconds>%ld</MaxAllowedSkewMilliseconds>",
-                            now_iso, skew * 1000);
+            char ms[24];
+            int n = snprintf(ms, sizeof ms, "%ld", skew * 1000);
+            sigv4_fail_detail(fail, "RequestTime", a.date_raw, strlen(a.date_raw), 0);
+            sigv4_fail_detail(fail, "ServerTime", now_iso, strlen(now_iso), 0);
+            sigv4_fail_detail(fail, "MaxAllowedSkewMilliseconds", ms, (size_t)n, 0);
             rc = sigv4_fail(
-                msg, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+                fail, SIGV4_F_SKEWED,
                 "The difference between the request time and the current time is too large.");
         } else if (past) {
             sigv4_format_amz_date(in->now - skew, edge_s);
-            rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+            rc = sigv4_fail(fail, SIGV4_F_SKEWED,
                             "Signature expired: %s is now earlier than %s (%s - %ld min.)", a.date,
                             edge_s, now_s, skew / 60);
         } else {
             sigv4_format_amz_date(in->now + skew, edge_s);
-            rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+            rc = sigv4_fail(fail, SIGV4_F_SKEWED,
                             "Signature not yet current: %s is still later than %s (%s + %ld min.)",
                             a.date, edge_s, now_s, skew / 60);
         }
@@ -505,12 +497,12 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         } else {
             payload = sigv4_header(in, "x-amz-content-sha256");
             if (!payload) {
-                rc = sigv4_fail(msg, ERR_S3_INVALID_REQUEST,
+                rc = sigv4_fail(fail, SIGV4_F_MISSING_PAYLOAD_HASH,
                                 "Missing required header for this request: x-amz-content-sha256");
                 goto out;
             }
         }
-        rc = classify_payload(payload, out, msg, xb);
+        rc = classify_payload(payload, out, fail);
         if (rc) goto out;
     } else {
         payload = in->body_sha256 ? in->body_sha256 : sigv4_header(in, "x-amz-content-sha256");
@@ -521,10 +513,10 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
 
     /* 5. host signed */
     if (s3) {
-        rc = check_s3_unsigned(in, a.signed_headers, msg, xb);
+        rc = check_s3_unsigned(in, a.signed_headers, fail);
         if (rc) goto out;
     } else if (!is_signed(a.signed_headers, "host")) {
-        rc = sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+        rc = sigv4_fail(fail, SIGV4_F_HEADERS_NOT_SIGNED,
                         "'Host' must be a 'SignedHeader' in the AWS Authorization.");
         goto out;
     }
@@ -532,12 +524,12 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     /* 6. algorithm (header form; the query form checked it while parsing) */
     if (!a.presigned && strcmp(a.algorithm, "AWS4-HMAC-SHA256") != 0) {
         if (s3 && strncmp(a.algorithm, "AWS4-ECDSA-", 11) == 0)
-            rc = sigv4_fail(msg, ERR_S3_NOT_IMPLEMENTED,
+            rc = sigv4_fail(fail, SIGV4_F_NOT_IMPLEMENTED,
                             "A header you provided implies functionality that is not implemented");
         else if (s3)
-            rc = sigv4_fail(msg, ERR_S3_AUTH_HEADER_MALFORMED, "%s", S3_MALFORMED);
+            rc = sigv4_fail(fail, SIGV4_F_MALFORMED, "%s", S3_MALFORMED);
         else
-            rc = sigv4_fail(msg, ERR_INCOMPLETE_SIGNATURE,
+            rc = sigv4_fail(fail, SIGV4_F_MALFORMED,
                             "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
                             a.algorithm);
         goto out;
@@ -547,16 +539,14 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     char *const *cp = a.cred_parts;
     const char *s3_prefix = a.presigned ? "Error parsing the X-Amz-Credential parameter; "
                                         : "The authorization header is malformed; ";
-    enum proto_err s3_err =
-        a.presigned ? ERR_S3_AUTH_QUERY_PARAMS_ERROR : ERR_S3_AUTH_HEADER_MALFORMED;
     if (strlen(cp[1]) != 8 || strncmp(cp[1], a.date, 8) != 0) {
         if (s3)
-            rc = sigv4_fail(msg, s3_err,
+            rc = sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
                             "%sInvalid credential date. Date is not the same as X-Amz-Date.",
                             s3_prefix);
         else
             rc = sigv4_fail(
-                msg, ERR_INVALID_SIGNATURE,
+                fail, SIGV4_F_BAD_SCOPE,
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                 "from HTTP: '%s' != '%.8s', from '%s'.",
                 cp[1], a.date, a.date);
@@ -570,19 +560,20 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (bad_region || bad_svc || bad_term) {
         if (s3) {
             if (bad_region)
-                rc = sigv4_fail(msg, s3_err, "%sthe region '%s' is wrong; expecting a valid region",
-                                s3_prefix, cp[2]);
+                rc = sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
+                                "%sthe region '%s' is wrong; expecting a valid region", s3_prefix,
+                                cp[2]);
             else if (bad_svc)
-                rc = sigv4_fail(msg, s3_err,
+                rc = sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
                                 "%sincorrect service \"%s\". This endpoint belongs to \"s3\".",
                                 s3_prefix, cp[3]);
             else
-                rc = sigv4_fail(msg, s3_err,
+                rc = sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
                                 "%sincorrect terminal \"%s\". This endpoint uses \"aws4_request\".",
                                 s3_prefix, cp[4]);
         } else {
             rc = sigv4_fail(
-                msg, ERR_INVALID_SIGNATURE, "%s%s%s%s%s%s%s%s%s",
+                fail, SIGV4_F_BAD_SCOPE, "%s%s%s%s%s%s%s%s%s",
                 bad_region ? "Credential should be scoped to a valid region, not '" : "",
                 bad_region ? cp[2] : "", bad_region ? "'. " : "",
                 bad_svc ? "Credential should be scoped to correct service: '" : "",
@@ -600,11 +591,11 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     if (strlen(cp[0]) >= sizeof out->access_key ||
         !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
         if (s3) {
-            sigv4_put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
-            rc = sigv4_fail(msg, ERR_S3_INVALID_ACCESS_KEY_ID,
+            sigv4_fail_detail(fail, "AWSAccessKeyId", cp[0], strlen(cp[0]), 0);
+            rc = sigv4_fail(fail, SIGV4_F_UNKNOWN_KEY,
                             "The AWS Access Key Id you provided does not exist in our records.");
         } else {
-            rc = sigv4_fail(msg, ERR_UNRECOGNIZED_CLIENT,
+            rc = sigv4_fail(fail, SIGV4_F_UNKNOWN_KEY,
                             "The security token included in the request is invalid.");
         }
         goto out;
@@ -624,41 +615,38 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     int tries = (a.presigned && sigv4_param(ps, nps, "X-Amz-Security-Token", 0)) ? 2 : 1;
     for (int t = 0; t < tries && !matched; t++) {
         int qflags = a.presigned ? SIGV4_Q_NO_SIGNATURE | (t ? SIGV4_Q_NO_TOKEN : 0) : 0;
-        proto_sb_reset(&creq);
-        proto_sb_reset(&sts);
+        sigv4_sb_reset(&creq);
+        sigv4_sb_reset(&sts);
         sigv4_canonical_request(&creq, in->method, in->path, mode, in->query, qflags, in->headers,
                                 in->n_headers, a.signed_headers, payload);
-        sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
+        sigv4_string_to_sign(&sts, a.date, scope, sigv4_sb_str(&creq), creq.len);
         sigv4_hmac_hex(key, sts.buf, sts.len, sig);
         matched = strlen(a.signature) == 64 && CRYPTO_memcmp(sig, a.signature, 64) == 0;
     }
     if (!matched) {
         if (tries == 2) { /* report the canonical forms that include the token */
-            proto_sb_reset(&creq);
-            proto_sb_reset(&sts);
+            sigv4_sb_reset(&creq);
+            sigv4_sb_reset(&sts);
             sigv4_canonical_request(&creq, in->method, in->path, mode, in->query,
                                     SIGV4_Q_NO_SIGNATURE, in->headers, in->n_headers,
                                     a.signed_headers, payload);
-            sigv4_string_to_sign(&sts, a.date, scope, proto_sb_str(&creq), creq.len);
+            sigv4_string_to_sign(&sts, a.date, scope, sigv4_sb_str(&creq), creq.len);
         }
         if (s3) {
-            sigv4_put_elem(xb, "AWSAccessKeyId", cp[0], strlen(cp[0]));
-            sigv4_put_elem(xb, "StringToSign", sts.buf, sts.len);
-            sigv4_put_elem(xb, "SignatureProvided", a.signature, strlen(a.signature));
-            proto_sb_puts(xb, "<StringToSignBytes>");
-            sigv4_put_bytes_hex(xb, sts.buf, sts.len);
-            proto_sb_puts(xb, "</StringToSignBytes>");
-            sigv4_put_elem(xb, "CanonicalRequest", creq.buf, creq.len);
-            proto_sb_puts(xb, "<CanonicalRequestBytes>");
-            sigv4_put_bytes_hex(xb, creq.buf, creq.len);
-            proto_sb_puts(xb, "</CanonicalRequestBytes>");
-            rc = sigv4_fail(msg, ERR_S3_SIGNATURE_DOES_NOT_MATCH, "%s", SIG_MISMATCH_S3);
+            const char *sb = sigv4_sb_str(&sts), *cb = sigv4_sb_str(&creq);
+            sigv4_fail_detail(fail, "AWSAccessKeyId", cp[0], strlen(cp[0]), 0);
+            sigv4_fail_detail(fail, "StringToSign", sb, sts.len, 0);
+            sigv4_fail_detail(fail, "SignatureProvided", a.signature, strlen(a.signature), 0);
+            sigv4_fail_detail(fail, "StringToSignBytes", sb, sts.len, 1);
+            sigv4_fail_detail(fail, "CanonicalRequest", cb, creq.len, 0);
+            sigv4_fail_detail(fail, "CanonicalRequestBytes", cb, creq.len, 1);
+            rc = sigv4_fail(fail, SIGV4_F_SIGNATURE_MISMATCH, "%s", SIG_MISMATCH_S3);
         } else {
             rc = sigv4_fail(
-                msg, ERR_INVALID_SIGNATURE,
+                fail, SIGV4_F_SIGNATURE_MISMATCH,
                 "%s\n\nThe Canonical String for this request should have been\n'%s'\n\nThe "
                 "String-to-Sign should have been\n'%s'\n",
-                SIG_MISMATCH_JSON, proto_sb_str(&creq), proto_sb_str(&sts));
+                SIG_MISMATCH_JSON, sigv4_sb_str(&creq), sigv4_sb_str(&sts));
         }
         goto out;
     }
@@ -675,56 +663,50 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     OPENSSL_cleanse(key, sizeof key);
     rc = 0;
 out:
-    if (rc && !*msg) {
-        *msg = strdup("out of memory");
-    }
-    if (rc) {
-        char *keep = *msg;
-        memset(out, 0, sizeof *out);
-        *msg = keep;
-    }
+    if (rc && !fail->message) fail->message = strdup("out of memory");
+    if (rc) memset(out, 0, sizeof *out);
     parts_free(&a);
     sigv4_qparams_free(ps, nps);
-    proto_sb_free(&creq);
-    proto_sb_free(&sts);
-    proto_sb_free(&scratch);
+    sigv4_sb_free(&creq);
+    sigv4_sb_free(&sts);
     return rc;
 }
 
 int sigv4_verify(const sigv4_creds *creds, const struct sigv4_input *in, struct sigv4_auth *out,
-                 char **msg, struct proto_sb *extra)
+                 struct sigv4_failure *fail)
 {
-    return sigv4_verify_mode(creds, in, in->is_s3 ? SIGV4_PATH_RAW : SIGV4_PATH_NORMALIZE, out, msg,
-                             extra);
+    return sigv4_verify_mode(creds, in, in->is_s3 ? SIGV4_PATH_RAW : SIGV4_PATH_NORMALIZE, out,
+                             fail);
 }
 
-int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in, char **msg,
-                   struct proto_sb *extra)
+int sigv4_precheck(const sigv4_creds *creds, const struct sigv4_input *in,
+                   struct sigv4_failure *fail)
 {
     struct sigv4_input pre = *in;
     pre.stop_before_signature = 1;
     struct sigv4_auth scratch;
-    int rc = sigv4_verify(creds, &pre, &scratch, msg, extra);
+    int rc = sigv4_verify(creds, &pre, &scratch, fail);
     OPENSSL_cleanse(&scratch, sizeof scratch);
     return rc;
 }
 
 int sigv4_wrong_region(const struct sigv4_input *in, const struct sigv4_auth *auth,
-                       const char *expected, char **msg, struct proto_sb *extra)
+                       const char *expected, struct sigv4_failure *fail)
 {
-    *msg = NULL;
+    sigv4_failure_init(fail);
+    fail->presigned = auth->presigned;
     if (!in->is_s3)
-        return sigv4_fail(msg, ERR_INVALID_SIGNATURE,
+        return sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
                           "Credential should be scoped to a valid region, not '%s'. ",
                           auth->region);
-    if (extra) sigv4_put_elem(extra, "Region", expected, strlen(expected));
+    sigv4_fail_detail(fail, "Region", expected, strlen(expected), 0);
     if (auth->presigned)
-        return sigv4_fail(msg, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+        return sigv4_fail(fail, SIGV4_F_BAD_SCOPE,
                           "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; "
                           "expecting '%s'",
                           auth->region, expected);
     return sigv4_fail(
-        msg, ERR_S3_AUTH_HEADER_MALFORMED,
+        fail, SIGV4_F_BAD_SCOPE,
         "The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
         auth->region, expected);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "protocol/authfail.h"
 #include "protocol/ids.h"
 #include "protocol/model.h"
 #include "providers/s3/internal.h"
@@ -219,7 +220,7 @@ int s3_obj_from_headers(struct proto_req *req, struct s3_obj *o)
     o->website_redirect = proto_req_header(req, "x-amz-website-redirect-location");
     struct proto_sb meta = PROTO_SB_INIT;
     for (size_t i = 0; i < req->http.n_headers; i++) {
-        const struct proto_header *h = &req->http.headers[i];
+        const struct sigv4_header *h = &req->http.headers[i];
         if (strncasecmp(h->name, "x-amz-meta-", 11) != 0 || !h->name[11]) continue;
         /* Raw header bytes that are not UTF-8 would come back in every HEAD and GET; clients
          * send RFC 2047 words for text that is not ASCII. */
@@ -689,11 +690,11 @@ static int check_bucket_region(struct proto_req *req, const struct s3_target *tg
         strcmp(region, auth->region) == 0)
         return 0; /* a missing bucket is the handler's answer */
     struct sigv4_input in = {.is_s3 = 1};
-    char *msg = NULL;
-    int rc = sigv4_wrong_region(&in, auth, region, &msg, &req->err_extra);
+    struct sigv4_failure fail;
+    sigv4_wrong_region(&in, auth, region, &fail);
     proto_req_add_header(req, "x-amz-bucket-region", region);
-    proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "");
-    free(msg);
+    int rc = proto_auth_error(req, &fail);
+    sigv4_failure_free(&fail);
     return rc;
 }
 

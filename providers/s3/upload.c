@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "protocol/authfail.h"
 #include "sigv4/sigv4.h"
 #include "providers/s3/internal.h"
 #include "sigv4/encode.h"
@@ -78,16 +79,17 @@ static int sink_write(struct proto_req *req, const char *data, size_t len)
                         "We encountered an internal error. Please try again.");
         return rc;
     }
-    char *msg = NULL;
-    int rc = sigv4_chunked_feed(st->chunked, data, len, emit, st, &msg);
+    struct sigv4_failure fail;
+    int rc = sigv4_chunked_feed(st->chunked, data, len, emit, st, &fail);
     if (rc < 0) {
-        if (rc == -ERR_S3_INTERNAL_ERROR || !msg)
-            proto_error(req, ERR_S3_INTERNAL_ERROR,
-                        "We encountered an internal error. Please try again.");
+        /* emit's own errors and the decoder's internal ones answer as S3's InternalError */
+        if (fail.kind == SIGV4_OK || fail.kind == SIGV4_F_INTERNAL || !fail.message)
+            rc = proto_error(req, ERR_S3_INTERNAL_ERROR,
+                             "We encountered an internal error. Please try again.");
         else
-            proto_error(req, (enum proto_err)(-rc), "%s", msg);
+            rc = proto_auth_error(req, &fail);
     }
-    free(msg);
+    sigv4_failure_free(&fail);
     return rc;
 }
 
@@ -238,11 +240,10 @@ int s3_upload_finish(struct proto_req *req, struct s3_upload_result *res)
 
     const char *expected_ck = st->ck_expected;
     if (st->chunked) {
-        char *msg = NULL;
-        rc = sigv4_chunked_finish(st->chunked, &msg);
-        if (rc < 0) {
-            proto_error(req, (enum proto_err)(-rc), "%s", msg ? msg : "Invalid chunked body");
-            free(msg);
+        struct sigv4_failure fail;
+        if (sigv4_chunked_finish(st->chunked, &fail) < 0) {
+            rc = proto_auth_error(req, &fail);
+            sigv4_failure_free(&fail);
             goto out;
         }
         if (st->ck_trailer) {

@@ -21,15 +21,13 @@ static void verify_both(struct sigv4_input *in)
 {
     for (int s3 = 0; s3 < 2; s3++) {
         struct sigv4_auth out;
-        char *msg = NULL;
-        struct proto_sb extra = PROTO_SB_INIT;
+        struct sigv4_failure fail = {0};
         in->is_s3 = s3;
         in->clock_skew_seconds = s3 ? 900 : 300;
-        int rc = sigv4_verify(creds, in, &out, &msg, &extra);
-        if (rc == 0 && msg) abort();
-        if (rc != 0 && !msg) abort();
-        free(msg);
-        proto_sb_free(&extra);
+        int rc = sigv4_verify(creds, in, &out, &fail);
+        if (rc == 0 && (fail.message || fail.kind != SIGV4_OK || fail.n_details)) abort();
+        if (rc != 0 && (!fail.message || fail.kind == SIGV4_OK)) abort();
+        sigv4_failure_free(&fail);
     }
     char *svc = NULL, *region = NULL;
     free(sigv4_peek_credential(in, &svc, &region));
@@ -49,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
     if ((sel & 3) == 0 || (sel & 3) == 1) {
         /* Authorization header (0) or the query string (1) */
-        struct proto_header h[] = {
+        struct sigv4_header h[] = {
             {"host", "localhost:4566"},
             {"x-amz-date", (sel & 4) ? "20250101T120000Z" : "garbage"},
             {"x-amz-content-sha256", (sel & 8) ? "UNSIGNED-PAYLOAD" : s},
@@ -65,11 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .now = 1735732800,
         };
         verify_both(&in);
-        struct proto_sb sb = PROTO_SB_INIT;
+        struct sigv4_sb sb = SIGV4_SB_INIT;
         sigv4_canonical_uri(&sb, s, SIGV4_PATH_NORMALIZE);
         sigv4_canonical_query(&sb, s, SIGV4_Q_NO_SIGNATURE);
         sigv4_canonical_headers(&sb, h, 4, s);
-        proto_sb_free(&sb);
+        sigv4_sb_free(&sb);
     } else {
         /* aws-chunked body, fed in pieces whose sizes come from the selector */
         static const enum sigv4_payload modes[] = {
@@ -84,15 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct sigv4_chunked *d =
             sigv4_chunked_new(&a, (sel & 0x10) ? UINT64_MAX : 64, "x-amz-checksum-crc32");
         size_t step = 1 + (sel >> 5) * 7, total = 0;
-        char *msg = NULL;
+        struct sigv4_failure fail = {0};
         int rc = 0;
         for (size_t i = 0; i < size && rc == 0; i += step)
-            rc =
-                sigv4_chunked_feed(d, s + i, size - i < step ? size - i : step, sink, &total, &msg);
-        if (rc == 0) rc = sigv4_chunked_finish(d, &msg);
+            rc = sigv4_chunked_feed(d, s + i, size - i < step ? size - i : step, sink, &total,
+                                    &fail);
+        if (rc == 0) rc = sigv4_chunked_finish(d, &fail);
         if (rc == 0) sigv4_chunked_trailer(d, "x-amz-checksum-crc32");
-        if (rc != 0 && !msg) abort();
-        free(msg);
+        if (rc != 0 && (!fail.message || fail.kind == SIGV4_OK)) abort();
+        sigv4_failure_free(&fail);
         sigv4_chunked_free(d);
     }
     free(s);

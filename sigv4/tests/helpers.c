@@ -10,13 +10,13 @@ char *th_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    struct proto_sb sb = PROTO_SB_INIT;
+    struct sigv4_sb sb = SIGV4_SB_INIT;
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        proto_sb_append(&sb, buf, n);
+        sigv4_sb_append(&sb, buf, n);
     fclose(f);
-    if (!sb.buf) proto_sb_append(&sb, "", 0);
+    if (!sb.buf) sigv4_sb_append(&sb, "", 0);
     *len = sb.len;
     return sb.buf;
 }
@@ -47,7 +47,7 @@ int th_parse_request(const char *raw, size_t n, struct th_request *r)
             break;
         }
         if ((*p == ' ' || *p == '\t') && r->n_headers) {
-            struct proto_header *h = &r->headers[r->n_headers - 1];
+            struct sigv4_header *h = &r->headers[r->n_headers - 1];
             char *v = NULL;
             if (asprintf(&v, "%s %.*s", h->value, (int)(le - p), p) < 0) return -1;
             free((char *)h->value);
@@ -143,22 +143,62 @@ int th_sink_emit(void *ctx, const char *data, size_t len)
 
 const char *th_sign(const char *secret, const char *date, const char *region, const char *service,
                     const char *method, const char *path, enum sigv4_path_mode mode,
-                    const char *query, int qflags, const struct proto_header *h, size_t n,
+                    const char *query, int qflags, const struct sigv4_header *h, size_t n,
                     const char *signed_headers, const char *payload)
 {
     static char sig[65];
-    struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
+    struct sigv4_sb creq = SIGV4_SB_INIT, sts = SIGV4_SB_INIT;
     char scope[160];
     snprintf(scope, sizeof scope, "%.8s/%s/%s/aws4_request", date, region, service);
     sigv4_canonical_request(&creq, method, path, mode, query, qflags, h, n, signed_headers,
                             payload);
-    sigv4_string_to_sign(&sts, date, scope, proto_sb_str(&creq), creq.len);
+    sigv4_string_to_sign(&sts, date, scope, sigv4_sb_str(&creq), creq.len);
     char d8[9];
     snprintf(d8, sizeof d8, "%.8s", date);
     unsigned char key[32];
     sigv4_signing_key(secret, d8, region, service, key);
     sigv4_hmac_hex(key, sts.buf, sts.len, sig);
-    proto_sb_free(&creq);
-    proto_sb_free(&sts);
+    sigv4_sb_free(&creq);
+    sigv4_sb_free(&sts);
     return sig;
+}
+
+void th_details(const struct sigv4_failure *f, struct sigv4_sb *out)
+{
+    sigv4_sb_reset(out);
+    for (size_t i = 0; i < f->n_details; i++) {
+        const struct sigv4_detail *d = &f->details[i];
+        sigv4_sb_printf(out, "<%s>", d->name);
+        for (size_t j = 0; d->value && j < d->len; j++) {
+            if (d->hex)
+                sigv4_sb_printf(out, j + 1 < d->len ? "%02x " : "%02x", (unsigned char)d->value[j]);
+            else
+                sigv4_sb_putc(out, d->value[j]);
+        }
+        sigv4_sb_printf(out, "</%s>", d->name);
+    }
+}
+
+const char *th_kind_name(enum sigv4_fail_kind kind)
+{
+    static const char *const names[] = {
+        "SIGV4_OK",
+        "SIGV4_F_MISSING_AUTH",
+        "SIGV4_F_UNSUPPORTED_AUTH",
+        "SIGV4_F_AMBIGUOUS_AUTH",
+        "SIGV4_F_INCOMPLETE",
+        "SIGV4_F_MALFORMED",
+        "SIGV4_F_NOT_IMPLEMENTED",
+        "SIGV4_F_BAD_SCOPE",
+        "SIGV4_F_EXPIRED",
+        "SIGV4_F_SKEWED",
+        "SIGV4_F_MISSING_PAYLOAD_HASH",
+        "SIGV4_F_BAD_PAYLOAD_HASH",
+        "SIGV4_F_HEADERS_NOT_SIGNED",
+        "SIGV4_F_UNKNOWN_KEY",
+        "SIGV4_F_SIGNATURE_MISMATCH",
+        "SIGV4_F_BAD_CHUNK",
+        "SIGV4_F_INTERNAL",
+    };
+    return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }

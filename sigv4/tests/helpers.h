@@ -10,7 +10,7 @@
 /* A request parsed from a suite file; everything owned by the struct. */
 struct th_request {
     char *method, *path, *query;
-    struct proto_header headers[64];
+    struct sigv4_header headers[64];
     size_t n_headers;
     char *body;
     size_t body_len;
@@ -30,6 +30,12 @@ const char *th_provided_signature(struct th_request *r);
 /* Parses "2015-08-30T12:36:00Z". */
 time_t th_iso_to_time(const char *iso);
 
+/* Replaces out's contents with f's details in order as "<Name>value</Name>" (values unescaped,
+ * byte details as space-separated hex pairs), to compare them as one string. */
+void th_details(const struct sigv4_failure *f, struct sigv4_sb *out);
+/* Returns the name of kind ("SIGV4_F_BAD_SCOPE"), for messages. */
+const char *th_kind_name(enum sigv4_fail_kind kind);
+
 /* Counts emitted bytes and how many are not 'a'. */
 struct th_sink {
     size_t total, non_a;
@@ -39,7 +45,7 @@ int th_sink_emit(void *ctx, const char *data, size_t len);
 /* Returns the lower-hex signature of a request signed with the given parameters (static buffer). */
 const char *th_sign(const char *secret, const char *date, const char *region, const char *service,
                     const char *method, const char *path, enum sigv4_path_mode mode,
-                    const char *query, int qflags, const struct proto_header *h, size_t n,
+                    const char *query, int qflags, const struct sigv4_header *h, size_t n,
                     const char *signed_headers, const char *payload);
 
 #endif

@@ -49,23 +49,23 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
     char body_hash[65];
     sigv4_sha256_hex(r->body, r->body_len, body_hash);
 
-    struct proto_sb creq = PROTO_SB_INIT, sts = PROTO_SB_INIT;
+    struct sigv4_sb creq = SIGV4_SB_INIT, sts = SIGV4_SB_INIT;
     sigv4_canonical_request(&creq, r->method, r->path, mode, r->query,
                             presigned ? SIGV4_Q_NO_SIGNATURE : 0, r->headers, r->n_headers,
                             signed_headers, body_hash);
     snprintf(fname, sizeof fname, "%s-canonical-request.txt", form);
     char *want = case_file(dir, fname, &n);
-    int creq_ok = strcmp(proto_sb_str(&creq), want) == 0;
+    int creq_ok = strcmp(sigv4_sb_str(&creq), want) == 0;
     /* post-sts-header-after appends the token after signing: it is outside the canonical query. */
     if (!creq_ok && presigned) {
-        proto_sb_reset(&creq);
+        sigv4_sb_reset(&creq);
         sigv4_canonical_request(&creq, r->method, r->path, mode, r->query,
                                 SIGV4_Q_NO_SIGNATURE | SIGV4_Q_NO_TOKEN, r->headers, r->n_headers,
                                 signed_headers, body_hash);
-        creq_ok = strcmp(proto_sb_str(&creq), want) == 0;
+        creq_ok = strcmp(sigv4_sb_str(&creq), want) == 0;
     }
     cr_expect(creq_ok, "%s/%s canonical request:\n%s\n---want---\n%s", dir, form,
-              proto_sb_str(&creq), want);
+              sigv4_sb_str(&creq), want);
     free(want);
 
     char scope[160], date[17];
@@ -73,10 +73,10 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
     time_t now = th_iso_to_time(ts);
     sigv4_format_amz_date(now, date);
     snprintf(scope, sizeof scope, "%.8s/%s/%s/aws4_request", date, region, service);
-    sigv4_string_to_sign(&sts, date, scope, proto_sb_str(&creq), creq.len);
+    sigv4_string_to_sign(&sts, date, scope, sigv4_sb_str(&creq), creq.len);
     snprintf(fname, sizeof fname, "%s-string-to-sign.txt", form);
     want = case_file(dir, fname, &n);
-    cr_expect_str_eq(proto_sb_str(&sts), want, "%s/%s string to sign", dir, form);
+    cr_expect_str_eq(sigv4_sb_str(&sts), want, "%s/%s string to sign", dir, form);
     free(want);
 
     unsigned char key[32];
@@ -108,10 +108,9 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
         .clock_skew_seconds = 300,
     };
     struct sigv4_auth out;
-    char *msg = NULL;
-    struct proto_sb extra = PROTO_SB_INIT;
-    int rc = sigv4_verify_mode(c, &in, mode, &out, &msg, &extra);
-    cr_expect_eq(rc, 0, "%s/%s: verify failed: %s", dir, form, msg ? msg : "");
+    struct sigv4_failure fail = {0};
+    int rc = sigv4_verify_mode(c, &in, mode, &out, &fail);
+    cr_expect_eq(rc, 0, "%s/%s: verify failed: %s", dir, form, fail.message ? fail.message : "");
     if (rc == 0) {
         cr_expect_str_eq(out.access_key, akid);
         cr_expect_str_eq(out.account_id, "111122223333");
@@ -120,20 +119,19 @@ static void check_form(const char *dir, const char *form, struct th_request *r, 
         cr_expect_str_eq(out.scope, scope);
         cr_expect_eq(out.presigned, presigned);
     }
-    free(msg);
-    msg = NULL;
+    sigv4_failure_free(&fail);
     /* ...and rejects it once one byte of the signed material changes. */
     char tampered[65];
     snprintf(tampered, sizeof tampered, "%s", body_hash);
     tampered[0] = tampered[0] == '0' ? '1' : '0';
     in.body_sha256 = tampered;
-    rc = sigv4_verify_mode(c, &in, mode, &out, &msg, &extra);
-    cr_expect_eq(rc, -ERR_INVALID_SIGNATURE, "%s/%s: tampered body accepted", dir, form);
-    free(msg);
-    proto_sb_free(&extra);
+    rc = sigv4_verify_mode(c, &in, mode, &out, &fail);
+    cr_expect_eq(rc, -1, "%s/%s: tampered body accepted", dir, form);
+    cr_expect_eq(fail.kind, SIGV4_F_SIGNATURE_MISMATCH, "%s/%s", dir, form);
+    sigv4_failure_free(&fail);
     sigv4_creds_free(c);
-    proto_sb_free(&creq);
-    proto_sb_free(&sts);
+    sigv4_sb_free(&creq);
+    sigv4_sb_free(&sts);
     free(signed_headers);
 }
 
@@ -187,30 +185,30 @@ Test(sigv4_suite, canonical_uri_rules)
         {"/example space/", SIGV4_PATH_ENCODE, "/example%20space/"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct proto_sb sb = PROTO_SB_INIT;
+        struct sigv4_sb sb = SIGV4_SB_INIT;
         sigv4_canonical_uri(&sb, cases[i].path, cases[i].mode);
-        cr_expect_str_eq(proto_sb_str(&sb), cases[i].want, "path '%s'", cases[i].path);
-        proto_sb_free(&sb);
+        cr_expect_str_eq(sigv4_sb_str(&sb), cases[i].want, "path '%s'", cases[i].path);
+        sigv4_sb_free(&sb);
     }
 }
 
 Test(sigv4_suite, canonical_query_decodes_reencodes_and_sorts)
 {
-    struct proto_sb sb = PROTO_SB_INIT;
+    struct sigv4_sb sb = SIGV4_SB_INIT;
     sigv4_canonical_query(&sb, "b=2&a=x+y&a=%7e&c&sp=a%20b&X-Amz-Signature=zz",
                           SIGV4_Q_NO_SIGNATURE);
-    cr_expect_str_eq(proto_sb_str(&sb), "a=x%2By&a=~&b=2&c=&sp=a%20b");
-    proto_sb_free(&sb);
+    cr_expect_str_eq(sigv4_sb_str(&sb), "a=x%2By&a=~&b=2&c=&sp=a%20b");
+    sigv4_sb_free(&sb);
 }
 
 Test(sigv4_suite, canonical_headers_trim_fold_and_join_duplicates)
 {
-    struct proto_header h[] = {
+    struct sigv4_header h[] = {
         {"host", "localhost:4566"}, {"x-a", "  v1   v2 "}, {"x-b", "b"}, {"x-a", "v3"}};
-    struct proto_sb sb = PROTO_SB_INIT;
+    struct sigv4_sb sb = SIGV4_SB_INIT;
     sigv4_canonical_headers(&sb, h, 4, "host;x-a");
-    cr_expect_str_eq(proto_sb_str(&sb), "host:localhost:4566\nx-a:v1 v2,v3\n");
-    proto_sb_free(&sb);
+    cr_expect_str_eq(sigv4_sb_str(&sb), "host:localhost:4566\nx-a:v1 v2,v3\n");
+    sigv4_sb_free(&sb);
 }
 
 /* The aws-chunked example of the S3 documentation: seed, each chunk and a chained trailer. */
@@ -224,7 +222,7 @@ Test(sigv4_suite, chunked_upload_vectors)
     cr_assert(v);
     json_object *req = json_object_object_get(v, "request");
     json_object *hdrs = json_object_object_get(req, "headers");
-    struct proto_header h[16];
+    struct sigv4_header h[16];
     size_t nh = 0;
     json_object_object_foreach(hdrs, k, val)
     {
@@ -251,28 +249,27 @@ Test(sigv4_suite, chunked_upload_vectors)
         .clock_skew_seconds = 900,
     };
     struct sigv4_auth auth;
-    char *msg = NULL;
-    struct proto_sb extra = PROTO_SB_INIT;
-    int rc = sigv4_verify(c, &in, &auth, &msg, &extra);
-    cr_assert_eq(rc, 0, "seed request rejected: %s", msg ? msg : "");
+    struct sigv4_failure fail = {0};
+    int rc = sigv4_verify(c, &in, &auth, &fail);
+    cr_assert_eq(rc, 0, "seed request rejected: %s", fail.message ? fail.message : "");
     cr_expect_str_eq(auth.signature,
                      json_object_get_string(json_object_object_get(req, "seed_signature")));
     cr_expect_eq(auth.payload, SIGV4_PAYLOAD_STREAMING_SIGNED);
 
     /* Build the body from the vectors and decode it, once in one piece and once byte by byte. */
-    struct proto_sb body = PROTO_SB_INIT;
+    struct sigv4_sb body = SIGV4_SB_INIT;
     json_object *chunks = json_object_object_get(v, "chunks");
     for (size_t i = 0; i < json_object_array_length(chunks); i++) {
         json_object *ch = json_object_array_get_idx(chunks, i);
         int size = json_object_get_int(json_object_object_get(ch, "size"));
-        proto_sb_printf(&body, "%s;chunk-signature=%s\r\n",
+        sigv4_sb_printf(&body, "%s;chunk-signature=%s\r\n",
                         json_object_get_string(json_object_object_get(ch, "hex_size")),
                         json_object_get_string(json_object_object_get(ch, "signature")));
         for (int b = 0; b < size; b++)
-            proto_sb_putc(&body, 'a');
-        if (size) proto_sb_puts(&body, "\r\n");
+            sigv4_sb_putc(&body, 'a');
+        if (size) sigv4_sb_puts(&body, "\r\n");
     }
-    proto_sb_puts(&body, "\r\n");
+    sigv4_sb_puts(&body, "\r\n");
     cr_expect_eq(body.len, 66824, "content-length of the example");
 
     /* Each chunk signature, computed directly from its string to sign and chained from the seed. */
@@ -285,15 +282,15 @@ Test(sigv4_suite, chunked_upload_vectors)
         memset(data, 'a', (size_t)size);
         char dh[65], sig[65];
         sigv4_sha256_hex(data, (size_t)size, dh);
-        struct proto_sb csts = PROTO_SB_INIT;
-        proto_sb_printf(&csts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz, auth.scope,
+        struct sigv4_sb csts = SIGV4_SB_INIT;
+        sigv4_sb_printf(&csts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz, auth.scope,
                         prev, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                         dh);
         sigv4_hmac_hex(auth.signing_key, csts.buf, csts.len, sig);
         cr_expect_str_eq(sig, json_object_get_string(json_object_object_get(ch, "signature")),
                          "chunk %zu", i);
         memcpy(prev, sig, 65);
-        proto_sb_free(&csts);
+        sigv4_sb_free(&csts);
         free(data);
     }
     {
@@ -301,8 +298,8 @@ Test(sigv4_suite, chunked_upload_vectors)
         char th[65], tsig[65];
         const char *canon = "first:1st\nsecond:2nd\nthird:3rd\n";
         sigv4_sha256_hex(canon, strlen(canon), th);
-        struct proto_sb tsts = PROTO_SB_INIT;
-        proto_sb_printf(&tsts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", amz, auth.scope,
+        struct sigv4_sb tsts = SIGV4_SB_INIT;
+        sigv4_sb_printf(&tsts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", amz, auth.scope,
                         json_object_get_string(json_object_object_get(tcv, "previous_signature")),
                         th);
         sigv4_hmac_hex(auth.signing_key, tsts.buf, tsts.len, tsig);
@@ -310,7 +307,7 @@ Test(sigv4_suite, chunked_upload_vectors)
                          json_object_get_string(json_object_object_get(tcv, "trailer_signature")));
         cr_expect_str_eq(prev,
                          json_object_get_string(json_object_object_get(tcv, "previous_signature")));
-        proto_sb_free(&tsts);
+        sigv4_sb_free(&tsts);
     }
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         struct th_sink sink = {0};
@@ -318,13 +315,13 @@ Test(sigv4_suite, chunked_upload_vectors)
         cr_assert(d);
         if (bytewise) {
             for (size_t i = 0; i < body.len; i++)
-                cr_assert_eq(sigv4_chunked_feed(d, body.buf + i, 1, th_sink_emit, &sink, &msg), 0,
-                             "%s", msg);
+                cr_assert_eq(sigv4_chunked_feed(d, body.buf + i, 1, th_sink_emit, &sink, &fail), 0,
+                             "%s", fail.message);
         } else {
-            cr_assert_eq(sigv4_chunked_feed(d, body.buf, body.len, th_sink_emit, &sink, &msg), 0,
-                         "%s", msg);
+            cr_assert_eq(sigv4_chunked_feed(d, body.buf, body.len, th_sink_emit, &sink, &fail), 0,
+                         "%s", fail.message);
         }
-        cr_assert_eq(sigv4_chunked_finish(d, &msg), 0, "%s", msg);
+        cr_assert_eq(sigv4_chunked_finish(d, &fail), 0, "%s", fail.message);
         cr_expect_eq(sink.total, 66560);
         cr_expect_eq(sink.non_a, 0);
         sigv4_chunked_free(d);
@@ -334,16 +331,16 @@ Test(sigv4_suite, chunked_upload_vectors)
     json_object *tc = json_object_object_get(v, "trailer_chain_check");
     struct sigv4_auth tauth = auth;
     tauth.payload = SIGV4_PAYLOAD_STREAMING_SIGNED_TRAILER;
-    struct proto_sb tbody = PROTO_SB_INIT;
-    proto_sb_append(&tbody, body.buf, body.len - 2); /* drop the final empty line */
-    proto_sb_printf(&tbody,
+    struct sigv4_sb tbody = SIGV4_SB_INIT;
+    sigv4_sb_append(&tbody, body.buf, body.len - 2); /* drop the final empty line */
+    sigv4_sb_printf(&tbody,
                     "first:1st\r\nsecond:2nd\r\nthird:3rd\r\nx-amz-trailer-signature:%s\r\n\r\n",
                     json_object_get_string(json_object_object_get(tc, "trailer_signature")));
     struct th_sink sink = {0};
     struct sigv4_chunked *d = sigv4_chunked_new(&tauth, 66560, "first,second,third");
-    cr_assert_eq(sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &msg), 0, "%s",
-                 msg);
-    cr_assert_eq(sigv4_chunked_finish(d, &msg), 0, "%s", msg);
+    cr_assert_eq(sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &fail), 0, "%s",
+                 fail.message);
+    cr_assert_eq(sigv4_chunked_finish(d, &fail), 0, "%s", fail.message);
     cr_expect_str_eq(sigv4_chunked_trailer(d, "second"), "2nd");
     sigv4_chunked_free(d);
 
@@ -351,16 +348,15 @@ Test(sigv4_suite, chunked_upload_vectors)
     char *bad = strstr(tbody.buf, "2nd");
     bad[0] = '3';
     d = sigv4_chunked_new(&tauth, 66560, NULL);
-    rc = sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &msg);
-    if (rc == 0) rc = sigv4_chunked_finish(d, &msg);
-    cr_expect_eq(rc, -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
-    cr_expect_eq(proto_err_status(ERR_S3_SIGNATURE_DOES_NOT_MATCH), 403);
+    rc = sigv4_chunked_feed(d, tbody.buf, tbody.len, th_sink_emit, &sink, &fail);
+    if (rc == 0) rc = sigv4_chunked_finish(d, &fail);
+    cr_expect_eq(rc, -1);
+    cr_expect_eq(fail.kind, SIGV4_F_SIGNATURE_MISMATCH);
     sigv4_chunked_free(d);
 
-    free(msg);
-    proto_sb_free(&tbody);
-    proto_sb_free(&body);
-    proto_sb_free(&extra);
+    sigv4_failure_free(&fail);
+    sigv4_sb_free(&tbody);
+    sigv4_sb_free(&body);
     sigv4_creds_free(c);
     json_object_put(v);
     free(txt);

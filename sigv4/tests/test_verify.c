@@ -1,4 +1,5 @@
-/* sigv4_verify failure paths: AWS's codes, statuses and messages for JSON services and S3. */
+/* sigv4_verify failure paths: the kinds, messages and details of refusals for JSON services and S3.
+ */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,16 @@
 
 /* A request under construction: headers, query, and the verifier's input and outputs. */
 struct treq {
-    struct proto_header h[16];
+    struct sigv4_header h[16];
     size_t n;
     char authz[1024];
     char query[2048];
     char body_hash[65];
     struct sigv4_input in;
     struct sigv4_auth out;
-    char *msg;
-    struct proto_sb extra;
+    struct sigv4_failure fail;
+    const char *msg;       /* fail's message */
+    struct sigv4_sb extra; /* fail's details, as th_details writes them */
 };
 
 static sigv4_creds *creds;
@@ -135,25 +137,30 @@ static void s3_presigned(struct treq *r, const char *date, const char *expires)
                                  .clock_skew_seconds = 900};
 }
 
-static int verify(struct treq *r)
+/* Returns SIGV4_OK, or the kind of the refusal (its message in r->msg, its details in r->extra). */
+static enum sigv4_fail_kind verify(struct treq *r)
 {
     r->in.headers = r->h;
     r->in.n_headers = r->n;
-    free(r->msg);
-    r->msg = NULL;
-    proto_sb_reset(&r->extra);
-    return sigv4_verify(creds, &r->in, &r->out, &r->msg, &r->extra);
+    sigv4_failure_free(&r->fail);
+    int rc = sigv4_verify(creds, &r->in, &r->out, &r->fail);
+    r->msg = r->fail.message;
+    th_details(&r->fail, &r->extra);
+    cr_assert_eq(rc == 0, r->fail.kind == SIGV4_OK, "returned %d with kind %s", rc,
+                 th_kind_name(r->fail.kind));
+    return r->fail.kind;
 }
 
 static void done(struct treq *r)
 {
-    free(r->msg);
-    proto_sb_free(&r->extra);
+    sigv4_failure_free(&r->fail);
+    sigv4_sb_free(&r->extra);
 }
 
-#define EXPECT_ERR(r, err, text)                                                                   \
+#define EXPECT_ERR(r, kind, text)                                                                  \
     do {                                                                                           \
-        cr_assert_eq(verify(r), -(err), "got %s", (r)->msg ? (r)->msg : "(accepted)");             \
+        enum sigv4_fail_kind k_ = verify(r);                                                       \
+        cr_assert_eq(k_, (kind), "got %s: %s", th_kind_name(k_), (r)->msg ? (r)->msg : "");        \
         cr_expect_str_eq((r)->msg, text);                                                          \
     } while (0)
 
@@ -203,7 +210,7 @@ Test(sigv4_verify, tampered_header_body_and_secret_are_rejected)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     set_header(&r, "x-amz-target", "CodePipeline_20150709.DeletePipeline");
-    cr_assert_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    cr_assert_eq(verify(&r), SIGV4_F_SIGNATURE_MISMATCH);
     cr_expect(
         strncmp(
             r.msg,
@@ -215,16 +222,15 @@ Test(sigv4_verify, tampered_header_body_and_secret_are_rejected)
     cr_expect(strstr(r.msg, "x-amz-target:CodePipeline_20150709.DeletePipeline\n"));
     cr_expect(
         strstr(r.msg, "\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n" DATE "\n"));
-    cr_expect_eq(proto_err_status(ERR_INVALID_SIGNATURE), 400);
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.in.body_sha256 = EMPTY;
-    cr_expect_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    cr_expect_eq(verify(&r), SIGV4_F_SIGNATURE_MISMATCH);
     done(&r);
 
     json_req(&r, "test", "wrong-secret", DATE);
-    cr_expect_eq(verify(&r), -ERR_INVALID_SIGNATURE);
+    cr_expect_eq(verify(&r), SIGV4_F_SIGNATURE_MISMATCH);
     done(&r);
 }
 
@@ -233,14 +239,14 @@ Test(sigv4_verify, expired_and_future_dates_have_aws_messages)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.in.now = T0 + 301;
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_SKEWED,
                "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
                "(20250101T120501Z - 5 "
                "min.)");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "the edge of the window is accepted: %s", r.msg);
     r.in.now = T0 - 301;
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_SKEWED,
                "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z "
                "(20250101T115459Z "
                "+ 5 min.)");
@@ -251,8 +257,7 @@ Test(sigv4_verify, unknown_access_key)
 {
     struct treq r;
     json_req(&r, "NOSUCHKEY", "x", DATE);
-    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
-               "The security token included in the request is invalid.");
+    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY, "The security token included in the request is invalid.");
     done(&r);
 }
 
@@ -261,9 +266,9 @@ Test(sigv4_verify, missing_authentication)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.n--; /* drop Authorization */
-    EXPECT_ERR(&r, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+    EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
     set_header(&r, "authorization", "Bearer abc");
-    EXPECT_ERR(&r, ERR_MISSING_AUTH_TOKEN, "Request is missing Authentication Token");
+    EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH, "Request is missing Authentication Token");
     done(&r);
 }
 
@@ -274,7 +279,7 @@ Test(sigv4_verify, malformed_authorization_variants)
     const char *h1 =
         "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request";
     set_header(&r, "authorization", h1);
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
                "Authorization header requires 'Signature' parameter. Authorization header requires "
                "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
                "Credential=test/20250101/us-east-1/codepipeline/aws4_request");
@@ -282,27 +287,27 @@ Test(sigv4_verify, malformed_authorization_variants)
         "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
         "SignedHeaders=host, Signature=abc, garbage";
     set_header(&r, "authorization", h2);
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
                "'garbage' not a valid key=value pair (missing equal-sign) in Authorization header: "
                "'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc, garbage'.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
                "Credential must have exactly 5 slash-delimited elements, e.g. "
                "keyid/date/region/service/term, got "
                "'test/20250101/us-east-1/codepipeline'");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA512 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
                "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ");
     set_header(&r, "x-amz-date", "2025-01-01T12:00:00Z");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
                "Date must be in ISO-8601 'basic format'. Got '2025-01-01T12:00:00Z'. See "
                "http://en.wikipedia.org/wiki/ISO_8601");
     done(&r);
@@ -313,7 +318,7 @@ Test(sigv4_verify, malformed_authorization_variants)
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
     EXPECT_ERR(
-        &r, ERR_INCOMPLETE_SIGNATURE,
+        &r, SIGV4_F_INCOMPLETE,
         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
         "Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
     done(&r);
@@ -337,31 +342,31 @@ Test(sigv4_verify, host_must_be_signed_and_scope_checked)
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=x-amz-date, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
                "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250102/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
     EXPECT_ERR(
-        &r, ERR_INVALID_SIGNATURE,
+        &r, SIGV4_F_BAD_SCOPE,
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
         "'20250102' != '20250101', from '20250101T120000Z'.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws5_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
                "Credential should be scoped with a valid terminator: 'aws4_request', not "
                "'aws5_request'. ");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/US_EAST/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
                "Credential should be scoped to a valid region, not 'US_EAST'. ");
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.in.expected_service = "codebuild";
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
                "Credential should be scoped to correct service: 'codebuild'. ");
     r.in.expected_service = "codepipeline";
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
@@ -374,16 +379,16 @@ Test(sigv4_verify, both_auth_forms)
     json_req(&r, "test", "test", DATE);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
     EXPECT_ERR(
-        &r, ERR_INVALID_SIGNATURE,
+        &r, SIGV4_F_AMBIGUOUS_AUTH,
         "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
     done(&r);
     s3_req(&r, "test", "test", EMPTY);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
-    EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
+    EXPECT_ERR(&r, SIGV4_F_AMBIGUOUS_AUTH,
                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
                "Signature query string "
                "parameter or the Authorization header should be specified");
-    cr_expect_str_eq(proto_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>");
+    cr_expect_str_eq(sigv4_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>");
     done(&r);
 }
 
@@ -393,7 +398,7 @@ Test(sigv4_verify, json_presigned_missing_params)
     json_req(&r, "test", "test", DATE);
     r.n--;
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
-    EXPECT_ERR(&r, ERR_INCOMPLETE_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
                "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string "
                "parameters must "
                "include 'X-Amz-Signature'. AWS query-string parameters must include "
@@ -431,11 +436,11 @@ Test(sigv4_verify, s3_content_sha256_errors)
 {
     struct treq r;
     s3_req(&r, "test", "test", NULL);
-    EXPECT_ERR(&r, ERR_S3_INVALID_REQUEST,
+    EXPECT_ERR(&r, SIGV4_F_MISSING_PAYLOAD_HASH,
                "Missing required header for this request: x-amz-content-sha256");
     done(&r);
     s3_req(&r, "test", "test", "bogus");
-    EXPECT_ERR(&r, ERR_S3_INVALID_ARGUMENT,
+    EXPECT_ERR(&r, SIGV4_F_BAD_PAYLOAD_HASH,
                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
                "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
@@ -443,8 +448,7 @@ Test(sigv4_verify, s3_content_sha256_errors)
                "valid sha256 value.");
     done(&r);
     s3_req(&r, "test", "test", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
-    cr_expect_eq(verify(&r), -ERR_S3_NOT_IMPLEMENTED);
-    cr_expect_eq(proto_err_status(ERR_S3_NOT_IMPLEMENTED), 501);
+    cr_expect_eq(verify(&r), SIGV4_F_NOT_IMPLEMENTED);
     done(&r);
 }
 
@@ -452,12 +456,11 @@ Test(sigv4_verify, s3_signature_mismatch_carries_the_canonical_forms)
 {
     struct treq r;
     s3_req(&r, "test", "wrong", EMPTY);
-    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH,
+    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
                "The request signature we calculated does not match the signature you provided. "
                "Check your key and "
                "signing method.");
-    cr_expect_eq(proto_err_status(ERR_S3_SIGNATURE_DOES_NOT_MATCH), 403);
-    const char *x = proto_sb_str(&r.extra);
+    const char *x = sigv4_sb_str(&r.extra);
     cr_expect(strncmp(x,
                       "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n" DATE
                       "\n",
@@ -466,7 +469,7 @@ Test(sigv4_verify, s3_signature_mismatch_carries_the_canonical_forms)
     cr_expect(strstr(x, "<SignatureProvided>"));
     cr_expect(strstr(x, "<StringToSignBytes>41 57 53 34 2d"));
     cr_expect(strstr(x, "<CanonicalRequest>GET\n/bucket/a%20b//"
-                        "c\nlist-type=2&amp;prefix=x\nhost:localhost:4566\n"),
+                        "c\nlist-type=2&prefix=x\nhost:localhost:4566\n"),
               "%s", x);
     cr_expect(strstr(x, "<CanonicalRequestBytes>47 45 54 0a"));
     done(&r);
@@ -476,40 +479,40 @@ Test(sigv4_verify, s3_other_failures)
 {
     struct treq r;
     s3_req(&r, "NOPE", "x", EMPTY);
-    EXPECT_ERR(&r, ERR_S3_INVALID_ACCESS_KEY_ID,
+    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
                "The AWS Access Key Id you provided does not exist in our records.");
-    cr_expect_str_eq(proto_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
+    cr_expect_str_eq(sigv4_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
     done(&r);
 
     s3_req(&r, "test", "test", EMPTY);
     r.in.now = T0 + 901;
-    EXPECT_ERR(&r, ERR_S3_REQUEST_TIME_TOO_SKEWED,
+    EXPECT_ERR(&r, SIGV4_F_SKEWED,
                "The difference between the request time and the current time is too large.");
     cr_expect_str_eq(
-        proto_sb_str(&r.extra),
+        sigv4_sb_str(&r.extra),
         "<RequestTime>20250101T120000Z</RequestTime><ServerTime>2025-01-01T12:15:01Z</ServerTime>"
         "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
     r.in.now = T0;
     /* an S3 SigV2 header is verified as such (test_sigv2.c has its cases) */
     set_header(&r, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
-    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH,
+    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
                "The request signature we calculated does not match the signature you provided. "
                "Check your key and signing method.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request");
-    EXPECT_ERR(&r, ERR_S3_AUTH_HEADER_MALFORMED,
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
                "The authorization header is malformed; the authorization header requires three "
                "components: "
                "Credential, SignedHeaders, and Signature.");
     r.n--;
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Access Denied");
+    EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Access Denied");
     done(&r);
 
     s3_req(&r, "test", "test", EMPTY);
     add(&r, "x-amz-meta-color", "red");
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED,
+    EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
                "There were headers present in the request which were not signed");
-    cr_expect_str_eq(proto_sb_str(&r.extra),
+    cr_expect_str_eq(sigv4_sb_str(&r.extra),
                      "<HeadersNotSigned>x-amz-meta-color</HeadersNotSigned>");
     done(&r);
 }
@@ -526,40 +529,40 @@ Test(sigv4_verify, s3_presigned_urls)
 
     s3_presigned(&r, DATE, "300");
     r.in.now = T0 + 301;
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Request has expired");
-    cr_expect_str_eq(proto_sb_str(&r.extra),
+    EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request has expired");
+    cr_expect_str_eq(sigv4_sb_str(&r.extra),
                      "<X-Amz-Expires>300</X-Amz-Expires><Expires>2025-01-01T12:05:00Z"
                      "</Expires><ServerTime>2025-01-01T12:05:01Z</ServerTime>");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
     r.in.now = T0 - 3600;
-    EXPECT_ERR(&r, ERR_S3_ACCESS_DENIED, "Request is not yet valid");
+    EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request is not yet valid");
     done(&r);
 
     s3_presigned(&r, DATE, "604801");
-    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR,
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
                "X-Amz-Expires must be less than a week (in seconds); that is, the given "
                "X-Amz-Expires must be less "
                "than 604800 seconds");
     done(&r);
     s3_presigned(&r, DATE, "-5");
-    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR, "X-Amz-Expires must be non-negative");
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires must be non-negative");
     done(&r);
     s3_presigned(&r, DATE, "soon");
-    EXPECT_ERR(&r, ERR_S3_AUTH_QUERY_PARAMS_ERROR, "X-Amz-Expires should be a number");
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires should be a number");
     done(&r);
 
     /* tampered query */
     s3_presigned(&r, DATE, "300");
     char *p = strstr(r.query, "X-Amz-Expires=300");
     p[14] = '2';
-    cr_expect_eq(verify(&r), -ERR_S3_SIGNATURE_DOES_NOT_MATCH);
+    cr_expect_eq(verify(&r), SIGV4_F_SIGNATURE_MISMATCH);
     done(&r);
 
     s3_presigned(&r, DATE, "300");
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
     EXPECT_ERR(
-        &r, ERR_S3_ACCESS_DENIED,
+        &r, SIGV4_F_INCOMPLETE,
         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
         "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
     done(&r);
@@ -637,19 +640,21 @@ Test(sigv4_verify, wrong_region_errors_for_the_server)
     s3_req(&r, "test", "test", EMPTY);
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     struct sigv4_auth auth = r.out;
-    proto_sb_reset(&r.extra);
-    free(r.msg);
-    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra),
-                 -ERR_S3_AUTH_HEADER_MALFORMED);
-    cr_expect_str_eq(
-        r.msg, "The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
-               "'eu-central-1'");
-    cr_expect_str_eq(proto_sb_str(&r.extra), "<Region>eu-central-1</Region>");
-    free(r.msg);
+    sigv4_failure_free(&r.fail);
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.fail), -1);
+    cr_expect_eq(r.fail.kind, SIGV4_F_BAD_SCOPE);
+    cr_expect_eq(r.fail.presigned, 0);
+    cr_expect_str_eq(r.fail.message, "The authorization header is malformed; the region "
+                                     "'us-east-1' is wrong; expecting 'eu-central-1'");
+    th_details(&r.fail, &r.extra);
+    cr_expect_str_eq(sigv4_sb_str(&r.extra), "<Region>eu-central-1</Region>");
+    sigv4_failure_free(&r.fail);
     r.in.is_s3 = 0;
-    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.msg, &r.extra),
-                 -ERR_INVALID_SIGNATURE);
-    cr_expect_str_eq(r.msg, "Credential should be scoped to a valid region, not 'us-east-1'. ");
+    cr_expect_eq(sigv4_wrong_region(&r.in, &auth, "eu-central-1", &r.fail), -1);
+    cr_expect_eq(r.fail.kind, SIGV4_F_BAD_SCOPE);
+    cr_expect_str_eq(r.fail.message,
+                     "Credential should be scoped to a valid region, not 'us-east-1'. ");
+    cr_expect_eq(r.fail.n_details, 0);
     done(&r);
 }
 
@@ -702,7 +707,7 @@ Test(sigv4_verify, json_presigned_expiry)
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_eq(r.out.presigned, 1);
     r.in.now = T0 + 3601;
-    EXPECT_ERR(&r, ERR_INVALID_SIGNATURE,
+    EXPECT_ERR(&r, SIGV4_F_EXPIRED,
                "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
                "(20250101T130001Z - 60 min.)");
     done(&r);
@@ -719,7 +724,7 @@ Test(sigv4_verify, s3_sigv2_presigned_url_is_verified_as_sigv2)
                                 .is_s3 = 1,
                                 .now = T0,
                                 .clock_skew_seconds = 900};
-    EXPECT_ERR(&r, ERR_S3_SIGNATURE_DOES_NOT_MATCH,
+    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
                "The request signature we calculated does not match the signature you provided. "
                "Check your key and signing method.");
     char *ak = sigv4_peek_credential(&r.in, NULL, NULL);
@@ -728,14 +733,18 @@ Test(sigv4_verify, s3_sigv2_presigned_url_is_verified_as_sigv2)
     done(&r);
 }
 
-static int precheck(struct treq *r)
+/* As verify, with sigv4_precheck. */
+static enum sigv4_fail_kind precheck(struct treq *r)
 {
     r->in.headers = r->h;
     r->in.n_headers = r->n;
-    free(r->msg);
-    r->msg = NULL;
-    proto_sb_reset(&r->extra);
-    return sigv4_precheck(creds, &r->in, &r->msg, &r->extra);
+    sigv4_failure_free(&r->fail);
+    int rc = sigv4_precheck(creds, &r->in, &r->fail);
+    r->msg = r->fail.message;
+    th_details(&r->fail, &r->extra);
+    cr_assert_eq(rc == 0, r->fail.kind == SIGV4_OK, "returned %d with kind %s", rc,
+                 th_kind_name(r->fail.kind));
+    return r->fail.kind;
 }
 
 Test(sigv4_verify, precheck_refuses_what_needs_no_body_and_leaves_the_signature)
@@ -748,21 +757,21 @@ Test(sigv4_verify, precheck_refuses_what_needs_no_body_and_leaves_the_signature)
 
     json_req(&r, "NOSUCHKEY", "x", DATE);
     r.in.body_sha256 = NULL;
-    cr_expect_eq(precheck(&r), -ERR_UNRECOGNIZED_CLIENT);
+    cr_expect_eq(precheck(&r), SIGV4_F_UNKNOWN_KEY);
     cr_expect_str_eq(r.msg, "The security token included in the request is invalid.");
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.in.body_sha256 = NULL;
     r.in.now = T0 + 301;
-    cr_expect_eq(precheck(&r), -ERR_INVALID_SIGNATURE);
+    cr_expect_eq(precheck(&r), SIGV4_F_SKEWED);
     cr_expect(strncmp(r.msg, "Signature expired: ", 19) == 0, "%s", r.msg);
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.n = 4; /* no authorization */
-    cr_expect_eq(precheck(&r), -ERR_MISSING_AUTH_TOKEN);
+    cr_expect_eq(precheck(&r), SIGV4_F_MISSING_AUTH);
     set_header(&r, "authorization", "AWS4-HMAC-SHA256 Credential=x");
-    cr_expect_eq(precheck(&r), -ERR_INCOMPLETE_SIGNATURE, "%s", r.msg);
+    cr_expect_eq(precheck(&r), SIGV4_F_INCOMPLETE, "%s", r.msg);
     done(&r);
 }

@@ -43,7 +43,7 @@ static void cleanup(void)
 
 /* Builds a request for method on bucket/key with the given query, one header and body. */
 static void req_init(struct proto_req *req, const char *method, const char *query,
-                     struct proto_header *hdr, size_t n_hdr, const char *body, size_t body_len)
+                     struct sigv4_header *hdr, size_t n_hdr, const char *body, size_t body_len)
 {
     memset(req, 0, sizeof(*req));
     req->arena = proto_arena_new();
@@ -121,7 +121,7 @@ static void run(int (*fn)(struct proto_req *, const struct s3_target *), const c
                 const char *hval, const char *body, size_t body_len)
 {
     struct proto_req req;
-    struct proto_header h[1] = {{hname, hval}};
+    struct sigv4_header h[1] = {{hname, hval}};
     struct s3_target tg = {bucket, key, key ? strlen(key) : 0};
     req_init(&req, method, query, h, hname ? 1 : 0, body, body_len);
     int rc = fn(&req, &tg);
