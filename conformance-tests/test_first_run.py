@@ -58,13 +58,17 @@ class ReadmeExamples(ServerTestCase):
         for k in ("PYENV_ROOT", "PYENV_VERSION"):  # the aws of this machine may be a pyenv shim
             if k in os.environ:
                 env[k] = os.environ[k]
-        script = "set -euo pipefail\n" + "\n".join(b.replace("4566", port) for b in shell)
+        # The README's server is ./scripts/run.sh's, whose data dir is ./data in the checkout.
+        script = "set -euo pipefail\n" + "\n".join(
+            b.replace("4566", port).replace("./data/", self.server.data_dir + "/") for b in shell)
         p = subprocess.run(["bash", "-c", script], cwd=home, env=env, capture_output=True,
                            text=True, timeout=600)
         self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
         # the presigned URL and both virtual-host requests answered the object
         self.assertEqual(p.stdout.splitlines().count("hello"), 3, p.stdout)
         self.assertNotIn("Unknown options", p.stderr)
+        # the CodeDeploy example's file, as the deployment wrote it into the instance root
+        self.assertRegex(p.stdout, r"codedeploy/instances/.*/opt/app/index\.html")
         for d in ("app", "app-via-helper"):
             self.assertTrue(os.path.isdir(os.path.join(home, d, ".git")), d)
         got = self.client("codepipeline").get_pipeline(name="demo")["pipeline"]
