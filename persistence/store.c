@@ -838,6 +838,16 @@ int store_cursor_seek(store_cursor *c, const void *key, size_t klen)
     return rc == 0 ? 0 : STORE_NOTFOUND;
 }
 
+int store_cursor_prev(store_cursor *c)
+{
+    int rc;
+    if (!c || !c->mc) return STORE_NOTFOUND;
+    /* After a seek that found no key >= the one asked, the previous key is the last one. */
+    rc = mdb_cursor_get(c->mc, &c->k, &c->v, c->valid ? MDB_PREV : MDB_LAST);
+    c->valid = rc == 0;
+    return rc == 0 ? 0 : STORE_NOTFOUND;
+}
+
 int store_cursor_next(store_cursor *c)
 {
     int rc;

@@ -35,7 +35,11 @@ typedef struct store_blob_writer store_blob_writer;
     X(STORE_DB_CB_REPORTS, "cb_reports")                                                           \
     X(STORE_DB_CD_APPLICATIONS, "cd_applications")                                                 \
     X(STORE_DB_CD_DEPLOYMENTS, "cd_deployments")                                                   \
-    X(STORE_DB_RT_QUEUE, "rt_queue")
+    X(STORE_DB_RT_QUEUE, "rt_queue")                                                               \
+    X(STORE_DB_LG_GROUPS, "lg_groups")                                                             \
+    X(STORE_DB_LG_STREAMS, "lg_streams")                                                           \
+    X(STORE_DB_LG_EVENTS, "lg_events")                                                             \
+    X(STORE_DB_LG_TAGS, "lg_tags")
 
 enum store_db {
 #define STORE_DB_ENUM(e, name) e,
@@ -109,6 +113,10 @@ int store_cursor_open(store_txn *t, enum store_db db, store_cursor **out);
 int store_cursor_seek(store_cursor *c, const void *key, size_t klen);
 /* Moves to the next key. Returns 0 or STORE_NOTFOUND. */
 int store_cursor_next(store_cursor *c);
+/* Moves to the previous key; after a seek that returned STORE_NOTFOUND (or before any seek),
+ * to the last key. Returns 0 or STORE_NOTFOUND (no key before; the cursor is then unpositioned,
+ * and a further prev starts again from the last key). */
+int store_cursor_prev(store_cursor *c);
 /* The current entry; pointers valid until the cursor moves or the txn ends. */
 void store_cursor_get(store_cursor *c, const void **key, size_t *klen, const void **val,
                       size_t *vlen);

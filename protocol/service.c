@@ -25,7 +25,13 @@ int proto_json_dispatch(struct proto_req *req)
         return proto_error(req, ERR_UNKNOWN_OPERATION, "Operation %s is not supported by %s.",
                            req->operation, svc->name);
     if (op && svc->prevalidate && (rc = svc->prevalidate(req)) < 0) return rc;
-    if (model_op && (rc = proto_model_validate(req, model_op, req->input)) < 0) return rc;
+    if (model_op && (rc = proto_model_validate(req, model_op, req->input)) < 0) {
+        if (svc->validation_error && req->err == ERR_VALIDATION) {
+            req->err = svc->validation_error;
+            rc = -(int)svc->validation_error;
+        }
+        return rc;
+    }
     if (!op)
         return proto_error(req, ERR_NOT_IMPLEMENTED,
                            "Operation %s of %s is not implemented by codepipeline-local yet.",

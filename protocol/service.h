@@ -66,6 +66,9 @@ struct proto_service {
      * not ValidationException). Runs after auth, before proto_model_validate, only for an
      * operation the service implements. Returns 0, or a negative proto_err set on req. */
     proto_handler prevalidate;
+    /* JSON 1.1, optional: the code of the model's constraint errors when the service does not
+     * use ValidationException (CloudWatch Logs answers InvalidParameterException). 0: default. */
+    enum proto_err validation_error;
     /* Lifecycle, optional (NULL: nothing to do). The server calls every start in table order
      * after opening the store and before serving requests, on its main thread: register
      * listeners and queue kinds (which settles what a restart left unfinished), start threads.

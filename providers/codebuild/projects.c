@@ -286,7 +286,7 @@ static int create_or_update(struct proto_req *req, int update)
         goto out;
     }
     if (!update && rc == 0) {
-        rc = proto_error(req, ERR_CB_RESOURCE_ALREADY_EXISTS,
+        rc = proto_error(req, ERR_RESOURCE_ALREADY_EXISTS,
                          "Project already exists: arn:aws:codebuild:%s:%s:project/%s", region, acct,
                          name);
         goto out;

@@ -12,6 +12,7 @@
 #define CB_E_BASE (-3000) /* providers/codebuild: -3001..-3999 */
 #define CD_E_BASE (-4000) /* providers/codedeploy: -4001..-4999 */
 #define CP_E_BASE (-5000) /* providers/codepipeline: -5001..-5999 */
+#define LG_E_BASE (-6000) /* providers/logs: -6001..-6999 */
 
 /* The runtime's own codes: the runner's (-100..-119), then the queue's and the listeners'. */
 #define RT_EINVAL  (RT_E_BASE)      /* bad argument (a command without argv, a bad kind or id) */
