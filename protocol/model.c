@@ -80,6 +80,12 @@ static char *model_translate(const char *java)
             }
             out[o++] = java[i++];
             out[o++] = java[i];
+            /* Java reads "[\\w-_]" (logs' model) as \w, '-' and '_'; PCRE2 refuses a range
+             * from a class shorthand, so the '-' is made a literal. */
+            if (in_class && strchr("wdsWDS", e) && i + 1 < n && java[i + 1] == '-') {
+                out[o++] = '\\';
+                out[o++] = java[++i];
+            }
             continue;
         }
         if (c == '[' && !in_class) {

@@ -71,3 +71,11 @@ Test(proto_pattern, a_bad_pattern_is_reported_not_fatal)
     /* A skipped pattern constrains nothing. */
     cr_assert(proto_model_pattern_match(NULL, "anything", 8));
 }
+
+Test(proto_pattern, dash_after_a_class_shorthand_is_a_literal_as_in_java)
+{
+    /* CloudWatch Logs' model has [\w-_]*: \w, '-' and '_' in Java, an error in PCRE2 as is. */
+    cr_assert(matches("[\\w-_]*", "a-b_c"));
+    cr_assert_not(matches("[\\w-_]*", "a.b"));
+    cr_assert(matches("[\\d-]+", "12-3"));
+}
