@@ -156,10 +156,10 @@ class UnknownServices(ServerTestCase):
         self.assertIn(b"<Code>InvalidAction</Code>", body)
 
     def test_json_service_not_emulated_is_unknown_operation_naming_it(self):
-        rc, _, err = self.aws("logs", "describe-log-groups", check=False)
+        rc, _, err = self.aws("secretsmanager", "list-secrets", check=False)
         self.assertNotEqual(rc, 0)
         self.assertIn("(UnknownOperationException)", err)
-        self.assertNamed(err, "logs")
+        self.assertNamed(err, "secretsmanager")
         status, _, body = signed_request(self.server.endpoint, "DynamoDB_20120810.ListTables", "{}",
                                          service="dynamodb")
         self.assertEqual(status, 400)
@@ -175,7 +175,7 @@ class UnknownServices(ServerTestCase):
         status, _, body = raw_request(self.server.endpoint, "GET", "/_codepipeline-local/health")
         self.assertEqual(status, 200)
         self.assertEqual(set(body["services"]),
-                         {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3"})
+                         {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3", "logs"})
         self.assertIn("not emulated", body["otherServices"])
 
 

@@ -153,10 +153,14 @@ Test(srv_routes, services_not_served_answer_in_their_protocol)
                  SRV_ROUTE_NOT_SERVED_QUERY);
     cr_assert_eq(pick("POST", "/", "", NULL, NULL, FORM, &svc, &named), SRV_ROUTE_NOT_SERVED_QUERY);
     cr_assert_null(named);
-    cr_assert_eq(pick("POST", "/", "", "Logs_20140328.DescribeLogGroups", "logs",
+    cr_assert_eq(pick("POST", "/", "", "secretsmanager.ListSecrets", "secretsmanager",
                       "application/x-amz-json-1.1", &svc, &named),
                  SRV_ROUTE_NOT_SERVED_JSON);
-    cr_assert_str_eq(named, "logs");
+    cr_assert_str_eq(named, "secretsmanager");
+    cr_assert_eq(pick("POST", "/", "", "Logs_20140328.DescribeLogGroups", "logs",
+                      "application/x-amz-json-1.1", &svc, &named),
+                 SRV_ROUTE_JSON);
+    cr_assert_str_eq(svc->name, "logs");
     cr_assert_eq(pick("POST", "/", "", "Nope_1.X", NULL, NULL, &svc, &named),
                  SRV_ROUTE_NOT_SERVED_JSON);
     cr_assert_eq(pick("GET", "/2015-03-31/functions/", "", NULL, "lambda", NULL, &svc, &named),
