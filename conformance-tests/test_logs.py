@@ -158,6 +158,14 @@ class LogsTest(ServerTestCase):
         self.assertEqual(self.logs.describe_log_streams(logGroupName="gone")["logStreams"], [])
         self.assertEqual(self.logs.filter_log_events(logGroupName="gone")["events"], [])
 
+    def test_stream_name_with_a_nul_is_invalid_parameter(self):
+        self.group("nul-g", ["a"])
+        self.assertClientError(lambda: self.logs.put_log_events(
+            logGroupName="nul-g", logStreamName="a\x00b",
+            logEvents=[{"timestamp": now_ms(), "message": "x"}]), "InvalidParameterException", 400)
+        self.assertEqual(self.logs.get_log_events(logGroupName="nul-g", logStreamName="a")["events"],
+                         [])
+
     # ---- put / get ----
     def test_put_log_events_through_the_cli_and_get_them_back(self):
         self.aws("logs", "create-log-group", "--log-group-name", "cli-g")

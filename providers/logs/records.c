@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "protocol/utf8.h"
 #include "providers/logs/internal.h"
 
 int64_t lg_now_ms(void)
@@ -298,15 +299,31 @@ int lg_put_events(store *st, const char *account, const char *region, const char
 {
     for (size_t i = 1; i < n; i++)
         if (ev[i].timestamp < ev[i - 1].timestamp) return LG_EINVAL;
-    store_txn *t = NULL;
-    int rc = store_txn_begin(st, 1, &t);
-    if (rc) return rc;
-    char missing = 0;
-    rc = lg_append(t, account, region, group, stream, ev, n, (flags & LG_CREATE) != 0, lg_now_ms(),
-                   &missing, NULL);
-    if (rc) {
-        store_txn_abort(t);
-        return rc;
+    /* Answers must be valid UTF-8 and build output need not be: invalid bytes become U+FFFD.
+     * Copies only when something is invalid. */
+    proto_arena *a = NULL;
+    struct lg_event *copy = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (proto_utf8_check(ev[i].message, ev[i].len) == ev[i].len) continue;
+        if (!a) {
+            a = proto_arena_new();
+            copy = proto_arena_alloc(a, n * sizeof *copy);
+            memcpy(copy, ev, n * sizeof *copy);
+        }
+        copy[i].message = proto_utf8_sanitize(a, ev[i].message, ev[i].len);
+        copy[i].len = strlen(copy[i].message);
     }
-    return store_txn_commit(t);
+    store_txn *t = NULL;
+    char missing = 0;
+    int rc = store_txn_begin(st, 1, &t);
+    if (rc) goto out;
+    rc = lg_append(t, account, region, group, stream, copy ? copy : ev, n, (flags & LG_CREATE) != 0,
+                   lg_now_ms(), &missing, NULL);
+    if (rc)
+        store_txn_abort(t);
+    else
+        rc = store_txn_commit(t);
+out:
+    proto_arena_free(a);
+    return rc;
 }

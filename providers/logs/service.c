@@ -79,6 +79,23 @@ static int lg_start(store *st, const struct proto_service_config *cfg, char *err
     return 0;
 }
 
+/* Stream names may hold any character but ':' and '*' by the model; a NUL would cut the name
+ * short in the keys, so it is refused before anything else. */
+static int lg_prevalidate(struct proto_req *req)
+{
+    static const char *const members[] = {"logStreamName", "logStreamNamePrefix"};
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+        struct json_object *v;
+        if (req->input && json_object_is_type(req->input, json_type_object) &&
+            json_object_object_get_ex(req->input, members[i], &v) &&
+            json_object_is_type(v, json_type_string) &&
+            strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            return proto_error(req, ERR_INVALID_PARAMETER, "Invalid %s: it contains a NUL.",
+                               members[i]);
+    }
+    return 0;
+}
+
 const struct proto_service lg_service = {
     .name = "logs",
     .target_prefix = "Logs_20140328",
@@ -87,6 +104,7 @@ const struct proto_service lg_service = {
     .n_ops = sizeof lg_ops / sizeof lg_ops[0],
     .model = &proto_model_logs,
     .clock_skew_seconds = 300,
+    .prevalidate = lg_prevalidate,
     .validation_error = ERR_INVALID_PARAMETER,
     .start = lg_start,
 };

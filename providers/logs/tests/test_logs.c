@@ -213,3 +213,24 @@ Test(lg_store, cursor_prev_walks_back_and_starts_from_the_last_key, .init = setu
     store_cursor_close(c);
     store_txn_abort(t);
 }
+
+Test(lg_put_events, invalid_utf8_in_build_output_is_stored_as_replacement_characters, .init = setup,
+     .fini = teardown)
+{
+    struct lg_event ev[] = {{lg_now_ms(), "ok \xff end", 8}};
+    cr_assert_eq(lg_put_events(st, "000000000000", "us-east-1", "g", "s", ev, 1, LG_CREATE), 0);
+    char key[LG_KEY_MAX];
+    int pl = lg_events_prefix(key, "000000000000", "us-east-1", "g", "s");
+    store_txn *t;
+    store_cursor *c;
+    cr_assert_eq(store_txn_begin(st, 0, &t), 0);
+    cr_assert_eq(store_cursor_open(t, STORE_DB_LG_EVENTS, &c), 0);
+    cr_assert_eq(store_cursor_seek(c, key, (size_t)pl), 0);
+    const void *k, *v;
+    size_t kl, vl;
+    store_cursor_get(c, &k, &kl, &v, &vl);
+    cr_assert_eq(vl - 8, strlen("ok \xef\xbf\xbd end"));
+    cr_assert_eq(memcmp((const char *)v + 8, "ok \xef\xbf\xbd end", vl - 8), 0);
+    store_cursor_close(c);
+    store_txn_abort(t);
+}
