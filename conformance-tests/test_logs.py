@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 import unittest
+import uuid
 
 from harness import ACCOUNT, REGION, ServerTestCase
 
@@ -426,10 +427,115 @@ class LogsTest(ServerTestCase):
         _, out, _ = self.aws("logs", "tail", "tail-g", "--since", "1h", "--format", "short")
         self.assertIn("hello tail", out if isinstance(out, str) else json.dumps(out))
 
-    def test_codebuild_build_log_is_readable(self):
-        if not os.environ.get("CPL_CODEBUILD_LOGS"):
-            self.skipTest("CodeBuild does not write to CloudWatch Logs in this build yet "
-                          "(the build runner is not on main)")
+
+ENV = {"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+       "computeType": "BUILD_GENERAL1_SMALL"}
+ROLE = "arn:aws:iam::%s:role/cb" % ACCOUNT
+
+
+class CodeBuildLogs(ServerTestCase):
+    """A build's output in CloudWatch Logs, as CodeBuild writes it: one event per line."""
+    server_args = ("--max-builds", "2")
+
+    def setUp(self):
+        self.cb = self.client("codebuild")
+        self.logs = self.client("logs")
+
+    def start(self, buildspec, **project):
+        from botocore.exceptions import ClientError
+        name = "lg-" + uuid.uuid4().hex[:10]
+        args = dict(name=name, source={"type": "NO_SOURCE", "buildspec": buildspec},
+                    artifacts={"type": "NO_ARTIFACTS"}, environment=ENV, serviceRole=ROLE)
+        args.update(project)
+        try:
+            self.cb.create_project(**args)
+            return name, self.cb.start_build(projectName=name)["build"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "NotImplementedException":
+                self.skipTest("CodeBuild builds are not implemented in this build of the server")
+            raise
+
+    def wait(self, build_id, deadline=120):
+        end = time.time() + deadline
+        while time.time() < end:
+            b = self.cb.batch_get_builds(ids=[build_id])["builds"][0]
+            if b["buildComplete"]:
+                return b
+            time.sleep(0.1)
+        self.fail("build %s did not complete" % build_id)
+
+    def test_build_output_is_read_with_get_and_filter_log_events(self):
+        name, b = self.start("version: 0.2\nphases:\n  build:\n    commands:\n"
+                             "      - echo first-line; echo second-line\n      - echo 'ERROR boom'\n")
+        b = self.wait(b["id"])
+        self.assertEqual(b["buildStatus"], "SUCCEEDED")
+        group, stream = "/aws/codebuild/" + name, b["id"].split(":")[1]
+        self.assertEqual(b["logs"]["groupName"], group)
+        self.assertEqual(b["logs"]["streamName"], stream)
+        self.assertEqual(b["logs"]["cloudWatchLogsArn"],
+                         "arn:aws:logs:%s:%s:log-group:%s:log-stream:%s"
+                         % (REGION, ACCOUNT, group, stream))
+        _, out, _ = self.aws("logs", "get-log-events", "--log-group-name", group,
+                             "--log-stream-name", stream, "--start-from-head")
+        msgs = [e["message"] for e in out["events"]]
+        self.assertIn("first-line", msgs)
+        self.assertIn("second-line", msgs)
+        self.assertLess(msgs.index("first-line"), msgs.index("second-line"))
+        self.assertTrue(any(m.startswith("[Container]") for m in msgs), msgs)
+        ts = [e["timestamp"] for e in out["events"]]
+        self.assertEqual(ts, sorted(ts))
+        self.assertLess(abs(ts[-1] - now_ms()), 600000)
+        _, out, _ = self.aws("logs", "filter-log-events", "--log-group-name", group,
+                             "--filter-pattern", '"ERROR boom" -Running')
+        self.assertEqual([e["message"] for e in out["events"]], ["ERROR boom"])
+        self.assertEqual(out["events"][0]["logStreamName"], stream)
+
+    def test_a_running_build_is_followed_as_logs_tail_does(self):
+        cmd = "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done"
+        name, b = self.start("version: 0.2\nphases:\n  build:\n    commands:\n      - " + cmd + "\n")
+        group = "/aws/codebuild/" + name
+        seen, printed, start, while_running = set(), [], now_ms() - 60000, []
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            running = not self.cb.batch_get_builds(ids=[b["id"]])["builds"][0]["buildComplete"]
+            try:
+                pages = list(self.logs.get_paginator("filter_log_events").paginate(
+                    logGroupName=group, startTime=start))
+            except self.logs.exceptions.ResourceNotFoundException:
+                pages = []  # the group appears with the build's first line
+            for page in pages:
+                for e in page["events"]:
+                    if e["eventId"] not in seen:
+                        seen.add(e["eventId"])
+                        printed.append(e["message"])
+                        start = max(start, e["timestamp"])
+                        if running:
+                            while_running.append(e["message"])
+            if not running:
+                break
+            time.sleep(0.2)
+        self.assertEqual([m for m in printed if m.startswith("tick-")],
+                         ["tick-%d" % i for i in range(1, 7)])
+        self.assertTrue([m for m in while_running if m.startswith("tick-")],
+                        "no line was seen before the build ended: %s" % printed)
+
+    def test_logs_config_names_the_group_and_stream_prefix_or_disables(self):
+        spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo configured\n"
+        name, b = self.start(spec, logsConfig={"cloudWatchLogs": {
+            "status": "ENABLED", "groupName": "custom-builds", "streamName": "ci"}})
+        self.addCleanup(lambda: self.logs.delete_log_group(logGroupName="custom-builds"))
+        b = self.wait(b["id"])
+        stream = "ci/" + b["id"].split(":")[1]
+        self.assertEqual((b["logs"]["groupName"], b["logs"]["streamName"]), ("custom-builds", stream))
+        msgs = [e["message"] for e in self.logs.get_log_events(
+            logGroupName="custom-builds", logStreamName=stream, startFromHead=True)["events"]]
+        self.assertIn("configured", msgs)
+        name, b = self.start(spec, logsConfig={"cloudWatchLogs": {"status": "DISABLED"}})
+        b = self.wait(b["id"])
+        self.assertEqual(b["buildStatus"], "SUCCEEDED")
+        self.assertNotIn("groupName", b["logs"])
+        self.assertEqual(self.logs.describe_log_groups(
+            logGroupNamePrefix="/aws/codebuild/" + name)["logGroups"], [])
 
 
 if __name__ == "__main__":

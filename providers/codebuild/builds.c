@@ -244,10 +244,23 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     if (get(p, "serviceRole"))
         json_object_object_add(b, "serviceRole", copy(get(p, "serviceRole")));
     struct json_object *logs = json_object_new_object();
-    json_object_object_add(
-        logs, "groupName",
-        json_object_new_string(proto_arena_printf(a, "/aws/codebuild/%s", nb->project)));
-    json_object_object_add(logs, "streamName", json_object_new_string(uuid));
+    /* CloudWatch Logs, as the project's logsConfig says: /aws/codebuild/<project> and the build's
+     * uuid by default, the configured group, "<prefix>/<uuid>" for a stream prefix, none when
+     * DISABLED. The build runner writes the log there. */
+    struct json_object *cwc = get(get(p, "logsConfig"), "cloudWatchLogs");
+    const char *cws = cb_json_str(cwc, "status"), *cwg = cb_json_str(cwc, "groupName");
+    const char *cwp = cb_json_str(cwc, "streamName");
+    if (!cws || strcmp(cws, "DISABLED") != 0) {
+        const char *gn =
+            cwg && *cwg ? cwg : proto_arena_printf(a, "/aws/codebuild/%s", nb->project);
+        const char *sn = cwp && *cwp ? proto_arena_printf(a, "%s/%s", cwp, uuid) : uuid;
+        json_object_object_add(logs, "groupName", json_object_new_string(gn));
+        json_object_object_add(logs, "streamName", json_object_new_string(sn));
+        json_object_object_add(
+            logs, "cloudWatchLogsArn",
+            json_object_new_string(proto_arena_printf(
+                a, "arn:aws:logs:%s:%s:log-group:%s:log-stream:%s", region, acct, gn, sn)));
+    }
     json_object_object_add(logs, "deepLink",
                            json_object_new_string(proto_arena_printf(
                                a, "%s/_codepipeline-local/codebuild/logs/%s", endpoint, id_out)));

@@ -22,6 +22,7 @@
 #include "providers/codebuild/buildspec.h"
 #include "providers/codebuild/run.h"
 #include "providers/codecommit/codecommit.h"
+#include "providers/logs/logs.h"
 #include "providers/runtime/queue.h"
 #include "providers/runtime/runner.h"
 #include "providers/s3/s3.h"
@@ -93,7 +94,62 @@ struct build {
     char fail_msg[1024];
     struct json_object *cur_phase;
     struct proto_sb exported;
+    /* CloudWatch Logs: the log's lines not yet sent (text holds them back to back) */
+    const char *cw_group, *cw_stream; /* NULL: DISABLED */
+    struct proto_sb cw_text, cw_line;
+    struct lg_event *cw_ev;
+    size_t cw_n, cw_cap;
 };
+
+#define CW_BATCH_EVENTS 1000
+#define CW_EVENT_MAX    (256u << 10) /* a longer line is cut into events of this size */
+
+/* Sends the lines gathered so far to the build's log stream in one batch (one transaction). A
+ * failure is not the build's: it is logged and the lines are dropped. */
+static void cw_flush(struct build *bd)
+{
+    if (!bd->cw_n) return;
+    for (size_t i = 0; i < bd->cw_n; i++) /* offsets became pointers now that text stays put */
+        bd->cw_ev[i].message = bd->cw_text.buf + (size_t)(uintptr_t)bd->cw_ev[i].message;
+    int rc = lg_put_events(bd->st, bd->account, bd->region, bd->cw_group, bd->cw_stream, bd->cw_ev,
+                           bd->cw_n, LG_CREATE);
+    if (rc) fprintf(stderr, "codebuild: %s: CloudWatch Logs write failed (%d)\n", bd->id, rc);
+    bd->cw_n = 0;
+    bd->cw_text.len = 0;
+}
+
+/* Ends the current line as one event stamped now. */
+static void cw_event(struct build *bd)
+{
+    if (bd->cw_n == bd->cw_cap) {
+        size_t cap = bd->cw_cap ? 2 * bd->cw_cap : 64;
+        struct lg_event *ne = realloc(bd->cw_ev, cap * sizeof *ne);
+        if (!ne) return;
+        bd->cw_ev = ne;
+        bd->cw_cap = cap;
+    }
+    struct lg_event *e = &bd->cw_ev[bd->cw_n++];
+    e->timestamp = lg_now_ms();
+    e->message = (const char *)(uintptr_t)bd->cw_text.len; /* an offset until the flush */
+    e->len = bd->cw_line.len;
+    proto_sb_append(&bd->cw_text, bd->cw_line.buf ? bd->cw_line.buf : "", bd->cw_line.len);
+    bd->cw_line.len = 0;
+    if (bd->cw_n >= CW_BATCH_EVENTS || bd->cw_text.len >= (1u << 20)) cw_flush(bd);
+}
+
+/* Splits the log's bytes into lines, one event each (the newline is not part of the message). */
+static void cw_feed(struct build *bd, const char *s, size_t n)
+{
+    if (!bd->cw_group) return;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            cw_event(bd);
+            continue;
+        }
+        proto_sb_append(&bd->cw_line, s + i, 1);
+        if (bd->cw_line.len >= CW_EVENT_MAX) cw_event(bd);
+    }
+}
 
 static void logf_(struct build *bd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -103,6 +159,7 @@ static void log_write(struct build *bd, const char *s, size_t n)
     if (n > LOG_CAP - bd->logged) n = LOG_CAP - bd->logged;
     ssize_t w = write(bd->logfd, s, n);
     if (w > 0) bd->logged += (uint64_t)w;
+    cw_feed(bd, s, n);
 }
 
 static void logf_(struct build *bd, const char *fmt, ...)
@@ -541,6 +598,7 @@ static int sink(void *ctx, enum rt_stream stream, const char *data, size_t len)
                 memmove(buf, buf + bd->pending.len - tl, tl);
                 bd->pending.len = tl;
             }
+            cw_flush(bd); /* one batch per chunk of output, so a follower sees it now */
             return 0;
         }
         size_t linelen = (size_t)(nl - buf) + 1;
@@ -1153,6 +1211,11 @@ static int kind_run(void *ctx, const struct rt_item *item, rt_task *task)
     int rc = store_txn_begin(st, 0, &t);
     if (!rc) rc = cb_build_load(t, bd->account, bd->region, bd->id, &bd->start, &bd->b, &bd->spec);
     store_txn_abort(t);
+    if (!rc) {
+        bd->cw_group = cb_json_str(get(bd->b, "logs"), "groupName");
+        bd->cw_stream = cb_json_str(get(bd->b, "logs"), "streamName");
+        if (!bd->cw_stream) bd->cw_group = NULL;
+    }
     int result = RT_TASK_DONE; /* a build deleted meanwhile is simply dropped */
     if (!rc && !json_object_get_boolean(get(bd->b, "buildComplete"))) {
         rt_task_on_stop(task, on_task_stop, bd);
@@ -1162,6 +1225,11 @@ static int kind_run(void *ctx, const struct rt_item *item, rt_task *task)
         if (bd->act.stop == STOP_SHUTDOWN && !strcmp(cb_json_str(bd->b, "currentPhase"), "QUEUED"))
             result = RT_TASK_REQUEUE;
     }
+    if (bd->cw_line.len) cw_event(bd); /* a last line without its newline */
+    cw_flush(bd);
+    free(bd->cw_ev);
+    proto_sb_free(&bd->cw_text);
+    proto_sb_free(&bd->cw_line);
     if (bd->logfd >= 0) close(bd->logfd);
     cb_spec_free(&bd->bs);
     proto_sb_free(&bd->pending);
