@@ -121,8 +121,13 @@ class Shutdown(unittest.TestCase):
         data = os.urandom(4 << 20)
         path = presigned(self.s3, "put_object", Bucket="drain", Key="up")
         sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
-        sock.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
-                      % (path, len(data))).encode())
+        # 100-continue tells when the server holds the request: a signal before the headers are
+        # read would find no request in flight (on a loaded machine that happened).
+        sock.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+                      "Expect: 100-continue\r\n\r\n" % (path, len(data))).encode())
+        status, _, rest = read_head(sock, time.time() + 60)
+        self.assertEqual(status, 100)
+        self.assertEqual(bytes(rest), b"")
         sock.sendall(data[:len(data) // 2])
         self.server.proc.send_signal(signal.SIGTERM)
         self.wait_until_refusing_new_connections()
