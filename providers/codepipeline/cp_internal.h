@@ -29,6 +29,12 @@ int cp_op_list_webhooks(struct proto_req *req);
 int cp_op_delete_webhook(struct proto_req *req);
 int cp_op_register_webhook(struct proto_req *req);
 int cp_op_deregister_webhook(struct proto_req *req);
+int cp_op_start_pipeline_execution(struct proto_req *req);
+int cp_op_get_pipeline_state(struct proto_req *req);
+int cp_op_get_pipeline_execution(struct proto_req *req);
+int cp_op_list_pipeline_executions(struct proto_req *req);
+int cp_op_list_action_executions(struct proto_req *req);
+int cp_op_put_approval_result(struct proto_req *req);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
  * this header, then body_len bytes holding the whole GetPipeline response for that version,

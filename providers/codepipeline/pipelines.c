@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "protocol/ids.h"
+#include "providers/codepipeline/engine.h"
 #include "providers/codepipeline/structure.h"
 
 #define LIST_DEFAULT_MAX 100
@@ -277,9 +278,20 @@ int cp_op_create_pipeline(struct proto_req *req)
     if ((rc = put_record(t, acct, region, name, rec, len, 1))) goto store_fail;
     if ((rc = cp_tags_put(t, cp_pipeline_arn(req->arena, region, acct, name), tags)))
         goto store_fail;
+    /* AWS starts a first run of a new pipeline. */
+    struct cp_kicks kicks = {0};
+    if (cp_engine_queue()) {
+        struct cp_start s = {"CreatePipeline",
+                             proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct), NULL,
+                             NULL, NULL};
+        char id[37];
+        if ((rc = cp_exec_start_in(t, acct, region, name, &s, id, &kicks)) < 0) goto store_fail;
+    }
     rc = store_txn_commit(t);
     t = NULL;
     if (rc) goto store_fail;
+    cp_engine_pipelines_changed();
+    cp_kicks_run(&kicks);
     proto_sb_reset(&req->body);
     put_pipeline_only(&req->body, rec);
     if (tags && json_object_array_length(tags)) {
@@ -348,9 +360,11 @@ int cp_op_update_pipeline(struct proto_req *req)
     size_t len;
     rec = make_record(decl, acct, region, name, version, created, proto_now(), &len);
     if ((rc = put_record(t, acct, region, name, rec, len, version))) goto store_fail;
+    if ((rc = cp_exec_pipeline_updated_in(t, acct, region, name))) goto store_fail;
     rc = store_txn_commit(t);
     t = NULL;
     if (rc) goto store_fail;
+    cp_engine_pipelines_changed();
     proto_sb_reset(&req->body);
     put_pipeline_only(&req->body, rec);
     proto_sb_putc(&req->body, '}');
@@ -470,9 +484,11 @@ int cp_op_delete_pipeline(struct proto_req *req)
             goto store_fail;
     if ((rc = cp_tags_delete_all(t, cp_pipeline_arn(req->arena, region, acct, name))))
         goto store_fail;
+    if ((rc = cp_exec_delete_all_in(t, acct, region, name))) goto store_fail;
     rc = store_txn_commit(t);
     t = NULL;
     if (rc) goto store_fail;
+    cp_engine_pipelines_changed();
     goto out;
 store_fail:
     rc = cp_store_error(req, rc);

@@ -3,6 +3,7 @@
 
 #include "protocol/model.h"
 #include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/engine.h"
 
 static const struct proto_operation cp_ops[] = {
     {"CreateCustomActionType", cp_op_create_custom_action_type},
@@ -13,12 +14,18 @@ static const struct proto_operation cp_ops[] = {
     {"DeregisterWebhookWithThirdParty", cp_op_deregister_webhook},
     {"GetActionType", cp_op_get_action_type},
     {"GetPipeline", cp_op_get_pipeline},
+    {"GetPipelineExecution", cp_op_get_pipeline_execution},
+    {"GetPipelineState", cp_op_get_pipeline_state},
+    {"ListActionExecutions", cp_op_list_action_executions},
     {"ListActionTypes", cp_op_list_action_types},
+    {"ListPipelineExecutions", cp_op_list_pipeline_executions},
     {"ListPipelines", cp_op_list_pipelines},
     {"ListTagsForResource", cp_op_list_tags_for_resource},
     {"ListWebhooks", cp_op_list_webhooks},
+    {"PutApprovalResult", cp_op_put_approval_result},
     {"PutWebhook", cp_op_put_webhook},
     {"RegisterWebhookWithThirdParty", cp_op_register_webhook},
+    {"StartPipelineExecution", cp_op_start_pipeline_execution},
     {"TagResource", cp_op_tag_resource},
     {"UntagResource", cp_op_untag_resource},
     {"UpdateActionType", cp_op_update_action_type},
@@ -33,4 +40,6 @@ const struct proto_service cp_service = {
     .n_ops = sizeof cp_ops / sizeof cp_ops[0],
     .model = &proto_model_codepipeline,
     .clock_skew_seconds = 300,
+    .start = cp_engine_start,
+    .stop = cp_engine_stop,
 };

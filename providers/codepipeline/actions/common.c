@@ -1,0 +1,31 @@
+/* Helpers the action providers share. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "protocol/ids.h"
+#include "providers/codepipeline/actions/actions.h"
+
+const char *cp_cfg(struct cp_action_ctx *ac, const char *key)
+{
+    struct json_object *v;
+    return ac->config && json_object_object_get_ex(ac->config, key, &v) ? json_object_get_string(v)
+                                                                        : NULL;
+}
+
+const char *cp_override(struct cp_action_ctx *ac, const char *type)
+{
+    struct json_object *t, *v;
+    if (!ac->override || !json_object_object_get_ex(ac->override, "revisionType", &t) ||
+        strcmp(json_object_get_string(t), type) ||
+        !json_object_object_get_ex(ac->override, "revisionValue", &v))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+double cp_poll_at(double started)
+{
+    double now = proto_now(), d = (now - started) / 10;
+    if (d < 0.05) d = 0.05;
+    if (d > 2) d = 2;
+    return now + d;
+}

@@ -1,0 +1,784 @@
+/* The execution state machine: execution records, stage locks and execution modes, and the
+ * transitions, each one write transaction. */
+#include "providers/codepipeline/engine.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/ids.h"
+#include "providers/codepipeline/cp_internal.h"
+
+#define KEY_MAX    512
+#define MAX_ACTIVE 256 /* executions of one pipeline the state machine looks at in one pass */
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *jgets(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int jgeti(struct json_object *o, const char *k, int dflt)
+{
+    struct json_object *v = jget(o, k);
+    return v ? json_object_get_int(v) : dflt;
+}
+
+static void jset(struct json_object *o, const char *k, struct json_object *v)
+{
+    json_object_object_add(o, k, v);
+}
+
+static void jsets(struct json_object *o, const char *k, const char *s)
+{
+    json_object_object_add(o, k, json_object_new_string(s ? s : ""));
+}
+
+static struct json_object *jobj(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    if (!v || !json_object_is_type(v, json_type_object)) {
+        v = json_object_new_object();
+        jset(o, k, v);
+    }
+    return v;
+}
+
+int cp_exec_key(char *buf, size_t buflen, const char *account, const char *region,
+                const char *pipeline, const char *suffix)
+{
+    int n = store_key(buf, buflen, account, region, pipeline);
+    if (n < 0) return -1;
+    int m = snprintf(buf + n, buflen - (size_t)n, "#%s", suffix);
+    if (m < 0 || (size_t)m >= buflen - (size_t)n) return -1;
+    return n + m;
+}
+
+struct json_object *cp_json_load(store_txn *t, enum store_db db, const char *key, size_t klen)
+{
+    const void *val;
+    size_t vlen;
+    if (store_get(t, db, key, klen, &val, &vlen)) return NULL;
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *o = json_tokener_parse_ex(tok, val, (int)vlen);
+    json_tokener_free(tok);
+    return o;
+}
+
+int cp_json_store(store_txn *t, enum store_db db, const char *key, size_t klen,
+                  struct json_object *o)
+{
+    size_t n;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    return store_put(t, db, key, klen, s, n);
+}
+
+static int seq_suffix(char *buf, size_t n, unsigned seq)
+{
+    return snprintf(buf, n, "X%010u", seq);
+}
+
+struct json_object *cp_exec_load(store_txn *t, const char *account, const char *region,
+                                 const char *pipeline, unsigned seq)
+{
+    char key[KEY_MAX], suf[16];
+    seq_suffix(suf, sizeof suf, seq);
+    int kl = cp_exec_key(key, sizeof key, account, region, pipeline, suf);
+    return kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl);
+}
+
+static int exec_store(store_txn *t, const char *account, const char *region, const char *pipeline,
+                      struct json_object *e)
+{
+    char key[KEY_MAX], suf[16];
+    seq_suffix(suf, sizeof suf, (unsigned)jgeti(e, "_seq", 0));
+    int kl = cp_exec_key(key, sizeof key, account, region, pipeline, suf);
+    if (kl < 0) return STORE_ERROR;
+    return cp_json_store(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, e);
+}
+
+unsigned cp_exec_seq(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     const char *id)
+{
+    char key[KEY_MAX], suf[64];
+    snprintf(suf, sizeof suf, "I%.40s", id);
+    int kl = cp_exec_key(key, sizeof key, account, region, pipeline, suf);
+    const void *val;
+    size_t vlen;
+    if (kl < 0 || store_get(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, &val, &vlen)) return 0;
+    char num[16];
+    if (vlen >= sizeof num) return 0;
+    memcpy(num, val, vlen);
+    num[vlen] = 0;
+    return (unsigned)strtoul(num, NULL, 10);
+}
+
+struct json_object *cp_decl_load(store_txn *t, const char *account, const char *region,
+                                 const char *pipeline, unsigned version)
+{
+    struct cp_pipe_hdr h;
+    const char *decl;
+    const void *val;
+    size_t vlen;
+    char key[KEY_MAX];
+    int rc;
+    if (!version) {
+        rc = cp_pipeline_read(t, account, region, pipeline, &h, &decl);
+    } else {
+        int kl = cp_version_key(key, sizeof key, account, region, pipeline, version);
+        if (kl < 0) return NULL;
+        rc = store_get(t, STORE_DB_CP_PIPELINE_VERSIONS, key, (size_t)kl, &val, &vlen);
+        if (!rc) rc = cp_pipe_rec_parse(val, vlen, &h, &decl) ? STORE_ERROR : 0;
+    }
+    if (rc) return NULL;
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *o = json_tokener_parse_ex(tok, decl, (int)h.decl_len);
+    json_tokener_free(tok);
+    return o;
+}
+
+void cp_kicks_run(struct cp_kicks *k)
+{
+    rt_queue *q = cp_engine_queue();
+    if (!q) return;
+    for (size_t i = 0; i < k->n; i++)
+        rt_queue_kick(q, k->k[i].kind, k->k[i].id);
+    k->n = 0;
+}
+
+static void kick_add(struct cp_kicks *k, const char *kind, const char *id)
+{
+    if (!k) return;
+    if (k->n == sizeof k->k / sizeof k->k[0]) {
+        k->overflow = 1;
+        return;
+    }
+    k->k[k->n].kind = kind;
+    snprintf(k->k[k->n].id, sizeof k->k[k->n].id, "%s", id);
+    k->n++;
+}
+
+/* ---- the state machine ---------------------------------------------------------------------- */
+
+struct run {
+    unsigned seq;
+    struct json_object *e;    /* owned */
+    struct json_object *decl; /* borrowed from the version cache */
+    int dirty;
+};
+
+struct machine {
+    store_txn *t;
+    const char *account, *region, *pipeline;
+    struct json_object *state; /* owned */
+    unsigned mode;
+    struct run runs[MAX_ACTIVE];
+    size_t n;
+    struct {
+        unsigned version;
+        struct json_object *decl;
+    } decls[16];
+    size_t ndecls;
+    struct cp_kicks *kicks;
+    double now;
+};
+
+static struct json_object *machine_decl(struct machine *m, unsigned version)
+{
+    for (size_t i = 0; i < m->ndecls; i++)
+        if (m->decls[i].version == version) return m->decls[i].decl;
+    struct json_object *d = cp_decl_load(m->t, m->account, m->region, m->pipeline, version);
+    if (!d) return NULL;
+    if (m->ndecls == sizeof m->decls / sizeof m->decls[0]) { /* borrowed by runs: keep all */
+        json_object_put(d);
+        return NULL;
+    }
+    m->decls[m->ndecls].version = version;
+    m->decls[m->ndecls].decl = d;
+    m->ndecls++;
+    return d;
+}
+
+static int terminal(const char *status)
+{
+    return status && strcmp(status, "InProgress") && strcmp(status, "Stopping");
+}
+
+static struct json_object *stage_decl(struct json_object *decl, int i)
+{
+    struct json_object *stages = jget(decl, "stages");
+    if (!stages || i < 0 || (size_t)i >= json_object_array_length(stages)) return NULL;
+    return json_object_array_get_idx(stages, (size_t)i);
+}
+
+static int n_stages(struct json_object *decl)
+{
+    struct json_object *stages = jget(decl, "stages");
+    return stages ? (int)json_object_array_length(stages) : 0;
+}
+
+static struct json_object *exec_stage(struct json_object *e, int i)
+{
+    return json_object_array_get_idx(jget(e, "_stages"), (size_t)i);
+}
+
+/* The variables an action of e can reference: {namespace: {name: value}}. New reference. */
+static struct json_object *exec_vars(struct json_object *e)
+{
+    struct json_object *vars = json_object_new_object(), *cp = json_object_new_object();
+    jsets(cp, "PipelineExecutionId", jgets(e, "pipelineExecutionId"));
+    jset(vars, "codepipeline", cp);
+    struct json_object *pv = json_object_new_object(), *list = jget(e, "variables");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+        struct json_object *v = json_object_array_get_idx(list, i);
+        jsets(pv, jgets(v, "name"), jgets(v, "resolvedValue"));
+    }
+    jset(vars, "variables", pv);
+    json_object_object_foreach(jobj(e, "_vars"), ns, val)
+    {
+        jset(vars, ns, json_object_get(val));
+    }
+    return vars;
+}
+
+static const char *artifact_bucket(struct json_object *decl, const char *region)
+{
+    struct json_object *as = jget(decl, "artifactStore");
+    if (as) return jgets(as, "location");
+    json_object_object_foreach(jget(decl, "artifactStores"), r, store_)
+    {
+        if (!strcmp(r, region)) return jgets(store_, "location");
+    }
+    return NULL;
+}
+
+/* Creates the action execution of action (index ai of stage si) in e and queues it, or fails it
+ * at once when its configuration cannot be resolved. */
+static int start_action(struct machine *m, struct run *r, int si, struct json_object *act)
+{
+    struct json_object *e = r->e;
+    const char *stage = jgets(stage_decl(r->decl, si), "name");
+    const char *name = jgets(act, "name");
+    char aeid[37];
+    proto_uuid(aeid);
+    struct json_object *en = json_object_new_object();
+    jsets(en, "pipelineExecutionId", jgets(e, "pipelineExecutionId"));
+    jsets(en, "actionExecutionId", aeid);
+    jset(en, "pipelineVersion", json_object_new_int(jgeti(e, "pipelineVersion", 1)));
+    jsets(en, "stageName", stage);
+    jsets(en, "actionName", name);
+    jset(en, "startTime", json_object_new_double(m->now));
+    jset(en, "lastUpdateTime", json_object_new_double(m->now));
+    struct json_object *in = json_object_new_object();
+    jset(in, "actionTypeId", json_object_get(jget(act, "actionTypeId")));
+    struct json_object *cfg = jget(act, "configuration");
+    jset(in, "configuration", cfg ? json_object_get(cfg) : json_object_new_object());
+    struct json_object *res = json_object_new_object(), *vars = exec_vars(e);
+    char bad[256] = "";
+    int unresolved = 0;
+    if (cfg) {
+        json_object_object_foreach(cfg, k, v)
+        {
+            char *s = cp_vars_resolve(json_object_get_string(v), vars, bad, sizeof bad);
+            if (!s) {
+                unresolved = 1;
+                break;
+            }
+            jsets(res, k, s);
+            free(s);
+        }
+    }
+    json_object_put(vars);
+    jset(in, "resolvedConfiguration", res);
+    if (jgets(act, "roleArn")) jsets(in, "roleArn", jgets(act, "roleArn"));
+    const char *aregion = jgets(act, "region") ? jgets(act, "region") : m->region;
+    jsets(in, "region", aregion);
+    struct json_object *ins = json_object_new_array(), *art = jobj(e, "_art");
+    struct json_object *decl_in = jget(act, "inputArtifacts");
+    for (size_t i = 0; decl_in && i < json_object_array_length(decl_in); i++) {
+        const char *an = jgets(json_object_array_get_idx(decl_in, i), "name");
+        struct json_object *a = json_object_new_object();
+        jsets(a, "name", an);
+        struct json_object *loc = jget(art, an);
+        jset(a, "s3location", loc ? json_object_get(loc) : json_object_new_object());
+        json_object_array_add(ins, a);
+    }
+    jset(in, "inputArtifacts", ins);
+    if (jgets(act, "namespace")) jsets(in, "namespace", jgets(act, "namespace"));
+    jset(en, "input", in);
+    struct json_object *out = json_object_new_object();
+    jset(out, "outputArtifacts", json_object_new_array());
+    jset(out, "executionResult", json_object_new_object());
+    jset(out, "outputVariables", json_object_new_object());
+    jset(en, "output", out);
+    jsets(en, "_bucket", artifact_bucket(r->decl, aregion));
+    jset(jobj(exec_stage(e, si), "actions"), name, en);
+    char lk[256];
+    snprintf(lk, sizeof lk, "%s/%s", stage, name);
+    jset(jobj(m->state, "actionLatest"), lk, json_object_new_int((int)r->seq));
+    r->dirty = 1;
+    if (unresolved) {
+        jsets(en, "status", "Failed");
+        struct json_object *ed = json_object_new_object();
+        jsets(ed, "code", "InvalidConfigurationException");
+        char msg[400];
+        snprintf(msg, sizeof msg, "Unable to resolve variable reference: %s", bad);
+        jsets(ed, "message", msg);
+        jset(jget(out, "executionResult"), "errorDetails", ed);
+        jsets(en, "_summary", msg);
+        return 0;
+    }
+    jsets(en, "status", "InProgress");
+    char payload[KEY_MAX];
+    int pl = snprintf(payload, sizeof payload, "%s\n%s\n%s\n%u\n%d\n%s", m->account, m->region,
+                      m->pipeline, r->seq, si, name);
+    if (pl < 0 || (size_t)pl >= sizeof payload) return STORE_ERROR;
+    struct rt_item_spec spec = {CP_KIND_ACTION, aeid,       m->account, m->region,
+                                payload,        (size_t)pl, 0};
+    int rc = rt_queue_add_in(cp_engine_queue(), m->t, &spec);
+    if (rc < 0) return rc;
+    kick_add(m->kicks, CP_KIND_ACTION, aeid);
+    return 0;
+}
+
+/* Starts the actions of runOrder group of stage si. Returns 0 or a store error code. */
+static int start_group(struct machine *m, struct run *r, int si, int group)
+{
+    struct json_object *acts = jget(stage_decl(r->decl, si), "actions");
+    jset(exec_stage(r->e, si), "_group", json_object_new_int(group));
+    for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
+        struct json_object *a = json_object_array_get_idx(acts, i);
+        if (jgeti(a, "runOrder", 1) != group) continue;
+        int rc = start_action(m, r, si, a);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* The lowest runOrder of stage si above after (0: the first group); 0 when there is none. */
+static int next_group(struct json_object *decl, int si, int after)
+{
+    struct json_object *acts = jget(stage_decl(decl, si), "actions");
+    int best = 0;
+    for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
+        int ro = jgeti(json_object_array_get_idx(acts, i), "runOrder", 1);
+        if (ro > after && (!best || ro < best)) best = ro;
+    }
+    return best;
+}
+
+static void set_stage_latest(struct machine *m, struct run *r, const char *stage,
+                             const char *status)
+{
+    struct json_object *sl = json_object_new_object();
+    jset(sl, "seq", json_object_new_int((int)r->seq));
+    jsets(sl, "status", status);
+    jset(jobj(m->state, "stageLatest"), stage, sl);
+}
+
+static void release_lock(struct machine *m, struct run *r, const char *stage)
+{
+    struct json_object *locks = jobj(m->state, "locks");
+    if (jgeti(locks, stage, 0) == (int)r->seq) json_object_object_del(locks, stage);
+}
+
+static void exec_end(struct machine *m, struct run *r, const char *status, const char *summary)
+{
+    jsets(r->e, "status", status);
+    if (summary) jsets(r->e, "statusSummary", summary);
+    jset(r->e, "lastUpdateTime", json_object_new_double(m->now));
+    r->dirty = 1;
+}
+
+/* Enters stage si: takes its lock (unless PARALLEL) and starts its first group. */
+static int enter_stage(struct machine *m, struct run *r, int si)
+{
+    const char *stage = jgets(stage_decl(r->decl, si), "name");
+    if (m->mode != CP_MODE_PARALLEL)
+        jset(jobj(m->state, "locks"), stage, json_object_new_int((int)r->seq));
+    jset(r->e, "_waiting", json_object_new_boolean(0));
+    struct json_object *st = exec_stage(r->e, si);
+    jsets(st, "status", "InProgress");
+    set_stage_latest(m, r, stage, "InProgress");
+    r->dirty = 1;
+    return start_group(m, r, si, next_group(r->decl, si, 0));
+}
+
+/* Moves r on as far as its actions allow. Returns 1 when something changed, 0 when not, or a
+ * negative store error code. */
+static int step(struct machine *m, struct run *r)
+{
+    struct json_object *e = r->e;
+    if (terminal(jgets(e, "status"))) return 0;
+    if (jget(e, "_waiting") && json_object_get_boolean(jget(e, "_waiting"))) {
+        if (!strcmp(jgets(e, "status"), "Stopping")) {
+            exec_end(m, r, "Stopped", jgets(e, "statusSummary"));
+            return 1;
+        }
+        if (jget(e, "_updated")) {
+            exec_end(m, r, "Failed", "The pipeline was updated while this execution was waiting");
+            return 1;
+        }
+        return 0;
+    }
+    int si = jgeti(e, "_stage", 0);
+    struct json_object *sd = stage_decl(r->decl, si), *st = exec_stage(e, si);
+    const char *stage = jgets(sd, "name");
+    int group = jgeti(st, "_group", 1), running = 0, failed = 0;
+    struct json_object *acts = jobj(st, "actions");
+    json_object_object_foreach(acts, an, en)
+    {
+        (void)an;
+        const char *s = jgets(en, "status");
+        if (!strcmp(s, "InProgress")) running = 1;
+        if (!strcmp(s, "Failed")) failed = 1;
+    }
+    if (running) return 0;
+    int updated = jget(e, "_updated") != NULL;
+    if (updated && !failed) {
+        jsets(st, "status", "Failed");
+        set_stage_latest(m, r, stage, "Failed");
+        release_lock(m, r, stage);
+        exec_end(m, r, "Failed", "The pipeline was updated while this execution was running");
+        return 1;
+    }
+    if (failed || !strcmp(jgets(e, "status"), "Stopping")) {
+        const char *end = failed ? "Failed" : "Stopped";
+        jsets(st, "status", end);
+        set_stage_latest(m, r, stage, end);
+        release_lock(m, r, stage);
+        char summary[300];
+        snprintf(summary, sizeof summary, "Stage %s failed", stage ? stage : "");
+        exec_end(m, r, end, failed ? NULL : jgets(e, "statusSummary"));
+        (void)summary;
+        return 1;
+    }
+    int ng = next_group(r->decl, si, group);
+    if (ng) {
+        int rc = start_group(m, r, si, ng);
+        r->dirty = 1;
+        return rc < 0 ? rc : 1;
+    }
+    jsets(st, "status", "Succeeded");
+    set_stage_latest(m, r, stage, "Succeeded");
+    release_lock(m, r, stage);
+    r->dirty = 1;
+    if (si + 1 >= n_stages(r->decl)) {
+        exec_end(m, r, "Succeeded", NULL);
+        return 1;
+    }
+    jset(e, "_stage", json_object_new_int(si + 1));
+    jset(e, "_waiting", json_object_new_boolean(1));
+    jset(e, "lastUpdateTime", json_object_new_double(m->now));
+    return 1;
+}
+
+static const char *nz_stage(struct machine *m, struct run *r)
+{
+    (void)m;
+    const char *s = jgets(stage_decl(r->decl, jgeti(r->e, "_stage", 0)), "name");
+    return s ? s : "";
+}
+
+static int is_waiting(struct run *r)
+{
+    struct json_object *w = jget(r->e, "_waiting");
+    return w && json_object_get_boolean(w) && !terminal(jgets(r->e, "status")) &&
+           strcmp(jgets(r->e, "status"), "Stopping");
+}
+
+/* Lets waiting executions into their next stage. Returns 1 when one moved, 0, or < 0. */
+static int admit(struct machine *m)
+{
+    int changed = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        struct run *r = &m->runs[i];
+        if (!is_waiting(r)) continue;
+        int si = jgeti(r->e, "_stage", 0);
+        const char *stage = jgets(stage_decl(r->decl, si), "name");
+        if (!stage) {
+            exec_end(m, r, "Failed", "The pipeline structure changed under the execution");
+            changed = 1;
+            continue;
+        }
+        /* A newer execution waiting for the same stage supersedes this one (SUPERSEDED). */
+        if (m->mode == CP_MODE_SUPERSEDED) {
+            int newer = 0;
+            for (size_t j = i + 1; j < m->n && !newer; j++)
+                if (is_waiting(&m->runs[j]) && !strcmp(nz_stage(m, &m->runs[j]), stage)) newer = 1;
+            if (newer) {
+                exec_end(m, r, "Superseded", NULL);
+                changed = 1;
+                continue;
+            }
+        }
+        if (m->mode != CP_MODE_PARALLEL && jget(jobj(m->state, "locks"), stage)) continue;
+        int rc = enter_stage(m, r, si);
+        if (rc < 0) return rc;
+        changed = 1;
+    }
+    return changed;
+}
+
+static void machine_free(struct machine *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        json_object_put(m->runs[i].e);
+    for (size_t i = 0; i < m->ndecls; i++)
+        json_object_put(m->decls[i].decl);
+    json_object_put(m->state);
+}
+
+static int state_key(char *key, size_t n, const char *account, const char *region,
+                     const char *pipeline)
+{
+    return cp_exec_key(key, n, account, region, pipeline, "S");
+}
+
+/* Loads the active executions of the state into m (in sequence order). */
+static int machine_load(struct machine *m)
+{
+    struct json_object *active = jget(m->state, "active");
+    for (size_t i = 0; active && i < json_object_array_length(active) && m->n < MAX_ACTIVE; i++) {
+        unsigned seq = (unsigned)json_object_get_int(json_object_array_get_idx(active, i));
+        struct json_object *e = cp_exec_load(m->t, m->account, m->region, m->pipeline, seq);
+        if (!e) continue;
+        struct json_object *decl = machine_decl(m, (unsigned)jgeti(e, "pipelineVersion", 1));
+        if (!decl) {
+            json_object_put(e);
+            continue;
+        }
+        m->runs[m->n++] = (struct run){seq, e, decl, 0};
+    }
+    return 0;
+}
+
+/* Runs the machine over m's loaded executions and writes what changed. */
+static int machine_run(struct machine *m)
+{
+    int rc = 0;
+    for (int pass = 0; pass < 1000; pass++) {
+        int changed = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            rc = step(m, &m->runs[i]);
+            if (rc < 0) return rc;
+            changed |= rc;
+        }
+        rc = admit(m);
+        if (rc < 0) return rc;
+        changed |= rc;
+        if (!changed) break;
+    }
+    struct json_object *active = json_object_new_array();
+    for (size_t i = 0; i < m->n; i++) {
+        struct run *r = &m->runs[i];
+        if (r->dirty && (rc = exec_store(m->t, m->account, m->region, m->pipeline, r->e)))
+            return rc;
+        if (!terminal(jgets(r->e, "status")))
+            json_object_array_add(active, json_object_new_int((int)r->seq));
+    }
+    jset(m->state, "active", active);
+    char key[KEY_MAX];
+    int kl = state_key(key, sizeof key, m->account, m->region, m->pipeline);
+    if (kl < 0) return STORE_ERROR;
+    return cp_json_store(m->t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, m->state);
+}
+
+static int machine_open(struct machine *m, store_txn *t, const char *account, const char *region,
+                        const char *pipeline, struct cp_kicks *kicks)
+{
+    memset(m, 0, sizeof *m);
+    m->t = t;
+    m->account = account;
+    m->region = region;
+    m->pipeline = pipeline;
+    m->kicks = kicks;
+    m->now = proto_now();
+    struct cp_pipe_hdr h;
+    const char *decl;
+    int rc = cp_pipeline_read(t, account, region, pipeline, &h, &decl);
+    if (rc) return rc == STORE_NOTFOUND ? CP_ENOPIPELINE : rc;
+    m->mode = h.mode;
+    char key[KEY_MAX];
+    int kl = state_key(key, sizeof key, account, region, pipeline);
+    if (kl < 0) return CP_ENOPIPELINE;
+    m->state = cp_json_load(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl);
+    if (!m->state) {
+        m->state = json_object_new_object();
+        jset(m->state, "next", json_object_new_int(1));
+    }
+    return 0;
+}
+
+int cp_advance_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                  struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc == CP_ENOPIPELINE) return 0; /* deleted: nothing runs on */
+    if (!rc) rc = machine_load(&m);
+    if (!rc) rc = machine_run(&m);
+    machine_free(&m);
+    return rc;
+}
+
+/* The V2 variables of an execution: each declared one with its override or its default. */
+static struct json_object *exec_variables(struct json_object *decl, struct json_object *over)
+{
+    struct json_object *out = json_object_new_array(), *vars = jget(decl, "variables");
+    for (size_t i = 0; vars && i < json_object_array_length(vars); i++) {
+        struct json_object *v = json_object_array_get_idx(vars, i);
+        const char *name = jgets(v, "name"), *value = jgets(v, "defaultValue");
+        for (size_t j = 0; over && j < json_object_array_length(over); j++) {
+            struct json_object *o = json_object_array_get_idx(over, j);
+            if (name && jgets(o, "name") && !strcmp(jgets(o, "name"), name))
+                value = jgets(o, "value");
+        }
+        struct json_object *rv = json_object_new_object();
+        jsets(rv, "name", name);
+        jsets(rv, "resolvedValue", value ? value : "");
+        json_object_array_add(out, rv);
+    }
+    return out;
+}
+
+int cp_exec_start_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     const struct cp_start *s, char id[37], struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    if (s->request_token) {
+        const char *prev = jgets(jget(m.state, "tokens"), s->request_token);
+        if (prev) {
+            snprintf(id, 37, "%s", prev);
+            rc = 1;
+            goto out;
+        }
+    }
+    struct json_object *decl = machine_decl(&m, 0);
+    if (!decl) {
+        rc = CP_ENOPIPELINE;
+        goto out;
+    }
+    if ((rc = machine_load(&m))) goto out;
+    unsigned seq = (unsigned)jgeti(m.state, "next", 1);
+    jset(m.state, "next", json_object_new_int((int)seq + 1));
+    proto_uuid(id);
+    if (s->request_token) jsets(jobj(m.state, "tokens"), s->request_token, id);
+    struct json_object *e = json_object_new_object();
+    jsets(e, "pipelineName", pipeline);
+    jset(e, "pipelineVersion", json_object_new_int(jgeti(decl, "version", 1)));
+    jsets(e, "pipelineExecutionId", id);
+    jsets(e, "status", "InProgress");
+    jset(e, "startTime", json_object_new_double(m.now));
+    jset(e, "lastUpdateTime", json_object_new_double(m.now));
+    struct json_object *trig = json_object_new_object();
+    jsets(trig, "triggerType", s->trigger_type);
+    jsets(trig, "triggerDetail", s->trigger_detail ? s->trigger_detail : "");
+    jset(e, "trigger", trig);
+    jsets(e, "executionMode", cp_mode_name(m.mode));
+    jsets(e, "executionType", "STANDARD");
+    jsets(e, "pipelineType", jgets(decl, "pipelineType") ? jgets(decl, "pipelineType") : "V1");
+    jset(e, "variables", exec_variables(decl, s->variables));
+    jset(e, "artifactRevisions", json_object_new_array());
+    jset(e, "sourceRevisions", json_object_new_array());
+    struct json_object *ovr = json_object_new_object();
+    for (size_t i = 0; s->source_revisions && i < json_object_array_length(s->source_revisions);
+         i++) {
+        struct json_object *o = json_object_array_get_idx(s->source_revisions, i);
+        if (jgets(o, "actionName")) jset(ovr, jgets(o, "actionName"), json_object_get(o));
+    }
+    jset(e, "_ovr", ovr);
+    jset(e, "_seq", json_object_new_int((int)seq));
+    jset(e, "_stage", json_object_new_int(0));
+    jset(e, "_waiting", json_object_new_boolean(1));
+    struct json_object *stages = json_object_new_array();
+    for (int i = 0; i < n_stages(decl); i++) {
+        struct json_object *st = json_object_new_object();
+        jsets(st, "name", jgets(stage_decl(decl, i), "name"));
+        jset(st, "actions", json_object_new_object());
+        json_object_array_add(stages, st);
+    }
+    jset(e, "_stages", stages);
+    jset(e, "_vars", json_object_new_object());
+    jset(e, "_art", json_object_new_object());
+    char key[KEY_MAX], suf[64];
+    snprintf(suf, sizeof suf, "I%s", id);
+    int kl = cp_exec_key(key, sizeof key, account, region, pipeline, suf);
+    char num[16];
+    int nl = snprintf(num, sizeof num, "%u", seq);
+    if (kl < 0 || (rc = store_put(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, num, (size_t)nl))) {
+        json_object_put(e);
+        if (!rc) rc = STORE_ERROR;
+        goto out;
+    }
+    if (m.n == MAX_ACTIVE) { /* too many running: the oldest is let go of by this pass */
+        json_object_put(m.runs[0].e);
+        memmove(m.runs, m.runs + 1, sizeof m.runs[0] * (m.n - 1));
+        m.n--;
+    }
+    m.runs[m.n++] =
+        (struct run){seq, e, machine_decl(&m, (unsigned)jgeti(e, "pipelineVersion", 1)), 1};
+    rc = machine_run(&m);
+out:
+    machine_free(&m);
+    return rc;
+}
+
+int cp_exec_pipeline_updated_in(store_txn *t, const char *account, const char *region,
+                                const char *pipeline)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, NULL);
+    if (rc == CP_ENOPIPELINE) return 0;
+    if (!rc) rc = machine_load(&m);
+    for (size_t i = 0; !rc && i < m.n; i++) {
+        jset(m.runs[i].e, "_updated", json_object_new_boolean(1));
+        m.runs[i].dirty = 1;
+    }
+    if (!rc) rc = machine_run(&m);
+    machine_free(&m);
+    return rc;
+}
+
+int cp_exec_delete_all_in(store_txn *t, const char *account, const char *region,
+                          const char *pipeline)
+{
+    char prefix[KEY_MAX];
+    int pl = cp_exec_key(prefix, sizeof prefix, account, region, pipeline, "");
+    if (pl < 0) return 0;
+    store_cursor *c = NULL;
+    int rc = store_cursor_open(t, STORE_DB_CP_EXECUTIONS, &c);
+    if (rc) return rc;
+    char **keys = NULL;
+    size_t n = 0;
+    for (int r = store_cursor_seek(c, prefix, (size_t)pl); r == 0; r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (kl < (size_t)pl || memcmp(k, prefix, (size_t)pl)) break;
+        char **nk = realloc(keys, (n + 1) * sizeof *keys);
+        if (!nk) break;
+        keys = nk;
+        keys[n] = strndup(k, kl);
+        if (keys[n]) n++;
+    }
+    store_cursor_close(c);
+    for (size_t i = 0; i < n; i++) {
+        int r = store_del(t, STORE_DB_CP_EXECUTIONS, keys[i], strlen(keys[i]));
+        if (r && r != STORE_NOTFOUND && !rc) rc = r;
+        free(keys[i]);
+    }
+    free(keys);
+    return rc;
+}

@@ -1,0 +1,297 @@
+/* Change detection: a CodeCommit branch move or a new S3 object version starts the pipelines
+ * whose source action watches it. PollForSourceChanges true is polling on AWS; here the change is
+ * seen at once. PollForSourceChanges false behaves as if the EventBridge rule the console creates
+ * were there (EventBridge itself is not simulated). */
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol/ids.h"
+#include "providers/codecommit/codecommit.h"
+#include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/engine.h"
+#include "providers/s3/s3.h"
+
+int cp_triggers_start(store *st, char *err, size_t errlen);
+void cp_triggers_stop(void);
+int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
+
+static store *tstore;
+static int cc_handle, s3_handle;
+
+/* The S3 (bucket, key) pairs that some pipeline's source watches, rebuilt from LMDB when
+ * pipelines change, so that the artifact writes of every run do not each scan the pipelines. */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static int watch_dirty = 1;
+static char **watch;
+static size_t nwatch;
+
+void cp_engine_pipelines_changed(void)
+{
+    pthread_mutex_lock(&watch_mu);
+    watch_dirty = 1;
+    pthread_mutex_unlock(&watch_mu);
+}
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* Member k of o as a string, "" when missing (never NULL). */
+static const char *jgets(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+/* Calls fn for every source action of every pipeline under prefix (a key prefix of
+ * STORE_DB_CP_PIPELINES). */
+static void each_source(store_txn *t, const char *prefix,
+                        void (*fn)(void *ctx, const char *key, struct json_object *action),
+                        void *ctx)
+{
+    store_cursor *c = NULL;
+    if (store_cursor_open(t, STORE_DB_CP_PIPELINES, &c)) return;
+    size_t pl = strlen(prefix);
+    for (int r = store_cursor_seek(c, prefix, pl); r == 0; r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (kl < pl || memcmp(k, prefix, pl)) break;
+        struct cp_pipe_hdr h;
+        const char *d;
+        if (cp_pipe_rec_parse(val, vl, &h, &d)) continue;
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *decl = json_tokener_parse_ex(tok, d, (int)h.decl_len);
+        json_tokener_free(tok);
+        struct json_object *st0 = json_object_array_get_idx(jget(decl, "stages"), 0);
+        struct json_object *acts = jget(st0, "actions");
+        char key[512];
+        snprintf(key, sizeof key, "%.*s", (int)kl, (const char *)k);
+        for (size_t i = 0; acts && i < json_object_array_length(acts); i++)
+            fn(ctx, key, json_object_array_get_idx(acts, i));
+        json_object_put(decl);
+    }
+    store_cursor_close(c);
+}
+
+static void add_watch(void *ctx, const char *key, struct json_object *a)
+{
+    (void)ctx;
+    struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
+    if (strcmp(jgets(tid, "provider") ?: "", "S3") ||
+        strcmp(jgets(tid, "category") ?: "", "Source"))
+        return;
+    char acct[64];
+    snprintf(acct, sizeof acct, "%.*s", (int)strcspn(key, "/"), key);
+    char *w = NULL;
+    if (asprintf(&w, "%s\n%s\n%s", acct, jgets(cfg, "S3Bucket") ?: "",
+                 jgets(cfg, "S3ObjectKey") ?: "") < 0)
+        return;
+    char **nw = realloc(watch, (nwatch + 1) * sizeof *watch);
+    if (!nw) {
+        free(w);
+        return;
+    }
+    watch = nw;
+    watch[nwatch++] = w;
+}
+
+static int watched(const char *account, const char *bucket, const char *key)
+{
+    pthread_mutex_lock(&watch_mu);
+    if (watch_dirty) {
+        for (size_t i = 0; i < nwatch; i++)
+            free(watch[i]);
+        nwatch = 0;
+        store_txn *t = NULL;
+        if (!store_txn_begin(tstore, 0, &t)) {
+            each_source(t, "", add_watch, NULL);
+            store_txn_abort(t);
+            watch_dirty = 0;
+        }
+    }
+    char want[2048];
+    snprintf(want, sizeof want, "%s\n%s\n%s", account, bucket, key);
+    int hit = 0;
+    for (size_t i = 0; i < nwatch && !hit; i++)
+        hit = !strcmp(watch[i], want);
+    pthread_mutex_unlock(&watch_mu);
+    return hit;
+}
+
+static void enqueue(struct json_object *ev)
+{
+    rt_queue *q = cp_engine_queue();
+    char id[37];
+    proto_uuid(id);
+    const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
+    struct rt_item_spec spec = {
+        CP_KIND_TRIGGER, id, jgets(ev, "account"), jgets(ev, "region") ?: "", s, strlen(s), 0};
+    if (q) rt_queue_add(q, &spec);
+    json_object_put(ev);
+}
+
+static void on_head(void *ctx, const struct cc_head_event *ev)
+{
+    (void)ctx;
+    if (!ev->new_id) return;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string("CodeCommit"));
+    json_object_object_add(o, "account", json_object_new_string(ev->account));
+    json_object_object_add(o, "region", json_object_new_string(ev->region));
+    json_object_object_add(o, "repo", json_object_new_string(ev->repository));
+    json_object_object_add(o, "branch", json_object_new_string(ev->branch));
+    json_object_object_add(o, "revision", json_object_new_string(ev->new_id));
+    enqueue(o);
+}
+
+static void on_s3(void *ctx, const struct s3_event *ev)
+{
+    (void)ctx;
+    if (strncmp(ev->name, "ObjectCreated:", 14) || !watched(ev->account, ev->bucket, ev->key))
+        return;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string("S3"));
+    json_object_object_add(o, "account", json_object_new_string(ev->account));
+    json_object_object_add(o, "bucket", json_object_new_string(ev->bucket));
+    json_object_object_add(o, "key", json_object_new_string(ev->key));
+    json_object_object_add(o, "revision", json_object_new_string(ev->version_id ?: "null"));
+    enqueue(o);
+}
+
+struct match {
+    struct json_object *ev;
+    struct json_object *hits; /* [{region, pipeline, action, poll}] */
+};
+
+static void match_one(void *ctx, const char *key, struct json_object *a)
+{
+    struct match *m = ctx;
+    struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
+    const char *type = jgets(m->ev, "type"), *prov = jgets(tid, "provider") ?: "";
+    if (strcmp(jgets(tid, "owner") ?: "", "AWS") || strcmp(prov, type)) return;
+    /* key: <account>/<region>/<pipeline> */
+    const char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s2) return;
+    char region[64];
+    snprintf(region, sizeof region, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+    if (!strcmp(type, "CodeCommit")) {
+        if (strcmp(region, jgets(m->ev, "region")) ||
+            strcmp(jgets(cfg, "RepositoryName") ?: "", jgets(m->ev, "repo")) ||
+            strcmp(jgets(cfg, "BranchName") ?: "", jgets(m->ev, "branch")))
+            return;
+    } else if (strcmp(jgets(cfg, "S3Bucket") ?: "", jgets(m->ev, "bucket")) ||
+               strcmp(jgets(cfg, "S3ObjectKey") ?: "", jgets(m->ev, "key"))) {
+        return;
+    }
+    const char *poll = jgets(cfg, "PollForSourceChanges");
+    if (!*poll) poll = NULL;
+    struct json_object *h = json_object_new_object();
+    json_object_object_add(h, "region", json_object_new_string(region));
+    json_object_object_add(h, "pipeline", json_object_new_string(s2 + 1));
+    json_object_object_add(h, "action", json_object_new_string(jgets(a, "name") ?: ""));
+    json_object_object_add(h, "poll", json_object_new_boolean(!poll || strcasecmp(poll, "false")));
+    json_object_array_add(m->hits, h);
+}
+
+int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
+{
+    (void)ctx;
+    (void)task;
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *ev = json_tokener_parse_ex(tok, item->payload, (int)item->payload_len);
+    json_tokener_free(tok);
+    if (!ev) return RT_TASK_DONE;
+    struct match m = {ev, json_object_new_array()};
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/", jgets(ev, "account") ?: "");
+    store_txn *t = NULL;
+    struct cp_kicks kicks = {0};
+    int ret = RT_TASK_DONE;
+    if (store_txn_begin(tstore, 0, &t)) goto out;
+    each_source(t, prefix, match_one, &m);
+    store_txn_abort(t);
+    t = NULL;
+    if (!json_object_array_length(m.hits)) goto out;
+    if (store_txn_begin(tstore, 1, &t)) {
+        ret = RT_TASK_REQUEUE;
+        goto out;
+    }
+    int cc = !strcmp(jgets(ev, "type"), "CodeCommit");
+    for (size_t i = 0; i < json_object_array_length(m.hits); i++) {
+        struct json_object *h = json_object_array_get_idx(m.hits, i);
+        int poll = json_object_get_boolean(jget(h, "poll"));
+        const char *region = jgets(h, "region");
+        char detail[600];
+        if (poll)
+            snprintf(detail, sizeof detail, "%s", jgets(h, "action"));
+        else if (cc)
+            snprintf(detail, sizeof detail, "arn:aws:events:%s:%s:rule/codepipeline-%s-%s-rule",
+                     region, jgets(ev, "account"), jgets(ev, "repo"), jgets(ev, "branch"));
+        else
+            snprintf(detail, sizeof detail, "arn:aws:events:%s:%s:rule/codepipeline-%s-rule",
+                     region, jgets(ev, "account"), jgets(h, "pipeline"));
+        struct json_object *ovr = json_object_new_array(), *o = json_object_new_object();
+        json_object_object_add(o, "actionName", json_object_get(jget(h, "action")));
+        json_object_object_add(o, "revisionType",
+                               json_object_new_string(cc ? "COMMIT_ID" : "S3_OBJECT_VERSION_ID"));
+        json_object_object_add(o, "revisionValue", json_object_get(jget(ev, "revision")));
+        json_object_array_add(ovr, o);
+        struct cp_start s = {poll ? "PollForSourceChanges" : "CloudWatchEvent", detail, NULL, ovr,
+                             NULL};
+        char id[37];
+        int rc =
+            cp_exec_start_in(t, jgets(ev, "account"), region, jgets(h, "pipeline"), &s, id, &kicks);
+        json_object_put(ovr);
+        if (rc < 0 && rc != CP_ENOPIPELINE) {
+            store_txn_abort(t);
+            t = NULL;
+            ret = RT_TASK_REQUEUE;
+            goto out;
+        }
+    }
+    if (store_txn_commit(t))
+        ret = RT_TASK_REQUEUE;
+    else
+        cp_kicks_run(&kicks);
+    t = NULL;
+out:
+    store_txn_abort(t);
+    json_object_put(m.hits);
+    json_object_put(ev);
+    return ret;
+}
+
+int cp_triggers_start(store *st, char *err, size_t errlen)
+{
+    tstore = st;
+    cc_handle = cc_add_head_listener(on_head, NULL);
+    s3_handle = s3_add_listener(on_s3, NULL);
+    if (cc_handle < 0 || s3_handle < 0) {
+        snprintf(err, errlen, "codepipeline: cannot register the change listeners");
+        return -1;
+    }
+    return 0;
+}
+
+void cp_triggers_stop(void)
+{
+    if (cc_handle > 0) cc_remove_head_listener(cc_handle);
+    if (s3_handle > 0) s3_remove_listener(s3_handle);
+    cc_handle = s3_handle = 0;
+    pthread_mutex_lock(&watch_mu);
+    for (size_t i = 0; i < nwatch; i++)
+        free(watch[i]);
+    free(watch);
+    watch = NULL;
+    nwatch = 0;
+    watch_dirty = 1;
+    pthread_mutex_unlock(&watch_mu);
+}

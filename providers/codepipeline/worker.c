@@ -1,0 +1,494 @@
+/* The engine's queue work: running action executions, recording their results, approvals and
+ * their expiry, and the engine's lifecycle. */
+#include "providers/codepipeline/engine.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/ids.h"
+#include "protocol/service.h"
+#include "providers/codepipeline/cp_internal.h"
+
+#define KEY_MAX         512
+#define APPROVAL_EXPIRY (7 * 24 * 3600.0)
+#define INTERRUPTED     "The action was interrupted by a restart of codepipeline-local"
+
+static struct {
+    store *st;
+    rt_queue *q;
+    const struct proto_service_config *cfg;
+} engine;
+
+rt_queue *cp_engine_queue(void)
+{
+    return engine.q;
+}
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *jgets(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static void jsets(struct json_object *o, const char *k, const char *s)
+{
+    json_object_object_add(o, k, json_object_new_string(s ? s : ""));
+}
+
+void cp_action_result_free(struct cp_action_result *r)
+{
+    free(r->summary);
+    free(r->error_code);
+    free(r->error_message);
+    free(r->external_id);
+    free(r->external_url);
+    json_object_put(r->outputs);
+    json_object_put(r->variables);
+    json_object_put(r->revision);
+    json_object_put(r->state);
+    memset(r, 0, sizeof *r);
+}
+
+int cp_action_fail(struct cp_action_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(r->error_message);
+    r->error_message = strdup(buf);
+    r->status = CP_ACT_FAILED;
+    return CP_ACT_FAILED;
+}
+
+/* An action item's payload: "<account>\n<region>\n<pipeline>\n<seq>\n<stage index>\n<action>". */
+struct ref {
+    char buf[KEY_MAX];
+    const char *account, *region, *pipeline, *action;
+    unsigned seq;
+    int stage;
+};
+
+static int ref_parse(struct ref *r, const void *payload, size_t len)
+{
+    if (len >= sizeof r->buf) return -1;
+    memcpy(r->buf, payload, len);
+    r->buf[len] = 0;
+    char *f[6], *p = r->buf;
+    for (int i = 0; i < 6; i++) {
+        f[i] = p;
+        char *nl = i < 5 ? strchr(p, '\n') : NULL;
+        if (i < 5 && !nl) return -1;
+        if (nl) {
+            *nl = 0;
+            p = nl + 1;
+        }
+    }
+    r->account = f[0];
+    r->region = f[1];
+    r->pipeline = f[2];
+    r->seq = (unsigned)strtoul(f[3], NULL, 10);
+    r->stage = atoi(f[4]);
+    r->action = f[5];
+    return 0;
+}
+
+static struct json_object *exec_entry(struct json_object *e, int stage, const char *action)
+{
+    struct json_object *st = json_object_array_get_idx(jget(e, "_stages"), (size_t)stage);
+    return jget(jget(st, "actions"), action);
+}
+
+static struct json_object *decl_action(struct json_object *decl, int stage, const char *action)
+{
+    struct json_object *st = json_object_array_get_idx(jget(decl, "stages"), (size_t)stage);
+    struct json_object *acts = jget(st, "actions");
+    for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
+        struct json_object *a = json_object_array_get_idx(acts, i);
+        if (jgets(a, "name") && !strcmp(jgets(a, "name"), action)) return a;
+    }
+    return NULL;
+}
+
+static int exec_put(store_txn *t, const struct ref *r, struct json_object *e)
+{
+    char key[KEY_MAX], suf[16];
+    snprintf(suf, sizeof suf, "X%010u", r->seq);
+    int kl = cp_exec_key(key, sizeof key, r->account, r->region, r->pipeline, suf);
+    if (kl < 0) return STORE_ERROR;
+    return cp_json_store(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, e);
+}
+
+static void set_error(struct json_object *en, const char *code, const char *msg)
+{
+    struct json_object *ed = json_object_new_object();
+    jsets(ed, "code", code ? code : "JobFailed");
+    jsets(ed, "message", msg ? msg : "The action failed");
+    json_object_object_add(jget(jget(en, "output"), "executionResult"), "errorDetails", ed);
+    jsets(en, "_summary", msg ? msg : "The action failed");
+}
+
+/* Records a source action's revision on the execution. */
+static void record_revision(struct json_object *e, struct json_object *en, struct json_object *rev,
+                            struct json_object *outputs)
+{
+    struct json_object *ar = jget(e, "artifactRevisions"), *sr = jget(e, "sourceRevisions");
+    for (size_t i = 0; outputs && i < json_object_array_length(outputs); i++) {
+        struct json_object *a = json_object_new_object();
+        jsets(a, "name", jgets(json_object_array_get_idx(outputs, i), "name"));
+        json_object_object_foreach(rev, k, v)
+        {
+            json_object_object_add(a, k, json_object_get(v));
+        }
+        json_object_array_add(ar, a);
+    }
+    struct json_object *s = json_object_new_object();
+    jsets(s, "actionName", jgets(en, "actionName"));
+    const char *keys[] = {"revisionId", "revisionSummary", "revisionUrl", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (jget(rev, keys[i]))
+            json_object_object_add(s, keys[i], json_object_get(jget(rev, keys[i])));
+    json_object_array_add(sr, s);
+    json_object_object_add(en, "_revision", json_object_get(rev));
+}
+
+/* Records what a provider's run returned, in t. Returns 0 or a store error code. */
+static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
+                        struct cp_action_result *res, struct cp_kicks *kicks)
+{
+    struct json_object *e = cp_exec_load(t, r->account, r->region, r->pipeline, r->seq);
+    int rc = 0;
+    if (!e) return 0;
+    struct json_object *en = exec_entry(e, r->stage, r->action);
+    if (!en || strcmp(jgets(en, "actionExecutionId"), aeid) ||
+        strcmp(jgets(en, "status"), "InProgress"))
+        goto out; /* stopped or replaced meanwhile */
+    double now = proto_now();
+    json_object_object_add(en, "lastUpdateTime", json_object_new_double(now));
+    json_object_object_add(en, "_lastStatusChange", json_object_new_double(now));
+    struct json_object *er = jget(jget(en, "output"), "executionResult");
+    if (res->external_id) jsets(er, "externalExecutionId", res->external_id);
+    if (res->external_url) jsets(er, "externalExecutionUrl", res->external_url);
+    if (res->summary) {
+        jsets(er, "externalExecutionSummary", res->summary);
+        jsets(en, "_summary", res->summary);
+    }
+    if (res->state) json_object_object_add(en, "_p", json_object_get(res->state));
+    switch (res->status) {
+    case CP_ACT_SUCCEEDED: {
+        jsets(en, "status", "Succeeded");
+        struct json_object *out = jget(en, "output");
+        if (res->outputs) {
+            json_object_object_add(out, "outputArtifacts", json_object_get(res->outputs));
+            struct json_object *art = jget(e, "_art");
+            for (size_t i = 0; i < json_object_array_length(res->outputs); i++) {
+                struct json_object *a = json_object_array_get_idx(res->outputs, i);
+                json_object_object_add(art, jgets(a, "name"),
+                                       json_object_get(jget(a, "s3location")));
+            }
+        }
+        if (res->variables) {
+            json_object_object_add(out, "outputVariables", json_object_get(res->variables));
+            const char *ns = jgets(jget(en, "input"), "namespace");
+            if (ns) json_object_object_add(jget(e, "_vars"), ns, json_object_get(res->variables));
+        }
+        if (res->revision) record_revision(e, en, res->revision, res->outputs);
+        break;
+    }
+    case CP_ACT_FAILED:
+        jsets(en, "status", "Failed");
+        set_error(en, res->error_code, res->error_message);
+        break;
+    case CP_ACT_APPROVAL: {
+        char token[37], key[64];
+        proto_uuid(token);
+        jsets(en, "_token", token);
+        struct json_object *rec = json_object_new_object();
+        jsets(rec, "account", r->account);
+        jsets(rec, "region", r->region);
+        jsets(rec, "pipeline", r->pipeline);
+        json_object_object_add(rec, "seq", json_object_new_int((int)r->seq));
+        json_object_object_add(rec, "stage", json_object_new_int(r->stage));
+        jsets(rec, "stageName", jgets(en, "stageName"));
+        jsets(rec, "action", r->action);
+        jsets(rec, "actionExecutionId", aeid);
+        int kl = snprintf(key, sizeof key, "T%s", token);
+        rc = cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, rec);
+        json_object_put(rec);
+        if (rc) goto out;
+        struct rt_item_spec spec = {CP_KIND_EXPIRY, token, r->account,           r->region,
+                                    r->buf,         0,     now + APPROVAL_EXPIRY};
+        /* the payload is the action's reference, rebuilt from the record */
+        char payload[KEY_MAX];
+        int pl = snprintf(payload, sizeof payload, "%s\n%s\n%s\n%u\n%d\n%s", r->account, r->region,
+                          r->pipeline, r->seq, r->stage, r->action);
+        spec.payload = payload;
+        spec.payload_len = (size_t)pl;
+        rc = rt_queue_add_in(engine.q, t, &spec);
+        if (rc < 0) goto out;
+        rc = 0;
+        break;
+    }
+    case CP_ACT_WAIT:
+        break;
+    }
+    json_object_object_add(e, "lastUpdateTime", json_object_new_double(now));
+    if ((rc = exec_put(t, r, e))) goto out;
+    rc = cp_advance_in(t, r->account, r->region, r->pipeline, kicks);
+out:
+    json_object_put(e);
+    return rc;
+}
+
+/* Records res for action item (ref, aeid) in a transaction of its own. */
+static int record(const struct ref *r, const char *aeid, struct cp_action_result *res)
+{
+    struct cp_kicks kicks = {0};
+    store_txn *t = NULL;
+    int rc = store_txn_begin(engine.st, 1, &t);
+    if (rc) return rc;
+    rc = apply_result(t, r, aeid, res, &kicks);
+    if (rc) {
+        store_txn_abort(t);
+        return rc;
+    }
+    rc = store_txn_commit(t);
+    if (!rc) cp_kicks_run(&kicks);
+    return rc;
+}
+
+static int action_run(void *ctx, const struct rt_item *item, rt_task *task)
+{
+    (void)ctx;
+    struct ref r;
+    if (ref_parse(&r, item->payload, item->payload_len)) return RT_TASK_DONE;
+    store_txn *t = NULL;
+    if (store_txn_begin(engine.st, 0, &t)) return RT_TASK_REQUEUE;
+    struct json_object *e = cp_exec_load(t, r.account, r.region, r.pipeline, r.seq);
+    struct json_object *decl =
+        e ? cp_decl_load(t, r.account, r.region, r.pipeline,
+                         (unsigned)json_object_get_int(jget(e, "pipelineVersion")))
+          : NULL;
+    store_txn_abort(t);
+    struct json_object *en = e ? exec_entry(e, r.stage, r.action) : NULL;
+    struct json_object *ad = decl ? decl_action(decl, r.stage, r.action) : NULL;
+    int ret = RT_TASK_DONE;
+    struct cp_action_result res = {0};
+    if (!en || !ad || strcmp(jgets(en, "actionExecutionId"), item->id) ||
+        strcmp(jgets(en, "status"), "InProgress"))
+        goto out;
+    struct json_object *in = jget(en, "input"), *tid = jget(in, "actionTypeId");
+    struct json_object *ovr = jget(jget(e, "_ovr"), r.action);
+    struct cp_action_ctx ac = {
+        .st = engine.st,
+        .task = task,
+        .account = r.account,
+        .region = jgets(in, "region") ? jgets(in, "region") : r.region,
+        .pipeline = r.pipeline,
+        .execution_id = jgets(e, "pipelineExecutionId"),
+        .stage = jgets(en, "stageName"),
+        .action = r.action,
+        .action_execution_id = item->id,
+        .provider = jgets(tid, "provider"),
+        .category = jgets(tid, "category"),
+        .owner = jgets(tid, "owner"),
+        .decl = ad,
+        .config = jget(in, "resolvedConfiguration"),
+        .inputs = jget(in, "inputArtifacts"),
+        .outputs = jget(ad, "outputArtifacts"),
+        .entry = en,
+        .override = ovr,
+        .bucket = jgets(en, "_bucket"),
+        .endpoint_url = engine.cfg ? engine.cfg->endpoint_url : "",
+        .started = json_object_get_double(jget(en, "startTime")),
+    };
+    if (!ac.bucket || !*ac.bucket) {
+        cp_action_fail(&res, "The pipeline has no artifact store in region %s", ac.region);
+    } else {
+        cp_action_run_fn fn =
+            cp_action_provider(ac.owner ? ac.owner : "", ac.category ? ac.category : "",
+                               ac.provider ? ac.provider : "");
+        res.status = (enum cp_action_status)fn(&ac, &res);
+    }
+    if (rt_task_stop_reason(task) == RT_STOP_SHUTDOWN) {
+        ret = RT_TASK_LEAVE; /* settled at the next start */
+        goto out;
+    }
+    if (record(&r, item->id, &res)) {
+        ret = RT_TASK_REQUEUE;
+        rt_task_requeue_at(task, proto_now() + 1);
+        goto out;
+    }
+    if (res.status == CP_ACT_WAIT) {
+        ret = RT_TASK_REQUEUE;
+        rt_task_requeue_at(task, res.requeue_at);
+    }
+out:
+    cp_action_result_free(&res);
+    json_object_put(decl);
+    json_object_put(e);
+    return ret;
+}
+
+/* An action found running at start: one whose work was a child process of the dead server fails
+ * (as AWS fails an action whose job died); the others carry on where their record says. */
+static int action_settle(void *ctx, const struct rt_item *item)
+{
+    (void)ctx;
+    struct ref r;
+    if (ref_parse(&r, item->payload, item->payload_len)) return RT_SETTLE_DONE;
+    store_txn *t = NULL;
+    if (store_txn_begin(engine.st, 0, &t)) return RT_SETTLE_REQUEUE;
+    struct json_object *e = cp_exec_load(t, r.account, r.region, r.pipeline, r.seq);
+    store_txn_abort(t);
+    struct json_object *en = e ? exec_entry(e, r.stage, r.action) : NULL;
+    const char *prov = jgets(jget(jget(en, "input"), "actionTypeId"), "provider");
+    int ret = RT_SETTLE_REQUEUE;
+    if (prov && !strcmp(prov, "Commands")) {
+        struct cp_action_result res = {0};
+        cp_action_fail(&res, INTERRUPTED);
+        record(&r, item->id, &res);
+        cp_action_result_free(&res);
+        ret = RT_SETTLE_DONE;
+    }
+    json_object_put(e);
+    return ret;
+}
+
+/* ---- approvals ------------------------------------------------------------------------------ */
+
+static int token_key(char *key, size_t n, const char *token)
+{
+    int kl = snprintf(key, n, "T%s", token);
+    return kl < 0 || (size_t)kl >= n ? -1 : kl;
+}
+
+/* Ends the approval of token rec in t: status Succeeded or Failed with summary. */
+static int approval_end(store_txn *t, struct json_object *rec, const char *token, int ok,
+                        const char *summary, const char *by, struct cp_kicks *kicks)
+{
+    struct ref r = {0};
+    snprintf(r.buf, sizeof r.buf, "%s", "");
+    r.account = jgets(rec, "account");
+    r.region = jgets(rec, "region");
+    r.pipeline = jgets(rec, "pipeline");
+    r.action = jgets(rec, "action");
+    r.seq = (unsigned)json_object_get_int(jget(rec, "seq"));
+    r.stage = json_object_get_int(jget(rec, "stage"));
+    struct cp_action_result res = {0};
+    res.status = ok ? CP_ACT_SUCCEEDED : CP_ACT_FAILED;
+    if (summary) res.summary = strdup(summary);
+    if (!ok) {
+        res.error_code = strdup("JobFailed");
+        res.error_message = strdup(summary ? summary : "Rejected");
+    }
+    (void)by;
+    json_object_object_add(rec, "done", json_object_new_boolean(1));
+    char key[64];
+    int kl = token_key(key, sizeof key, token);
+    int rc = kl < 0 ? STORE_ERROR : cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, rec);
+    if (!rc) rc = apply_result(t, &r, jgets(rec, "actionExecutionId"), &res, kicks);
+    cp_action_result_free(&res);
+    return rc;
+}
+
+int cp_approval_answer_in(store_txn *t, const char *account, const char *region,
+                          const char *pipeline, const char *stage, const char *action,
+                          const char *token, const char *status, const char *summary,
+                          const char *by, double *approved_at, struct cp_kicks *kicks)
+{
+    char key[64];
+    int kl = token_key(key, sizeof key, token);
+    struct json_object *rec = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
+    int rc = CP_ENOTOKEN;
+    if (!rec || strcmp(jgets(rec, "account"), account) || strcmp(jgets(rec, "region"), region) ||
+        strcmp(jgets(rec, "pipeline"), pipeline) || strcmp(jgets(rec, "stageName"), stage) ||
+        strcmp(jgets(rec, "action"), action))
+        goto out;
+    rc = CP_EDONE;
+    if (jget(rec, "done")) goto out;
+    int ok = !strcmp(status, "Approved");
+    rc = approval_end(t, rec, token, ok, summary, by, kicks);
+    if (rc) goto out;
+    int r2 = rt_queue_remove_in(t, CP_KIND_EXPIRY, token);
+    if (r2 && r2 != STORE_NOTFOUND) rc = r2;
+    *approved_at = proto_now();
+out:
+    json_object_put(rec);
+    return rc;
+}
+
+static int expiry_run(void *ctx, const struct rt_item *item, rt_task *task)
+{
+    (void)ctx;
+    (void)task;
+    struct cp_kicks kicks = {0};
+    store_txn *t = NULL;
+    if (store_txn_begin(engine.st, 1, &t)) return RT_TASK_REQUEUE;
+    char key[64];
+    int kl = token_key(key, sizeof key, item->id);
+    struct json_object *rec = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
+    int rc = 0;
+    if (rec && !jget(rec, "done"))
+        rc = approval_end(t, rec, item->id, 0,
+                          "The approval request expired: no answer within 7 days", NULL, &kicks);
+    if (!rc) rc = rt_queue_remove_in(t, CP_KIND_EXPIRY, item->id) == STORE_ERROR ? STORE_ERROR : 0;
+    json_object_put(rec);
+    if (rc || store_txn_commit(t)) {
+        if (rc) store_txn_abort(t);
+        rt_task_requeue_at(task, proto_now() + 5);
+        return RT_TASK_REQUEUE;
+    }
+    cp_kicks_run(&kicks);
+    return RT_TASK_DONE;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------ */
+
+int cp_triggers_start(store *st, char *err, size_t errlen);
+void cp_triggers_stop(void);
+int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
+
+int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err, size_t errlen)
+{
+    engine.st = st;
+    engine.cfg = cfg;
+    engine.q = cfg->queue;
+    if (!engine.q) return 0; /* a server without a queue (tests): definitions only */
+    struct rt_kind kinds[] = {
+        {CP_KIND_EXPIRY, expiry_run, NULL, NULL, 1},
+        {CP_KIND_TRIGGER, cp_trigger_run, NULL, NULL, 1},
+        {CP_KIND_ACTION, action_run, action_settle, NULL, 16},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        int rc = rt_queue_register(engine.q, &kinds[i]);
+        if (rc) {
+            snprintf(err, errlen, "codepipeline: cannot register %s (%d)", kinds[i].kind, rc);
+            return -1;
+        }
+    }
+    return cp_triggers_start(st, err, errlen);
+}
+
+void cp_engine_stop(double deadline)
+{
+    (void)deadline;
+    cp_triggers_stop();
+}
+
+store *cp_engine_store(void);
+store *cp_engine_store(void)
+{
+    return engine.st;
+}
