@@ -214,6 +214,8 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         char token[37], key[64];
         proto_uuid(token);
         jsets(en, "_token", token);
+        /* AWS shows the token as the approval's externalExecutionId (the PARALLEL-mode token). */
+        jsets(jget(jget(en, "output"), "executionResult"), "externalExecutionId", token);
         struct json_object *rec = json_object_new_object();
         jsets(rec, "account", r->account);
         jsets(rec, "region", r->region);
