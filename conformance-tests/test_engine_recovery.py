@@ -1,0 +1,73 @@
+"""Engine durability: after kill -9 and a restart, waiting approvals carry on with their token,
+queued executions resume, and an action whose process died with the server fails with a message
+that says so (nothing stays InProgress)."""
+import unittest
+
+import engine_util as U
+from harness import ServerTestCase
+
+
+class RecoveryTest(ServerTestCase):
+    def clients(self):
+        self.s3 = self.client("s3")
+        self.cp = self.client("codepipeline")
+
+    def setUp(self):
+        self.clients()
+        U.setup_buckets(self.s3)
+        self.s3.put_object(Bucket="engine-src", Key="app.zip", Body=U.make_zip({"f": "1"}))
+
+    def restart_hard(self):
+        self.server.kill9()
+        self.server.start()
+        self.clients()
+
+    def test_approvals_and_queued_executions_survive_kill_9(self):
+        name = "rec-appr"
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source()]),
+            ("Gate", [U.approval()]),
+            ("Deploy", [U.s3_deploy(ObjectKey="rec")])], pipelineType="V2",
+            executionMode="QUEUED"))
+        first = U.first_execution(self.cp, name)
+        t1 = U.approval_token(self.cp, name, "Gate", "Approve", first)
+        second = self.cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+        U.wait_for(lambda: self.cp.get_pipeline_state(name=name)["stageStates"][1]
+                   .get("inboundExecutions"), what="the second execution queued")
+        self.restart_hard()
+        self.cp.put_approval_result(pipelineName=name, stageName="Gate", actionName="Approve",
+                                    result={"summary": "after restart", "status": "Approved"},
+                                    token=t1)
+        self.assertEqual(U.wait_execution(self.cp, name, first)["status"], "Succeeded")
+        t2 = U.approval_token(self.cp, name, "Gate", "Approve", second)
+        self.cp.put_approval_result(pipelineName=name, stageName="Gate", actionName="Approve",
+                                    result={"summary": "ok", "status": "Approved"}, token=t2)
+        self.assertEqual(U.wait_execution(self.cp, name, second)["status"], "Succeeded")
+        self.assertEqual(self.s3.get_object(Bucket="engine-dst", Key="rec/f")["Body"].read(), b"1")
+
+    def test_a_command_interrupted_by_kill_9_fails_with_a_clear_message(self):
+        name = "rec-cmd"
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source()]),
+            ("Build", [U.commands(commands=["sleep 5"])])]))
+        eid = U.first_execution(self.cp, name)
+        def running():
+            for a in self.cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]:
+                if a["actionName"] == "Run" and a["status"] == "InProgress":
+                    return True
+            return False
+        U.wait_for(running, what="the command running")
+        self.restart_hard()
+        e = U.wait_execution(self.cp, name, eid)
+        self.assertEqual(e["status"], "Failed")
+        run = [a for a in self.cp.list_action_executions(pipelineName=name)
+               ["actionExecutionDetails"] if a["actionName"] == "Run"][0]
+        self.assertIn("interrupted by a restart of codepipeline-local",
+                      run["output"]["executionResult"]["errorDetails"]["message"])
+        # The stage lock is free: a new run goes through.
+        again = self.cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
+        self.assertIn(U.wait_execution(self.cp, name, again)["status"], ("Succeeded",))
+
+
+if __name__ == "__main__":
+    unittest.main()
