@@ -177,6 +177,9 @@ void cp_rmtree(const char *dir);
 /* The engine's lifecycle (service.c calls them). */
 int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err, size_t errlen);
 void cp_engine_stop(double deadline);
+/* Points the engine at st and q without registering workers or listeners: the state machine
+ * queues work that nothing runs (unit tests drive it by hand). */
+void cp_engine_attach(store *st, rt_queue *q);
 /* The store and queue the engine runs on, or NULL before start. */
 rt_queue *cp_engine_queue(void);
 /* Tells the change-detection cache that pipelines changed. */

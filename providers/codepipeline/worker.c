@@ -462,6 +462,12 @@ int cp_triggers_start(store *st, char *err, size_t errlen);
 void cp_triggers_stop(void);
 int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
 
+void cp_engine_attach(store *st, rt_queue *q)
+{
+    engine.st = st;
+    engine.q = q;
+}
+
 int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err, size_t errlen)
 {
     engine.st = st;
