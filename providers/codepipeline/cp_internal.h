@@ -35,6 +35,12 @@ int cp_op_get_pipeline_execution(struct proto_req *req);
 int cp_op_list_pipeline_executions(struct proto_req *req);
 int cp_op_list_action_executions(struct proto_req *req);
 int cp_op_put_approval_result(struct proto_req *req);
+int cp_op_poll_for_jobs(struct proto_req *req);
+int cp_op_acknowledge_job(struct proto_req *req);
+int cp_op_get_job_details(struct proto_req *req);
+int cp_op_put_job_success_result(struct proto_req *req);
+int cp_op_put_job_failure_result(struct proto_req *req);
+int cp_op_put_action_revision(struct proto_req *req);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
  * this header, then body_len bytes holding the whole GetPipeline response for that version,

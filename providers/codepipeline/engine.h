@@ -10,6 +10,7 @@
 
 struct json_object;
 struct proto_service_config;
+struct cp_action_result;
 
 /* The engine's return codes (the CP_E_BASE range of errors.h). */
 #define CP_ENOPIPELINE (CP_E_BASE - 1) /* no such pipeline */
@@ -17,9 +18,10 @@ struct proto_service_config;
 #define CP_ESTOPPED    (CP_E_BASE - 3) /* the engine is not running (before start, after stop) */
 
 /* Queue kinds. */
-#define CP_KIND_ACTION  "codepipeline.action"  /* one action execution runs (id: its id) */
-#define CP_KIND_EXPIRY  "codepipeline.expiry"  /* an approval's 7-day expiry (id: its token) */
-#define CP_KIND_TRIGGER "codepipeline.trigger" /* a source change to match against pipelines */
+#define CP_KIND_ACTION      "codepipeline.action"  /* one action execution runs (id: its id) */
+#define CP_KIND_EXPIRY      "codepipeline.expiry"  /* an approval's 7-day expiry (id: its token) */
+#define CP_KIND_TRIGGER     "codepipeline.trigger" /* a source change to match against pipelines */
+#define CP_KIND_JOB_TIMEOUT "codepipeline.jobtimeout" /* a job worker's job times out (id: job) */
 
 /* Records in STORE_DB_CP_EXECUTIONS, keyed under "<account>/<region>/<pipeline>#":
  *   "#S"               the pipeline's run state: next sequence number, active executions, stage
@@ -80,6 +82,22 @@ int cp_exec_start_in(store_txn *t, const char *account, const char *region, cons
 int cp_advance_in(store_txn *t, const char *account, const char *region, const char *pipeline,
                   struct cp_kicks *kicks);
 
+/* Records res as the outcome of action execution aeid (action of stage index stage of execution
+ * seq) in t and runs the state machine. A stale aeid (the action was replaced or ended) is
+ * ignored. Returns 0 or a store error code. */
+int cp_action_record_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                        unsigned seq, int stage, const char *action, const char *aeid,
+                        struct cp_action_result *res, struct cp_kicks *kicks);
+/* Makes a job for a job worker in t: data is the job's data (without credentials), timeout in
+ * seconds; the reference says which action it runs. Writes the job id into job_id. Returns 0 or
+ * a store error code. */
+int cp_job_create_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     unsigned seq, int stage, const char *action, const char *aeid,
+                     struct json_object *type_id, struct json_object *data, double timeout,
+                     char job_id[37]);
+/* The queue run of CP_KIND_JOB_TIMEOUT. */
+int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task);
+
 /* UpdatePipeline, in its txn t: the executions in flight let their running actions finish, then
  * fail with their stage, as AWS does. Returns 0 or a store error code. */
 int cp_exec_pipeline_updated_in(store_txn *t, const char *account, const char *region,
@@ -129,6 +147,7 @@ enum cp_action_status {
     CP_ACT_FAILED,
     CP_ACT_WAIT,     /* not done: run again at requeue_at (polling an external build) */
     CP_ACT_APPROVAL, /* waits for PutApprovalResult (a token is made) */
+    CP_ACT_JOB,      /* waits for a job worker: state holds the job data (jobs.c makes the job) */
 };
 
 /* What a provider's run returns. Strings are malloc'ed, objects owned: cp_action_result_free. */
@@ -144,6 +163,7 @@ struct cp_action_result {
                                       created, revisionChangeIdentifier} */
     struct json_object *state;     /* provider state to keep in the record ("_p") */
     double requeue_at;
+    int percent; /* percentComplete to show (job workers); 0: none (stored as given + 1) */
 };
 void cp_action_result_free(struct cp_action_result *r);
 /* Sets r to failed with a printf message. Returns CP_ACT_FAILED. */

@@ -391,6 +391,8 @@ static struct json_object *action_latest(struct json_object *en)
     json_object_object_add(l, "lastStatusChange", json_object_get(lc ? lc : jget(en, "startTime")));
     if (jgets(en, "_token") && !strcmp(jgets(en, "status"), "InProgress"))
         json_object_object_add(l, "token", json_object_get(jget(en, "_token")));
+    if (jget(en, "_percent") && !strcmp(jgets(en, "status"), "InProgress"))
+        json_object_object_add(l, "percentComplete", json_object_get(jget(en, "_percent")));
     copy(l, er, "externalExecutionId");
     copy(l, er, "externalExecutionUrl");
     copy(l, er, "errorDetails");
@@ -503,10 +505,19 @@ int cp_op_get_pipeline_state(struct proto_req *req)
                 json_object_object_add(as, "currentRevision", cr);
             }
             if (en) json_object_object_add(as, "latestExecution", action_latest(en));
-            if (spec && spec->entity_url)
-                json_object_object_add(as, "entityUrl",
-                                       json_object_new_string(fill_url(req->arena, spec->entity_url,
-                                                                       jget(ad, "configuration"))));
+            const char *eurl = spec ? spec->entity_url : NULL;
+            struct json_object *custom = NULL;
+            if (!spec && !strcmp(jgets(tid, "owner") ?: "", "Custom")) {
+                custom =
+                    cp_custom_action_get(t, acct, region, jgets(tid, "category") ?: "",
+                                         jgets(tid, "provider") ?: "", jgets(tid, "version") ?: "");
+                eurl = jgets(jget(custom, "settings"), "entityUrlTemplate");
+            }
+            if (eurl)
+                json_object_object_add(
+                    as, "entityUrl",
+                    json_object_new_string(fill_url(req->arena, eurl, jget(ad, "configuration"))));
+            json_object_put(custom);
             json_object_array_add(acts, as);
         }
         json_object_object_add(ss, "actionStates", acts);

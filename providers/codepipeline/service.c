@@ -6,6 +6,7 @@
 #include "providers/codepipeline/engine.h"
 
 static const struct proto_operation cp_ops[] = {
+    {"AcknowledgeJob", cp_op_acknowledge_job},
     {"CreateCustomActionType", cp_op_create_custom_action_type},
     {"CreatePipeline", cp_op_create_pipeline},
     {"DeleteCustomActionType", cp_op_delete_custom_action_type},
@@ -13,6 +14,7 @@ static const struct proto_operation cp_ops[] = {
     {"DeleteWebhook", cp_op_delete_webhook},
     {"DeregisterWebhookWithThirdParty", cp_op_deregister_webhook},
     {"GetActionType", cp_op_get_action_type},
+    {"GetJobDetails", cp_op_get_job_details},
     {"GetPipeline", cp_op_get_pipeline},
     {"GetPipelineExecution", cp_op_get_pipeline_execution},
     {"GetPipelineState", cp_op_get_pipeline_state},
@@ -22,7 +24,11 @@ static const struct proto_operation cp_ops[] = {
     {"ListPipelines", cp_op_list_pipelines},
     {"ListTagsForResource", cp_op_list_tags_for_resource},
     {"ListWebhooks", cp_op_list_webhooks},
+    {"PollForJobs", cp_op_poll_for_jobs},
+    {"PutActionRevision", cp_op_put_action_revision},
     {"PutApprovalResult", cp_op_put_approval_result},
+    {"PutJobFailureResult", cp_op_put_job_failure_result},
+    {"PutJobSuccessResult", cp_op_put_job_success_result},
     {"PutWebhook", cp_op_put_webhook},
     {"RegisterWebhookWithThirdParty", cp_op_register_webhook},
     {"StartPipelineExecution", cp_op_start_pipeline_execution},

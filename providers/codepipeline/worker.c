@@ -185,6 +185,8 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         jsets(en, "_summary", res->summary);
     }
     if (res->state) json_object_object_add(en, "_p", json_object_get(res->state));
+    if (res->percent > 0)
+        json_object_object_add(en, "_percent", json_object_new_int(res->percent - 1));
     switch (res->status) {
     case CP_ACT_SUCCEEDED: {
         jsets(en, "status", "Succeeded");
@@ -242,6 +244,20 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         rc = 0;
         break;
     }
+    case CP_ACT_JOB: {
+        char job[37];
+        struct json_object *tid = jget(jget(en, "input"), "actionTypeId"), *to;
+        double timeout = json_object_object_get_ex(res->state, "_timeout", &to)
+                             ? json_object_get_double(to)
+                             : 24 * 3600.0;
+        json_object_object_del(res->state, "_timeout");
+        rc = cp_job_create_in(t, r->account, r->region, r->pipeline, r->seq, r->stage, r->action,
+                              aeid, tid, res->state, timeout, job);
+        if (rc) goto out;
+        jsets(en, "_job", job);
+        json_object_object_del(en, "_p");
+        break;
+    }
     case CP_ACT_WAIT:
         break;
     }
@@ -251,6 +267,20 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
 out:
     json_object_put(e);
     return rc;
+}
+
+int cp_action_record_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                        unsigned seq, int stage, const char *action, const char *aeid,
+                        struct cp_action_result *res, struct cp_kicks *kicks)
+{
+    struct ref r = {0};
+    r.account = account;
+    r.region = region;
+    r.pipeline = pipeline;
+    r.seq = seq;
+    r.stage = stage;
+    r.action = action;
+    return apply_result(t, &r, aeid, res, kicks);
 }
 
 /* Records res for action item (ref, aeid) in a transaction of its own. */
@@ -477,6 +507,7 @@ int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err
     struct rt_kind kinds[] = {
         {CP_KIND_EXPIRY, expiry_run, NULL, NULL, 1},
         {CP_KIND_TRIGGER, cp_trigger_run, NULL, NULL, 1},
+        {CP_KIND_JOB_TIMEOUT, cp_job_timeout_run, NULL, NULL, 1},
         {CP_KIND_ACTION, action_run, action_settle, NULL, 16},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {

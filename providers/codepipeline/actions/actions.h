@@ -12,6 +12,7 @@ int cp_act_manual(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_codebuild(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_codedeploy(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_commands(struct cp_action_ctx *ac, struct cp_action_result *r);
+int cp_act_job(struct cp_action_ctx *ac, struct cp_action_result *r);
 
 /* The configuration value of key, or NULL. */
 const char *cp_cfg(struct cp_action_ctx *ac, const char *key);

@@ -1,0 +1,140 @@
+"""Engine scenarios with a custom action run by a job worker written with boto3: polling,
+acknowledging with the nonce, reading the input with artifactCredentials, continuation tokens,
+output variables, failure, and AWS's errors."""
+import io
+import unittest
+import zipfile
+
+import boto3
+import botocore.config
+
+import engine_util as U
+from harness import ServerTestCase
+
+TYPE = {"category": "Build", "owner": "Custom", "provider": "EngineWorker", "version": "1"}
+
+
+def custom_action(name="Work", inp="SourceArtifact", out="WorkOut", namespace=None):
+    a = {"name": name, "actionTypeId": TYPE, "configuration": {"Mode": "fast"},
+         "inputArtifacts": [{"name": inp}], "outputArtifacts": [{"name": out}]}
+    if namespace:
+        a["namespace"] = namespace
+    return a
+
+
+class JobWorkerTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cp = boto3.client("codepipeline", endpoint_url=cls.server.endpoint,
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name="us-east-1")
+        cp.create_custom_action_type(
+            category="Build", provider="EngineWorker", version="1",
+            configurationProperties=[{"name": "Mode", "required": True, "key": True,
+                                      "secret": False, "queryable": True}],
+            inputArtifactDetails={"minimumCount": 0, "maximumCount": 1},
+            outputArtifactDetails={"minimumCount": 0, "maximumCount": 1},
+            settings={"entityUrlTemplate": "http://example/{Config:Mode}"})
+
+    def setUp(self):
+        self.s3 = self.client("s3")
+        self.cp = self.client("codepipeline")
+        U.setup_buckets(self.s3)
+        # One source object per test: a put starts every pipeline watching its key.
+        self.key = self.id().rsplit(".", 1)[-1] + ".zip"
+        self.s3.put_object(Bucket="engine-src", Key=self.key,
+                           Body=U.make_zip({"input.txt": "data"}))
+
+    def poll(self):
+        return U.wait_for(lambda: self.cp.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1,
+                                                        queryParam={"Mode": "fast"})["jobs"],
+                          what="a job")[0]
+
+    def artifact_client(self, creds):
+        return boto3.client("s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds["accessKeyId"],
+                            aws_secret_access_key=creds["secretAccessKey"],
+                            aws_session_token=creds["sessionToken"],
+                            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def test_a_job_worker_completes_the_action_with_a_continuation(self):
+        name = "jobs-ok"
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]), ("Work", [custom_action(namespace="WorkVars")]),
+            ("Gate", [U.approval(CustomData="#{WorkVars.Result}")])]))
+        eid = U.first_execution(self.cp, name)
+        job = self.poll()
+        data = job["data"]
+        self.assertEqual(data["pipelineContext"]["pipelineName"], name)
+        self.assertEqual(data["pipelineContext"]["stage"]["name"], "Work")
+        self.assertEqual(data["actionConfiguration"]["configuration"], {"Mode": "fast"})
+        self.assertClientError(lambda: self.cp.acknowledge_job(jobId=job["id"], nonce="wrong"),
+                               "InvalidNonceException")
+        self.assertEqual(self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"],
+                         "InProgress")
+        s3 = self.artifact_client(data["artifactCredentials"])
+        loc = data["inputArtifacts"][0]["location"]["s3Location"]
+        z = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=loc["bucketName"],
+                                                      Key=loc["objectKey"])["Body"].read()))
+        self.assertEqual(z.read("input.txt"), b"data")
+        self.cp.put_job_success_result(jobId=job["id"], continuationToken="step-2",
+                                       executionDetails={"summary": "half way",
+                                                         "externalExecutionId": "w-1",
+                                                         "percentComplete": 50})
+        state = self.cp.get_pipeline_state(name=name)["stageStates"][1]["actionStates"][0]
+        self.assertEqual(state["latestExecution"]["status"], "InProgress")
+        self.assertEqual(state["latestExecution"]["percentComplete"], 50)
+        self.assertEqual(state["entityUrl"], "http://example/fast")
+        job2 = self.poll()
+        self.assertNotEqual(job2["id"], job["id"])
+        self.assertEqual(job2["data"].get("continuationToken"), "step-2", job2)
+        self.cp.acknowledge_job(jobId=job2["id"], nonce=job2["nonce"])
+        out = job2["data"]["outputArtifacts"][0]["location"]["s3Location"]
+        self.assertTrue(out["objectKey"].startswith("jobs-ok/WorkOut/"))
+        s3.put_object(Bucket=out["bucketName"], Key=out["objectKey"], Body=U.make_zip({"o": "1"}))
+        self.cp.put_job_success_result(jobId=job2["id"], outputVariables={"Result": "done"},
+                                       executionDetails={"summary": "finished",
+                                                         "externalExecutionId": "w-2"})
+        self.assertClientError(lambda: self.cp.put_job_success_result(jobId=job2["id"]),
+                               "InvalidJobStateException")
+        U.approval_token(self.cp, name, "Gate", "Approve", eid)
+        acts = {a["actionName"]: a for a in self.cp.list_action_executions(
+            pipelineName=name, filter={"pipelineExecutionId": eid})["actionExecutionDetails"]}
+        work = acts["Work"]
+        self.assertEqual(work["status"], "Succeeded")
+        self.assertEqual(work["output"]["outputVariables"], {"Result": "done"})
+        self.assertEqual(work["output"]["executionResult"]["externalExecutionId"], "w-2")
+        self.assertEqual(work["output"]["outputArtifacts"][0]["s3location"]["key"],
+                         out["objectKey"])
+        self.assertEqual(acts["Approve"]["input"]["resolvedConfiguration"]["CustomData"], "done")
+
+    def test_a_job_failure_fails_the_action(self):
+        name = "jobs-fail"
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]), ("Work", [custom_action()])]))
+        eid = U.first_execution(self.cp, name)
+        job = self.poll()
+        self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
+        details = self.cp.get_job_details(jobId=job["id"])["jobDetails"]
+        self.assertEqual(details["id"], job["id"])
+        self.cp.put_job_failure_result(jobId=job["id"], failureDetails={
+            "type": "JobFailed", "message": "worker says no"})
+        e = U.wait_execution(self.cp, name, eid)
+        self.assertEqual(e["status"], "Failed")
+        err = self.cp.get_pipeline_state(name=name)["stageStates"][1]["actionStates"][0][
+            "latestExecution"]["errorDetails"]
+        self.assertEqual(err["message"], "worker says no")
+
+    def test_job_errors(self):
+        self.assertClientError(lambda: self.cp.get_job_details(
+            jobId="00000000-0000-0000-0000-000000000000"), "JobNotFoundException")
+        self.assertClientError(lambda: self.cp.acknowledge_job(
+            jobId="00000000-0000-0000-0000-000000000000", nonce="1"), "JobNotFoundException")
+        self.assertClientError(lambda: self.cp.poll_for_jobs(actionTypeId={
+            "category": "Build", "owner": "Custom", "provider": "Nobody", "version": "1"}),
+            "ActionTypeNotFoundException")
+
+
+if __name__ == "__main__":
+    unittest.main()

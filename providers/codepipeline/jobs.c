@@ -1,0 +1,531 @@
+/* Job workers: PollForJobs, AcknowledgeJob, GetJobDetails, PutJobSuccessResult,
+ * PutJobFailureResult, PutActionRevision, and the jobs' timeouts. A job is a record
+ * "J<job id>" in STORE_DB_CP_JOBS naming the action it runs. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/ids.h"
+#include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/engine.h"
+#include "sigv4/sigv4.h"
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* Member k as a string, "" when missing. */
+static const char *jgets(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+static int job_key(char *key, size_t n, const char *id)
+{
+    int kl = snprintf(key, n, "J%s", id);
+    return kl < 0 || (size_t)kl >= n ? -1 : kl;
+}
+
+static int job_store(store_txn *t, struct json_object *job)
+{
+    char key[80];
+    int kl = job_key(key, sizeof key, jgets(job, "id"));
+    return kl < 0 ? STORE_ERROR : cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, job);
+}
+
+int cp_job_create_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     unsigned seq, int stage, const char *action, const char *aeid,
+                     struct json_object *type_id, struct json_object *data, double timeout,
+                     char job_id[37])
+{
+    proto_uuid(job_id);
+    struct json_object *j = json_object_new_object();
+    json_object_object_add(j, "id", json_object_new_string(job_id));
+    json_object_object_add(j, "account", json_object_new_string(account));
+    json_object_object_add(j, "region", json_object_new_string(region));
+    json_object_object_add(j, "pipeline", json_object_new_string(pipeline));
+    json_object_object_add(j, "seq", json_object_new_int((int)seq));
+    json_object_object_add(j, "stage", json_object_new_int(stage));
+    json_object_object_add(j, "action", json_object_new_string(action));
+    json_object_object_add(j, "actionExecutionId", json_object_new_string(aeid));
+    json_object_object_add(j, "actionTypeId", json_object_get(type_id));
+    json_object_object_add(j, "status", json_object_new_string("Queued"));
+    json_object_object_add(j, "timeout", json_object_new_double(timeout));
+    json_object_object_add(j, "data", json_object_get(data));
+    int rc = job_store(t, j);
+    json_object_put(j);
+    if (rc) return rc;
+    struct rt_item_spec spec = {CP_KIND_JOB_TIMEOUT,  job_id, account, region, job_id, 36,
+                                proto_now() + timeout};
+    rc = rt_queue_add_in(cp_engine_queue(), t, &spec);
+    return rc < 0 ? rc : 0;
+}
+
+static int terminal(struct json_object *job)
+{
+    const char *s = jgets(job, "status");
+    return !strcmp(s, "Succeeded") || !strcmp(s, "Failed") || !strcmp(s, "TimedOut");
+}
+
+/* Ends job and records res for its action in t. */
+static int job_end(store_txn *t, struct json_object *job, const char *status,
+                   struct cp_action_result *res, struct cp_kicks *kicks)
+{
+    json_object_object_add(job, "status", json_object_new_string(status));
+    int rc = job_store(t, job);
+    if (!rc && res)
+        rc = cp_action_record_in(t, jgets(job, "account"), jgets(job, "region"),
+                                 jgets(job, "pipeline"),
+                                 (unsigned)json_object_get_int(jget(job, "seq")),
+                                 json_object_get_int(jget(job, "stage")), jgets(job, "action"),
+                                 jgets(job, "actionExecutionId"), res, kicks);
+    if (!rc) {
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets(job, "id"));
+        if (r2 && r2 != STORE_NOTFOUND) rc = r2;
+    }
+    return rc;
+}
+
+int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task)
+{
+    (void)ctx;
+    store *st = NULL;
+    extern store *cp_engine_store(void);
+    st = cp_engine_store();
+    struct cp_kicks kicks = {0};
+    store_txn *t = NULL;
+    if (store_txn_begin(st, 1, &t)) {
+        rt_task_requeue_at(task, proto_now() + 5);
+        return RT_TASK_REQUEUE;
+    }
+    char key[80];
+    int kl = job_key(key, sizeof key, item->id);
+    struct json_object *job = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
+    int rc = 0;
+    if (job && !terminal(job)) {
+        struct cp_action_result res = {0};
+        cp_action_fail(&res, "The job %s was not completed by a job worker within %.0f minutes",
+                       item->id, json_object_get_double(jget(job, "timeout")) / 60);
+        res.error_code = strdup("JobFailed");
+        rc = job_end(t, job, "TimedOut", &res, &kicks);
+        cp_action_result_free(&res);
+    } else {
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, item->id);
+        if (r2 && r2 != STORE_NOTFOUND) rc = r2;
+    }
+    json_object_put(job);
+    if (rc || store_txn_commit(t)) {
+        if (rc) store_txn_abort(t);
+        rt_task_requeue_at(task, proto_now() + 5);
+        return RT_TASK_REQUEUE;
+    }
+    cp_kicks_run(&kicks);
+    return RT_TASK_DONE;
+}
+
+/* ---- handlers ------------------------------------------------------------------------------- */
+
+/* The job's data with artifactCredentials: the caller's own key pair, which this S3 accepts. */
+static struct json_object *data_out(struct proto_req *req, struct json_object *job)
+{
+    struct json_object *d = NULL;
+    json_object_deep_copy(jget(job, "data"), &d, NULL);
+    if (!d) d = json_object_new_object();
+    const char *secret = "", *acct = NULL;
+    if (req->creds && req->caller.access_key)
+        sigv4_creds_lookup(req->creds, req->caller.access_key, &secret, &acct);
+    struct json_object *c = json_object_new_object();
+    json_object_object_add(
+        c, "accessKeyId",
+        json_object_new_string(req->caller.access_key ? req->caller.access_key : ""));
+    json_object_object_add(c, "secretAccessKey", json_object_new_string(secret ? secret : ""));
+    json_object_object_add(c, "sessionToken", json_object_new_string("codepipeline-local-job"));
+    json_object_object_add(d, "artifactCredentials", c);
+    return d;
+}
+
+/* Loads job id of the caller in t. Returns it (caller puts) or NULL. */
+static struct json_object *job_load(struct proto_req *req, store_txn *t, const char *id)
+{
+    char key[80];
+    int kl = job_key(key, sizeof key, id);
+    struct json_object *job = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
+    if (job && (strcmp(jgets(job, "account"), req->caller.account_id) ||
+                strcmp(jgets(job, "region"), req->caller.region))) {
+        json_object_put(job);
+        job = NULL;
+    }
+    return job;
+}
+
+static int no_job(struct proto_req *req, const char *id)
+{
+    return proto_error(req, ERR_JOB_NOT_FOUND, "Job with ID %s does not exist", id);
+}
+
+static int same_type(struct json_object *a, struct json_object *b)
+{
+    const char *k[] = {"category", "owner", "provider", "version", NULL};
+    for (int i = 0; k[i]; i++)
+        if (strcmp(jgets(a, k[i]), jgets(b, k[i]))) return 0;
+    return 1;
+}
+
+int cp_op_poll_for_jobs(struct proto_req *req)
+{
+    struct json_object *tid = jget(req->input, "actionTypeId"),
+                       *qp = jget(req->input, "queryParam");
+    struct json_object *mb = jget(req->input, "maxBatchSize");
+    int max = mb ? json_object_get_int(mb) : 1;
+    if (max < 1) max = 1;
+    store_txn *t = NULL;
+    store_cursor *c = NULL;
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    struct json_object *type =
+        strcmp(jgets(tid, "owner"), "Custom")
+            ? NULL
+            : cp_custom_action_get(t, req->caller.account_id, req->caller.region,
+                                   jgets(tid, "category"), jgets(tid, "provider"),
+                                   jgets(tid, "version"));
+    if (!type) {
+        rc = proto_error(req, ERR_ACTION_TYPE_NOT_FOUND, "ActionType %s/%s/%s/%s not found",
+                         jgets(tid, "category"), jgets(tid, "owner"), jgets(tid, "provider"),
+                         jgets(tid, "version"));
+        goto out;
+    }
+    json_object_put(type);
+    struct json_object *found = json_object_new_array();
+    if ((rc = store_cursor_open(t, STORE_DB_CP_JOBS, &c))) {
+        json_object_put(found);
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    for (int r = store_cursor_seek(c, "J", 1); r == 0 && (int)json_object_array_length(found) < max;
+         r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (!kl || *(const char *)k != 'J') break;
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *job = json_tokener_parse_ex(tok, val, (int)vl);
+        json_tokener_free(tok);
+        int match = job && !strcmp(jgets(job, "status"), "Queued") &&
+                    !strcmp(jgets(job, "account"), req->caller.account_id) &&
+                    !strcmp(jgets(job, "region"), req->caller.region) &&
+                    same_type(jget(job, "actionTypeId"), tid);
+        if (match && qp) {
+            struct json_object *cfg =
+                jget(jget(jget(job, "data"), "actionConfiguration"), "configuration");
+            json_object_object_foreach(qp, qk, qv)
+            {
+                if (strcmp(jgets(cfg, qk), json_object_get_string(qv))) match = 0;
+            }
+        }
+        if (match)
+            json_object_array_add(found, job);
+        else
+            json_object_put(job);
+    }
+    store_cursor_close(c);
+    c = NULL;
+    req->output = json_object_new_object();
+    struct json_object *jobs = json_object_new_array();
+    json_object_object_add(req->output, "jobs", jobs);
+    for (size_t i = 0; i < json_object_array_length(found); i++) {
+        struct json_object *job = json_object_array_get_idx(found, i);
+        char nonce[33];
+        proto_random_alnum(nonce, 32);
+        json_object_object_add(job, "status", json_object_new_string("Dispatched"));
+        json_object_object_add(job, "nonce", json_object_new_string(nonce));
+        if ((rc = job_store(t, job))) break;
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_get(jget(job, "id")));
+        json_object_object_add(o, "data", data_out(req, job));
+        json_object_object_add(o, "nonce", json_object_new_string(nonce));
+        json_object_object_add(o, "accountId", json_object_new_string(req->caller.account_id));
+        json_object_array_add(jobs, o);
+    }
+    json_object_put(found);
+    if (rc || (rc = store_txn_commit(t))) {
+        t = NULL;
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    t = NULL;
+out:
+    store_cursor_close(c);
+    store_txn_abort(t);
+    return rc;
+}
+
+int cp_op_acknowledge_job(struct proto_req *req)
+{
+    const char *id = jgets(req->input, "jobId"), *nonce = jgets(req->input, "nonce");
+    store_txn *t = NULL;
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    struct json_object *job = job_load(req, t, id);
+    if (!job) {
+        rc = no_job(req, id);
+        goto out;
+    }
+    if (strcmp(jgets(job, "nonce"), nonce) || !*nonce) {
+        rc = proto_error(req, ERR_INVALID_NONCE, "The nonce %s is not valid for job %s", nonce, id);
+        goto out;
+    }
+    if (!strcmp(jgets(job, "status"), "Dispatched")) {
+        json_object_object_add(job, "status", json_object_new_string("InProgress"));
+        if ((rc = job_store(t, job)) || (rc = store_txn_commit(t))) {
+            t = NULL;
+            rc = cp_store_error(req, rc);
+            goto out;
+        }
+        t = NULL;
+    }
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "status", json_object_get(jget(job, "status")));
+out:
+    json_object_put(job);
+    store_txn_abort(t);
+    return rc;
+}
+
+int cp_op_get_job_details(struct proto_req *req)
+{
+    const char *id = jgets(req->input, "jobId");
+    store_txn *t = NULL;
+    int rc = store_txn_begin(req->store, 0, &t);
+    if (rc) return cp_store_error(req, rc);
+    struct json_object *job = job_load(req, t, id);
+    store_txn_abort(t);
+    if (!job) return no_job(req, id);
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "id", json_object_get(jget(job, "id")));
+    json_object_object_add(d, "data", data_out(req, job));
+    json_object_object_add(d, "accountId", json_object_new_string(req->caller.account_id));
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "jobDetails", d);
+    json_object_put(job);
+    return 0;
+}
+
+/* Loads a job that a result may still be put for, or sets the error. */
+static int open_job(struct proto_req *req, store_txn *t, const char *id, struct json_object **out)
+{
+    struct json_object *job = job_load(req, t, id);
+    if (!job) return no_job(req, id);
+    if (terminal(job) || !strcmp(jgets(job, "status"), "Queued")) {
+        int rc = proto_error(req, ERR_INVALID_JOB_STATE, "Job %s is in state %s", id,
+                             jgets(job, "status"));
+        json_object_put(job);
+        return rc;
+    }
+    *out = job;
+    return 0;
+}
+
+int cp_op_put_job_success_result(struct proto_req *req)
+{
+    const char *id = jgets(req->input, "jobId");
+    struct json_object *ed = jget(req->input, "executionDetails");
+    struct json_object *cont = jget(req->input, "continuationToken");
+    struct json_object *rev = jget(req->input, "currentRevision");
+    struct json_object *vars = jget(req->input, "outputVariables");
+    struct cp_kicks kicks = {0};
+    struct json_object *job = NULL;
+    store_txn *t = NULL;
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    if ((rc = open_job(req, t, id, &job))) goto out;
+    struct cp_action_result res = {0};
+    if (jget(ed, "externalExecutionId")) res.external_id = strdup(jgets(ed, "externalExecutionId"));
+    if (jget(ed, "summary")) res.summary = strdup(jgets(ed, "summary"));
+    if (jget(ed, "percentComplete"))
+        res.percent = json_object_get_int(jget(ed, "percentComplete")) + 1;
+    if (cont) {
+        /* The action carries on: this job ends and a new one with the token is queued. */
+        json_object_object_add(job, "status", json_object_new_string("Succeeded"));
+        if ((rc = job_store(t, job))) goto fail;
+        struct json_object *data = jget(job, "data");
+        json_object_object_add(data, "continuationToken", json_object_get(cont));
+        char nid[37];
+        rc =
+            cp_job_create_in(t, jgets(job, "account"), jgets(job, "region"), jgets(job, "pipeline"),
+                             (unsigned)json_object_get_int(jget(job, "seq")),
+                             json_object_get_int(jget(job, "stage")), jgets(job, "action"),
+                             jgets(job, "actionExecutionId"), jget(job, "actionTypeId"), data,
+                             json_object_get_double(jget(job, "timeout")), nid);
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, id);
+        if (!rc && r2 && r2 != STORE_NOTFOUND) rc = r2;
+        res.status = CP_ACT_WAIT;
+        if (!rc)
+            rc = cp_action_record_in(t, jgets(job, "account"), jgets(job, "region"),
+                                     jgets(job, "pipeline"),
+                                     (unsigned)json_object_get_int(jget(job, "seq")),
+                                     json_object_get_int(jget(job, "stage")), jgets(job, "action"),
+                                     jgets(job, "actionExecutionId"), &res, &kicks);
+    } else {
+        res.status = CP_ACT_SUCCEEDED;
+        struct json_object *outs = json_object_new_array(),
+                           *decl_outs = jget(jget(job, "data"), "outputArtifacts");
+        for (size_t i = 0; decl_outs && i < json_object_array_length(decl_outs); i++) {
+            struct json_object *a = json_object_array_get_idx(decl_outs, i);
+            struct json_object *s3 = jget(jget(a, "location"), "s3Location");
+            struct json_object *o = json_object_new_object(), *loc = json_object_new_object();
+            json_object_object_add(o, "name", json_object_get(jget(a, "name")));
+            json_object_object_add(loc, "bucket", json_object_get(jget(s3, "bucketName")));
+            json_object_object_add(loc, "key", json_object_get(jget(s3, "objectKey")));
+            json_object_object_add(o, "s3location", loc);
+            json_object_array_add(outs, o);
+        }
+        res.outputs = outs;
+        if (vars) res.variables = json_object_get(vars);
+        if (rev) {
+            res.revision = json_object_new_object();
+            json_object_object_add(res.revision, "revisionId",
+                                   json_object_get(jget(rev, "revision")));
+            if (jget(rev, "changeIdentifier"))
+                json_object_object_add(res.revision, "revisionChangeIdentifier",
+                                       json_object_get(jget(rev, "changeIdentifier")));
+            if (jget(rev, "revisionSummary"))
+                json_object_object_add(res.revision, "revisionSummary",
+                                       json_object_get(jget(rev, "revisionSummary")));
+            if (jget(rev, "created"))
+                json_object_object_add(res.revision, "created",
+                                       json_object_get(jget(rev, "created")));
+        }
+        rc = job_end(t, job, "Succeeded", &res, &kicks);
+    }
+fail:
+    cp_action_result_free(&res);
+    if (rc) {
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    rc = store_txn_commit(t);
+    t = NULL;
+    if (rc) {
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    cp_kicks_run(&kicks);
+out:
+    json_object_put(job);
+    store_txn_abort(t);
+    return rc;
+}
+
+int cp_op_put_job_failure_result(struct proto_req *req)
+{
+    const char *id = jgets(req->input, "jobId");
+    struct json_object *fd = jget(req->input, "failureDetails");
+    struct cp_kicks kicks = {0};
+    struct json_object *job = NULL;
+    store_txn *t = NULL;
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    if ((rc = open_job(req, t, id, &job))) goto out;
+    struct cp_action_result res = {0};
+    cp_action_fail(&res, "%s", jgets(fd, "message"));
+    res.error_code = strdup(*jgets(fd, "type") ? jgets(fd, "type") : "JobFailed");
+    if (jget(fd, "externalExecutionId")) res.external_id = strdup(jgets(fd, "externalExecutionId"));
+    rc = job_end(t, job, "Failed", &res, &kicks);
+    cp_action_result_free(&res);
+    if (rc || (rc = store_txn_commit(t))) {
+        t = NULL;
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    t = NULL;
+    cp_kicks_run(&kicks);
+out:
+    json_object_put(job);
+    store_txn_abort(t);
+    return rc;
+}
+
+int cp_op_put_action_revision(struct proto_req *req)
+{
+    const char *acct = req->caller.account_id, *region = req->caller.region;
+    const char *name = jgets(req->input, "pipelineName"), *stage = jgets(req->input, "stageName");
+    const char *action = jgets(req->input, "actionName");
+    struct json_object *ar = jget(req->input, "actionRevision");
+    store_txn *t = NULL;
+    struct cp_kicks kicks = {0};
+    int rc = store_txn_begin(req->store, 1, &t);
+    if (rc) return cp_store_error(req, rc);
+    struct json_object *decl = cp_decl_load(t, acct, region, name, 0), *sd = NULL, *ad = NULL;
+    if (!decl) {
+        rc = proto_error(req, ERR_PIPELINE_NOT_FOUND,
+                         "Account '%s' does not have a pipeline with name '%s'", acct, name);
+        goto out;
+    }
+    struct json_object *ds = jget(decl, "stages");
+    for (size_t i = 0; ds && i < json_object_array_length(ds); i++)
+        if (!strcmp(jgets(json_object_array_get_idx(ds, i), "name"), stage))
+            sd = json_object_array_get_idx(ds, i);
+    if (!sd) {
+        rc = proto_error(req, ERR_STAGE_NOT_FOUND, "Stage %s not found in the pipeline %s", stage,
+                         name);
+        goto out;
+    }
+    struct json_object *da = jget(sd, "actions");
+    for (size_t i = 0; da && i < json_object_array_length(da); i++)
+        if (!strcmp(jgets(json_object_array_get_idx(da, i), "name"), action))
+            ad = json_object_array_get_idx(da, i);
+    if (!ad) {
+        rc = proto_error(req, ERR_ACTION_NOT_FOUND,
+                         "Action %s not found in the stage %s of the pipeline %s", action, stage,
+                         name);
+        goto out;
+    }
+    /* The same revision as the last run of the action starts nothing. */
+    char key[512], lk[256];
+    int kl = cp_exec_key(key, sizeof key, acct, region, name, "S");
+    struct json_object *state =
+        kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl);
+    snprintf(lk, sizeof lk, "%s/%s", stage, action);
+    struct json_object *seqv = jget(jget(state, "actionLatest"), lk);
+    int same = 0;
+    if (seqv) {
+        struct json_object *e =
+            cp_exec_load(t, acct, region, name, (unsigned)json_object_get_int(seqv));
+        struct json_object *st0 = json_object_array_get_idx(jget(e, "_stages"), 0);
+        struct json_object *en = jget(jget(st0, "actions"), action);
+        same = !strcmp(jgets(jget(en, "_revision"), "revisionId"), jgets(ar, "revisionId"));
+        json_object_put(e);
+    }
+    json_object_put(state);
+    req->output = json_object_new_object();
+    json_object_object_add(req->output, "newRevision", json_object_new_boolean(!same));
+    if (same) goto out;
+    struct json_object *ovr = json_object_new_array(), *o = json_object_new_object();
+    json_object_object_add(o, "actionName", json_object_new_string(action));
+    json_object_object_add(o, "revisionType", json_object_new_string("ACTION_REVISION"));
+    json_object_object_add(o, "revisionValue", json_object_get(jget(ar, "revisionId")));
+    json_object_array_add(ovr, o);
+    struct cp_start s = {"PutActionRevision",
+                         proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct), NULL, ovr,
+                         NULL};
+    char id[37];
+    rc = cp_exec_start_in(t, acct, region, name, &s, id, &kicks);
+    json_object_put(ovr);
+    if (rc < 0 || (rc = store_txn_commit(t))) {
+        t = NULL;
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
+    t = NULL;
+    cp_kicks_run(&kicks);
+    json_object_object_add(req->output, "pipelineExecutionId", json_object_new_string(id));
+out:
+    json_object_put(decl);
+    store_txn_abort(t);
+    return rc;
+}
