@@ -117,3 +117,9 @@ def approval_token(cp, name, stage, action, exec_id=None, timeout=30):
                     return a.get("latestExecution", {}).get("token")
         return None
     return wait_for(tok, timeout, "approval token of %s/%s" % (stage, action))
+
+
+def test_key(test):
+    """A source object key of the test's own: a put starts every pipeline that watches its key,
+    so tests sharing one key would start each other's pipelines."""
+    return test.id().rsplit(".", 1)[-1] + ".zip"

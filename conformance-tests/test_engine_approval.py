@@ -11,11 +11,12 @@ class ApprovalTest(ServerTestCase):
         self.s3 = self.client("s3")
         self.cp = self.client("codepipeline")
         U.setup_buckets(self.s3)
-        self.s3.put_object(Bucket="engine-src", Key="app.zip", Body=U.make_zip({"f": "1"}))
+        self.key = U.test_key(self)
+        self.s3.put_object(Bucket="engine-src", Key=self.key, Body=U.make_zip({"f": "1"}))
 
     def gated(self, name, **extra):
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]),
+            ("Source", [U.s3_source(key=self.key)]),
             ("Gate", [U.approval(CustomData="Please look", ExternalEntityLink="http://x/y")]),
             ("Deploy", [U.s3_deploy(ObjectKey=name)])], **extra))
 
@@ -131,7 +132,8 @@ class ApprovalTest(ServerTestCase):
         # Each waits at its own approval at once; tokens come from ListActionExecutions.
         def tokens():
             acts = self.cp.list_action_executions(pipelineName=name)["actionExecutionDetails"]
-            gates = [a for a in acts if a["stageName"] == "Gate" and a["status"] == "InProgress"]
+            gates = [a for a in acts if a["stageName"] == "Gate" and a["status"] == "InProgress"
+                     and "externalExecutionId" in a["output"]["executionResult"]]
             return len(gates) == 3 and gates
         gates = U.wait_for(tokens, what="three approvals in progress")
         for e in (first, second, third):

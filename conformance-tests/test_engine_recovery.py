@@ -15,7 +15,8 @@ class RecoveryTest(ServerTestCase):
     def setUp(self):
         self.clients()
         U.setup_buckets(self.s3)
-        self.s3.put_object(Bucket="engine-src", Key="app.zip", Body=U.make_zip({"f": "1"}))
+        self.key = U.test_key(self)
+        self.s3.put_object(Bucket="engine-src", Key=self.key, Body=U.make_zip({"f": "1"}))
 
     def restart_hard(self):
         self.server.kill9()
@@ -25,7 +26,7 @@ class RecoveryTest(ServerTestCase):
     def test_approvals_and_queued_executions_survive_kill_9(self):
         name = "rec-appr"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]),
+            ("Source", [U.s3_source(key=self.key)]),
             ("Gate", [U.approval()]),
             ("Deploy", [U.s3_deploy(ObjectKey="rec")])], pipelineType="V2",
             executionMode="QUEUED"))
@@ -48,7 +49,7 @@ class RecoveryTest(ServerTestCase):
     def test_a_command_interrupted_by_kill_9_fails_with_a_clear_message(self):
         name = "rec-cmd"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]),
+            ("Source", [U.s3_source(key=self.key)]),
             ("Build", [U.commands(commands=["sleep 5"])])]))
         eid = U.first_execution(self.cp, name)
         def running():

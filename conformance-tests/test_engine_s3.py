@@ -15,13 +15,14 @@ class S3PipelineTest(ServerTestCase):
         self.s3 = self.client("s3")
         self.cp = self.client("codepipeline")
         U.setup_buckets(self.s3)
-        self.s3.put_object(Bucket="engine-src", Key="app.zip",
+        self.key = U.test_key(self)
+        self.s3.put_object(Bucket="engine-src", Key=self.key,
                            Body=U.make_zip({"index.html": "<h1>hi</h1>", "css/site.css": "x{}"}))
 
     def test_s3_source_to_s3_deploy_with_extract(self):
         name = "s3-extract"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source(namespace="SourceVariables")]),
+            ("Source", [U.s3_source(key=self.key, namespace="SourceVariables")]),
             ("Deploy", [U.s3_deploy(bucket="engine-dst", ObjectKey="site",
                                     CacheControl="max-age=60", CannedACL="public-read")])]))
         eid = U.first_execution(self.cp, name)
@@ -33,7 +34,7 @@ class S3PipelineTest(ServerTestCase):
         self.assertEqual(body, b"<h1>hi</h1>")
         self.assertEqual(self.s3.get_object(Bucket="engine-dst", Key="site/css/site.css")
                          ["Body"].read(), b"x{}")
-        head = self.s3.head_object(Bucket="engine-src", Key="app.zip")
+        head = self.s3.head_object(Bucket="engine-src", Key=self.key)
         rev = e["artifactRevisions"][0]
         self.assertEqual(rev["name"], "SourceArtifact")
         self.assertEqual(rev["revisionId"], head["VersionId"])
@@ -64,7 +65,7 @@ class S3PipelineTest(ServerTestCase):
     def test_extract_false_writes_the_artifact_as_one_object(self):
         name = "s3-noextract"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]),
+            ("Source", [U.s3_source(key=self.key)]),
             ("Deploy", [U.s3_deploy(extract="false", ObjectKey="bundle.zip")])]))
         e = U.wait_execution(self.cp, name, U.first_execution(self.cp, name))
         self.assertEqual(e["status"], "Succeeded")
@@ -105,7 +106,7 @@ class S3PipelineTest(ServerTestCase):
     def test_start_is_idempotent_with_a_client_request_token(self):
         name = "s3-token"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Deploy", [U.s3_deploy(ObjectKey="tok")])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Deploy", [U.s3_deploy(ObjectKey="tok")])]))
         a = self.cp.start_pipeline_execution(name=name, clientRequestToken="tok-1")
         b = self.cp.start_pipeline_execution(name=name, clientRequestToken="tok-1")
         self.assertEqual(a["pipelineExecutionId"], b["pipelineExecutionId"])
@@ -117,7 +118,7 @@ class S3PipelineTest(ServerTestCase):
     def test_list_executions_paginates_newest_first(self):
         name = "s3-list"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Deploy", [U.s3_deploy(ObjectKey="list")])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Deploy", [U.s3_deploy(ObjectKey="list")])]))
         ids = [U.first_execution(self.cp, name)]
         U.wait_execution(self.cp, name, ids[0])
         for _ in range(3):
@@ -145,7 +146,7 @@ class S3PipelineTest(ServerTestCase):
                                "PipelineNotFoundException")
         name = "s3-errs"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Deploy", [U.s3_deploy(ObjectKey="errs")])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Deploy", [U.s3_deploy(ObjectKey="errs")])]))
         self.assertClientError(lambda: self.cp.get_pipeline_execution(
             pipelineName=name, pipelineExecutionId="00000000-0000-0000-0000-000000000000"),
             "PipelineExecutionNotFoundException")
@@ -155,7 +156,7 @@ class S3PipelineTest(ServerTestCase):
     def test_cli_shows_the_execution(self):
         name = "s3-cli"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Deploy", [U.s3_deploy(ObjectKey="cli")])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Deploy", [U.s3_deploy(ObjectKey="cli")])]))
         eid = U.first_execution(self.cp, name)
         U.wait_execution(self.cp, name, eid)
         _, out, _ = self.aws("codepipeline", "get-pipeline-execution", "--pipeline-name", name,

@@ -14,7 +14,8 @@ class VariablesTest(ServerTestCase):
         self.s3 = self.client("s3")
         self.cp = self.client("codepipeline")
         U.setup_buckets(self.s3)
-        self.put = self.s3.put_object(Bucket="engine-src", Key="app.zip",
+        self.key = U.test_key(self)
+        self.put = self.s3.put_object(Bucket="engine-src", Key=self.key,
                                       Body=U.make_zip({"hello.txt": "hello"}))
 
     def actions(self, eid, name):
@@ -31,7 +32,7 @@ class VariablesTest(ServerTestCase):
         gate = U.approval(CustomData="v=#{SourceVariables.VersionId} g=#{BuildVars.GREETING} "
                                      "e=#{codepipeline.PipelineExecutionId} env=#{variables.Env}")
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source(namespace="SourceVariables")]),
+            ("Source", [U.s3_source(key=self.key, namespace="SourceVariables")]),
             ("Build", [run]),
             ("Gate", [gate])],
             pipelineType="V2", variables=[{"name": "Env", "defaultValue": "dev"}]))
@@ -72,7 +73,7 @@ class VariablesTest(ServerTestCase):
         name = "vars-bad"
         gate = U.approval(CustomData="#{SourceVariables.NoSuchVariable}")
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source(namespace="SourceVariables")]), ("Gate", [gate])]))
+            ("Source", [U.s3_source(key=self.key, namespace="SourceVariables")]), ("Gate", [gate])]))
         eid = U.first_execution(self.cp, name)
         e = U.wait_execution(self.cp, name, eid)
         self.assertEqual(e["status"], "Failed")
@@ -84,7 +85,7 @@ class VariablesTest(ServerTestCase):
     def test_a_failing_command_fails_the_execution_with_its_output(self):
         name = "cmd-fail"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]),
+            ("Source", [U.s3_source(key=self.key)]),
             ("Build", [U.commands(commands=["echo about to fail", "exit 3"])])]))
         eid = U.first_execution(self.cp, name)
         e = U.wait_execution(self.cp, name, eid)
@@ -101,7 +102,7 @@ class VariablesTest(ServerTestCase):
         a3 = U.commands(name="C", commands=["true"])
         a3["runOrder"] = 2
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Build", [a1, a2, a3])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Build", [a1, a2, a3])]))
         eid = U.first_execution(self.cp, name)
         self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Succeeded")
         acts = self.actions(eid, name)
@@ -116,7 +117,7 @@ class VariablesTest(ServerTestCase):
                                                   "provider": "Lambda", "version": "1"},
                "configuration": {"FunctionName": "f"}}
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Invoke", [lam])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Invoke", [lam])]))
         eid = U.first_execution(self.cp, name)
         self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Failed")
         msg = self.actions(eid, name)["Invoke"]["output"]["executionResult"]["errorDetails"][
@@ -140,7 +141,7 @@ class VariablesTest(ServerTestCase):
                  "configuration": {"ProjectName": "engine-proj", "BatchEnabled": "true"},
                  "inputArtifacts": [{"name": "SourceArtifact"}]}
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
-            ("Source", [U.s3_source()]), ("Build", [build])]))
+            ("Source", [U.s3_source(key=self.key)]), ("Build", [build])]))
         eid = U.first_execution(self.cp, name)
         self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Failed")
         msg = self.actions(eid, name)["Build"]["output"]["executionResult"]["errorDetails"][
