@@ -62,6 +62,31 @@ class S3PipelineTest(ServerTestCase):
         self.assertEqual(summ[0]["sourceRevisions"][0]["actionName"], "Source")
         self.assertEqual(summ[0]["sourceRevisions"][0]["revisionId"], head["VersionId"])
 
+    def test_an_action_in_another_region_uses_that_regions_artifact_store(self):
+        name = "s3-cross"
+        west = self.client("s3", region="eu-west-1")
+        try:
+            west.create_bucket(Bucket="engine-eu-artifacts",
+                               CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        except west.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        run = U.commands(commands=["echo x > x.txt"], out="EuOut")
+        run["region"] = "eu-west-1"
+        d = U.pipeline(name, [("Source", [U.s3_source(key=self.key)]), ("Build", [run])])
+        del d["artifactStore"]
+        d["artifactStores"] = {"us-east-1": {"type": "S3", "location": U.ARTIFACT_BUCKET},
+                               "eu-west-1": {"type": "S3", "location": "engine-eu-artifacts"}}
+        self.cp.create_pipeline(pipeline=d)
+        eid = U.first_execution(self.cp, name)
+        self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Succeeded")
+        acts = {a["actionName"]: a for a in self.cp.list_action_executions(
+            pipelineName=name, filter={"pipelineExecutionId": eid})["actionExecutionDetails"]}
+        self.assertEqual(acts["Run"]["input"]["region"], "eu-west-1")
+        self.assertEqual(acts["Run"]["output"]["outputArtifacts"][0]["s3location"]["bucket"],
+                         "engine-eu-artifacts")
+        self.assertEqual(acts["Source"]["output"]["outputArtifacts"][0]["s3location"]["bucket"],
+                         U.ARTIFACT_BUCKET)
+
     def test_extract_false_writes_the_artifact_as_one_object(self):
         name = "s3-noextract"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [

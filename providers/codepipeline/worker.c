@@ -320,6 +320,9 @@ static int action_run(void *ctx, const struct rt_item *item, rt_task *task)
     if (!en || !ad || strcmp(jgets(en, "actionExecutionId"), item->id) ||
         strcmp(jgets(en, "status"), "InProgress"))
         goto out;
+    /* Already handed to an approver or a job worker (a restart between the record and the end
+     * of this item): nothing more to run. */
+    if (jget(en, "_token") || jget(en, "_job")) goto out;
     struct json_object *in = jget(en, "input"), *tid = jget(in, "actionTypeId");
     struct json_object *ovr = jget(jget(e, "_ovr"), r.action);
     struct cp_action_ctx ac = {
