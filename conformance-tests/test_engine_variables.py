@@ -79,6 +79,8 @@ class VariablesTest(ServerTestCase):
         self.assertEqual(e["status"], "Failed")
         a = self.actions(eid, name)["Approve"]
         self.assertEqual(a["status"], "Failed")
+        msg = a["output"]["executionResult"]["errorDetails"]["message"]
+        self.assertIn("one or more variables could not be resolved: Action name=Approve", msg)
         self.assertIn("#{SourceVariables.NoSuchVariable}",
                       a["output"]["executionResult"]["errorDetails"]["message"])
 

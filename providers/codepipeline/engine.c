@@ -329,9 +329,14 @@ static int start_action(struct machine *m, struct run *r, int si, struct json_ob
     if (unresolved) {
         jsets(en, "status", "Failed");
         struct json_object *ed = json_object_new_object();
-        jsets(ed, "code", "InvalidConfigurationException");
-        char msg[400];
-        snprintf(msg, sizeof msg, "Unable to resolve variable reference: %s", bad);
+        jsets(ed, "code", "JobFailed");
+        /* AWS's wording (aws-samples/ecs-blue-green-deployment-with-codedeploy#4), then which
+         * reference it was. */
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "An action in this pipeline failed because one or more variables could not be "
+                 "resolved: Action name=%s. Unresolved reference: %s",
+                 name, bad);
         jsets(ed, "message", msg);
         jset(jget(out, "executionResult"), "errorDetails", ed);
         jsets(en, "_summary", msg);
