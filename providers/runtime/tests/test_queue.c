@@ -540,3 +540,32 @@ Test(rt_listeners, handles_remove_exactly_their_listener_and_the_table_has_a_lim
     cr_assert_eq(rt_listeners_add(&ls, (rt_listener_any)listener_a, &a), RT_EFULL);
     cr_assert_eq(rt_listeners_count(&ls), RT_LISTENERS_MAX);
 }
+
+static int requeue_soon(void *ctx, const struct rt_item *it, rt_task *run)
+{
+    (void)ctx;
+    pthread_mutex_lock(&mu);
+    runs++;
+    pthread_mutex_unlock(&mu);
+    if (it->attempts < 3) {
+        rt_task_requeue_at(run, now() + 0.05);
+        return RT_TASK_REQUEUE;
+    }
+    return RT_TASK_DONE;
+}
+
+/* A run that polls something outside (a build, a deployment) requeues itself: it must run again
+ * in this process, not only after a restart. */
+Test(rt_queue, a_requeued_item_runs_again_at_its_time, .init = setup, .fini = teardown)
+{
+    rt_queue *q = rt_queue_new(st);
+    struct rt_kind k = {.kind = "codepipeline.poll", .run = requeue_soon, .workers = 1};
+    cr_assert_eq(rt_queue_register(q, &k), 0);
+    struct rt_item_spec s = spec(k.kind, "action-1", "x");
+    cr_assert_eq(rt_queue_add(q, &s), 0);
+    WAIT_FOR(count(&runs) == 3);
+    WAIT_FOR(state_of(s.kind, s.id) == 0);
+    cr_assert_eq(rt_queue_stop(q, 30), 0);
+    rt_queue_free(q);
+    cr_assert_eq(count(&runs), 3);
+}
