@@ -365,6 +365,7 @@ static int action_run(void *ctx, const struct rt_item *item, rt_task *task)
         rt_task_requeue_at(task, proto_now() + 1);
         goto out;
     }
+
     if (res.status == CP_ACT_WAIT) {
         ret = RT_TASK_REQUEUE;
         rt_task_requeue_at(task, res.requeue_at);
