@@ -42,12 +42,14 @@ echo "== ThreadSanitizer build: the conformance tests that drive threads"
 # 15 minutes on 2 cores, so this stage runs those that drive threads: robustness (hundreds of
 # connections, shutdown with requests in flight), s3_crash (parallel writers, kill -9),
 # codecommit_git (pushes through the runner), server_behaviour (concurrent requests, start
-# and stop of the services) and codedeploy_deployments (deployments on the work queue, stopped and
-# interrupted); extend the list with the tests of new background work. Measured on
+# and stop of the services), codedeploy_deployments (deployments on the work queue, stopped and
+# interrupted), and the engine's engine_approval (executions of every mode on the queue),
+# engine_variables (parallel Commands actions through the runner) and engine_recovery (kill -9);
+# extend the list with the tests of new background work. Measured on
 # 2 cores: these take about 40 s, the whole suite 80 s. scripts/tsan.supp: libraries' false
 # positives only.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
-only='^conformance_test_(robustness|s3_crash|codecommit_git|server_behaviour|codedeploy_deployments)$' \
+only='^conformance_test_(robustness|s3_crash|codecommit_git|server_behaviour|codedeploy_deployments|engine_approval|engine_variables|engine_recovery)$' \
     run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DCPL_TSAN=ON
 
 if command -v clang >/dev/null 2>&1; then
