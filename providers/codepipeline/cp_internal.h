@@ -83,6 +83,10 @@ int cp_version_key(char *buf, size_t buflen, const char *account, const char *re
 int cp_pipeline_read(store_txn *t, const char *account, const char *region, const char *name,
                      struct cp_pipe_hdr *h, const char **decl);
 
+/* Returns "http://<host the client reached>" (arena-owned), noting it for the engine, or NULL
+ * when the request has no host. */
+const char *cp_request_endpoint(struct proto_req *req);
+
 /* Maps a store return code to the request's error (InternalFailure) and returns it. */
 int cp_store_error(struct proto_req *req, int rc);
 

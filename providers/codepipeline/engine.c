@@ -716,6 +716,12 @@ int cp_exec_start_in(store_txn *t, const char *account, const char *region, cons
     }
     jset(e, "_stages", stages);
     jset(e, "_vars", json_object_new_object());
+    char ep[320];
+    if (s->endpoint)
+        snprintf(ep, sizeof ep, "%s", s->endpoint);
+    else
+        cp_engine_endpoint(ep, sizeof ep);
+    jsets(e, "_endpoint", ep);
     jset(e, "_art", json_object_new_object());
     char key[KEY_MAX], suf[64];
     snprintf(suf, sizeof suf, "I%s", id);

@@ -70,6 +70,8 @@ struct cp_start {
     struct json_object *variables;        /* V2 overrides [{name,value}], or NULL */
     struct json_object *source_revisions; /* [{actionName,revisionType,revisionValue}] or NULL */
     const char *request_token;            /* clientRequestToken, or NULL */
+    const char *endpoint; /* "http://host:port" the caller reached (for the children of its
+                             actions), or NULL: the last one a request showed */
 };
 /* Starts an execution of pipeline in t (a write txn) and runs the state machine, queueing the
  * first actions into kicks. Writes its id into id. Returns 0, 1 when request_token was used
@@ -200,6 +202,11 @@ void cp_engine_stop(double deadline);
 /* Points the engine at st and q without registering workers or listeners: the state machine
  * queues work that nothing runs (unit tests drive it by hand). */
 void cp_engine_attach(store *st, rt_queue *q);
+/* Notes the endpoint a request reached ("http://<public host>"), for executions that no request
+ * starts (change detection). Any thread. */
+void cp_engine_note_endpoint(const char *endpoint);
+/* Copies the endpoint last noted into buf (the server's configured one before any). */
+void cp_engine_endpoint(char *buf, size_t buflen);
 /* The store and queue the engine runs on, or NULL before start. */
 rt_queue *cp_engine_queue(void);
 /* Tells the change-detection cache that pipelines changed. */

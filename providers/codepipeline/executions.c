@@ -67,6 +67,7 @@ int cp_op_start_pipeline_execution(struct proto_req *req)
         .variables = jget(req->input, "variables"),
         .source_revisions = jget(req->input, "sourceRevisions"),
         .request_token = jgets(req->input, "clientRequestToken"),
+        .endpoint = cp_request_endpoint(req),
     };
     if (!cp_engine_queue())
         return proto_error(req, ERR_SERVICE_UNAVAILABLE, "The execution engine is not running");

@@ -511,8 +511,11 @@ int cp_op_put_action_revision(struct proto_req *req)
     json_object_object_add(o, "revisionValue", json_object_get(jget(ar, "revisionId")));
     json_object_array_add(ovr, o);
     struct cp_start s = {"PutActionRevision",
-                         proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct), NULL, ovr,
-                         NULL};
+                         proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct),
+                         NULL,
+                         ovr,
+                         NULL,
+                         cp_request_endpoint(req)};
     char id[37];
     rc = cp_exec_start_in(t, acct, region, name, &s, id, &kicks);
     json_object_put(ovr);

@@ -282,8 +282,11 @@ int cp_op_create_pipeline(struct proto_req *req)
     struct cp_kicks kicks = {0};
     if (cp_engine_queue()) {
         struct cp_start s = {"CreatePipeline",
-                             proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct), NULL,
-                             NULL, NULL};
+                             proto_arena_printf(req->arena, "arn:aws:iam::%s:root", acct),
+                             NULL,
+                             NULL,
+                             NULL,
+                             cp_request_endpoint(req)};
         char id[37];
         if ((rc = cp_exec_start_in(t, acct, region, name, &s, id, &kicks)) < 0) goto store_fail;
     }

@@ -244,8 +244,8 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
                                json_object_new_string(cc ? "COMMIT_ID" : "S3_OBJECT_VERSION_ID"));
         json_object_object_add(o, "revisionValue", json_object_get(jget(ev, "revision")));
         json_object_array_add(ovr, o);
-        struct cp_start s = {poll ? "PollForSourceChanges" : "CloudWatchEvent", detail, NULL, ovr,
-                             NULL};
+        struct cp_start s = {
+            poll ? "PollForSourceChanges" : "CloudWatchEvent", detail, NULL, ovr, NULL, NULL};
         char id[37];
         int rc =
             cp_exec_start_in(t, jgets(ev, "account"), region, jgets(h, "pipeline"), &s, id, &kicks);

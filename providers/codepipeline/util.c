@@ -1,5 +1,6 @@
 /* Helpers shared by the codepipeline handlers: record parsing, keys, ARNs, tokens, timestamps. */
 #include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/engine.h"
 #include "sigv4/encode.h"
 
 #include <json-c/json.h>
@@ -62,6 +63,14 @@ int cp_pipeline_read(store_txn *t, const char *account, const char *region, cons
     int rc = store_get(t, STORE_DB_CP_PIPELINES, key, (size_t)klen, &val, &vlen);
     if (rc) return rc;
     return cp_pipe_rec_parse(val, vlen, h, decl) ? STORE_ERROR : 0;
+}
+
+const char *cp_request_endpoint(struct proto_req *req)
+{
+    if (!req->public_host || !*req->public_host) return NULL;
+    const char *ep = proto_arena_printf(req->arena, "http://%s", req->public_host);
+    cp_engine_note_endpoint(ep);
+    return ep;
 }
 
 int cp_store_error(struct proto_req *req, int rc)

@@ -3,6 +3,7 @@
 #include "providers/codepipeline/engine.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,28 @@ static struct {
     rt_queue *q;
     const struct proto_service_config *cfg;
 } engine;
+
+/* The endpoint children of actions use (AWS_ENDPOINT_URL): taken from requests, so that worker
+ * threads never read the server's at-use settings, which the main thread writes after start. */
+static pthread_mutex_t endpoint_mu = PTHREAD_MUTEX_INITIALIZER;
+static char endpoint_seen[320];
+
+void cp_engine_note_endpoint(const char *endpoint)
+{
+    if (!endpoint) return;
+    pthread_mutex_lock(&endpoint_mu);
+    if (strcmp(endpoint_seen, endpoint))
+        snprintf(endpoint_seen, sizeof endpoint_seen, "%s", endpoint);
+    pthread_mutex_unlock(&endpoint_mu);
+}
+
+void cp_engine_endpoint(char *buf, size_t buflen)
+{
+    pthread_mutex_lock(&endpoint_mu);
+    snprintf(buf, buflen, "%s", endpoint_seen);
+    pthread_mutex_unlock(&endpoint_mu);
+    if (!*buf && engine.cfg) snprintf(buf, buflen, "%s", engine.cfg->endpoint_url);
+}
 
 rt_queue *cp_engine_queue(void)
 {
@@ -323,6 +346,11 @@ static int action_run(void *ctx, const struct rt_item *item, rt_task *task)
     /* Already handed to an approver or a job worker (a restart between the record and the end
      * of this item): nothing more to run. */
     if (jget(en, "_token") || jget(en, "_job")) goto out;
+    char endpoint[320];
+    if (jgets(e, "_endpoint"))
+        snprintf(endpoint, sizeof endpoint, "%s", jgets(e, "_endpoint"));
+    else
+        cp_engine_endpoint(endpoint, sizeof endpoint);
     struct json_object *in = jget(en, "input"), *tid = jget(in, "actionTypeId");
     struct json_object *ovr = jget(jget(e, "_ovr"), r.action);
     struct cp_action_ctx ac = {
@@ -345,7 +373,7 @@ static int action_run(void *ctx, const struct rt_item *item, rt_task *task)
         .entry = en,
         .override = ovr,
         .bucket = jgets(en, "_bucket"),
-        .endpoint_url = engine.cfg ? engine.cfg->endpoint_url : "",
+        .endpoint_url = endpoint,
         .started = json_object_get_double(jget(en, "startTime")),
     };
     if (!ac.bucket || !*ac.bucket) {

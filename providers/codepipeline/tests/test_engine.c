@@ -81,7 +81,7 @@ static unsigned start(const char *name)
 {
     store_txn *t;
     struct cp_kicks k = {0};
-    struct cp_start s = {"StartPipelineExecution", "me", NULL, NULL, NULL};
+    struct cp_start s = {"StartPipelineExecution", "me", NULL, NULL, NULL, NULL};
     char id[37];
     cr_assert_eq(store_txn_begin(st, 1, &t), 0);
     cr_assert_eq(cp_exec_start_in(t, ACCT, REGION, name, &s, id, &k), 0);
@@ -243,7 +243,7 @@ Test(cp_engine, a_request_token_starts_once)
     put_pipeline("p", DECL(STAGE("Source", ACTION("S", 1)) "," STAGE("Build", ACTION("B", 1))),
                  CP_MODE_SUPERSEDED);
     store_txn *t;
-    struct cp_start s = {"StartPipelineExecution", "me", NULL, NULL, "tok"};
+    struct cp_start s = {"StartPipelineExecution", "me", NULL, NULL, "tok", NULL};
     char id1[37], id2[37];
     cr_assert_eq(store_txn_begin(st, 1, &t), 0);
     cr_assert_eq(cp_exec_start_in(t, ACCT, REGION, "p", &s, id1, NULL), 0);
