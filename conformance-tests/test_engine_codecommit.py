@@ -72,8 +72,11 @@ class CodeCommitPipelineTest(ServerTestCase):
                                          commitMessage="second")["commitId"]
         def started():
             s = self.cp.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
-            return len(s) == 2 and s[0]
+            return len(s) >= 2 and s[0]
         s = U.wait_for(started, what="a run started by the commit")
+        self.assertEqual(len(self.cp.list_pipeline_executions(pipelineName=name)
+                             ["pipelineExecutionSummaries"]), 2,
+                         "the commit made before the pipeline started a run")
         self.assertEqual(s["trigger"]["triggerType"], "CloudWatchEvent")
         token = U.approval_token(self.cp, name, "Gate", "Approve", s["pipelineExecutionId"])
         e = self.cp.get_pipeline_execution(pipelineName=name,

@@ -53,7 +53,8 @@ static const char *jgets(struct json_object *o, const char *k)
 /* Calls fn for every source action of every pipeline under prefix (a key prefix of
  * STORE_DB_CP_PIPELINES). */
 static void each_source(store_txn *t, const char *prefix,
-                        void (*fn)(void *ctx, const char *key, struct json_object *action),
+                        void (*fn)(void *ctx, const char *key, double created,
+                                   struct json_object *action),
                         void *ctx)
 {
     store_cursor *c = NULL;
@@ -75,15 +76,16 @@ static void each_source(store_txn *t, const char *prefix,
         char key[512];
         snprintf(key, sizeof key, "%.*s", (int)kl, (const char *)k);
         for (size_t i = 0; acts && i < json_object_array_length(acts); i++)
-            fn(ctx, key, json_object_array_get_idx(acts, i));
+            fn(ctx, key, h.created, json_object_array_get_idx(acts, i));
         json_object_put(decl);
     }
     store_cursor_close(c);
 }
 
-static void add_watch(void *ctx, const char *key, struct json_object *a)
+static void add_watch(void *ctx, const char *key, double created, struct json_object *a)
 {
     (void)ctx;
+    (void)created;
     struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
     if (strcmp(jgets(tid, "provider") ?: "", "S3") ||
         strcmp(jgets(tid, "category") ?: "", "Source"))
@@ -128,6 +130,7 @@ static int watched(const char *account, const char *bucket, const char *key)
 
 static void enqueue(struct json_object *ev)
 {
+    json_object_object_add(ev, "at", json_object_new_double(proto_now()));
     rt_queue *q = cp_engine_queue();
     char id[37];
     proto_uuid(id);
@@ -171,9 +174,12 @@ struct match {
     struct json_object *hits; /* [{region, pipeline, action, poll}] */
 };
 
-static void match_one(void *ctx, const char *key, struct json_object *a)
+static void match_one(void *ctx, const char *key, double created, struct json_object *a)
 {
     struct match *m = ctx;
+    /* A change made before the pipeline existed starts nothing (no rule or poll watched it). */
+    struct json_object *at;
+    if (json_object_object_get_ex(m->ev, "at", &at) && json_object_get_double(at) < created) return;
     struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
     const char *type = jgets(m->ev, "type"), *prov = jgets(tid, "provider") ?: "";
     if (strcmp(jgets(tid, "owner") ?: "", "AWS") || strcmp(prov, type)) return;
