@@ -39,7 +39,8 @@ typedef struct store_blob_writer store_blob_writer;
     X(STORE_DB_LG_GROUPS, "lg_groups")                                                             \
     X(STORE_DB_LG_STREAMS, "lg_streams")                                                           \
     X(STORE_DB_LG_EVENTS, "lg_events")                                                             \
-    X(STORE_DB_LG_TAGS, "lg_tags")
+    X(STORE_DB_LG_TAGS, "lg_tags")                                                                 \
+    X(STORE_DB_CONN_CONNECTIONS, "conn_connections")
 
 enum store_db {
 #define STORE_DB_ENUM(e, name) e,

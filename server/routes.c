@@ -4,8 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "providers/codecommit/codecommit.h" /* cc_git_service: git smart HTTP */
-#include "providers/s3/s3.h"                 /* s3_service: the REST fallback */
+#include "providers/codecommit/codecommit.h"   /* cc_git_service: git smart HTTP */
+#include "providers/connections/connections.h" /* conn_git_service: the Git host */
+#include "providers/s3/s3.h"                   /* s3_service: the REST fallback */
 
 #define PROTO_SERVICE(name, provider) extern const struct proto_service provider;
 #include "protocol/services.def"
@@ -89,13 +90,19 @@ enum srv_route srv_route_pick(const struct srv_route_input *in, const struct pro
         *svc = &cc_git_service;
         return SRV_ROUTE_RAW;
     }
+    /* The connections' Git host: "_git" is no valid bucket name, so no S3 path takes it. */
+    if (has_prefix(path, "/_git/")) {
+        *svc = &conn_git_service;
+        return SRV_ROUTE_RAW;
+    }
     const struct proto_service *by_scope = find_by_name(scope);
     if (in->target) {
-        const char *dot = strchr(in->target, '.');
-        size_t plen = dot ? (size_t)(dot - in->target) : strlen(in->target);
+        /* A prefix may hold dots itself ("com.amazonaws.codeconnections.CodeConnections_20231201"):
+         * the operation is what follows the service's whole prefix and one dot. */
         for (int i = 0; services[i]; i++) {
             const char *p = services[i]->target_prefix;
-            if (p && strlen(p) == plen && memcmp(p, in->target, plen) == 0) {
+            size_t plen = p ? strlen(p) : 0;
+            if (p && strncmp(in->target, p, plen) == 0 && in->target[plen] == '.') {
                 *svc = services[i];
                 return SRV_ROUTE_JSON;
             }

@@ -213,8 +213,12 @@ static void dispatch_json(struct srv_request *r)
 {
     struct proto_req *req = &r->req;
     const char *target = proto_req_header(req, "x-amz-target");
-    const char *dot = target ? strchr(target, '.') : NULL;
-    req->operation = dot ? proto_arena_strdup(req->arena, dot + 1) : "";
+    /* The route matched the service's whole prefix and a dot (prefixes may hold dots). */
+    const char *pfx = req->service ? req->service->target_prefix : NULL;
+    const char *dot = target && pfx && strncmp(target, pfx, strlen(pfx)) == 0
+                          ? target + strlen(pfx)
+                          : (target ? strchr(target, '.') : NULL);
+    req->operation = dot && *dot == '.' ? proto_arena_strdup(req->arena, dot + 1) : "";
 
     /* As AWS does, the signature is checked before the body is parsed: a caller that is not
      * authenticated gets the auth error, and no parser work, whatever its body holds. */

@@ -129,41 +129,59 @@ static int blob_write(void *ctx, const void *data, size_t len)
     return store_blob_write(ctx, data, len) == 0 ? 0 : -1;
 }
 
-int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
-                  const char *commit_id, store_blob_writer **out, char *err, size_t errlen)
+int cc_git_export_zip(store *s, const char *git_dir, const char *commit_id, store_blob_writer **out,
+                      char *err, size_t errlen)
 {
-    struct cc_repo r;
+    git_repository *repo = NULL;
     git_commit *c = NULL;
     store_blob_writer *w = NULL;
     git_oid id;
     int rc = -1;
     *out = NULL;
-    memset(&r, 0, sizeof r);
+    cc_git_init();
     if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0) {
         snprintf(err, errlen, "invalid commit id");
         return -1;
     }
-    if (open_repo(s, account, region, repo, &r) != 0) {
-        snprintf(err, errlen, "repository %s does not exist", repo);
+    if (git_repository_open_bare(&repo, git_dir) != 0) {
+        repo = NULL;
+        snprintf(err, errlen, "the repository does not exist");
         goto out;
     }
-    if (git_commit_lookup(&c, r.git, &id) != 0) {
-        snprintf(err, errlen, "commit %s does not exist in %s", commit_id, repo);
+    if (git_commit_lookup(&c, repo, &id) != 0) {
+        snprintf(err, errlen, "commit %s does not exist", commit_id);
         goto out;
     }
     if (store_blob_create(s, &w) != 0) {
         snprintf(err, errlen, "cannot create a blob");
         goto out;
     }
-    if (cc_zip_tree(r.git, c, blob_write, w, err, errlen) != 0) goto out;
+    if (cc_zip_tree(repo, c, blob_write, w, err, errlen) != 0) goto out;
     *out = w;
     w = NULL;
     rc = 0;
 out:
     store_blob_discard(w);
     git_commit_free(c);
-    cc_repo_close(&r);
+    git_repository_free(repo);
     return rc;
+}
+
+int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
+                  const char *commit_id, store_blob_writer **out, char *err, size_t errlen)
+{
+    struct cc_repo r;
+    *out = NULL;
+    if (cc_repo_lookup(s, account, region, repo, &r) != 0) {
+        snprintf(err, errlen, "repository %s does not exist", repo);
+        return -1;
+    }
+    if (cc_git_export_zip(s, r.path, commit_id, out, err, errlen) == 0) return 0;
+    /* Name the repository, as before the shared piece existed. */
+    char why[256];
+    snprintf(why, sizeof why, "%s", err);
+    snprintf(err, errlen, "%s in %s", why, repo);
+    return -1;
 }
 
 int cc_checkout(store *s, const char *account, const char *region, const char *repo,

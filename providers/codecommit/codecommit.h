@@ -16,6 +16,41 @@ extern const struct proto_service cc_service;
  * `aws codecommit credential-helper`), served by git http-backend. */
 extern const struct proto_service cc_git_service;
 
+/* ---- Git smart HTTP, shared with the connections' Git host (providers/connections/). ---- */
+
+/* One git request between rest_begin and rest_dispatch. Keep it in the arena; the body sink
+ * that cc_git_http_begin installs takes req->sink_state as this struct, so a caller's own
+ * state must start with it. */
+struct cc_git_http {
+    int denied;  /* the answer is already set (401/403/404/413/500) */
+    int body_fd; /* the request body, or -1 */
+    uint64_t body_len;
+    const char *rest; /* "/info/refs", "/git-upload-pack", "/git-receive-pack" */
+    int receive_pack; /* POST git-receive-pack: the request that moves refs */
+    int push;         /* receive_pack, or its info/refs advertisement */
+    int by_secret;    /* authenticated with the secret itself (no region named) */
+    const char *access_key;
+};
+/* Starts a request whose path continues with rest (after the repository part): accepts only
+ * git's smart HTTP (info/refs?service=, git-upload-pack, git-receive-pack) and installs the
+ * body sink. Returns 0, or -1 with a 404 answer set (g->denied). */
+int cc_git_http_begin(struct proto_req *req, struct cc_git_http *g, const char *rest);
+/* Checks HTTP basic auth as CodeCommit does: the access key with its secret, or with the
+ * password `aws codecommit credential-helper` signs over signed_path ("/v1/repos/demo"). Sets
+ * req->caller (access key, account, region). Returns 0, or -1 with a 401/403 answer set. */
+int cc_git_http_auth(struct proto_req *req, struct cc_git_http *g, const char *signed_path);
+/* For a POST: opens the temp file the body is sunk into. Returns 0, or -1 with a 500 set. */
+int cc_git_http_open_body(struct proto_req *req, struct cc_git_http *g);
+/* Sets a plain-text answer of status and marks g denied. */
+void cc_git_http_deny(struct proto_req *req, struct cc_git_http *g, int status, const char *msg);
+/* Runs git http-backend through the process runner for the repository at
+ * project_root + path_info ("/<dir>.git"), then ran(ctx) when it ran (refs may have moved),
+ * and sets the answer from its output (or a plain error). Closes the body. Returns 0. */
+int cc_git_http_serve(struct proto_req *req, struct cc_git_http *g, const char *project_root,
+                      const char *path_info, void (*ran)(void *ctx), void *ctx);
+/* Closes g's body file; safe twice. */
+void cc_git_http_end(struct cc_git_http *g);
+
 /* ---- The interface for the pipeline engine (in-process, no HTTP). ---- */
 
 /* Return codes of the functions below that document them (the CC_E_BASE range of errors.h). */
@@ -53,6 +88,11 @@ void cc_source_vars_free(struct cc_source_vars *vars);
  * Returns 0, or -1 with a one-line reason in err. */
 int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
                   const char *commit_id, store_blob_writer **out, char *err, size_t errlen);
+
+/* cc_export_zip for the bare repository at git_dir (shared with the connections' Git host).
+ * Returns 0, or -1 with a one-line reason in err. */
+int cc_git_export_zip(store *s, const char *git_dir, const char *commit_id, store_blob_writer **out,
+                      char *err, size_t errlen);
 
 /* Writes the tree of commit (a full commit id, or a branch name) of repo into dir (created if
  * missing; files, executables and symlinks as in the commit; submodules left empty) and its

@@ -24,15 +24,11 @@
 #define HELPER_MAX_AGE   (15 * 60)
 #define MAX_REFS         100000
 
-/* Where a request stands between rest_begin and rest_dispatch. */
+/* Where a request stands between rest_begin and rest_dispatch: the shared transport state
+ * first (the body sink casts req->sink_state to it), then CodeCommit's repository. */
 struct git_req {
-    int denied;  /* the answer is already set (401/403/404) */
-    int body_fd; /* the request body, or -1 */
-    uint64_t body_len;
+    struct cc_git_http h;
     struct cc_repo repo;
-    const char *access_key;
-    const char *rest; /* "/info/refs", "/git-upload-pack", "/git-receive-pack" */
-    int receive_pack;
 };
 
 /* The regions a credential-helper signature may name (the password does not say which). */
@@ -57,7 +53,7 @@ static void plain(struct proto_req *req, int status, const char *msg)
 
 static int sink_write(struct proto_req *req, const char *data, size_t len)
 {
-    struct git_req *g = req->sink_state;
+    struct cc_git_http *g = req->sink_state;
     if (g->denied || g->body_fd < 0) return 0; /* drained, never stored */
     if (g->body_len + len > MAX_PUSH_BYTES) {
         g->denied = 1;
@@ -79,13 +75,16 @@ static int sink_write(struct proto_req *req, const char *data, size_t len)
 
 static void sink_abort(struct proto_req *req)
 {
-    struct git_req *g = req->sink_state;
-    if (g->body_fd >= 0) close(g->body_fd);
-    g->body_fd = -1;
-    cc_repo_close(&g->repo);
+    cc_git_http_end(req->sink_state);
 }
 
 static const struct proto_body_sink git_sink = {sink_write, sink_abort};
+
+void cc_git_http_end(struct cc_git_http *g)
+{
+    if (g && g->body_fd >= 0) close(g->body_fd);
+    if (g) g->body_fd = -1;
+}
 
 /* An anonymous temp file under the data dir. Returns an fd or -1. */
 static int temp_file(store *s)
@@ -127,7 +126,7 @@ static int basic_auth(struct proto_req *req, char **user, char **pass)
     return 0;
 }
 
-static void deny(struct proto_req *req, struct git_req *g, int status, const char *msg)
+void cc_git_http_deny(struct proto_req *req, struct cc_git_http *g, int status, const char *msg)
 {
     g->denied = 1;
     if (status == 401)
@@ -135,105 +134,124 @@ static void deny(struct proto_req *req, struct git_req *g, int status, const cha
     plain(req, status, msg);
 }
 
-static int git_begin(struct proto_req *req)
+int cc_git_http_begin(struct proto_req *req, struct cc_git_http *g, const char *rest)
 {
-    struct git_req *g = proto_arena_alloc(req->arena, sizeof *g);
+    memset(g, 0, sizeof *g);
     g->body_fd = -1;
     req->sink = &git_sink;
     req->sink_state = g;
     cc_git_init();
-
-    /* /v1/repos/<name><rest> */
-    const char *p = req->http.path + strlen("/v1/repos/");
-    size_t nl = strcspn(p, "/");
-    const char *rest = p + nl;
     const char *method = req->http.method;
     const char *svcq = proto_req_query(req, "service");
     if (strcmp(method, "GET") == 0 && strcmp(rest, "/info/refs") == 0 && svcq &&
         (strcmp(svcq, "git-upload-pack") == 0 || strcmp(svcq, "git-receive-pack") == 0)) {
         g->rest = rest;
+        g->push = strcmp(svcq, "git-receive-pack") == 0;
     } else if (strcmp(method, "POST") == 0 &&
                (strcmp(rest, "/git-upload-pack") == 0 || strcmp(rest, "/git-receive-pack") == 0)) {
         g->rest = rest;
-        g->receive_pack = strcmp(rest, "/git-receive-pack") == 0;
+        g->receive_pack = g->push = strcmp(rest, "/git-receive-pack") == 0;
     } else {
-        deny(req, g, 404, "Not found: only git's smart HTTP protocol is served here.");
-        return 0;
+        cc_git_http_deny(req, g, 404, "Not found: only git's smart HTTP protocol is served here.");
+        return -1;
     }
-    char *name = proto_arena_strndup(req->arena, p, nl);
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '_' || *c == '.' || *c == '-')) {
-            deny(req, g, 404, "Repository not found.");
-            return 0;
-        }
-    if (!*name || nl > 100) {
-        deny(req, g, 404, "Repository not found.");
-        return 0;
-    }
+    return 0;
+}
 
+int cc_git_http_auth(struct proto_req *req, struct cc_git_http *g, const char *signed_path)
+{
     char *user = NULL, *pass = NULL;
     if (basic_auth(req, &user, &pass) != 0) {
-        deny(req, g, 401, "Authentication required.");
-        return 0;
+        cc_git_http_deny(req, g, 401, "Authentication required.");
+        return -1;
     }
     char *pct = strchr(user, '%'); /* "<access key>%<session token>" */
     if (pct) *pct = '\0';
     const char *secret = NULL, *account = NULL;
     int known = req->creds && sigv4_creds_lookup(req->creds, user, &secret, &account);
     if (!known && !req->auth_off) {
-        deny(req, g, 403, "The access key is not known.");
-        return 0;
+        cc_git_http_deny(req, g, 403, "The access key is not known.");
+        return -1;
     }
     if (!known) account = req->caller.account_id;
     const char *region =
         req->caller.region && *req->caller.region ? req->caller.region : "us-east-1";
     int ok = req->auth_off ||
              (strlen(pass) == strlen(secret) && CRYPTO_memcmp(pass, secret, strlen(secret)) == 0);
-    int by_secret = ok;
+    g->by_secret = ok;
     if (!ok && strlen(pass) == 80) {
-        char *path = proto_arena_printf(req->arena, "/v1/repos/%s", name);
         long now = (long)time(NULL);
-        if (cc_verify_helper_password(pass, secret, region, req->http.host, path, now,
+        if (cc_verify_helper_password(pass, secret, region, req->http.host, signed_path, now,
                                       HELPER_MAX_AGE))
             ok = 1;
         for (size_t i = 0; !ok && i < sizeof regions / sizeof regions[0]; i++) {
             if (strcmp(regions[i], region) == 0) continue;
-            if (cc_verify_helper_password(pass, secret, regions[i], req->http.host, path, now,
-                                          HELPER_MAX_AGE)) {
+            if (cc_verify_helper_password(pass, secret, regions[i], req->http.host, signed_path,
+                                          now, HELPER_MAX_AGE)) {
                 region = regions[i];
                 ok = 1;
             }
         }
     }
     if (!ok) {
-        deny(req, g, 403, "The password is not valid for this access key.");
-        return 0;
+        cc_git_http_deny(req, g, 403, "The password is not valid for this access key.");
+        return -1;
     }
     req->caller.access_key = user;
     req->caller.account_id = account;
     req->caller.region = region;
     g->access_key = user;
-    int found = cc_repo_lookup(req->store, account, region, name, &g->repo) == 0;
+    return 0;
+}
+
+int cc_git_http_open_body(struct proto_req *req, struct cc_git_http *g)
+{
+    if (strcmp(req->http.method, "POST") != 0) return 0;
+    g->body_fd = temp_file(req->store);
+    if (g->body_fd < 0) {
+        cc_git_http_deny(req, g, 500, "Could not store the request body.");
+        return -1;
+    }
+    return 0;
+}
+
+static int git_begin(struct proto_req *req)
+{
+    struct git_req *gr = proto_arena_alloc(req->arena, sizeof *gr);
+    struct cc_git_http *g = &gr->h;
+
+    /* /v1/repos/<name><rest> */
+    const char *p = req->http.path + strlen("/v1/repos/");
+    size_t nl = strcspn(p, "/");
+    if (cc_git_http_begin(req, g, p + nl) != 0) return 0;
+    char *name = proto_arena_strndup(req->arena, p, nl);
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '.' || *c == '-')) {
+            cc_git_http_deny(req, g, 404, "Repository not found.");
+            return 0;
+        }
+    if (!*name || nl > 100) {
+        cc_git_http_deny(req, g, 404, "Repository not found.");
+        return 0;
+    }
+    if (cc_git_http_auth(req, g, proto_arena_printf(req->arena, "/v1/repos/%s", name)) != 0)
+        return 0;
+    const char *account = req->caller.account_id, *region = req->caller.region;
+    int found = cc_repo_lookup(req->store, account, region, name, &gr->repo) == 0;
     /* Basic auth with the secret names no region: look in the others when the default has no
      * such repository. */
-    for (size_t i = 0; !found && by_secret && i < sizeof regions / sizeof regions[0]; i++)
+    for (size_t i = 0; !found && g->by_secret && i < sizeof regions / sizeof regions[0]; i++)
         if (strcmp(regions[i], region) != 0 &&
-            cc_repo_lookup(req->store, account, regions[i], name, &g->repo) == 0) {
+            cc_repo_lookup(req->store, account, regions[i], name, &gr->repo) == 0) {
             found = 1;
             req->caller.region = regions[i];
         }
     if (!found) {
-        deny(req, g, 404, "Repository not found.");
+        cc_git_http_deny(req, g, 404, "Repository not found.");
         return 0;
     }
-    if (strcmp(method, "POST") == 0) {
-        g->body_fd = temp_file(req->store);
-        if (g->body_fd < 0) {
-            deny(req, g, 500, "Could not store the request body.");
-            return 0;
-        }
-    }
+    cc_git_http_open_body(req, g);
     return 0;
 }
 
@@ -340,15 +358,11 @@ static int to_file(void *ctx, enum rt_stream st, const char *data, size_t len)
     return 0;
 }
 
-static int git_dispatch(struct proto_req *req)
+int cc_git_http_serve(struct proto_req *req, struct cc_git_http *g, const char *project_root,
+                      const char *path_info, void (*ran)(void *ctx), void *ctx)
 {
-    struct git_req *g = req->sink_state;
-    char root[PATH_MAX];
     const char *envp[32];
-    int out_fd = -1, in_fd = -1, rc = 0, locked = 0;
-    struct cc_heads before;
-    memset(&before, 0, sizeof before);
-    if (!g || g->denied) goto out;
+    int out_fd = -1, in_fd = -1;
 
     /* A body the server buffered instead of sinking. */
     if (g->body_fd < 0 && req->http.body && req->http.body_len) {
@@ -383,14 +397,12 @@ static int git_dispatch(struct proto_req *req)
         plain(req, 500, "Could not create a temporary file.");
         goto out;
     }
-    snprintf(root, sizeof root, "%s/git/%s/%s", store_dir(req->store), g->repo.account,
-             g->repo.region);
     const char *ct = proto_req_header(req, "content-type");
     const char *gp = proto_req_header(req, "git-protocol");
     size_t ne = 0;
-    envp[ne++] = proto_arena_printf(req->arena, "GIT_PROJECT_ROOT=%s", root);
+    envp[ne++] = proto_arena_printf(req->arena, "GIT_PROJECT_ROOT=%s", project_root);
     envp[ne++] = "GIT_HTTP_EXPORT_ALL=1";
-    envp[ne++] = proto_arena_printf(req->arena, "PATH_INFO=/%s.git%s", g->repo.id, g->rest);
+    envp[ne++] = proto_arena_printf(req->arena, "PATH_INFO=%s%s", path_info, g->rest);
     envp[ne++] = proto_arena_printf(req->arena, "REQUEST_METHOD=%s", req->http.method);
     envp[ne++] = proto_arena_printf(req->arena, "QUERY_STRING=%s", req->http.query);
     envp[ne++] = proto_arena_printf(req->arena, "REMOTE_USER=%s", g->access_key);
@@ -414,11 +426,6 @@ static int git_dispatch(struct proto_req *req)
             goto out;
         }
 
-    if (g->receive_pack) {
-        cc_repo_lock(g->repo.id);
-        locked = 1;
-        cc_heads_read(g->repo.path, &before);
-    }
     /* A backend that writes nothing for a minute (plus a second per MiB pushed, for git's
      * checks of a big pack) is stuck; nothing runs longer than an hour. */
     uint64_t idle = 60 + g->body_len / (1024 * 1024);
@@ -440,7 +447,7 @@ static int git_dispatch(struct proto_req *req)
         plain(req, 500, "Could not start git http-backend.");
         goto out;
     }
-    if (g->receive_pack) cc_push_settle(req->store, &g->repo, &before);
+    if (ran) ran(ctx);
     /* Only the sink stops it: the response could not be stored (refs moved are settled). */
     if (res.end == RT_END_STOPPED) {
         plain(req, 500, "Could not store the response of git http-backend.");
@@ -458,16 +465,50 @@ static int git_dispatch(struct proto_req *req)
     req->resp_fd_len = (uint64_t)st.st_size - (uint64_t)hdr;
     out_fd = -1;
 out:
-    if (locked) cc_repo_unlock(g->repo.id);
-    cc_heads_free(&before);
     if (out_fd >= 0) close(out_fd);
-    if (in_fd >= 0 && in_fd != (g ? g->body_fd : -1)) close(in_fd);
-    if (g) {
-        if (g->body_fd >= 0) close(g->body_fd);
-        g->body_fd = -1;
-        cc_repo_close(&g->repo);
+    if (in_fd >= 0 && in_fd != g->body_fd) close(in_fd);
+    cc_git_http_end(g);
+    return 0;
+}
+
+struct settle_ctx {
+    store *s;
+    struct cc_repo *repo;
+    const struct cc_heads *before;
+};
+
+static void settle(void *ctx)
+{
+    struct settle_ctx *c = ctx;
+    cc_push_settle(c->s, c->repo, c->before);
+}
+
+static int git_dispatch(struct proto_req *req)
+{
+    struct git_req *gr = req->sink_state;
+    char root[PATH_MAX];
+    int locked = 0;
+    struct cc_heads before;
+    memset(&before, 0, sizeof before);
+    if (!gr || gr->h.denied) goto out;
+    snprintf(root, sizeof root, "%s/git/%s/%s", store_dir(req->store), gr->repo.account,
+             gr->repo.region);
+    if (gr->h.receive_pack) {
+        cc_repo_lock(gr->repo.id);
+        locked = 1;
+        cc_heads_read(gr->repo.path, &before);
     }
-    return rc;
+    struct settle_ctx sc = {req->store, &gr->repo, &before};
+    cc_git_http_serve(req, &gr->h, root, proto_arena_printf(req->arena, "/%s.git", gr->repo.id),
+                      gr->h.receive_pack ? settle : NULL, &sc);
+out:
+    if (locked) cc_repo_unlock(gr->repo.id);
+    cc_heads_free(&before);
+    if (gr) {
+        cc_git_http_end(&gr->h);
+        cc_repo_close(&gr->repo);
+    }
+    return 0;
 }
 
 const struct proto_service cc_git_service = {
