@@ -1,5 +1,6 @@
 /* Pipeline structure rules and default filling, with AWS's exception types and wording. */
 #include "providers/codepipeline/structure.h"
+#include "providers/codepipeline/trigger_filters.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -688,6 +689,9 @@ static int check_triggers(struct cp_structure_error *e, struct json_object *decl
             if (other && !strcmp(other, src)) ok = 0;
         }
         if (!ok) return fail(e, ERR_INVALID_STRUCTURE, "%s", MSG);
+        const char *why =
+            cp_trigger_check(get(json_object_array_get_idx(triggers, t), "gitConfiguration"));
+        if (why) return fail(e, ERR_INVALID_STRUCTURE, "%s", why);
     }
     return 0;
 }

@@ -607,3 +607,38 @@ Test(cp_structure, boolean_configuration_values_are_true_or_false)
            "Action configuration for action 'S' has an invalid value for "
            "'PollForSourceChanges'. Valid values are true and false");
 }
+
+#define CONN_SOURCE                                                                                \
+    "{\"name\":\"Src\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\",\"provider\":"  \
+    "\"CodeStarSourceConnection\",\"version\":\"1\"},\"configuration\":{\"ConnectionArn\":"        \
+    "\"arn:aws:codeconnections:us-east-1:000000000000:connection/x\",\"FullRepositoryId\":"        \
+    "\"acme/app\",\"BranchName\":\"main\"},\"outputArtifacts\":[{\"name\":\"SourceOut\"}]}"
+
+static char *v2_with_trigger(const char *git_configuration)
+{
+    static char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\":\"p\"," ROLE "," STORE ",\"pipelineType\":\"V2\",\"triggers\":[{"
+             "\"providerType\":\"CodeStarSourceConnection\",\"gitConfiguration\":%s}],"
+             "\"stages\":[{\"name\":\"Source\",\"actions\":[" CONN_SOURCE "]},{\"name\":\"Build\","
+             "\"actions\":[" CB_BUILD "]}]}",
+             git_configuration);
+    return text;
+}
+
+Test(cp_structure, accepts_tag_and_branch_triggers_on_a_connection_source)
+{
+    expect(v2_with_trigger("{\"sourceActionName\":\"Src\",\"push\":[{\"tags\":{\"includes\":"
+                           "[\"v*\"]}},{\"branches\":{\"includes\":[\"main\"]},\"filePaths\":"
+                           "{\"includes\":[\"src/**\"]}}]}"),
+           ERR_NONE, NULL);
+}
+
+Test(cp_structure, rejects_tags_and_branches_in_one_push_filter)
+{
+    expect(v2_with_trigger("{\"sourceActionName\":\"Src\",\"push\":[{\"tags\":{\"includes\":"
+                           "[\"v*\"]},\"branches\":{\"includes\":[\"main\"]}}]}"),
+           ERR_INVALID_STRUCTURE,
+           "The trigger configuration for the source action is not valid. Make sure to choose "
+           "valid filter combinations.");
+}
