@@ -34,6 +34,7 @@ struct proto_http {
     size_t n_headers;
     const char *body; /* buffered body (NUL-terminated); NULL when the body went to a sink */
     size_t body_len;
+    const char *remote_addr; /* the peer's address ("127.0.0.1", "::1"); "" when unknown */
 };
 
 /* Who is calling, as established by sigv4/ (or by the access key alone with --auth off). */

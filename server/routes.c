@@ -4,9 +4,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "providers/codecommit/codecommit.h"   /* cc_git_service: git smart HTTP */
-#include "providers/connections/connections.h" /* conn_git_service: the Git host */
-#include "providers/s3/s3.h"                   /* s3_service: the REST fallback */
+#include "providers/codecommit/codecommit.h"     /* cc_git_service: git smart HTTP */
+#include "providers/codepipeline/codepipeline.h" /* cp_webhook_http_service: webhook URLs */
+#include "providers/connections/connections.h"   /* conn_git_service: the Git host */
+#include "providers/s3/s3.h"                     /* s3_service: the REST fallback */
 
 #define PROTO_SERVICE(name, provider) extern const struct proto_service provider;
 #include "protocol/services.def"
@@ -78,6 +79,17 @@ static int looks_like_query(const struct srv_route_input *in)
     return q && (has_prefix(q, "Action=") || strstr(q, "&Action="));
 }
 
+/* Returns 1 when p is "<region>/<12 digits>/<name>" (name without '/'). */
+static int is_webhook_path(const char *p)
+{
+    size_t rl = strcspn(p, "/");
+    if (!rl || p[rl] != '/') return 0;
+    p += rl + 1;
+    for (int i = 0; i < 12; i++)
+        if (p[i] < '0' || p[i] > '9') return 0;
+    return p[12] == '/' && p[13] && !strchr(p + 13, '/');
+}
+
 enum srv_route srv_route_pick(const struct srv_route_input *in, const struct proto_service **svc,
                               const char **named)
 {
@@ -88,6 +100,14 @@ enum srv_route srv_route_pick(const struct srv_route_input *in, const struct pro
     if (has_prefix(path, "/_codepipeline-local/")) return SRV_ROUTE_HEALTH;
     if (has_prefix(path, "/v1/repos/")) {
         *svc = &cc_git_service;
+        return SRV_ROUTE_RAW;
+    }
+    /* A webhook URL of PutWebhook: an unsigned POST of /webhooks/<region>/<account>/<name>
+     * without a query. As S3 it would be a POST to an object key, which S3 only takes with
+     * ?uploads, ?uploadId=, ?restore or ?select, so no S3 request looks like this. */
+    if (in->method && strcmp(in->method, "POST") == 0 && has_prefix(path, "/webhooks/") &&
+        (!in->query || !*in->query) && !in->target && is_webhook_path(path + 10)) {
+        *svc = &cp_webhook_http_service;
         return SRV_ROUTE_RAW;
     }
     /* The connections' Git host: "_git" is no valid bucket name, so no S3 path takes it. */
