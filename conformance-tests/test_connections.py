@@ -90,6 +90,11 @@ class Connections(ServerTestCase):
         self.assertClientError(lambda: cs.create_connection(ConnectionName="h", HostArn=host),
                                "ResourceNotFoundException")
 
+    def test_answers_are_json_1_0_as_the_models_say(self):
+        cs = self.client("codestar-connections")
+        meta = cs.list_connections()["ResponseMetadata"]
+        self.assertEqual(meta["HTTPHeaders"]["content-type"], "application/x-amz-json-1.0")
+
     def test_the_cli_of_both_services(self):
         _, out, _ = self.aws("codeconnections", "create-connection", "--connection-name", "cli",
                              "--provider-type", "GitHub")

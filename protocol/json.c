@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "protocol/errors.h"
+#include "protocol/service.h"
 #include "protocol/utf8.h"
 
 #define JSON_MAX_DEPTH 64
@@ -131,7 +132,8 @@ int proto_json_decode(struct proto_req *req)
 
 void proto_json_finish(struct proto_req *req)
 {
-    req->content_type = "application/x-amz-json-1.1";
+    req->content_type = req->service && req->service->json_1_0 ? "application/x-amz-json-1.0"
+                                                               : "application/x-amz-json-1.1";
     if (req->err) {
         req->status = proto_err_status(req->err);
         proto_sb_reset(&req->body);

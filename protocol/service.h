@@ -57,6 +57,7 @@ struct proto_service {
     size_t n_ops;
     const struct proto_model_service *model; /* generated from the botocore model */
     int clock_skew_seconds;                  /* 300 for the JSON services, 900 for S3 */
+    int json_1_0; /* JSON: answers are application/x-amz-json-1.0 (the model's jsonVersion) */
     /* REST: handles the whole request once the body is in (buffered or sunk). */
     proto_handler rest_dispatch;
     /* REST, optional: called after auth and before the body; may set req->sink to stream it. */

@@ -17,6 +17,7 @@ const struct proto_service conn_codestar_service = {
     .n_ops = sizeof conn_ops / sizeof conn_ops[0],
     .model = &proto_model_codestar_connections,
     .clock_skew_seconds = 300,
+    .json_1_0 = 1,
 };
 
 const struct proto_service conn_codeconnections_service = {
@@ -27,4 +28,5 @@ const struct proto_service conn_codeconnections_service = {
     .n_ops = sizeof conn_ops / sizeof conn_ops[0],
     .model = &proto_model_codeconnections,
     .clock_skew_seconds = 300,
+    .json_1_0 = 1,
 };
