@@ -175,7 +175,8 @@ class UnknownServices(ServerTestCase):
         status, _, body = raw_request(self.server.endpoint, "GET", "/_codepipeline-local/health")
         self.assertEqual(status, 200)
         self.assertEqual(set(body["services"]),
-                         {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3", "logs"})
+                         {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3", "logs",
+                          "codestar-connections", "codeconnections"})
         self.assertIn("not emulated", body["otherServices"])
 
 
