@@ -73,13 +73,7 @@ static void call_push_listener(rt_listener_any fn, void *ctx, const void *ev)
 
 /* ---- ref snapshots ---- */
 
-struct refs {
-    size_t n, cap;
-    char **names; /* "refs/heads/main", "refs/tags/v1" */
-    git_oid *ids; /* the commits they point to */
-};
-
-static void refs_free(struct refs *r)
+void conn_refs_free(struct conn_refs *r)
 {
     for (size_t i = 0; i < r->n; i++)
         free(r->names[i]);
@@ -88,15 +82,14 @@ static void refs_free(struct refs *r)
     memset(r, 0, sizeof *r);
 }
 
-static const git_oid *refs_find(const struct refs *r, const char *name)
+static const git_oid *refs_find(const struct conn_refs *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->names[i], name) == 0) return &r->ids[i];
     return NULL;
 }
 
-/* Reads the branches and tags of the bare repository at dir (peeled to commits). */
-static int refs_read(const char *dir, struct refs *r)
+int conn_refs_read(const char *dir, struct conn_refs *r)
 {
     git_repository *repo = NULL;
     git_reference_iterator *it = NULL;
@@ -201,14 +194,12 @@ static void notify(const char *account, const char *full, git_repository *repo, 
     free(p.v);
 }
 
-/* After a push: points an unborn HEAD at main, else master, else the first branch (so clones
- * check out what was pushed), and reports every ref created, moved or deleted. */
-static void settle(const char *account, const char *full, const char *dir,
-                   const struct refs *before)
+void conn_push_settle(const char *account, const char *full, const char *dir,
+                      const struct conn_refs *before)
 {
-    struct refs after;
+    struct conn_refs after;
     git_repository *repo = NULL;
-    if (refs_read(dir, &after) != 0) return;
+    if (conn_refs_read(dir, &after) != 0) return;
     if (git_repository_open_bare(&repo, dir) != 0) repo = NULL;
     if (repo && git_repository_head_unborn(repo) == 1) {
         const char *pick = refs_find(&after, "refs/heads/main")     ? "refs/heads/main"
@@ -229,7 +220,7 @@ static void settle(const char *account, const char *full, const char *dir,
                 notify(account, full, repo, before->names[i], &before->ids[i], NULL);
     }
     git_repository_free(repo);
-    refs_free(&after);
+    conn_refs_free(&after);
 }
 
 /* ---- the HTTP service ---- */
@@ -308,25 +299,25 @@ static int host_begin(struct proto_req *req)
 
 struct settle_ctx {
     const char *account, *full, *dir;
-    const struct refs *before;
+    const struct conn_refs *before;
 };
 
 static void ran(void *ctx)
 {
     struct settle_ctx *c = ctx;
-    settle(c->account, c->full, c->dir, c->before);
+    conn_push_settle(c->account, c->full, c->dir, c->before);
 }
 
 static int host_dispatch(struct proto_req *req)
 {
     struct host_req *hr = req->sink_state;
-    struct refs before = {0};
+    struct conn_refs before = {0};
     int locked = 0;
     if (!hr || hr->h.denied) goto out;
     if (hr->h.receive_pack) {
         pthread_mutex_lock(&push_mu);
         locked = 1;
-        refs_read(hr->dir, &before);
+        conn_refs_read(hr->dir, &before);
     }
     char root[PATH_MAX];
     snprintf(root, sizeof root, "%s/gitconn/%s", store_dir(req->store), req->caller.account_id);
@@ -335,7 +326,7 @@ static int host_dispatch(struct proto_req *req)
                       hr->h.receive_pack ? ran : NULL, &sc);
 out:
     if (locked) pthread_mutex_unlock(&push_mu);
-    refs_free(&before);
+    conn_refs_free(&before);
     if (hr) cc_git_http_end(&hr->h);
     return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef CONN_INTERNAL_H
 #define CONN_INTERNAL_H
 
+#include <git2.h>
 #include <stddef.h>
 
 #include "protocol/request.h"
@@ -12,6 +13,21 @@
  * connection/<uuid>" or "arn:aws:codeconnections:...") into region, account and uuid (copied,
  * NUL-terminated). Returns 0, or -1 when arn is not a connection ARN. */
 int conn_arn_parse(const char *arn, char region[64], char account[13], char uuid[64]);
+
+/* A snapshot of a repository's branches and tags (malloc'd; free with conn_refs_free). */
+struct conn_refs {
+    size_t n, cap;
+    char **names; /* "refs/heads/main", "refs/tags/v1" */
+    git_oid *ids; /* the commits they point to (annotated tags peeled) */
+};
+/* Reads the branches and tags of the bare repository at dir. Returns 0 or -1. */
+int conn_refs_read(const char *dir, struct conn_refs *r);
+void conn_refs_free(struct conn_refs *r);
+/* After a push into the bare repository dir of full ("owner/repo") of account: points an unborn
+ * HEAD at main, else master, else the first branch (so clones check out what was pushed), and
+ * reports every ref created, moved or deleted since before to the push listeners. */
+void conn_push_settle(const char *account, const char *full, const char *dir,
+                      const struct conn_refs *before);
 
 /* The operations, shared by both services' tables: X(AWS name, handler). */
 #define CONN_OPERATIONS(X)                                                                         \
