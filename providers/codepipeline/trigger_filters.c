@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ALTS 64 /* brace alternatives tried per pattern: patterns are at most 255 bytes */
 
@@ -191,6 +192,47 @@ int cp_trigger_push_match(struct json_object *git_configuration, const struct cp
         if (path_ok) return (int)i;
     }
     return -1;
+}
+
+static const char *gets(struct json_object *o, const char *k)
+{
+    struct json_object *v = get(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+const char *cp_trigger_push_source(struct json_object *decl, const char *full_repo,
+                                   const struct cp_git_push *push, int *by_trigger)
+{
+    struct json_object *stages = get(decl, "stages"), *triggers = get(decl, "triggers");
+    struct json_object *first =
+        alen(stages) ? get(json_object_array_get_idx(stages, 0), "actions") : NULL;
+    if (!push || !push->name || !full_repo) return NULL;
+    for (size_t a = 0; a < alen(first); a++) {
+        struct json_object *act = json_object_array_get_idx(first, a);
+        struct json_object *cfg = get(act, "configuration");
+        const char *name = gets(act, "name"),
+                   *provider = gets(get(act, "actionTypeId"), "provider");
+        const char *repo = gets(cfg, "FullRepositoryId");
+        if (!name || !provider || strcmp(provider, "CodeStarSourceConnection") || !repo ||
+            strcmp(repo, full_repo))
+            continue;
+        struct json_object *git = NULL;
+        for (size_t t = 0; !git && t < alen(triggers); t++) {
+            struct json_object *g = get(json_object_array_get_idx(triggers, t), "gitConfiguration");
+            const char *src = gets(g, "sourceActionName");
+            if (src && !strcmp(src, name)) git = g;
+        }
+        if (by_trigger) *by_trigger = git != NULL;
+        if (git) {
+            if (cp_trigger_push_match(git, push) >= 0) return name;
+            continue;
+        }
+        const char *branch = gets(cfg, "BranchName"), *detect = gets(cfg, "DetectChanges");
+        if (!push->is_tag && branch && !strcmp(branch, push->name) &&
+            !(detect && !strcasecmp(detect, "false")))
+            return name;
+    }
+    return NULL;
 }
 
 static const char COMBINATION[] = "The trigger configuration for the source action is not valid. "

@@ -34,6 +34,15 @@ struct cp_git_push {
  * least one changed path must be included and not excluded. */
 int cp_trigger_push_match(struct json_object *git_configuration, const struct cp_git_push *push);
 
+/* Returns the name (pointing into decl) of the first CodeStarSourceConnection source action of
+ * the pipeline declaration decl that a push to full_repo ("owner/repo") starts, or NULL. With a
+ * trigger naming that action, its push filters decide (so a trigger turns the default change
+ * detection off); without one, the default: a branch push to the action's BranchName, unless
+ * its DetectChanges is "false". *by_trigger (may be NULL) says which decided. A deletion is not
+ * a push that starts anything: call this only for refs created or moved. */
+const char *cp_trigger_push_source(struct json_object *decl, const char *full_repo,
+                                   const struct cp_git_push *push, int *by_trigger);
+
 /* Checks the filter combinations of a trigger's gitConfiguration as CreatePipeline does:
  * every push filter names tags or branches (not both), filePaths only with branches; every
  * pull-request filter names branches; every criteria object has includes or excludes; every

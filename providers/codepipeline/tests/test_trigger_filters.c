@@ -1,6 +1,7 @@
 /* Unit tests of the V2 trigger glob matcher, push filter evaluation and filter checks. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "providers/codepipeline/trigger_filters.h"
 
@@ -177,4 +178,50 @@ Test(cp_trigger, check_refuses_the_combinations_aws_refuses)
     cr_assert_str_eq(check("{\"push\":[{\"branches\":{}}]}"), COMBINATION);
     cr_assert_str_eq(check("{\"pullRequest\":[{\"events\":[\"OPEN\"]}]}"), COMBINATION);
     cr_assert_not_null(check("{\"push\":[{\"branches\":{\"includes\":[\"[main\"]}}]}"));
+}
+
+#define CONN_ACTION(name, repo, extra)                                                             \
+    "{\"name\":\"" name "\",\"actionTypeId\":{\"category\":\"Source\",\"owner\":\"AWS\","          \
+    "\"provider\":\"CodeStarSourceConnection\",\"version\":\"1\"},\"configuration\":{"             \
+    "\"ConnectionArn\":\"arn:aws:codeconnections:us-east-1:000000000000:connection/c\","           \
+    "\"FullRepositoryId\":\"" repo "\",\"BranchName\":\"main\"" extra "}}"
+
+static const char *source_for(const char *decl_text, int is_tag, const char *name, int *by)
+{
+    static char got[64];
+    struct json_object *d = cfg(decl_text);
+    struct cp_git_push p = {is_tag, name, NULL, 0};
+    const char *a = cp_trigger_push_source(d, "acme/app", &p, by);
+    snprintf(got, sizeof got, "%s", a ? a : "(none)");
+    json_object_put(d);
+    return got;
+}
+
+Test(cp_trigger, without_a_trigger_a_push_to_the_branch_starts_unless_detection_is_off)
+{
+    int by = -1;
+    const char *d = "{\"stages\":[{\"actions\":[" CONN_ACTION(
+        "Other", "acme/other", "") "," CONN_ACTION("Src", "acme/app", "") "]}]}";
+    cr_assert_str_eq(source_for(d, 0, "main", &by), "Src");
+    cr_assert_eq(by, 0);
+    cr_assert_str_eq(source_for(d, 0, "dev", &by), "(none)");
+    cr_assert_str_eq(source_for(d, 1, "main", &by), "(none)", "a tag named like the branch");
+    cr_assert_str_eq(source_for("{\"stages\":[{\"actions\":[" CONN_ACTION(
+                                    "Src", "acme/app", ",\"DetectChanges\":\"false\"") "]}]}",
+                                0, "main", &by),
+                     "(none)");
+}
+
+Test(cp_trigger, a_trigger_on_the_action_replaces_default_change_detection)
+{
+    int by = -1;
+    const char *d =
+        "{\"triggers\":[{\"providerType\":\"CodeStarSourceConnection\",\"gitConfiguration\":{"
+        "\"sourceActionName\":\"Src\",\"push\":[{\"tags\":{\"includes\":[\"v*\"]}}]}}],"
+        "\"stages\":[{\"actions\":[" CONN_ACTION("Src", "acme/app", "") "]}]}";
+    cr_assert_str_eq(source_for(d, 1, "v1.2", &by), "Src");
+    cr_assert_eq(by, 1);
+    cr_assert_str_eq(source_for(d, 0, "main", &by), "(none)",
+                     "the action's own branch no longer starts it");
+    cr_assert_str_eq(source_for(d, 1, "beta", &by), "(none)");
 }
