@@ -373,12 +373,6 @@ class Concurrency(BuildCase):
         self.assertLessEqual(most, 4)
         self.assertGreater(most, 0)
 
-    def test_timeout_kills_the_build(self):
-        # timeoutInMinutes is at least 5; the test checks the status path with a stop of a
-        # queued build instead, and leaves the real timeout to the runner's own tests.
-        name = self.project(spec("  build:\n    commands:\n      - true\n"))
-        b = self.cb.start_build(projectName=name)["build"]
-        self.wait(b["id"])
 
 
 if __name__ == "__main__":
@@ -466,3 +460,59 @@ class Symlinks(BuildCase):
             info = z.getinfo("pw")
             self.assertEqual((info.external_attr >> 16) & 0o170000, 0o120000)  # a link
             self.assertEqual(z.read("pw"), b"/etc/passwd")
+
+
+class Timeouts(BuildCase):
+    """Timeouts for real, with CPL_CODEBUILD_SECONDS_PER_MINUTE=1 so that the smallest limits AWS
+    accepts (5 minutes) pass in 5 s."""
+    server_args = ("--max-builds", "1")
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["CPL_CODEBUILD_SECONDS_PER_MINUTE"] = "1"
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ["CPL_CODEBUILD_SECONDS_PER_MINUTE"]
+
+    def procs(self):
+        return Builds.procs(self)
+
+    def test_the_timeout_ends_a_sleep_600_and_leaves_no_process(self):
+        marker = "600.%d" % (os.getpid() % 1000 + 3000)
+        name = self.project(spec("  build:\n    commands:\n      - sleep %s\n" % marker))
+        b = self.cb.start_build(projectName=name, timeoutInMinutesOverride=5)["build"]
+        end = time.time() + 60
+        while time.time() < end and "sleep " + marker not in self.procs():
+            time.sleep(0.1)
+        self.assertIn("sleep " + marker, self.procs())
+        b = self.wait(b["id"], 120)
+        self.assertEqual(b["buildStatus"], "TIMED_OUT")
+        build = self.phases(b)["BUILD"]
+        self.assertEqual(build["phaseStatus"], "TIMED_OUT")
+        self.assertEqual(build["contexts"][0]["statusCode"], "BUILD_TIMED_OUT")
+        self.assertIn("timed out", build["contexts"][0]["message"])
+        self.assertNotIn("sleep " + marker, self.procs())
+
+    def test_a_build_waiting_past_its_queued_timeout_ends_timed_out_in_queued(self):
+        marker = "600.%d" % (os.getpid() % 1000 + 4000)
+        slow = self.project(spec("  build:\n    commands:\n      - sleep %s\n" % marker),
+                            timeoutInMinutes=480)
+        blocker = self.cb.start_build(projectName=slow)["build"]["id"]
+        try:
+            end = time.time() + 60
+            while time.time() < end and "sleep " + marker not in self.procs():
+                time.sleep(0.1)
+            name = self.project(spec("  build:\n    commands:\n      - true\n"))
+            b = self.cb.start_build(projectName=name, queuedTimeoutInMinutesOverride=5)["build"]
+            self.assertEqual(b["queuedTimeoutInMinutes"], 5)
+            b = self.wait(b["id"], 120)
+            self.assertEqual(b["buildStatus"], "TIMED_OUT")
+            self.assertEqual([p["phaseType"] for p in b["phases"]],
+                             ["SUBMITTED", "QUEUED", "COMPLETED"])
+            self.assertEqual(self.phases(b)["QUEUED"]["phaseStatus"], "TIMED_OUT")
+            # it timed out while waiting: the build ahead of it still runs
+            self.assertFalse(self.cb.batch_get_builds(ids=[blocker])["builds"][0]["buildComplete"])
+        finally:
+            self.cb.stop_build(id=blocker)
+            self.wait(blocker, 60)

@@ -298,7 +298,7 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     rc = store_put(t, STORE_DB_CB_PROJECTS, key, strlen(key), rec, len);
     free(rec);
     if (rc) goto out;
-    if ((rc = cb_run_enqueue_in(t, acct, region, id_out))) {
+    if ((rc = cb_run_enqueue_in(t, acct, region, id_out, now + qtimeout * cb_minute_seconds()))) {
         snprintf(err, errlen, "the build queue refused the build (%d)", rc);
         if (rc > 0 || rc > -100) rc = STORE_ERROR;
         goto out;

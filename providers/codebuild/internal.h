@@ -82,6 +82,11 @@ struct json_object *cb_json_parse(const char *s, size_t len);
 /* Returns the string member key of o, or NULL when absent or not a string. */
 const char *cb_json_str(struct json_object *o, const char *key);
 
+/* Returns how many seconds count as one minute of CodeBuild's limits (timeouts, the idempotency
+ * token's life): 60, or fewer when CPL_CODEBUILD_SECONDS_PER_MINUTE says so, so that tests can
+ * reach a timeout of 5 "minutes" in 5 s. It never lengthens a limit. */
+double cb_minute_seconds(void);
+
 /* Opaque pagination tokens: encodes s into the arena; decodes one back (NULL when not ours). */
 char *cb_token_encode(proto_arena *a, const char *s);
 char *cb_token_decode(proto_arena *a, const char *token);

@@ -34,7 +34,8 @@
  * uuid, payload the build id): as many workers as --max-builds take them, so the others wait
  * QUEUED; a restart settles the ones that were running and runs the queued ones. */
 
-#define KIND "codebuild.build"
+#define KIND       "codebuild.build"
+#define TIMER_KIND "codebuild.queued-timeout" /* one delayed item per build, see timer_run */
 
 /* What stopped a build; guarded by mu with the build's proc. */
 #define STOP_ASKED    1 /* StopBuild */
@@ -725,7 +726,7 @@ static const char *run_phases(struct build *bd)
     cmd.err.kind = RT_OUT_MERGE;
     cmd.sink = sink;
     cmd.sink_ctx = bd;
-    cmd.timeout = json_object_get_int(get(bd->b, "timeoutInMinutes")) * 60.0;
+    cmd.timeout = json_object_get_int(get(bd->b, "timeoutInMinutes")) * cb_minute_seconds();
     cmd.grace = 2;
     if (rt_start(&cmd, &p, &res)) {
         phase_start(bd, "INSTALL");
@@ -1082,14 +1083,16 @@ static void run_build(struct build *bd)
     struct json_object *queued = np ? json_object_array_get_idx(phases, np - 1) : NULL;
 
     /* a worker took it: how long it waited decides whether it may still run */
-    double qdeadline = bd->start + json_object_get_int(get(bd->b, "queuedTimeoutInMinutes")) * 60.0;
+    double qdeadline =
+        bd->start + json_object_get_int(get(bd->b, "queuedTimeoutInMinutes")) * cb_minute_seconds();
     pthread_mutex_lock(&mu);
     int stop = bd->act.stop, timed_out = proto_now() >= qdeadline;
     pthread_mutex_unlock(&mu);
     if (stop == STOP_SHUTDOWN) return; /* still QUEUED: it runs after the next start */
-    if (stop || timed_out) {
-        if (queued) cb_phase_end(queued, proto_now(), stop ? "STOPPED" : "TIMED_OUT", NULL, NULL);
-        finish(bd, stop ? "STOPPED" : "TIMED_OUT");
+    if (stop || timed_out) { /* past the deadline, a stop is the queued timer's: TIMED_OUT */
+        const char *st = timed_out ? "TIMED_OUT" : "STOPPED";
+        if (queued) cb_phase_end(queued, proto_now(), st, NULL, NULL);
+        finish(bd, st);
         return;
     }
     if (queued) cb_phase_end(queued, proto_now(), "SUCCEEDED", NULL, NULL);
@@ -1309,42 +1312,17 @@ static int kind_settle(void *ctx, const struct rt_item *item)
     return RT_SETTLE_DONE;
 }
 
-int cb_run_register(store *st)
-{
-    if (!queue) return RT_EINVAL;
-    struct rt_kind k = {KIND, kind_run, kind_settle, st, max_builds()};
-    return rt_queue_register(queue, &k);
-}
-
-int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id)
-{
-    const char *uuid = strchr(id, ':');
-    if (!queue || !uuid) return RT_EINVAL;
-    struct rt_item_spec spec = {KIND, uuid + 1, account, region, id, strlen(id), 0};
-    return rt_queue_add_in(queue, t, &spec);
-}
-
-void cb_run_kick(const char *id)
-{
-    const char *uuid = strchr(id, ':');
-    if (queue && uuid) rt_queue_kick(queue, KIND, uuid + 1);
-}
-
-int cb_run_stop(store *st, const char *account, const char *region, const char *id)
+/* Ends build id, still waiting QUEUED, with status (STOPPED or TIMED_OUT), and removes its queue
+ * item, in one transaction. The caller has taken the item from the workers (rt_queue_cancel
+ * answered RT_CANCEL_QUEUED). Returns 0 or a store error. */
+static int end_queued(store *st, const char *account, const char *region, const char *id,
+                      const char *status)
 {
     store_txn *t = NULL;
     struct json_object *b = NULL, *spec = NULL;
     double start;
-    int rc = store_txn_begin(st, 0, &t);
-    if (!rc) rc = cb_build_load(t, account, region, id, NULL, &b, NULL);
-    store_txn_abort(t);
-    t = NULL;
-    json_object_put(b);
-    b = NULL;
-    if (rc) return rc;
     const char *uuid = strchr(id, ':');
-    if (!queue || !uuid || rt_queue_cancel(queue, KIND, uuid + 1) != RT_CANCEL_QUEUED) return 0;
-    /* still waiting: it ends STOPPED here, with its queue item, in one transaction */
+    int rc, ended = 0;
     if ((rc = store_txn_begin(st, 1, &t))) return rc;
     if ((rc = cb_build_load(t, account, region, id, &start, &b, &spec))) goto out;
     if (!json_object_get_boolean(get(b, "buildComplete"))) {
@@ -1352,23 +1330,24 @@ int cb_run_stop(store *st, const char *account, const char *region, const char *
         struct json_object *phases = get(b, "phases");
         size_t n = json_object_array_length(phases);
         struct json_object *last = n ? json_object_array_get_idx(phases, n - 1) : NULL;
-        if (last && !get(last, "phaseStatus")) cb_phase_end(last, now, "STOPPED", NULL, NULL);
+        if (last && !get(last, "phaseStatus")) cb_phase_end(last, now, status, NULL, NULL);
         struct json_object *c = json_object_new_object();
         json_object_object_add(c, "phaseType", json_object_new_string("COMPLETED"));
         json_object_object_add(c, "startTime", cb_json_time(now));
         json_object_array_add(phases, c);
         json_object_object_add(b, "currentPhase", json_object_new_string("COMPLETED"));
-        json_object_object_add(b, "buildStatus", json_object_new_string("STOPPED"));
+        json_object_object_add(b, "buildStatus", json_object_new_string(status));
         json_object_object_add(b, "buildComplete", json_object_new_boolean(1));
         json_object_object_add(b, "endTime", cb_json_time(now));
         if ((rc = cb_build_save(t, account, region, id, start, b, spec))) goto out;
+        ended = 1;
     }
     rt_queue_remove_in(t, KIND, uuid + 1);
     rc = store_txn_commit(t);
     t = NULL;
-    if (!rc) {
+    if (!rc && ended) {
         struct cb_build_done ev = {account, region, cb_json_str(b, "projectName"), id,
-                                   CB_STATUS_STOPPED};
+                                   cb_status_parse(status)};
         cb_notify_build_done(&ev);
     }
 out:
@@ -1376,6 +1355,74 @@ out:
     json_object_put(b);
     json_object_put(spec);
     return rc;
+}
+
+/* The queued-timeout timer of a build (kind TIMER_KIND, due at the build's queued deadline): a
+ * build still waiting for a slot ends TIMED_OUT in its QUEUED phase, as CodeBuild reports it; one
+ * that has started or ended is left alone. */
+static int timer_run(void *ctx, const struct rt_item *item, rt_task *task)
+{
+    (void)task;
+    store *st = ctx;
+    char id[CB_BUILD_ID_MAX];
+    enum rt_state state;
+    snprintf(id, sizeof id, "%.*s", (int)item->payload_len, (const char *)item->payload);
+    const char *uuid = strchr(id, ':');
+    store_txn *t = NULL;
+    if (!uuid || store_txn_begin(st, 0, &t)) return RT_TASK_DONE;
+    int rc = rt_queue_state_in(t, KIND, uuid + 1, &state);
+    store_txn_abort(t);
+    /* only a waiting build: cancelling a running one would stop it */
+    if (rc || state != RT_QUEUED) return RT_TASK_DONE;
+    if (rt_queue_cancel(queue, KIND, uuid + 1) == RT_CANCEL_QUEUED)
+        end_queued(st, item->account, item->region, id, "TIMED_OUT");
+    return RT_TASK_DONE;
+}
+
+int cb_run_register(store *st)
+{
+    if (!queue) return RT_EINVAL;
+    struct rt_kind timer = {TIMER_KIND, timer_run, NULL, st, 1};
+    int rc = rt_queue_register(queue, &timer);
+    if (rc) return rc;
+    struct rt_kind k = {KIND, kind_run, kind_settle, st, max_builds()};
+    return rt_queue_register(queue, &k);
+}
+
+int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id,
+                      double queued_deadline)
+{
+    const char *uuid = strchr(id, ':');
+    if (!queue || !uuid) return RT_EINVAL;
+    struct rt_item_spec spec = {KIND, uuid + 1, account, region, id, strlen(id), 0};
+    int rc = rt_queue_add_in(queue, t, &spec);
+    if (rc) return rc;
+    struct rt_item_spec timer = {TIMER_KIND, uuid + 1,   account,        region,
+                                 id,         strlen(id), queued_deadline};
+    return rt_queue_add_in(queue, t, &timer);
+}
+
+void cb_run_kick(const char *id)
+{
+    const char *uuid = strchr(id, ':');
+    if (!queue || !uuid) return;
+    rt_queue_kick(queue, KIND, uuid + 1);
+    rt_queue_kick(queue, TIMER_KIND, uuid + 1);
+}
+
+int cb_run_stop(store *st, const char *account, const char *region, const char *id)
+{
+    store_txn *t = NULL;
+    struct json_object *b = NULL;
+    int rc = store_txn_begin(st, 0, &t);
+    if (!rc) rc = cb_build_load(t, account, region, id, NULL, &b, NULL);
+    store_txn_abort(t);
+    json_object_put(b);
+    if (rc) return rc;
+    const char *uuid = strchr(id, ':');
+    if (!queue || !uuid || rt_queue_cancel(queue, KIND, uuid + 1) != RT_CANCEL_QUEUED) return 0;
+    /* still waiting: it ends STOPPED here, with its queue item, in one transaction */
+    return end_queued(st, account, region, id, "STOPPED");
 }
 
 int cb_serve_log(store *st, const char *id, int *fd_out, uint64_t *size)

@@ -60,8 +60,10 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
                     struct json_object **build_out, char *err, size_t errlen);
 
 /* Adds the queue item of the new build id in t (the txn that writes the build), and hands it to
- * the workers once t is committed (cb_run_kick). Returns 0 or an RT_E* / store code. */
-int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id);
+ * the workers once t is committed (cb_run_kick), with a timer that ends it TIMED_OUT if it still
+ * waits QUEUED at queued_deadline (epoch seconds). Returns 0 or an RT_E* / store code. */
+int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id,
+                      double queued_deadline);
 void cb_run_kick(const char *id);
 /* Asks build id to stop: a queued one ends STOPPED at once, a running one's process group is
  * killed and it ends STOPPED soon after. Returns 0 (also for a build already complete),
