@@ -516,3 +516,28 @@ class Timeouts(BuildCase):
         finally:
             self.cb.stop_build(id=blocker)
             self.wait(blocker, 60)
+
+    def test_an_idempotency_token_reused_with_other_parameters_is_invalid_input(self):
+        name = self.project(spec("  build:\n    commands:\n      - true\n"))
+        a = self.cb.start_build(projectName=name, idempotencyToken="tok-m",
+                                environmentVariablesOverride=[{"name": "A", "value": "1"}])["build"]
+        again = self.cb.start_build(projectName=name, idempotencyToken="tok-m",
+                                    environmentVariablesOverride=[{"name": "A", "value": "1"}])["build"]
+        self.assertEqual(again["id"], a["id"])
+        self.assertClientError(
+            lambda: self.cb.start_build(projectName=name, idempotencyToken="tok-m",
+                                        environmentVariablesOverride=[{"name": "A", "value": "2"}]),
+            "InvalidInputException", 400)
+        self.wait(a["id"])
+
+    def test_an_idempotency_token_expires_after_5_minutes(self):
+        name = self.project(spec("  build:\n    commands:\n      - true\n"))
+        a = self.cb.start_build(projectName=name, idempotencyToken="tok-e")["build"]
+        self.wait(a["id"])
+        time.sleep(5.5)  # 5 "minutes" with CPL_CODEBUILD_SECONDS_PER_MINUTE=1
+        b = self.cb.start_build(projectName=name, idempotencyToken="tok-e")["build"]
+        # the new use is kept: a repeat right away gives the second build
+        self.assertEqual(self.cb.start_build(projectName=name, idempotencyToken="tok-e")["build"]["id"],
+                         b["id"])
+        self.assertNotEqual(b["id"], a["id"])
+        self.wait(b["id"])

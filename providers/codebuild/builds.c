@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "protocol/ids.h"
+#include "sigv4/sigv4.h"
 #include "providers/codebuild/run.h"
 
 #define LIST_PAGE 100
@@ -348,44 +349,75 @@ static int answer_build(struct proto_req *req, const char *id)
     return 0;
 }
 
-/* Looks up an idempotency token of the last 5 minutes: returns 1 with the build id copied. */
-static int find_token(struct proto_req *req, const char *project, const char *token, char *id)
+/* The fingerprint of a request's parameters (its input without the token), hex SHA-256 into
+ * out (65 bytes), so that a reuse of a token with other parameters is found. */
+static void fingerprint(struct proto_req *req, char *out)
+{
+    struct json_object *in = NULL;
+    size_t n = 0;
+    if (json_object_deep_copy(req->input, &in, NULL) != 0) in = NULL;
+    if (in) json_object_object_del(in, "idempotencyToken");
+    char *s = in ? cb_json_dup(in, &n) : NULL;
+    sigv4_sha256_hex(s ? s : "", n, out);
+    free(s);
+    json_object_put(in);
+}
+
+/* A token's record (in STORE_DB_CB_BUILDS, under a key no build id can have): when it was used,
+ * the fingerprint of the request, then the build id. */
+struct token_rec {
+    double at;
+    char fp[64];
+};
+
+/* Looks up an idempotency token that is still valid (CodeBuild keeps one for 5 minutes).
+ * Returns 0 when there is none (or it expired), 1 with the build id copied when the request
+ * repeats the one that used it, or the InvalidInputException of a reuse with other parameters. */
+static int find_token(struct proto_req *req, const char *project, const char *token, const char *fp,
+                      char *id)
 {
     char key[600];
     const void *val;
     size_t vlen;
     store_txn *t = NULL;
+    struct token_rec r;
     int found = 0;
     snprintf(key, sizeof key, "%s/%s/#token#%s#%s", req->caller.account_id, req->caller.region,
              project, token);
     if (store_txn_begin(req->store, 0, &t)) return 0;
-    if (!store_get(t, STORE_DB_CB_BUILDS, key, strlen(key), &val, &vlen) && vlen > sizeof(double) &&
-        vlen - sizeof(double) < CB_BUILD_ID_MAX) {
-        double at;
-        memcpy(&at, val, sizeof at);
-        if (proto_now() - at < 300) {
-            memcpy(id, (const char *)val + sizeof at, vlen - sizeof at);
-            id[vlen - sizeof at] = 0;
-            found = 1;
+    if (!store_get(t, STORE_DB_CB_BUILDS, key, strlen(key), &val, &vlen) && vlen > sizeof r &&
+        vlen - sizeof r < CB_BUILD_ID_MAX) {
+        memcpy(&r, val, sizeof r);
+        if (proto_now() - r.at < 5 * cb_minute_seconds()) {
+            memcpy(id, (const char *)val + sizeof r, vlen - sizeof r);
+            id[vlen - sizeof r] = 0;
+            found = memcmp(r.fp, fp, sizeof r.fp) ? -1 : 1;
         }
     }
     store_txn_abort(t);
+    if (found < 0)
+        return proto_error(req, ERR_CB_INVALID_INPUT,
+                           "Idempotency token %s was used with different parameters by build %s; "
+                           "a token is valid for 5 minutes",
+                           token, id);
     return found;
 }
 
 static void save_token(struct proto_req *req, const char *project, const char *token,
-                       const char *id)
+                       const char *fp, const char *id)
 {
-    char key[600], val[CB_BUILD_ID_MAX + sizeof(double)];
+    char key[600], val[CB_BUILD_ID_MAX + sizeof(struct token_rec)];
     store_txn *t = NULL;
-    double now = proto_now();
+    struct token_rec r;
+    r.at = proto_now();
+    memcpy(r.fp, fp, sizeof r.fp);
     snprintf(key, sizeof key, "%s/%s/#token#%s#%s", req->caller.account_id, req->caller.region,
              project, token);
-    memcpy(val, &now, sizeof now);
+    memcpy(val, &r, sizeof r);
     size_t n = strlen(id);
-    memcpy(val + sizeof now, id, n);
+    memcpy(val + sizeof r, id, n);
     if (store_txn_begin(req->store, 1, &t)) return;
-    if (store_put(t, STORE_DB_CB_BUILDS, key, strlen(key), val, sizeof now + n) == 0)
+    if (store_put(t, STORE_DB_CB_BUILDS, key, strlen(key), val, sizeof r + n) == 0)
         store_txn_commit(t);
     else
         store_txn_abort(t);
@@ -393,9 +425,13 @@ static void save_token(struct proto_req *req, const char *project, const char *t
 
 static int start_build(struct proto_req *req, struct cb_new_build *nb)
 {
-    char id[CB_BUILD_ID_MAX], err[256] = "";
-    if (nb->idempotency_token && find_token(req, nb->project, nb->idempotency_token, id))
-        return answer_build(req, id);
+    char id[CB_BUILD_ID_MAX], err[256] = "", fp[65];
+    if (nb->idempotency_token) {
+        fingerprint(req, fp);
+        int found = find_token(req, nb->project, nb->idempotency_token, fp, id);
+        if (found < 0) return found;
+        if (found) return answer_build(req, id);
+    }
     struct json_object *b = NULL;
     int rc = cb_create_build(req->store, req->arena, nb, id, &b, err, sizeof err);
     if (rc == STORE_NOTFOUND)
@@ -407,7 +443,7 @@ static int start_build(struct proto_req *req, struct cb_new_build *nb)
         return rc < 0 && rc > -100 ? cb_store_error(req, rc)
                                    : proto_error(req, ERR_INTERNAL_FAILURE, "%s", err);
     }
-    if (nb->idempotency_token) save_token(req, nb->project, nb->idempotency_token, id);
+    if (nb->idempotency_token) save_token(req, nb->project, nb->idempotency_token, fp, id);
     struct json_object *out = json_object_new_object();
     json_object_object_add(out, "build", b);
     req->output = out;
