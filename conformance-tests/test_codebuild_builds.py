@@ -541,3 +541,33 @@ class Timeouts(BuildCase):
                          b["id"])
         self.assertNotEqual(b["id"], a["id"])
         self.wait(b["id"])
+
+
+class CallerAccount(BuildCase):
+    """A build runs with a key pair of the account that started it."""
+    credentials = (("AKIDACCOUNTB0000001", "secret-of-account-b", "111111111111"),)
+
+    def test_a_build_started_by_account_b_sees_account_b_buckets(self):
+        cb = self.client("codebuild", "AKIDACCOUNTB0000001", "secret-of-account-b")
+        s3 = self.client("s3", "AKIDACCOUNTB0000001", "secret-of-account-b")
+        mine = "b-only-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=mine)
+        self.s3.create_bucket(Bucket="a-only-" + mine)
+        name = "p-" + uuid.uuid4().hex[:10]
+        cb.create_project(name=name, source={"type": "NO_SOURCE", "buildspec": spec(
+                              "  build:\n    commands:\n      - echo key=$AWS_ACCESS_KEY_ID\n"
+                              "      - aws s3 ls\n")},
+                          artifacts={"type": "NO_ARTIFACTS"}, environment=ENV,
+                          serviceRole="arn:aws:iam::111111111111:role/cb")
+        b = cb.start_build(projectName=name)["build"]
+        end = time.time() + 120
+        while time.time() < end:
+            b = cb.batch_get_builds(ids=[b["id"]])["builds"][0]
+            if b["buildComplete"]:
+                break
+            time.sleep(0.1)
+        self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
+        log = self.log(b)
+        self.assertIn("key=AKIDACCOUNTB0000001", log)
+        self.assertIn(mine, log)
+        self.assertNotIn("a-only-" + mine, log)

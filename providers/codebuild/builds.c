@@ -287,6 +287,12 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     if (nb->host_env) json_object_object_add(spec, "hostEnv", copy(nb->host_env));
     if (nb->idempotency_token)
         json_object_object_add(spec, "token", json_object_new_string(nb->idempotency_token));
+    if (nb->access_key && nb->secret_key) {
+        struct json_object *c = json_object_new_object();
+        json_object_object_add(c, "accessKeyId", json_object_new_string(nb->access_key));
+        json_object_object_add(c, "secretAccessKey", json_object_new_string(nb->secret_key));
+        json_object_object_add(spec, "credentials", c);
+    }
 
     if ((rc = cb_build_save(t, acct, region, id_out, now, b, spec))) goto out;
     size_t len;
@@ -423,9 +429,25 @@ static void save_token(struct proto_req *req, const char *project, const char *t
         store_txn_abort(t);
 }
 
+/* Gives the build the caller's own key pair: it is of the caller's account, so what the build does
+ * against this server happens there. With --auth off an unknown key still picks the account, and
+ * any secret passes. */
+static void caller_credentials(struct proto_req *req, struct cb_new_build *nb)
+{
+    const char *secret = NULL, *account = NULL;
+    if (!req->caller.access_key) return;
+    nb->access_key = req->caller.access_key;
+    if (sigv4_creds_lookup(req->creds, req->caller.access_key, &secret, &account) &&
+        !strcmp(account, req->caller.account_id))
+        nb->secret_key = proto_arena_strdup(req->arena, secret);
+    else
+        nb->secret_key = "test";
+}
+
 static int start_build(struct proto_req *req, struct cb_new_build *nb)
 {
     char id[CB_BUILD_ID_MAX], err[256] = "", fp[65];
+    caller_credentials(req, nb);
     if (nb->idempotency_token) {
         fingerprint(req, fp);
         int found = find_token(req, nb->project, nb->idempotency_token, fp, id);

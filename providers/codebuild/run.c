@@ -683,8 +683,11 @@ static char **make_env(struct build *bd, size_t *count)
     env_add(NULL, &e, &n, "CODEBUILD_START_TIME", buf);
     env_add(NULL, &e, &n, "AWS_REGION", bd->region);
     env_add(NULL, &e, &n, "AWS_DEFAULT_REGION", bd->region);
-    env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", "test");
-    env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", "test");
+    struct json_object *cred = get(bd->spec, "credentials");
+    const char *akid = cb_json_str(cred, "accessKeyId"),
+               *secret = cb_json_str(cred, "secretAccessKey");
+    env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", akid && secret ? akid : "test");
+    env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", akid && secret ? secret : "test");
     env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", cb_json_str(bd->spec, "endpoint"));
     *count = n;
     return e;

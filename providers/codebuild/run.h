@@ -51,6 +51,9 @@ struct cb_new_build {
     struct json_object *host_env;          /* extra runner data (engine inputs), may be NULL */
     int timeout, queued_timeout;
     const char *idempotency_token;
+    /* the key pair the build's AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY hold: one of the caller's
+     * account, so `aws s3 ls` in the build sees that account; NULL: test/test */
+    const char *access_key, *secret_key;
 };
 
 /* Records a new QUEUED build of nb->project and hands it to the runner. Writes its id into id_out
