@@ -355,6 +355,48 @@ class Sources(BuildCase):
         self.assertEqual(b["resolvedSourceVersion"], c["commitId"])
         self.assertIn("commit=" + c["commitId"], self.log(b))
 
+    def test_secondary_sources_in_their_own_dirs_and_secondary_artifacts_to_s3(self):
+        self.s3.put_object(Bucket=self.bucket, Key="z.zip", Body=self.zip_bytes({"a.txt": "from-zip"}))
+        self.s3.put_object(Bucket=self.bucket, Key="fold/sub/f.txt", Body=b"from-folder")
+        cc = self.client("codecommit")
+        repo = "r-" + uuid.uuid4().hex[:8]
+        cc.create_repository(repositoryName=repo)
+        c1 = cc.put_file(repositoryName=repo, branchName="main", filePath="c.txt", fileContent=b"one")
+        cc.create_branch(repositoryName=repo, branchName="rel", commitId=c1["commitId"])
+        cc.put_file(repositoryName=repo, branchName="main", filePath="c.txt", fileContent=b"two",
+                    parentCommitId=c1["commitId"])
+        buildspec = spec(
+            "  build:\n    commands:\n"
+            "      - mkdir out && cp $CODEBUILD_SRC_DIR_zipsrc/a.txt $CODEBUILD_SRC_DIR_foldsrc/sub/f.txt out/\n"
+            "      - cp $CODEBUILD_SRC_DIR_ccsrc/c.txt out/\n"
+            "      - echo dirs=$CODEBUILD_SRC_DIR_zipsrc,$CODEBUILD_SRC_DIR_foldsrc\n",
+            "artifacts:\n  files:\n    - none\n  secondary-artifacts:\n    second:\n"
+            "      files:\n        - '**/*'\n      base-directory: out\n")
+        name = self.project(
+            buildspec,
+            secondarySources=[
+                {"type": "S3", "location": self.bucket + "/z.zip", "sourceIdentifier": "zipsrc"},
+                {"type": "S3", "location": self.bucket + "/fold/", "sourceIdentifier": "foldsrc"},
+                {"type": "CODECOMMIT", "sourceIdentifier": "ccsrc",
+                 "location": "https://git-codecommit.%s.amazonaws.com/v1/repos/%s" % (REGION, repo)}],
+            secondaryArtifacts=[{"type": "S3", "location": self.bucket, "path": "sec",
+                                 "name": "second", "artifactIdentifier": "second"}])
+        b = self.cb.start_build(projectName=name, secondarySourcesVersionOverride=[
+            {"sourceIdentifier": "ccsrc", "sourceVersion": "rel"}])["build"]
+        self.assertEqual(b["secondarySourceVersions"],
+                         [{"sourceIdentifier": "ccsrc", "sourceVersion": "rel"}])
+        self.assertEqual(b["secondaryArtifacts"][0]["artifactIdentifier"], "second")
+        b = self.wait(b["id"])
+        self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
+        log = self.log(b)
+        dirs = log.split("dirs=")[-1].split()[0].split(",")
+        self.assertEqual(len(set(dirs)), 2)
+        for d in dirs:
+            self.assertNotEqual(d, "")
+        got = {k: self.s3.get_object(Bucket=self.bucket, Key="sec/second/" + k)["Body"].read()
+               for k in ("a.txt", "f.txt", "c.txt")}
+        self.assertEqual(got, {"a.txt": b"from-zip", "f.txt": b"from-folder", "c.txt": b"one"})
+
 
 class Concurrency(BuildCase):
     def test_twenty_builds_with_max_builds_4_queue_and_all_finish(self):

@@ -222,7 +222,9 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     struct json_object *ss =
         nb->secondary_sources ? nb->secondary_sources : get(p, "secondarySources");
     json_object_object_add(b, "secondarySources", ss ? copy(ss) : json_object_new_array());
-    json_object_object_add(b, "secondarySourceVersions", json_object_new_array());
+    struct json_object *sv2 =
+        nb->secondary_versions ? nb->secondary_versions : get(p, "secondarySourceVersions");
+    json_object_object_add(b, "secondarySourceVersions", sv2 ? copy(sv2) : json_object_new_array());
     struct json_object *ba = json_object_new_object();
     const char *at = cb_json_str(art, "type");
     if (at && !strcmp(at, "S3"))
@@ -239,7 +241,20 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
                                                                          cb_json_str(o0, "key"))));
     }
     json_object_object_add(b, "artifacts", ba);
-    json_object_object_add(b, "secondaryArtifacts", json_object_new_array());
+    struct json_object *sas =
+        nb->secondary_artifacts ? nb->secondary_artifacts : get(p, "secondaryArtifacts");
+    struct json_object *bsa = json_object_new_array();
+    for (size_t i = 0; sas && i < json_object_array_length(sas); i++) {
+        struct json_object *one = json_object_array_get_idx(sas, i), *e = json_object_new_object();
+        const char *t2 = cb_json_str(one, "type");
+        if (t2 && !strcmp(t2, "S3"))
+            json_object_object_add(e, "location",
+                                   json_object_new_string(artifact_location(a, one, id_out)));
+        if (get(one, "artifactIdentifier"))
+            json_object_object_add(e, "artifactIdentifier", copy(get(one, "artifactIdentifier")));
+        json_object_array_add(bsa, e);
+    }
+    json_object_object_add(b, "secondaryArtifacts", bsa);
     json_object_object_add(b, "cache", copy(get(p, "cache")));
     json_object_object_add(b, "environment", copy(env));
     if (get(p, "serviceRole"))
@@ -284,6 +299,7 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     json_object_object_add(spec, "artifacts", art);
     json_object_object_add(spec, "env", env);
     json_object_object_add(spec, "endpoint", json_object_new_string(endpoint));
+    if (sas) json_object_object_add(spec, "secondaryArtifacts", copy(sas));
     if (nb->host_env) json_object_object_add(spec, "hostEnv", copy(nb->host_env));
     if (nb->idempotency_token)
         json_object_object_add(spec, "token", json_object_new_string(nb->idempotency_token));
@@ -489,6 +505,8 @@ int cb_op_start_build(struct proto_req *req)
     nb.source_version = cb_json_str(in, "sourceVersion");
     nb.artifacts = get(in, "artifactsOverride");
     nb.secondary_sources = get(in, "secondarySourcesOverride");
+    nb.secondary_versions = get(in, "secondarySourcesVersionOverride");
+    nb.secondary_artifacts = get(in, "secondaryArtifactsOverride");
     nb.env = get(in, "environmentVariablesOverride");
     if ((rc = check_env_overrides(req, nb.env))) return rc;
     struct json_object *v;
@@ -524,6 +542,9 @@ int cb_op_retry_build(struct proto_req *req)
     nb.source_version = sv ? proto_arena_strdup(req->arena, sv) : NULL;
     nb.artifacts = get(spec, "artifacts");
     nb.env = get(get(spec, "env"), "environmentVariables");
+    nb.secondary_sources = get(b, "secondarySources");
+    nb.secondary_versions = get(b, "secondarySourceVersions");
+    nb.secondary_artifacts = get(spec, "secondaryArtifacts");
     nb.timeout = json_object_get_int(get(b, "timeoutInMinutes"));
     nb.idempotency_token = cb_json_str(req->input, "idempotencyToken");
     rc = start_build(req, &nb);

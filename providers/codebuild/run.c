@@ -332,7 +332,7 @@ out:
 
 struct s3_folder {
     struct build *bd;
-    const char *bucket, *prefix;
+    const char *bucket, *prefix, *dir;
     int rc;
     char *err;
     size_t errlen;
@@ -348,7 +348,7 @@ static int folder_cb(void *ctx, const char *key, const struct s3_object_info *in
     if (!*rel || rel[strlen(rel) - 1] == '/') return 0;
     if (!cb_path_is_inside(rel)) return 0;
     char path[2400], dir[2400];
-    snprintf(path, sizeof path, "%s/%s", f->bd->src, rel);
+    snprintf(path, sizeof path, "%s/%s", f->dir, rel);
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = 0;
     int fd = -1;
@@ -369,11 +369,80 @@ static int folder_cb(void *ctx, const char *key, const struct s3_object_info *in
     return 0;
 }
 
+/* Fetches source src (a ProjectSource) at version ver (NULL: the default) into dir. Writes the
+ * version it resolved (an S3 object version, a commit id; "" when none) into resolved (64 bytes).
+ * Returns 0, or -1 with err. */
+static int fetch_one(struct build *bd, struct json_object *src, const char *ver, const char *dir,
+                     char *resolved, char *err, size_t errlen)
+{
+    const char *type = cb_json_str(src, "type"), *loc = cb_json_str(src, "location");
+    *resolved = 0;
+    if (mkdirs(dir)) {
+        snprintf(err, errlen, "cannot create the source directory");
+        return -1;
+    }
+    if (!type || !strcmp(type, "NO_SOURCE")) return 0;
+    if (!strcmp(type, "CODEPIPELINE")) {
+        snprintf(err, errlen, "a CODEPIPELINE source is only given by a pipeline's build action");
+        return -1;
+    }
+    if (!strcmp(type, "S3")) {
+        char bucket[256];
+        const char *slash = loc ? strchr(loc, '/') : NULL;
+        if (!slash || (size_t)(slash - loc) >= sizeof bucket) {
+            snprintf(err, errlen, "invalid S3 source location: %s", loc ? loc : "");
+            return -1;
+        }
+        memcpy(bucket, loc, (size_t)(slash - loc));
+        bucket[slash - loc] = 0;
+        const char *key = slash + 1;
+        if (*key && key[strlen(key) - 1] != '/') {
+            struct s3_object_info oi;
+            int fd = -1;
+            if (s3_get_object_fd(bd->st, bd->account, bucket, key, ver, &oi, &fd)) {
+                snprintf(err, errlen, "NoSuchKey: error while downloading source s3://%s/%s",
+                         bucket, key);
+                return -1;
+            }
+            snprintf(resolved, 64, "%s", oi.version_id);
+            int rc = unzip_fd(fd, dir, err, errlen);
+            close(fd);
+            return rc;
+        }
+        struct s3_folder f = {bd, bucket, key, dir, 0, err, errlen};
+        int r = s3_list_objects_cb(bd->st, bd->account, bucket, key, folder_cb, &f);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot list s3://%s/%s", bucket, key);
+            return -1;
+        }
+        return f.rc;
+    }
+    if (!strcmp(type, "CODECOMMIT")) {
+        const char *repo = loc ? strrchr(loc, '/') : NULL;
+        repo = repo ? repo + 1 : loc;
+        char commit[41] = "";
+        char rev[300];
+        if (ver && !strncmp(ver, "refs/heads/", 11)) ver += 11;
+        if (ver && !strncmp(ver, "refs/tags/", 10)) ver += 10;
+        snprintf(rev, sizeof rev, "%s", ver && *ver ? ver : "main");
+        if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", rev, dir, commit, err,
+                        errlen)) {
+            if (ver && *ver) return -1;
+            if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", "master", dir,
+                            commit, err, errlen))
+                return -1;
+        }
+        snprintf(resolved, 64, "%s", commit);
+        return 0;
+    }
+    snprintf(err, errlen, "source type %s is not simulated by codepipeline-local", type);
+    return -1;
+}
+
 /* Fetches the primary source into bd->src. Returns 0, or -1 with err (and *code). */
 static int fetch_source(struct build *bd, char *err, size_t errlen, const char **code)
 {
     struct json_object *src = get(bd->spec, "source");
-    const char *type = cb_json_str(src, "type"), *loc = cb_json_str(src, "location");
     *code = "CLIENT_ERROR";
     if (mkdirs(bd->src)) {
         snprintf(err, errlen, "cannot create the source directory");
@@ -405,65 +474,31 @@ static int fetch_source(struct build *bd, char *err, size_t errlen, const char *
         }
         return 0;
     }
-    if (!type || !strcmp(type, "NO_SOURCE")) return 0;
-    if (!strcmp(type, "CODEPIPELINE")) {
-        snprintf(err, errlen, "a CODEPIPELINE source is only given by a pipeline's build action");
+    char resolved[64];
+    if (fetch_one(bd, src, cb_json_str(bd->b, "sourceVersion"), bd->src, resolved, err, errlen))
         return -1;
-    }
-    if (!strcmp(type, "S3")) {
-        char bucket[256];
-        const char *slash = loc ? strchr(loc, '/') : NULL;
-        if (!slash || (size_t)(slash - loc) >= sizeof bucket) {
-            snprintf(err, errlen, "invalid S3 source location: %s", loc ? loc : "");
+    if (*resolved)
+        json_object_object_add(bd->b, "resolvedSourceVersion", json_object_new_string(resolved));
+    /* secondary sources, each in its own directory named in CODEBUILD_SRC_DIR_<sourceIdentifier> */
+    struct json_object *ss = get(bd->b, "secondarySources");
+    struct json_object *vers = get(bd->b, "secondarySourceVersions");
+    for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
+        struct json_object *one = json_object_array_get_idx(ss, i);
+        const char *sid = cb_json_str(one, "sourceIdentifier"), *ver = NULL;
+        if (!sid || !*sid || strchr(sid, '/') || !cb_path_is_inside(sid)) {
+            snprintf(err, errlen, "secondary source %zu has no valid sourceIdentifier", i);
             return -1;
         }
-        memcpy(bucket, loc, (size_t)(slash - loc));
-        bucket[slash - loc] = 0;
-        const char *key = slash + 1;
-        const char *ver = cb_json_str(bd->b, "sourceVersion");
-        if (*key && key[strlen(key) - 1] != '/') {
-            struct s3_object_info oi;
-            int fd = -1;
-            if (s3_get_object_fd(bd->st, bd->account, bucket, key, ver, &oi, &fd)) {
-                snprintf(err, errlen, "NoSuchKey: error while downloading source s3://%s/%s",
-                         bucket, key);
-                return -1;
-            }
-            json_object_object_add(bd->b, "resolvedSourceVersion",
-                                   json_object_new_string(oi.version_id));
-            int rc = unzip_fd(fd, bd->src, err, errlen);
-            close(fd);
-            return rc;
+        for (size_t k = 0; vers && k < json_object_array_length(vers); k++) {
+            struct json_object *v = json_object_array_get_idx(vers, k);
+            const char *vid = cb_json_str(v, "sourceIdentifier");
+            if (vid && !strcmp(vid, sid)) ver = cb_json_str(v, "sourceVersion");
         }
-        struct s3_folder f = {bd, bucket, key, 0, err, errlen};
-        int r = s3_list_objects_cb(bd->st, bd->account, bucket, key, folder_cb, &f);
-        if (r < 0) {
-            snprintf(err, errlen, "cannot list s3://%s/%s", bucket, key);
-            return -1;
-        }
-        return f.rc;
+        char dir[1300];
+        snprintf(dir, sizeof dir, "%s/src_%s", bd->dir, sid);
+        if (fetch_one(bd, one, ver, dir, resolved, err, errlen)) return -1;
     }
-    if (!strcmp(type, "CODECOMMIT")) {
-        const char *repo = loc ? strrchr(loc, '/') : NULL;
-        repo = repo ? repo + 1 : loc;
-        const char *ver = cb_json_str(bd->b, "sourceVersion");
-        char commit[41] = "";
-        char rev[300];
-        if (ver && !strncmp(ver, "refs/heads/", 11)) ver += 11;
-        if (ver && !strncmp(ver, "refs/tags/", 10)) ver += 10;
-        snprintf(rev, sizeof rev, "%s", ver && *ver ? ver : "main");
-        if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", rev, bd->src, commit,
-                        err, errlen)) {
-            if (ver && *ver) return -1;
-            if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", "master", bd->src,
-                            commit, err, errlen))
-                return -1;
-        }
-        json_object_object_add(bd->b, "resolvedSourceVersion", json_object_new_string(commit));
-        return 0;
-    }
-    snprintf(err, errlen, "source type %s is not simulated by codepipeline-local", type);
-    return -1;
+    return 0;
 }
 
 /* ---- the shell session ---------------------------------------------------------------------- */
@@ -671,6 +706,14 @@ static char **make_env(struct build *bd, size_t *count)
         char name[300];
         snprintf(name, sizeof name, "CODEBUILD_SRC_DIR_%s", cb_json_str(in, "name"));
         env_add(NULL, &e, &n, name, cb_json_str(in, "dir"));
+    }
+    struct json_object *ss = ins ? NULL : get(bd->b, "secondarySources");
+    for (size_t i = 0; ss && i < json_object_array_length(ss); i++) {
+        const char *sid = cb_json_str(json_object_array_get_idx(ss, i), "sourceIdentifier");
+        char name[300], dir[1300];
+        snprintf(name, sizeof name, "CODEBUILD_SRC_DIR_%s", sid ? sid : "");
+        snprintf(dir, sizeof dir, "%s/src_%s", bd->dir, sid ? sid : "");
+        env_add(NULL, &e, &n, name, dir);
     }
     env_add(NULL, &e, &n, "CODEBUILD_RESOLVED_SOURCE_VERSION",
             cb_json_str(bd->b, "resolvedSourceVersion"));
@@ -957,6 +1000,26 @@ static int write_artifacts(struct build *bd, struct cb_spec_artifacts *a, const 
     return rc;
 }
 
+/* Uploads the files of a as the S3 ProjectArtifacts art say (location, path, namespaceType, name,
+ * packaging, overrideArtifactName). Returns 0 or -1 with err. */
+static int upload_s3(struct build *bd, struct json_object *art, struct cb_spec_artifacts *a,
+                     char *err, size_t errlen)
+{
+    const char *bucket = cb_json_str(art, "location");
+    const char *path = cb_json_str(art, "path"), *ns = cb_json_str(art, "namespaceType");
+    const char *name = cb_json_str(art, "name"), *pack = cb_json_str(art, "packaging");
+    struct json_object *ov = get(art, "overrideArtifactName");
+    if (ov && json_object_get_boolean(ov) && a->name) name = a->name;
+    struct proto_sb key = PROTO_SB_INIT;
+    if (path && *path) proto_sb_printf(&key, "%s/", path);
+    if (ns && !strcmp(ns, "BUILD_ID")) proto_sb_printf(&key, "%s/", bd->uuid);
+    proto_sb_puts(&key, name ? name : "");
+    int rc = write_artifacts(bd, a, bucket, proto_sb_str(&key), pack && !strcmp(pack, "ZIP"), err,
+                             errlen);
+    proto_sb_free(&key);
+    return rc;
+}
+
 static int upload(struct build *bd, char *err, size_t errlen)
 {
     struct json_object *outs = get(get(bd->spec, "hostEnv"), "outputs");
@@ -980,21 +1043,28 @@ static int upload(struct build *bd, char *err, size_t errlen)
     }
     struct json_object *art = get(bd->spec, "artifacts");
     const char *type = cb_json_str(art, "type");
-    struct cb_spec_artifacts *a = &bd->bs.artifacts;
-    if (!type || strcmp(type, "S3") || !a->present) return 0;
-    const char *bucket = cb_json_str(art, "location");
-    const char *path = cb_json_str(art, "path"), *ns = cb_json_str(art, "namespaceType");
-    const char *name = cb_json_str(art, "name"), *pack = cb_json_str(art, "packaging");
-    struct json_object *ov = get(art, "overrideArtifactName");
-    if (ov && json_object_get_boolean(ov) && a->name) name = a->name;
-    struct proto_sb key = PROTO_SB_INIT;
-    if (path && *path) proto_sb_printf(&key, "%s/", path);
-    if (ns && !strcmp(ns, "BUILD_ID")) proto_sb_printf(&key, "%s/", bd->uuid);
-    proto_sb_puts(&key, name ? name : "");
-    int rc = write_artifacts(bd, a, bucket, proto_sb_str(&key), pack && !strcmp(pack, "ZIP"), err,
-                             errlen);
-    proto_sb_free(&key);
-    return rc;
+    if (type && !strcmp(type, "S3") && bd->bs.artifacts.present &&
+        upload_s3(bd, art, &bd->bs.artifacts, err, errlen))
+        return -1;
+    /* secondary artifacts: the buildspec's secondary-artifacts matched by artifactIdentifier */
+    struct json_object *sa = get(bd->spec, "secondaryArtifacts");
+    for (size_t i = 0; sa && i < json_object_array_length(sa); i++) {
+        struct json_object *one = json_object_array_get_idx(sa, i);
+        const char *aid = cb_json_str(one, "artifactIdentifier");
+        const char *t2 = cb_json_str(one, "type");
+        if (!t2 || strcmp(t2, "S3")) continue;
+        struct cb_spec_artifacts *a = NULL;
+        for (size_t k = 0; aid && k < bd->bs.n_secondary; k++)
+            if (bd->bs.secondary[k].identifier && !strcmp(bd->bs.secondary[k].identifier, aid))
+                a = &bd->bs.secondary[k];
+        if (!a || !a->present) {
+            snprintf(err, errlen, "no secondary-artifacts in the buildspec for identifier %s",
+                     aid ? aid : "");
+            return -1;
+        }
+        if (upload_s3(bd, one, a, err, errlen)) return -1;
+    }
+    return 0;
 }
 
 /* Turns the buildspec's reports into report groups and reports (JUNITXML only). */

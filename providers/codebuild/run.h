@@ -45,10 +45,12 @@ struct cb_new_build {
                              NULL: the server's endpoint */
     const char *buildspec;
     const char *source_version;
-    struct json_object *artifacts;         /* ProjectArtifacts override */
-    struct json_object *secondary_sources; /* ProjectSource list override */
-    struct json_object *env;               /* EnvironmentVariable list override */
-    struct json_object *host_env;          /* extra runner data (engine inputs), may be NULL */
+    struct json_object *artifacts;           /* ProjectArtifacts override */
+    struct json_object *secondary_sources;   /* ProjectSource list override */
+    struct json_object *secondary_versions;  /* ProjectSourceVersion list override */
+    struct json_object *secondary_artifacts; /* ProjectArtifacts list override */
+    struct json_object *env;                 /* EnvironmentVariable list override */
+    struct json_object *host_env;            /* extra runner data (engine inputs), may be NULL */
     int timeout, queued_timeout;
     const char *idempotency_token;
     /* the key pair the build's AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY hold: one of the caller's
