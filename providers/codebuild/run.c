@@ -92,6 +92,7 @@ struct build {
     int k, stage;
     size_t idx;
     int phase_failed, build_failed, phase_open, session_done, last_rc, skip_upload;
+    int dirty; /* the in-memory build has changes not committed yet (see flush) */
     char fail_msg[1024];
     struct json_object *cur_phase;
     struct proto_sb exported;
@@ -191,11 +192,20 @@ static struct json_object *get(struct json_object *o, const char *k)
 static void save(struct build *bd)
 {
     store_txn *t = NULL;
+    bd->dirty = 0;
     if (store_txn_begin(bd->st, 1, &t)) return;
     if (cb_build_save(t, bd->account, bd->region, bd->id, bd->start, bd->b, bd->spec) == 0)
         store_txn_commit(t);
     else
         store_txn_abort(t);
+}
+
+/* Phase changes are committed when the build is about to wait (a command, a download, an upload)
+ * and at its end, not one by one: each commit is an fsync, and the phases with nothing to run
+ * pass in microseconds. A crash loses nothing that matters: the restart fails the build anyway. */
+static void flush(struct build *bd)
+{
+    if (bd->dirty) save(bd);
 }
 
 static void phase_start(struct build *bd, const char *type)
@@ -207,7 +217,7 @@ static void phase_start(struct build *bd, const char *type)
     json_object_object_add(bd->b, "currentPhase", json_object_new_string(type));
     bd->cur_phase = p;
     logf_(bd, "Entering phase %s", type);
-    save(bd);
+    bd->dirty = 1;
 }
 
 static void phase_end(struct build *bd, const char *status, const char *code, const char *msg)
@@ -218,7 +228,7 @@ static void phase_end(struct build *bd, const char *status, const char *code, co
           json_object_get_string(get(bd->cur_phase, "phaseType")), status);
     if (msg && *msg) logf_(bd, "Phase context status code: %s Message: %s", code ? code : "", msg);
     bd->cur_phase = NULL;
-    save(bd);
+    bd->dirty = 1;
 }
 
 /* Ends the build: the status, FINALIZING was run by the caller, COMPLETED. */
@@ -526,6 +536,7 @@ static void send_line(struct build *bd, const char *s)
  * script), then a marker with its exit status, its token split so `set -x` cannot forge it. */
 static void send_command(struct build *bd, const char *cmd)
 {
+    flush(bd); /* the phase it runs in shows while it runs */
     logf_(bd, "Running command %s", cmd);
     char *enc = b64(cmd, strlen(cmd));
     struct proto_sb sb = PROTO_SB_INIT;
@@ -783,7 +794,7 @@ static const char *run_phases(struct build *bd)
     bd->in_fd = rt_stdin_take(p);
     /* kept so that a start after a crash can kill what this session left running */
     json_object_object_add(bd->spec, "pid", json_object_new_int((int)rt_pid(p)));
-    save(bd);
+    bd->dirty = 1; /* committed before the first command runs (send_command) */
     pthread_mutex_lock(&mu);
     bd->act.proc = p;
     int stop = bd->act.stop;
@@ -1146,6 +1157,23 @@ static char *read_buildspec(struct build *bd, size_t *len, char *err, size_t err
     return s;
 }
 
+/* Whether the build has a source to fetch, or artifacts to upload: only then is its phase worth
+ * committing before it starts (see flush). */
+static int has_download(struct build *bd)
+{
+    const char *type = cb_json_str(get(bd->spec, "source"), "type");
+    struct json_object *ss = get(bd->b, "secondarySources");
+    return (type && strcmp(type, "NO_SOURCE")) || get(get(bd->spec, "hostEnv"), "inputs") ||
+           (ss && json_object_array_length(ss));
+}
+
+static int has_upload(struct build *bd)
+{
+    const char *type = cb_json_str(get(bd->spec, "artifacts"), "type");
+    return (type && strcmp(type, "NO_ARTIFACTS")) || get(get(bd->spec, "hostEnv"), "outputs") ||
+           get(bd->spec, "secondaryArtifacts");
+}
+
 static void run_build(struct build *bd)
 {
     char err[1024] = "";
@@ -1195,6 +1223,7 @@ static void run_build(struct build *bd)
     phase_end(bd, "SUCCEEDED", NULL, NULL);
 
     phase_start(bd, "DOWNLOAD_SOURCE");
+    if (has_download(bd)) flush(bd);
     if (fetch_source(bd, err, sizeof err, &code)) {
         phase_end(bd, "FAILED", code, err);
         goto final;
@@ -1240,6 +1269,7 @@ static void run_build(struct build *bd)
     run_reports(bd);
     if (!bd->skip_upload) {
         phase_start(bd, "UPLOAD_ARTIFACTS");
+        if (has_upload(bd)) flush(bd);
         if (upload(bd, err, sizeof err)) {
             phase_end(bd, "FAILED", "CLIENT_ERROR", err);
             status = "FAILED";
