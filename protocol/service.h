@@ -34,6 +34,8 @@ struct proto_body_sink {
 
 /* What the server hands every provider's start. Owned by the server and valid until every stop
  * has returned: keep the pointer, not copies, of the fields marked "at use". */
+struct sigv4_creds;
+
 struct proto_service_config {
     const char *data_dir;   /* --data-dir */
     const char *host;       /* --host: the name or address the server listens on */
@@ -47,6 +49,7 @@ struct proto_service_config {
     unsigned max_builds;    /* concurrent builds; 0: the core count */
     int build_sandbox;      /* --build-sandbox: 0 none, 1 bwrap */
     struct rt_queue *queue; /* the durable work queue, shared: register kinds in start */
+    const struct sigv4_creds *creds; /* the credentials store (a build's key pair) */
 };
 
 struct proto_service {

@@ -727,7 +727,8 @@ static int start_services(srv *s, char *err, size_t errlen)
                                            .log_level = opts->log_level,
                                            .max_builds = opts->max_builds,
                                            .build_sandbox = opts->build_sandbox,
-                                           .queue = s->queue};
+                                           .queue = s->queue,
+                                           .creds = s->creds};
     if (strchr(opts->host, ':'))
         snprintf(s->cfg.endpoint_url, sizeof(s->cfg.endpoint_url), "http://[%s]:%u", opts->host,
                  opts->port);

@@ -122,6 +122,28 @@ int sigv4_creds_lookup(const sigv4_creds *c, const char *access_key, const char 
     return found;
 }
 
+int sigv4_creds_of_account(const sigv4_creds *c, const char *account_id, const char **access_key,
+                           const char **secret)
+{
+    if (!c || !account_id) return 0;
+    const struct cred_entry *found = NULL;
+    sigv4_creds *m = (sigv4_creds *)c;
+    pthread_rwlock_rdlock(&m->lock);
+    for (const struct cred_entry *e = c->head; e; e = e->next) {
+        if (strcmp(e->account_id, account_id) != 0) continue;
+        /* a key replaced later for another account shadows this entry: skip it */
+        const struct cred_entry *x = c->head;
+        while (x != e && strcmp(x->access_key, e->access_key) != 0)
+            x = x->next;
+        if (x == e) found = e; /* the list is newest first: the last match is the oldest */
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (!found) return 0;
+    if (access_key) *access_key = found->access_key;
+    if (secret) *secret = found->secret;
+    return 1;
+}
+
 #define MAX_LINE 4096
 
 int sigv4_creds_load_file(sigv4_creds *c, const char *path, char *err, size_t errlen)

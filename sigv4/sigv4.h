@@ -80,6 +80,11 @@ int sigv4_creds_load_file(sigv4_creds *c, const char *path, char *err, size_t er
 int sigv4_creds_lookup(const sigv4_creds *c, const char *access_key, const char **secret,
                        const char **account_id);
 
+/* Finds a key pair of account_id: the first one added (the default account's is test/test).
+ * Returns 1 and points access_key and secret at store-owned strings, or 0. */
+int sigv4_creds_of_account(const sigv4_creds *c, const char *account_id, const char **access_key,
+                           const char **secret);
+
 /* How an S3 payload is sent, from x-amz-content-sha256. */
 enum sigv4_payload {
     SIGV4_PAYLOAD_HASH,                       /* hex SHA-256 of the body, to be checked */

@@ -51,7 +51,7 @@ def load():
 def wrk_latency(url, script, seconds):
     out = subprocess.run(["wrk", "-t1", "-c1", "-d%ds" % seconds, "--latency", "-s", script, url],
                          capture_output=True, text=True).stdout
-    if "Non-2xx" in out:
+    if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError("wrk saw errors:\n" + out)
 
     def ms(label):

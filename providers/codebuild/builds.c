@@ -303,10 +303,13 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
     if (nb->host_env) json_object_object_add(spec, "hostEnv", copy(nb->host_env));
     if (nb->idempotency_token)
         json_object_object_add(spec, "token", json_object_new_string(nb->idempotency_token));
-    if (nb->access_key && nb->secret_key) {
+    const char *akid = nb->access_key, *secret = nb->secret_key;
+    if (!akid || !secret) /* the engine's builds: a key pair of the pipeline's account */
+        cb_run_account_key(acct, &akid, &secret);
+    if (akid && secret) {
         struct json_object *c = json_object_new_object();
-        json_object_object_add(c, "accessKeyId", json_object_new_string(nb->access_key));
-        json_object_object_add(c, "secretAccessKey", json_object_new_string(nb->secret_key));
+        json_object_object_add(c, "accessKeyId", json_object_new_string(akid));
+        json_object_object_add(c, "secretAccessKey", json_object_new_string(secret));
         json_object_object_add(spec, "credentials", c);
     }
 

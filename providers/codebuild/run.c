@@ -19,6 +19,7 @@
 
 #include "protocol/ids.h"
 #include "sigv4/encode.h"
+#include "sigv4/sigv4.h"
 #include "providers/codebuild/buildspec.h"
 #include "providers/codebuild/run.h"
 #include "providers/codecommit/codecommit.h"
@@ -63,6 +64,16 @@ void cb_run_configure(const struct proto_service_config *cfg)
 const char *cb_run_endpoint(void)
 {
     return config && config->endpoint_url[0] ? config->endpoint_url : "http://localhost:4566";
+}
+
+void cb_run_account_key(const char *account, const char **access_key, const char **secret)
+{
+    pthread_mutex_lock(&mu);
+    const struct sigv4_creds *creds = config ? config->creds : NULL;
+    pthread_mutex_unlock(&mu);
+    *access_key = *secret = NULL;
+    if (creds && !sigv4_creds_of_account(creds, account, access_key, secret))
+        *access_key = *secret = NULL;
 }
 
 static unsigned max_builds(void)

@@ -80,6 +80,9 @@ void cb_run_configure(const struct proto_service_config *cfg);
  * process was running (FAILED, with a phase context saying codepipeline-local restarted, and
  * what their shells left running killed) and starts the queued ones. Returns 0 or an RT_E*. */
 int cb_run_register(store *st);
+/* Points *access_key and *secret at a key pair of account from the server's credentials store
+ * (store-owned, valid while the server runs), or leaves them NULL when it has none. */
+void cb_run_account_key(const char *account, const char **access_key, const char **secret);
 /* Returns the URL clients and builds reach this server at ("http://127.0.0.1:4566"). */
 const char *cb_run_endpoint(void);
 

@@ -99,3 +99,23 @@ Test(sigv4_creds, load_file_rejects_bad_lines_naming_the_line)
                      "/nonexistent/creds: cannot open credentials file: No such file or directory");
     sigv4_creds_free(c);
 }
+
+Test(sigv4_creds, of_account_gives_the_first_key_pair_of_that_account)
+{
+    sigv4_creds *c = sigv4_creds_new("000000000000");
+    const char *k, *s;
+    cr_assert(sigv4_creds_of_account(c, "000000000000", &k, &s));
+    cr_expect_str_eq(k, "test");
+    cr_expect_str_eq(s, "test");
+    cr_expect_not(sigv4_creds_of_account(c, "111111111111", &k, &s));
+    cr_assert_eq(sigv4_creds_add(c, "KB1", "sb1", "111111111111"), 0);
+    cr_assert_eq(sigv4_creds_add(c, "KB2", "sb2", "111111111111"), 0);
+    cr_assert(sigv4_creds_of_account(c, "111111111111", &k, &s));
+    cr_expect_str_eq(k, "KB1");
+    cr_expect_str_eq(s, "sb1");
+    /* KB1 moved to another account: no longer one of 111111111111's */
+    cr_assert_eq(sigv4_creds_add(c, "KB1", "sb1", "222222222222"), 0);
+    cr_assert(sigv4_creds_of_account(c, "111111111111", &k, &s));
+    cr_expect_str_eq(k, "KB2");
+    sigv4_creds_free(c);
+}

@@ -15,6 +15,7 @@
 #include "providers/codebuild/run.h"
 #include "providers/runtime/queue.h"
 #include "providers/s3/s3.h"
+#include "sigv4/sigv4.h"
 
 #define ACCT   "000000000000"
 #define REGION "us-east-1"
@@ -137,14 +138,19 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     static struct proto_service_config cfg;
     cfg.queue = q;
     cfg.max_builds = 2;
+    /* the build's key pair is one of the pipeline's account */
+    sigv4_creds *creds = sigv4_creds_new("999999999999");
+    cr_assert_eq(sigv4_creds_add(creds, "ENGINEKEY", "engine-secret", ACCT), 0);
+    cfg.creds = creds;
     cr_assert_eq(cb_service.start(st, &cfg, err, sizeof err), 0, "%s", err);
     put_project(st, "pp");
     cr_assert_eq(s3_create_bucket_local(st, ACCT, REGION, "art"), S3_OK);
     static char zip[4096];
     size_t zl =
         zip_one("buildspec.yml",
-                "version: 0.2\nenv:\n  exported-variables: [OUT]\nphases:\n  build:\n"
+                "version: 0.2\nenv:\n  exported-variables: [OUT, KEY]\nphases:\n  build:\n"
                 "    commands:\n      - export OUT=\"$(cat $CODEBUILD_SRC_DIR_Extra/x.txt)\"\n"
+                "      - export KEY=\"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"\n"
                 "      - echo \"$VAR\" > built.txt\nartifacts:\n  files: [built.txt]\n",
                 zip, sizeof zip);
     cr_assert_eq(s3_put_object_mem(st, ACCT, "art", "in/src.zip", zip, zl, NULL, NULL), S3_OK);
@@ -186,8 +192,9 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     cr_assert_eq(done_status, CB_STATUS_SUCCEEDED);
     cr_assert(b.complete);
     cr_assert_str_eq(b.current_phase, "COMPLETED");
-    cr_assert_eq(b.n_exported, 1);
+    cr_assert_eq(b.n_exported, 2);
     cr_assert_str_eq(b.exported[0].value, "extra-content");
+    cr_assert_str_eq(b.exported[1].value, "ENGINEKEY:engine-secret");
     cr_assert_eq(b.n_outputs, 1);
     cr_assert_str_eq(b.outputs[0].location.key, "out/build.zip");
     cr_assert_str_eq(b.log_group, "/aws/codebuild/pp");
@@ -203,6 +210,7 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     cr_assert_eq(rt_queue_stop(q, 30), 0);
     cb_service.stop(proto_now() + 30);
     rt_queue_free(q);
+    sigv4_creds_free(creds);
     store_close(st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
