@@ -26,6 +26,10 @@ if [ "${1:-}" = "--test" ]; then
         python=/usr/bin/python3
     fi
     command -v aws >/dev/null 2>&1 || missing+=(awscli)
+    # The JavaScript SDK test (conformance-tests/js) runs on node with packages from npm. Checked by
+    # command, not by package: NodeSource's nodejs ships npm and conflicts with Debian's npm.
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
