@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import {
   IAMClient, CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand, GetRolePolicyCommand,
   ListRolePoliciesCommand, AttachRolePolicyCommand, ListAttachedRolePoliciesCommand,
-  DetachRolePolicyCommand, DeleteRolePolicyCommand, DeleteRoleCommand,
+  DetachRolePolicyCommand, DeleteRolePolicyCommand, DeleteRoleCommand, TagRoleCommand,
+  ListRoleTagsCommand,
 } from "@aws-sdk/client-iam";
 import { ACCOUNT, config, rejectsWith, skipUnlessServed } from "./common.mjs";
 
@@ -23,7 +24,7 @@ test("a role's life: create, inline and managed policies, read back, delete", { 
   const name = "js-sdk-pipeline-role";
   const created = await iam.send(new CreateRoleCommand({
     RoleName: name, Path: "/service-role/", AssumeRolePolicyDocument: JSON.stringify(trust),
-    Description: "made by the JavaScript SDK test" }));
+    Description: "made by the JavaScript SDK test", Tags: [{ Key: "team", Value: "js" }] }));
   t.after(() => iam.send(new DeleteRoleCommand({ RoleName: name })).catch(() => {}));
   assert.equal(created.Role.RoleName, name);
   assert.equal(created.Role.Arn, `arn:aws:iam::${ACCOUNT}:role/service-role/${name}`);
@@ -49,6 +50,10 @@ test("a role's life: create, inline and managed policies, read back, delete", { 
   assert.deepEqual(att.AttachedPolicies,
                    [{ PolicyName: "AWSCodePipeline_FullAccess", PolicyArn: managed }]);
   assert.equal(att.IsTruncated, false);
+
+  await iam.send(new TagRoleCommand({ RoleName: name, Tags: [{ Key: "env", Value: "dev" }] }));
+  const tags = await iam.send(new ListRoleTagsCommand({ RoleName: name }));
+  assert.deepEqual(tags.Tags, [{ Key: "team", Value: "js" }, { Key: "env", Value: "dev" }]);
 
   // A role with policies cannot be deleted: tools detach and delete them first.
   await rejectsWith(iam.send(new DeleteRoleCommand({ RoleName: name })),
