@@ -40,7 +40,9 @@ typedef struct store_blob_writer store_blob_writer;
     X(STORE_DB_LG_STREAMS, "lg_streams")                                                           \
     X(STORE_DB_LG_EVENTS, "lg_events")                                                             \
     X(STORE_DB_LG_TAGS, "lg_tags")                                                                 \
-    X(STORE_DB_CONN_CONNECTIONS, "conn_connections")
+    X(STORE_DB_CONN_CONNECTIONS, "conn_connections")                                               \
+    X(STORE_DB_STS_CREDS, "sts_creds")                                                             \
+    X(STORE_DB_IAM, "iam")
 
 enum store_db {
 #define STORE_DB_ENUM(e, name) e,

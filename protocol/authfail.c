@@ -35,6 +35,10 @@ enum proto_err proto_auth_err(const struct sigv4_failure *f, int s3)
         return s3 ? ERR_S3_ACCESS_DENIED : ERR_INVALID_SIGNATURE;
     case SIGV4_F_UNKNOWN_KEY:
         return s3 ? ERR_S3_INVALID_ACCESS_KEY_ID : ERR_UNRECOGNIZED_CLIENT;
+    case SIGV4_F_BAD_TOKEN:
+        return s3 ? ERR_S3_INVALID_TOKEN : ERR_UNRECOGNIZED_CLIENT;
+    case SIGV4_F_EXPIRED_TOKEN:
+        return s3 ? ERR_S3_EXPIRED_TOKEN : ERR_EXPIRED_TOKEN;
     case SIGV4_F_SIGNATURE_MISMATCH:
         return s3 ? ERR_S3_SIGNATURE_DOES_NOT_MATCH : ERR_INVALID_SIGNATURE;
     case SIGV4_F_BAD_CHUNK:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "protocol/gen/model_tables.h"
+#include "protocol/service.h"
 #include "protocol/utf8.h"
 
 #define MODEL_MAX_DEPTH  40   /* shape nesting followed before giving up (recursive shapes) */
@@ -207,6 +208,7 @@ struct vctx {
     const struct proto_model_service *svc;
     char path[MODEL_PATH_MAX];
     size_t plen;
+    int query; /* an awsQuery service: member names rendered in lower camel case */
     int n_errors;
     struct proto_sb msg; /* "Value ... ; Value ..." (empty until the first violation) */
 };
@@ -219,6 +221,9 @@ static size_t path_push(struct vctx *v, const char *name, size_t n)
     if (old + need >= sizeof(v->path)) return old; /* cut: still bounded and terminated */
     if (old) v->path[v->plen++] = '.';
     memcpy(v->path + v->plen, name, n);
+    /* awsQuery services name members in lower camel case in their messages ('roleName') */
+    if (v->query && n && name[0] >= 'A' && name[0] <= 'Z')
+        v->path[v->plen] = (char)(name[0] - 'A' + 'a');
     v->plen += n;
     v->path[v->plen] = '\0';
     return old;
@@ -717,6 +722,7 @@ int proto_model_validate(struct proto_req *req, const struct proto_model_op *op,
     v->svc = op->svc;
     v->path[0] = '\0';
     v->plen = 0;
+    v->query = req->service && req->service->protocol == PROTO_AWS_QUERY;
     v->n_errors = 0;
     v->msg = (struct proto_sb)PROTO_SB_INIT;
     struct json_object *empty = NULL;

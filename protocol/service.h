@@ -9,6 +9,7 @@
 struct proto_model_service;
 struct store;
 struct rt_queue;
+struct sigv4_creds;
 
 /* Every handler: returns 0, or a negative proto_err set with proto_error(). */
 typedef int (*proto_handler)(struct proto_req *req);
@@ -37,19 +38,19 @@ struct proto_body_sink {
 struct sigv4_creds;
 
 struct proto_service_config {
-    const char *data_dir;   /* --data-dir */
-    const char *host;       /* --host: the name or address the server listens on */
-    unsigned port;          /* at use: the bound port (with --port 0 it is known only once the
-                               server listens, which is after start and before any request) */
-    char endpoint_url[320]; /* at use, like port: "http://127.0.0.1:4566", for links (a build's
-                               log deepLink) and for children (a build's AWS_ENDPOINT_URL) */
-    const char *region;     /* --region: the default region */
-    const char *account_id; /* --account-id: the default account */
-    int log_level;          /* --log-level (enum srv_log_level) */
-    unsigned max_builds;    /* concurrent builds; 0: the core count */
-    int build_sandbox;      /* --build-sandbox: 0 none, 1 bwrap */
-    struct rt_queue *queue; /* the durable work queue, shared: register kinds in start */
-    const struct sigv4_creds *creds; /* the credentials store (a build's key pair) */
+    const char *data_dir;      /* --data-dir */
+    const char *host;          /* --host: the name or address the server listens on */
+    unsigned port;             /* at use: the bound port (with --port 0 it is known only once the
+                                  server listens, which is after start and before any request) */
+    char endpoint_url[320];    /* at use, like port: "http://127.0.0.1:4566", for links (a build's
+                                  log deepLink) and for children (a build's AWS_ENDPOINT_URL) */
+    const char *region;        /* --region: the default region */
+    const char *account_id;    /* --account-id: the default account */
+    int log_level;             /* --log-level (enum srv_log_level) */
+    unsigned max_builds;       /* concurrent builds; 0: the core count */
+    int build_sandbox;         /* --build-sandbox: 0 none, 1 bwrap */
+    struct rt_queue *queue;    /* the durable work queue, shared: register kinds in start */
+    struct sigv4_creds *creds; /* the credentials store (STS sets its resolver in start) */
 };
 
 struct proto_service {
@@ -59,7 +60,8 @@ struct proto_service {
     const struct proto_operation *ops; /* JSON 1.1 operations */
     size_t n_ops;
     const struct proto_model_service *model; /* generated from the botocore model */
-    int clock_skew_seconds;                  /* 300 for the JSON services, 900 for S3 */
+    const char *api_version; /* awsQuery: the Version every request must carry ("2011-06-15") */
+    int clock_skew_seconds;  /* 300 for the JSON services, 900 for S3 */
     int json_1_0; /* JSON: answers are application/x-amz-json-1.0 (the model's jsonVersion) */
     /* REST: handles the whole request once the body is in (buffered or sunk). */
     proto_handler rest_dispatch;

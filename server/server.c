@@ -173,8 +173,11 @@ static int authenticate(struct srv_request *r, const char *body_sha)
         char *svc = NULL, *region = NULL;
         char *akid = sigv4_peek_credential(&in, &svc, &region);
         const char *secret, *account = NULL;
-        if (!akid || !sigv4_creds_lookup(s->creds, akid, &secret, &account))
-            account = s->opts.account_id;
+        struct sigv4_temp_key tk;
+        if (akid && !sigv4_creds_lookup(s->creds, akid, &secret, &account) &&
+            sigv4_creds_lookup_temp(s->creds, akid, &tk))
+            account = tk.account_id;
+        if (!akid || !account) account = s->opts.account_id;
         req->caller.access_key = proto_arena_strdup(req->arena, akid ? akid : "");
         req->caller.account_id = proto_arena_strdup(req->arena, account);
         req->caller.region = proto_arena_strdup(
@@ -274,7 +277,7 @@ static void dispatch_query(struct srv_request *r)
     sigv4_sha256_hex(req->http.body ? req->http.body : "", req->http.body_len, body_sha);
     if (authenticate(r, body_sha) < 0) return;
     r->dispatched = 1;
-    int rc = req->service->rest_dispatch(req);
+    int rc = proto_query_dispatch(req);
     if (rc < 0 && !req->err)
         proto_error(req, ERR_INTERNAL_FAILURE,
                     "The request processing has failed because of an unknown error, exception "

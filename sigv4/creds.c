@@ -18,6 +18,8 @@ struct cred_entry {
 struct sigv4_creds {
     pthread_rwlock_t lock;
     struct cred_entry *head;
+    sigv4_temp_resolver resolver;
+    void *resolver_ctx;
 };
 
 static int valid_access_key(const char *s)
@@ -142,6 +144,21 @@ int sigv4_creds_of_account(const sigv4_creds *c, const char *account_id, const c
     if (access_key) *access_key = found->access_key;
     if (secret) *secret = found->secret;
     return 1;
+}
+
+void sigv4_creds_set_resolver(sigv4_creds *c, sigv4_temp_resolver fn, void *ctx)
+{
+    if (!c) return;
+    c->resolver = fn;
+    c->resolver_ctx = ctx;
+}
+
+int sigv4_creds_lookup_temp(const sigv4_creds *c, const char *access_key,
+                            struct sigv4_temp_key *out)
+{
+    if (!c || !c->resolver || !access_key || !valid_access_key(access_key)) return 0;
+    memset(out, 0, sizeof *out);
+    return c->resolver(c->resolver_ctx, access_key, out) == 1;
 }
 
 #define MAX_LINE 4096

@@ -36,6 +36,8 @@ enum sigv4_fail_kind {
     SIGV4_F_BAD_PAYLOAD_HASH,     /* an x-amz-content-sha256 value that is no hash nor mode */
     SIGV4_F_HEADERS_NOT_SIGNED,   /* headers that must be signed were not */
     SIGV4_F_UNKNOWN_KEY,          /* the access key is not in the credentials store */
+    SIGV4_F_BAD_TOKEN,            /* a temporary key without its session token, or another */
+    SIGV4_F_EXPIRED_TOKEN,        /* a temporary key past its expiry */
     SIGV4_F_SIGNATURE_MISMATCH,   /* the signature (of the request or of a chunk) is wrong */
     SIGV4_F_BAD_CHUNK,            /* an aws-chunked body that does not decode or is cut short */
     SIGV4_F_INTERNAL,             /* the verifier could not do its work */
@@ -84,6 +86,22 @@ int sigv4_creds_lookup(const sigv4_creds *c, const char *access_key, const char 
  * Returns 1 and points access_key and secret at store-owned strings, or 0. */
 int sigv4_creds_of_account(const sigv4_creds *c, const char *account_id, const char **access_key,
                            const char **secret);
+/* A temporary key pair (STS credentials), as a resolver returns it. */
+struct sigv4_temp_key {
+    char secret[129];
+    char account_id[13];
+    char session_token[1025];
+    time_t expiration; /* epoch seconds: refused from this instant on */
+};
+/* Looks up an access key that is not one of the store's own pairs. Returns 1 and fills out when
+ * access_key is a temporary key the resolver knows (expired or not), else 0. Called on request
+ * threads concurrently; must not call back into the store it is set on. */
+typedef int (*sigv4_temp_resolver)(void *ctx, const char *access_key, struct sigv4_temp_key *out);
+/* Sets the resolver consulted after the key pairs (NULL: none). Set before serving requests. */
+void sigv4_creds_set_resolver(sigv4_creds *c, sigv4_temp_resolver fn, void *ctx);
+/* Asks the resolver for access_key. Returns 1 and fills out, or 0. */
+int sigv4_creds_lookup_temp(const sigv4_creds *c, const char *access_key,
+                            struct sigv4_temp_key *out);
 
 /* How an S3 payload is sent, from x-amz-content-sha256. */
 enum sigv4_payload {
@@ -113,6 +131,7 @@ struct sigv4_auth {
     enum sigv4_payload payload;
     char payload_hash[65]; /* SIGV4_PAYLOAD_HASH: the hex hash the body must have */
     int sigv2;             /* S3 Signature Version 2 (HMAC-SHA1) */
+    int temporary;         /* a temporary key (STS), verified with its session token */
 };
 
 /* What the verifier needs to know of one request. */

@@ -364,6 +364,7 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
                       enum sigv4_path_mode mode, struct sigv4_auth *out, struct sigv4_failure *fail)
 {
     int rc = 0;
+    struct sigv4_temp_key *tk = NULL; /* a temporary key's secret and token, when one signed */
     struct auth_parts a;
     memset(&a, 0, sizeof a);
     struct sigv4_qparam *ps = NULL;
@@ -586,10 +587,18 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
         goto out;
     }
 
-    /* 8. access key */
+    /* 8. access key; a temporary one (checked after the key pairs, so their lookups cost
+     * nothing more) also needs its session token, unexpired */
     const char *secret = NULL, *account = NULL;
-    if (strlen(cp[0]) >= sizeof out->access_key ||
-        !sigv4_creds_lookup(creds, cp[0], &secret, &account)) {
+    int known = strlen(cp[0]) < sizeof out->access_key &&
+                sigv4_creds_lookup(creds, cp[0], &secret, &account);
+    if (!known && strlen(cp[0]) < sizeof out->access_key && (tk = malloc(sizeof *tk)) &&
+        sigv4_creds_lookup_temp(creds, cp[0], tk)) {
+        known = 1;
+        secret = tk->secret;
+        account = tk->account_id;
+    }
+    if (!known) {
         if (s3) {
             sigv4_fail_detail(fail, "AWSAccessKeyId", cp[0], strlen(cp[0]), 0);
             rc = sigv4_fail(fail, SIGV4_F_UNKNOWN_KEY,
@@ -599,6 +608,27 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
                             "The security token included in the request is invalid.");
         }
         goto out;
+    }
+
+    if (tk) {
+        const char *token = sigv4_header(in, "x-amz-security-token");
+        const struct sigv4_qparam *qt = sigv4_param(ps, nps, "X-Amz-Security-Token", 0);
+        char *qtok = !token && qt ? dup_param(qt) : NULL;
+        if (qtok) token = qtok;
+        int same = token && strcmp(token, tk->session_token) == 0;
+        free(qtok);
+        if (!same) {
+            rc = sigv4_fail(fail, SIGV4_F_BAD_TOKEN, "%s",
+                            s3 ? "The provided token is malformed or otherwise invalid."
+                               : "The security token included in the request is invalid.");
+            goto out;
+        }
+        if (in->now >= tk->expiration) {
+            rc = sigv4_fail(fail, SIGV4_F_EXPIRED_TOKEN, "%s",
+                            s3 ? "The provided token has expired."
+                               : "The security token included in the request is expired");
+            goto out;
+        }
     }
 
     if (in->stop_before_signature) goto out; /* rc is 0 */
@@ -660,11 +690,14 @@ int sigv4_verify_mode(const sigv4_creds *creds, const struct sigv4_input *in,
     memcpy(out->signature, sig, 65);
     memcpy(out->signing_key, key, 32);
     out->presigned = a.presigned;
+    out->temporary = tk != NULL;
     OPENSSL_cleanse(key, sizeof key);
     rc = 0;
 out:
     if (rc && !fail->message) fail->message = strdup("out of memory");
     if (rc) memset(out, 0, sizeof *out);
+    if (tk) OPENSSL_cleanse(tk, sizeof *tk);
+    free(tk);
     parts_free(&a);
     sigv4_qparams_free(ps, nps);
     sigv4_sb_free(&creq);

@@ -14,6 +14,7 @@
 #define CP_E_BASE   (-5000) /* providers/codepipeline: -5001..-5999 */
 #define LG_E_BASE   (-6000) /* providers/logs: -6001..-6999 */
 #define CONN_E_BASE (-7000) /* providers/connections: -7001..-7999 */
+#define IAM_E_BASE  (-8000) /* providers/iam: -8001..-8999 */
 
 /* The runtime's own codes: the runner's (-100..-119), then the queue's and the listeners'. */
 #define RT_EINVAL  (RT_E_BASE)      /* bad argument (a command without argv, a bad kind or id) */
