@@ -353,11 +353,10 @@ int proto_query_dispatch(struct proto_req *req)
     proto_sb_reset(&req->body);
     proto_sb_printf(&req->body, "<%sResponse xmlns=\"https://%s.amazonaws.com/doc/%s/\">", op->name,
                     svc->name, svc->api_version);
-    if (req->output) {
-        proto_sb_printf(&req->body, "<%sResult>", op->name);
-        proto_query_xml_value(&req->body, req->output);
-        proto_sb_printf(&req->body, "</%sResult>", op->name);
-    }
+    /* An empty <XResult> for operations with nothing to say: the CLI looks for it. */
+    proto_sb_printf(&req->body, "<%sResult>", op->name);
+    if (req->output) proto_query_xml_value(&req->body, req->output);
+    proto_sb_printf(&req->body, "</%sResult>", op->name);
     proto_sb_printf(&req->body,
                     "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>",
                     req->request_id, op->name);

@@ -10,6 +10,7 @@
 #include "protocol/ids.h"
 #include "providers/codepipeline/engine.h"
 #include "providers/codepipeline/structure.h"
+#include "providers/iam/iam.h"
 
 #define LIST_DEFAULT_MAX 100
 #define KEY_MAX          512
@@ -225,6 +226,19 @@ static int prepare_checked(struct proto_req *req, uint32_t version, struct json_
         json_object_put(*out);
         *out = NULL;
         return proto_error(req, e.err, "%s", e.message);
+    }
+    /* A role IAM here knows must trust CodePipeline, as AWS checks it when it assumes the role on
+     * create and update; a role it has never seen is accepted, so that scripts written before IAM
+     * was emulated keep working. */
+    struct json_object *role = NULL;
+    json_object_object_get_ex(*out, "roleArn", &role);
+    const char *arn = role ? json_object_get_string(role) : NULL;
+    if (arn && iam_role_trusts(req->store, req->caller.account_id, arn,
+                               "codepipeline.amazonaws.com") == 0) {
+        json_object_put(*out);
+        *out = NULL;
+        return proto_error(req, ERR_INVALID_STRUCTURE,
+                           "CodePipeline is not authorized to perform AssumeRole on role %s", arn);
     }
     return 0;
 }
