@@ -149,9 +149,11 @@ static struct json_object *container(struct json_object *parent, const char *key
     return c;
 }
 
-/* Places one parameter into root. Returns 0 (placed or ignored) or a negative proto_err. */
+/* Places one parameter into root. With dry set, only finds whether the name leads to a value
+ * the model has, creating nothing: returns 1 when it does, 0 when the name is to be ignored.
+ * Otherwise returns 0 (placed) or a negative proto_err. */
 static int place(struct proto_req *req, const struct proto_model_service *svc, uint32_t si,
-                 struct json_object *cur, const struct proto_query_param *p)
+                 struct json_object *cur, const struct proto_query_param *p, int dry)
 {
     const char *seg = p->name;
     for (;;) {
@@ -177,6 +179,7 @@ static int place(struct proto_req *req, const struct proto_model_service *svc, u
                 v = v * 10 + (seg[i] - '0');
             }
             if (n == 0) return 0;
+            if (dry) v = 1; /* the real pass reports a bad index */
             if (v < 1 || v > QUERY_MAX_INDEX)
                 return proto_error(req, ERR_QUERY_INVALID_PARAMETER_VALUE,
                                    "Value (%.*s) for parameter %.256s is invalid. List indexes "
@@ -192,9 +195,12 @@ static int place(struct proto_req *req, const struct proto_model_service *svc, u
             struct json_object *val;
             if (csh->type == PROTO_T_LIST) {
                 if (p->value_len) return 0; /* "Tags=" is an empty list; nothing else is */
+                if (dry) return 1;
                 val = json_object_new_array();
             } else if (csh->type == PROTO_T_STRUCTURE || csh->type == PROTO_T_MAP) {
                 return 0;
+            } else if (dry) {
+                return 1;
             } else if (!(val = scalar(req, csh, p))) {
                 return -(int)req->err;
             }
@@ -205,8 +211,7 @@ static int place(struct proto_req *req, const struct proto_model_service *svc, u
             return 0;
         }
         if (csh->type != PROTO_T_STRUCTURE && csh->type != PROTO_T_LIST) return 0;
-        cur = container(cur, key, idx, csh);
-        if (!cur) return 0;
+        if (!dry && !(cur = container(cur, key, idx, csh))) return 0;
         si = child;
         seg = dot + 1;
     }
@@ -243,7 +248,10 @@ int proto_query_build_input(struct proto_req *req, const struct proto_model_op *
     }
     for (int i = 0; i < n; i++) {
         if (strcmp(ps[i].name, "Action") == 0 || strcmp(ps[i].name, "Version") == 0) continue;
-        int rc = place(req, op->svc, (uint32_t)op->input, root, &ps[i]);
+        /* A dry walk first, so that a name the model does not have leaves no empty container
+         * behind (a "Tags.item.1" must not turn into "Tags": []). */
+        if (place(req, op->svc, (uint32_t)op->input, NULL, &ps[i], 1) != 1) continue;
+        int rc = place(req, op->svc, (uint32_t)op->input, root, &ps[i], 0);
         if (rc < 0) {
             json_object_put(root);
             return rc;

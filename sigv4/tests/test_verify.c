@@ -775,3 +775,57 @@ Test(sigv4_verify, precheck_refuses_what_needs_no_body_and_leaves_the_signature)
     cr_expect_eq(precheck(&r), SIGV4_F_INCOMPLETE, "%s", r.msg);
     done(&r);
 }
+
+/* A resolver that knows one temporary key, valid until T0 + 100; counts its calls. */
+static int resolver_calls;
+static int temp_resolver(void *ctx, const char *akid, struct sigv4_temp_key *out)
+{
+    (void)ctx;
+    resolver_calls++;
+    if (strcmp(akid, "ASIATEMPORARYKEY0001") != 0) return 0;
+    strcpy(out->secret, "temp-secret");
+    strcpy(out->account_id, "111122223333");
+    strcpy(out->session_token, "the-token");
+    out->expiration = T0 + 100;
+    return 1;
+}
+
+Test(sigv4_verify, temporary_keys_need_their_token_and_expire)
+{
+    sigv4_creds_set_resolver(creds, temp_resolver, NULL);
+    struct treq r;
+    json_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", DATE);
+    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
+               "The security token included in the request is invalid.");
+    add(&r, "x-amz-security-token", "not-the-token");
+    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
+               "The security token included in the request is invalid.");
+    set_header(&r, "x-amz-security-token", "the-token");
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_str_eq(r.out.account_id, "111122223333");
+    cr_expect_eq(r.out.temporary, 1);
+    r.in.now = T0 + 100;
+    EXPECT_ERR(&r, ERR_EXPIRED_TOKEN, "The security token included in the request is expired");
+    done(&r);
+
+    s3_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", EMPTY);
+    add(&r, "x-amz-security-token", "nope");
+    EXPECT_ERR(&r, ERR_S3_INVALID_TOKEN, "The provided token is malformed or otherwise invalid.");
+    set_header(&r, "x-amz-security-token", "the-token");
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    r.in.now = T0 + 101;
+    EXPECT_ERR(&r, ERR_S3_EXPIRED_TOKEN, "The provided token has expired.");
+    done(&r);
+}
+
+Test(sigv4_verify, long_term_keys_never_reach_the_resolver)
+{
+    sigv4_creds_set_resolver(creds, temp_resolver, NULL);
+    struct treq r;
+    json_req(&r, "test", "test", DATE);
+    resolver_calls = 0;
+    cr_assert_eq(verify(&r), 0, "%s", r.msg);
+    cr_expect_eq(r.out.temporary, 0);
+    cr_expect_eq(resolver_calls, 0);
+    done(&r);
+}
