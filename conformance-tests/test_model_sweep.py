@@ -8,7 +8,13 @@ bodies that boto3 would refuse to produce reach the server.
 Pass: the server stays up (health answers after each operation), no 5xx other than 501
 NotImplementedException, and every answer is UTF-8 and JSON. Operations and services added later
 are covered without edits. CPL_SWEEP_SKIP=null,utf8 sets a variant class aside (for looking at the
-others while a fix is under way); CPL_SWEEP_OPS=Name,Name limits the sweep to those operations."""
+others while a fix is under way); CPL_SWEEP_OPS=Name,Name limits the sweep to those operations.
+
+The awsQuery services (STS, IAM) get the same sweep in their own encoding: a form body built from
+the model (lists as Name.member.N), then each parameter in turn dropped, emptied, oversized, of the
+wrong type, badly %-escaped or not UTF-8, plus bodies without an Action, with an unknown one or a
+wrong Version. Pass: no 5xx other than 501, and every answer is UTF-8 XML (errors an <ErrorResponse>
+with awsQuery's code)."""
 import http.client
 import json
 import os
@@ -71,7 +77,7 @@ class Model:
         self.name = name
         self.doc = doc
         self.shapes = doc["shapes"]
-        self.target = doc["metadata"]["targetPrefix"]
+        self.target = doc["metadata"].get("targetPrefix")
         self.signing = doc["metadata"].get("signingName") or doc["metadata"]["endpointPrefix"]
 
     def string(self, sh, member=""):
@@ -177,6 +183,64 @@ class Model:
             yield "number", "0", 0
         yield "utf8", "invalid UTF-8", Raw(b'"ab\xff\xfe"')
         yield "utf8", "invalid UTF-8 key", Raw(b'{"\xc0\xaf":"x"}')
+
+
+def form_pairs(model, shape, value, prefix=""):
+    """Flattens value (of shape) into awsQuery (name, value) pairs as botocore serialises them."""
+    sh = model.shapes[shape]
+    t = sh["type"]
+    if t == "structure":
+        out = []
+        for m, v in value.items():
+            out += form_pairs(model, sh["members"][m]["shape"], v, prefix + ("." if prefix else "") + m)
+        return out
+    if t == "list":
+        if not value:
+            return [(prefix, "")]
+        out = []
+        for i, v in enumerate(value):
+            out += form_pairs(model, sh["member"]["shape"], v, "%s.member.%d" % (prefix, i + 1))
+        return out
+    if t == "map":
+        out = []
+        for i, (k, v) in enumerate(value.items()):
+            out += form_pairs(model, sh["key"]["shape"], k, "%s.entry.%d.key" % (prefix, i + 1))
+            out += form_pairs(model, sh["value"]["shape"], v, "%s.entry.%d.value" % (prefix, i + 1))
+        return out
+    if t == "boolean":
+        return [(prefix, "true" if value else "false")]
+    if t == "timestamp":
+        return [(prefix, "2023-11-14T22:13:20Z")]
+    return [(prefix, str(value))]
+
+
+def form_body(pairs):
+    """Encodes (name, value) pairs; a value of bytes is written as it is (already escaped)."""
+    import urllib.parse
+    out = []
+    for k, v in pairs:
+        ev = v if isinstance(v, bytes) else urllib.parse.quote(v, safe="").encode()
+        out.append(urllib.parse.quote(k, safe=".").encode() + b"=" + ev)
+    return b"&".join(out)
+
+
+def form_variants(model, pairs):
+    """Yields (class, label, pairs) with one parameter changed at a time."""
+    import itertools
+    for i, (k, v) in enumerate(pairs):
+        rest = pairs[:i] + pairs[i + 1:]
+        yield "missing", "%s dropped" % k, rest
+        for cls, label, nv in (("size", "empty", ""), ("size", "oversize", "a" * 2049),
+                               ("type", "not a number", "abc"), ("type", "huge number", "9" * 30),
+                               ("escape", "bad escape", b"%zz"), ("escape", "cut escape", b"%4"),
+                               ("utf8", "invalid UTF-8", b"%ff%fe"), ("nul", "NUL inside", b"a%00b")):
+            yield cls, "%s = %s" % (k, label), pairs[:i] + [(k, nv)] + pairs[i + 1:]
+        if ".member." in k:
+            for idx in ("0", "1001", "99999999999999999999", "x"):
+                nk = re.sub(r"\.member\.\d+", ".member." + idx, k, count=1)
+                yield "index", "%s" % nk, pairs[:i] + [(nk, v)] + pairs[i + 1:]
+        if i == 0:
+            yield "size", "%s = 1 MiB" % k, pairs[:i] + [(k, "a" * BIG)] + pairs[i + 1:]
 
 
 def replaced(value, path, new):
@@ -375,6 +439,105 @@ class ModelSweep(ServerTestCase):
         print("\nmodel sweep: %d operations, %d requests, %.1f s, %d failures %s\n"
               "  answers by HTTP status: %s" % (
                   n_ops, n_req, time.time() - t0, len(failures), by_class or "",
+                  ", ".join("%d: %d" % kv for kv in sorted(statuses.items()))), file=sys.stderr)
+        for cls, what, why in failures[:80]:
+            print("  [%s] %s: %s" % (cls, what, why), file=sys.stderr)
+        self.assertEqual(failures, [], "%d failures (listed above)" % len(failures))
+
+    def query_models(self):
+        status, body = self.send("GET", "/_codepipeline-local/health")
+        self.assertEqual(status, 200)
+        models = []
+        for name in json.loads(body)["services"]:
+            path = os.path.join(MODELS, name, "service-2.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    doc = json.load(f)
+                if doc["metadata"]["protocol"] == "query":
+                    models.append(Model(name, doc))
+        return models
+
+    def signed_form(self, model, body):
+        import botocore.auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        req = AWSRequest(method="POST", url=self.server.endpoint + "/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        botocore.auth.SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), model.signing,
+                                REGION).add_auth(req)
+        return self.send("POST", "/", body, {k: v for k, v in req.headers.items()})
+
+    def test_every_query_operation_survives_hostile_parameters(self):
+        import xml.etree.ElementTree as ET
+        skip = set(filter(None, os.environ.get("CPL_SWEEP_SKIP", "").split(",")))
+        only = set(filter(None, os.environ.get("CPL_SWEEP_OPS", "").split(",")))
+        failures, n_ops, n_req, t0, statuses = [], 0, 0, time.time(), {}
+        models = self.query_models()
+        self.assertEqual(sorted(m.name for m in models), ["iam", "sts"])
+        for model in models:
+            version = model.doc["metadata"]["apiVersion"]
+            # the protocol's own errors, with the code each must give
+            fixed = [(b"Version=" + version.encode(), "MissingAction"),
+                     (b"Action=NoSuchAction&Version=" + version.encode(), "InvalidAction"),
+                     (b"Action=ListRoles&Version=1999-01-01", "InvalidAction"),
+                     (b"Action=GetCallerIdentity&Version=1999-01-01", "InvalidAction"),
+                     (b"Action=%zz&Version=" + version.encode(), "MalformedQueryString"),
+                     (b"\xff\xfe", "MalformedQueryString")]
+            for body, code in fixed:
+                n_req += 1
+                status, answer = self.signed_form(model, body)
+                if status != 400 or b"<Code>%s</Code>" % code.encode() not in answer:
+                    failures.append(("protocol", "%s %r" % (model.name, body),
+                                     "want 400 %s, got %d %s" % (code, status, answer[:200])))
+            for op, spec in sorted(model.doc["operations"].items(), key=op_order):
+                if only and op not in only:
+                    continue
+                n_ops += 1
+                shape = spec.get("input", {}).get("shape")
+                head = [("Action", op), ("Version", version)]
+                pairs = []
+                if shape:
+                    sh = model.shapes[shape]
+                    full = model.value(shape)
+                    base = {m: v for m, v in full.items()
+                            if not is_token(m, sh.get("required", []))}
+                    pairs = form_pairs(model, shape, base)
+                cases = [("well-formed", "all members", head + pairs)]
+                n = 0
+                for cls, label, changed in form_variants(model, pairs):
+                    if cls in skip or n >= MAX_VARIANTS_PER_OP:
+                        continue
+                    n += 1
+                    cases.append((cls, label, head + changed))
+                for cls, label, form in cases:
+                    n_req += 1
+                    what = "%s.%s %s" % (model.name, op, label)
+                    try:
+                        status, answer = self.signed_form(model, form_body(form))
+                    except (http.client.HTTPException, OSError) as e:
+                        if not self.restart_if_dead(failures, cls, what):
+                            failures.append((cls, what, "no answer: %s" % e))
+                        continue
+                    statuses[status] = statuses.get(status, 0) + 1
+                    why = None
+                    if status >= 500 and not (status == 501 and b"NotImplemented" in answer):
+                        why = "HTTP %d" % status
+                    elif not utf8_ok(answer):
+                        why = "answer not UTF-8"
+                    else:
+                        try:
+                            root = ET.fromstring(answer)
+                            if status >= 400 and (root.tag != "ErrorResponse" or
+                                                  root.find("Error/Code") is None):
+                                why = "error not an <ErrorResponse>"
+                        except ET.ParseError:
+                            why = "answer not XML"
+                    if why:
+                        failures.append((cls, what, "%s: %s" % (why, answer[:200])))
+                self.restart_if_dead(failures, "after", "%s.%s" % (model.name, op))
+        print("\nquery sweep: %d operations, %d requests, %.1f s, %d failures\n"
+              "  answers by HTTP status: %s" % (
+                  n_ops, n_req, time.time() - t0, len(failures),
                   ", ".join("%d: %d" % kv for kv in sorted(statuses.items()))), file=sys.stderr)
         for cls, what, why in failures[:80]:
             print("  [%s] %s: %s" % (cls, what, why), file=sys.stderr)

@@ -120,22 +120,22 @@ class UnknownServices(ServerTestCase):
         self.assertIn("'%s'" % service, stderr)
         self.assertIn("not emulated by codepipeline-local", stderr)
 
-    def test_cli_sts_get_caller_identity_names_the_service(self):
-        rc, _, err = self.aws("sts", "get-caller-identity", check=False)
+    def test_cli_sns_list_topics_names_the_service(self):
+        rc, _, err = self.aws("sns", "list-topics", check=False)
         self.assertNotEqual(rc, 0)
         self.assertIn("(InvalidAction)", err)
-        self.assertNamed(err, "sts")
+        self.assertNamed(err, "sns")
 
-    def test_cli_iam_and_cloudformation_name_the_service(self):
-        for args, svc in ((("iam", "list-users"), "iam"),
+    def test_cli_elasticbeanstalk_and_cloudformation_name_the_service(self):
+        for args, svc in ((("elasticbeanstalk", "describe-applications"), "elasticbeanstalk"),
                           (("cloudformation", "list-stacks"), "cloudformation")):
             rc, _, err = self.aws(*args, check=False)
             self.assertNotEqual(rc, 0, args)
             self.assertNamed(err, svc)
 
     def test_aws_query_request_gets_an_error_response_document(self):
-        status, hdrs, body = query_signed(self.server.endpoint, "sts",
-                                          {"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+        status, hdrs, body = query_signed(self.server.endpoint, "sns",
+                                          {"Action": "ListTopics", "Version": "2010-03-31"})
         self.assertEqual(status, 400, body)
         self.assertTrue(hdrs["content-type"].startswith("text/xml"), hdrs)
         root = ET.fromstring(body)
@@ -144,7 +144,7 @@ class UnknownServices(ServerTestCase):
         flat = {strip.sub("", e.tag): (e.text or "") for e in root.iter()}
         self.assertEqual(flat["Type"], "Sender")
         self.assertEqual(flat["Code"], "InvalidAction")
-        self.assertIn("'sts'", flat["Message"])
+        self.assertIn("'sns'", flat["Message"])
         self.assertRegex(flat["RequestId"], r"^[0-9a-f-]{36}$")
 
     def test_unsigned_form_post_with_an_action_is_aws_query(self):
@@ -176,7 +176,7 @@ class UnknownServices(ServerTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(set(body["services"]),
                          {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3", "logs",
-                          "codestar-connections", "codeconnections"})
+                          "codestar-connections", "codeconnections", "sts", "iam"})
         self.assertIn("not emulated", body["otherServices"])
 
 

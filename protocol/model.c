@@ -5,6 +5,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
+#include <ctype.h>
 #include <math.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -55,6 +56,15 @@ static char *model_translate(const char *java)
         char c = java[i];
         if (c == '\\' && i + 1 < n) {
             char e = java[i + 1];
+            /* Java's \uXXXX (exactly four hex digits: "\u10000" is U+1000 then '0') is PCRE2's
+             * \x{XXXX}; IAM and STS patterns are written with it. */
+            if (e == 'u' && i + 5 < n && isxdigit((unsigned char)java[i + 2]) &&
+                isxdigit((unsigned char)java[i + 3]) && isxdigit((unsigned char)java[i + 4]) &&
+                isxdigit((unsigned char)java[i + 5])) {
+                o += (size_t)sprintf(out + o, "\\x{%.4s}", java + i + 2);
+                i += 5;
+                continue;
+            }
             if ((e == 'p' || e == 'P') && i + 2 < n && java[i + 2] == '{') {
                 const char *name = java + i + 3;
                 const char *close = strchr(name, '}');

@@ -79,3 +79,18 @@ Test(proto_pattern, dash_after_a_class_shorthand_is_a_literal_as_in_java)
     cr_assert_not(matches("[\\w-_]*", "a.b"));
     cr_assert(matches("[\\d-]+", "12-3"));
 }
+
+Test(proto_pattern, java_unicode_escapes_are_translated)
+{
+    /* IAM's path pattern and a policy document's character set. */
+    const char *path = "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)";
+    cr_assert(matches(path, "/"));
+    cr_assert(matches(path, "/service-role/"));
+    cr_assert_not(matches(path, "service-role/"));
+    cr_assert_not(matches(path, "/a b/"));
+    const char *doc = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
+    cr_assert(matches(doc, "{\"a\": 1}\n"));
+    cr_assert_not(matches(doc, "\x01"));
+    /* exactly four digits: "\u10000" is U+1000 then '0' */
+    cr_assert(matches("[\\u10000]+", "0"));
+}

@@ -10,7 +10,9 @@
 #include "protocol/strbuf.h"
 #include "providers/codecommit/codecommit.h"
 #include "providers/codepipeline/codepipeline.h"
+#include "providers/iam/iam.h"
 #include "providers/s3/s3.h"
+#include "providers/sts/sts.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/routes.h"
@@ -143,16 +145,28 @@ Test(srv_routes, s3_request_scoped_to_a_json_service_goes_to_s3)
                  SRV_ROUTE_REST);
 }
 
+Test(srv_routes, sts_and_iam_are_served_on_aws_query)
+{
+    const struct proto_service *svc;
+    const char *named;
+    cr_assert_eq(pick("POST", "/", "", NULL, "sts", FORM, &svc, &named), SRV_ROUTE_QUERY);
+    cr_assert_eq(svc, &sts_service);
+    cr_assert_eq(
+        pick("GET", "/", "Action=ListRoles&Version=2010-05-08", NULL, "iam", NULL, &svc, &named),
+        SRV_ROUTE_QUERY);
+    cr_assert_eq(svc, &iam_service);
+}
+
 Test(srv_routes, services_not_served_answer_in_their_protocol)
 {
     const struct proto_service *svc;
     const char *named;
-    cr_assert_eq(pick("POST", "/", "", NULL, "sts", FORM, &svc, &named),
+    cr_assert_eq(pick("POST", "/", "", NULL, "sns", FORM, &svc, &named),
                  SRV_ROUTE_NOT_SERVED_QUERY);
     cr_assert_null(svc);
-    cr_assert_str_eq(named, "sts");
+    cr_assert_str_eq(named, "sns");
     cr_assert_eq(
-        pick("GET", "/", "Action=ListUsers&Version=2010-05-08", NULL, "iam", NULL, &svc, &named),
+        pick("GET", "/", "Action=ListTopics&Version=2010-03-31", NULL, "sns", NULL, &svc, &named),
         SRV_ROUTE_NOT_SERVED_QUERY);
     cr_assert_eq(pick("POST", "/", "", NULL, "somequeryservice", FORM, &svc, &named),
                  SRV_ROUTE_NOT_SERVED_QUERY);
