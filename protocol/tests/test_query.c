@@ -40,8 +40,8 @@ static int op_echo(struct proto_req *req)
 }
 
 static const struct proto_operation test_ops[] = {
-    {"AssumeRole", op_echo, 0},
-    {"GetCallerIdentity", op_echo, 0},
+    {"AssumeRole", op_echo},
+    {"GetCallerIdentity", op_echo},
 };
 
 static const struct proto_service test_sts = {

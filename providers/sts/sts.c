@@ -293,9 +293,9 @@ static int op_get_session_token(struct proto_req *req)
 }
 
 static const struct proto_operation sts_ops[] = {
-    {"AssumeRole", op_assume_role, PROTO_OP_WRITE},
-    {"GetCallerIdentity", op_get_caller_identity, 0},
-    {"GetSessionToken", op_get_session_token, PROTO_OP_WRITE},
+    {"AssumeRole", op_assume_role},
+    {"GetCallerIdentity", op_get_caller_identity},
+    {"GetSessionToken", op_get_session_token},
 };
 
 const struct proto_service sts_service = {
