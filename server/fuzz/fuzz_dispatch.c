@@ -1,5 +1,7 @@
-/* libFuzzer target: requests for every operation of every JSON service, generated from the models,
- * run through the server's own dispatch (proto_json_dispatch) against a store in a temp dir.
+/* libFuzzer target: requests for every operation of every JSON and awsQuery service, generated from
+ * the models, run through the server's own dispatch (proto_json_dispatch, proto_query_dispatch)
+ * against a store in a temp dir. awsQuery inputs are the same generated trees sent as forms
+ * (Action, Version, then "Tags.member.1.Key=..."; a string's bytes %-escaped as they are).
  * Build: CC=clang cmake -S . -B build-fuzz -DCPL_FUZZ=ON -DCPL_TESTS=OFF
  *        cmake --build build-fuzz --target fuzz_dispatch
  * Run:   build-fuzz/server/fuzz_dispatch -max_total_time=60 -dict=server/fuzz/dispatch.dict DIR
@@ -16,7 +18,8 @@
  * them are made first, so requests get past "does not exist". CPL_FUZZ_SKIP=null,utf8 sets
  * variant classes aside while their fix is under way.
  *
- * Fails (abort) on: a crash, a 5xx other than 501, an answer that is not UTF-8 or not JSON. */
+ * Fails (abort) on: a crash, a 5xx other than 501, an answer that is not UTF-8 or not JSON (for
+ * awsQuery: not an XML document, or an error that is not an <ErrorResponse>). */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <json-c/json.h>
@@ -31,6 +34,7 @@
 #include "protocol/ids.h"
 #include "protocol/json.h"
 #include "protocol/model.h"
+#include "protocol/query.h"
 #include "protocol/service.h"
 #include "server/routes.h"
 
@@ -407,14 +411,25 @@ static void run(const struct fz_op *op, const char *body, size_t len)
     req.http.body_len = len;
     proto_uuid(req.request_id);
 
-    proto_json_dispatch(&req);
-    proto_json_finish(&req);
+    int query = op->svc->protocol == PROTO_AWS_QUERY;
+    if (query) {
+        if (proto_query_dispatch(&req) < 0 || req.err) proto_query_error_finish(&req);
+    } else {
+        proto_json_dispatch(&req);
+        proto_json_finish(&req);
+    }
     const char *why = NULL;
     if (req.status >= 500 && req.status != 501)
         why = "a 5xx other than 501";
     else if (!utf8_valid((const unsigned char *)req.body.buf, req.body.len))
         why = "an answer that is not UTF-8";
-    else {
+    else if (query) {
+        const char *b = proto_sb_str(&req.body);
+        if (b[0] != '<')
+            why = "an answer not XML";
+        else if (req.status >= 400 && strncmp(b, "<ErrorResponse><Error><Type>", 28) != 0)
+            why = "an error that is not an <ErrorResponse>";
+    } else {
         struct json_tokener *tok = json_tokener_new();
         struct json_object *o = json_tokener_parse_ex(tok, req.body.buf, (int)req.body.len);
         if (!o || json_tokener_get_error(tok) != json_tokener_success) why = "an answer not JSON";
@@ -434,6 +449,46 @@ static void run(const struct fz_op *op, const char *body, size_t len)
     proto_sb_free(&req.body);
     proto_sb_free(&req.err_extra);
     proto_arena_free(req.arena);
+}
+
+/* Appends v as awsQuery form parameters named under prefix (lists as .member.N, objects' keys as
+ * members), every byte of a string %-escaped unless unreserved. */
+static void form_flatten(struct proto_sb *sb, const char *prefix, struct json_object *v, int depth)
+{
+    if (depth > FZ_MAX_DEPTH * 2 || strlen(prefix) > 900) return;
+    char name[1024];
+    switch (json_object_get_type(v)) {
+    case json_type_object:
+        json_object_object_foreach(v, k, x)
+        {
+            snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", k);
+            form_flatten(sb, name, x, depth + 1);
+        }
+        return;
+    case json_type_array:
+        if (!json_object_array_length(v)) proto_sb_printf(sb, "&%s=", prefix);
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            snprintf(name, sizeof name, "%s.member.%zu", prefix, i + 1);
+            form_flatten(sb, name, json_object_array_get_idx(v, i), depth + 1);
+        }
+        return;
+    case json_type_null:
+        return;
+    default: {
+        const char *s = json_object_get_string(v);
+        size_t n = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v)
+                                                            : strlen(s);
+        proto_sb_printf(sb, "&%s=", prefix);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.' || c == '~')
+                proto_sb_putc(sb, (char)c);
+            else
+                proto_sb_printf(sb, "%%%02X", c);
+        }
+    }
+    }
 }
 
 /* Generates op's input from the choice bytes, applies (slot, variant) pairs from what is left
@@ -456,10 +511,18 @@ static int run_generated(const struct fz_op *op, const uint8_t *data, size_t siz
             apply(&g, slot, fz_byte(&g.src));
         }
     }
-    size_t len;
-    const char *body = json_object_to_json_string_length(
-        top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    run(op, body, len);
+    if (op->svc->protocol == PROTO_AWS_QUERY) {
+        struct proto_sb form = PROTO_SB_INIT;
+        proto_sb_printf(&form, "Action=%s&Version=%s", op->model->name, op->svc->api_version);
+        form_flatten(&form, "", top, 0);
+        run(op, proto_sb_str(&form), form.len);
+        proto_sb_free(&form);
+    } else {
+        size_t len;
+        const char *body = json_object_to_json_string_length(
+            top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        run(op, body, len);
+    }
     json_object_put(top);
     return g.n_slots;
 }
@@ -503,7 +566,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(cleanup);
     const struct proto_service *const *svcs = srv_services();
     for (int i = 0; svcs[i]; i++) {
-        if (svcs[i]->protocol != PROTO_JSON_1_1 || !svcs[i]->model) continue;
+        if ((svcs[i]->protocol != PROTO_JSON_1_1 && svcs[i]->protocol != PROTO_AWS_QUERY) ||
+            !svcs[i]->model)
+            continue;
         for (uint32_t k = 0; k < svcs[i]->model->n_ops && n_ops < FZ_MAX_OPS; k++)
             ops[n_ops++] = (struct fz_op){svcs[i], &svcs[i]->model->ops[k]};
     }
