@@ -267,7 +267,7 @@ int proto_query_build_input(struct proto_req *req, const struct proto_model_op *
 void proto_query_xml_value(struct proto_sb *sb, struct json_object *value)
 {
     switch (json_object_get_type(value)) {
-    case json_type_object:
+    case json_type_object: {
         json_object_object_foreach(value, k, v)
         {
             if (!v) continue;
@@ -276,6 +276,7 @@ void proto_query_xml_value(struct proto_sb *sb, struct json_object *value)
             proto_sb_printf(sb, "</%s>", k);
         }
         break;
+    }
     case json_type_array:
         for (size_t i = 0; i < json_object_array_length(value); i++) {
             proto_sb_puts(sb, "<member>");

@@ -458,13 +458,14 @@ static void form_flatten(struct proto_sb *sb, const char *prefix, struct json_ob
     if (depth > FZ_MAX_DEPTH * 2 || strlen(prefix) > 900) return;
     char name[1024];
     switch (json_object_get_type(v)) {
-    case json_type_object:
+    case json_type_object: {
         json_object_object_foreach(v, k, x)
         {
             snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", k);
             form_flatten(sb, name, x, depth + 1);
         }
         return;
+    }
     case json_type_array:
         if (!json_object_array_length(v)) proto_sb_printf(sb, "&%s=", prefix);
         for (size_t i = 0; i < json_object_array_length(v); i++) {
