@@ -196,6 +196,8 @@ const char *th_kind_name(enum sigv4_fail_kind kind)
         "SIGV4_F_BAD_PAYLOAD_HASH",
         "SIGV4_F_HEADERS_NOT_SIGNED",
         "SIGV4_F_UNKNOWN_KEY",
+        "SIGV4_F_BAD_TOKEN",
+        "SIGV4_F_EXPIRED_TOKEN",
         "SIGV4_F_SIGNATURE_MISMATCH",
         "SIGV4_F_BAD_CHUNK",
         "SIGV4_F_INTERNAL",

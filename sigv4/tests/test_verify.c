@@ -795,26 +795,24 @@ Test(sigv4_verify, temporary_keys_need_their_token_and_expire)
     sigv4_creds_set_resolver(creds, temp_resolver, NULL);
     struct treq r;
     json_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", DATE);
-    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
-               "The security token included in the request is invalid.");
+    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
     add(&r, "x-amz-security-token", "not-the-token");
-    EXPECT_ERR(&r, ERR_UNRECOGNIZED_CLIENT,
-               "The security token included in the request is invalid.");
+    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
     set_header(&r, "x-amz-security-token", "the-token");
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_str_eq(r.out.account_id, "111122223333");
     cr_expect_eq(r.out.temporary, 1);
     r.in.now = T0 + 100;
-    EXPECT_ERR(&r, ERR_EXPIRED_TOKEN, "The security token included in the request is expired");
+    EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN, "The security token included in the request is expired");
     done(&r);
 
     s3_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", EMPTY);
     add(&r, "x-amz-security-token", "nope");
-    EXPECT_ERR(&r, ERR_S3_INVALID_TOKEN, "The provided token is malformed or otherwise invalid.");
+    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The provided token is malformed or otherwise invalid.");
     set_header(&r, "x-amz-security-token", "the-token");
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     r.in.now = T0 + 101;
-    EXPECT_ERR(&r, ERR_S3_EXPIRED_TOKEN, "The provided token has expired.");
+    EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN, "The provided token has expired.");
     done(&r);
 }
 
