@@ -447,6 +447,106 @@ class Deployments(DeployCase):
         self.assertEqual(len(self.targets(did)), 4)
 
 
+# Each instance's hook notes its start, waits (up to a minute) until `want` instances of the
+# deployment have started, then notes its end: one after another, the first would time out.
+MEET = ('#!/bin/sh\n'
+        'r="$CODEDEPLOY_INSTANCE_ROOT"\n'
+        'date +%%s.%%N > "$r/start-$DEPLOYMENT_ID"\n'
+        'i=0\n'
+        'while [ $i -lt 600 ]; do\n'
+        '  n=$(ls "$r"/../*/start-"$DEPLOYMENT_ID" 2>/dev/null | wc -l)\n'
+        '  [ "$n" -ge %d ] && break\n'
+        '  i=$((i + 1)); sleep 0.1\n'
+        'done\n'
+        'date +%%s.%%N > "$r/end-$DEPLOYMENT_ID"\n'
+        '[ "$n" -ge %d ]\n')
+
+
+class Batches(DeployCase):
+    def times(self, did):
+        got = {}
+        for t in self.targets(did):
+            got[t] = tuple(float(self.read(t, "%s-%s" % (k, did))) for k in ("start", "end"))
+        return got
+
+    def test_all_at_once_runs_the_instances_in_parallel(self):
+        self.group("web", "together", instances=2,
+                   deploymentConfigName="CodeDeployDefault.AllAtOnce")
+        self.put("meet.zip", app_files("m", start="scripts/meet.sh",
+                                       extra_files={"scripts/meet.sh": (MEET % (2, 2), 0o755)}))
+        did = self.deploy("web", "together", "meet.zip")
+        info = self.wait(did, deadline=240)
+        self.assertEqual(info["status"], "Succeeded", self.targets(did))
+        (s1, e1), (s2, e2) = self.times(did).values()
+        self.assertLess(max(s1, s2), min(e1, e2))  # both were running at once
+
+    def test_one_at_a_time_runs_host_by_host(self):
+        self.group("web", "byone", instances=2,
+                   deploymentConfigName="CodeDeployDefault.OneAtATime")
+        self.put("solo.zip", app_files("s", start="scripts/meet.sh",
+                                       extra_files={"scripts/meet.sh": (MEET % (1, 1), 0o755)}))
+        did = self.deploy("web", "byone", "solo.zip")
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+        (s1, e1), (s2, e2) = sorted(self.times(did).values())
+        self.assertLessEqual(e1, s2)
+
+    def test_half_at_a_time_fails_when_a_batch_leaves_too_few_healthy(self):
+        # 4 hosts, 2 must stay healthy: the first batch of 2 fails together, the rest is skipped
+        self.group("web", "halffail", instances=4,
+                   deploymentConfigName="CodeDeployDefault.HalfAtATime")
+        self.put("hf.zip", app_files("hf", start="scripts/fail.sh"))
+        info = self.wait(self.deploy("web", "halffail", "hf.zip"))
+        self.assertEqual(info["status"], "Failed")
+        self.assertEqual(info["errorInformation"]["code"], "HEALTH_CONSTRAINTS")
+        self.assertEqual(info["deploymentOverview"]["Failed"], 2)
+        self.assertEqual(info["deploymentOverview"]["Skipped"], 2)
+
+
+def bwrap_usable():
+    import shutil
+    import subprocess
+    if not shutil.which("bwrap"):
+        return False
+    return subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                           "true"], capture_output=True).returncode == 0
+
+
+@unittest.skipUnless(bwrap_usable(), "bubblewrap (bwrap) is not installed or cannot create "
+                     "namespaces here")
+class Sandbox(DeployCase):
+    server_args = ("--build-sandbox", "bwrap")
+
+    def test_sandboxed_hooks_write_only_inside_the_instance(self):
+        # beside this file: a real directory the server's user may write, read-only in the
+        # sandbox (/tmp would be the sandbox's own empty tmpfs)
+        outside = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               ".cpl-cd-sandbox-probe-%d" % os.getpid())
+        self.group("web", "boxed")
+        files = app_files("b", start="scripts/escape.sh", extra_files={
+            "scripts/escape.sh": ("#!/bin/sh\ntouch %s\n" % outside, 0o755),
+            "scripts/inside.sh": ("#!/bin/sh\necho in > \"$CODEDEPLOY_INSTANCE_ROOT/inside.txt\"\n",
+                                  0o755)})
+        self.put("escape.zip", files)
+        did = self.deploy("web", "boxed", "escape.zip")
+        info = self.wait(did)
+        try:
+            self.assertFalse(os.path.exists(outside))
+        finally:
+            if os.path.exists(outside):
+                os.unlink(outside)
+        self.assertEqual(info["status"], "Failed")
+        (target,) = self.targets(did).values()
+        events = {e["lifecycleEventName"]: e for e in target["lifecycleEvents"]}
+        self.assertEqual(events["ApplicationStart"]["diagnostics"]["errorCode"], "ScriptFailed")
+        self.put("inside.zip", app_files("b2", start="scripts/inside.sh", extra_files={
+            "scripts/inside.sh": files["scripts/inside.sh"]}))
+        did = self.deploy("web", "boxed", "inside.zip")
+        self.assertEqual(self.wait(did)["status"], "Succeeded", self.targets(did))
+        (instance,) = self.targets(did)
+        self.assertEqual(self.read(instance, "inside.txt"), "in\n")
+        self.assertEqual(self.read(instance, "opt/app/index.html"), "<p>b2</p>")
+
+
 class Restart(DeployCase):
     def test_a_deployment_whose_hook_died_with_the_server_fails_saying_so(self):
         self.group("web", "restart")

@@ -41,11 +41,12 @@ static void fmt(char *buf, size_t cap, const char *f, ...)
 /* ---- Running deployments, so that StopDeployment and shutdown can reach their hooks ---- */
 
 struct running {
-    int stop;      /* 1: StopDeployment, 2: the server is shutting down */
-    rt_proc *proc; /* the hook running now, or NULL */
+    int stop;        /* 1: StopDeployment, 2: the server is shutting down */
+    rt_proc **procs; /* per instance running at once: its hook running now, or NULL */
+    size_t nprocs;
 };
 
-/* Guards every running's stop and proc (rt_stop must not meet rt_free). */
+/* Guards every running's stop and procs (rt_stop must not meet rt_free). */
 static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int run_stopping(struct running *r)
@@ -59,6 +60,8 @@ static int run_stopping(struct running *r)
 /* The queue the deployments run on, set by codedeploy's start. */
 static rt_queue *agent_queue;
 static store *agent_store;
+/* --build-sandbox: 1 runs hooks under bubblewrap, as builds are. Set before the workers start. */
+static int agent_sandbox;
 
 /* rt_task_on_stop: a StopDeployment (cancel) or the server's shutdown; kills the hook. */
 static void on_task_stop(void *ctx, int reason)
@@ -66,7 +69,8 @@ static void on_task_stop(void *ctx, int reason)
     struct running *r = ctx;
     pthread_mutex_lock(&run_mu);
     r->stop = reason == RT_STOP_SHUTDOWN ? 2 : 1;
-    if (r->proc) rt_stop(r->proc);
+    for (size_t i = 0; i < r->nprocs; i++)
+        if (r->procs[i]) rt_stop(r->procs[i]);
     pthread_mutex_unlock(&run_mu);
 }
 
@@ -148,6 +152,9 @@ struct dctx {
     const char *feb; /* the deployment's fileExistsBehavior, or NULL for the appspec's */
     char bundle[PATH_MAX];
     char bundle_err[512];
+    /* the instances of a batch run on their own threads: mu guards the counters and orders
+     * save_progress, so a later count is never overwritten by an earlier one */
+    pthread_mutex_t mu;
     unsigned pending, in_progress, succeeded, failed, skipped;
 };
 
@@ -177,7 +184,11 @@ static int save_progress(struct dctx *c, struct json_object *target)
     store_txn *t = NULL;
     struct json_object *rec = NULL, *ov;
     int stop = 0;
-    if (store_txn_begin(c->st, 1, &t)) return 0;
+    pthread_mutex_lock(&c->mu);
+    if (store_txn_begin(c->st, 1, &t)) {
+        pthread_mutex_unlock(&c->mu);
+        return 0;
+    }
     if (cd_deployment_load(t, c->account, c->region, c->id, &rec) == 0) {
         stop = cd_bool(rec, "_stopRequested");
         if (json_object_object_get_ex(rec, "deploymentOverview", &ov)) {
@@ -194,6 +205,7 @@ static int save_progress(struct dctx *c, struct json_object *target)
         cd_target_save(t, c->account, c->region, c->id, target);
     }
     store_txn_commit(t);
+    pthread_mutex_unlock(&c->mu);
     json_object_put(rec);
     return stop;
 }
@@ -267,7 +279,7 @@ static int out_sink(void *ctx, enum rt_stream stream, const char *data, size_t l
 
 /* Runs the scripts of event e from spec (the revision unpacked at archive) on the instance at
  * root. Returns 1 when all succeeded, 0 with d filled otherwise. */
-static int run_hooks(struct dctx *c, const char *root, const char *instance, int e,
+static int run_hooks(struct dctx *c, size_t slot, const char *root, const char *instance, int e,
                      const struct cd_appspec *spec, const char *archive, const char *logs,
                      struct diag *d)
 {
@@ -295,8 +307,9 @@ static int run_hooks(struct dctx *c, const char *root, const char *instance, int
         if (o.log)
             fprintf(o.log,
                     "LifecycleEvent - %s\nScript - %s\n(runas %s recorded: the script runs "
-                    "as the server's user)\n",
-                    cd_event_name((enum cd_event)e), h->location, runas);
+                    "as the server's user%s)\n",
+                    cd_event_name((enum cd_event)e), h->location, runas,
+                    agent_sandbox ? ", under bubblewrap" : "");
         const char *home = getenv("HOME"), *pathenv = getenv("PATH");
         struct json_object *s3 = NULL;
         json_object_object_get_ex(c->rev, "s3Location", &s3);
@@ -323,9 +336,15 @@ static int run_hooks(struct dctx *c, const char *root, const char *instance, int
         env[n++] = proto_arena_printf(a, "CODEDEPLOY_INSTANCE_ID=%s", instance);
         env[n] = NULL;
         const char *argv[] = {path, NULL};
+        /* bubblewrap, as builds: everything read-only but the instance root (which holds the
+         * deployment's archive and logs); a private /tmp; the network and the user stay */
+        const char *bwrap_argv[] = {
+            "bwrap", "--ro-bind",         "/",    "/",      "--dev", "/dev", "--proc",
+            "/proc", "--tmpfs",           "/tmp", "--bind", root,    root,   "--chdir",
+            root,    "--die-with-parent", "--",   path,     NULL};
         struct rt_cmd cmd = {
-            .file = path,
-            .argv = argv,
+            .file = agent_sandbox ? NULL : path,
+            .argv = agent_sandbox ? bwrap_argv : argv,
             .envp = env,
             .cwd = root,
             .out = {RT_OUT_SINK, -1},
@@ -340,12 +359,12 @@ static int run_hooks(struct dctx *c, const char *root, const char *instance, int
         int rc = rt_start(&cmd, &p, &res);
         if (rc == 0) {
             pthread_mutex_lock(&run_mu);
-            c->run->proc = p;
+            c->run->procs[slot] = p;
             if (c->run->stop) rt_stop(p);
             pthread_mutex_unlock(&run_mu);
             rt_wait(p, &res);
             pthread_mutex_lock(&run_mu);
-            c->run->proc = NULL;
+            c->run->procs[slot] = NULL;
             pthread_mutex_unlock(&run_mu);
             rt_free(p);
         }
@@ -528,7 +547,8 @@ static void cleanup_previous(const char *root, const char *list_path)
 {
     char *list = slurp(list_path, 16 * 1024 * 1024, NULL);
     if (!list) return;
-    for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char p[PATH_MAX];
         if (strstr(line, "..")) continue;
         fmt(p, sizeof p, "%s/%s", root, line);
@@ -632,7 +652,7 @@ static void skip_rest(struct json_object *target, int from)
 }
 
 /* Runs the lifecycle on one instance. Returns 1 when it succeeded. */
-static int run_instance(struct dctx *c, struct json_object *target)
+static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
 {
     const char *instance = cd_str(target, "targetId");
     char root[PATH_MAX], agent[PATH_MAX], archive[PATH_MAX], logs[PATH_MAX], last[PATH_MAX],
@@ -660,8 +680,10 @@ static int run_instance(struct dctx *c, struct json_object *target)
         fmt(prev_archive, sizeof prev_archive, "%s/deployment-archive", prev_dir);
         free(prev_dir);
     }
+    pthread_mutex_lock(&c->mu);
     c->pending--;
     c->in_progress++;
+    pthread_mutex_unlock(&c->mu);
     json_object_object_add(target, "status", json_object_new_string("InProgress"));
     save_progress(c, target);
     for (e = 0; e < CD_EV__COUNT && ok; e++) {
@@ -684,7 +706,7 @@ static int run_instance(struct dctx *c, struct json_object *target)
             if (prev_archive[0] && access(prev_archive, F_OK) == 0) {
                 struct diag pd = {0};
                 if (load_appspec(prev_archive, &prev, &pd) == 0) {
-                    ok = run_hooks(c, root, instance, e, &prev, prev_archive, logs, &d);
+                    ok = run_hooks(c, slot, root, instance, e, &prev, prev_archive, logs, &d);
                     if (!ok && c->ignore_stop_failures) {
                         ok = 1;
                         fmt(d.message, sizeof d.message,
@@ -710,14 +732,14 @@ static int run_instance(struct dctx *c, struct json_object *target)
                 ok = 0;
             else {
                 have_spec = 1;
-                ok = run_hooks(c, root, instance, e, &spec, archive, logs, &d);
+                ok = run_hooks(c, slot, root, instance, e, &spec, archive, logs, &d);
             }
             break;
         case CD_EV_INSTALL:
             ok = do_install(c, root, archive, agent, &spec, &d) == 0;
             break;
         default:
-            ok = run_hooks(c, root, instance, e, &spec, archive, logs, &d);
+            ok = run_hooks(c, slot, root, instance, e, &spec, archive, logs, &d);
             break;
         }
         if (ok && d.code && strcmp(d.code, "Success") != 0) d.code = "Success";
@@ -734,15 +756,18 @@ static int run_instance(struct dctx *c, struct json_object *target)
     (void)have_spec;
     cd_appspec_free(&spec);
     cd_appspec_free(&prev);
-    c->in_progress--;
     if (ok) {
         char dir[PATH_MAX];
-        c->succeeded++;
         fmt(dir, sizeof dir, "%s/%s/%s", agent, c->group_id, c->id);
         write_file(last, dir, strlen(dir));
-    } else {
-        c->failed++;
     }
+    pthread_mutex_lock(&c->mu);
+    c->in_progress--;
+    if (ok)
+        c->succeeded++;
+    else
+        c->failed++;
+    pthread_mutex_unlock(&c->mu);
     json_object_object_add(target, "status", json_object_new_string(ok ? "Succeeded" : "Failed"));
     save_progress(c, target);
     return ok;
@@ -968,6 +993,43 @@ static void skip_targets(struct dctx *c, struct json_object *targets, size_t fro
     }
 }
 
+struct inst_run {
+    struct dctx *c;
+    size_t slot;
+    struct json_object *target;
+};
+
+static void *inst_thread(void *arg)
+{
+    struct inst_run *r = arg;
+    run_instance(r->c, r->slot, r->target);
+    return NULL;
+}
+
+/* Runs the lifecycle on the b targets from first at once, each on its own thread as the agent
+ * on each host would (one inline when b is 1, or when a thread cannot be had). */
+static void run_batch(struct dctx *c, struct json_object *targets, size_t first, size_t b)
+{
+    struct inst_run *runs = calloc(b, sizeof *runs);
+    pthread_t *th = calloc(b, sizeof *th);
+    int *started = calloc(b, sizeof *started);
+    for (size_t k = 0; k < b; k++) {
+        struct inst_run one = {c, k, json_object_array_get_idx(targets, first + k)};
+        if (!runs || !th || !started) { /* no memory for threads: one after another */
+            inst_thread(&one);
+            continue;
+        }
+        runs[k] = one;
+        started[k] = b > 1 && pthread_create(&th[k], NULL, inst_thread, &runs[k]) == 0;
+        if (!started[k]) inst_thread(&runs[k]);
+    }
+    for (size_t k = 0; started && k < b; k++)
+        if (started[k]) pthread_join(th[k], NULL);
+    free(runs);
+    free(th);
+    free(started);
+}
+
 /* Runs deployment c->id to its end. Returns 1 when a shutdown interrupted it (left InProgress,
  * for the next start's settle), else 0. */
 static int run_deployment(struct dctx *c)
@@ -1049,14 +1111,29 @@ static int run_deployment(struct dctx *c)
     batch = n - healthy;
     if (batch < 1) batch = 1;
     fetch_bundle(c);
+    rt_proc **procs = calloc(batch, sizeof *procs);
+    if (!procs) {
+        code = "INTERNAL_ERROR";
+        message = "out of memory";
+        goto end;
+    }
+    pthread_mutex_lock(&run_mu);
+    c->run->procs = procs;
+    c->run->nprocs = batch;
+    pthread_mutex_unlock(&run_mu);
     size_t i = 0;
     while (i < n && !run_stopping(c->run)) {
         size_t b = n - i < batch ? n - i : batch;
         /* take b more offline only if enough stay healthy */
         if (n - c->failed < healthy + b) break;
-        for (size_t k = 0; k < b && !run_stopping(c->run); k++, i++)
-            run_instance(c, json_object_array_get_idx(targets, i));
+        run_batch(c, targets, i, b);
+        i += b;
     }
+    pthread_mutex_lock(&run_mu);
+    c->run->procs = NULL;
+    c->run->nprocs = 0;
+    pthread_mutex_unlock(&run_mu);
+    free(procs);
     if (run_stopping(c->run) == 2) {
         left = 1; /* the server is going down: the next start settles it */
         save_progress(c, NULL);
@@ -1088,8 +1165,9 @@ done:
 static int run_item(void *ctx, const struct rt_item *item, rt_task *task)
 {
     struct dctx *c = calloc(1, sizeof *c);
-    struct running run = {0, NULL};
+    struct running run = {0, NULL, 0};
     if (!c) return RT_TASK_REQUEUE;
+    pthread_mutex_init(&c->mu, NULL);
     c->st = ctx;
     c->run = &run;
     fmt(c->account, sizeof c->account, "%s", item->account);
@@ -1102,6 +1180,7 @@ static int run_item(void *ctx, const struct rt_item *item, rt_task *task)
     free(c->app);
     free(c->group);
     free(c->group_id);
+    pthread_mutex_destroy(&c->mu);
     free(c);
     return left ? RT_TASK_LEAVE : RT_TASK_DONE;
 }
@@ -1117,8 +1196,9 @@ static int settle_item(void *ctx, const struct rt_item *item)
     return RT_SETTLE_DONE;
 }
 
-int cd_agent_register(store *st, struct rt_queue *q, char *err, size_t errlen)
+int cd_agent_register(store *st, struct rt_queue *q, int sandbox, char *err, size_t errlen)
 {
+    agent_sandbox = sandbox;
     if (!q) {
         fmt(err, errlen, "no work queue");
         return -1;

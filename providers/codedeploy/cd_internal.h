@@ -134,8 +134,9 @@ void cd_agent_settle(store *st, const char *account, const char *region, const c
 #define CD_QUEUE_KIND "codedeploy.deployment"
 
 /* Registers the deployment workers on queue q over st (codedeploy's start), which settles the
- * deployments a restart interrupted. Returns 0 or -1 with a reason in err. */
-int cd_agent_register(store *st, struct rt_queue *q, char *err, size_t errlen);
+ * deployments a restart interrupted; sandbox 1 runs hooks under bubblewrap (--build-sandbox).
+ * Returns 0 or -1 with a reason in err. */
+int cd_agent_register(store *st, struct rt_queue *q, int sandbox, char *err, size_t errlen);
 /* Forgets the queue (codedeploy's stop, after the queue stopped). */
 void cd_agent_unregister(void);
 /* Queues deployment id in t, the write txn that records it. Returns 0 or -1 (no queue). */

@@ -14,7 +14,7 @@ static const struct proto_operation cd_ops[] = {
 static int cd_start(struct store *st, const struct proto_service_config *cfg, char *err,
                     size_t errlen)
 {
-    return cd_agent_register(st, cfg->queue, err, errlen);
+    return cd_agent_register(st, cfg->queue, cfg->build_sandbox, err, errlen);
 }
 
 static void cd_stop(double deadline)
