@@ -446,13 +446,13 @@ static int fetch_one(struct build *bd, struct json_object *src, const char *ver,
         if (ver && !strncmp(ver, "refs/heads/", 11)) ver += 11;
         if (ver && !strncmp(ver, "refs/tags/", 10)) ver += 10;
         snprintf(rev, sizeof rev, "%s", ver && *ver ? ver : "main");
-        if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", rev, dir, commit, err,
-                        errlen)) {
-            if (ver && *ver) return -1;
-            if (cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", "master", dir,
-                            commit, err, errlen))
-                return -1;
-        }
+        int rc = cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", rev, dir, commit,
+                             err, errlen);
+        /* no sourceVersion: the default branch is main, or master in older repositories */
+        if (rc == CC_ENOCOMMIT && !(ver && *ver))
+            rc = cc_checkout(bd->st, bd->account, bd->region, repo ? repo : "", "master", dir,
+                             commit, err, errlen);
+        if (rc) return -1;
         snprintf(resolved, 64, "%s", commit);
         return 0;
     }

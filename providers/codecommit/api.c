@@ -37,17 +37,26 @@ void cc_notify_head(const char *account, const char *region, const char *repo, c
     rt_listeners_notify(&head_listeners, call_head_listener, &ev);
 }
 
-/* Opens repo of (account, region) into r. Returns 0 or -1. */
+/* Opens repo of (account, region) into r. Returns 0, CC_ENOREPO or CC_EIO. */
 static int open_repo(store *s, const char *account, const char *region, const char *repo,
                      struct cc_repo *r)
 {
     cc_git_init();
-    if (cc_repo_lookup(s, account, region, repo, r) != 0) return -1;
+    int rc = cc_repo_lookup(s, account, region, repo, r);
+    if (rc) return rc == STORE_NOTFOUND ? CC_ENOREPO : CC_EIO;
     if (git_repository_open_bare(&r->git, r->path) != 0) {
         r->git = NULL;
-        return -1;
+        return CC_EIO;
     }
     return 0;
+}
+
+/* Looks commit id up in r into *c. Returns 0, CC_ENOCOMMIT or CC_EIO. */
+static int lookup_commit(struct cc_repo *r, const git_oid *id, git_commit **c)
+{
+    int grc = git_commit_lookup(c, r->git, id);
+    if (grc == GIT_ENOTFOUND) return CC_ENOCOMMIT;
+    return grc ? CC_EIO : 0;
 }
 
 int cc_branch_head(store *s, const char *account, const char *region, const char *repo,
@@ -93,11 +102,13 @@ int cc_source_vars_get(store *s, const char *account, const char *region, const 
     struct cc_repo r;
     git_commit *c = NULL;
     git_oid id;
-    int rc = -1;
+    int rc;
     memset(vars, 0, sizeof *vars);
-    if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0) return -1;
-    if (open_repo(s, account, region, repo, &r) != 0) goto out;
-    if (git_commit_lookup(&c, r.git, &id) != 0) goto out;
+    memset(&r, 0, sizeof r);
+    if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0)
+        return CC_EINVAL;
+    if ((rc = open_repo(s, account, region, repo, &r)) != 0) goto out;
+    if ((rc = lookup_commit(&r, &id, &c)) != 0) goto out;
     git_oid_tostr(vars->commit_id, sizeof vars->commit_id, &id);
     const char *msg = git_commit_message(c);
     vars->commit_message = strdup(msg ? msg : "");
@@ -107,6 +118,7 @@ int cc_source_vars_get(store *s, const char *account, const char *region, const 
     vars->repository_name = strdup(repo);
     if (!vars->commit_message || !vars->branch_name || !vars->repository_name) {
         cc_source_vars_free(vars);
+        rc = CC_EIO;
         goto out;
     }
     rc = 0;
@@ -136,22 +148,31 @@ int cc_git_export_zip(store *s, const char *git_dir, const char *commit_id, stor
     git_commit *c = NULL;
     store_blob_writer *w = NULL;
     git_oid id;
-    int rc = -1;
+    int rc;
     *out = NULL;
     cc_git_init();
     if (!commit_id || !cc_is_full_id(commit_id) || git_oid_fromstr(&id, commit_id) != 0) {
         snprintf(err, errlen, "invalid commit id");
-        return -1;
+        return CC_EINVAL;
     }
-    if (git_repository_open_bare(&repo, git_dir) != 0) {
+    int grc = git_repository_open_bare(&repo, git_dir);
+    if (grc != 0) {
         repo = NULL;
-        snprintf(err, errlen, "the repository does not exist");
+        rc = grc == GIT_ENOTFOUND ? CC_ENOREPO : CC_EIO;
+        snprintf(err, errlen,
+                 rc == CC_ENOREPO ? "the repository does not exist"
+                                  : "the repository cannot be opened");
         goto out;
     }
-    if (git_commit_lookup(&c, repo, &id) != 0) {
-        snprintf(err, errlen, "commit %s does not exist", commit_id);
+    grc = git_commit_lookup(&c, repo, &id);
+    if (grc != 0) {
+        rc = grc == GIT_ENOTFOUND ? CC_ENOCOMMIT : CC_EIO;
+        snprintf(err, errlen,
+                 rc == CC_ENOCOMMIT ? "commit %s does not exist" : "commit %s cannot be read",
+                 commit_id);
         goto out;
     }
+    rc = CC_EIO;
     if (store_blob_create(s, &w) != 0) {
         snprintf(err, errlen, "cannot create a blob");
         goto out;
@@ -172,16 +193,21 @@ int cc_export_zip(store *s, const char *account, const char *region, const char 
 {
     struct cc_repo r;
     *out = NULL;
-    if (cc_repo_lookup(s, account, region, repo, &r) != 0) {
-        snprintf(err, errlen, "repository %s does not exist", repo);
-        return -1;
+    int rc = cc_repo_lookup(s, account, region, repo, &r);
+    if (rc) {
+        snprintf(err, errlen,
+                 rc == STORE_NOTFOUND ? "repository %s does not exist"
+                                      : "repository %s cannot be read",
+                 repo);
+        return rc == STORE_NOTFOUND ? CC_ENOREPO : CC_EIO;
     }
-    if (cc_git_export_zip(s, r.path, commit_id, out, err, errlen) == 0) return 0;
+    rc = cc_git_export_zip(s, r.path, commit_id, out, err, errlen);
+    if (rc == 0) return 0;
     /* Name the repository, as before the shared piece existed. */
     char why[256];
     snprintf(why, sizeof why, "%s", err);
     snprintf(err, errlen, "%s in %s", why, repo);
-    return -1;
+    return rc;
 }
 
 int cc_checkout(store *s, const char *account, const char *region, const char *repo,
@@ -190,17 +216,22 @@ int cc_checkout(store *s, const char *account, const char *region, const char *r
     struct cc_repo r;
     git_commit *c = NULL;
     git_tree *tree = NULL;
-    int rc = -1;
+    int rc;
     memset(&r, 0, sizeof r);
-    if (open_repo(s, account, region, repo, &r) != 0) {
-        snprintf(err, errlen, "repository %s does not exist", repo);
+    if ((rc = open_repo(s, account, region, repo, &r)) != 0) {
+        if (rc == CC_ENOREPO)
+            snprintf(err, errlen, "repository %s does not exist", repo);
+        else
+            snprintf(err, errlen, "repository %s cannot be opened", repo);
         goto out;
     }
+    rc = CC_ENOCOMMIT;
     if (!commit || (!cc_is_full_id(commit) && !cc_branch_name_valid(commit)) ||
         cc_resolve_commit(&r, commit, &c) != 0) {
         snprintf(err, errlen, "commit %s does not exist in %s", commit ? commit : "", repo);
         goto out;
     }
+    rc = CC_EIO;
     if (git_commit_tree(&tree, c) != 0) {
         snprintf(err, errlen, "cannot read the tree of %s", commit);
         goto out;
@@ -228,7 +259,9 @@ int cc_repo_git_dir(store *s, const char *account, const char *region, const cha
                     size_t buflen)
 {
     struct cc_repo r;
-    if (cc_repo_lookup(s, account, region, repo, &r) != 0 || !r.path[0]) return -1;
+    int rc = cc_repo_lookup(s, account, region, repo, &r);
+    if (rc) return rc == STORE_NOTFOUND ? CC_ENOREPO : CC_EIO;
+    if (!r.path[0]) return CC_EIO;
     int n = snprintf(buf, buflen, "%s", r.path);
-    return n < 0 || (size_t)n >= buflen ? -1 : 0;
+    return n < 0 || (size_t)n >= buflen ? CC_ERANGE : 0;
 }

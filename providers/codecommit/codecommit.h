@@ -57,7 +57,9 @@ void cc_git_http_end(struct cc_git_http *g);
 #define CC_ENOREPO   (CC_E_BASE - 1) /* no such repository in (account, region) */
 #define CC_ENOBRANCH (CC_E_BASE - 2) /* no such branch */
 #define CC_EINVAL    (CC_E_BASE - 3) /* bad argument (an invalid branch name) */
-#define CC_EIO       (CC_E_BASE - 4) /* store or git failure */
+#define CC_EIO       (CC_E_BASE - 4) /* store, git or memory failure */
+#define CC_ENOCOMMIT (CC_E_BASE - 5) /* no such commit (or branch, tag) in the repository */
+#define CC_ERANGE    (CC_E_BASE - 6) /* the caller's buffer is too short */
 
 /* Writes the commit id (40 hex + NUL) of refs/heads/<branch> of repository repo in
  * (account, region) into commit_id. Returns 0, CC_ENOREPO, CC_ENOBRANCH, CC_EINVAL (a branch
@@ -75,8 +77,8 @@ struct cc_source_vars {
     char *branch_name;
     char *repository_name;
 };
-/* Fills vars for commit_id of repo (branch is copied as given). Returns 0, or -1 when the
- * repository or commit does not exist. */
+/* Fills vars for commit_id of repo (branch is copied as given). Returns 0, CC_EINVAL (not a
+ * full commit id), CC_ENOREPO, CC_ENOCOMMIT or CC_EIO; vars is zeroed on failure. */
 int cc_source_vars_get(store *s, const char *account, const char *region, const char *repo,
                        const char *branch, const char *commit_id, struct cc_source_vars *vars);
 /* Frees the strings of vars (not vars itself); safe on a zeroed struct. */
@@ -85,23 +87,26 @@ void cc_source_vars_free(struct cc_source_vars *vars);
 /* Writes commit_id's tree of repo as a zip (CODE_ZIP: paths relative to the root, unix modes
  * kept, symlinks as symlinks) into a new blob of the store; *out is the uncommitted writer,
  * which the caller commits into its own transaction with store_blob_commit (or discards).
- * Returns 0, or -1 with a one-line reason in err. */
+ * Returns 0, or CC_EINVAL (not a full commit id), CC_ENOREPO, CC_ENOCOMMIT or CC_EIO, with a
+ * one-line reason in err. */
 int cc_export_zip(store *s, const char *account, const char *region, const char *repo,
                   const char *commit_id, store_blob_writer **out, char *err, size_t errlen);
 
 /* cc_export_zip for the bare repository at git_dir (shared with the connections' Git host).
- * Returns 0, or -1 with a one-line reason in err. */
+ * Returns 0, or CC_EINVAL, CC_ENOREPO (no repository at git_dir), CC_ENOCOMMIT or CC_EIO, with a
+ * one-line reason in err. */
 int cc_git_export_zip(store *s, const char *git_dir, const char *commit_id, store_blob_writer **out,
                       char *err, size_t errlen);
 
 /* Writes the tree of commit (a full commit id, or a branch name) of repo into dir (created if
  * missing; files, executables and symlinks as in the commit; submodules left empty) and its
- * commit id into commit_id when not NULL. Returns 0, or -1 with a one-line reason in err. */
+ * commit id into commit_id when not NULL. Returns 0, or CC_ENOREPO, CC_ENOCOMMIT (also for a
+ * name that is no valid branch or id) or CC_EIO, with a one-line reason in err. */
 int cc_checkout(store *s, const char *account, const char *region, const char *repo,
                 const char *commit, const char *dir, char commit_id[41], char *err, size_t errlen);
 
 /* Writes the path of repo's bare git repository into buf (for `git clone` of a full clone,
- * CODEBUILD_CLONE_REF). Returns 0, or -1 when the repository does not exist or buf is short. */
+ * CODEBUILD_CLONE_REF). Returns 0, CC_ENOREPO, CC_EIO or CC_ERANGE (buf is too short). */
 int cc_repo_git_dir(store *s, const char *account, const char *region, const char *repo, char *buf,
                     size_t buflen);
 

@@ -153,5 +153,6 @@ int conn_export_zip(store *s, const char *account, const char *full_repo, const 
         snprintf(err, errlen, "invalid repository id %s", full_repo ? full_repo : "");
         return -1;
     }
-    return cc_git_export_zip(s, dir, commit_id, out, err, errlen);
+    /* one failure kind for this interface: the reason is in err */
+    return cc_git_export_zip(s, dir, commit_id, out, err, errlen) == 0 ? 0 : -1;
 }

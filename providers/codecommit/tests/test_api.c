@@ -118,9 +118,15 @@ Test(cc_api, api_commits_move_heads_for_listeners_and_export_a_zip)
     cr_assert_eq(strlen(v.author_date), 20);
     cr_assert_eq(v.author_date[19], 'Z');
     cc_source_vars_free(&v);
+    /* each failure says which: a missing commit, a missing repository, a malformed id */
     cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main",
                                     "0000000000000000000000000000000000000000", &v),
-                 -1);
+                 CC_ENOCOMMIT);
+    cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "nope", "main", commit, &v),
+                 CC_ENOREPO);
+    cr_assert_eq(cc_source_vars_get(st, "000000000000", "us-east-1", "app", "main", "abc", &v),
+                 CC_EINVAL);
+    cr_assert_null(v.commit_message);
 
     store_blob_writer *w = NULL;
     store_txn *t = NULL;
@@ -150,8 +156,15 @@ Test(cc_api, api_commits_move_heads_for_listeners_and_export_a_zip)
     archive_read_free(a);
     close(fd);
     cr_assert_eq(
-        cc_export_zip(st, "000000000000", "us-east-1", "nope", commit, &w, err, sizeof err), -1);
+        cc_export_zip(st, "000000000000", "us-east-1", "nope", commit, &w, err, sizeof err),
+        CC_ENOREPO);
     cr_assert_null(w);
+    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "app",
+                               "0000000000000000000000000000000000000000", &w, err, sizeof err),
+                 CC_ENOCOMMIT);
+    cr_assert_null(w);
+    cr_assert_eq(cc_export_zip(st, "000000000000", "us-east-1", "app", "main", &w, err, sizeof err),
+                 CC_EINVAL);
 
     /* A branch created and deleted through the API reaches the listener too. */
     char *in = NULL;
@@ -280,11 +293,16 @@ Test(cc_api, checkout_writes_the_tree_with_modes)
     cr_assert_eq(lstat(p, &sb), 0);
     cr_assert(S_ISLNK(sb.st_mode));
     cr_assert_eq(
-        cc_checkout(st, "000000000000", "us-east-1", "co", "nope", out, NULL, err, sizeof err), -1);
+        cc_checkout(st, "000000000000", "us-east-1", "co", "nope", out, NULL, err, sizeof err),
+        CC_ENOCOMMIT);
+    cr_assert_eq(
+        cc_checkout(st, "000000000000", "us-east-1", "none", "main", out, NULL, err, sizeof err),
+        CC_ENOREPO);
     cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "co", gitdir, sizeof gitdir), 0);
     cr_assert_eq(access(gitdir, F_OK), 0);
     cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "none", gitdir, sizeof gitdir),
-                 -1);
+                 CC_ENOREPO);
+    cr_assert_eq(cc_repo_git_dir(st, "000000000000", "us-east-1", "co", gitdir, 4), CC_ERANGE);
     json_object_put(res);
 }
 
