@@ -490,6 +490,27 @@ class Batches(DeployCase):
         (s1, e1), (s2, e2) = sorted(self.times(did).values())
         self.assertLessEqual(e1, s2)
 
+    def test_the_bundle_is_unpacked_from_the_object_without_a_copy(self):
+        self.group("web", "nocopy")
+        gate = os.path.join(self.server.data_dir, "gate-%d" % os.getpid())
+        hold = ("#!/bin/sh\ntouch \"$CODEDEPLOY_INSTANCE_ROOT/holding\"\n"
+                "i=0; while [ ! -e %s ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n" % gate)
+        self.put("nocopy.zip", app_files("n", start="scripts/hold.sh",
+                                         extra_files={"scripts/hold.sh": (hold, 0o755)}))
+        did = self.deploy("web", "nocopy", "nocopy.zip")
+        end = time.time() + 60
+        pattern = os.path.join(self.server.data_dir, "codedeploy", "instances", "*", "*", "*",
+                               "holding")
+        while time.time() < end and not glob.glob(pattern):
+            time.sleep(0.1)
+        try:
+            self.assertTrue(glob.glob(pattern), "the hook did not start")
+            copies = glob.glob(os.path.join(self.server.data_dir, "codedeploy", "bundles", "*"))
+            self.assertEqual(copies, [])
+        finally:
+            open(gate, "w").close()
+        self.assertEqual(self.wait(did)["status"], "Succeeded")
+
     def test_half_at_a_time_fails_when_a_batch_leaves_too_few_healthy(self):
         # 4 hosts, 2 must stay healthy: the first batch of 2 fails together, the rest is skipped
         self.group("web", "halffail", instances=4,

@@ -149,13 +149,16 @@ struct dctx {
     struct json_object *rec; /* the deployment record as loaded at start */
     struct json_object *rev; /* borrowed from rec */
     int ignore_stop_failures;
-    const char *feb; /* the deployment's fileExistsBehavior, or NULL for the appspec's */
-    char bundle[PATH_MAX];
+    const char *feb;       /* the deployment's fileExistsBehavior, or NULL for the appspec's */
+    char bundle[PATH_MAX]; /* the revision's bytes: /proc/self/fd/<bundle_fd>, or a copy */
+    int bundle_fd;         /* the S3 object's blob, open; -1 when bundle is a copy or missing */
+    int bundle_copy;       /* 1: bundle is a file of ours, removed at the end */
     char bundle_err[512];
     /* the instances of a batch run on their own threads: mu guards the counters and orders
      * save_progress, so a later count is never overwritten by an earlier one */
     pthread_mutex_t mu;
     unsigned pending, in_progress, succeeded, failed, skipped;
+    int dirty; /* the counters changed since the last save_progress */
 };
 
 /* The diagnostics of one lifecycle event. */
@@ -200,6 +203,7 @@ static int save_progress(struct dctx *c, struct json_object *target)
         }
         cd_deployment_save(t, c->account, c->region, rec);
     }
+    c->dirty = 0;
     if (target) {
         json_object_object_add(target, "lastUpdatedAt", cd_time(proto_now()));
         cd_target_save(t, c->account, c->region, c->id, target);
@@ -279,11 +283,23 @@ static int out_sink(void *ctx, enum rt_stream stream, const char *data, size_t l
 
 /* Runs the scripts of event e from spec (the revision unpacked at archive) on the instance at
  * root. Returns 1 when all succeeded, 0 with d filled otherwise. */
-static int run_hooks(struct dctx *c, size_t slot, const char *root, const char *instance, int e,
-                     const struct cd_appspec *spec, const char *archive, const char *logs,
-                     struct diag *d)
+static int run_hooks(struct dctx *c, size_t slot, struct json_object *target, const char *root,
+                     const char *instance, int e, const struct cd_appspec *spec,
+                     const char *archive, const char *logs, struct diag *d)
 {
     char path[PATH_MAX], archive_real[PATH_MAX], logpath[PATH_MAX];
+    if (spec->n_hooks[e] == 0) return 1;
+    /* The event's start is made durable only here, before a script that may take a while:
+     * events that run no script end within milliseconds, and a crash would lose only their
+     * InProgress detail (the restart settles the instance either way). One commit per script
+     * event instead of one per event is most of a small deployment's cost. */
+    if (save_progress(c, target) || run_stopping(c->run)) {
+        pthread_mutex_lock(&run_mu);
+        if (!c->run->stop) c->run->stop = 1;
+        pthread_mutex_unlock(&run_mu);
+        diag_set(d, "UnknownError", "The deployment was stopped");
+        return 0;
+    }
     if (!realpath(archive, archive_real)) {
         diag_set(d, "UnknownError", "The revision directory %s is missing", archive);
         return 0;
@@ -683,6 +699,7 @@ static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
     pthread_mutex_lock(&c->mu);
     c->pending--;
     c->in_progress++;
+    c->dirty = 1;
     pthread_mutex_unlock(&c->mu);
     json_object_object_add(target, "status", json_object_new_string("InProgress"));
     save_progress(c, target);
@@ -693,7 +710,7 @@ static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
         fmt(d.message, sizeof d.message, "Succeeded");
         json_object_object_add(ev, "status", json_object_new_string("InProgress"));
         json_object_object_add(ev, "startTime", cd_time(proto_now()));
-        if (save_progress(c, target) || run_stopping(c->run)) {
+        if (run_stopping(c->run)) {
             pthread_mutex_lock(&run_mu);
             if (!c->run->stop) c->run->stop = 1;
             pthread_mutex_unlock(&run_mu);
@@ -706,7 +723,8 @@ static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
             if (prev_archive[0] && access(prev_archive, F_OK) == 0) {
                 struct diag pd = {0};
                 if (load_appspec(prev_archive, &prev, &pd) == 0) {
-                    ok = run_hooks(c, slot, root, instance, e, &prev, prev_archive, logs, &d);
+                    ok = run_hooks(c, slot, target, root, instance, e, &prev, prev_archive, logs,
+                                   &d);
                     if (!ok && c->ignore_stop_failures) {
                         ok = 1;
                         fmt(d.message, sizeof d.message,
@@ -732,14 +750,14 @@ static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
                 ok = 0;
             else {
                 have_spec = 1;
-                ok = run_hooks(c, slot, root, instance, e, &spec, archive, logs, &d);
+                ok = run_hooks(c, slot, target, root, instance, e, &spec, archive, logs, &d);
             }
             break;
         case CD_EV_INSTALL:
             ok = do_install(c, root, archive, agent, &spec, &d) == 0;
             break;
         default:
-            ok = run_hooks(c, slot, root, instance, e, &spec, archive, logs, &d);
+            ok = run_hooks(c, slot, target, root, instance, e, &spec, archive, logs, &d);
             break;
         }
         if (ok && d.code && strcmp(d.code, "Success") != 0) d.code = "Success";
@@ -767,6 +785,7 @@ static int run_instance(struct dctx *c, size_t slot, struct json_object *target)
         c->succeeded++;
     else
         c->failed++;
+    c->dirty = 1;
     pthread_mutex_unlock(&c->mu);
     json_object_object_add(target, "status", json_object_new_string(ok ? "Succeeded" : "Failed"));
     save_progress(c, target);
@@ -784,9 +803,6 @@ static void fetch_bundle(struct dctx *c)
     const char *bucket = cd_str(s3, "bucket"), *key = cd_str(s3, "key"),
                *version = cd_str(s3, "version"), *etag = cd_str(s3, "eTag");
     char dir[PATH_MAX];
-    fmt(dir, sizeof dir, "%s/codedeploy/bundles", store_dir(c->st));
-    mkdirs(dir);
-    fmt(c->bundle, sizeof c->bundle, "%s/%s-%s-%s", dir, c->account, c->region, c->id);
     if (!bucket || !key) {
         fmt(c->bundle_err, sizeof c->bundle_err, "The revision has no S3 location");
         return;
@@ -813,6 +829,18 @@ static void fetch_bundle(struct dctx *c)
             return;
         }
     }
+    /* Each instance unpacks straight from the object's blob, through a path of its own open
+     * file (the extractor reads by path, twice, and instances read at once): no copy, and the
+     * bytes stay the version checked above even if the key is overwritten meanwhile. */
+    fmt(c->bundle, sizeof c->bundle, "/proc/self/fd/%d", fd);
+    if (c->bundle[0] && access(c->bundle, R_OK) == 0) {
+        c->bundle_fd = fd;
+        return;
+    }
+    fmt(dir, sizeof dir, "%s/codedeploy/bundles", store_dir(c->st));
+    mkdirs(dir);
+    fmt(c->bundle, sizeof c->bundle, "%s/%s-%s-%s", dir, c->account, c->region, c->id);
+    c->bundle_copy = 1;
     out = open(c->bundle, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     char buf[65536];
     ssize_t n;
@@ -989,6 +1017,7 @@ static void skip_targets(struct dctx *c, struct json_object *targets, size_t fro
         skip_rest(tg, 0);
         c->pending--;
         c->skipped++;
+        c->dirty = 1;
         save_progress(c, tg);
     }
 }
@@ -1066,6 +1095,7 @@ static int run_deployment(struct dctx *c)
     c->feb = cd_str(c->rec, "fileExistsBehavior");
     size_t n = json_object_array_length(targets);
     c->pending = (unsigned)n;
+    c->dirty = 1;
     const char *platform = cd_str(c->rec, "computePlatform");
     if (platform && strcmp(platform, "Server") != 0) {
         code = "INTERNAL_ERROR";
@@ -1151,12 +1181,13 @@ static int run_deployment(struct dctx *c)
         message = health_message;
     }
 end:
-    save_progress(c, NULL);
+    if (c->dirty) save_progress(c, NULL);
     finish(c->st, c->account, c->region, c->id, status, code, message, &do_rollback);
     if (do_rollback) rollback(c->st, c->account, c->region, c->id);
 done:
     store_txn_abort(t);
-    if (c->bundle[0]) unlink(c->bundle);
+    if (c->bundle_copy) unlink(c->bundle);
+    if (c->bundle_fd >= 0) close(c->bundle_fd);
     json_object_put(targets);
     return left;
 }
@@ -1167,6 +1198,7 @@ static int run_item(void *ctx, const struct rt_item *item, rt_task *task)
     struct dctx *c = calloc(1, sizeof *c);
     struct running run = {0, NULL, 0};
     if (!c) return RT_TASK_REQUEUE;
+    c->bundle_fd = -1;
     pthread_mutex_init(&c->mu, NULL);
     c->st = ctx;
     c->run = &run;
