@@ -52,11 +52,18 @@ int cp_act_codecommit_source(struct cp_action_ctx *ac, struct cp_action_result *
     } else {
         int rc = cc_branch_head(ac->st, ac->account, ac->region, repo, branch, commit);
         if (rc == CC_ENOREPO) return cp_action_fail(r, "The repository %s does not exist", repo);
+        if (rc == CC_EIO)
+            return cp_action_fail(r, "The branch %s of repository %s could not be read", branch,
+                                  repo);
         if (rc)
             return cp_action_fail(r, "The branch %s of repository %s does not exist", branch, repo);
     }
     struct cc_source_vars v = {0};
-    if (cc_source_vars_get(ac->st, ac->account, ac->region, repo, branch, commit, &v))
+    int vrc = cc_source_vars_get(ac->st, ac->account, ac->region, repo, branch, commit, &v);
+    if (vrc == CC_ENOREPO) return cp_action_fail(r, "The repository %s does not exist", repo);
+    if (vrc == CC_EIO)
+        return cp_action_fail(r, "The commit %s of repository %s could not be read", commit, repo);
+    if (vrc)
         return cp_action_fail(r, "The commit %s does not exist in repository %s", commit, repo);
     int st;
     if (format && !strcmp(format, "CODEBUILD_CLONE_REF")) {
