@@ -41,6 +41,10 @@ int cp_op_get_job_details(struct proto_req *req);
 int cp_op_put_job_success_result(struct proto_req *req);
 int cp_op_put_job_failure_result(struct proto_req *req);
 int cp_op_put_action_revision(struct proto_req *req);
+int cp_op_stop_pipeline_execution(struct proto_req *req);
+int cp_op_disable_stage_transition(struct proto_req *req);
+int cp_op_enable_stage_transition(struct proto_req *req);
+int cp_op_retry_stage_execution(struct proto_req *req);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
  * this header, then body_len bytes holding the whole GetPipeline response for that version,

@@ -415,6 +415,26 @@ static int enter_stage(struct machine *m, struct run *r, int si)
     jsets(st, "status", "InProgress");
     set_stage_latest(m, r, stage, "InProgress");
     r->dirty = 1;
+    const char *retry = jgets(st, "_retry");
+    if (retry && !strcmp(retry, "FAILED_ACTIONS")) {
+        /* Only the actions of the group that did not succeed run again; later groups follow. */
+        int group = jgeti(st, "_group", 1);
+        struct json_object *acts = jget(stage_decl(r->decl, si), "actions");
+        json_object_object_del(st, "_retry");
+        for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
+            struct json_object *a = json_object_array_get_idx(acts, i);
+            if (jgeti(a, "runOrder", 1) != group) continue;
+            struct json_object *en = jget(jget(st, "actions"), jgets(a, "name") ?: "");
+            if (en && !strcmp(jgets(en, "status") ?: "", "Succeeded")) continue;
+            int rc = start_action(m, r, si, a);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    if (retry) { /* ALL_ACTIONS: the stage from its first action */
+        json_object_object_del(st, "_retry");
+        jset(st, "actions", json_object_new_object());
+    }
     return start_group(m, r, si, next_group(r->decl, si, 0));
 }
 
@@ -501,6 +521,8 @@ static int is_waiting(struct run *r)
            strcmp(jgets(r->e, "status"), "Stopping");
 }
 
+static int transition_closed(struct machine *m, struct json_object *decl, int si);
+
 /* Lets waiting executions into their next stage. Returns 1 when one moved, 0, or < 0. */
 static int admit(struct machine *m)
 {
@@ -526,6 +548,7 @@ static int admit(struct machine *m)
                 continue;
             }
         }
+        if (transition_closed(m, r->decl, si)) continue;
         if (m->mode != CP_MODE_PARALLEL && jget(jobj(m->state, "locks"), stage)) continue;
         int rc = enter_stage(m, r, si);
         if (rc < 0) return rc;
@@ -791,5 +814,196 @@ int cp_exec_delete_all_in(store_txn *t, const char *account, const char *region,
         free(keys[i]);
     }
     free(keys);
+    return rc;
+}
+
+/* ---- control: stop, transitions, retry ------------------------------------------------------ */
+
+/* Loads execution seq into m as a run, in sequence order, when it is not loaded already.
+ * Returns the run, or NULL. */
+static struct run *machine_add(struct machine *m, unsigned seq)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->runs[i].seq == seq) return &m->runs[i];
+    if (m->n == MAX_ACTIVE) return NULL;
+    struct json_object *e = cp_exec_load(m->t, m->account, m->region, m->pipeline, seq);
+    struct json_object *decl = e ? machine_decl(m, (unsigned)jgeti(e, "pipelineVersion", 1)) : NULL;
+    if (!decl) {
+        json_object_put(e);
+        return NULL;
+    }
+    size_t at = m->n;
+    while (at > 0 && m->runs[at - 1].seq > seq)
+        at--;
+    memmove(m->runs + at + 1, m->runs + at, sizeof m->runs[0] * (m->n - at));
+    m->runs[at] = (struct run){seq, e, decl, 0};
+    m->n++;
+    return &m->runs[at];
+}
+
+static void abandoned_add(struct cp_abandoned *ab, const char *aeid, const char *kind,
+                          const char *ext)
+{
+    if (!ab || ab->n == sizeof ab->a / sizeof ab->a[0]) return;
+    snprintf(ab->a[ab->n].aeid, sizeof ab->a[ab->n].aeid, "%s", aeid ? aeid : "");
+    snprintf(ab->a[ab->n].kind, sizeof ab->a[ab->n].kind, "%s", kind ? kind : "");
+    snprintf(ab->a[ab->n].external, sizeof ab->a[ab->n].external, "%s", ext ? ext : "");
+    ab->n++;
+}
+
+/* Marks the actions in progress of r's current stage Abandoned, noting what to kill in ab. */
+static void abandon_actions(struct machine *m, struct run *r, struct cp_abandoned *ab)
+{
+    if (jget(r->e, "_waiting") && json_object_get_boolean(jget(r->e, "_waiting"))) return;
+    struct json_object *st = exec_stage(r->e, jgeti(r->e, "_stage", 0));
+    json_object_object_foreach(jobj(st, "actions"), an, en)
+    {
+        (void)an;
+        if (strcmp(jgets(en, "status") ?: "", "InProgress")) continue;
+        jsets(en, "status", "Abandoned");
+        jset(en, "lastUpdateTime", json_object_new_double(m->now));
+        struct json_object *p = jget(en, "_p");
+        if (jgets(p, "buildId"))
+            abandoned_add(ab, jgets(en, "actionExecutionId"), "build", jgets(p, "buildId"));
+        else if (jgets(p, "deploymentId"))
+            abandoned_add(ab, jgets(en, "actionExecutionId"), "deployment",
+                          jgets(p, "deploymentId"));
+        else
+            abandoned_add(ab, jgets(en, "actionExecutionId"), "", NULL);
+    }
+    r->dirty = 1;
+}
+
+int cp_exec_stop_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                    const char *id, int abandon, const char *reason, struct cp_abandoned *ab,
+                    struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    unsigned seq = cp_exec_seq(t, account, region, pipeline, id);
+    if ((rc = machine_load(&m))) goto out;
+    struct run *r = NULL;
+    for (size_t i = 0; seq && i < m.n; i++)
+        if (m.runs[i].seq == seq) r = &m.runs[i];
+    if (!r || terminal(jgets(r->e, "status"))) {
+        rc = CP_ENOTSTOPPABLE;
+        goto out;
+    }
+    int stopping = !strcmp(jgets(r->e, "status"), "Stopping");
+    if (stopping && (!abandon || jget(r->e, "_abandon"))) {
+        rc = CP_EDUPSTOP;
+        goto out;
+    }
+    jsets(r->e, "status", "Stopping");
+    if (reason && *reason) jsets(r->e, "statusSummary", reason);
+    jset(r->e, "lastUpdateTime", json_object_new_double(m.now));
+    r->dirty = 1;
+    if (abandon) {
+        jset(r->e, "_abandon", json_object_new_boolean(1));
+        abandon_actions(&m, r, ab);
+    }
+    rc = machine_run(&m);
+out:
+    machine_free(&m);
+    return rc;
+}
+
+int cp_transition_set_in(store_txn *t, const char *account, const char *region,
+                         const char *pipeline, const char *stage, const char *type, int enabled,
+                         const char *reason, const char *by, struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    struct json_object *decl = machine_decl(&m, 0);
+    int found = 0;
+    for (int i = 0; decl && i < n_stages(decl); i++)
+        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) found = 1;
+    if (!found) {
+        rc = CP_ENOSTAGE;
+        goto out;
+    }
+    struct json_object *ts = jobj(jobj(m.state, "transitions"), stage);
+    struct json_object *tr = json_object_new_object();
+    jset(tr, "enabled", json_object_new_boolean(enabled));
+    if (!enabled) jsets(tr, "disabledReason", reason);
+    jsets(tr, "lastChangedBy", by);
+    jset(tr, "lastChangedAt", json_object_new_double(m.now));
+    jset(ts, !strcmp(type, "Outbound") ? "outbound" : "inbound", tr);
+    if ((rc = machine_load(&m))) goto out;
+    rc = machine_run(&m);
+out:
+    machine_free(&m);
+    return rc;
+}
+
+struct json_object *cp_transition_state(struct json_object *state, const char *stage,
+                                        const char *type)
+{
+    return jget(jget(jget(state, "transitions"), stage), type);
+}
+
+/* Whether a disabled transition holds executions out of stage si (its own inbound one, or the
+ * outbound one of the stage before). */
+static int transition_closed(struct machine *m, struct json_object *decl, int si)
+{
+    if (si <= 0) return 0;
+    struct json_object *in =
+        cp_transition_state(m->state, jgets(stage_decl(decl, si), "name") ?: "", "inbound");
+    struct json_object *out =
+        cp_transition_state(m->state, jgets(stage_decl(decl, si - 1), "name") ?: "", "outbound");
+    return (in && !json_object_get_boolean(jget(in, "enabled"))) ||
+           (out && !json_object_get_boolean(jget(out, "enabled")));
+}
+
+int cp_exec_retry_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     const char *stage, const char *id, const char *mode, struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    struct json_object *decl = machine_decl(&m, 0);
+    int si = -1;
+    for (int i = 0; decl && i < n_stages(decl); i++)
+        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    if (si < 0) {
+        rc = CP_ENOSTAGE;
+        goto out;
+    }
+    if ((rc = machine_load(&m))) goto out;
+    unsigned seq = cp_exec_seq(t, account, region, pipeline, id);
+    struct run *r = seq ? machine_add(&m, seq) : NULL;
+    if (!r) {
+        rc = CP_ENOTRETRYABLE;
+        goto out;
+    }
+    const char *status = jgets(r->e, "status");
+    if (!terminal(status)) {
+        rc = CP_ECONFLICT;
+        goto out;
+    }
+    struct json_object *sl = jget(jget(m.state, "stageLatest"), stage);
+    if (!sl || (unsigned)jgeti(sl, "seq", 0) != seq) {
+        rc = CP_ENOTLATEST;
+        goto out;
+    }
+    struct json_object *st = exec_stage(r->e, si);
+    const char *ss = jgets(st, "status") ?: "";
+    if (jgeti(r->e, "_stage", 0) != si || (strcmp(ss, "Failed") && strcmp(ss, "Stopped")) ||
+        jgeti(r->e, "pipelineVersion", 1) != jgeti(decl, "version", 1)) {
+        rc = CP_ENOTRETRYABLE;
+        goto out;
+    }
+    jsets(r->e, "status", "InProgress");
+    json_object_object_del(r->e, "statusSummary");
+    json_object_object_del(r->e, "_abandon");
+    jset(r->e, "lastUpdateTime", json_object_new_double(m.now));
+    jset(r->e, "_waiting", json_object_new_boolean(1));
+    jsets(st, "_retry", mode);
+    r->dirty = 1;
+    rc = machine_run(&m);
+out:
+    machine_free(&m);
     return rc;
 }

@@ -109,6 +109,49 @@ int cp_exec_pipeline_updated_in(store_txn *t, const char *account, const char *r
 int cp_exec_delete_all_in(store_txn *t, const char *account, const char *region,
                           const char *pipeline);
 
+/* Control calls' return codes. */
+#define CP_ENOTSTOPPABLE (CP_E_BASE - 20) /* no such execution, or it has ended */
+#define CP_EDUPSTOP      (CP_E_BASE - 21) /* already stopping (or already abandoning) */
+#define CP_ENOSTAGE      (CP_E_BASE - 22) /* no such stage in the current declaration */
+#define CP_ENOTRETRYABLE (CP_E_BASE - 23) /* the stage of that execution cannot be retried */
+#define CP_ENOTLATEST    (CP_E_BASE - 24) /* a later execution ran in the stage */
+#define CP_ECONFLICT     (CP_E_BASE - 25) /* the execution is still running */
+
+/* What an abandon leaves to kill once its transaction commits: each action's queue item, and
+ * the build or deployment it started (kind "build", "deployment" or ""). */
+struct cp_abandoned {
+    size_t n;
+    struct {
+        char aeid[37];
+        char kind[16];
+        char external[256];
+    } a[64];
+};
+/* StopPipelineExecution in t: execution id goes Stopping, and Stopped once its actions in
+ * progress end; abandon marks them Abandoned at once (noted in ab for the caller to kill after
+ * the commit). reason becomes the statusSummary. Returns 0, CP_ENOPIPELINE, CP_ENOTSTOPPABLE,
+ * CP_EDUPSTOP or a store error code. */
+int cp_exec_stop_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                    const char *id, int abandon, const char *reason, struct cp_abandoned *ab,
+                    struct cp_kicks *kicks);
+/* Kills what an abandon noted (no txn held). */
+void cp_abandoned_kill(const char *account, const char *region, const struct cp_abandoned *ab);
+/* Disable/EnableStageTransition in t: type "Inbound" or "Outbound"; by is the caller's ARN.
+ * Enabling lets the newest waiting execution in. Returns 0, CP_ENOPIPELINE, CP_ENOSTAGE or a
+ * store error code. */
+int cp_transition_set_in(store_txn *t, const char *account, const char *region,
+                         const char *pipeline, const char *stage, const char *type, int enabled,
+                         const char *reason, const char *by, struct cp_kicks *kicks);
+/* The stored transition {enabled, disabledReason, lastChangedBy, lastChangedAt} of stage in the
+ * run state ("inbound" or "outbound"), or NULL when never changed. Borrowed from state. */
+struct json_object *cp_transition_state(struct json_object *state, const char *stage,
+                                        const char *type);
+/* RetryStageExecution in t: mode "FAILED_ACTIONS" or "ALL_ACTIONS". The execution goes back to
+ * InProgress and waits to re-enter stage. Returns 0, CP_ENOPIPELINE, CP_ENOSTAGE,
+ * CP_ENOTRETRYABLE, CP_ENOTLATEST, CP_ECONFLICT or a store error code. */
+int cp_exec_retry_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     const char *stage, const char *id, const char *mode, struct cp_kicks *kicks);
+
 /* Answers an approval token: status "Approved" or "Rejected". Returns 0 with *approved_at,
  * CP_ENOTOKEN, CP_EDONE (answered or expired), or a store error code. */
 #define CP_ENOTOKEN (CP_E_BASE - 10)

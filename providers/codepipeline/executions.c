@@ -473,8 +473,14 @@ int cp_op_get_pipeline_state(struct proto_req *req)
             json_object_put(inbound);
         }
         if (i > 0) {
-            struct json_object *its = json_object_new_object();
-            json_object_object_add(its, "enabled", json_object_new_boolean(1));
+            struct json_object *its = json_object_new_object(),
+                               *tr = cp_transition_state(state, stage, "inbound");
+            json_object_object_add(
+                its, "enabled",
+                json_object_new_boolean(!tr || json_object_get_boolean(jget(tr, "enabled"))));
+            copy(its, tr, "lastChangedBy");
+            copy(its, tr, "lastChangedAt");
+            copy(its, tr, "disabledReason");
             json_object_object_add(ss, "inboundTransitionState", its);
         }
         struct json_object *acts = json_object_new_array(), *da = jget(sd, "actions");

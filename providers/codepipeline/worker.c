@@ -11,6 +11,8 @@
 
 #include "protocol/ids.h"
 #include "protocol/service.h"
+#include "providers/codebuild/codebuild.h"
+#include "providers/codedeploy/codedeploy.h"
 #include "providers/codepipeline/cp_internal.h"
 
 #define KEY_MAX         512
@@ -403,6 +405,19 @@ out:
     json_object_put(decl);
     json_object_put(e);
     return ret;
+}
+
+void cp_abandoned_kill(const char *account, const char *region, const struct cp_abandoned *ab)
+{
+    for (size_t i = 0; engine.st && i < ab->n; i++) {
+        /* A running Commands action's stop callback kills its process group; a queued item
+         * finds its action Abandoned and ends. */
+        if (engine.q) rt_queue_cancel(engine.q, CP_KIND_ACTION, ab->a[i].aeid);
+        if (!strcmp(ab->a[i].kind, "build"))
+            cb_stop_build(engine.st, account, region, ab->a[i].external);
+        else if (!strcmp(ab->a[i].kind, "deployment"))
+            cd_stop_deployment(engine.st, account, region, ab->a[i].external, 0);
+    }
 }
 
 /* An action found running at start: one whose work was a child process of the dead server fails
