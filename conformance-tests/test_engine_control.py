@@ -114,6 +114,43 @@ class ControlTest(ServerTestCase):
         self.assertEqual(U.wait_execution(self.cp, name, second, timeout=30)["status"], "Stopped")
         U.wait_for(lambda: not procs_with(marker), 60, "the second command to be killed")
 
+    def test_abandon_stops_the_build_of_a_codebuild_action(self):
+        name = "ctl-abandon-build"
+        # The buildspec's commands run from a script: a sleep argument of its own marks them.
+        marker = "600.%010d" % (uuid.uuid4().int % 10 ** 10)
+        cb = self.client("codebuild")
+        cb.create_project(name=name, source={"type": "CODEPIPELINE"},
+                          artifacts={"type": "CODEPIPELINE"},
+                          environment={"type": "LINUX_CONTAINER",
+                                       "image": "aws/codebuild/standard:7.0",
+                                       "computeType": "BUILD_GENERAL1_SMALL"},
+                          serviceRole="arn:aws:iam::000000000000:role/cb")
+        key = "build-" + self.key
+        self.s3.put_object(Bucket="engine-src", Key=key, Body=U.make_zip({
+            "buildspec.yml": "version: 0.2\nphases:\n  build:\n    commands:\n"
+                             "      - sleep %s\n" % marker}))
+        build = {"name": "Build", "actionTypeId": {"category": "Build", "owner": "AWS",
+                                                   "provider": "CodeBuild", "version": "1"},
+                 "configuration": {"ProjectName": name},
+                 "inputArtifacts": [{"name": "SourceArtifact"}]}
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=key)]), ("Build", [build])]))
+        eid = U.first_execution(self.cp, name)
+
+        def build_id():
+            a = self.actions(name, eid).get("Build")
+            if a and a["status"] != "InProgress":
+                raise AssertionError("build action ended: %s" % a)
+            return a and a["output"]["executionResult"].get("externalExecutionId")
+        bid = U.wait_for(build_id, 120, "the build to start")
+        U.wait_for(lambda: procs_with(marker), 120, "the build's command to run")
+        self.cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=eid, abandon=True)
+        self.assertEqual(U.wait_execution(self.cp, name, eid, timeout=30)["status"], "Stopped")
+        self.assertEqual(self.action_status(name, eid, "Build"), "Abandoned")
+        U.wait_for(lambda: cb.batch_get_builds(ids=[bid])["builds"][0]["buildStatus"] ==
+                   "STOPPED", 60, "the build to stop")
+        U.wait_for(lambda: not procs_with(marker), 60, "the build's command to be killed")
+
     def test_a_disabled_transition_holds_executions_and_the_newest_enters_when_enabled(self):
         name = "ctl-transition"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
