@@ -157,7 +157,15 @@ class ControlTest(ServerTestCase):
             ("Source", [U.s3_source(key=self.key)]), ("Gate", [U.approval()])]))
         self.cp.disable_stage_transition(pipelineName=name, stageName="Gate",
                                          transitionType="Inbound", reason="freeze")
-        first = U.first_execution(self.cp, name)
+        # The run CreatePipeline started may have passed before the disable: end it, start one.
+        auto = U.first_execution(self.cp, name)
+        try:
+            self.cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=auto,
+                                            abandon=True)
+        except self.cp.exceptions.PipelineExecutionNotStoppableException:
+            pass
+        U.wait_execution(self.cp, name, auto, timeout=60)
+        first = self.cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
 
         def inbound():
             return self.stage(name, "Gate").get("inboundExecution", {}).get("pipelineExecutionId")
@@ -197,7 +205,15 @@ class ControlTest(ServerTestCase):
             ("Source", [U.s3_source(key=self.key)]), ("Gate", [U.approval()])]))
         self.cp.disable_stage_transition(pipelineName=name, stageName="Source",
                                          transitionType="Outbound", reason="hold")
-        first = U.first_execution(self.cp, name)
+        # The run CreatePipeline started may have passed before the disable: end it, start one.
+        auto = U.first_execution(self.cp, name)
+        try:
+            self.cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=auto,
+                                            abandon=True)
+        except self.cp.exceptions.PipelineExecutionNotStoppableException:
+            pass
+        U.wait_execution(self.cp, name, auto, timeout=60)
+        first = self.cp.start_pipeline_execution(name=name)["pipelineExecutionId"]
         U.wait_for(lambda: self.stage(name, "Gate").get("inboundExecution", {})
                    .get("pipelineExecutionId") == first, 60, "the execution to wait")
         self.cp.enable_stage_transition(pipelineName=name, stageName="Source",
