@@ -99,6 +99,23 @@ static int load(struct proto_req *req, store_txn *t, const char *arn, char key[C
     return 0;
 }
 
+int conn_connection_exists(store *s, const char *account, const char *connection_arn)
+{
+    char region[64], acct[13], uuid[64], key[CONN_KEY_MAX];
+    const void *val;
+    size_t vlen;
+    store_txn *t = NULL;
+    if (!connection_arn || conn_arn_parse(connection_arn, region, acct, uuid) != 0 ||
+        strcmp(acct, account) != 0)
+        return CONN_ENOREPO;
+    int klen = store_key(key, sizeof key, acct, region, uuid);
+    if (klen < 0) return CONN_ENOREPO;
+    if (store_txn_begin(s, 0, &t)) return CONN_EIO;
+    int rc = store_get(t, STORE_DB_CONN_CONNECTIONS, key, (size_t)klen, &val, &vlen);
+    store_txn_abort(t);
+    return rc == STORE_NOTFOUND ? CONN_ENOREPO : rc ? CONN_EIO : 0;
+}
+
 static int save(struct proto_req *req, store_txn *t, const char *key, int klen,
                 struct json_object *rec)
 {

@@ -33,6 +33,10 @@ int conn_repo_id_valid(const char *full_repo);
  * may not exist yet). Returns 0, or CONN_EINVAL (a bad id, or buf too short). */
 int conn_repo_dir(store *s, const char *account, const char *full_repo, char *buf, size_t buflen);
 
+/* Returns 0 when connection_arn (either service's form) names a connection of account, CONN_ENOREPO
+ * when it names none (or another account's, or is not a connection ARN), or CONN_EIO. */
+int conn_connection_exists(store *s, const char *account, const char *connection_arn);
+
 /* Writes the commit id (40 hex + NUL) of refs/heads/<branch> into commit_id. Returns 0,
  * CONN_ENOREPO, CONN_ENOREF, CONN_EINVAL or CONN_EIO. */
 int conn_branch_head(store *s, const char *account, const char *full_repo, const char *branch,

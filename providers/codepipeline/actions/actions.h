@@ -7,6 +7,7 @@
 /* Each returns an enum cp_action_status and fills r (see engine.h). */
 int cp_act_s3_source(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_codecommit_source(struct cp_action_ctx *ac, struct cp_action_result *r);
+int cp_act_connection_source(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_s3_deploy(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_manual(struct cp_action_ctx *ac, struct cp_action_result *r);
 int cp_act_codebuild(struct cp_action_ctx *ac, struct cp_action_result *r);

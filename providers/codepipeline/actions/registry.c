@@ -23,6 +23,8 @@ cp_action_run_fn cp_action_provider(const char *owner, const char *category, con
     if (!strcmp(category, "Source") && !strcmp(provider, "S3")) return cp_act_s3_source;
     if (!strcmp(category, "Source") && !strcmp(provider, "CodeCommit"))
         return cp_act_codecommit_source;
+    if (!strcmp(category, "Source") && !strcmp(provider, "CodeStarSourceConnection"))
+        return cp_act_connection_source;
     if (!strcmp(category, "Deploy") && !strcmp(provider, "S3")) return cp_act_s3_deploy;
     if (!strcmp(category, "Approval") && !strcmp(provider, "Manual")) return cp_act_manual;
     if ((!strcmp(category, "Build") || !strcmp(category, "Test")) && !strcmp(provider, "CodeBuild"))
