@@ -138,6 +138,10 @@ struct json_object *cp_webhook_load(store_txn *t, const char *account, const cha
                                     const char *name);
 /* Returns 1 when a webhook named name exists for the caller, 0 otherwise. */
 int cp_webhook_exists(store_txn *t, const char *account, const char *region, const char *name);
+/* Records at (epoch seconds) as the lastTriggered of the webhook named name, in t (a write
+ * txn). Returns 0, STORE_NOTFOUND when there is no such webhook, or a store error code. */
+int cp_webhook_triggered(store_txn *t, const char *account, const char *region, const char *name,
+                         double at);
 
 /* Artifact buckets (artifact_buckets.c). Checks, through the in-process S3 and so outside any
  * transaction, that the bucket of artifactStore exists for account in region (the pipeline's) and

@@ -1,7 +1,8 @@
-/* Change detection: a CodeCommit branch move or a new S3 object version starts the pipelines
- * whose source action watches it. PollForSourceChanges true is polling on AWS; here the change is
- * seen at once. PollForSourceChanges false behaves as if the EventBridge rule the console creates
- * were there (EventBridge itself is not simulated). */
+/* Change detection: a CodeCommit branch move, a new S3 object version or a push to the Git host
+ * behind connections starts the pipelines whose source action watches it (for connections, V2
+ * triggers' push filters, else the BranchName unless DetectChanges is false). PollForSourceChanges
+ * true is polling on AWS; here the change is seen at once. PollForSourceChanges false behaves as if
+ * the EventBridge rule the console creates were there (EventBridge itself is not simulated). */
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +13,10 @@
 #include "protocol/ids.h"
 #include "providers/codecommit/codecommit.h"
 #include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/codepipeline.h"
 #include "providers/codepipeline/engine.h"
+#include "providers/codepipeline/trigger_filters.h"
+#include "providers/connections/connections.h"
 #include "providers/s3/s3.h"
 
 int cp_triggers_start(store *st, char *err, size_t errlen);
@@ -20,7 +24,7 @@ void cp_triggers_stop(void);
 int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
 
 static store *tstore;
-static int cc_handle, s3_handle;
+static int cc_handle, s3_handle, conn_handle;
 
 /* The S3 (bucket, key) pairs that some pipeline's source watches, rebuilt from LMDB when
  * pipelines change, so that the artifact writes of every run do not each scan the pipelines. */
@@ -169,6 +173,87 @@ static void on_s3(void *ctx, const struct s3_event *ev)
     enqueue(o);
 }
 
+static void on_push(void *ctx, const struct conn_push_event *ev)
+{
+    (void)ctx;
+    if (!ev->new_id) return; /* a deletion starts nothing */
+    struct json_object *o = json_object_new_object(), *paths = json_object_new_array();
+    json_object_object_add(o, "type", json_object_new_string("Connection"));
+    json_object_object_add(o, "account", json_object_new_string(ev->account));
+    json_object_object_add(o, "repo", json_object_new_string(ev->full_repo));
+    json_object_object_add(o, "tag", json_object_new_boolean(ev->is_tag));
+    json_object_object_add(o, "name", json_object_new_string(ev->name));
+    json_object_object_add(o, "revision", json_object_new_string(ev->new_id));
+    for (size_t i = 0; i < ev->n_paths; i++)
+        json_object_array_add(paths, json_object_new_string(ev->paths[i]));
+    json_object_object_add(o, "paths", paths);
+    enqueue(o);
+}
+
+/* The ConnectionArn of the first-stage action named name in decl, or "". */
+static const char *action_connection(struct json_object *decl, const char *name)
+{
+    struct json_object *acts = jget(json_object_array_get_idx(jget(decl, "stages"), 0), "actions");
+    for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
+        struct json_object *a = json_object_array_get_idx(acts, i);
+        if (!strcmp(jgets(a, "name"), name))
+            return jgets(jget(a, "configuration"), "ConnectionArn");
+    }
+    return "";
+}
+
+/* Adds to hits {region, pipeline, action, detail} for every pipeline of the event's account that
+ * the connection push ev starts (pipelines created after the push are left alone). */
+static void match_push(store_txn *t, struct json_object *ev, struct json_object *hits)
+{
+    struct json_object *jp = jget(ev, "paths");
+    size_t np = jp ? json_object_array_length(jp) : 0;
+    const char **paths = calloc(np ? np : 1, sizeof *paths);
+    if (!paths) return;
+    for (size_t i = 0; i < np; i++)
+        paths[i] = json_object_get_string(json_object_array_get_idx(jp, i));
+    struct cp_git_push push = {json_object_get_boolean(jget(ev, "tag")), jgets(ev, "name"), paths,
+                               np};
+    double at = json_object_get_double(jget(ev, "at"));
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/", jgets(ev, "account"));
+    size_t pl = strlen(prefix);
+    store_cursor *c = NULL;
+    if (store_cursor_open(t, STORE_DB_CP_PIPELINES, &c)) goto out;
+    for (int r = store_cursor_seek(c, prefix, pl); r == 0; r = store_cursor_next(c)) {
+        const void *k, *val;
+        size_t kl, vl;
+        store_cursor_get(c, &k, &kl, &val, &vl);
+        if (kl < pl || memcmp(k, prefix, pl)) break;
+        struct cp_pipe_hdr h;
+        const char *d;
+        if (cp_pipe_rec_parse(val, vl, &h, &d) || at < h.created) continue;
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *decl = json_tokener_parse_ex(tok, d, (int)h.decl_len);
+        json_tokener_free(tok);
+        const char *action =
+            decl ? cp_trigger_push_source(decl, jgets(ev, "repo"), &push, NULL) : NULL;
+        /* key: <account>/<region>/<pipeline> */
+        const char *key = k, *s1 = memchr(key, '/', kl);
+        const char *s2 = s1 ? memchr(s1 + 1, '/', kl - (size_t)(s1 + 1 - key)) : NULL;
+        if (action && s2) {
+            struct json_object *o = json_object_new_object();
+            json_object_object_add(o, "region",
+                                   json_object_new_string_len(s1 + 1, (int)(s2 - s1 - 1)));
+            json_object_object_add(o, "pipeline",
+                                   json_object_new_string_len(s2 + 1, (int)(key + kl - s2 - 1)));
+            json_object_object_add(o, "action", json_object_new_string(action));
+            json_object_object_add(o, "detail",
+                                   json_object_new_string(action_connection(decl, action)));
+            json_object_array_add(hits, o);
+        }
+        json_object_put(decl);
+    }
+    store_cursor_close(c);
+out:
+    free(paths);
+}
+
 struct match {
     struct json_object *ev;
     struct json_object *hits; /* [{region, pipeline, action, poll}] */
@@ -222,7 +307,11 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
     struct cp_kicks kicks = {0};
     int ret = RT_TASK_DONE;
     if (store_txn_begin(tstore, 0, &t)) goto out;
-    each_source(t, prefix, match_one, &m);
+    int conn = !strcmp(jgets(ev, "type"), "Connection");
+    if (conn)
+        match_push(t, ev, m.hits);
+    else
+        each_source(t, prefix, match_one, &m);
     store_txn_abort(t);
     t = NULL;
     if (!json_object_array_length(m.hits)) goto out;
@@ -236,7 +325,9 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
         int poll = json_object_get_boolean(jget(h, "poll"));
         const char *region = jgets(h, "region");
         char detail[600];
-        if (poll)
+        if (conn)
+            snprintf(detail, sizeof detail, "%s", jgets(h, "detail"));
+        else if (poll)
             snprintf(detail, sizeof detail, "%s", jgets(h, "action"));
         else if (cc)
             snprintf(detail, sizeof detail, "arn:aws:events:%s:%s:rule/codepipeline-%s-%s-rule",
@@ -246,12 +337,20 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
                      region, jgets(ev, "account"), jgets(h, "pipeline"));
         struct json_object *ovr = json_object_new_array(), *o = json_object_new_object();
         json_object_object_add(o, "actionName", json_object_get(jget(h, "action")));
-        json_object_object_add(o, "revisionType",
-                               json_object_new_string(cc ? "COMMIT_ID" : "S3_OBJECT_VERSION_ID"));
+        json_object_object_add(
+            o, "revisionType",
+            json_object_new_string(cc || conn ? "COMMIT_ID" : "S3_OBJECT_VERSION_ID"));
         json_object_object_add(o, "revisionValue", json_object_get(jget(ev, "revision")));
         json_object_array_add(ovr, o);
-        struct cp_start s = {
-            poll ? "PollForSourceChanges" : "CloudWatchEvent", detail, NULL, ovr, NULL, NULL};
+        /* A connection push arrives as CodeStar Connections' webhook: WebhookV2 on AWS. */
+        struct cp_start s = {conn   ? "WebhookV2"
+                             : poll ? "PollForSourceChanges"
+                                    : "CloudWatchEvent",
+                             detail,
+                             NULL,
+                             ovr,
+                             NULL,
+                             NULL};
         char id[37];
         int rc =
             cp_exec_start_in(t, jgets(ev, "account"), region, jgets(h, "pipeline"), &s, id, &kicks);
@@ -275,23 +374,53 @@ out:
     return ret;
 }
 
+/* The webhook starter: a call that passed its webhook's checks starts the target pipeline
+ * (trigger Webhook, detail the webhook's ARN) and stamps the webhook's lastTriggered, in one
+ * transaction. */
+static int webhook_start(store *st, const char *account, const char *region, const char *pipeline,
+                         const char *webhook_arn, char id[37])
+{
+    const char *name = strstr(webhook_arn, ":webhook:");
+    store_txn *t = NULL;
+    struct cp_kicks kicks = {0};
+    struct cp_start s = {"Webhook", webhook_arn, NULL, NULL, NULL, NULL};
+    int rc = store_txn_begin(st, 1, &t);
+    if (rc) return rc;
+    rc = cp_exec_start_in(t, account, region, pipeline, &s, id, &kicks);
+    if (rc >= 0 && name) {
+        int w = cp_webhook_triggered(t, account, region, name + 9, proto_now());
+        if (w && w != STORE_NOTFOUND) rc = w;
+    }
+    if (rc < 0) {
+        store_txn_abort(t);
+        return rc;
+    }
+    if ((rc = store_txn_commit(t))) return rc; /* the commit freed t */
+    cp_kicks_run(&kicks);
+    return 0;
+}
+
 int cp_triggers_start(store *st, char *err, size_t errlen)
 {
     tstore = st;
     cc_handle = cc_add_head_listener(on_head, NULL);
     s3_handle = s3_add_listener(on_s3, NULL);
-    if (cc_handle < 0 || s3_handle < 0) {
+    conn_handle = conn_add_push_listener(on_push, NULL);
+    if (cc_handle < 0 || s3_handle < 0 || conn_handle < 0) {
         snprintf(err, errlen, "codepipeline: cannot register the change listeners");
         return -1;
     }
+    cp_webhook_set_starter(webhook_start);
     return 0;
 }
 
 void cp_triggers_stop(void)
 {
+    cp_webhook_set_starter(NULL);
     if (cc_handle > 0) cc_remove_head_listener(cc_handle);
     if (s3_handle > 0) s3_remove_listener(s3_handle);
-    cc_handle = s3_handle = 0;
+    if (conn_handle > 0) conn_remove_push_listener(conn_handle);
+    cc_handle = s3_handle = conn_handle = 0;
     pthread_mutex_lock(&watch_mu);
     for (size_t i = 0; i < nwatch; i++)
         free(watch[i]);

@@ -49,6 +49,22 @@ int cp_webhook_exists(store_txn *t, const char *account, const char *region, con
     return kl >= 0 && store_get(t, STORE_DB_CP_WEBHOOKS, key, (size_t)kl, &val, &vlen) == 0;
 }
 
+int cp_webhook_triggered(store_txn *t, const char *account, const char *region, const char *name,
+                         double at)
+{
+    char key[KEY_MAX];
+    int kl = store_key(key, sizeof key, account, region, name);
+    struct json_object *rec = kl < 0 ? NULL : cp_webhook_load(t, account, region, name);
+    if (!rec) return STORE_NOTFOUND;
+    json_object_object_add(rec, "lastTriggered", json_object_new_double(at));
+    size_t jl;
+    char *json = cp_json_dup(rec, &jl);
+    int rc = json ? store_put(t, STORE_DB_CP_WEBHOOKS, key, (size_t)kl, json, jl) : STORE_ERROR;
+    free(json);
+    json_object_put(rec);
+    return rc;
+}
+
 /* Returns 1 when s is an IPv4 or IPv6 CIDR block ("10.0.0.0/8", "2001:db8::/32"). */
 static int valid_cidr(const char *s)
 {
