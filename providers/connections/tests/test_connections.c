@@ -195,3 +195,23 @@ Test(conn, pushes_report_each_ref_with_its_changed_paths)
     char head[41];
     cr_assert_eq(conn_branch_head(st, ACCT, "acme/app", "main", head), 0);
 }
+
+Test(conn, a_connection_exists_only_in_its_own_account)
+{
+    const char *arn = "arn:aws:codeconnections:us-east-1:" ACCT ":connection/abc";
+    cr_assert_eq(conn_connection_exists(st, ACCT, arn), CONN_ENOREPO, "not created yet");
+    char key[CONN_KEY_MAX];
+    int kl = store_key(key, sizeof key, ACCT, "us-east-1", "abc");
+    store_txn *t = NULL;
+    cr_assert_eq(store_txn_begin(st, 1, &t), 0);
+    cr_assert_eq(store_put(t, STORE_DB_CONN_CONNECTIONS, key, (size_t)kl, "{}", 2), 0);
+    cr_assert_eq(store_txn_commit(t), 0);
+    cr_assert_eq(conn_connection_exists(st, ACCT, arn), 0);
+    /* The older service's ARN form names the same connection. */
+    cr_assert_eq(conn_connection_exists(
+                     st, ACCT, "arn:aws:codestar-connections:us-east-1:" ACCT ":connection/abc"),
+                 0);
+    cr_assert_eq(conn_connection_exists(st, "111111111111", arn), CONN_ENOREPO);
+    cr_assert_eq(conn_connection_exists(st, ACCT, "not-an-arn"), CONN_ENOREPO);
+    cr_assert_eq(conn_connection_exists(st, ACCT, NULL), CONN_ENOREPO);
+}
