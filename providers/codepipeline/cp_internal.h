@@ -45,6 +45,11 @@ int cp_op_stop_pipeline_execution(struct proto_req *req);
 int cp_op_disable_stage_transition(struct proto_req *req);
 int cp_op_enable_stage_transition(struct proto_req *req);
 int cp_op_retry_stage_execution(struct proto_req *req);
+int cp_op_poll_for_third_party_jobs(struct proto_req *req);
+int cp_op_acknowledge_third_party_job(struct proto_req *req);
+int cp_op_get_third_party_job_details(struct proto_req *req);
+int cp_op_put_third_party_job_success_result(struct proto_req *req);
+int cp_op_put_third_party_job_failure_result(struct proto_req *req);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
  * this header, then body_len bytes holding the whole GetPipeline response for that version,

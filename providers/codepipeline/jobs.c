@@ -1,12 +1,13 @@
 /* Job workers: PollForJobs, AcknowledgeJob, GetJobDetails, PutJobSuccessResult,
- * PutJobFailureResult, PutActionRevision, and the jobs' timeouts. A job is a record
- * "J<job id>" in STORE_DB_CP_JOBS naming the action it runs. */
+ * PutJobFailureResult, their ThirdParty variants, PutActionRevision, and the jobs' timeouts. A job
+ * is a record "J<job id>" in STORE_DB_CP_JOBS naming the action it runs. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol/ids.h"
+#include "providers/codepipeline/catalogue.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/engine.h"
 #include "sigv4/sigv4.h"
@@ -130,12 +131,23 @@ int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task)
 
 /* ---- handlers ------------------------------------------------------------------------------- */
 
+/* 1 when the job runs an action of owner ThirdParty: only the ThirdParty operations see it. */
+static int is_third(struct json_object *job)
+{
+    return !strcmp(jgets(jget(job, "actionTypeId"), "owner"), "ThirdParty");
+}
+
 /* The job's data with artifactCredentials: the caller's own key pair, which this S3 accepts. */
 static struct json_object *data_out(struct proto_req *req, struct json_object *job)
 {
     struct json_object *d = NULL;
     json_object_deep_copy(jget(job, "data"), &d, NULL);
     if (!d) d = json_object_new_object();
+    if (is_third(job)) {
+        /* As the model says: ThirdParty job data carries neither of these. */
+        json_object_object_del(jget(d, "pipelineContext"), "pipelineArn");
+        json_object_object_del(jget(d, "pipelineContext"), "pipelineExecutionId");
+    }
     const char *secret = "", *acct = NULL;
     if (req->creds && req->caller.access_key)
         sigv4_creds_lookup(req->creds, req->caller.access_key, &secret, &acct);
@@ -149,14 +161,15 @@ static struct json_object *data_out(struct proto_req *req, struct json_object *j
     return d;
 }
 
-/* Loads job id of the caller in t. Returns it (caller puts) or NULL. */
-static struct json_object *job_load(struct proto_req *req, store_txn *t, const char *id)
+/* Loads job id of the caller in t, of the ThirdParty kind when third. Returns it (caller puts)
+ * or NULL. */
+static struct json_object *job_load(struct proto_req *req, store_txn *t, const char *id, int third)
 {
     char key[80];
     int kl = job_key(key, sizeof key, id);
     struct json_object *job = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
     if (job && (strcmp(jgets(job, "account"), req->caller.account_id) ||
-                strcmp(jgets(job, "region"), req->caller.region))) {
+                strcmp(jgets(job, "region"), req->caller.region) || is_third(job) != third)) {
         json_object_put(job);
         job = NULL;
     }
@@ -168,6 +181,15 @@ static int no_job(struct proto_req *req, const char *id)
     return proto_error(req, ERR_JOB_NOT_FOUND, "Job with ID %s does not exist", id);
 }
 
+/* ThirdParty calls name the clientToken that PollForThirdPartyJobs handed out as clientId. */
+static int bad_client_token(struct proto_req *req, struct json_object *job)
+{
+    const char *ct = jgets(req->input, "clientToken");
+    if (*ct && !strcmp(jgets(job, "clientToken"), ct)) return 0;
+    return proto_error(req, ERR_INVALID_CLIENT_TOKEN, "The client token %s is not valid for job %s",
+                       ct, jgets(job, "id"));
+}
+
 static int same_type(struct json_object *a, struct json_object *b)
 {
     const char *k[] = {"category", "owner", "provider", "version", NULL};
@@ -176,7 +198,7 @@ static int same_type(struct json_object *a, struct json_object *b)
     return 1;
 }
 
-int cp_op_poll_for_jobs(struct proto_req *req)
+static int poll_jobs(struct proto_req *req, int third)
 {
     struct json_object *tid = jget(req->input, "actionTypeId"),
                        *qp = jget(req->input, "queryParam");
@@ -187,12 +209,17 @@ int cp_op_poll_for_jobs(struct proto_req *req)
     store_cursor *c = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    struct json_object *type =
-        strcmp(jgets(tid, "owner"), "Custom")
-            ? NULL
-            : cp_custom_action_get(t, req->caller.account_id, req->caller.region,
-                                   jgets(tid, "category"), jgets(tid, "provider"),
-                                   jgets(tid, "version"));
+    struct json_object *type = NULL;
+    if (third)
+        type = !strcmp(jgets(tid, "owner"), "ThirdParty") &&
+                       cp_catalogue_find(jgets(tid, "category"), "ThirdParty",
+                                         jgets(tid, "provider"), jgets(tid, "version"))
+                   ? json_object_new_object()
+                   : NULL;
+    else if (!strcmp(jgets(tid, "owner"), "Custom"))
+        type = cp_custom_action_get(t, req->caller.account_id, req->caller.region,
+                                    jgets(tid, "category"), jgets(tid, "provider"),
+                                    jgets(tid, "version"));
     if (!type) {
         rc = proto_error(req, ERR_ACTION_TYPE_NOT_FOUND, "ActionType %s/%s/%s/%s not found",
                          jgets(tid, "category"), jgets(tid, "owner"), jgets(tid, "provider"),
@@ -219,7 +246,7 @@ int cp_op_poll_for_jobs(struct proto_req *req)
                     !strcmp(jgets(job, "account"), req->caller.account_id) &&
                     !strcmp(jgets(job, "region"), req->caller.region) &&
                     same_type(jget(job, "actionTypeId"), tid);
-        if (match && qp) {
+        if (match && !third && qp) {
             struct json_object *cfg =
                 jget(jget(jget(job, "data"), "actionConfiguration"), "configuration");
             json_object_object_foreach(qp, qk, qv)
@@ -243,8 +270,19 @@ int cp_op_poll_for_jobs(struct proto_req *req)
         proto_random_alnum(nonce, 32);
         json_object_object_add(job, "status", json_object_new_string("Dispatched"));
         json_object_object_add(job, "nonce", json_object_new_string(nonce));
+        if (third) {
+            char ct[33];
+            proto_random_alnum(ct, 32);
+            json_object_object_add(job, "clientToken", json_object_new_string(ct));
+        }
         if ((rc = job_store(t, job))) break;
         struct json_object *o = json_object_new_object();
+        if (third) {
+            json_object_object_add(o, "clientId", json_object_get(jget(job, "clientToken")));
+            json_object_object_add(o, "jobId", json_object_get(jget(job, "id")));
+            json_object_array_add(jobs, o);
+            continue;
+        }
         json_object_object_add(o, "id", json_object_get(jget(job, "id")));
         json_object_object_add(o, "data", data_out(req, job));
         json_object_object_add(o, "nonce", json_object_new_string(nonce));
@@ -264,17 +302,28 @@ out:
     return rc;
 }
 
-int cp_op_acknowledge_job(struct proto_req *req)
+int cp_op_poll_for_jobs(struct proto_req *req)
+{
+    return poll_jobs(req, 0);
+}
+
+int cp_op_poll_for_third_party_jobs(struct proto_req *req)
+{
+    return poll_jobs(req, 1);
+}
+
+static int acknowledge(struct proto_req *req, int third)
 {
     const char *id = jgets(req->input, "jobId"), *nonce = jgets(req->input, "nonce");
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    struct json_object *job = job_load(req, t, id);
+    struct json_object *job = job_load(req, t, id, third);
     if (!job) {
         rc = no_job(req, id);
         goto out;
     }
+    if (third && (rc = bad_client_token(req, job))) goto out;
     if (strcmp(jgets(job, "nonce"), nonce) || !*nonce) {
         rc = proto_error(req, ERR_INVALID_NONCE, "The nonce %s is not valid for job %s", nonce, id);
         goto out;
@@ -296,30 +345,65 @@ out:
     return rc;
 }
 
-int cp_op_get_job_details(struct proto_req *req)
+int cp_op_acknowledge_job(struct proto_req *req)
+{
+    return acknowledge(req, 0);
+}
+
+int cp_op_acknowledge_third_party_job(struct proto_req *req)
+{
+    return acknowledge(req, 1);
+}
+
+static int job_details(struct proto_req *req, int third)
 {
     const char *id = jgets(req->input, "jobId");
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return cp_store_error(req, rc);
-    struct json_object *job = job_load(req, t, id);
+    struct json_object *job = job_load(req, t, id, third);
     store_txn_abort(t);
     if (!job) return no_job(req, id);
+    if (third && (rc = bad_client_token(req, job))) {
+        json_object_put(job);
+        return rc;
+    }
     struct json_object *d = json_object_new_object();
     json_object_object_add(d, "id", json_object_get(jget(job, "id")));
     json_object_object_add(d, "data", data_out(req, job));
-    json_object_object_add(d, "accountId", json_object_new_string(req->caller.account_id));
+    if (third)
+        json_object_object_add(d, "nonce", json_object_get(jget(job, "nonce")));
+    else
+        json_object_object_add(d, "accountId", json_object_new_string(req->caller.account_id));
     req->output = json_object_new_object();
     json_object_object_add(req->output, "jobDetails", d);
     json_object_put(job);
     return 0;
 }
 
-/* Loads a job that a result may still be put for, or sets the error. */
-static int open_job(struct proto_req *req, store_txn *t, const char *id, struct json_object **out)
+int cp_op_get_job_details(struct proto_req *req)
 {
-    struct json_object *job = job_load(req, t, id);
+    return job_details(req, 0);
+}
+
+int cp_op_get_third_party_job_details(struct proto_req *req)
+{
+    return job_details(req, 1);
+}
+
+/* Loads a job that a result may still be put for, or sets the error. */
+static int open_job(struct proto_req *req, store_txn *t, const char *id, int third,
+                    struct json_object **out)
+{
+    struct json_object *job = job_load(req, t, id, third);
     if (!job) return no_job(req, id);
+    if (third) {
+        int rc = bad_client_token(req, job);
+        if (rc) {
+            json_object_put(job);
+            return rc;
+        }
+    }
     if (terminal(job) || !strcmp(jgets(job, "status"), "Queued")) {
         int rc = proto_error(req, ERR_INVALID_JOB_STATE, "Job %s is in state %s", id,
                              jgets(job, "status"));
@@ -330,7 +414,7 @@ static int open_job(struct proto_req *req, store_txn *t, const char *id, struct 
     return 0;
 }
 
-int cp_op_put_job_success_result(struct proto_req *req)
+static int put_success(struct proto_req *req, int third)
 {
     const char *id = jgets(req->input, "jobId");
     struct json_object *ed = jget(req->input, "executionDetails");
@@ -342,7 +426,7 @@ int cp_op_put_job_success_result(struct proto_req *req)
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    if ((rc = open_job(req, t, id, &job))) goto out;
+    if ((rc = open_job(req, t, id, third, &job))) goto out;
     struct cp_action_result res = {0};
     if (jget(ed, "externalExecutionId")) res.external_id = strdup(jgets(ed, "externalExecutionId"));
     if (jget(ed, "summary")) res.summary = strdup(jgets(ed, "summary"));
@@ -421,7 +505,17 @@ out:
     return rc;
 }
 
-int cp_op_put_job_failure_result(struct proto_req *req)
+int cp_op_put_job_success_result(struct proto_req *req)
+{
+    return put_success(req, 0);
+}
+
+int cp_op_put_third_party_job_success_result(struct proto_req *req)
+{
+    return put_success(req, 1);
+}
+
+static int put_failure(struct proto_req *req, int third)
 {
     const char *id = jgets(req->input, "jobId");
     struct json_object *fd = jget(req->input, "failureDetails");
@@ -430,7 +524,7 @@ int cp_op_put_job_failure_result(struct proto_req *req)
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    if ((rc = open_job(req, t, id, &job))) goto out;
+    if ((rc = open_job(req, t, id, third, &job))) goto out;
     struct cp_action_result res = {0};
     cp_action_fail(&res, "%s", jgets(fd, "message"));
     res.error_code = strdup(*jgets(fd, "type") ? jgets(fd, "type") : "JobFailed");
@@ -448,6 +542,16 @@ out:
     json_object_put(job);
     store_txn_abort(t);
     return rc;
+}
+
+int cp_op_put_job_failure_result(struct proto_req *req)
+{
+    return put_failure(req, 0);
+}
+
+int cp_op_put_third_party_job_failure_result(struct proto_req *req)
+{
+    return put_failure(req, 1);
 }
 
 int cp_op_put_action_revision(struct proto_req *req)

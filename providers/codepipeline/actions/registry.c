@@ -18,7 +18,8 @@ static int not_simulated(struct cp_action_ctx *ac, struct cp_action_result *r)
 
 cp_action_run_fn cp_action_provider(const char *owner, const char *category, const char *provider)
 {
-    if (!strcmp(owner, "Custom")) return cp_act_job;
+    /* Custom and partner (ThirdParty) actions are both run by job workers. */
+    if (!strcmp(owner, "Custom") || !strcmp(owner, "ThirdParty")) return cp_act_job;
     if (strcmp(owner, "AWS")) return not_simulated;
     if (!strcmp(category, "Source") && !strcmp(provider, "S3")) return cp_act_s3_source;
     if (!strcmp(category, "Source") && !strcmp(provider, "CodeCommit"))
