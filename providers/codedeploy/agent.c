@@ -976,7 +976,7 @@ static void rollback(store *st, const char *account, const char *region, const c
                                json_object_new_string("OVERWRITE"));
         json_object_object_add(req.input, "ignoreApplicationStopFailures",
                                json_object_new_boolean(1));
-        if (cd_create(&req, "codeDeployRollback", id, rid) != 0) {
+        if (cd_create(&req, "codeDeployRollback", id, NULL, rid) != 0) {
             msg = proto_arena_printf(req.arena, "Automatic rollback could not start: %s",
                                      req.err_message ? req.err_message : "error");
             rid[0] = '\0';

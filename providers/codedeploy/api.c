@@ -113,7 +113,8 @@ int cd_create_deployment(store *st, const struct cd_start *start,
                                json_object_new_string(start->file_exists_behavior));
     json_object_object_add(in, "ignoreApplicationStopFailures",
                            json_object_new_boolean(start->ignore_application_stop_failures));
-    if (cd_create(&r, start->creator ? start->creator : "user", NULL, id) != 0) {
+    if (cd_create(&r, start->creator ? start->creator : "user", NULL, start->idempotency_key, id) !=
+        0) {
         const char *code = proto_err_code(r.err);
         switch (r.err) {
         case ERR_CD_APPLICATION_DOES_NOT_EXIST:

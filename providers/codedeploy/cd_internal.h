@@ -25,6 +25,7 @@ struct json_object;
 #define CD_K_TAGS    "tags"   /* tags/<arn> -> [ {Key, Value} ] */
 #define CD_K_DEPLOY  "d"      /* STORE_DB_CD_DEPLOYMENTS: d/<id> -> DeploymentInfo (+ "_" keys) */
 #define CD_K_TARGET  "t"      /* t/<id>\x1f<instance> -> InstanceTarget */
+#define CD_K_IDEM    "idem"   /* idem/<idempotency key> -> deployment id (bytes) */
 #define CD_MAX_BATCH 100
 
 /* Builds "<account>/<region>/<kind>/<a>[\x1f<b>]" into buf (CD_KEY_MAX). Returns its length, or
@@ -121,7 +122,8 @@ int cd_active_key(char *key, const char *account, const char *region, const char
 /* Creates a deployment from req->input (CreateDeployment's members) by creator, recording
  * rollback_of as the deployment it rolls back (NULL: none), and starts it. Writes its id.
  * Returns 0 or a negative proto_err on req. */
-int cd_create(struct proto_req *req, const char *creator, const char *rollback_of, char id[16]);
+int cd_create(struct proto_req *req, const char *creator, const char *rollback_of, const char *idem,
+              char id[16]);
 
 /* ---- The deployment agent (agent.c) ---- */
 

@@ -56,6 +56,10 @@ struct cd_start {
     const char *file_exists_behavior; /* "DISALLOW" (NULL), "OVERWRITE" or "RETAIN" */
     int ignore_application_stop_failures;
     const char *creator; /* the deployment's creator ("user"; the engine says "CodePipeline") */
+    /* NULL, or a key naming this request: a create with a key that an earlier create of the
+     * account and region stored returns that deployment instead of making a second one, so a
+     * caller that died before recording the id may simply ask again. */
+    const char *idempotency_key;
 };
 
 /* Creates a deployment, records it Created and hands it to the deployment workers, which run it
@@ -63,7 +67,8 @@ struct cd_start {
  * CD_ENOAPP, CD_ENOGROUP, CD_EINVAL (with a one-line reason in err, AWS's wording and error code
  * name where AWS has one: "RevisionDoesNotExistException: ..."), CD_ESTATE, CD_EIO or
  * CD_ENOTIMPL. Durable when this returns: its completion reaches the listeners even across a
- * restart (see cd_deployment_listener). */
+ * restart (see cd_deployment_listener). With req->idempotency_key already used, writes the id of
+ * the deployment created under it and returns 0, whatever that deployment's state. */
 int cd_create_deployment(store *st, const struct cd_start *req,
                          char deployment_id[CD_DEPLOYMENT_ID_MAX], char *err, size_t errlen);
 

@@ -86,7 +86,8 @@ static void new_id(char out[12])
     out[11] = '\0';
 }
 
-int cd_create(struct proto_req *req, const char *creator, const char *rollback_of, char id[16])
+int cd_create(struct proto_req *req, const char *creator, const char *rollback_of, const char *idem,
+              char id[16])
 {
     const char *app, *group = cd_str(req->input, "deploymentGroupName");
     struct json_object *appr = NULL, *grp = NULL, *rev = NULL, *cfg = NULL, *rec = NULL,
@@ -101,6 +102,27 @@ int cd_create(struct proto_req *req, const char *creator, const char *rollback_o
                            "Deployment Group name is missing");
     json_object_object_get_ex(req->input, "revision", &rev);
     if (store_txn_begin(req->store, 1, &t)) return fail(req);
+    char ikey[CD_KEY_MAX];
+    int ikl = idem ? cd_key(ikey, CD_ACCT(req), CD_REGION(req), CD_K_IDEM, idem, NULL) : -1;
+    if (idem && ikl < 0) {
+        rc = proto_error(req, ERR_VALIDATION, "The idempotency key is too long");
+        goto out;
+    }
+    if (ikl >= 0) {
+        const void *iv;
+        size_t ivl;
+        int g = store_get(t, STORE_DB_CD_DEPLOYMENTS, ikey, (size_t)ikl, &iv, &ivl);
+        if (g == 0 && ivl < 16) {
+            /* Created before under this key: hand that one back, never a second. */
+            memcpy(id, iv, ivl);
+            id[ivl] = '\0';
+            goto out;
+        }
+        if (g != STORE_NOTFOUND) {
+            rc = fail(req);
+            goto out;
+        }
+    }
     if ((rc = cd_app_load(req, t, app, &appr))) goto out;
     if ((rc = cd_group_load(req, t, app, group, &grp))) goto out;
     if (!rev) {
@@ -212,8 +234,10 @@ int cd_create(struct proto_req *req, const char *creator, const char *rollback_o
                            json_object_new_string(cd_str(grp, "deploymentGroupId")));
     json_object_object_add(rec, "_config", json_object_get(cfg));
     json_object_object_add(rec, "_instances", json_object_get(insts));
+    if (idem) json_object_object_add(rec, "_idempotencyKey", json_object_new_string(idem));
     if (cd_deployment_save(t, CD_ACCT(req), CD_REGION(req), rec) ||
-        store_put(t, STORE_DB_CD_DEPLOYMENTS, key, (size_t)akl, id, strlen(id))) {
+        store_put(t, STORE_DB_CD_DEPLOYMENTS, key, (size_t)akl, id, strlen(id)) ||
+        (ikl >= 0 && store_put(t, STORE_DB_CD_DEPLOYMENTS, ikey, (size_t)ikl, id, strlen(id)))) {
         rc = fail(req);
         goto out;
     }
@@ -251,7 +275,7 @@ out:
 int cd_op_create_deployment(struct proto_req *req)
 {
     char id[16];
-    int rc = cd_create(req, "user", NULL, id);
+    int rc = cd_create(req, "user", NULL, NULL, id);
     if (rc) return rc;
     req->output = json_object_new_object();
     json_object_object_add(req->output, "deploymentId", json_object_new_string(id));

@@ -1,10 +1,14 @@
 /* Unit tests of codedeploy.h's contract: its error range and its listeners. */
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/ids.h"
+#include "providers/codedeploy/cd_internal.h"
 #include "providers/codedeploy/internal.h"
+#include "providers/runtime/queue.h"
 
 static int heard;
 
@@ -52,4 +56,63 @@ Test(cd_contract, deployment_listeners_hear_completions_until_removed)
     cr_assert_eq(cd_remove_deployment_listener(h), 0);
     cd_notify_deployment_done(&ev);
     cr_assert_eq(heard, 1);
+}
+
+/* Calls the handler op as a request of the default account with input (taken). Returns its rc. */
+static int call(store *st, int (*op)(struct proto_req *), struct json_object *input)
+{
+    struct proto_req r;
+    memset(&r, 0, sizeof r);
+    r.arena = proto_arena_new();
+    r.store = st;
+    r.caller.account_id = "000000000000";
+    r.caller.region = "us-east-1";
+    r.input = input;
+    int rc = op(&r);
+    json_object_put(r.input);
+    json_object_put(r.output);
+    proto_arena_free(r.arena);
+    return rc;
+}
+
+Test(cd_contract, a_create_repeated_with_its_idempotency_key_returns_the_first_deployment)
+{
+    char dir[] = "/tmp/cpl-cd-idem-XXXXXX", err[256] = "", msg[256];
+    cr_assert_not_null(mkdtemp(dir));
+    struct store_options opts = {.dir = dir, .map_size = 64u << 20, .no_sync = 1};
+    store *st = NULL;
+    cr_assert_eq(store_open(&opts, &st, msg, sizeof msg), 0, "%s", msg);
+    rt_queue *q = rt_queue_new(st);
+    static struct proto_service_config cfg;
+    cfg.queue = q;
+    cr_assert_eq(cd_service.start(st, &cfg, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(
+        call(st, cd_op_create_application, json_tokener_parse("{\"applicationName\": \"a\"}")), 0);
+    cr_assert_eq(call(st, cd_op_create_group,
+                      json_tokener_parse("{\"applicationName\": \"a\", \"deploymentGroupName\": "
+                                         "\"g\", \"serviceRoleArn\": "
+                                         "\"arn:aws:iam::000000000000:role/r\"}")),
+                 0);
+    struct cd_start req = {.account = "000000000000",
+                           .region = "us-east-1",
+                           .application = "a",
+                           .deployment_group = "g",
+                           .revision = {"bucket", "app.zip", CD_BUNDLE_ZIP, NULL, NULL},
+                           .creator = "CodePipeline",
+                           .idempotency_key = "action-execution-1"};
+    char id1[CD_DEPLOYMENT_ID_MAX], id2[CD_DEPLOYMENT_ID_MAX];
+    cr_assert_eq(cd_create_deployment(st, &req, id1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cd_create_deployment(st, &req, id2, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(id2, id1);
+    struct cd_deployment d;
+    cr_assert_eq(cd_get_deployment(st, "000000000000", "us-east-1", id1, &d), 0);
+    cr_assert_str_eq(d.application, "a");
+    cd_deployment_free(&d);
+    cr_assert_eq(rt_queue_stop(q, 30), 0);
+    cd_service.stop(proto_now() + 30);
+    rt_queue_free(q);
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -52,6 +52,9 @@ int cp_act_codedeploy(struct cp_action_ctx *ac, struct cp_action_result *r)
         .revision = {json_object_get_string(b), json_object_get_string(k), CD_BUNDLE_ZIP, NULL,
                      NULL},
         .creator = "CodePipeline",
+        /* A restart between this create and the engine recording the id re-runs this action:
+         * the key makes that second create hand back the first deployment. */
+        .idempotency_key = ac->action_execution_id,
     };
     char id[CD_DEPLOYMENT_ID_MAX], err[512] = "";
     int rc = cd_create_deployment(ac->st, &s, id, err, sizeof err);
