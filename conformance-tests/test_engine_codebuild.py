@@ -130,6 +130,55 @@ class CodeBuildActionTest(ServerTestCase):
         with open(path) as f:
             self.assertEqual(f.read(), "hello from main\n")
 
+    def test_two_inputs_with_primary_source_and_two_outputs(self):
+        # The buildspec comes from the PrimarySource (the second input); the other input is a
+        # secondary source under CODEBUILD_SRC_DIR_<name>; the second output is the
+        # secondary-artifacts entry whose identifier is its name.
+        name = "cb-multi"
+        self.project("multi-proj")
+        spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - cp "$CODEBUILD_SRC_DIR_Code/code.txt" first.txt
+      - mkdir -p second && echo "from $(cat data.txt)" > second/second.txt
+artifacts:
+  files: [first.txt]
+  secondary-artifacts:
+    Second:
+      base-directory: second
+      files: ['**/*']
+"""
+        self.s3.put_object(Bucket="engine-src", Key="cb-multi-code.zip",
+                           Body=U.make_zip({"code.txt": "code-input"}))
+        self.s3.put_object(Bucket="engine-src", Key="cb-multi-spec.zip",
+                           Body=U.make_zip({"buildspec.yml": spec, "data.txt": "spec-input"}))
+        build = build_action("multi-proj", PrimarySource="Spec")
+        build["inputArtifacts"] = [{"name": "Code"}, {"name": "Spec"}]
+        build["outputArtifacts"] = [{"name": "First"}, {"name": "Second"}]
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key="cb-multi-code.zip", out="Code"),
+                        U.s3_source(name="Source2", key="cb-multi-spec.zip", out="Spec")]),
+            ("Build", [build])]))
+        eid = U.first_execution(self.cp, name)
+        e = U.wait_execution(self.cp, name, eid, timeout=180)
+        act = self.actions(name, eid)["Build"]
+        self.skip_if_not_available(act)
+        self.assertEqual(e["status"], "Succeeded", act)
+        outs = {o["name"]: o["s3location"] for o in act["output"]["outputArtifacts"]}
+        self.assertEqual(sorted(outs), ["First", "Second"])
+        self.assertEqual(sorted(i["name"] for i in act["input"]["inputArtifacts"]),
+                         ["Code", "Spec"])
+        got = {}
+        for art, loc in outs.items():
+            self.assertTrue(loc["key"].startswith("cb-multi/" + art[:10] + "/"), loc)
+            body = self.s3.get_object(Bucket=loc["bucket"], Key=loc["key"])["Body"].read()
+            got[art] = zipfile.ZipFile(io.BytesIO(body))
+        self.assertEqual(got["First"].namelist(), ["first.txt"])
+        self.assertEqual(got["First"].read("first.txt"), b"code-input")
+        self.assertEqual(got["Second"].namelist(), ["second.txt"])
+        self.assertEqual(got["Second"].read("second.txt"), b"from spec-input\n")
+
     def test_a_failing_build_fails_the_execution(self):
         name = "build-fail"
         key = U.test_key(self)
