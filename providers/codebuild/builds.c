@@ -473,6 +473,8 @@ static int start_build(struct proto_req *req, struct cb_new_build *nb)
         if (found < 0) return found;
         if (found) return answer_build(req, id);
     }
+    if (!cb_run_ready())
+        return proto_error(req, ERR_SERVICE_UNAVAILABLE, "The build runner is not running");
     struct json_object *b = NULL;
     int rc = cb_create_build(req->store, req->arena, nb, id, &b, err, sizeof err);
     if (rc == STORE_NOTFOUND)

@@ -1516,6 +1516,11 @@ int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, con
     return rt_queue_add_in(queue, t, &timer);
 }
 
+int cb_run_ready(void)
+{
+    return queue != NULL;
+}
+
 void cb_run_kick(const char *id)
 {
     const char *uuid = strchr(id, ':');

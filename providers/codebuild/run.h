@@ -70,6 +70,9 @@ int cb_create_build(store *st, proto_arena *a, const struct cb_new_build *nb, ch
 int cb_run_enqueue_in(store_txn *t, const char *account, const char *region, const char *id,
                       double queued_deadline);
 void cb_run_kick(const char *id);
+/* Returns 1 once the service started and builds can be queued, else 0 (a harness that runs
+ * handlers without starting the services). */
+int cb_run_ready(void);
 /* Asks build id to stop: a queued one ends STOPPED at once, a running one's process group is
  * killed and it ends STOPPED soon after. Returns 0 (also for a build already complete),
  * STORE_NOTFOUND or STORE_ERROR. */
