@@ -491,6 +491,17 @@ static int open_role(struct proto_req *req, int write, store_txn **t, struct jso
     return 0;
 }
 
+/* Loads the role named RoleName in a read txn of its own. Returns 0 with *r (caller puts), or
+ * the error set on req. */
+static int read_role(struct proto_req *req, struct json_object **r)
+{
+    store_txn *t;
+    int rc = open_role(req, 0, &t, r);
+    if (rc < 0) return rc;
+    store_txn_abort(t);
+    return 0;
+}
+
 static const char *path_or_root(struct proto_req *req)
 {
     const char *p = in_str(req, "Path");
@@ -559,11 +570,9 @@ out:
 
 static int op_get_role(struct proto_req *req)
 {
-    store_txn *t;
     struct json_object *r;
-    int rc = open_role(req, 0, &t, &r);
+    int rc = read_role(req, &r);
     if (rc < 0) return rc;
-    store_txn_abort(t);
     struct json_object *o = role_out(r, 1);
     json_object_object_add(o, "RoleLastUsed", json_object_new_object());
     req->output = json_object_new_object();
@@ -748,11 +757,9 @@ static int op_untag_role(struct proto_req *req)
 
 static int op_list_role_tags(struct proto_req *req)
 {
-    store_txn *t;
     struct json_object *r;
-    int rc = open_role(req, 0, &t, &r);
+    int rc = read_role(req, &r);
     if (rc < 0) return rc;
-    store_txn_abort(t);
     req->output = json_object_new_object();
     json_object_object_add(req->output, "Tags", json_object_get(get(r, "Tags")));
     json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
@@ -794,11 +801,9 @@ static int op_delete_role_policy(struct proto_req *req)
 
 static int op_get_role_policy(struct proto_req *req)
 {
-    store_txn *t;
     struct json_object *r;
-    int rc = open_role(req, 0, &t, &r);
+    int rc = read_role(req, &r);
     if (rc < 0) return rc;
-    store_txn_abort(t);
     const char *name = in_str(req, "PolicyName");
     struct json_object *doc = get(get(r, "inline"), name);
     if (!doc) {
@@ -817,11 +822,9 @@ static int op_get_role_policy(struct proto_req *req)
 
 static int op_list_role_policies(struct proto_req *req)
 {
-    store_txn *t;
     struct json_object *r;
-    int rc = open_role(req, 0, &t, &r);
+    int rc = read_role(req, &r);
     if (rc < 0) return rc;
-    store_txn_abort(t);
     struct json_object *names = json_object_new_array();
     json_object_object_foreach(get(r, "inline"), k, v)
     {
