@@ -416,11 +416,6 @@ class Concurrency(BuildCase):
         self.assertGreater(most, 0)
 
 
-
-if __name__ == "__main__":
-    unittest.main()
-
-
 class Restart(BuildCase):
     server_args = ("--max-builds", "1")
 
@@ -586,7 +581,8 @@ class Timeouts(BuildCase):
 
 
 class CallerAccount(BuildCase):
-    """A build runs with a key pair of the account that started it."""
+    """A build runs with temporary credentials of its project's service role, in the account that
+    started it."""
     credentials = (("AKIDACCOUNTB0000001", "secret-of-account-b", "111111111111"),)
 
     def test_a_build_started_by_account_b_sees_account_b_buckets(self):
@@ -598,6 +594,9 @@ class CallerAccount(BuildCase):
         name = "p-" + uuid.uuid4().hex[:10]
         cb.create_project(name=name, source={"type": "NO_SOURCE", "buildspec": spec(
                               "  build:\n    commands:\n      - echo key=$AWS_ACCESS_KEY_ID\n"
+                              "      - test -n \"$AWS_SESSION_TOKEN\"\n"
+                              "      - aws sts get-caller-identity --output text"
+                              " --query Arn --endpoint-url $AWS_ENDPOINT_URL\n"
                               "      - aws s3 ls\n")},
                           artifacts={"type": "NO_ARTIFACTS"}, environment=ENV,
                           serviceRole="arn:aws:iam::111111111111:role/cb")
@@ -610,6 +609,40 @@ class CallerAccount(BuildCase):
             time.sleep(0.1)
         self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
         log = self.log(b)
-        self.assertIn("key=AKIDACCOUNTB0000001", log)
+        self.assertRegex(log, r"key=ASIA[A-Z2-7]{16}\n")
+        self.assertIn("arn:aws:sts::111111111111:assumed-role/cb/AWSCodeBuild-%s\n"
+                      % b["id"].split(":")[1], log)
         self.assertIn(mine, log)
         self.assertNotIn("a-only-" + mine, log)
+
+
+class BuildCredentialsExpire(BuildCase):
+    """A build's credentials are refused once they expire (the server's test knob makes every
+    credential it issues expire this many seconds after issue)."""
+    expiry = 20
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["CPL_STS_TEST_EXPIRY_SECONDS"] = str(cls.expiry)
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ["CPL_STS_TEST_EXPIRY_SECONDS"]
+
+    def test_the_builds_credentials_work_then_are_refused_after_expiry(self):
+        self.s3.create_bucket(Bucket="expiry-" + uuid.uuid4().hex[:8])
+        name = self.project(spec(
+            "  build:\n    commands:\n"
+            "      - aws s3 ls > first.txt && echo first-ok\n"
+            "      - for i in $(seq 300); do aws s3 ls > /dev/null 2> err.txt || break;"
+            " sleep 0.5; done\n"
+            "      - cat err.txt\n"))
+        b = self.wait(self.cb.start_build(projectName=name)["build"]["id"], deadline=240)
+        self.assertEqual(b["buildStatus"], "SUCCEEDED", b["phases"])
+        log = self.log(b)
+        self.assertIn("first-ok", log)
+        self.assertIn("ExpiredToken", log)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,12 +1,16 @@
 """Engine scenarios with a custom action run by a job worker written with boto3: polling,
 acknowledging with the nonce, reading the input with artifactCredentials, continuation tokens,
-output variables, failure, and AWS's errors."""
+output variables, failure, and AWS's errors; artifactCredentials are temporary credentials of
+the pipeline's role that expire."""
 import io
+import os
+import time
 import unittest
 import zipfile
 
 import boto3
 import botocore.config
+from botocore.exceptions import ClientError
 
 import engine_util as U
 from harness import ServerTestCase
@@ -22,10 +26,19 @@ def custom_action(name="Work", inp="SourceArtifact", out="WorkOut", namespace=No
     return a
 
 
-class JobWorkerTest(ServerTestCase):
+class JobCase(ServerTestCase):
+    # When set, every credential the server issues expires this many seconds after issue (the
+    # server's test knob CPL_STS_TEST_EXPIRY_SECONDS).
+    expiry = None
+
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        if cls.expiry:
+            os.environ["CPL_STS_TEST_EXPIRY_SECONDS"] = str(cls.expiry)
+        try:
+            super().setUpClass()
+        finally:
+            os.environ.pop("CPL_STS_TEST_EXPIRY_SECONDS", None)
         cp = boto3.client("codepipeline", endpoint_url=cls.server.endpoint,
                           aws_access_key_id="test", aws_secret_access_key="test",
                           region_name="us-east-1")
@@ -58,6 +71,14 @@ class JobWorkerTest(ServerTestCase):
                             aws_session_token=creds["sessionToken"],
                             config=botocore.config.Config(retries={"max_attempts": 1}))
 
+    def sts_client(self, creds):
+        return boto3.client("sts", endpoint_url=self.server.endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds["accessKeyId"],
+                            aws_secret_access_key=creds["secretAccessKey"],
+                            aws_session_token=creds["sessionToken"])
+
+
+class JobWorkerTest(JobCase):
     def test_a_job_worker_completes_the_action_with_a_continuation(self):
         name = "jobs-ok"
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
@@ -73,7 +94,14 @@ class JobWorkerTest(ServerTestCase):
                                "InvalidNonceException")
         self.assertEqual(self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"],
                          "InProgress")
-        s3 = self.artifact_client(data["artifactCredentials"])
+        creds = data["artifactCredentials"]
+        self.assertRegex(creds["accessKeyId"], r"^ASIA[A-Z2-7]{16}$")
+        self.assertEqual(len(creds["secretAccessKey"]), 40)
+        self.assertNotEqual(creds["accessKeyId"], "test")
+        # the pipeline's role, in a session named after the job
+        self.assertEqual(self.sts_client(creds).get_caller_identity()["Arn"],
+                         "arn:aws:sts::000000000000:assumed-role/pipeline/" + job["id"])
+        s3 = self.artifact_client(creds)
         loc = data["inputArtifacts"][0]["location"]["s3Location"]
         z = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=loc["bucketName"],
                                                       Key=loc["objectKey"])["Body"].read()))
@@ -134,6 +162,51 @@ class JobWorkerTest(ServerTestCase):
         self.assertClientError(lambda: self.cp.poll_for_jobs(actionTypeId={
             "category": "Build", "owner": "Custom", "provider": "Nobody", "version": "1"}),
             "ActionTypeNotFoundException")
+
+
+class JobCredentialsExpire(JobCase):
+    expiry = 10
+
+    def test_artifact_credentials_expire_and_job_details_hand_out_fresh_ones(self):
+        name = "jobs-expiry"
+        action = custom_action()
+        action["roleArn"] = "arn:aws:iam::000000000000:role/worker-role"
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]), ("Work", [action])]))
+        eid = U.first_execution(self.cp, name)
+        job = self.poll()
+        self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
+        creds = job["data"]["artifactCredentials"]
+        # the action's own role wins over the pipeline's
+        self.assertEqual(self.sts_client(creds).get_caller_identity()["Arn"],
+                         "arn:aws:sts::000000000000:assumed-role/worker-role/" + job["id"])
+        s3 = self.artifact_client(creds)
+        loc = job["data"]["inputArtifacts"][0]["location"]["s3Location"]
+        get = lambda c: c.get_object(Bucket=loc["bucketName"], Key=loc["objectKey"])
+        self.assertTrue(get(s3)["Body"].read().startswith(b"PK"))
+        # without the session token the key is not accepted
+        bare = boto3.client("s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds["accessKeyId"],
+                            aws_secret_access_key=creds["secretAccessKey"],
+                            config=botocore.config.Config(retries={"max_attempts": 1}))
+        self.assertClientError(lambda: get(bare), "InvalidToken", 400)
+        deadline = time.time() + self.expiry + 60
+        while time.time() < deadline:
+            try:
+                get(s3)
+            except ClientError:
+                break
+            time.sleep(0.5)
+        self.assertClientError(lambda: get(s3), "ExpiredToken", 400)
+        # GetJobDetails renews them, as a long-running worker on AWS would ask
+        fresh = self.cp.get_job_details(jobId=job["id"])["jobDetails"]["data"][
+            "artifactCredentials"]
+        self.assertNotEqual(fresh["accessKeyId"], creds["accessKeyId"])
+        out = job["data"]["outputArtifacts"][0]["location"]["s3Location"]
+        self.artifact_client(fresh).put_object(Bucket=out["bucketName"], Key=out["objectKey"],
+                                               Body=U.make_zip({"o": "1"}))
+        self.cp.put_job_success_result(jobId=job["id"])
+        self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Succeeded")
 
 
 if __name__ == "__main__":

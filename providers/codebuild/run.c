@@ -27,6 +27,7 @@
 #include "providers/runtime/queue.h"
 #include "providers/runtime/runner.h"
 #include "providers/s3/s3.h"
+#include "providers/sts/sts.h"
 
 #define LOG_CAP (8u << 20) /* bytes of a build's log kept */
 
@@ -748,11 +749,26 @@ static char **make_env(struct build *bd, size_t *count)
     env_add(NULL, &e, &n, "CODEBUILD_START_TIME", buf);
     env_add(NULL, &e, &n, "AWS_REGION", bd->region);
     env_add(NULL, &e, &n, "AWS_DEFAULT_REGION", bd->region);
-    struct json_object *cred = get(bd->spec, "credentials");
-    const char *akid = cb_json_str(cred, "accessKeyId"),
-               *secret = cb_json_str(cred, "secretAccessKey");
-    env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", akid && secret ? akid : "test");
-    env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", akid && secret ? secret : "test");
+    /* AWS hands a build its service role's session through the container credentials endpoint;
+     * here they are the environment's AWS_* variables, which every SDK and the CLI read first.
+     * They last the build's timeout, and five minutes more for the artifacts' upload after it. */
+    struct sts_temp_creds tc;
+    char session[80];
+    snprintf(session, sizeof session, "AWSCodeBuild-%.60s", bd->uuid);
+    long minutes = (long)json_object_get_int(get(bd->b, "timeoutInMinutes"));
+    if (minutes <= 0) minutes = 60;
+    if (!sts_issue_for_role(bd->st, NULL, bd->account, cb_json_str(bd->b, "serviceRole"), session,
+                            minutes * 60 + 300, &tc)) {
+        env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", tc.access_key);
+        env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", tc.secret);
+        env_add(NULL, &e, &n, "AWS_SESSION_TOKEN", tc.token);
+    } else { /* the store refused them: the account's key pair the build was started with */
+        struct json_object *cred = get(bd->spec, "credentials");
+        const char *akid = cb_json_str(cred, "accessKeyId"),
+                   *secret = cb_json_str(cred, "secretAccessKey");
+        env_add(NULL, &e, &n, "AWS_ACCESS_KEY_ID", akid && secret ? akid : "test");
+        env_add(NULL, &e, &n, "AWS_SECRET_ACCESS_KEY", akid && secret ? secret : "test");
+    }
     env_add(NULL, &e, &n, "AWS_ENDPOINT_URL", cb_json_str(bd->spec, "endpoint"));
     *count = n;
     return e;

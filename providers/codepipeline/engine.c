@@ -276,6 +276,7 @@ static int start_action(struct machine *m, struct run *r, int si, struct json_ob
     jset(en, "pipelineVersion", json_object_new_int(jgeti(e, "pipelineVersion", 1)));
     jsets(en, "stageName", stage);
     jsets(en, "actionName", name);
+    if (jgets(r->decl, "roleArn")) jsets(en, "_role", jgets(r->decl, "roleArn"));
     jset(en, "startTime", json_object_new_double(m->now));
     jset(en, "lastUpdateTime", json_object_new_double(m->now));
     struct json_object *in = json_object_new_object();

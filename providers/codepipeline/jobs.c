@@ -10,6 +10,7 @@
 #include "providers/codepipeline/catalogue.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/engine.h"
+#include "providers/sts/sts.h"
 #include "sigv4/sigv4.h"
 
 static struct json_object *jget(struct json_object *o, const char *k)
@@ -137,26 +138,45 @@ static int is_third(struct json_object *job)
     return !strcmp(jgets(jget(job, "actionTypeId"), "owner"), "ThirdParty");
 }
 
-/* The job's data with artifactCredentials: the caller's own key pair, which this S3 accepts. */
-static struct json_object *data_out(struct proto_req *req, struct json_object *job)
+/* How long a job's artifactCredentials last: the job's timeout, within the bounds of a role
+ * session (15 minutes to 12 hours). A worker that outlives them calls GetJobDetails again, as on
+ * AWS. */
+static long creds_duration(struct json_object *job)
+{
+    double to = json_object_get_double(jget(job, "timeout"));
+    return to < 900 ? 900 : to > 43200 ? 43200 : (long)to;
+}
+
+/* The job's data with artifactCredentials: temporary credentials of the job's account for the
+ * action's role or else the pipeline's (session named after the job), issued in t when t is not
+ * NULL. Should the store refuse them, the caller's own key pair, which this S3 also accepts. */
+static struct json_object *data_out(struct proto_req *req, store_txn *t, struct json_object *job)
 {
     struct json_object *d = NULL;
     json_object_deep_copy(jget(job, "data"), &d, NULL);
     if (!d) d = json_object_new_object();
+    const char *role = jgets(d, "_role");
+    struct sts_temp_creds tc;
+    int issued = !sts_issue_for_role(req->store, t, jgets(job, "account"), *role ? role : NULL,
+                                     jgets(job, "id"), creds_duration(job), &tc);
+    json_object_object_del(d, "_role");
     if (is_third(job)) {
         /* As the model says: ThirdParty job data carries neither of these. */
         json_object_object_del(jget(d, "pipelineContext"), "pipelineArn");
         json_object_object_del(jget(d, "pipelineContext"), "pipelineExecutionId");
     }
-    const char *secret = "", *acct = NULL;
-    if (req->creds && req->caller.access_key)
-        sigv4_creds_lookup(req->creds, req->caller.access_key, &secret, &acct);
+    const char *akid = tc.access_key, *secret = tc.secret, *token = tc.token, *acct = NULL;
+    if (!issued) {
+        akid = req->caller.access_key ? req->caller.access_key : "";
+        secret = "";
+        token = "codepipeline-local-job";
+        if (req->creds && req->caller.access_key)
+            sigv4_creds_lookup(req->creds, req->caller.access_key, &secret, &acct);
+    }
     struct json_object *c = json_object_new_object();
-    json_object_object_add(
-        c, "accessKeyId",
-        json_object_new_string(req->caller.access_key ? req->caller.access_key : ""));
+    json_object_object_add(c, "accessKeyId", json_object_new_string(akid));
     json_object_object_add(c, "secretAccessKey", json_object_new_string(secret ? secret : ""));
-    json_object_object_add(c, "sessionToken", json_object_new_string("codepipeline-local-job"));
+    json_object_object_add(c, "sessionToken", json_object_new_string(token));
     json_object_object_add(d, "artifactCredentials", c);
     return d;
 }
@@ -284,7 +304,7 @@ static int poll_jobs(struct proto_req *req, int third)
             continue;
         }
         json_object_object_add(o, "id", json_object_get(jget(job, "id")));
-        json_object_object_add(o, "data", data_out(req, job));
+        json_object_object_add(o, "data", data_out(req, t, job));
         json_object_object_add(o, "nonce", json_object_new_string(nonce));
         json_object_object_add(o, "accountId", json_object_new_string(req->caller.account_id));
         json_object_array_add(jobs, o);
@@ -370,7 +390,7 @@ static int job_details(struct proto_req *req, int third)
     }
     struct json_object *d = json_object_new_object();
     json_object_object_add(d, "id", json_object_get(jget(job, "id")));
-    json_object_object_add(d, "data", data_out(req, job));
+    json_object_object_add(d, "data", data_out(req, NULL, job));
     if (third)
         json_object_object_add(d, "nonce", json_object_get(jget(job, "nonce")));
     else

@@ -40,11 +40,11 @@ static long effective_duration(long asked)
     return n > 0 ? n : asked;
 }
 
-int sts_issue(store *st, const char *account, const char *arn, const char *user_id, long duration,
-              char akid[21], char secret[41], char token[STS_TOKEN_MAX], time_t *expiration)
+/* The record of a new temporary key: the key id, secret and token made here, the rest given. */
+static struct json_object *new_record(const char *account, const char *arn, const char *user_id,
+                                      long duration, char akid[21], char secret[41],
+                                      char token[STS_TOKEN_MAX], time_t *expiration)
 {
-    int rc;
-    store_txn *t = NULL;
     memcpy(akid, "ASIA", 4);
     random_chars(akid + 4, 16, UPPER32);
     random_chars(secret, 40, B64);
@@ -58,15 +58,34 @@ int sts_issue(store *st, const char *account, const char *arn, const char *user_
     json_object_object_add(rec, "expiration", json_object_new_int64((int64_t)*expiration));
     json_object_object_add(rec, "arn", json_object_new_string(arn));
     json_object_object_add(rec, "userId", json_object_new_string(user_id));
+    return rec;
+}
+
+int sts_issue_in(store_txn *t, const char *account, const char *arn, const char *user_id,
+                 long duration, char akid[21], char secret[41], char token[STS_TOKEN_MAX],
+                 time_t *expiration)
+{
+    struct json_object *rec =
+        new_record(account, arn, user_id, duration, akid, secret, token, expiration);
     size_t len;
     const char *s = json_object_to_json_string_length(rec, JSON_C_TO_STRING_PLAIN, &len);
-    if ((rc = store_txn_begin(st, 1, &t)) != 0) goto out;
-    if ((rc = store_put(t, STORE_DB_STS_CREDS, akid, 20, s, len)) != 0) goto out;
+    int rc = store_put(t, STORE_DB_STS_CREDS, akid, 20, s, len);
+    json_object_put(rec);
+    return rc;
+}
+
+int sts_issue(store *st, const char *account, const char *arn, const char *user_id, long duration,
+              char akid[21], char secret[41], char token[STS_TOKEN_MAX], time_t *expiration)
+{
+    store_txn *t = NULL;
+    int rc = store_txn_begin(st, 1, &t);
+    if (rc) goto out;
+    rc = sts_issue_in(t, account, arn, user_id, duration, akid, secret, token, expiration);
+    if (rc) goto out;
     rc = store_txn_commit(t);
     t = NULL;
 out:
     store_txn_abort(t);
-    json_object_put(rec);
     return rc;
 }
 
@@ -237,6 +256,29 @@ static void role_id_for(const char *arn, char out[22])
         h = h / 32 ^ (h * 2654435761ULL);
     }
     out[21] = '\0';
+}
+
+int sts_issue_for_role(store *st, store_txn *t, const char *account, const char *role_arn,
+                       const char *session, long duration, struct sts_temp_creds *out)
+{
+    /* "arn:aws:iam::<account>:role/<path/>name": the name is what follows the last slash */
+    const char *res = role_arn ? strstr(role_arn, ":role/") : NULL;
+    const char *name = res && !strncmp(role_arn, "arn:", 4) ? strrchr(res, '/') + 1 : NULL;
+    char arn[600], user_id[200], role_id[22];
+    if (name && *name) {
+        role_id_for(role_arn, role_id);
+        snprintf(arn, sizeof arn, "arn:aws:sts::%s:assumed-role/%.128s/%.64s", account, name,
+                 session);
+        snprintf(user_id, sizeof user_id, "%s:%.64s", role_id, session);
+    } else {
+        snprintf(arn, sizeof arn, "arn:aws:iam::%s:root", account);
+        snprintf(user_id, sizeof user_id, "%s", account);
+    }
+    if (t)
+        return sts_issue_in(t, account, arn, user_id, duration, out->access_key, out->secret,
+                            out->token, &out->expiration);
+    return sts_issue(st, account, arn, user_id, duration, out->access_key, out->secret, out->token,
+                     &out->expiration);
 }
 
 static int op_assume_role(struct proto_req *req)

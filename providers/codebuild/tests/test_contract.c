@@ -138,7 +138,7 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     static struct proto_service_config cfg;
     cfg.queue = q;
     cfg.max_builds = 2;
-    /* the build's key pair is one of the pipeline's account */
+    /* the account's key pair is what a build falls back on; it gets temporary credentials */
     sigv4_creds *creds = sigv4_creds_new("999999999999");
     cr_assert_eq(sigv4_creds_add(creds, "ENGINEKEY", "engine-secret", ACCT), 0);
     cfg.creds = creds;
@@ -146,13 +146,13 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     put_project(st, "pp");
     cr_assert_eq(s3_create_bucket_local(st, ACCT, REGION, "art"), S3_OK);
     static char zip[4096];
-    size_t zl =
-        zip_one("buildspec.yml",
-                "version: 0.2\nenv:\n  exported-variables: [OUT, KEY]\nphases:\n  build:\n"
-                "    commands:\n      - export OUT=\"$(cat $CODEBUILD_SRC_DIR_Extra/x.txt)\"\n"
-                "      - export KEY=\"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"\n"
-                "      - echo \"$VAR\" > built.txt\nartifacts:\n  files: [built.txt]\n",
-                zip, sizeof zip);
+    size_t zl = zip_one(
+        "buildspec.yml",
+        "version: 0.2\nenv:\n  exported-variables: [OUT, KEY]\nphases:\n  build:\n"
+        "    commands:\n      - export OUT=\"$(cat $CODEBUILD_SRC_DIR_Extra/x.txt)\"\n"
+        "      - export KEY=\"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY:$AWS_SESSION_TOKEN\"\n"
+        "      - echo \"$VAR\" > built.txt\nartifacts:\n  files: [built.txt]\n",
+        zip, sizeof zip);
     cr_assert_eq(s3_put_object_mem(st, ACCT, "art", "in/src.zip", zip, zl, NULL, NULL), S3_OK);
     zl = zip_one("x.txt", "extra-content", zip, sizeof zip);
     cr_assert_eq(s3_put_object_mem(st, ACCT, "art", "in/extra.zip", zip, zl, NULL, NULL), S3_OK);
@@ -194,7 +194,24 @@ Test(cb_contract, an_engine_build_reads_its_inputs_writes_its_output_zip_and_is_
     cr_assert_str_eq(b.current_phase, "COMPLETED");
     cr_assert_eq(b.n_exported, 2);
     cr_assert_str_eq(b.exported[0].value, "extra-content");
-    cr_assert_str_eq(b.exported[1].value, "ENGINEKEY:engine-secret");
+    /* temporary credentials of the pipeline's account, stored where sigv4/ resolves them */
+    const char *key = b.exported[1].value;
+    cr_assert_eq(strncmp(key, "ASIA", 4), 0, "%s", key);
+    cr_assert_eq(key[20], ':', "%s", key);
+    cr_assert_eq(key[61], ':', "%s", key);
+    cr_assert(strlen(key) > 100, "%s", key);
+    store_txn *t = NULL;
+    const void *v;
+    size_t vl;
+    cr_assert_eq(store_txn_begin(st, 0, &t), 0);
+    cr_assert_eq(store_get(t, STORE_DB_STS_CREDS, key, 20, &v, &vl), 0);
+    char rec[1024];
+    snprintf(rec, sizeof rec, "%.*s", (int)vl, (const char *)v);
+    store_txn_abort(t);
+    char want[64];
+    snprintf(want, sizeof want, "\"account\":\"%s\"", ACCT);
+    cr_assert(strstr(rec, want), "%s", rec);
+    cr_assert(strstr(rec, "arn:aws:iam::" ACCT ":root"), "%s", rec); /* the project has no role */
     cr_assert_eq(b.n_outputs, 1);
     cr_assert_str_eq(b.outputs[0].location.key, "out/build.zip");
     cr_assert_str_eq(b.log_group, "/aws/codebuild/pp");

@@ -70,6 +70,12 @@ int cp_act_job(struct cp_action_ctx *ac, struct cp_action_result *r)
     if (json_object_object_get_ex(ac->decl, "timeoutInMinutes", &v))
         timeout = json_object_get_int(v) * 60.0;
     json_object_object_add(d, "_timeout", json_object_new_double(timeout));
+    /* the role whose credentials the job's artifactCredentials are (jobs.c takes it out) */
+    struct json_object *in = NULL, *role = NULL;
+    if (json_object_object_get_ex(ac->entry, "input", &in))
+        json_object_object_get_ex(in, "roleArn", &role);
+    if (!role) json_object_object_get_ex(ac->entry, "_role", &role);
+    if (role) json_object_object_add(d, "_role", json_object_get(role));
     r->state = d;
     return CP_ACT_JOB;
 }
