@@ -402,5 +402,96 @@ class RoleTrustCheck(ServerTestCase):
         cp.update_pipeline(pipeline=decl)
 
 
+
+class IamPagination(ServerTestCase):
+    """Every IAM list pages with Marker, MaxItems and IsTruncated, as boto3's paginators expect."""
+
+    def pages(self, op, key, page_size, **kw):
+        it = self.iam.get_paginator(op).paginate(PaginationConfig={"PageSize": page_size}, **kw)
+        pages = list(it)
+        return pages, [x for p in pages for x in p[key]]
+
+    def setUp(self):
+        self.iam = self.client("iam")
+
+    def test_lists_page_with_markers(self):
+        doc = json.dumps(TRUST_CODEBUILD)
+        names = ["pg-%02d" % i for i in range(7)]
+        for n in names:
+            self.iam.create_role(RoleName=n, Path="/pg/", AssumeRolePolicyDocument=doc)
+        pages, roles = self.pages("list_roles", "Roles", 3, PathPrefix="/pg/")
+        self.assertEqual([len(p["Roles"]) for p in pages], [3, 3, 1])
+        self.assertEqual([p["IsTruncated"] for p in pages], [True, True, False])
+        self.assertTrue(all("Marker" in p for p in pages[:2]) and "Marker" not in pages[2])
+        self.assertEqual([r["RoleName"] for r in roles], names)
+        # a plain call gives the first page and the marker of the next
+        first = self.iam.list_roles(PathPrefix="/pg/", MaxItems=5)
+        self.assertEqual(len(first["Roles"]), 5)
+        self.assertTrue(first["IsTruncated"])
+        rest = self.iam.list_roles(PathPrefix="/pg/", MaxItems=5, Marker=first["Marker"])
+        self.assertEqual([r["RoleName"] for r in rest["Roles"]], names[5:])
+        self.assertFalse(rest["IsTruncated"])
+        self.assertClientError(lambda: self.iam.list_roles(Marker="not-a-marker"),
+                               "ValidationError", 400, "Invalid Marker.")
+
+        role = names[0]
+        for i in range(5):
+            self.iam.put_role_policy(RoleName=role, PolicyName="inline-%d" % i,
+                                     PolicyDocument=json.dumps(S3_POLICY))
+        pages, got = self.pages("list_role_policies", "PolicyNames", 2, RoleName=role)
+        self.assertEqual(len(pages), 3)
+        self.assertEqual(sorted(got), ["inline-%d" % i for i in range(5)])
+
+        arns = []
+        for i in range(4):
+            arns.append(self.iam.create_policy(PolicyName="pg-pol-%d" % i, Path="/pg/",
+                                               PolicyDocument=json.dumps(S3_POLICY))
+                        ["Policy"]["Arn"])
+            self.iam.attach_role_policy(RoleName=role, PolicyArn=arns[-1])
+        pages, got = self.pages("list_attached_role_policies", "AttachedPolicies", 3,
+                                RoleName=role)
+        self.assertEqual(len(pages), 2)
+        self.assertEqual([a["PolicyArn"] for a in got], arns)
+        pages, got = self.pages("list_policies", "Policies", 3, Scope="Local", PathPrefix="/pg/")
+        self.assertEqual([len(p["Policies"]) for p in pages], [3, 1])
+        self.assertEqual([p["Arn"] for p in got], arns)
+        # AWS's managed policies and this account's together, each listed once
+        _, every = self.pages("list_policies", "Policies", 4)
+        every = [p["Arn"] for p in every]
+        self.assertEqual(len(every), len(set(every)))
+        self.assertIn("arn:aws:iam::aws:policy/AWSCodePipeline_FullAccess", every)
+        self.assertTrue(set(arns) <= set(every))
+
+        for i in range(3):
+            self.iam.create_policy_version(PolicyArn=arns[0], SetAsDefault=True,
+                                           PolicyDocument=json.dumps(S3_POLICY))
+        pages, got = self.pages("list_policy_versions", "Versions", 3, PolicyArn=arns[0])
+        self.assertEqual([len(p["Versions"]) for p in pages], [3, 1])
+        self.assertEqual([v["VersionId"] for v in got], ["v4", "v3", "v2", "v1"])
+
+        for i in range(3):
+            self.iam.create_instance_profile(InstanceProfileName="pg-ip-%d" % i, Path="/pg/")
+            self.iam.add_role_to_instance_profile(InstanceProfileName="pg-ip-%d" % i,
+                                                  RoleName=role)
+        pages, got = self.pages("list_instance_profiles", "InstanceProfiles", 2,
+                                PathPrefix="/pg/")
+        self.assertEqual([len(p["InstanceProfiles"]) for p in pages], [2, 1])
+        pages, got = self.pages("list_instance_profiles_for_role", "InstanceProfiles", 2,
+                                RoleName=role)
+        self.assertEqual([len(p["InstanceProfiles"]) for p in pages], [2, 1])
+        self.assertEqual([p["InstanceProfileName"] for p in got],
+                         ["pg-ip-%d" % i for i in range(3)])
+
+        self.iam.tag_role(RoleName=role, Tags=[{"Key": "k%d" % i, "Value": str(i)}
+                                               for i in range(5)])
+        first = self.iam.list_role_tags(RoleName=role, MaxItems=4)
+        self.assertEqual(len(first["Tags"]), 4)
+        self.assertTrue(first["IsTruncated"])
+        rest = self.iam.list_role_tags(RoleName=role, MaxItems=4, Marker=first["Marker"])
+        self.assertEqual(rest["Tags"], [{"Key": "k4", "Value": "4"}])
+        self.assertFalse(rest["IsTruncated"])
+        self.assertNotIn("Marker", rest)
+
+
 if __name__ == "__main__":
     unittest.main()

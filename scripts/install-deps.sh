@@ -25,7 +25,9 @@ if [ "${1:-}" = "--test" ]; then
         missing+=(python3-boto3)
         python=/usr/bin/python3
     fi
-    command -v aws >/dev/null 2>&1 || missing+=(awscli)
+    # Debian's awscli is the CLI v2 (/usr/bin/aws), which has `aws logs tail`; the tests that need
+    # v2 call it by that path, whatever `aws` comes first on the PATH.
+    [ -x /usr/bin/aws ] || missing+=(awscli)
     # The JavaScript SDK test (conformance-tests/js) runs on node with packages from npm. Checked by
     # command, not by package: NodeSource's nodejs ships npm and conflicts with Debian's npm.
     command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -517,6 +517,49 @@ static int path_ok(struct proto_req *req, const char *path)
                        "contain only alphanumeric characters and/or / characters.");
 }
 
+/* IAM's lists: at most MaxItems (default 100) entries from Marker on, IsTruncated, and the
+ * Marker of the next page when there is one. A marker is the offset of the next entry in the
+ * list's order (by name, AWS's managed policies first), opaque to clients. */
+#define IAM_MARKER_PREFIX     "cpl1:"
+#define IAM_DEFAULT_MAX_ITEMS 100
+
+/* Answers member with the page of all (an array, consumed) that Marker and MaxItems select, in
+ * req->output (made if NULL). Returns 0, or ValidationError for a marker not handed out here. */
+static int page_out(struct proto_req *req, const char *member, struct json_object *all)
+{
+    const char *marker = in_str(req, "Marker");
+    struct json_object *mi = in_obj(req, "MaxItems");
+    size_t n = json_object_array_length(all), from = 0;
+    long max = mi ? (long)json_object_get_int64(mi) : IAM_DEFAULT_MAX_ITEMS;
+    if (max < 1) max = IAM_DEFAULT_MAX_ITEMS;
+    if (marker) {
+        size_t pl = strlen(IAM_MARKER_PREFIX);
+        char *end = NULL;
+        unsigned long long off = strncmp(marker, IAM_MARKER_PREFIX, pl) == 0 && marker[pl]
+                                     ? strtoull(marker + pl, &end, 10)
+                                     : 0;
+        if (!end || *end || off > n) {
+            json_object_put(all);
+            return proto_error(req, ERR_QUERY_VALIDATION, "Invalid Marker.");
+        }
+        from = (size_t)off;
+    }
+    size_t to = n - from > (size_t)max ? from + (size_t)max : n;
+    struct json_object *page = json_object_new_array();
+    for (size_t i = from; i < to; i++)
+        json_object_array_add(page, json_object_get(json_object_array_get_idx(all, i)));
+    json_object_put(all);
+    if (!req->output) req->output = json_object_new_object();
+    json_object_object_add(req->output, member, page);
+    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(to < n));
+    if (to < n) {
+        char next[48];
+        snprintf(next, sizeof next, IAM_MARKER_PREFIX "%zu", to);
+        put_str(req->output, "Marker", next);
+    }
+    return 0;
+}
+
 /* ---- roles ---------------------------------------------------------------------------------- */
 
 static int op_create_role(struct proto_req *req)
@@ -611,10 +654,7 @@ static int op_list_roles(struct proto_req *req)
     struct list_ctx l = {json_object_new_array(), in_str(req, "PathPrefix"), 0, 0};
     each(t, req->caller.account_id, "role", list_one, &l);
     store_txn_abort(t);
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "Roles", l.arr);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
-    return 0;
+    return page_out(req, "Roles", l.arr);
 }
 
 /* Applies fn to the role named by RoleName under a write transaction and saves it. fn returns 0
@@ -760,11 +800,10 @@ static int op_list_role_tags(struct proto_req *req)
     struct json_object *r;
     int rc = read_role(req, &r);
     if (rc < 0) return rc;
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "Tags", json_object_get(get(r, "Tags")));
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
+    struct json_object *tags = get(r, "Tags");
+    rc = page_out(req, "Tags", tags ? json_object_get(tags) : json_object_new_array());
     json_object_put(r);
-    return 0;
+    return rc;
 }
 
 /* ---- inline policies ------------------------------------------------------------------------ */
@@ -831,11 +870,8 @@ static int op_list_role_policies(struct proto_req *req)
         (void)v;
         json_object_array_add(names, json_object_new_string(k));
     }
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "PolicyNames", names);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
     json_object_put(r);
-    return 0;
+    return page_out(req, "PolicyNames", names);
 }
 
 /* ---- attachments ---------------------------------------------------------------------------- */
@@ -916,11 +952,8 @@ static int op_list_attached_role_policies(struct proto_req *req)
         json_object_put(p);
     }
     store_txn_abort(t);
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "AttachedPolicies", out);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
     json_object_put(r);
-    return 0;
+    return page_out(req, "AttachedPolicies", out);
 }
 
 /* ---- managed policies ----------------------------------------------------------------------- */
@@ -1057,10 +1090,7 @@ static int op_list_policies(struct proto_req *req)
         each(t, req->caller.account_id, "policy", list_one, &l);
         store_txn_abort(t);
     }
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "Policies", l.arr);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
-    return 0;
+    return page_out(req, "Policies", l.arr);
 }
 
 static struct json_object *find_version(struct json_object *p, const char *id, size_t *idx)
@@ -1162,11 +1192,8 @@ static int op_list_policy_versions(struct proto_req *req)
     struct json_object *vs = get(p, "versions"), *out = json_object_new_array();
     for (size_t i = json_object_array_length(vs); i-- > 0;) /* newest first, as AWS lists them */
         json_object_array_add(out, version_out(p, json_object_array_get_idx(vs, i), 0));
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "Versions", out);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
     json_object_put(p);
-    return 0;
+    return page_out(req, "Versions", out);
 }
 
 static int op_delete_policy_version(struct proto_req *req)
@@ -1371,10 +1398,7 @@ static int list_profiles(struct proto_req *req, const char *role)
                               json_object_new_array()};
     each(t, req->caller.account_id, "profile", profile_list_one, &pc);
     store_txn_abort(t);
-    req->output = json_object_new_object();
-    json_object_object_add(req->output, "InstanceProfiles", pc.arr);
-    json_object_object_add(req->output, "IsTruncated", json_object_new_boolean(0));
-    return 0;
+    return page_out(req, "InstanceProfiles", pc.arr);
 }
 
 static int op_list_instance_profiles(struct proto_req *req)
