@@ -2,7 +2,10 @@
 retention, tags, and following a log the way `aws logs tail --follow` does."""
 import json
 import os
+import queue
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -418,14 +421,40 @@ class LogsTest(ServerTestCase):
         self.assertEqual(sorted(printed, key=lambda m: int(m.split()[1])),
                          ["line %d" % i for i in range(20)])
 
-    def test_aws_logs_tail_where_the_cli_has_it(self):
-        p = subprocess.run(["aws", "logs", "tail", "help"], capture_output=True, text=True)
-        if p.returncode != 0:
-            self.skipTest("this aws CLI (v1) has no `logs tail`; following is tested with boto3")
+    def test_aws_logs_tail_without_follow(self):
+        aws = cli_v2(self)
         self.group("tail-g", ["s"])
-        self.put("tail-g", "s", ["hello tail"])
-        _, out, _ = self.aws("logs", "tail", "tail-g", "--since", "1h", "--format", "short")
-        self.assertIn("hello tail", out if isinstance(out, str) else json.dumps(out))
+        self.put("tail-g", "s", ["hello tail", "second tail line"])
+        p = subprocess.run([aws, "--endpoint-url", self.server.endpoint, "logs", "tail", "tail-g",
+                            "--since", "1h", "--format", "short"],
+                           env=self.env(), capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual([ln.split(" ", 1)[1] for ln in lines],
+                         ["hello tail", "second tail line"], p.stdout)
+        p = subprocess.run([aws, "--endpoint-url", self.server.endpoint, "logs", "tail",
+                            "no-such-group"], env=self.env(), capture_output=True, text=True,
+                           timeout=120)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ResourceNotFoundException", p.stderr)
+
+
+# Debian's awscli package is the CLI v2, which has `logs tail`; the `aws` first on the PATH may be
+# v1, which has not.
+AWS_V2 = "/usr/bin/aws"
+
+
+def cli_v2(test):
+    """Returns the path of an AWS CLI v2, or skips test."""
+    try:
+        p = subprocess.run([AWS_V2, "--version"], capture_output=True, text=True, timeout=60)
+    except OSError:
+        test.skipTest("no AWS CLI v2 at %s (Debian's awscli package): `aws logs tail` untested"
+                      % AWS_V2)
+    if not p.stdout.startswith("aws-cli/2."):
+        test.skipTest("%s is not the AWS CLI v2 (%s): `aws logs tail` untested"
+                      % (AWS_V2, p.stdout.strip()))
+    return AWS_V2
 
 
 ENV = {"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
@@ -518,6 +547,69 @@ class CodeBuildLogs(ServerTestCase):
                          ["tick-%d" % i for i in range(1, 7)])
         self.assertTrue([m for m in while_running if m.startswith("tick-")],
                         "no line was seen before the build ended: %s" % printed)
+
+    def test_aws_logs_tail_follow_prints_a_running_builds_lines(self):
+        aws = cli_v2(self)
+        flag = os.path.join(tempfile.mkdtemp(prefix="cpl-tail-"), "go")
+        self.addCleanup(shutil.rmtree, os.path.dirname(flag), True)
+        # the build prints five lines, then waits for the test to have seen them
+        name, b = self.start(
+            "version: 0.2\nphases:\n  build:\n    commands:\n"
+            "      - for i in 1 2 3 4 5; do echo tick-$i; sleep 1; done\n"
+            "      - for i in $(seq 600); do [ -e %s ] && break; sleep 0.5; done\n"
+            "      - echo after-the-wait\n" % flag)
+        group = "/aws/codebuild/" + name
+
+        def group_exists():
+            return self.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        deadline = time.time() + 120
+        while not group_exists() and time.time() < deadline:
+            time.sleep(0.2)  # tail ends at once on a group that does not exist yet
+        env = self.env()
+        env["PYTHONUNBUFFERED"] = "1"  # a pipe, not a terminal: print each line as it comes
+        tail = subprocess.Popen([aws, "--endpoint-url", self.server.endpoint, "logs", "tail",
+                                 group, "--follow", "--format", "short"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = queue.Queue()
+
+        def reader():
+            for ln in tail.stdout:
+                lines.put(ln.rstrip("\n"))
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+
+        def kill():
+            tail.kill()
+            tail.wait()
+            th.join(30)
+            tail.stdout.close()
+            tail.stderr.close()
+        self.addCleanup(kill)
+        got = []
+
+        def wait_line(text):
+            # tail polls every 5 s: a generous wait for each line
+            end = time.time() + 120
+            while time.time() < end:
+                if any(text in ln for ln in got):
+                    return
+                try:
+                    got.append(lines.get(timeout=1))
+                except queue.Empty:
+                    if tail.poll() is not None:
+                        self.fail("aws logs tail ended (%d): %s" % (tail.returncode,
+                                                                     tail.stderr.read()))
+            self.fail("%r never came from aws logs tail --follow: %s" % (text, got))
+        for i in range(1, 6):
+            wait_line("tick-%d" % i)
+        # the build cannot end before the flag: the lines came while it ran
+        self.assertFalse(self.cb.batch_get_builds(ids=[b["id"]])["builds"][0]["buildComplete"])
+        open(flag, "w").close()
+        wait_line("after-the-wait")
+        self.assertEqual(self.wait(b["id"])["buildStatus"], "SUCCEEDED")
+        ticks = [m for m in (ln.split(" ", 1)[1] for ln in got) if m.startswith("tick-")]
+        self.assertEqual(ticks, ["tick-%d" % i for i in range(1, 6)])  # each once, in order
+        self.assertIsNone(tail.poll())  # still following
 
     def test_logs_config_names_the_group_and_stream_prefix_or_disables(self):
         spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo configured\n"
