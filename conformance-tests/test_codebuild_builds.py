@@ -619,7 +619,7 @@ class CallerAccount(BuildCase):
 class BuildCredentialsExpire(BuildCase):
     """A build's credentials are refused once they expire (the server's test knob makes every
     credential it issues expire this many seconds after issue)."""
-    expiry = 20
+    expiry = 30
 
     @classmethod
     def setUpClass(cls):

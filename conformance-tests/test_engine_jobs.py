@@ -165,7 +165,7 @@ class JobWorkerTest(JobCase):
 
 
 class JobCredentialsExpire(JobCase):
-    expiry = 10
+    expiry = 15
 
     def test_artifact_credentials_expire_and_job_details_hand_out_fresh_ones(self):
         name = "jobs-expiry"
