@@ -229,9 +229,13 @@ class ControlTest(ServerTestCase):
         fixdir = tempfile.mkdtemp(prefix="ctl-retry-")
         self.addCleanup(shutil.rmtree, fixdir, True)
         fix = os.path.join(fixdir, "fixed")
+        # Once fixed, the action holds until "go" so that the retry is still running when the
+        # second retry call comes (ConflictException), however fast the machine.
+        go = os.path.join(fixdir, "go")
         self.cp.create_pipeline(pipeline=U.pipeline(name, [
             ("Source", [U.s3_source(key=self.key)]),
-            ("Build", [U.commands(commands=["test -f " + fix])])]))
+            ("Build", [U.commands(commands=[
+                "test -f %s && until test -f %s; do sleep 0.1; done" % (fix, go)])])]))
         eid = U.first_execution(self.cp, name)
         self.assertEqual(U.wait_execution(self.cp, name, eid, timeout=120)["status"], "Failed")
         failed_aeid = self.actions(name, eid)["Run"]["actionExecutionId"]
@@ -257,6 +261,7 @@ class ControlTest(ServerTestCase):
         self.assertClientError(lambda: self.cp.retry_stage_execution(
             pipelineName=name, stageName="Build", pipelineExecutionId=eid,
             retryMode="FAILED_ACTIONS"), "ConflictException")
+        open(go, "w").close()
         e = U.wait_execution(self.cp, name, eid, timeout=120)
         self.assertEqual(e["status"], "Succeeded")
         latest = self.stage(name, "Build")["latestExecution"]
