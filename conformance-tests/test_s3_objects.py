@@ -139,6 +139,37 @@ class S3BucketTest(ServerTestCase):
             "NotImplemented", 501)
         self.assertEqual(self.s3.get_object(Bucket="fresh-config", Key="k")["Body"].read(), b"x")
 
+    def test_lifecycle_keeps_its_transition_default_minimum_object_size(self):
+        # Terraform's aws_s3_bucket_lifecycle_configuration waits until a read gives back the
+        # size it wrote (all_storage_classes_128K by default), header included
+        self.s3.create_bucket(Bucket="lifecycle-size")
+        rules = [{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                  "Expiration": {"Days": 30}}]
+        out = self.s3.put_bucket_lifecycle_configuration(
+            Bucket="lifecycle-size", LifecycleConfiguration={"Rules": rules})
+        self.assertEqual(out["TransitionDefaultMinimumObjectSize"], "all_storage_classes_128K")
+        got = self.s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-size")
+        self.assertEqual(got["Rules"], rules)
+        self.assertEqual(got["TransitionDefaultMinimumObjectSize"], "all_storage_classes_128K")
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket="lifecycle-size", LifecycleConfiguration={"Rules": rules},
+            TransitionDefaultMinimumObjectSize="varies_by_storage_class")
+        self.assertEqual(self.s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-size")[
+            "TransitionDefaultMinimumObjectSize"], "varies_by_storage_class")
+        self.assertClientError(lambda: self.s3.put_bucket_lifecycle_configuration(
+            Bucket="lifecycle-size", LifecycleConfiguration={"Rules": rules},
+            TransitionDefaultMinimumObjectSize="all_storage_classes_64K"), "InvalidArgument", 400)
+        self.assertEqual(self.s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-size")[
+            "TransitionDefaultMinimumObjectSize"], "varies_by_storage_class")
+        # deleted with its document: a new document without the header has the default again
+        self.s3.delete_bucket_lifecycle(Bucket="lifecycle-size")
+        self.assertClientError(lambda: self.s3.get_bucket_lifecycle_configuration(
+            Bucket="lifecycle-size"), "NoSuchLifecycleConfiguration", 404)
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket="lifecycle-size", LifecycleConfiguration={"Rules": rules})
+        self.assertEqual(self.s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-size")[
+            "TransitionDefaultMinimumObjectSize"], "all_storage_classes_128K")
+
     def test_bucket_policy_must_be_a_json_object_within_20_kb(self):
         self.s3.create_bucket(Bucket="policy-checks")
         msg = "Policies must be valid JSON and the first byte must be '{'"

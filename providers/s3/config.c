@@ -13,6 +13,13 @@
 #define POLICY_MAX       (20 * 1024) /* S3's documented bucket policy limit */
 #define POLICY_DEPTH     32
 
+/* The lifecycle's TransitionDefaultMinimumObjectSize, kept beside its document: a header on the
+ * wire, not part of the XML. */
+#define LIFECYCLE_MIN_SIZE "lifecycle.minsize"
+#define MIN_SIZE_HEADER    "x-amz-transition-default-minimum-object-size"
+#define MIN_SIZE_DEFAULT   "all_storage_classes_128K"
+#define MIN_SIZE_BY_CLASS  "varies_by_storage_class"
+
 static const struct cfg {
     const char *sub;
     const char *root;      /* the XML root a PUT body must have; NULL for JSON (policy) */
@@ -121,6 +128,11 @@ int s3_get_config(struct proto_req *req, const struct s3_target *tg)
     }
     const struct cfg *c = find_cfg(req);
     const char *doc = stored(&b, c->sub);
+    if (doc && strcmp(c->sub, "lifecycle") == 0) {
+        /* AWS always answers it; a document stored before it was kept has the default */
+        const char *size = stored(&b, LIFECYCLE_MIN_SIZE);
+        proto_req_add_header(req, MIN_SIZE_HEADER, size ? size : MIN_SIZE_DEFAULT);
+    }
     if (doc) {
         req->content_type = c->root ? "application/xml" : "application/json";
         proto_sb_puts(&req->body, doc);
@@ -136,9 +148,10 @@ int s3_get_config(struct proto_req *req, const struct s3_target *tg)
     return 0;
 }
 
-/* Replaces (doc != NULL) or removes the stored document of sub in the bucket record. */
-static int store_config(struct proto_req *req, const struct s3_target *tg, const char *sub,
-                        const char *doc)
+/* Replaces (docs[i] != NULL) or removes the stored documents of subs[0..n) in the bucket record,
+ * in one transaction. */
+static int store_configs(struct proto_req *req, const struct s3_target *tg, const char *const *subs,
+                         const char *const *docs, size_t n)
 {
     store_txn *t = NULL;
     struct s3_bucket b;
@@ -147,15 +160,19 @@ static int store_config(struct proto_req *req, const struct s3_target *tg, const
     int rc = s3_bucket_check(req, t, tg->bucket, &b);
     if (rc) goto out;
     size_t pos = 0;
-    const char *n, *v;
-    while (s3_pairs_next(b.configs, b.configs_len, &pos, &n, &v)) {
-        if (strcmp(n, sub) == 0) continue;
-        proto_sb_append(&sb, n, strlen(n) + 1);
+    const char *name, *v;
+    while (s3_pairs_next(b.configs, b.configs_len, &pos, &name, &v)) {
+        size_t i = 0;
+        while (i < n && strcmp(name, subs[i]) != 0)
+            i++;
+        if (i < n) continue;
+        proto_sb_append(&sb, name, strlen(name) + 1);
         proto_sb_append(&sb, v, strlen(v) + 1);
     }
-    if (doc) {
-        proto_sb_append(&sb, sub, strlen(sub) + 1);
-        proto_sb_append(&sb, doc, strlen(doc) + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (!docs[i]) continue;
+        proto_sb_append(&sb, subs[i], strlen(subs[i]) + 1);
+        proto_sb_append(&sb, docs[i], strlen(docs[i]) + 1);
     }
     b.configs = sb.buf;
     b.configs_len = sb.len;
@@ -231,7 +248,25 @@ int s3_put_config(struct proto_req *req, const struct s3_target *tg)
         if (!root || strcmp(root->name, c->root) != 0)
             return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     }
-    rc = store_config(req, tg, c->sub, proto_arena_strndup(req->arena, body, len));
+    const char *subs[2] = {c->sub, LIFECYCLE_MIN_SIZE};
+    const char *docs[2] = {proto_arena_strndup(req->arena, body, len), NULL};
+    size_t n = 1;
+    if (strcmp(c->sub, "lifecycle") == 0) {
+        /* Terraform waits until a read gives back the value it wrote, header included */
+        const char *size = proto_req_header(req, MIN_SIZE_HEADER);
+        if (!size) size = MIN_SIZE_DEFAULT;
+        if (strcmp(size, MIN_SIZE_DEFAULT) != 0 && strcmp(size, MIN_SIZE_BY_CLASS) != 0) {
+            s3_err_extra(req, "ArgumentName", MIN_SIZE_HEADER);
+            s3_err_extra(req, "ArgumentValue", size);
+            return proto_error(req, ERR_S3_INVALID_ARGUMENT,
+                               "Invalid value for " MIN_SIZE_HEADER ": must be " MIN_SIZE_DEFAULT
+                               " or " MIN_SIZE_BY_CLASS);
+        }
+        docs[1] = size;
+        n = 2;
+    }
+    rc = store_configs(req, tg, subs, docs, n);
+    if (!rc && n == 2) proto_req_add_header(req, MIN_SIZE_HEADER, docs[1]);
     if (!rc && !c->root) req->status = 204;
     return rc;
 }
@@ -242,7 +277,9 @@ int s3_delete_config(struct proto_req *req, const struct s3_target *tg)
     if (!c || !c->deletable)
         return proto_error(req, ERR_S3_NOT_IMPLEMENTED,
                            "A header you provided implies functionality that is not implemented");
-    int rc = store_config(req, tg, c->sub, NULL);
+    const char *subs[2] = {c->sub, LIFECYCLE_MIN_SIZE};
+    const char *docs[2] = {NULL, NULL};
+    int rc = store_configs(req, tg, subs, docs, strcmp(c->sub, "lifecycle") == 0 ? 2 : 1);
     if (!rc) req->status = 204;
     return rc;
 }
