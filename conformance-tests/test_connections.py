@@ -1,5 +1,6 @@
 """CodeStar Connections and CodeConnections through boto3 and the AWS CLI, and the Git host at
 /_git/<owner>/<repo>.git driven with the git CLI."""
+import json
 import os
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import ACCOUNT, ServerTestCase
+from harness import ACCOUNT, ServerTestCase, signed_request
 
 
 class Connections(ServerTestCase):
@@ -94,6 +95,23 @@ class Connections(ServerTestCase):
         cs = self.client("codestar-connections")
         meta = cs.list_connections()["ResponseMetadata"]
         self.assertEqual(meta["HTTPHeaders"]["content-type"], "application/x-amz-json-1.0")
+
+    def test_the_smithy_sdks_target_of_both_services(self):
+        # Go v2 (Terraform) and JavaScript v3 send the service's shape name alone, not botocore's
+        # whole prefix
+        status, _, out = signed_request(
+            self.server.endpoint, "CodeStar_connections_20191201.CreateConnection",
+            json.dumps({"ConnectionName": "smithy-one", "ProviderType": "GitHub"}),
+            service="codestar-connections",
+            headers={"Content-Type": "application/x-amz-json-1.0"})
+        self.assertEqual(status, 200, out)
+        arn = out["ConnectionArn"]
+        status, _, out = signed_request(
+            self.server.endpoint, "CodeConnections_20231201.GetConnection",
+            json.dumps({"ConnectionArn": arn}), service="codeconnections",
+            headers={"Content-Type": "application/x-amz-json-1.0"})
+        self.assertEqual(status, 200, out)
+        self.assertEqual(out["Connection"]["ConnectionName"], "smithy-one")
 
     def test_the_cli_of_both_services(self):
         _, out, _ = self.aws("codeconnections", "create-connection", "--connection-name", "cli",

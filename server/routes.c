@@ -118,11 +118,18 @@ enum srv_route srv_route_pick(const struct srv_route_input *in, const struct pro
     const struct proto_service *by_scope = find_by_name(scope);
     if (in->target) {
         /* A prefix may hold dots itself ("com.amazonaws.codeconnections.CodeConnections_20231201"):
-         * the operation is what follows the service's whole prefix and one dot. */
+         * the operation is what follows the service's whole prefix and one dot. The SDKs built
+         * on the Smithy models (Go v2, which Terraform uses, and JavaScript v3) send only the
+         * service's shape name, the prefix's last part ("CodeConnections_20231201.X"), and
+         * AWS takes both. */
         for (int i = 0; services[i]; i++) {
             const char *p = services[i]->target_prefix;
-            size_t plen = p ? strlen(p) : 0;
-            if (p && strncmp(in->target, p, plen) == 0 && in->target[plen] == '.') {
+            if (!p) continue;
+            const char *shape = strrchr(p, '.');
+            shape = shape ? shape + 1 : p;
+            size_t plen = strlen(p), slen = strlen(shape);
+            if ((strncmp(in->target, p, plen) == 0 && in->target[plen] == '.') ||
+                (strncmp(in->target, shape, slen) == 0 && in->target[slen] == '.')) {
                 *svc = services[i];
                 return SRV_ROUTE_JSON;
             }

@@ -10,6 +10,7 @@
 #include "protocol/strbuf.h"
 #include "providers/codecommit/codecommit.h"
 #include "providers/codepipeline/codepipeline.h"
+#include "providers/connections/connections.h"
 #include "providers/iam/iam.h"
 #include "providers/s3/s3.h"
 #include "providers/sts/sts.h"
@@ -121,6 +122,33 @@ Test(srv_routes, target_prefix_picks_the_json_service)
     cr_assert_eq(
         pick("POST", "/", "", "CodePipeline_20150709.ListPipelines", NULL, NULL, &svc, &named),
         SRV_ROUTE_JSON);
+}
+
+Test(srv_routes, a_dotted_prefix_also_matches_its_shape_name_alone)
+{
+    const struct proto_service *svc;
+    const char *named;
+    /* botocore's target and the Smithy SDKs' (Go v2, JavaScript v3) for the same call */
+    cr_assert_eq(pick("POST", "/", "",
+                      "com.amazonaws.codestar.connections.CodeStar_connections_20191201."
+                      "CreateConnection",
+                      "codestar-connections", NULL, &svc, &named),
+                 SRV_ROUTE_JSON);
+    cr_assert_eq(svc, &conn_codestar_service);
+    svc = NULL;
+    cr_assert_eq(pick("POST", "/", "", "CodeStar_connections_20191201.CreateConnection",
+                      "codestar-connections", NULL, &svc, &named),
+                 SRV_ROUTE_JSON);
+    cr_assert_eq(svc, &conn_codestar_service);
+    svc = NULL;
+    cr_assert_eq(pick("POST", "/", "", "CodeConnections_20231201.ListConnections",
+                      "codeconnections", NULL, &svc, &named),
+                 SRV_ROUTE_JSON);
+    cr_assert_eq(svc, &conn_codeconnections_service);
+    /* the shape name must be whole */
+    cr_assert_eq(pick("POST", "/", "", "Connections_20191201.CreateConnection",
+                      "codestar-connections", NULL, &svc, &named),
+                 SRV_ROUTE_UNKNOWN_TARGET);
 }
 
 Test(srv_routes, json_scope_without_target_is_an_unknown_operation)
