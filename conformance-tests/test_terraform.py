@@ -6,7 +6,8 @@ a public access block and default encryption; the CodeCommit repository; the bui
 with retention and tags; the CodeBuild project logging to it (variables, logs_config, CODEPIPELINE
 source and artifacts, tags); the CodeDeploy application, a custom deployment config and the
 deployment group (EC2 tag set, auto rollback); and a V2 pipeline Source (CodeCommit) -> Build
-(CodeBuild) -> Approval -> Deploy (CodeDeploy, then S3).
+(CodeBuild) -> Approval -> Deploy (CodeDeploy, then S3); and a second V2 pipeline building from
+a GitHub repository through a CodeStar connection, with a push trigger.
 
 The provider's endpoints point at the server and no skip_* flag but skip_metadata_api_check is
 set, so it validates its credentials with STS GetCallerIdentity and learns its account as it does
@@ -50,7 +51,8 @@ variable "rev" {
 }
 
 locals {
-  second = var.rev > 1
+  second           = var.rev > 1
+  pipeline_actions = ["s3:GetObject", "s3:PutObject", "codecommit:GetBranch", "codebuild:StartBuild"]
 }
 
 provider "aws" {
@@ -68,6 +70,8 @@ provider "aws" {
     codedeploy     = var.endpoint
     codepipeline   = var.endpoint
     cloudwatchlogs = var.endpoint
+    # the connection's API takes the Smithy SDKs' short X-Amz-Target here
+    codestarconnections = var.endpoint
   }
 }
 
@@ -95,8 +99,7 @@ resource "aws_iam_role_policy" "pipeline" {
     Version = "2012-10-17"
     Statement = [{
       Effect   = "Allow"
-      Action   = concat(["s3:GetObject", "s3:PutObject", "codecommit:GetBranch"],
-                        local.second ? ["codebuild:StartBuild"] : [])
+      Action   = slice(local.pipeline_actions, 0, local.second ? 4 : 3)
       Resource = "*"
     }]
   })
@@ -385,6 +388,67 @@ resource "aws_codepipeline" "demo" {
   depends_on = [aws_iam_role_policy.pipeline, aws_iam_role_policy_attachment.pipeline]
 }
 
+# the same build from a GitHub repository through a connection, started by a V2 trigger
+resource "aws_codestarconnections_connection" "github" {
+  name          = "tf-github"
+  provider_type = "GitHub"
+}
+
+resource "aws_codepipeline" "github" {
+  name          = "tf-github"
+  role_arn      = aws_iam_role.pipeline.arn
+  pipeline_type = "V2"
+  artifact_store {
+    location = aws_s3_bucket.artifacts.bucket
+    type     = "S3"
+  }
+  trigger {
+    provider_type = "CodeStarSourceConnection"
+    git_configuration {
+      source_action_name = "Source"
+      push {
+        branches {
+          includes = ["main"]
+        }
+        file_paths {
+          includes = ["src/**"]
+        }
+      }
+    }
+  }
+  stage {
+    name = "Source"
+    action {
+      name             = "Source"
+      category         = "Source"
+      owner            = "AWS"
+      provider         = "CodeStarSourceConnection"
+      version          = "1"
+      output_artifacts = ["src"]
+      configuration = {
+        ConnectionArn    = aws_codestarconnections_connection.github.arn
+        FullRepositoryId = "org/app"
+        BranchName       = "main"
+      }
+    }
+  }
+  stage {
+    name = "Build"
+    action {
+      name            = "Build"
+      category        = "Build"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["src"]
+      configuration = {
+        ProjectName = aws_codebuild_project.build.name
+      }
+    }
+  }
+  depends_on = [aws_iam_role_policy.pipeline, aws_iam_role_policy_attachment.pipeline]
+}
+
 output "account" { value = data.aws_caller_identity.me.account_id }
 '''
 
@@ -560,6 +624,9 @@ class Terraform(ServerTestCase):
         self.assertEqual([s["name"] for s in pipeline["stages"]],
                          ["Source", "Build", "Approve", "Deploy"])
         self.assertEqual((pipeline["pipelineType"], pipeline["executionMode"]), ("V2", "QUEUED"))
+        github = self.client("codepipeline").get_pipeline(name="tf-github")["pipeline"]
+        self.assertEqual(github["triggers"][0]["gitConfiguration"]["push"][0]["branches"],
+                         {"includes": ["main"]})
 
     def check_updated(self):
         """What the rev 2 apply changed, read with boto3."""
@@ -605,6 +672,8 @@ class Terraform(ServerTestCase):
         self.assertEqual(cd.list_applications()["applications"], [])
         self.assertNotIn("tf-config", cd.list_deployment_configs()["deploymentConfigsList"])
         self.assertEqual(self.client("codepipeline").list_pipelines()["pipelines"], [])
+        self.assertEqual(self.client("codestar-connections").list_connections()["Connections"],
+                         [])
 
     def test_tutorial_apply_plan_without_changes_update_destroy(self):
         self.terraform("init", "-input=false")
