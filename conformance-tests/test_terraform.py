@@ -454,12 +454,12 @@ output "account" { value = data.aws_caller_identity.me.account_id }
 
 
 def provider_mirror():
-    """The filesystem mirror's root (the directory holding registry.terraform.io), or None."""
+    """The filesystem mirror's root (the directory holding registry.terraform.io), or None.
+    CPL_TF_MIRROR names it; a named mirror without the provider skips the test."""
     env = os.environ.get("CPL_TF_MIRROR")
-    if env:
-        return env
-    for root in ("/opt/tf-plugins", os.path.expanduser("~/.terraform.d/plugins"),
-                 "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"):
+    roots = [env] if env else ["/opt/tf-plugins", os.path.expanduser("~/.terraform.d/plugins"),
+                               "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"]
+    for root in roots:
         if glob.glob(os.path.join(root, "registry.terraform.io/hashicorp/aws/*/*/"
                                         "terraform-provider-aws_*")):
             return root
