@@ -230,3 +230,99 @@ void cd_deployment_free(struct cd_deployment *d)
     free(d->rollback_deployment_id);
     memset(d, 0, sizeof *d);
 }
+
+/* ---- Targets ---- */
+
+struct list_ctx {
+    struct cd_target *v;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, const char *key, size_t klen, struct json_object *rec)
+{
+    (void)key;
+    (void)klen;
+    struct list_ctx *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        struct cd_target *v = realloc(c->v, cap * sizeof *v);
+        if (!v) return STORE_ERROR;
+        c->v = v;
+        c->cap = cap;
+    }
+    struct cd_target *tg = &c->v[c->n++];
+    memset(tg, 0, sizeof *tg);
+    tg->id = dup_str(rec, "targetId");
+    tg->arn = dup_str(rec, "targetArn");
+    tg->type = dup_str(rec, "_type");
+    tg->status = dup_str(rec, "status");
+    tg->last_updated_at = get_time(rec, "lastUpdatedAt");
+    struct json_object *evs = NULL, *diag;
+    json_object_object_get_ex(rec, "lifecycleEvents", &evs);
+    size_t ne = evs ? json_object_array_length(evs) : 0;
+    tg->events = ne ? calloc(ne, sizeof *tg->events) : NULL;
+    if (ne && !tg->events) return STORE_ERROR;
+    tg->n_events = ne;
+    for (size_t i = 0; i < ne; i++) {
+        struct json_object *ev = json_object_array_get_idx(evs, i);
+        struct cd_target_event *e = &tg->events[i];
+        e->name = dup_str(ev, "lifecycleEventName");
+        e->status = dup_str(ev, "status");
+        e->start_time = get_time(ev, "startTime");
+        e->end_time = get_time(ev, "endTime");
+        if (json_object_object_get_ex(ev, "diagnostics", &diag))
+            e->message = dup_str(diag, "message");
+    }
+    return 0;
+}
+
+int cd_list_deployment_targets(store *st, const char *account, const char *region,
+                               const char *deployment_id, struct cd_target **out, size_t *n)
+{
+    store_txn *t = NULL;
+    struct json_object *rec = NULL;
+    struct list_ctx c = {0};
+    char prefix[CD_KEY_MAX];
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    if (!st || !account || !region || !deployment_id || !cd_name_ok(deployment_id))
+        return CD_EINVAL;
+    if (store_txn_begin(st, 0, &t)) return CD_EIO;
+    int r = cd_deployment_load(t, account, region, deployment_id, &rec);
+    if (r) {
+        rc = r == STORE_NOTFOUND ? CD_ENODEPLOYMENT : CD_EIO;
+        goto out;
+    }
+    int plen = cd_key(prefix, account, region, CD_K_TARGET, deployment_id, "");
+    if (plen < 0 || cd_rec_each(t, STORE_DB_CD_DEPLOYMENTS, prefix, plen, collect, &c) != 0) {
+        rc = CD_EIO;
+        goto out;
+    }
+    *out = c.v;
+    *n = c.n;
+    c.v = NULL;
+    c.n = 0;
+out:
+    store_txn_abort(t);
+    json_object_put(rec);
+    cd_targets_free(c.v, c.n);
+    return rc;
+}
+
+void cd_targets_free(struct cd_target *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++) {
+        free(t[i].id);
+        free(t[i].arn);
+        free(t[i].type);
+        free(t[i].status);
+        for (size_t e = 0; e < t[i].n_events; e++) {
+            free(t[i].events[e].name);
+            free(t[i].events[e].status);
+            free(t[i].events[e].message);
+        }
+        free(t[i].events);
+    }
+    free(t);
+}

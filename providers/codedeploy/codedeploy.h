@@ -112,6 +112,31 @@ int cd_get_deployment(store *st, const char *account, const char *region, const 
 /* Frees what cd_get_deployment put in d (not d itself); safe on a zeroed struct. */
 void cd_deployment_free(struct cd_deployment *d);
 
+/* One lifecycle event of a deployment target, as InstanceTarget.lifecycleEvents has it. */
+struct cd_target_event {
+    char *name;                  /* "ApplicationStop", "DownloadBundle", ... */
+    char *status;                /* "Pending", "InProgress", "Succeeded", "Failed", "Skipped" */
+    double start_time, end_time; /* epoch seconds; 0: not yet */
+    char *message;               /* diagnostics.message; NULL: none */
+};
+/* One target (an instance) of a deployment, as GetDeploymentTarget's instanceTarget. */
+struct cd_target {
+    char *id;     /* the instance id */
+    char *arn;    /* the instance ARN */
+    char *type;   /* "EC2" or "OnPremises" */
+    char *status; /* "Pending", "InProgress", "Succeeded", "Failed", "Skipped", ... */
+    double last_updated_at;
+    size_t n_events;
+    struct cd_target_event *events;
+};
+/* Reads every target of deployment_id, as ListDeploymentTargets with BatchGetDeploymentTargets
+ * would, in instance id order. *out is a malloc'd array of *n targets (NULL when none), owned by
+ * the caller: release with cd_targets_free. Returns 0, CD_ENODEPLOYMENT, CD_EINVAL or CD_EIO. */
+int cd_list_deployment_targets(store *st, const char *account, const char *region,
+                               const char *deployment_id, struct cd_target **out, size_t *n);
+/* Frees the n targets of t (from cd_list_deployment_targets) and t itself; safe on NULL. */
+void cd_targets_free(struct cd_target *t, size_t n);
+
 /* ---- Completion ---- */
 
 /* A deployment reached a final status. Valid only during the call. */

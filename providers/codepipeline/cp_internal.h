@@ -34,6 +34,8 @@ int cp_op_get_pipeline_state(struct proto_req *req);
 int cp_op_get_pipeline_execution(struct proto_req *req);
 int cp_op_list_pipeline_executions(struct proto_req *req);
 int cp_op_list_action_executions(struct proto_req *req);
+/* ListDeployActionExecutionTargets (deploy_targets.c). */
+int cp_op_list_deploy_action_execution_targets(struct proto_req *req);
 int cp_op_put_approval_result(struct proto_req *req);
 int cp_op_poll_for_jobs(struct proto_req *req);
 int cp_op_acknowledge_job(struct proto_req *req);

@@ -24,6 +24,7 @@ static const struct proto_operation cp_ops[] = {
     {"GetThirdPartyJobDetails", cp_op_get_third_party_job_details},
     {"ListActionExecutions", cp_op_list_action_executions},
     {"ListActionTypes", cp_op_list_action_types},
+    {"ListDeployActionExecutionTargets", cp_op_list_deploy_action_execution_targets},
     {"ListPipelineExecutions", cp_op_list_pipeline_executions},
     {"ListPipelines", cp_op_list_pipelines},
     {"ListTagsForResource", cp_op_list_tags_for_resource},

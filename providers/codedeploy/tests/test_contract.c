@@ -39,6 +39,12 @@ Test(cd_contract, unknown_resources_answer_in_the_codedeploy_range)
     cr_assert_eq(cd_get_deployment(st, "000000000000", "us-east-1", "d-1", &d), CD_ENODEPLOYMENT);
     cd_deployment_free(&d);
     cr_assert_eq(cd_stop_deployment(st, "000000000000", "us-east-1", "d-1", 0), CD_ENODEPLOYMENT);
+    struct cd_target *tgs = (struct cd_target *)&d;
+    size_t n = 7;
+    cr_assert_eq(cd_list_deployment_targets(st, "000000000000", "us-east-1", "d-1", &tgs, &n),
+                 CD_ENODEPLOYMENT);
+    cr_assert_null(tgs);
+    cr_assert_eq(n, 0);
     cr_assert_str_eq(cd_status_name(CD_STATUS_IN_PROGRESS), "InProgress");
     store_close(st);
     char cmd[128];
@@ -91,7 +97,9 @@ Test(cd_contract, a_create_repeated_with_its_idempotency_key_returns_the_first_d
     cr_assert_eq(call(st, cd_op_create_group,
                       json_tokener_parse("{\"applicationName\": \"a\", \"deploymentGroupName\": "
                                          "\"g\", \"serviceRoleArn\": "
-                                         "\"arn:aws:iam::000000000000:role/r\"}")),
+                                         "\"arn:aws:iam::000000000000:role/r\", "
+                                         "\"ec2TagFilters\": [{\"Key\": \"Name\", \"Value\": "
+                                         "\"g\", \"Type\": \"KEY_AND_VALUE\"}]}")),
                  0);
     struct cd_start req = {.account = "000000000000",
                            .region = "us-east-1",
@@ -108,6 +116,13 @@ Test(cd_contract, a_create_repeated_with_its_idempotency_key_returns_the_first_d
     cr_assert_eq(cd_get_deployment(st, "000000000000", "us-east-1", id1, &d), 0);
     cr_assert_str_eq(d.application, "a");
     cd_deployment_free(&d);
+    struct cd_target *tgs = NULL;
+    size_t n = 0;
+    cr_assert_eq(cd_list_deployment_targets(st, "000000000000", "us-east-1", id1, &tgs, &n), 0);
+    cr_assert_eq(n, 1); /* the group's one simulated instance */
+    cr_assert_str_eq(tgs[0].type, "EC2");
+    cr_assert_gt(tgs[0].n_events, 0);
+    cd_targets_free(tgs, n);
     cr_assert_eq(rt_queue_stop(q, 30), 0);
     cd_service.stop(proto_now() + 30);
     rt_queue_free(q);
