@@ -46,6 +46,17 @@ class ApprovalTest(ServerTestCase):
         self.assertClientError(lambda: self.answer("appr-ok", token, "Approved"),
                                "ApprovalAlreadyCompletedException")
 
+    def test_the_token_of_an_abandoned_approval_is_refused(self):
+        self.gated("appr-abandon")
+        eid = U.first_execution(self.cp, "appr-abandon")
+        token = U.approval_token(self.cp, "appr-abandon", "Gate", "Approve", eid)
+        self.cp.stop_pipeline_execution(pipelineName="appr-abandon", pipelineExecutionId=eid,
+                                        abandon=True)
+        self.assertEqual(U.wait_execution(self.cp, "appr-abandon", eid)["status"], "Stopped")
+        self.assertClientError(lambda: self.answer("appr-abandon", token, "Approved"),
+                               "InvalidApprovalTokenException")
+        self.assertEqual(U.wait_execution(self.cp, "appr-abandon", eid)["status"], "Stopped")
+
     def test_reject_fails_the_stage_and_the_execution(self):
         self.gated("appr-no")
         eid = U.first_execution(self.cp, "appr-no")

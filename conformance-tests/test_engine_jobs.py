@@ -18,8 +18,8 @@ from harness import ServerTestCase
 TYPE = {"category": "Build", "owner": "Custom", "provider": "EngineWorker", "version": "1"}
 
 
-def custom_action(name="Work", inp="SourceArtifact", out="WorkOut", namespace=None):
-    a = {"name": name, "actionTypeId": TYPE, "configuration": {"Mode": "fast"},
+def custom_action(name="Work", inp="SourceArtifact", out="WorkOut", namespace=None, mode="fast"):
+    a = {"name": name, "actionTypeId": TYPE, "configuration": {"Mode": mode},
          "inputArtifacts": [{"name": inp}], "outputArtifacts": [{"name": out}]}
     if namespace:
         a["namespace"] = namespace
@@ -59,9 +59,9 @@ class JobCase(ServerTestCase):
         self.s3.put_object(Bucket="engine-src", Key=self.key,
                            Body=U.make_zip({"input.txt": "data"}))
 
-    def poll(self):
+    def poll(self, mode="fast"):
         return U.wait_for(lambda: self.cp.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1,
-                                                        queryParam={"Mode": "fast"})["jobs"],
+                                                        queryParam={"Mode": mode})["jobs"],
                           what="a job")[0]
 
     def artifact_client(self, creds):
@@ -153,6 +153,42 @@ class JobWorkerTest(JobCase):
         err = self.cp.get_pipeline_state(name=name)["stageStates"][1]["actionStates"][0][
             "latestExecution"]["errorDetails"]
         self.assertEqual(err["message"], "worker says no")
+
+    def abandoned_run(self, name, mode):
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]), ("Work", [custom_action(mode=mode)])]))
+        eid = U.first_execution(self.cp, name)
+        job = self.poll(mode)
+        self.assertEqual(self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"],
+                         "InProgress")
+        return eid, job
+
+    def abandon(self, name, eid):
+        self.cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=eid, abandon=True)
+        self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Stopped")
+        work = [a for a in self.cp.list_action_executions(pipelineName=name)
+                ["actionExecutionDetails"] if a["actionName"] == "Work"][0]
+        self.assertEqual(work["status"], "Abandoned")
+
+    def test_the_job_of_an_abandoned_action_takes_no_result(self):
+        name = "jobs-abandon-result"
+        eid, job = self.abandoned_run(name, "abandon-result")
+        self.abandon(name, eid)
+        self.assertClientError(lambda: self.cp.put_job_success_result(jobId=job["id"]),
+                               "InvalidJobStateException")
+        self.assertClientError(lambda: self.cp.put_job_failure_result(
+            jobId=job["id"], failureDetails={"type": "JobFailed", "message": "late"}),
+            "InvalidJobStateException")
+        self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Stopped")
+
+    def test_a_queued_job_of_an_abandoned_action_is_never_handed_out(self):
+        name = "jobs-abandon-poll"
+        eid, job = self.abandoned_run(name, "abandon-poll")
+        # A continuation queues the action's next job, which no worker has taken yet.
+        self.cp.put_job_success_result(jobId=job["id"], continuationToken="next")
+        self.abandon(name, eid)
+        self.assertEqual(self.cp.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=5,
+                                               queryParam={"Mode": "abandon-poll"})["jobs"], [])
 
     def test_job_errors(self):
         self.assertClientError(lambda: self.cp.get_job_details(

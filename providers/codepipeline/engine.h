@@ -62,6 +62,9 @@ struct cp_kicks {
 };
 /* Hands every id of k to its workers (after the commit). */
 void cp_kicks_run(struct cp_kicks *k);
+/* Notes queue item (kind, id) for cp_kicks_run: delayed items (an approval's expiry, a job's
+ * timeout) too, or their workers only learn of them at the next start. kind must be static. */
+void cp_kicks_add(struct cp_kicks *k, const char *kind, const char *id);
 
 /* What starts an execution. */
 struct cp_start {

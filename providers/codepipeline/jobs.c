@@ -68,6 +68,22 @@ int cp_job_create_in(store_txn *t, const char *account, const char *region, cons
     return rc < 0 ? rc : 0;
 }
 
+/* 1 when the action execution job runs is still in progress; 0 when it ended without the job
+ * (abandoned, or its stage failed on an update), or its execution is gone. */
+static int action_live(store_txn *t, struct json_object *job)
+{
+    struct json_object *e =
+        cp_exec_load(t, jgets(job, "account"), jgets(job, "region"), jgets(job, "pipeline"),
+                     (unsigned)json_object_get_int(jget(job, "seq")));
+    struct json_object *st = json_object_array_get_idx(
+        jget(e, "_stages"), (size_t)json_object_get_int(jget(job, "stage")));
+    struct json_object *en = jget(jget(st, "actions"), jgets(job, "action"));
+    int live = en && !strcmp(jgets(en, "actionExecutionId"), jgets(job, "actionExecutionId")) &&
+               !strcmp(jgets(en, "status"), "InProgress");
+    json_object_put(e);
+    return live;
+}
+
 static int terminal(struct json_object *job)
 {
     const char *s = jgets(job, "status");
@@ -111,8 +127,13 @@ int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task)
     int rc = 0;
     if (job && !terminal(job)) {
         struct cp_action_result res = {0};
-        cp_action_fail(&res, "The job %s was not completed by a job worker within %.0f minutes",
-                       item->id, json_object_get_double(jget(job, "timeout")) / 60);
+        double to = json_object_get_double(jget(job, "timeout"));
+        if (to < 120)
+            cp_action_fail(&res, "The job %s was not completed by a job worker within %.0f seconds",
+                           item->id, to);
+        else
+            cp_action_fail(&res, "The job %s was not completed by a job worker within %.0f minutes",
+                           item->id, to / 60);
         res.error_code = strdup("JobFailed");
         rc = job_end(t, job, "TimedOut", &res, &kicks);
         cp_action_result_free(&res);
@@ -247,9 +268,10 @@ static int poll_jobs(struct proto_req *req, int third)
         goto out;
     }
     json_object_put(type);
-    struct json_object *found = json_object_new_array();
+    struct json_object *found = json_object_new_array(), *dead = json_object_new_array();
     if ((rc = store_cursor_open(t, STORE_DB_CP_JOBS, &c))) {
         json_object_put(found);
+        json_object_put(dead);
         rc = cp_store_error(req, rc);
         goto out;
     }
@@ -274,13 +296,32 @@ static int poll_jobs(struct proto_req *req, int third)
                 if (strcmp(jgets(cfg, qk), json_object_get_string(qv))) match = 0;
             }
         }
-        if (match)
+        if (match && action_live(t, job))
             json_object_array_add(found, job);
+        else if (match)
+            json_object_array_add(dead, job);
         else
             json_object_put(job);
     }
     store_cursor_close(c);
     c = NULL;
+    /* Jobs of actions that ended without them (abandoned) are never handed out: they end Failed. */
+    for (size_t i = 0; i < json_object_array_length(dead); i++) {
+        struct json_object *job = json_object_array_get_idx(dead, i);
+        json_object_object_add(job, "status", json_object_new_string("Failed"));
+        if ((rc = job_store(t, job))) break;
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets(job, "id"));
+        if (r2 && r2 != STORE_NOTFOUND) {
+            rc = r2;
+            break;
+        }
+    }
+    json_object_put(dead);
+    if (rc) {
+        json_object_put(found);
+        rc = cp_store_error(req, rc);
+        goto out;
+    }
     req->output = json_object_new_object();
     struct json_object *jobs = json_object_new_array();
     json_object_object_add(req->output, "jobs", jobs);
@@ -430,6 +471,13 @@ static int open_job(struct proto_req *req, store_txn *t, const char *id, int thi
         json_object_put(job);
         return rc;
     }
+    if (!action_live(t, job)) {
+        int rc = proto_error(req, ERR_INVALID_JOB_STATE,
+                             "Job %s is no longer valid: its action execution %s has ended", id,
+                             jgets(job, "actionExecutionId"));
+        json_object_put(job);
+        return rc;
+    }
     *out = job;
     return 0;
 }
@@ -465,6 +513,7 @@ static int put_success(struct proto_req *req, int third)
                              json_object_get_int(jget(job, "stage")), jgets(job, "action"),
                              jgets(job, "actionExecutionId"), jget(job, "actionTypeId"), data,
                              json_object_get_double(jget(job, "timeout")), nid);
+        if (!rc) cp_kicks_add(&kicks, CP_KIND_JOB_TIMEOUT, nid);
         int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, id);
         if (!rc && r2 && r2 != STORE_NOTFOUND) rc = r2;
         res.status = CP_ACT_WAIT;

@@ -23,6 +23,8 @@ static struct {
     store *st;
     rt_queue *q;
     const struct proto_service_config *cfg;
+    double approval_expiry; /* seconds; 0: APPROVAL_EXPIRY */
+    double job_timeout;     /* seconds; 0: the action's own */
 } engine;
 
 /* The endpoint children of actions use (AWS_ENDPOINT_URL): taken from requests, so that worker
@@ -95,6 +97,18 @@ int cp_action_fail(struct cp_action_result *r, const char *fmt, ...)
     r->error_message = strdup(buf);
     r->status = CP_ACT_FAILED;
     return CP_ACT_FAILED;
+}
+
+void cp_kicks_add(struct cp_kicks *k, const char *kind, const char *id)
+{
+    if (!k) return;
+    if (k->n == sizeof k->k / sizeof k->k[0]) {
+        k->overflow = 1;
+        return;
+    }
+    k->k[k->n].kind = kind;
+    snprintf(k->k[k->n].id, sizeof k->k[k->n].id, "%s", id);
+    k->n++;
 }
 
 /* An action item's payload: "<account>\n<region>\n<pipeline>\n<seq>\n<stage index>\n<action>". */
@@ -256,8 +270,9 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         rc = cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, rec);
         json_object_put(rec);
         if (rc) goto out;
-        struct rt_item_spec spec = {CP_KIND_EXPIRY, token, r->account,           r->region,
-                                    r->buf,         0,     now + APPROVAL_EXPIRY};
+        double expiry = engine.approval_expiry > 0 ? engine.approval_expiry : APPROVAL_EXPIRY;
+        struct rt_item_spec spec = {CP_KIND_EXPIRY, token, r->account,  r->region,
+                                    r->buf,         0,     now + expiry};
         /* the payload is the action's reference, rebuilt from the record */
         char payload[KEY_MAX];
         int pl = snprintf(payload, sizeof payload, "%s\n%s\n%s\n%u\n%d\n%s", r->account, r->region,
@@ -267,6 +282,7 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         rc = rt_queue_add_in(engine.q, t, &spec);
         if (rc < 0) goto out;
         rc = 0;
+        cp_kicks_add(kicks, CP_KIND_EXPIRY, token);
         break;
     }
     case CP_ACT_JOB: {
@@ -276,9 +292,11 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
                              ? json_object_get_double(to)
                              : 24 * 3600.0;
         json_object_object_del(res->state, "_timeout");
+        if (engine.job_timeout > 0) timeout = engine.job_timeout;
         rc = cp_job_create_in(t, r->account, r->region, r->pipeline, r->seq, r->stage, r->action,
                               aeid, tid, res->state, timeout, job);
         if (rc) goto out;
+        cp_kicks_add(kicks, CP_KIND_JOB_TIMEOUT, job);
         jsets(en, "_job", job);
         json_object_object_del(en, "_p");
         break;
@@ -497,6 +515,17 @@ int cp_approval_answer_in(store_txn *t, const char *account, const char *region,
         goto out;
     rc = CP_EDONE;
     if (jget(rec, "done")) goto out;
+    /* The action ended without an answer (abandoned, or its stage failed on an update): the
+     * token no longer names an open approval request. */
+    struct json_object *e =
+        cp_exec_load(t, account, region, pipeline, (unsigned)json_object_get_int(jget(rec, "seq")));
+    struct json_object *en = exec_entry(e, json_object_get_int(jget(rec, "stage")), action);
+    int live = en && jgets(en, "actionExecutionId") && jgets(rec, "actionExecutionId") &&
+               !strcmp(jgets(en, "actionExecutionId"), jgets(rec, "actionExecutionId")) &&
+               jgets(en, "status") && !strcmp(jgets(en, "status"), "InProgress");
+    json_object_put(e);
+    rc = CP_ENOTOKEN;
+    if (!live) goto out;
     int ok = !strcmp(status, "Approved");
     rc = approval_end(t, rec, token, ok, summary, by, kicks);
     if (rc) goto out;
@@ -539,6 +568,17 @@ int cp_triggers_start(store *st, char *err, size_t errlen);
 void cp_triggers_stop(void);
 int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
 
+/* Test knobs (README, "Test knobs"): CPL_APPROVAL_TIMEOUT_SECONDS and CPL_JOB_TIMEOUT_SECONDS in
+ * the environment at start replace the 7-day approval expiry and every job-worker job's timeout,
+ * so that tests can wait them out. Returns the positive number of seconds, or 0 when unset. */
+static double env_seconds(const char *name)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    double d = v && *v ? strtod(v, &end) : 0;
+    return end && !*end && d > 0 ? d : 0;
+}
+
 void cp_engine_attach(store *st, rt_queue *q)
 {
     engine.st = st;
@@ -550,6 +590,8 @@ int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err
     engine.st = st;
     engine.cfg = cfg;
     engine.q = cfg->queue;
+    engine.approval_expiry = env_seconds("CPL_APPROVAL_TIMEOUT_SECONDS");
+    engine.job_timeout = env_seconds("CPL_JOB_TIMEOUT_SECONDS");
     if (!engine.q) return 0; /* a server without a queue (tests): definitions only */
     struct rt_kind kinds[] = {
         {CP_KIND_EXPIRY, expiry_run, NULL, NULL, 1},
