@@ -1,6 +1,6 @@
 """Engine durability: after kill -9 and a restart, waiting approvals carry on with their token,
-queued executions resume, and an action whose process died with the server fails with a message
-that says so (nothing stays InProgress)."""
+job-worker jobs carry on with their worker, queued executions resume, and an action whose process
+died with the server fails with a message that says so (nothing stays InProgress)."""
 import os
 import unittest
 
@@ -46,6 +46,57 @@ class RecoveryTest(ServerTestCase):
                                     result={"summary": "ok", "status": "Approved"}, token=t2)
         self.assertEqual(U.wait_execution(self.cp, name, second)["status"], "Succeeded")
         self.assertEqual(self.s3.get_object(Bucket="engine-dst", Key="rec/f")["Body"].read(), b"1")
+
+    def custom_type(self, provider):
+        self.cp.create_custom_action_type(
+            category="Deploy", provider=provider, version="1",
+            configurationProperties=[{"name": "Mode", "required": True, "key": True,
+                                      "secret": False, "queryable": True}],
+            inputArtifactDetails={"minimumCount": 0, "maximumCount": 1},
+            outputArtifactDetails={"minimumCount": 0, "maximumCount": 0})
+        return {"category": "Deploy", "owner": "Custom", "provider": provider, "version": "1"}
+
+    def test_a_job_worker_finishes_its_job_across_kill_9(self):
+        name = "rec-job"
+        tid = self.custom_type("RecoveryWorker")
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]),
+            ("Work", [{"name": "Work", "actionTypeId": tid, "configuration": {"Mode": "a"},
+                       "inputArtifacts": [{"name": "SourceArtifact"}]}]),
+            ("Again", [{"name": "Again", "actionTypeId": tid, "configuration": {"Mode": "b"},
+                        "inputArtifacts": [{"name": "SourceArtifact"}]}])]))
+        eid = U.first_execution(self.cp, name)
+
+        def poll(mode):
+            return U.wait_for(lambda: self.cp.poll_for_jobs(
+                actionTypeId=tid, maxBatchSize=1, queryParam={"Mode": mode})["jobs"],
+                what="a job")[0]
+        job = poll("a")
+        self.assertEqual(self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"],
+                         "InProgress")
+        self.restart_hard()
+        # The acknowledged job is still the worker's: same data, same nonce, still in progress.
+        details = self.cp.get_job_details(jobId=job["id"])["jobDetails"]
+        self.assertEqual(details["data"]["pipelineContext"]["pipelineName"], name)
+        self.assertEqual(self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])["status"],
+                         "InProgress")
+        self.assertEqual(self.cp.poll_for_jobs(actionTypeId=tid, maxBatchSize=5,
+                                               queryParam={"Mode": "a"})["jobs"], [])
+        self.cp.put_job_success_result(jobId=job["id"],
+                                       executionDetails={"summary": "after restart"})
+        # The next action's job is queued; a restart before any worker polls it keeps it so.
+        U.wait_for(lambda: [a for a in self.cp.list_action_executions(pipelineName=name)
+                            ["actionExecutionDetails"] if a["actionName"] == "Again"],
+                   what="the second custom action")
+        self.restart_hard()
+        job2 = poll("b")
+        self.cp.acknowledge_job(jobId=job2["id"], nonce=job2["nonce"])
+        self.cp.put_job_success_result(jobId=job2["id"])
+        self.assertEqual(U.wait_execution(self.cp, name, eid)["status"], "Succeeded")
+        work = [a for a in self.cp.list_action_executions(pipelineName=name)
+                ["actionExecutionDetails"] if a["actionName"] == "Work"][0]
+        self.assertEqual(work["output"]["executionResult"]["externalExecutionSummary"],
+                         "after restart")
 
     def test_a_command_interrupted_by_kill_9_fails_with_a_clear_message(self):
         name = "rec-cmd"

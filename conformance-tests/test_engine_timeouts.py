@@ -21,15 +21,19 @@ def custom_action(name="Work"):
 
 
 class TimeoutTest(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
+    @staticmethod
+    def with_knobs(start):
         os.environ["CPL_APPROVAL_TIMEOUT_SECONDS"] = str(APPROVAL_SECONDS)
         os.environ["CPL_JOB_TIMEOUT_SECONDS"] = str(JOB_SECONDS)
         try:
-            super().setUpClass()
+            start()
         finally:
             del os.environ["CPL_APPROVAL_TIMEOUT_SECONDS"]
             del os.environ["CPL_JOB_TIMEOUT_SECONDS"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.with_knobs(super().setUpClass)
         cp = boto3.client("codepipeline", endpoint_url=cls.server.endpoint,
                           aws_access_key_id="test", aws_secret_access_key="test",
                           region_name="us-east-1")
@@ -115,6 +119,20 @@ class TimeoutTest(ServerTestCase):
         self.assert_timed_out(name, eid)
         self.assertEqual(self.cp.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=5,
                                                queryParam={"Mode": "slow"})["jobs"], [])
+
+    def test_a_job_in_progress_at_kill_9_still_times_out_after_the_restart(self):
+        name = "to-job-kill"
+        eid = self.run_custom(name)
+        job = U.wait_for(lambda: self.cp.poll_for_jobs(actionTypeId=TYPE, maxBatchSize=1,
+                                                       queryParam={"Mode": "slow"})["jobs"],
+                         what="a job")[0]
+        self.cp.acknowledge_job(jobId=job["id"], nonce=job["nonce"])
+        self.server.kill9()
+        self.with_knobs(self.server.start)
+        self.cp = self.client("codepipeline")
+        self.assert_timed_out(name, eid)
+        self.assertClientError(lambda: self.cp.put_job_success_result(jobId=job["id"]),
+                               "InvalidJobStateException")
 
 
 if __name__ == "__main__":
