@@ -121,8 +121,13 @@ class CodeDeployActionTest(ServerTestCase):
         self.assertEqual(len(f["targets"]), 2)
         # The CLI spells it the same way.
         _, out, _ = self.aws("codepipeline", "list-deploy-action-execution-targets",
-                             "--pipeline-name", "cd-targets", "--action-execution-id", aeid)
+                             "--pipeline-name", "cd-targets", "--action-execution-id", aeid,
+                             "--filters", "name=TARGET_STATUS,values=Succeeded")
         self.assertEqual(len(out["targets"]), 2)
+        _, out, _ = self.aws("codepipeline", "list-deploy-action-execution-targets",
+                             "--pipeline-name", "cd-targets", "--action-execution-id", aeid,
+                             "--filters", "name=TARGET_STATUS,values=Failed")
+        self.assertEqual(out["targets"], [])
         # Errors.
         self.assertClientError(lambda: self.cp.list_deploy_action_execution_targets(
             pipelineName="cd-nope", actionExecutionId=aeid), "PipelineNotFoundException")

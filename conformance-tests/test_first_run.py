@@ -73,6 +73,19 @@ class ReadmeExamples(ServerTestCase):
             self.assertTrue(os.path.isdir(os.path.join(home, d, ".git")), d)
         got = self.client("codepipeline").get_pipeline(name="demo")["pipeline"]
         self.assertEqual([s["name"] for s in got["stages"]], ["Source", "Approve"])
+        # The connection pipeline ran as the README says: once for create-pipeline, once for the
+        # tag push (V2 trigger), once for the signed webhook call (which answered its id).
+        self.assertRegex(p.stdout, r'"pipelineExecutionId": ?"[0-9a-f-]{36}"')
+        cp = self.client("codepipeline")
+
+        def triggers():
+            got = sorted(e["trigger"]["triggerType"] for e in cp.list_pipeline_executions(
+                pipelineName="demo-git")["pipelineExecutionSummaries"])
+            return got if got == ["CreatePipeline", "Webhook", "WebhookV2"] else None
+        deadline = time.time() + 60
+        while not triggers() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(triggers(), ["CreatePipeline", "Webhook", "WebhookV2"])
         p = subprocess.run([sys.executable, "-c", python[0].replace("4566", port)], cwd=home,
                            env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
