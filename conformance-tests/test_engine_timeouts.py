@@ -25,11 +25,13 @@ class TimeoutTest(ServerTestCase):
     def with_knobs(start):
         os.environ["CPL_APPROVAL_TIMEOUT_SECONDS"] = str(APPROVAL_SECONDS)
         os.environ["CPL_JOB_TIMEOUT_SECONDS"] = str(JOB_SECONDS)
+        os.environ["CPL_PIPELINE_SECONDS_PER_MINUTE"] = "1"
         try:
             start()
         finally:
             del os.environ["CPL_APPROVAL_TIMEOUT_SECONDS"]
             del os.environ["CPL_JOB_TIMEOUT_SECONDS"]
+            del os.environ["CPL_PIPELINE_SECONDS_PER_MINUTE"]
 
     @classmethod
     def setUpClass(cls):
@@ -77,6 +79,17 @@ class TimeoutTest(ServerTestCase):
             pipelineName=name, stageName="Gate", actionName="Approve",
             result={"summary": "too late", "status": "Approved"}, token=token),
             "ApprovalAlreadyCompletedException")
+
+    def test_an_approval_expires_after_its_own_timeout_in_minutes(self):
+        name = "to-approval-minutes"
+        gate = dict(U.approval(), timeoutInMinutes=5)  # 5 s with the knob, not the 4 s default
+        self.cp.create_pipeline(pipeline=U.pipeline(name, [
+            ("Source", [U.s3_source(key=self.key)]), ("Gate", [gate])]))
+        eid = U.first_execution(self.cp, name)
+        e = U.wait_execution(self.cp, name, eid, timeout=60)
+        self.assertEqual(e["status"], "Failed")
+        err = self.action(name, eid, "Approve")["output"]["executionResult"]["errorDetails"]
+        self.assertEqual(err["message"], "The approval request expired: no answer within 5 minutes")
 
     def run_custom(self, name):
         self.cp.create_pipeline(pipeline=U.pipeline(name, [

@@ -266,11 +266,18 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         jsets(rec, "stageName", jgets(en, "stageName"));
         jsets(rec, "action", r->action);
         jsets(rec, "actionExecutionId", aeid);
+        /* The action's timeoutInMinutes, or 7 days (which the test knob replaces). */
+        struct json_object *to = NULL, *minutes = NULL;
+        double expiry = engine.approval_expiry > 0 ? engine.approval_expiry : APPROVAL_EXPIRY;
+        if (res->state && json_object_object_get_ex(res->state, "_timeout", &to) &&
+            json_object_object_get_ex(res->state, "_minutes", &minutes)) {
+            expiry = json_object_get_double(to);
+            json_object_object_add(rec, "minutes", json_object_get(minutes));
+        }
         int kl = snprintf(key, sizeof key, "T%s", token);
         rc = cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, rec);
         json_object_put(rec);
         if (rc) goto out;
-        double expiry = engine.approval_expiry > 0 ? engine.approval_expiry : APPROVAL_EXPIRY;
         struct rt_item_spec spec = {CP_KIND_EXPIRY, token, r->account,  r->region,
                                     r->buf,         0,     now + expiry};
         /* the payload is the action's reference, rebuilt from the record */
@@ -548,9 +555,13 @@ static int expiry_run(void *ctx, const struct rt_item *item, rt_task *task)
     int kl = token_key(key, sizeof key, item->id);
     struct json_object *rec = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
     int rc = 0;
-    if (rec && !jget(rec, "done"))
-        rc = approval_end(t, rec, item->id, 0,
-                          "The approval request expired: no answer within 7 days", NULL, &kicks);
+    if (rec && !jget(rec, "done")) {
+        char why[96] = "The approval request expired: no answer within 7 days";
+        if (jget(rec, "minutes"))
+            snprintf(why, sizeof why, "The approval request expired: no answer within %d minutes",
+                     json_object_get_int(jget(rec, "minutes")));
+        rc = approval_end(t, rec, item->id, 0, why, NULL, &kicks);
+    }
     if (!rc) rc = rt_queue_remove_in(t, CP_KIND_EXPIRY, item->id) == STORE_ERROR ? STORE_ERROR : 0;
     json_object_put(rec);
     if (rc || store_txn_commit(t)) {
