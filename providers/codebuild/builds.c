@@ -568,44 +568,27 @@ static const char *build_id_of(struct proto_req *req, const char *given)
     return strncmp(given, arnp, strlen(arnp)) ? given : given + strlen(arnp);
 }
 
+/* Finds a build of the caller by id or ARN for cb_batch_get. */
+static int find_build(struct proto_req *req, store_txn *t, const char *given, const char **json,
+                      size_t *len)
+{
+    const char *id = build_id_of(req, given);
+    char key[600];
+    const void *val;
+    size_t vlen;
+    struct cb_build_hdr h;
+    if (!strchr(id, ':') ||
+        cb_build_key(key, sizeof key, req->caller.account_id, req->caller.region, id) < 0 ||
+        store_get(t, STORE_DB_CB_BUILDS, key, strlen(key), &val, &vlen) != 0 ||
+        cb_build_parse(val, vlen, &h, json, NULL) != 0)
+        return -1;
+    *len = h.build_len;
+    return 0;
+}
+
 int cb_op_batch_get_builds(struct proto_req *req)
 {
-    struct json_object *ids = get(req->input, "ids");
-    store_txn *t = NULL;
-    struct proto_sb missing = PROTO_SB_INIT;
-    int rc = 0, nf = 0, nm = 0;
-    if ((rc = store_txn_begin(req->store, 0, &t))) goto store_fail;
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"builds\":[");
-    for (size_t i = 0; i < json_object_array_length(ids); i++) {
-        const char *given = json_object_get_string(json_object_array_get_idx(ids, i));
-        const char *id = build_id_of(req, given);
-        char key[600];
-        const void *val;
-        size_t vlen;
-        struct cb_build_hdr h;
-        const char *b;
-        if (strchr(id, ':') &&
-            cb_build_key(key, sizeof key, req->caller.account_id, req->caller.region, id) >= 0 &&
-            store_get(t, STORE_DB_CB_BUILDS, key, strlen(key), &val, &vlen) == 0 &&
-            cb_build_parse(val, vlen, &h, &b, NULL) == 0) {
-            if (nf++) proto_sb_putc(&req->body, ',');
-            proto_sb_append(&req->body, b, h.build_len);
-        } else {
-            if (nm++) proto_sb_putc(&missing, ',');
-            proto_sb_json_string(&missing, given, strlen(given));
-        }
-    }
-    proto_sb_puts(&req->body, "],\"buildsNotFound\":[");
-    proto_sb_append(&req->body, missing.buf ? missing.buf : "", missing.len);
-    proto_sb_puts(&req->body, "]}");
-    goto out;
-store_fail:
-    rc = cb_store_error(req, rc);
-out:
-    proto_sb_free(&missing);
-    store_txn_abort(t);
-    return rc;
+    return cb_batch_get(req, "ids", "builds", find_build);
 }
 
 struct build_entry {

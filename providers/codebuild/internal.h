@@ -87,6 +87,14 @@ const char *cb_json_str(struct json_object *o, const char *key);
  * reach a timeout of 5 "minutes" in 5 s. It never lengthens a limit. */
 double cb_minute_seconds(void);
 
+/* Answers a BatchGet: for each string of the input list member `input`, find either points *json
+ * at the stored JSON to return (*len bytes, valid until t ends) and returns 0, or returns non-zero;
+ * the body becomes {"<output>":[found...],"<output>NotFound":[given...]} in input order. Returns 0
+ * or the request's error. One loop for the four BatchGet operations, whose records differ. */
+int cb_batch_get(struct proto_req *req, const char *input, const char *output,
+                 int (*find)(struct proto_req *req, store_txn *t, const char *given,
+                             const char **json, size_t *len));
+
 /* Opaque pagination tokens: encodes s into the arena; decodes one back (NULL when not ours). */
 char *cb_token_encode(proto_arena *a, const char *s);
 char *cb_token_decode(proto_arena *a, const char *token);

@@ -330,45 +330,27 @@ int cb_op_update_project(struct proto_req *req)
     return create_or_update(req, 1);
 }
 
-int cb_op_batch_get_projects(struct proto_req *req)
+/* Finds a project of the caller by name or ARN for cb_batch_get. */
+static int find_project(struct proto_req *req, store_txn *t, const char *given, const char **json,
+                        size_t *len)
 {
     const char *acct = req->caller.account_id, *region = req->caller.region;
-    struct json_object *names = get(req->input, "names");
-    store_txn *t = NULL;
-    struct proto_sb missing = PROTO_SB_INIT;
-    int rc = 0, nf = 0, nm = 0;
+    const char *name = cb_project_name_of(req->arena, acct, region, given);
+    char key[512];
+    const void *val;
+    size_t vlen;
+    struct cb_proj_hdr h;
+    if (!name || store_key(key, sizeof key, acct, region, name) < 0 ||
+        store_get(t, STORE_DB_CB_PROJECTS, key, strlen(key), &val, &vlen) != 0 ||
+        cb_proj_parse(val, vlen, &h, json) != 0)
+        return -1;
+    *len = h.json_len;
+    return 0;
+}
 
-    if ((rc = store_txn_begin(req->store, 0, &t))) goto store_fail;
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"projects\":[");
-    for (size_t i = 0; i < json_object_array_length(names); i++) {
-        const char *given = json_object_get_string(json_object_array_get_idx(names, i));
-        const char *name = cb_project_name_of(req->arena, acct, region, given);
-        char key[512];
-        const void *val;
-        size_t vlen;
-        struct cb_proj_hdr h;
-        const char *json;
-        if (name && store_key(key, sizeof key, acct, region, name) >= 0 &&
-            store_get(t, STORE_DB_CB_PROJECTS, key, strlen(key), &val, &vlen) == 0 &&
-            cb_proj_parse(val, vlen, &h, &json) == 0) {
-            if (nf++) proto_sb_putc(&req->body, ',');
-            proto_sb_append(&req->body, json, h.json_len);
-        } else {
-            if (nm++) proto_sb_putc(&missing, ',');
-            proto_sb_json_string(&missing, given, strlen(given));
-        }
-    }
-    proto_sb_puts(&req->body, "],\"projectsNotFound\":[");
-    proto_sb_append(&req->body, missing.buf ? missing.buf : "", missing.len);
-    proto_sb_puts(&req->body, "]}");
-    goto out;
-store_fail:
-    rc = cb_store_error(req, rc);
-out:
-    proto_sb_free(&missing);
-    store_txn_abort(t);
-    return rc;
+int cb_op_batch_get_projects(struct proto_req *req)
+{
+    return cb_batch_get(req, "names", "projects", find_project);
 }
 
 struct proj_entry {

@@ -313,67 +313,41 @@ static int read_report(store_txn *t, struct proto_req *req, const char *tail, st
     return 0;
 }
 
+/* Finds a report of the caller by ARN for cb_batch_get. */
+static int find_report(struct proto_req *req, store_txn *t, const char *given, const char **json,
+                       size_t *len)
+{
+    const char *tail = arn_tail(req, given, "report");
+    struct report_hdr h;
+    const char *cases;
+    if (!tail || read_report(t, req, tail, &h, json, &cases) != 0) return -1;
+    *len = h.report_len;
+    return 0;
+}
+
 int cb_op_batch_get_reports(struct proto_req *req)
 {
-    struct json_object *arns = get(req->input, "reportArns");
-    struct proto_sb missing = PROTO_SB_INIT;
-    store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 0, &t), nf = 0, nm = 0;
-    if (rc) return cb_store_error(req, rc);
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"reports\":[");
-    for (size_t i = 0; i < json_object_array_length(arns); i++) {
-        const char *arn = json_object_get_string(json_object_array_get_idx(arns, i));
-        const char *tail = arn_tail(req, arn, "report");
-        struct report_hdr h;
-        const char *r, *c;
-        if (tail && read_report(t, req, tail, &h, &r, &c) == 0) {
-            if (nf++) proto_sb_putc(&req->body, ',');
-            proto_sb_append(&req->body, r, h.report_len);
-        } else {
-            if (nm++) proto_sb_putc(&missing, ',');
-            proto_sb_json_string(&missing, arn, strlen(arn));
-        }
-    }
-    proto_sb_puts(&req->body, "],\"reportsNotFound\":[");
-    proto_sb_append(&req->body, missing.buf ? missing.buf : "", missing.len);
-    proto_sb_puts(&req->body, "]}");
-    proto_sb_free(&missing);
-    store_txn_abort(t);
+    return cb_batch_get(req, "reportArns", "reports", find_report);
+}
+
+/* Finds a report group of the caller by ARN for cb_batch_get. */
+static int find_report_group(struct proto_req *req, store_txn *t, const char *given,
+                             const char **json, size_t *len)
+{
+    const char *tail = arn_tail(req, given, "report-group");
+    char key[800];
+    const void *val;
+    if (!tail || strchr(tail, '/') ||
+        store_key(key, sizeof key, req->caller.account_id, req->caller.region, tail) < 0 ||
+        store_get(t, STORE_DB_CB_REPORT_GROUPS, key, strlen(key), &val, len) != 0)
+        return -1;
+    *json = val;
     return 0;
 }
 
 int cb_op_batch_get_report_groups(struct proto_req *req)
 {
-    struct json_object *arns = get(req->input, "reportGroupArns");
-    struct proto_sb missing = PROTO_SB_INIT;
-    store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 0, &t), nf = 0, nm = 0;
-    if (rc) return cb_store_error(req, rc);
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"reportGroups\":[");
-    for (size_t i = 0; i < json_object_array_length(arns); i++) {
-        const char *arn = json_object_get_string(json_object_array_get_idx(arns, i));
-        const char *tail = arn_tail(req, arn, "report-group");
-        char key[800];
-        const void *val;
-        size_t vlen;
-        if (tail && !strchr(tail, '/') &&
-            store_key(key, sizeof key, req->caller.account_id, req->caller.region, tail) >= 0 &&
-            store_get(t, STORE_DB_CB_REPORT_GROUPS, key, strlen(key), &val, &vlen) == 0) {
-            if (nf++) proto_sb_putc(&req->body, ',');
-            proto_sb_append(&req->body, val, vlen);
-        } else {
-            if (nm++) proto_sb_putc(&missing, ',');
-            proto_sb_json_string(&missing, arn, strlen(arn));
-        }
-    }
-    proto_sb_puts(&req->body, "],\"reportGroupsNotFound\":[");
-    proto_sb_append(&req->body, missing.buf ? missing.buf : "", missing.len);
-    proto_sb_puts(&req->body, "]}");
-    proto_sb_free(&missing);
-    store_txn_abort(t);
-    return 0;
+    return cb_batch_get(req, "reportGroupArns", "reportGroups", find_report_group);
 }
 
 /* Lists ARNs of db under the caller's prefix (+ extra), newest last unless desc; pages of max. */

@@ -136,3 +136,39 @@ double cb_minute_seconds(void)
     double s = e ? strtod(e, NULL) : 0;
     return s > 0 && s < 60 ? s : 60; /* it may only shorten limits */
 }
+
+int cb_batch_get(struct proto_req *req, const char *input, const char *output,
+                 int (*find)(struct proto_req *req, store_txn *t, const char *given,
+                             const char **json, size_t *len))
+{
+    struct json_object *given_list = NULL;
+    store_txn *t = NULL;
+    struct proto_sb missing = PROTO_SB_INIT;
+    int rc = 0, nf = 0, nm = 0;
+    if (req->input) json_object_object_get_ex(req->input, input, &given_list);
+    if ((rc = store_txn_begin(req->store, 0, &t))) goto store_fail;
+    proto_sb_reset(&req->body);
+    proto_sb_printf(&req->body, "{\"%s\":[", output);
+    for (size_t i = 0; i < json_object_array_length(given_list); i++) {
+        const char *given = json_object_get_string(json_object_array_get_idx(given_list, i));
+        const char *json;
+        size_t len;
+        if (find(req, t, given, &json, &len) == 0) {
+            if (nf++) proto_sb_putc(&req->body, ',');
+            proto_sb_append(&req->body, json, len);
+        } else {
+            if (nm++) proto_sb_putc(&missing, ',');
+            proto_sb_json_string(&missing, given, strlen(given));
+        }
+    }
+    proto_sb_printf(&req->body, "],\"%sNotFound\":[", output);
+    proto_sb_append(&req->body, missing.buf ? missing.buf : "", missing.len);
+    proto_sb_puts(&req->body, "]}");
+    goto out;
+store_fail:
+    rc = cb_store_error(req, rc);
+out:
+    proto_sb_free(&missing);
+    store_txn_abort(t);
+    return rc;
+}
