@@ -606,7 +606,6 @@ static int cmp_build(const void *a, const void *b)
 static int list_builds(struct proto_req *req, const char *project)
 {
     const char *order = cb_json_str(req->input, "sortOrder");
-    const char *token = cb_json_str(req->input, "nextToken");
     int asc = order && !strcmp(order, "ASCENDING");
     size_t offset = 0;
     store_txn *t = NULL;
@@ -614,12 +613,7 @@ static int list_builds(struct proto_req *req, const char *project)
     struct build_entry *v = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
-    if (token) {
-        const char *s = cb_token_decode(req->arena, token);
-        char *end;
-        if (!s || (offset = strtoul(s, &end, 10), *end))
-            return proto_error(req, ERR_CB_INVALID_INPUT, "Invalid next token");
-    }
+    if ((rc = cb_page_offset(req, &offset))) return rc;
     char prefix[600];
     int plen = store_key(prefix, sizeof prefix, req->caller.account_id, req->caller.region,
                          project ? project : "");
@@ -660,23 +654,7 @@ static int list_builds(struct proto_req *req, const char *project)
         n++;
     }
     if (n) qsort(v, n, sizeof *v, cmp_build);
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"ids\":[");
-    size_t end = offset + LIST_PAGE < n ? offset + LIST_PAGE : n;
-    for (size_t i = offset; i < end; i++) {
-        const char *id = v[asc ? i : n - 1 - i].id;
-        if (i > offset) proto_sb_putc(&req->body, ',');
-        proto_sb_json_string(&req->body, id, strlen(id));
-    }
-    proto_sb_putc(&req->body, ']');
-    if (end < n) {
-        char num[32];
-        snprintf(num, sizeof num, "%zu", end);
-        const char *tok = cb_token_encode(req->arena, num);
-        proto_sb_puts(&req->body, ",\"nextToken\":");
-        proto_sb_json_string(&req->body, tok, strlen(tok));
-    }
-    proto_sb_putc(&req->body, '}');
+    cb_answer_page(req, "ids", v, sizeof *v, n, offset, LIST_PAGE, !asc);
     goto out;
 store_fail:
     rc = cb_store_error(req, rc);

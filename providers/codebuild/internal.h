@@ -98,5 +98,13 @@ int cb_batch_get(struct proto_req *req, const char *input, const char *output,
 /* Opaque pagination tokens: encodes s into the arena; decodes one back (NULL when not ours). */
 char *cb_token_encode(proto_arena *a, const char *s);
 char *cb_token_decode(proto_arena *a, const char *token);
+/* Reads the request's nextToken into *offset (0 when there is none). Returns 0, or
+ * InvalidInputException "Invalid next token" when the token is not one this provider gave. */
+int cb_page_offset(struct proto_req *req, size_t *offset);
+/* Answers one page of a List operation: {"<member>":[names...],"nextToken":...} with at most
+ * page names from offset of the n sorted entries (each size bytes, whose first member is its
+ * char * name), taken from the end when reverse; nextToken only when more follow. */
+void cb_answer_page(struct proto_req *req, const char *member, const void *entries, size_t size,
+                    size_t n, size_t offset, size_t page, int reverse);
 
 #endif

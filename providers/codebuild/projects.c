@@ -373,7 +373,6 @@ int cb_op_list_projects(struct proto_req *req)
     const char *acct = req->caller.account_id, *region = req->caller.region;
     const char *by = cb_json_str(req->input, "sortBy");
     const char *order = cb_json_str(req->input, "sortOrder");
-    const char *token = cb_json_str(req->input, "nextToken");
     int key = !by || !strcmp(by, "NAME") ? 0 : !strcmp(by, "CREATED_TIME") ? 1 : 2;
     int desc = order && !strcmp(order, "DESCENDING");
     size_t offset = 0;
@@ -383,12 +382,7 @@ int cb_op_list_projects(struct proto_req *req)
     size_t n = 0, cap = 0;
     int rc = 0;
 
-    if (token) {
-        const char *s = cb_token_decode(req->arena, token);
-        char *end;
-        if (!s || (offset = strtoul(s, &end, 10), *end))
-            return proto_error(req, ERR_CB_INVALID_INPUT, "Invalid next token");
-    }
+    if ((rc = cb_page_offset(req, &offset))) return rc;
     char prefix[512];
     int plen = store_key(prefix, sizeof prefix, acct, region, "");
     if (plen < 0) return proto_error(req, ERR_INTERNAL_FAILURE, "key too long");
@@ -414,23 +408,7 @@ int cb_op_list_projects(struct proto_req *req)
     }
     sort_key = key;
     if (n) qsort(v, n, sizeof *v, cmp_entry);
-    proto_sb_reset(&req->body);
-    proto_sb_puts(&req->body, "{\"projects\":[");
-    size_t end = offset + LIST_PAGE < n ? offset + LIST_PAGE : n;
-    for (size_t i = offset; i < end; i++) {
-        const char *name = v[desc ? n - 1 - i : i].name;
-        if (i > offset) proto_sb_putc(&req->body, ',');
-        proto_sb_json_string(&req->body, name, strlen(name));
-    }
-    proto_sb_putc(&req->body, ']');
-    if (end < n) {
-        char num[32];
-        snprintf(num, sizeof num, "%zu", end);
-        const char *tok = cb_token_encode(req->arena, num);
-        proto_sb_puts(&req->body, ",\"nextToken\":");
-        proto_sb_json_string(&req->body, tok, strlen(tok));
-    }
-    proto_sb_putc(&req->body, '}');
+    cb_answer_page(req, "projects", v, sizeof *v, n, offset, LIST_PAGE, desc);
     goto out;
 store_fail:
     rc = cb_store_error(req, rc);

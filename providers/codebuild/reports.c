@@ -355,17 +355,12 @@ static int list_arns(struct proto_req *req, enum store_db db, const char *extra,
                      const char *field)
 {
     const char *order = cb_json_str(req->input, "sortOrder");
-    const char *token = cb_json_str(req->input, "nextToken");
     struct json_object *mv = get(req->input, "maxResults");
     size_t max = mv ? (size_t)json_object_get_int(mv) : 100, offset = 0;
     int desc = !order || !strcmp(order, "DESCENDING");
     if (max < 1 || max > 100) max = 100;
-    if (token) {
-        const char *s = cb_token_decode(req->arena, token);
-        char *end;
-        if (!s || (offset = strtoul(s, &end, 10), *end))
-            return proto_error(req, ERR_CB_INVALID_INPUT, "Invalid next token");
-    }
+    int rc = cb_page_offset(req, &offset);
+    if (rc) return rc;
     char prefix[800];
     int plen = snprintf(prefix, sizeof prefix, "%s/%s/%s", req->caller.account_id,
                         req->caller.region, extra ? extra : "");
@@ -373,7 +368,7 @@ static int list_arns(struct proto_req *req, enum store_db db, const char *extra,
     store_txn *t = NULL;
     store_cursor *c = NULL;
     struct json_object *arns = json_object_new_array();
-    int rc = store_txn_begin(req->store, 0, &t);
+    rc = store_txn_begin(req->store, 0, &t);
     if (!rc) rc = store_cursor_open(t, db, &c);
     if (rc) {
         store_txn_abort(t);
@@ -447,21 +442,16 @@ int cb_op_describe_test_cases(struct proto_req *req)
     const char *tail = arn_tail(req, arn, "report");
     struct json_object *filter = get(req->input, "filter");
     const char *fstatus = cb_json_str(filter, "status"), *kw = cb_json_str(filter, "keyword");
-    const char *token = cb_json_str(req->input, "nextToken");
     struct json_object *mv = get(req->input, "maxResults");
     size_t max = mv ? (size_t)json_object_get_int(mv) : 50, offset = 0;
     if (max < 1 || max > 100) max = 50;
-    if (token) {
-        const char *s = cb_token_decode(req->arena, token);
-        char *end;
-        if (!s || (offset = strtoul(s, &end, 10), *end))
-            return proto_error(req, ERR_CB_INVALID_INPUT, "Invalid next token");
-    }
+    int rc = cb_page_offset(req, &offset);
+    if (rc) return rc;
     store_txn *t = NULL;
     struct report_hdr h;
     const char *r, *c;
     struct json_object *cases = NULL;
-    int rc = store_txn_begin(req->store, 0, &t);
+    rc = store_txn_begin(req->store, 0, &t);
     if (rc) return cb_store_error(req, rc);
     rc = tail ? read_report(t, req, tail, &h, &r, &c) : STORE_NOTFOUND;
     if (!rc) cases = cb_json_parse(c, h.cases_len);

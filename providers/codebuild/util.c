@@ -172,3 +172,39 @@ out:
     store_txn_abort(t);
     return rc;
 }
+
+int cb_page_offset(struct proto_req *req, size_t *offset)
+{
+    const char *token = cb_json_str(req->input, "nextToken");
+    *offset = 0;
+    if (!token) return 0;
+    const char *s = cb_token_decode(req->arena, token);
+    char *end;
+    if (!s || (*offset = strtoul(s, &end, 10), *end))
+        return proto_error(req, ERR_CB_INVALID_INPUT, "Invalid next token");
+    return 0;
+}
+
+void cb_answer_page(struct proto_req *req, const char *member, const void *entries, size_t size,
+                    size_t n, size_t offset, size_t page, int reverse)
+{
+    size_t end = offset + page < n ? offset + page : n;
+    proto_sb_reset(&req->body);
+    proto_sb_printf(&req->body, "{\"%s\":[", member);
+    for (size_t i = offset; i < end; i++) {
+        /* A struct's address is that of its first member, the name. */
+        const char *name = *(char *const *)(const void *)((const char *)entries +
+                                                          (reverse ? n - 1 - i : i) * size);
+        if (i > offset) proto_sb_putc(&req->body, ',');
+        proto_sb_json_string(&req->body, name, strlen(name));
+    }
+    proto_sb_putc(&req->body, ']');
+    if (end < n) {
+        char num[32];
+        snprintf(num, sizeof num, "%zu", end);
+        const char *tok = cb_token_encode(req->arena, num);
+        proto_sb_puts(&req->body, ",\"nextToken\":");
+        proto_sb_json_string(&req->body, tok, strlen(tok));
+    }
+    proto_sb_putc(&req->body, '}');
+}
