@@ -8,19 +8,8 @@
 #include "providers/logs/internal.h"
 #include "sigv4/encode.h"
 
-#define GROUP_NOT_FOUND  "The specified log group does not exist."
-#define STREAM_NOT_FOUND "The specified log stream does not exist."
-#define RESPONSE_BYTES   1048576 /* events per answer stop at 1 MB, as AWS's do */
-#define DEFAULT_LIMIT    10000
-
-static const char *in_str(struct proto_req *req, const char *name)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(req->input, name, &v) &&
-                   json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
-}
+#define RESPONSE_BYTES 1048576 /* events per answer stop at 1 MB, as AWS's do */
+#define DEFAULT_LIMIT  10000
 
 static int64_t in_i64(struct proto_req *req, const char *name, int64_t dflt)
 {
@@ -28,47 +17,9 @@ static int64_t in_i64(struct proto_req *req, const char *name, int64_t dflt)
     return json_object_object_get_ex(req->input, name, &v) ? json_object_get_int64(v) : dflt;
 }
 
-static const char *group_name(struct proto_req *req)
-{
-    const char *g = in_str(req, "logGroupName");
-    if (g) return g;
-    const char *id = in_str(req, "logGroupIdentifier");
-    if (!id || strncmp(id, "arn:", 4) != 0) return id;
-    const char *p = strstr(id, ":log-group:");
-    if (!p) return id;
-    p += 11;
-    size_t n = strlen(p);
-    if (n >= 2 && strcmp(p + n - 2, ":*") == 0) n -= 2;
-    return proto_arena_strndup(req->arena, p, n);
-}
-
-/* The group's record (new reference) or the error. */
-static int read_group(struct proto_req *req, store_txn *t, const char *group,
-                      struct json_object **rec)
-{
-    char key[LG_KEY_MAX];
-    int kl = group ? lg_group_key(key, req->caller.account_id, req->caller.region, group) : -1;
-    *rec = NULL;
-    if (kl < 0) return proto_error(req, ERR_RESOURCE_NOT_FOUND, GROUP_NOT_FOUND);
-    int rc = lg_read_json(t, STORE_DB_LG_GROUPS, key, (size_t)kl, rec);
-    if (rc == STORE_NOTFOUND) return proto_error(req, ERR_RESOURCE_NOT_FOUND, GROUP_NOT_FOUND);
-    return rc ? lg_store_error(req, rc) : 0;
-}
-
-static int stream_exists(struct proto_req *req, store_txn *t, const char *group, const char *stream)
-{
-    char key[LG_KEY_MAX];
-    const void *v;
-    size_t vl;
-    int kl = lg_stream_key(key, req->caller.account_id, req->caller.region, group, stream);
-    int rc = kl < 0 ? STORE_NOTFOUND : store_get(t, STORE_DB_LG_STREAMS, key, (size_t)kl, &v, &vl);
-    if (rc == STORE_NOTFOUND) return proto_error(req, ERR_RESOURCE_NOT_FOUND, STREAM_NOT_FOUND);
-    return rc ? lg_store_error(req, rc) : 0;
-}
-
 int lg_op_put_log_events(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName"), *stream = in_str(req, "logStreamName");
+    const char *group = lg_in_str(req, "logGroupName"), *stream = lg_in_str(req, "logStreamName");
     struct json_object *arr = NULL, *grec = NULL;
     json_object_object_get_ex(req->input, "logEvents", &arr);
     size_t n = arr ? json_object_array_length(arr) : 0;
@@ -100,8 +51,8 @@ int lg_op_put_log_events(struct proto_req *req)
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = read_group(req, t, group, &grec))) goto out;
-    if ((rc = stream_exists(req, t, group, stream))) goto out;
+    if ((rc = lg_find_group(req, t, group, &grec))) goto out;
+    if ((rc = lg_find_stream(req, t, group, stream))) goto out;
     int64_t cutoff = lg_retention_cutoff(grec, now);
     size_t too_old = 0, expired = 0, too_new = n;
     for (size_t i = 0; i < n; i++) {
@@ -180,8 +131,8 @@ static int read_event(struct proto_req *req, store_cursor *c, const char *prefix
 
 int lg_op_get_log_events(struct proto_req *req)
 {
-    const char *group = group_name(req), *stream = in_str(req, "logStreamName");
-    const char *tok = in_str(req, "nextToken");
+    const char *group = lg_group_name(req), *stream = lg_in_str(req, "logStreamName");
+    const char *tok = lg_in_str(req, "nextToken");
     struct json_object *v, *grec = NULL;
     int from_head =
         json_object_object_get_ex(req->input, "startFromHead", &v) && json_object_get_boolean(v);
@@ -203,7 +154,7 @@ int lg_op_get_log_events(struct proto_req *req)
     size_t n = 0, bytes = 0;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = read_group(req, t, group, &grec)) || (rc = stream_exists(req, t, group, stream)))
+    if ((rc = lg_find_group(req, t, group, &grec)) || (rc = lg_find_stream(req, t, group, stream)))
         goto out;
     int64_t cutoff = lg_retention_cutoff(grec, lg_now_ms());
     if (cutoff > 0 && (uint64_t)cutoff > lo) lo = (uint64_t)cutoff;
@@ -329,8 +280,8 @@ static int after_pos(const struct fpos *p, uint64_t ts, const char *stream, uint
 
 int lg_op_filter_log_events(struct proto_req *req)
 {
-    const char *group = group_name(req), *prefix = in_str(req, "logStreamNamePrefix");
-    const char *tok = in_str(req, "nextToken"), *pat = in_str(req, "filterPattern");
+    const char *group = lg_group_name(req), *prefix = lg_in_str(req, "logStreamNamePrefix");
+    const char *tok = lg_in_str(req, "nextToken"), *pat = lg_in_str(req, "filterPattern");
     struct json_object *names = NULL, *v, *grec = NULL;
     json_object_object_get_ex(req->input, "logStreamNames", &names);
     if (!group)
@@ -364,7 +315,7 @@ int lg_op_filter_log_events(struct proto_req *req)
     size_t n = 0, gcap = 0;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = read_group(req, t, group, &grec))) goto out;
+    if ((rc = lg_find_group(req, t, group, &grec))) goto out;
     int64_t cutoff = lg_retention_cutoff(grec, lg_now_ms());
     if (cutoff > 0 && (uint64_t)cutoff > lo) lo = (uint64_t)cutoff;
     if (after && after->ts > lo) lo = after->ts;

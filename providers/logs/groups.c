@@ -19,7 +19,7 @@ int lg_store_error(struct proto_req *req, int rc)
     return proto_error(req, ERR_INTERNAL_FAILURE, "The log store failed (%s).", store_strerror(rc));
 }
 
-static const char *in_str(struct proto_req *req, const char *name)
+const char *lg_in_str(struct proto_req *req, const char *name)
 {
     struct json_object *v;
     return json_object_object_get_ex(req->input, name, &v) &&
@@ -28,12 +28,11 @@ static const char *in_str(struct proto_req *req, const char *name)
                : NULL;
 }
 
-/* The log group a request names: logGroupName, or logGroupIdentifier (a name or an ARN). */
-static const char *group_name(struct proto_req *req)
+const char *lg_group_name(struct proto_req *req)
 {
-    const char *g = in_str(req, "logGroupName");
+    const char *g = lg_in_str(req, "logGroupName");
     if (g) return g;
-    const char *id = in_str(req, "logGroupIdentifier");
+    const char *id = lg_in_str(req, "logGroupIdentifier");
     if (!id || strncmp(id, "arn:", 4) != 0) return id;
     const char *p = strstr(id, ":log-group:");
     if (!p) return id;
@@ -93,12 +92,11 @@ static int has_nul(struct proto_req *req, const char *member)
            strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
 }
 
-/* Looks the group up: 0 with *rec (new reference, may be NULL when not wanted), or the error. */
-static int find_group(struct proto_req *req, store_txn *t, const char *group,
-                      struct json_object **rec)
+int lg_find_group(struct proto_req *req, store_txn *t, const char *group, struct json_object **rec)
 {
     char key[LG_KEY_MAX];
     int kl = group ? lg_group_key(key, req->caller.account_id, req->caller.region, group) : -1;
+    if (rec) *rec = NULL;
     if (kl < 0) return proto_error(req, ERR_RESOURCE_NOT_FOUND, GROUP_NOT_FOUND);
     struct json_object *o = NULL;
     int rc = lg_read_json(t, STORE_DB_LG_GROUPS, key, (size_t)kl, &o);
@@ -109,6 +107,17 @@ static int find_group(struct proto_req *req, store_txn *t, const char *group,
     else
         json_object_put(o);
     return 0;
+}
+
+int lg_find_stream(struct proto_req *req, store_txn *t, const char *group, const char *stream)
+{
+    char key[LG_KEY_MAX];
+    const void *v;
+    size_t vl;
+    int kl = lg_stream_key(key, req->caller.account_id, req->caller.region, group, stream);
+    int rc = kl < 0 ? STORE_NOTFOUND : store_get(t, STORE_DB_LG_STREAMS, key, (size_t)kl, &v, &vl);
+    if (rc == STORE_NOTFOUND) return proto_error(req, ERR_RESOURCE_NOT_FOUND, STREAM_NOT_FOUND);
+    return rc ? lg_store_error(req, rc) : 0;
 }
 
 static int finish(struct proto_req *req, store_txn *t)
@@ -152,7 +161,7 @@ static int check_tags(struct proto_req *req, struct json_object *cur, struct jso
 
 int lg_op_create_log_group(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName");
+    const char *group = lg_in_str(req, "logGroupName");
     struct json_object *tags = NULL, *none = json_object_new_object();
     json_object_object_get_ex(req->input, "tags", &tags);
     if (has_nul(req, "logGroupName")) {
@@ -172,9 +181,9 @@ int lg_op_create_log_group(struct proto_req *req)
             proto_error(req, ERR_RESOURCE_ALREADY_EXISTS, "The specified log group already exists");
         goto out;
     }
-    if ((rc =
-             lg_group_create(t, req->caller.account_id, req->caller.region, group,
-                             in_str(req, "logGroupClass"), in_str(req, "kmsKeyId"), lg_now_ms())) ||
+    if ((rc = lg_group_create(t, req->caller.account_id, req->caller.region, group,
+                              lg_in_str(req, "logGroupClass"), lg_in_str(req, "kmsKeyId"),
+                              lg_now_ms())) ||
         (tags && (rc = put_tags(t, key, (size_t)kl, tags)))) {
         rc = lg_store_error(req, rc);
         goto out;
@@ -189,13 +198,13 @@ out:
 
 int lg_op_create_log_stream(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName"), *stream = in_str(req, "logStreamName");
+    const char *group = lg_in_str(req, "logGroupName"), *stream = lg_in_str(req, "logStreamName");
     if (has_nul(req, "logStreamName"))
         return proto_error(req, ERR_INVALID_PARAMETER, "Invalid log stream name.");
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, NULL))) goto out;
+    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     rc =
         lg_stream_create(t, req->caller.account_id, req->caller.region, group, stream, lg_now_ms());
     if (rc == 1) {
@@ -231,10 +240,10 @@ static int in_limit(struct proto_req *req, int dflt)
 
 int lg_op_describe_log_groups(struct proto_req *req)
 {
-    const char *prefix = in_str(req, "logGroupNamePrefix");
-    const char *pattern = in_str(req, "logGroupNamePattern");
-    const char *cls = in_str(req, "logGroupClass");
-    const char *tok = in_str(req, "nextToken"), *after = NULL;
+    const char *prefix = lg_in_str(req, "logGroupNamePrefix");
+    const char *pattern = lg_in_str(req, "logGroupNamePattern");
+    const char *cls = lg_in_str(req, "logGroupClass");
+    const char *tok = lg_in_str(req, "nextToken"), *after = NULL;
     struct json_object *ids = NULL;
     json_object_object_get_ex(req->input, "logGroupIdentifiers", &ids);
     if (prefix && pattern)
@@ -330,8 +339,8 @@ static int cmp_last_event(const void *a, const void *b)
 
 int lg_op_describe_log_streams(struct proto_req *req)
 {
-    const char *group = group_name(req), *prefix = in_str(req, "logStreamNamePrefix");
-    const char *order = in_str(req, "orderBy"), *tok = in_str(req, "nextToken");
+    const char *group = lg_group_name(req), *prefix = lg_in_str(req, "logStreamNamePrefix");
+    const char *order = lg_in_str(req, "orderBy"), *tok = lg_in_str(req, "nextToken");
     struct json_object *v;
     int desc =
         json_object_object_get_ex(req->input, "descending", &v) && json_object_get_boolean(v);
@@ -339,7 +348,7 @@ int lg_op_describe_log_streams(struct proto_req *req)
     if (!group)
         return proto_error(req, ERR_INVALID_PARAMETER,
                            "Either logGroupName or logGroupIdentifier must be specified.");
-    if (in_str(req, "logGroupName") && in_str(req, "logGroupIdentifier"))
+    if (lg_in_str(req, "logGroupName") && lg_in_str(req, "logGroupIdentifier"))
         return proto_error(req, ERR_INVALID_PARAMETER,
                            "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
     if (by_time && prefix)
@@ -363,7 +372,7 @@ int lg_op_describe_log_streams(struct proto_req *req)
     size_t n = 0, cap = 0;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, NULL))) goto out;
+    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     int pl =
         lg_stream_key(key, req->caller.account_id, req->caller.region, group, prefix ? prefix : "");
     size_t base = (size_t)pl - (prefix ? strlen(prefix) : 0);
@@ -418,12 +427,12 @@ out:
 
 int lg_op_delete_log_group(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName");
+    const char *group = lg_in_str(req, "logGroupName");
     char key[LG_KEY_MAX];
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, NULL))) goto out;
+    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
     key[kl] = '\0'; /* the prefix of the group's streams and events includes the NUL */
     if ((rc = store_del(t, STORE_DB_LG_GROUPS, key, (size_t)kl)) ||
@@ -446,12 +455,12 @@ out:
 
 int lg_op_delete_log_stream(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName"), *stream = in_str(req, "logStreamName");
+    const char *group = lg_in_str(req, "logGroupName"), *stream = lg_in_str(req, "logStreamName");
     char key[LG_KEY_MAX];
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, NULL))) goto out;
+    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     int kl = lg_stream_key(key, req->caller.account_id, req->caller.region, group, stream);
     rc = kl < 0 ? STORE_NOTFOUND : store_del(t, STORE_DB_LG_STREAMS, key, (size_t)kl);
     if (rc == STORE_NOTFOUND) {
@@ -512,7 +521,7 @@ int lg_purge_group(store_txn *t, const char *gkey, size_t gl, int64_t cutoff)
 
 int lg_op_put_retention_policy(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName");
+    const char *group = lg_in_str(req, "logGroupName");
     struct json_object *v, *rec = NULL;
     int days =
         json_object_object_get_ex(req->input, "retentionInDays", &v) ? json_object_get_int(v) : 0;
@@ -532,7 +541,7 @@ int lg_op_put_retention_policy(struct proto_req *req)
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, &rec))) goto out;
+    if ((rc = lg_find_group(req, t, group, &rec))) goto out;
     json_object_object_add(rec, "retentionInDays", json_object_new_int(days));
     char key[LG_KEY_MAX];
     int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
@@ -551,12 +560,12 @@ out:
 
 int lg_op_delete_retention_policy(struct proto_req *req)
 {
-    const char *group = in_str(req, "logGroupName");
+    const char *group = lg_in_str(req, "logGroupName");
     struct json_object *rec = NULL;
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, &rec))) goto out;
+    if ((rc = lg_find_group(req, t, group, &rec))) goto out;
     json_object_object_del(rec, "retentionInDays");
     char key[LG_KEY_MAX];
     int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
@@ -580,7 +589,7 @@ static int tags_op(struct proto_req *req, const char *group, struct json_object 
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, write, &t);
     if (rc) return lg_store_error(req, rc);
-    if ((rc = find_group(req, t, group, NULL))) goto out;
+    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     char key[LG_KEY_MAX];
     int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
     cur = get_tags(t, key, (size_t)kl);
@@ -617,25 +626,25 @@ static struct json_object *in_obj(struct proto_req *req, const char *name)
 
 int lg_op_tag_log_group(struct proto_req *req)
 {
-    return tags_op(req, in_str(req, "logGroupName"), in_obj(req, "tags"), NULL, 1);
+    return tags_op(req, lg_in_str(req, "logGroupName"), in_obj(req, "tags"), NULL, 1);
 }
 
 int lg_op_untag_log_group(struct proto_req *req)
 {
     struct json_object *del = in_obj(req, "tags");
-    return tags_op(req, in_str(req, "logGroupName"), NULL, del, 1);
+    return tags_op(req, lg_in_str(req, "logGroupName"), NULL, del, 1);
 }
 
 int lg_op_list_tags_log_group(struct proto_req *req)
 {
-    return tags_op(req, in_str(req, "logGroupName"), NULL, NULL, 0);
+    return tags_op(req, lg_in_str(req, "logGroupName"), NULL, NULL, 0);
 }
 
 /* The group named by a tagging ARN of the caller's account and region ("...:log-group:NAME",
  * with or without the trailing ":*"), or NULL after setting the error. */
 static const char *arn_group(struct proto_req *req)
 {
-    const char *arn = in_str(req, "resourceArn");
+    const char *arn = lg_in_str(req, "resourceArn");
     char pre[128];
     snprintf(pre, sizeof pre, "arn:aws:logs:%s:%s:log-group:", req->caller.region,
              req->caller.account_id);

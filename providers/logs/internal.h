@@ -112,7 +112,18 @@ int lg_op_put_log_events(struct proto_req *req);
 int lg_op_get_log_events(struct proto_req *req);
 int lg_op_filter_log_events(struct proto_req *req);
 
+/* ---- request helpers (groups.c), shared by the handlers ---- */
 /* Maps a store code to InternalFailure (or ServiceUnavailable when the map is full). */
 int lg_store_error(struct proto_req *req, int rc);
+/* Returns the string member name of the input, or NULL when absent or not a string. */
+const char *lg_in_str(struct proto_req *req, const char *name);
+/* Returns the log group a request names: logGroupName, or logGroupIdentifier (a name or an ARN;
+ * the name then lives in the arena), or NULL when it names none. */
+const char *lg_group_name(struct proto_req *req);
+/* Looks group up in t: returns 0 with *rec (a new reference the caller puts; rec may be NULL
+ * when the record is not wanted), or ResourceNotFoundException / the store error. */
+int lg_find_group(struct proto_req *req, store_txn *t, const char *group, struct json_object **rec);
+/* Returns 0 when stream of group exists in t, or ResourceNotFoundException / the store error. */
+int lg_find_stream(struct proto_req *req, store_txn *t, const char *group, const char *stream);
 
 #endif
