@@ -222,33 +222,14 @@ struct fpos {
 
 static const char *filter_token(struct proto_req *req, const struct found *f, const char *stream)
 {
-    char *plain =
-        proto_arena_printf(req->arena, "%" PRIu64 ":%" PRIu64 ":%s", f->ts, f->seq, stream);
-    size_t n = strlen(plain);
-    char *out = proto_arena_alloc(req->arena, 2 * n + 6);
-    memcpy(out, "lg1.", 4);
-    sigv4_hex(plain, n, out + 4);
-    return out;
-}
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
+    return lg_hex_token(
+        req, proto_arena_printf(req->arena, "%" PRIu64 ":%" PRIu64 ":%s", f->ts, f->seq, stream));
 }
 
 static int filter_token_parse(struct proto_req *req, const char *tok, struct fpos *p)
 {
-    size_t n = strlen(tok);
-    if (n < 6 || strncmp(tok, "lg1.", 4) != 0 || (n - 4) % 2) return -1;
-    size_t m = (n - 4) / 2;
-    char *s = proto_arena_alloc(req->arena, m + 1);
-    for (size_t i = 0; i < m; i++) {
-        int h = hexv(tok[4 + 2 * i]), l = hexv(tok[5 + 2 * i]);
-        if (h < 0 || l < 0 || (h == 0 && l == 0)) return -1;
-        s[i] = (char)(h * 16 + l);
-    }
+    const char *s = lg_hex_token_decode(req, tok);
+    if (!s) return -1;
     char *e1 = NULL, *e2 = NULL;
     p->ts = strtoull(s, &e1, 10);
     if (e1 == s || *e1 != ':') return -1;

@@ -53,37 +53,6 @@ static struct json_object *public_copy(struct json_object *rec)
     return o;
 }
 
-/* Token of a name-ordered listing: hex of the last name returned. */
-static char *name_token(struct proto_req *req, const char *name)
-{
-    size_t n = strlen(name);
-    char *out = proto_arena_alloc(req->arena, 2 * n + 6);
-    memcpy(out, "lg1.", 4);
-    sigv4_hex(name, n, out + 4);
-    return out;
-}
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-static const char *name_token_decode(struct proto_req *req, const char *tok)
-{
-    size_t n = strlen(tok);
-    if (n < 6 || strncmp(tok, "lg1.", 4) != 0 || (n - 4) % 2) return NULL;
-    size_t m = (n - 4) / 2;
-    char *out = proto_arena_alloc(req->arena, m + 1);
-    for (size_t i = 0; i < m; i++) {
-        int h = hexv(tok[4 + 2 * i]), l = hexv(tok[5 + 2 * i]);
-        if (h < 0 || l < 0 || (h == 0 && l == 0)) return NULL;
-        out[i] = (char)(h * 16 + l);
-    }
-    return out;
-}
-
 static int has_nul(struct proto_req *req, const char *member)
 {
     struct json_object *v;
@@ -254,7 +223,7 @@ int lg_op_describe_log_groups(struct proto_req *req)
         return proto_error(req, ERR_INVALID_PARAMETER,
                            "LogGroupIdentifiers is mutually exclusive with LogGroupNamePrefix "
                            "and LogGroupNamePattern.");
-    if (tok && !(after = name_token_decode(req, tok)))
+    if (tok && !(after = lg_hex_token_decode(req, tok)))
         return proto_error(req, ERR_INVALID_PARAMETER, "The specified nextToken is invalid.");
     int limit = in_limit(req, 50);
     char key[LG_KEY_MAX];
@@ -314,7 +283,7 @@ int lg_op_describe_log_groups(struct proto_req *req)
     }
     if (more && last)
         json_object_object_add(req->output, "nextToken",
-                               json_object_new_string(name_token(req, last)));
+                               json_object_new_string(lg_hex_token(req, last)));
     rc = 0;
 out:
     store_cursor_close(c);
@@ -357,7 +326,7 @@ int lg_op_describe_log_streams(struct proto_req *req)
     /* The token is the offset into this ordering of the group's matching streams. */
     size_t start = 0;
     if (tok) {
-        const char *d = name_token_decode(req, tok);
+        const char *d = lg_hex_token_decode(req, tok);
         char *end = NULL;
         unsigned long long off = d ? strtoull(d, &end, 10) : 0;
         if (!d || !*d || *end)
@@ -413,7 +382,7 @@ int lg_op_describe_log_streams(struct proto_req *req)
         char num[24];
         snprintf(num, sizeof num, "%zu", i);
         json_object_object_add(req->output, "nextToken",
-                               json_object_new_string(name_token(req, num)));
+                               json_object_new_string(lg_hex_token(req, num)));
     }
     rc = 0;
 out:

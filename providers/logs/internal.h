@@ -90,6 +90,11 @@ void lg_token_format(char out[LG_TOKEN_LEN], char dir, uint64_t ts, uint64_t seq
 /* Parses a GetLogEvents token (an optional "/s" suffix, as AWS's newer tokens have, is
  * accepted). Returns 0 with *dir, *ts, *seq, or -1. */
 int lg_token_parse(const char *tok, char *dir, uint64_t *ts, uint64_t *seq);
+/* The opaque tokens of DescribeLogGroups, DescribeLogStreams and FilterLogEvents: "lg1." and the
+ * lowercase hex of plain, in the request's arena. */
+char *lg_hex_token(struct proto_req *req, const char *plain);
+/* Decodes an lg_hex_token into the arena; NULL when tok is not one (or hides a NUL). */
+char *lg_hex_token_decode(struct proto_req *req, const char *tok);
 /* The 56-digit id of an event (FilterLogEvents' eventId), NUL-terminated. */
 void lg_event_id(char out[57], uint64_t ts, uint64_t seq);
 

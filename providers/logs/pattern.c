@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "providers/logs/internal.h"
+#include "sigv4/encode.h"
 
 static int is_blank(char c)
 {
@@ -125,4 +126,36 @@ int lg_token_parse(const char *tok, char *dir, uint64_t *ts, uint64_t *seq)
         return -1;
     *dir = tok[0];
     return 0;
+}
+
+char *lg_hex_token(struct proto_req *req, const char *plain)
+{
+    size_t n = strlen(plain);
+    char *out = proto_arena_alloc(req->arena, 2 * n + 6);
+    memcpy(out, "lg1.", 4);
+    sigv4_hex(plain, n, out + 4);
+    return out;
+}
+
+/* Lowercase only, as lg_hex_token writes them. */
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *lg_hex_token_decode(struct proto_req *req, const char *tok)
+{
+    size_t n = strlen(tok);
+    if (n < 6 || strncmp(tok, "lg1.", 4) != 0 || (n - 4) % 2) return NULL;
+    size_t m = (n - 4) / 2;
+    char *out = proto_arena_alloc(req->arena, m + 1);
+    for (size_t i = 0; i < m; i++) {
+        int h = hexv(tok[4 + 2 * i]), l = hexv(tok[5 + 2 * i]);
+        if (h < 0 || l < 0 || (h == 0 && l == 0)) return NULL;
+        out[i] = (char)(h * 16 + l);
+    }
+    out[m] = 0;
+    return out;
 }
