@@ -49,10 +49,8 @@ int lg_op_put_log_events(struct proto_req *req)
                            "more than 24 hours.");
     int64_t now = lg_now_ms();
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, &grec))) goto out;
-    if ((rc = lg_find_stream(req, t, group, stream))) goto out;
+    int rc = lg_begin_on_group(req, 1, group, &t, NULL, NULL, &grec);
+    if (rc || (rc = lg_find_stream(req, t, group, stream))) goto out;
     int64_t cutoff = lg_retention_cutoff(grec, now);
     size_t too_old = 0, expired = 0, too_new = n;
     for (size_t i = 0; i < n; i++) {
@@ -152,10 +150,8 @@ int lg_op_get_log_events(struct proto_req *req)
     store_cursor *c = NULL;
     struct found *got = proto_arena_alloc(req->arena, (size_t)limit * sizeof *got);
     size_t n = 0, bytes = 0;
-    int rc = store_txn_begin(req->store, 0, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, &grec)) || (rc = lg_find_stream(req, t, group, stream)))
-        goto out;
+    int rc = lg_begin_on_group(req, 0, group, &t, NULL, NULL, &grec);
+    if (rc || (rc = lg_find_stream(req, t, group, stream))) goto out;
     int64_t cutoff = lg_retention_cutoff(grec, lg_now_ms());
     if (cutoff > 0 && (uint64_t)cutoff > lo) lo = (uint64_t)cutoff;
     char key[LG_KEY_MAX];
@@ -294,9 +290,8 @@ int lg_op_filter_log_events(struct proto_req *req)
     size_t ns = 0, cap = 0;
     struct found *got = NULL;
     size_t n = 0, gcap = 0;
-    int rc = store_txn_begin(req->store, 0, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, &grec))) goto out;
+    int rc = lg_begin_on_group(req, 0, group, &t, NULL, NULL, &grec);
+    if (rc) goto out;
     int64_t cutoff = lg_retention_cutoff(grec, lg_now_ms());
     if (cutoff > 0 && (uint64_t)cutoff > lo) lo = (uint64_t)cutoff;
     if (after && after->ts > lo) lo = after->ts;

@@ -89,10 +89,22 @@ int lg_find_stream(struct proto_req *req, store_txn *t, const char *group, const
     return rc ? lg_store_error(req, rc) : 0;
 }
 
-static int finish(struct proto_req *req, store_txn *t)
+/* Commits *t, which is gone afterwards: returns 0 or the store error. */
+static int commit(struct proto_req *req, store_txn **t)
 {
-    int rc = store_txn_commit(t);
+    int rc = store_txn_commit(*t);
+    *t = NULL;
     return rc ? lg_store_error(req, rc) : 0;
+}
+
+int lg_begin_on_group(struct proto_req *req, int write, const char *group, store_txn **t, char *key,
+                      int *kl, struct json_object **rec)
+{
+    int rc = store_txn_begin(req->store, write, t);
+    if (rc) return lg_store_error(req, rc);
+    if ((rc = lg_find_group(req, *t, group, rec))) return rc;
+    if (key) *kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
+    return 0;
 }
 
 static int put_tags(store_txn *t, const char *key, size_t kl, struct json_object *tags)
@@ -157,8 +169,7 @@ int lg_op_create_log_group(struct proto_req *req)
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     json_object_put(none);
     store_txn_abort(t);
@@ -171,9 +182,8 @@ int lg_op_create_log_stream(struct proto_req *req)
     if (has_nul(req, "logStreamName"))
         return proto_error(req, ERR_INVALID_PARAMETER, "Invalid log stream name.");
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
+    int rc = lg_begin_on_group(req, 1, group, &t, NULL, NULL, NULL);
+    if (rc) goto out;
     rc =
         lg_stream_create(t, req->caller.account_id, req->caller.region, group, stream, lg_now_ms());
     if (rc == 1) {
@@ -185,8 +195,7 @@ int lg_op_create_log_stream(struct proto_req *req)
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     store_txn_abort(t);
     return rc;
@@ -339,9 +348,8 @@ int lg_op_describe_log_streams(struct proto_req *req)
     store_cursor *c = NULL;
     struct json_object **all = NULL;
     size_t n = 0, cap = 0;
-    int rc = store_txn_begin(req->store, 0, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
+    int rc = lg_begin_on_group(req, 0, group, &t, NULL, NULL, NULL);
+    if (rc) goto out;
     int pl =
         lg_stream_key(key, req->caller.account_id, req->caller.region, group, prefix ? prefix : "");
     size_t base = (size_t)pl - (prefix ? strlen(prefix) : 0);
@@ -399,10 +407,8 @@ int lg_op_delete_log_group(struct proto_req *req)
     const char *group = lg_in_str(req, "logGroupName");
     char key[LG_KEY_MAX];
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
-    int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
+    int kl = 0, rc = lg_begin_on_group(req, 1, group, &t, key, &kl, NULL);
+    if (rc) goto out;
     key[kl] = '\0'; /* the prefix of the group's streams and events includes the NUL */
     if ((rc = store_del(t, STORE_DB_LG_GROUPS, key, (size_t)kl)) ||
         (rc = lg_delete_range(t, STORE_DB_LG_STREAMS, key, (size_t)kl + 1)) ||
@@ -415,8 +421,7 @@ int lg_op_delete_log_group(struct proto_req *req)
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     store_txn_abort(t);
     return rc;
@@ -427,9 +432,8 @@ int lg_op_delete_log_stream(struct proto_req *req)
     const char *group = lg_in_str(req, "logGroupName"), *stream = lg_in_str(req, "logStreamName");
     char key[LG_KEY_MAX];
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
+    int rc = lg_begin_on_group(req, 1, group, &t, NULL, NULL, NULL);
+    if (rc) goto out;
     int kl = lg_stream_key(key, req->caller.account_id, req->caller.region, group, stream);
     rc = kl < 0 ? STORE_NOTFOUND : store_del(t, STORE_DB_LG_STREAMS, key, (size_t)kl);
     if (rc == STORE_NOTFOUND) {
@@ -440,8 +444,7 @@ int lg_op_delete_log_stream(struct proto_req *req)
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     store_txn_abort(t);
     return rc;
@@ -508,19 +511,16 @@ int lg_op_put_retention_policy(struct proto_req *req)
                            "to satisfy constraint: Member must satisfy enum value set: [%s]",
                            days, list);
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, &rec))) goto out;
-    json_object_object_add(rec, "retentionInDays", json_object_new_int(days));
     char key[LG_KEY_MAX];
-    int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
+    int kl = 0, rc = lg_begin_on_group(req, 1, group, &t, key, &kl, &rec);
+    if (rc) goto out;
+    json_object_object_add(rec, "retentionInDays", json_object_new_int(days));
     if ((rc = lg_write_json(t, STORE_DB_LG_GROUPS, key, (size_t)kl, rec)) ||
         (rc = lg_purge_group(t, key, (size_t)kl, lg_retention_cutoff(rec, lg_now_ms())))) {
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     json_object_put(rec);
     store_txn_abort(t);
@@ -532,18 +532,15 @@ int lg_op_delete_retention_policy(struct proto_req *req)
     const char *group = lg_in_str(req, "logGroupName");
     struct json_object *rec = NULL;
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, 1, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, &rec))) goto out;
-    json_object_object_del(rec, "retentionInDays");
     char key[LG_KEY_MAX];
-    int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
+    int kl = 0, rc = lg_begin_on_group(req, 1, group, &t, key, &kl, &rec);
+    if (rc) goto out;
+    json_object_object_del(rec, "retentionInDays");
     if ((rc = lg_write_json(t, STORE_DB_LG_GROUPS, key, (size_t)kl, rec))) {
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     json_object_put(rec);
     store_txn_abort(t);
@@ -556,11 +553,9 @@ static int tags_op(struct proto_req *req, const char *group, struct json_object 
 {
     struct json_object *cur = NULL;
     store_txn *t = NULL;
-    int rc = store_txn_begin(req->store, write, &t);
-    if (rc) return lg_store_error(req, rc);
-    if ((rc = lg_find_group(req, t, group, NULL))) goto out;
     char key[LG_KEY_MAX];
-    int kl = lg_group_key(key, req->caller.account_id, req->caller.region, group);
+    int kl = 0, rc = lg_begin_on_group(req, write, group, &t, key, &kl, NULL);
+    if (rc) goto out;
     cur = get_tags(t, key, (size_t)kl);
     if (!write) {
         req->output = json_object_new_object();
@@ -579,8 +574,7 @@ static int tags_op(struct proto_req *req, const char *group, struct json_object 
         rc = lg_store_error(req, rc);
         goto out;
     }
-    rc = finish(req, t);
-    t = NULL;
+    rc = commit(req, &t);
 out:
     json_object_put(cur);
     store_txn_abort(t);

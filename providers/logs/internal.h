@@ -128,6 +128,11 @@ const char *lg_group_name(struct proto_req *req);
 /* Looks group up in t: returns 0 with *rec (a new reference the caller puts; rec may be NULL
  * when the record is not wanted), or ResourceNotFoundException / the store error. */
 int lg_find_group(struct proto_req *req, store_txn *t, const char *group, struct json_object **rec);
+/* Begins a txn (a write one when write) in *t and looks group up in it: returns 0 with the
+ * group's key in key (when not NULL: LG_KEY_MAX bytes, its length in *kl) and its record in *rec
+ * (when rec is not NULL: a new reference), or the error. The caller aborts *t in every case. */
+int lg_begin_on_group(struct proto_req *req, int write, const char *group, store_txn **t, char *key,
+                      int *kl, struct json_object **rec);
 /* Returns 0 when stream of group exists in t, or ResourceNotFoundException / the store error. */
 int lg_find_stream(struct proto_req *req, store_txn *t, const char *group, const char *stream);
 
