@@ -95,6 +95,36 @@ static pid_t read_pid(const char *path)
     return (pid_t)pid;
 }
 
+/* Runs c to its end with rt_start and rt_wait into *r, for tests that look at the process group
+ * afterwards: returns the group's id and sets *took to the seconds the run lasted. */
+static pid_t run_watching_group(struct rt_cmd *c, struct rt_result *r, double *took)
+{
+    double t0 = now_s();
+    rt_proc *p = NULL;
+    cr_assert_eq(rt_start(c, &p, r), 0);
+    pid_t pgid = rt_pid(p);
+    cr_assert_eq(rt_wait(p, r), 0);
+    rt_free(p);
+    *took = now_s() - t0;
+    return pgid;
+}
+
+/* Runs c to its end with rt_run into *r; returns the seconds the run lasted. */
+static double run_timed(struct rt_cmd *c, struct rt_result *r)
+{
+    double t0 = now_s();
+    cr_assert_eq(rt_run(c, r), 0);
+    return now_s() - t0;
+}
+
+/* Makes an empty temporary file from the mkstemp template path, for a script to write into. */
+static void make_temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+}
+
 Test(rt_runner, reports_the_exit_code_and_the_output)
 {
     struct out o = {0};
@@ -363,14 +393,9 @@ Test(rt_runner, times_out_and_kills_the_whole_group, .timeout = 60)
     struct out o = {0};
     struct rt_cmd c = shell("sleep 600 & echo $!; wait", &o);
     c.timeout = 1;
-    double t0 = now_s();
-    rt_proc *p = NULL;
     struct rt_result r;
-    cr_assert_eq(rt_start(&c, &p, &r), 0);
-    pid_t pgid = rt_pid(p);
-    cr_assert_eq(rt_wait(p, &r), 0);
-    rt_free(p);
-    double took = now_s() - t0;
+    double took;
+    pid_t pgid = run_watching_group(&c, &r, &took);
     cr_assert_eq(r.end, RT_END_TIMED_OUT);
     cr_assert_eq(r.killed, 0, "TERM should have been enough");
     cr_assert(took >= 0.9 && took < 10, "ended after %.2f s", took);
@@ -391,14 +416,9 @@ static void kills_a_term_ignoring_group(int fallback)
     o.stop_after = 1;
     struct rt_cmd c = shell("trap '' TERM; sleep 600 & echo ready; wait; wait", &o);
     c.grace = 1;
-    double t0 = now_s();
-    rt_proc *p = NULL;
     struct rt_result r;
-    cr_assert_eq(rt_start(&c, &p, &r), 0);
-    pid_t pgid = rt_pid(p);
-    cr_assert_eq(rt_wait(p, &r), 0);
-    rt_free(p);
-    double took = now_s() - t0;
+    double took;
+    pid_t pgid = run_watching_group(&c, &r, &took);
     cr_assert_eq(r.end, RT_END_STOPPED);
     cr_assert_eq(r.killed, 1);
     cr_assert_eq(r.signal, SIGKILL);
@@ -424,21 +444,14 @@ static void grandchild_holding_stdout(int fallback)
 {
     rt_test_disable_pidfd(fallback);
     char pidfile[] = "/tmp/rt-gc-XXXXXX";
-    int fd = mkstemp(pidfile);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    make_temp_file(pidfile);
     char script[256];
     snprintf(script, sizeof script, "sleep 600 & echo $! > %s; echo hi", pidfile);
     struct out o = {0};
     struct rt_cmd c = shell(script, &o);
-    double t0 = now_s();
-    rt_proc *p = NULL;
     struct rt_result r;
-    cr_assert_eq(rt_start(&c, &p, &r), 0);
-    pid_t pgid = rt_pid(p);
-    cr_assert_eq(rt_wait(p, &r), 0);
-    rt_free(p);
-    double took = now_s() - t0;
+    double took;
+    pid_t pgid = run_watching_group(&c, &r, &took);
     cr_assert_eq(r.end, RT_END_EXITED);
     cr_assert_eq(r.exit_code, 0);
     cr_assert_str_eq(o.buf, "hi\n");
@@ -465,18 +478,14 @@ Test(rt_runner, a_grandchild_holding_stdout_without_a_pidfd, .timeout = 60)
 Test(rt_runner, a_process_that_left_the_group_does_not_hang_the_reader, .timeout = 60)
 {
     char pidfile[] = "/tmp/rt-sid-XXXXXX";
-    int fd = mkstemp(pidfile);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    make_temp_file(pidfile);
     char script[256];
     snprintf(script, sizeof script,
              "setsid sh -c 'echo $$ > %s; exec sleep 600' & sleep 0.2; echo hi", pidfile);
     struct out o = {0};
     struct rt_cmd c = shell(script, &o);
-    double t0 = now_s();
     struct rt_result r;
-    cr_assert_eq(rt_run(&c, &r), 0);
-    double took = now_s() - t0;
+    double took = run_timed(&c, &r);
     cr_assert_eq(r.exit_code, 0);
     cr_assert(took < 15, "ended after %.2f s", took);
     cr_assert_str_eq(o.buf, "hi\n");
@@ -558,10 +567,8 @@ static void killed_when_idle(int fallback)
     struct rt_cmd c = shell("echo start; sleep 30", &o);
     c.idle = 1;
     c.timeout = 60;
-    double t0 = now_s();
     struct rt_result r;
-    cr_assert_eq(rt_run(&c, &r), 0);
-    double took = now_s() - t0;
+    double took = run_timed(&c, &r);
     cr_assert_eq(r.end, RT_END_IDLE);
     cr_assert(took >= 0.9 && took < 10, "killed after %.2f s", took);
     assert_no_children();
@@ -585,10 +592,8 @@ Test(rt_runner, output_keeps_a_command_from_being_idle_but_not_past_the_timeout,
     struct rt_cmd c = shell("while :; do echo x; sleep 0.2; done", &o);
     c.idle = 3; /* a writer that a loaded machine pauses for a moment is still not idle */
     c.timeout = 6;
-    double t0 = now_s();
     struct rt_result r;
-    cr_assert_eq(rt_run(&c, &r), 0);
-    double took = now_s() - t0;
+    double took = run_timed(&c, &r);
     cr_assert_eq(r.end, RT_END_TIMED_OUT);
     cr_assert(took >= 5.9 && took < 30, "killed after %.2f s", took);
     free(o.buf);
@@ -600,12 +605,11 @@ Test(rt_runner, reaps_a_quick_exit_soon_without_a_pidfd, .timeout = 60)
     struct out o = {0};
     struct rt_cmd c = shell("sleep 0.3; exit 7", &o);
     c.idle = 30;
-    double t0 = now_s();
     struct rt_result r;
-    cr_assert_eq(rt_run(&c, &r), 0);
+    double took = run_timed(&c, &r);
     cr_assert_eq(r.end, RT_END_EXITED);
     cr_assert_eq(r.exit_code, 7);
-    cr_assert_lt(now_s() - t0, 15); /* long before the idle limit, even on a loaded machine */
+    cr_assert_lt(took, 15); /* long before the idle limit, even on a loaded machine */
     free(o.buf);
 }
 
