@@ -404,19 +404,22 @@ static void put_prefixes(struct proto_sb *sb, const struct listing *l, int url)
     }
 }
 
-/* Opens a read txn and checks the bucket; owner_id gets its owner's canonical id. */
-static int begin_list(struct proto_req *req, const struct s3_target *tg, store_txn **t,
-                      char owner_id[65])
+/* Opens a read txn in *t (the caller aborts it), checks the bucket (owner_id gets its owner's
+ * canonical id), runs the listing l and opens the answer's root element with its Name and
+ * Prefix. Returns 0 or the error: the three List operations differ only after this. */
+static int start_listing(struct proto_req *req, const struct s3_target *tg, struct listing *l,
+                         int url, const char *root, store_txn **t, char owner_id[65])
 {
     struct s3_bucket b;
     if (store_txn_begin(req->store, 0, t)) return s3_store_error(req, STORE_ERROR);
     int rc = s3_bucket_check(req, *t, tg->bucket, &b);
-    if (rc == 0) s3_owner_id(owner_id, b.account);
-    if (rc) {
-        store_txn_abort(*t);
-        *t = NULL;
-    }
-    return rc;
+    if (rc) return rc;
+    s3_owner_id(owner_id, b.account);
+    if (run_listing(req, *t, l)) return s3_store_error(req, STORE_ERROR);
+    s3_xml_begin(req, root);
+    s3_xml_elem(&req->body, "Name", tg->bucket);
+    s3_xml_elem_key(&req->body, "Prefix", l->prefix, l->prefix_len, url);
+    return 0;
 }
 
 int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
@@ -440,15 +443,8 @@ int s3_list_objects_v2(struct proto_req *req, const struct s3_target *tg)
         l.after = start_after;
         l.after_len = strlen(start_after);
     }
-    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
-    if (run_listing(req, t, &l)) {
-        rc = s3_store_error(req, STORE_ERROR);
-        goto out;
-    }
+    if ((rc = start_listing(req, tg, &l, url, "ListBucketResult", &t, owner_id))) goto out;
     struct proto_sb *sb = &req->body;
-    s3_xml_begin(req, "ListBucketResult");
-    s3_xml_elem(sb, "Name", tg->bucket);
-    s3_xml_elem_key(sb, "Prefix", l.prefix, l.prefix_len, url);
     if (l.delim) s3_xml_elem_key(sb, "Delimiter", l.delim, l.delim_len, url);
     proto_sb_printf(sb, "<MaxKeys>%d</MaxKeys><KeyCount>%d</KeyCount>", l.max, l.n);
     proto_sb_printf(sb, "<IsTruncated>%s</IsTruncated>", l.truncated ? "true" : "false");
@@ -481,15 +477,8 @@ int s3_list_objects(struct proto_req *req, const struct s3_target *tg)
         l.after = marker;
         l.after_len = strlen(marker);
     }
-    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
-    if (run_listing(req, t, &l)) {
-        rc = s3_store_error(req, STORE_ERROR);
-        goto out;
-    }
+    if ((rc = start_listing(req, tg, &l, url, "ListBucketResult", &t, owner_id))) goto out;
     struct proto_sb *sb = &req->body;
-    s3_xml_begin(req, "ListBucketResult");
-    s3_xml_elem(sb, "Name", tg->bucket);
-    s3_xml_elem_key(sb, "Prefix", l.prefix, l.prefix_len, url);
     s3_xml_elem_key(sb, "Marker", marker ? marker : "", marker ? strlen(marker) : 0, url);
     proto_sb_printf(sb, "<MaxKeys>%d</MaxKeys>", l.max);
     if (l.delim) s3_xml_elem_key(sb, "Delimiter", l.delim, l.delim_len, url);
@@ -525,15 +514,8 @@ int s3_list_object_versions(struct proto_req *req, const struct s3_target *tg)
         return proto_error(req, ERR_S3_INVALID_ARGUMENT,
                            "A version-id marker cannot be specified without a key marker.");
     }
-    if ((rc = begin_list(req, tg, &t, owner_id))) return rc;
-    if (run_listing(req, t, &l)) {
-        rc = s3_store_error(req, STORE_ERROR);
-        goto out;
-    }
+    if ((rc = start_listing(req, tg, &l, url, "ListVersionsResult", &t, owner_id))) goto out;
     struct proto_sb *sb = &req->body;
-    s3_xml_begin(req, "ListVersionsResult");
-    s3_xml_elem(sb, "Name", tg->bucket);
-    s3_xml_elem_key(sb, "Prefix", l.prefix, l.prefix_len, url);
     s3_xml_elem_key(sb, "KeyMarker", key_marker ? key_marker : "",
                     key_marker ? strlen(key_marker) : 0, url);
     s3_xml_elem(sb, "VersionIdMarker", vid_marker ? vid_marker : "");
