@@ -182,12 +182,7 @@ int s3_create_bucket(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     proto_req_add_header(req, "Location", bucket_location(req, tg->bucket, region));
     proto_req_add_header(req, "x-amz-bucket-region", region);
 out:
@@ -266,12 +261,7 @@ int s3_delete_bucket(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     req->status = 204;
 out:
     store_txn_abort(t);
@@ -324,8 +314,7 @@ static int commit_bucket_change(struct proto_req *req, store_txn *t, const struc
         store_txn_abort(t);
         return s3_store_error(req, rc);
     }
-    rc = store_txn_commit(t);
-    return rc ? s3_store_error(req, rc) : 0;
+    return s3_commit(req, &t);
 }
 
 int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)

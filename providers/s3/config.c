@@ -180,9 +180,7 @@ static int store_configs(struct proto_req *req, const struct s3_target *tg, cons
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) rc = s3_store_error(req, rc);
+    rc = s3_commit(req, &t);
 out:
     store_txn_abort(t);
     proto_sb_free(&sb);

@@ -272,6 +272,9 @@ int s3_commit_version(store *st, proto_arena *a, const char *bucket, struct s3_o
 void s3_owner_id(char out[65], const char *account);
 /* Sets the generic internal error for a store failure and returns it. */
 int s3_store_error(struct proto_req *req, int rc);
+/* Commits *t, which is gone afterwards (NULL): returns 0 or, when the commit fails, the error
+ * s3_store_error sets. */
+int s3_commit(struct proto_req *req, store_txn **t);
 /* Appends <name>value</name> to req->err_extra. */
 void s3_err_extra(struct proto_req *req, const char *name, const char *value);
 /* Adds response headers describing o (ETag, Last-Modified, Content-Type, metadata...). */

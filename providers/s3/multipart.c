@@ -141,12 +141,7 @@ int s3_create_multipart(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     s3_xml_begin(req, "InitiateMultipartUploadResult");
     s3_xml_elem(&req->body, "Bucket", tg->bucket);
     s3_xml_elem_n(&req->body, "Key", tg->key, tg->key_len);
@@ -231,9 +226,7 @@ static int commit_part(struct proto_req *req, const struct s3_target *tg, const 
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) rc = s3_store_error(req, rc);
+    rc = s3_commit(req, &t);
 out:
     store_txn_abort(t);
     return rc;
@@ -714,12 +707,7 @@ int s3_abort_multipart(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     req->status = 204;
 out:
     store_txn_abort(t);

@@ -598,12 +598,7 @@ int s3_delete_object(struct proto_req *req, const struct s3_target *tg)
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     if (res.version_id && (versioned(&b) || vid))
         proto_req_add_header(req, "x-amz-version-id", res.version_id);
     if (res.delete_marker) proto_req_add_header(req, "x-amz-delete-marker", "true");
@@ -671,11 +666,8 @@ int s3_delete_objects(struct proto_req *req, const struct s3_target *tg)
         proto_sb_puts(&req->body, "</Deleted>");
     }
     s3_xml_end(req, "DeleteResult");
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
+    if ((rc = s3_commit(req, &t))) {
         proto_sb_reset(&req->body);
-        rc = s3_store_error(req, rc);
         goto out;
     }
     for (int j = 0; j < i; j++)
@@ -720,12 +712,7 @@ static int set_object_tags(struct proto_req *req, const struct s3_target *tg, co
         rc = s3_store_error(req, rc);
         goto out;
     }
-    rc = store_txn_commit(t);
-    t = NULL;
-    if (rc) {
-        rc = s3_store_error(req, rc);
-        goto out;
-    }
+    if ((rc = s3_commit(req, &t))) goto out;
     if (versioned(&b)) proto_req_add_header(req, "x-amz-version-id", o.version_id);
 out:
     store_txn_abort(t);

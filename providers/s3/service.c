@@ -44,6 +44,13 @@ int s3_store_error(struct proto_req *req, int rc)
                        "We encountered an internal error. Please try again.");
 }
 
+int s3_commit(struct proto_req *req, store_txn **t)
+{
+    int rc = store_txn_commit(*t);
+    *t = NULL;
+    return rc ? s3_store_error(req, rc) : 0;
+}
+
 int s3_bucket_name_valid(const char *name)
 {
     size_t n = strlen(name);
