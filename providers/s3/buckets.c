@@ -5,9 +5,6 @@
 #include "protocol/ids.h"
 #include "providers/s3/internal.h"
 
-#define MALFORMED_XML                                                                              \
-    "The XML you provided was not well-formed or did not validate against our published schema"
-
 int s3_bucket_save(store_txn *t, const struct s3_bucket *b)
 {
     struct proto_sb sb = PROTO_SB_INIT;
@@ -112,7 +109,7 @@ static int pick_region(struct proto_req *req, const char *name, const char **reg
     if (req->http.body_len) {
         struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
         if (!root || strcmp(root->name, "CreateBucketConfiguration") != 0)
-            return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+            return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
         lc = s3_xml_child_text(root, "LocationConstraint");
         if (lc && !*lc) lc = NULL;
     }
@@ -319,11 +316,9 @@ static int commit_bucket_change(struct proto_req *req, store_txn *t, const struc
 
 int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req, 1);
+    struct s3_xml_node *root;
+    int rc = s3_xml_body(req, 1, "VersioningConfiguration", &root);
     if (rc) return rc;
-    struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
-    if (!root || strcmp(root->name, "VersioningConfiguration") != 0)
-        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     const char *status = s3_xml_child_text(root, "Status");
     int v;
     if (!status)
@@ -333,7 +328,7 @@ int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
     else if (strcmp(status, "Suspended") == 0)
         v = S3_VERSIONING_SUSPENDED;
     else
-        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+        return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     store_txn *t;
     struct s3_bucket b;
     if ((rc = begin_bucket_change(req, tg->bucket, &t, &b))) return rc;
@@ -343,10 +338,9 @@ int s3_put_bucket_versioning(struct proto_req *req, const struct s3_target *tg)
 
 int s3_put_bucket_tagging(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req, 1);
+    struct s3_xml_node *root;
+    int rc = s3_xml_body(req, 1, "Tagging", &root);
     if (rc) return rc;
-    struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
-    if (!root) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     const char *pairs;
     size_t len;
     if ((rc = s3_tags_from_xml(req, root, &pairs, &len, 50))) return rc;

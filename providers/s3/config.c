@@ -7,8 +7,6 @@
 
 #include "providers/s3/internal.h"
 
-#define MALFORMED_XML                                                                              \
-    "The XML you provided was not well-formed or did not validate against our published schema"
 #define MALFORMED_POLICY "Policies must be valid JSON and the first byte must be '{'"
 #define POLICY_MAX       (20 * 1024) /* S3's documented bucket policy limit */
 #define POLICY_DEPTH     32
@@ -240,11 +238,11 @@ int s3_put_config(struct proto_req *req, const struct s3_target *tg)
     size_t len = req->http.body_len;
     if (!c->root && (rc = check_policy(req, body, len))) return rc;
     if (len == 0 || len > 64 * 1024 || memchr(body, '\0', len))
-        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+        return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     if (c->root) {
         struct s3_xml_node *root = s3_xml_parse(req->arena, body, len);
         if (!root || strcmp(root->name, c->root) != 0)
-            return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+            return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     }
     const char *subs[2] = {c->sub, LIFECYCLE_MIN_SIZE};
     const char *docs[2] = {proto_arena_strndup(req->arena, body, len), NULL};

@@ -297,6 +297,14 @@ void s3_tags_xml(struct proto_sb *sb, const char *pairs, size_t len);
 /* Verifies Content-MD5 and (when checksums is set) an x-amz-checksum-* header of a buffered
  * body. Returns 0 or error. */
 int s3_check_buffered_body(struct proto_req *req, int checksums);
+/* The message of S3's MalformedXML. */
+#define S3_MALFORMED_XML                                                                           \
+    "The XML you provided was not well-formed or did not validate against our published schema"
+/* Checks a buffered XML body as s3_check_buffered_body does and parses it: returns 0 with *root
+ * (arena-owned), or the error: MalformedXML when it does not parse or its root element is not
+ * root_name. */
+int s3_xml_body(struct proto_req *req, int checksums, const char *root_name,
+                struct s3_xml_node **root);
 
 /* Evaluates the If-None-Match ("*") and If-Match headers of a write (PutObject,
  * CompleteMultipartUpload) against the current version of key in t, which must be the write txn

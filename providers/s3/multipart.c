@@ -9,8 +9,6 @@
 #include "providers/s3/internal.h"
 #include "sigv4/encode.h"
 
-#define MALFORMED_XML                                                                              \
-    "The XML you provided was not well-formed or did not validate against our published schema"
 #define UPLOAD_ID_LEN 48
 
 static int no_such_upload(struct proto_req *req, const char *upload_id)
@@ -411,13 +409,12 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
     store_blob_writer *w = NULL;
     const char *upload_id = proto_req_query(req, "uploadId");
 
-    if ((rc = s3_check_buffered_body(req, 0))) return rc;
-    struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
-    if (!root || strcmp(root->name, "CompleteMultipartUpload") != 0)
-        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    struct s3_xml_node *root;
+    if ((rc = s3_xml_body(req, 0, "CompleteMultipartUpload", &root))) return rc;
     for (struct s3_xml_node *c = root->child; c; c = c->next)
         if (strcmp(c->name, "Part") == 0) np++;
-    if (np == 0 || np > S3_MAX_PARTS) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    if (np == 0 || np > S3_MAX_PARTS)
+        return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     parts = proto_arena_alloc(req->arena, sizeof(*parts) * (size_t)np);
     int i = 0;
     for (struct s3_xml_node *c = root->child; c; c = c->next) {
@@ -425,7 +422,7 @@ int s3_complete_multipart(struct proto_req *req, const struct s3_target *tg)
         const char *pn = s3_xml_child_text(c, "PartNumber");
         const char *et = s3_xml_child_text(c, "ETag");
         uint64_t x = 0;
-        if (!pn || !*pn || !et) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+        if (!pn || !*pn || !et) return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
         if (s3_parse_uint(pn, S3_MAX_PARTS, &x) || x < 1) {
             s3_err_extra(req, "ArgumentName", "partNumber");
             return proto_error(req, ERR_S3_INVALID_ARGUMENT,

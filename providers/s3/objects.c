@@ -8,9 +8,6 @@
 #include "protocol/ids.h"
 #include "providers/s3/internal.h"
 
-#define MALFORMED_XML                                                                              \
-    "The XML you provided was not well-formed or did not validate against our published schema"
-
 static int versioned(const struct s3_bucket *b)
 {
     return b->versioning != S3_VERSIONING_NONE;
@@ -613,20 +610,19 @@ int s3_delete_objects(struct proto_req *req, const struct s3_target *tg)
 {
     store_txn *t = NULL;
     struct s3_bucket b;
-    int rc = s3_check_buffered_body(req, 1);
+    struct s3_xml_node *root;
+    int rc = s3_xml_body(req, 1, "Delete", &root);
     if (rc) return rc;
-    struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
-    if (!root || strcmp(root->name, "Delete") != 0)
-        return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     const char *quiet_s = s3_xml_child_text(root, "Quiet");
     int quiet = quiet_s && strcasecmp(quiet_s, "true") == 0;
     int n = 0;
     for (struct s3_xml_node *c = root->child; c; c = c->next) {
         if (strcmp(c->name, "Object") != 0) continue;
-        if (!s3_xml_child(c, "Key")) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+        if (!s3_xml_child(c, "Key"))
+            return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
         n++;
     }
-    if (n == 0 || n > 1000) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
+    if (n == 0 || n > 1000) return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     struct del_result *results = proto_arena_alloc(req->arena, sizeof(*results) * (size_t)n);
     if (store_txn_begin(req->store, 1, &t)) return s3_store_error(req, STORE_ERROR);
     if ((rc = s3_bucket_check(req, t, tg->bucket, &b))) goto out;
@@ -721,10 +717,9 @@ out:
 
 int s3_put_object_tagging(struct proto_req *req, const struct s3_target *tg)
 {
-    int rc = s3_check_buffered_body(req, 1);
+    struct s3_xml_node *root;
+    int rc = s3_xml_body(req, 1, "Tagging", &root);
     if (rc) return rc;
-    struct s3_xml_node *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
-    if (!root) return proto_error(req, ERR_S3_MALFORMED_XML, MALFORMED_XML);
     const char *pairs;
     size_t len;
     if ((rc = s3_tags_from_xml(req, root, &pairs, &len, 10))) return rc;

@@ -348,9 +348,7 @@ int s3_tags_from_xml(struct proto_req *req, const struct s3_xml_node *root, cons
 {
     struct s3_xml_node *set = s3_xml_child(root, "TagSet");
     if (!root || strcmp(root->name, "Tagging") != 0 || !set)
-        return proto_error(req, ERR_S3_MALFORMED_XML,
-                           "The XML you provided was not well-formed or did not validate against "
-                           "our published schema");
+        return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     struct proto_sb sb = PROTO_SB_INIT;
     int count = 0, rc;
     for (struct s3_xml_node *t = set->child; t; t = t->next) {
@@ -419,6 +417,17 @@ int s3_check_buffered_body(struct proto_req *req, int checksums)
         return proto_error(req, ERR_S3_BAD_DIGEST,
                            "The %s you specified did not match the calculated checksum.",
                            s3_cksum_name(ck));
+    return 0;
+}
+
+int s3_xml_body(struct proto_req *req, int checksums, const char *root_name,
+                struct s3_xml_node **root)
+{
+    int rc = s3_check_buffered_body(req, checksums);
+    if (rc) return rc;
+    *root = s3_xml_parse(req->arena, req->http.body, req->http.body_len);
+    if (!*root || strcmp((*root)->name, root_name) != 0)
+        return proto_error(req, ERR_S3_MALFORMED_XML, S3_MALFORMED_XML);
     return 0;
 }
 
