@@ -1,34 +1,16 @@
 /* Growable byte buffer. */
 #include "protocol/strbuf.h"
 #include "sigv4/encode.h"
+#include "sigv4/sb.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void sb_grow(struct proto_sb *sb, size_t extra)
-{
-    /* No object is larger than PTRDIFF_MAX: a size beyond it (or one that wraps) is out of
-     * memory, and doubling towards it would wrap the capacity to 0 and spin. */
-    if (extra > PTRDIFF_MAX - 1 - sb->len) abort();
-    size_t need = sb->len + extra + 1;
-    if (need <= sb->cap) return;
-    size_t cap = sb->cap ? sb->cap : 256;
-    while (cap < need)
-        cap = cap > PTRDIFF_MAX / 2 ? need : cap * 2;
-    char *p = realloc(sb->buf, cap);
-    if (!p) abort();
-    sb->buf = p;
-    sb->cap = cap;
-}
-
 void proto_sb_append(struct proto_sb *sb, const void *data, size_t n)
 {
-    sb_grow(sb, n);
-    if (n) memcpy(sb->buf + sb->len, data, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
+    sigv4_buf_append(&sb->buf, &sb->len, &sb->cap, data, n);
 }
 
 void proto_sb_puts(struct proto_sb *sb, const char *s)
@@ -43,14 +25,7 @@ void proto_sb_putc(struct proto_sb *sb, char c)
 
 void proto_sb_vprintf(struct proto_sb *sb, const char *fmt, va_list ap)
 {
-    va_list cp;
-    va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (n <= 0) return;
-    sb_grow(sb, (size_t)n);
-    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-    sb->len += (size_t)n;
+    sigv4_buf_vprintf(&sb->buf, &sb->len, &sb->cap, fmt, ap);
 }
 
 void proto_sb_printf(struct proto_sb *sb, const char *fmt, ...)

@@ -6,27 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void sb_grow(struct sigv4_sb *sb, size_t extra)
+static void buf_grow(char **buf, size_t len, size_t *cap, size_t extra)
 {
-    /* A size beyond PTRDIFF_MAX (or one that wraps) is out of memory. */
-    if (extra > PTRDIFF_MAX - 1 - sb->len) abort();
-    size_t need = sb->len + extra + 1;
-    if (need <= sb->cap) return;
-    size_t cap = sb->cap ? sb->cap : 256;
-    while (cap < need)
-        cap = cap > PTRDIFF_MAX / 2 ? need : cap * 2;
-    char *p = realloc(sb->buf, cap);
+    /* No object is larger than PTRDIFF_MAX: a size beyond it (or one that wraps) is out of
+     * memory, and doubling towards it would wrap the capacity to 0 and spin. */
+    if (extra > PTRDIFF_MAX - 1 - len) abort();
+    size_t need = len + extra + 1;
+    if (need <= *cap) return;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c = c > PTRDIFF_MAX / 2 ? need : c * 2;
+    char *p = realloc(*buf, c);
     if (!p) abort();
-    sb->buf = p;
-    sb->cap = cap;
+    *buf = p;
+    *cap = c;
+}
+
+void sigv4_buf_append(char **buf, size_t *len, size_t *cap, const void *data, size_t n)
+{
+    buf_grow(buf, *len, cap, n);
+    if (n) memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+void sigv4_buf_vprintf(char **buf, size_t *len, size_t *cap, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n <= 0) return;
+    buf_grow(buf, *len, cap, (size_t)n);
+    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
+    *len += (size_t)n;
 }
 
 void sigv4_sb_append(struct sigv4_sb *sb, const void *data, size_t n)
 {
-    sb_grow(sb, n);
-    if (n) memcpy(sb->buf + sb->len, data, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
+    sigv4_buf_append(&sb->buf, &sb->len, &sb->cap, data, n);
 }
 
 void sigv4_sb_puts(struct sigv4_sb *sb, const char *s)
@@ -41,16 +59,9 @@ void sigv4_sb_putc(struct sigv4_sb *sb, char c)
 
 void sigv4_sb_printf(struct sigv4_sb *sb, const char *fmt, ...)
 {
-    va_list ap, cp;
+    va_list ap;
     va_start(ap, fmt);
-    va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (n > 0) {
-        sb_grow(sb, (size_t)n);
-        vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-        sb->len += (size_t)n;
-    }
+    sigv4_buf_vprintf(&sb->buf, &sb->len, &sb->cap, fmt, ap);
     va_end(ap);
 }
 

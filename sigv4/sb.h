@@ -17,6 +17,12 @@ struct sigv4_sb {
         NULL, 0, 0                                                                                 \
     }
 
+/* The core of this buffer and of protocol's proto_sb, which keeps its own struct: appends n bytes
+ * (or the formatted text) to the malloc'ed *buf of *len bytes and *cap capacity, growing it and
+ * keeping it NUL-terminated. Aborts on out of memory. */
+void sigv4_buf_append(char **buf, size_t *len, size_t *cap, const void *data, size_t n);
+void sigv4_buf_vprintf(char **buf, size_t *len, size_t *cap, const char *fmt, va_list ap);
+
 /* Appends n bytes. Aborts on out of memory. */
 void sigv4_sb_append(struct sigv4_sb *sb, const void *data, size_t n);
 void sigv4_sb_puts(struct sigv4_sb *sb, const char *s);
