@@ -102,6 +102,24 @@ static int split_credential(const char *cred, char *parts[5])
     return n == 5 ? 0 : -1;
 }
 
+/* Splits a->credential into a->cred_parts: returns 0, or -1 with the refusal of a Credential that
+ * is not five slash-delimited parts, in header and query auth alike (S3's message opens with
+ * s3_where, the part of the request it came from). */
+static int check_credential(const struct sigv4_input *in, struct auth_parts *a,
+                            struct sigv4_failure *fail, const char *s3_where)
+{
+    if (!split_credential(a->credential, a->cred_parts)) return 0;
+    if (in->is_s3)
+        return sigv4_fail(fail, SIGV4_F_MALFORMED,
+                          "%s; the Credential is mal-formed; "
+                          "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+                          s3_where);
+    return sigv4_fail(fail, SIGV4_F_MALFORMED,
+                      "Credential must have exactly 5 slash-delimited elements, e.g. "
+                      "keyid/date/region/service/term, got '%s'",
+                      a->credential);
+}
+
 /* Converts an RFC 1123 Date header into basic ISO format. Returns 0 or -1. */
 static int date_header_to_amz(const char *v, char out[17])
 {
@@ -184,17 +202,7 @@ static int parse_header_auth(const struct sigv4_input *in, const char *authz, st
                                "'X-Amz-Date' or a 'Date' header. ",
             authz);
     }
-    if (split_credential(a->credential, a->cred_parts)) {
-        if (in->is_s3)
-            return sigv4_fail(
-                fail, SIGV4_F_MALFORMED,
-                "The authorization header is malformed; the Credential is mal-formed; "
-                "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return sigv4_fail(fail, SIGV4_F_MALFORMED,
-                          "Credential must have exactly 5 slash-delimited elements, e.g. "
-                          "keyid/date/region/service/term, got '%s'",
-                          a->credential);
-    }
+    if (check_credential(in, a, fail, "The authorization header is malformed")) return -1;
     time_t t;
     if (xdate) {
         a->date_raw = xdate;
@@ -253,17 +261,7 @@ static int parse_query_auth(const struct sigv4_input *in, const struct sigv4_qpa
                           "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ",
                           a->algorithm);
     }
-    if (split_credential(a->credential, a->cred_parts)) {
-        if (in->is_s3)
-            return sigv4_fail(
-                fail, SIGV4_F_MALFORMED,
-                "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
-                "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
-        return sigv4_fail(fail, SIGV4_F_MALFORMED,
-                          "Credential must have exactly 5 slash-delimited elements, e.g. "
-                          "keyid/date/region/service/term, got '%s'",
-                          a->credential);
-    }
+    if (check_credential(in, a, fail, "Error parsing the X-Amz-Credential parameter")) return -1;
     time_t t;
     if (sigv4_parse_amz_date(a->date, &t)) {
         if (in->is_s3)

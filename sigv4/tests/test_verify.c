@@ -827,3 +827,33 @@ Test(sigv4_verify, long_term_keys_never_reach_the_resolver)
     cr_expect_eq(resolver_calls, 0);
     done(&r);
 }
+
+/* S3 words a Credential that is not five parts by where it came from: header or query. */
+Test(sigv4_verify, s3_names_where_a_malformed_credential_came_from)
+{
+    struct treq r;
+    s3_req(&r, "test", "test", EMPTY);
+    set_header(&r, "authorization",
+               "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3,"
+               "SignedHeaders=host;x-amz-date,Signature=abc");
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+               "The authorization header is malformed; the Credential is mal-formed; "
+               "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    done(&r);
+
+    memset(&r, 0, sizeof r);
+    add(&r, "host", "localhost:4566");
+    snprintf(r.query, sizeof r.query, "%s",
+             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20250101%2Fus-east-1%2Fs3"
+             "&X-Amz-Date=" DATE "&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=abc");
+    r.in = (struct sigv4_input){.method = "GET",
+                                .path = "/bucket/key",
+                                .query = r.query,
+                                .is_s3 = 1,
+                                .now = T0,
+                                .clock_skew_seconds = 900};
+    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+               "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+               "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    done(&r);
+}
