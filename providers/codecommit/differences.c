@@ -270,6 +270,22 @@ out:
     return rc;
 }
 
+/* Adds sourceCommitId, destinationCommitId and, when the two commits have a merge base,
+ * baseCommitId to req->output, as GetMergeCommit and GetMergeOptions answer them. Returns 1 with
+ * the base in *base, or 0 when there is none. */
+static int add_merge_ids(struct proto_req *req, git_repository *git, const git_commit *src,
+                         const git_commit *dst, git_oid *base)
+{
+    json_object_object_add(req->output, "sourceCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
+    json_object_object_add(req->output, "destinationCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
+    if (git_merge_base(base, git, git_commit_id(src), git_commit_id(dst)) != 0) return 0;
+    json_object_object_add(req->output, "baseCommitId",
+                           json_object_new_string(cc_oid_str(req->arena, base)));
+    return 1;
+}
+
 int cc_op_get_merge_commit(struct proto_req *req)
 {
     struct cc_repo r;
@@ -280,13 +296,7 @@ int cc_op_get_merge_commit(struct proto_req *req)
     if ((rc = need_commit(req, &r, jstr(req->input, "sourceCommitSpecifier"), &src))) goto out;
     if ((rc = need_commit(req, &r, jstr(req->input, "destinationCommitSpecifier"), &dst))) goto out;
     req->output = json_object_new_object();
-    json_object_object_add(req->output, "sourceCommitId",
-                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
-    json_object_object_add(req->output, "destinationCommitId",
-                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
-    if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0) {
-        json_object_object_add(req->output, "baseCommitId",
-                               json_object_new_string(cc_oid_str(req->arena, &base)));
+    if (add_merge_ids(req, r.git, src, dst, &base)) {
         /* AWS's get-merge-commit example answers a merge commit id when neither side contains
          * the other (awscli/examples/codecommit/get-merge-commit.rst); a fast-forward has none,
          * as the model's mergedCommitId documentation says. */
@@ -325,13 +335,7 @@ int cc_op_get_merge_options(struct proto_req *req)
     struct json_object *opts = json_object_new_array();
     req->output = json_object_new_object();
     json_object_object_add(req->output, "mergeOptions", opts);
-    json_object_object_add(req->output, "sourceCommitId",
-                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(src))));
-    json_object_object_add(req->output, "destinationCommitId",
-                           json_object_new_string(cc_oid_str(req->arena, git_commit_id(dst))));
-    if (git_merge_base(&base, r.git, git_commit_id(src), git_commit_id(dst)) == 0) {
-        json_object_object_add(req->output, "baseCommitId",
-                               json_object_new_string(cc_oid_str(req->arena, &base)));
+    if (add_merge_ids(req, r.git, src, dst, &base)) {
         /* AWS's get-merge-options example: a destination that is the merge base (so a
          * fast-forward is possible) lists all three options. */
         if (git_oid_equal(&base, git_commit_id(dst)))
