@@ -83,7 +83,11 @@ int lg_write_json(store_txn *t, enum store_db db, const char *key, size_t klen,
     return store_put(t, db, key, klen, s, n);
 }
 
-int lg_delete_range(store_txn *t, enum store_db db, const char *prefix, size_t plen)
+/* Deletes the keys of db under prefix. When events, only event keys (prefix + 16 bytes) older
+ * than cutoff go, and the first newer one ends the range, as events are in time order. Returns 0
+ * or a store code. */
+static int delete_keys(store_txn *t, enum store_db db, const char *prefix, size_t plen, int events,
+                       int64_t cutoff)
 {
     /* Collect a batch of keys, then delete them with no cursor open over the db. */
     enum { BATCH = 512 };
@@ -99,6 +103,9 @@ int lg_delete_range(store_txn *t, enum store_db db, const char *prefix, size_t p
             size_t kl, vl;
             store_cursor_get(c, &k, &kl, &v, &vl);
             if (kl < plen || memcmp(k, prefix, plen) != 0) break;
+            if (events && (kl != plen + 16 ||
+                           (int64_t)lg_get_be64((const unsigned char *)k + plen) >= cutoff))
+                break;
             keys[n] = malloc(kl);
             if (!keys[n]) break;
             memcpy(keys[n], k, kl);
@@ -116,38 +123,15 @@ int lg_delete_range(store_txn *t, enum store_db db, const char *prefix, size_t p
     }
 }
 
+int lg_delete_range(store_txn *t, enum store_db db, const char *prefix, size_t plen)
+{
+    return delete_keys(t, db, prefix, plen, 0, 0);
+}
+
 int lg_purge_stream(store_txn *t, const char *prefix, size_t plen, int64_t cutoff)
 {
     if (cutoff <= 0) return 0;
-    enum { BATCH = 512 };
-    for (;;) {
-        store_cursor *c = NULL;
-        char *keys[BATCH];
-        size_t lens[BATCH], n = 0;
-        int rc = store_cursor_open(t, STORE_DB_LG_EVENTS, &c);
-        if (rc) return rc;
-        for (rc = store_cursor_seek(c, prefix, plen); rc == 0 && n < BATCH;
-             rc = store_cursor_next(c)) {
-            const void *k, *v;
-            size_t kl, vl;
-            store_cursor_get(c, &k, &kl, &v, &vl);
-            if (kl != plen + 16 || memcmp(k, prefix, plen) != 0) break;
-            if ((int64_t)lg_get_be64((const unsigned char *)k + plen) >= cutoff) break;
-            keys[n] = malloc(kl);
-            if (!keys[n]) break;
-            memcpy(keys[n], k, kl);
-            lens[n++] = kl;
-        }
-        store_cursor_close(c);
-        int err = 0;
-        for (size_t i = 0; i < n; i++) {
-            int d = store_del(t, STORE_DB_LG_EVENTS, keys[i], lens[i]);
-            if (d && d != STORE_NOTFOUND && !err) err = d;
-            free(keys[i]);
-        }
-        if (err) return err;
-        if (n < BATCH) return 0;
-    }
+    return delete_keys(t, STORE_DB_LG_EVENTS, prefix, plen, 1, cutoff);
 }
 
 int64_t lg_retention_cutoff(struct json_object *group, int64_t now)
