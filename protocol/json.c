@@ -165,9 +165,9 @@ void proto_json_finish(struct proto_req *req)
     proto_sb_sanitize_utf8(&req->body);
 }
 
-void proto_xml_error_finish(struct proto_req *req)
+void proto_xml_error_begin(struct proto_req *req, const char *content_type, const char *open)
 {
-    req->content_type = "application/xml";
+    req->content_type = content_type;
     req->status = proto_err_status(req->err);
     /* The error document replaces a file body the handler chose before failing: close it here,
      * as no one else will once resp_fd no longer names it. */
@@ -176,11 +176,18 @@ void proto_xml_error_finish(struct proto_req *req)
     proto_sb_reset(&req->body);
     const char *code = proto_err_code(req->err);
     const char *msg = req->err_message ? req->err_message : "";
-    proto_sb_puts(&req->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+    proto_sb_puts(&req->body, open);
+    proto_sb_puts(&req->body, "<Code>");
     proto_sb_xml_escape(&req->body, code, strlen(code));
     proto_sb_puts(&req->body, "</Code><Message>");
     proto_sb_xml_escape(&req->body, msg, strlen(msg));
     proto_sb_puts(&req->body, "</Message>");
+}
+
+void proto_xml_error_finish(struct proto_req *req)
+{
+    proto_xml_error_begin(req, "application/xml",
+                          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
     if (req->err_extra.len) proto_sb_append(&req->body, req->err_extra.buf, req->err_extra.len);
     proto_sb_puts(&req->body, "<RequestId>");
     proto_sb_puts(&req->body, req->request_id);

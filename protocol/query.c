@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "protocol/errors.h"
 #include "protocol/gen/model_tables.h"
+#include "protocol/json.h"
 #include "protocol/model.h"
 #include "protocol/service.h"
 #include "protocol/utf8.h"
@@ -400,20 +400,11 @@ static enum proto_err query_err(enum proto_err e)
 void proto_query_error_finish(struct proto_req *req)
 {
     req->err = query_err(req->err);
-    req->content_type = "text/xml";
-    req->status = proto_err_status(req->err);
-    if (req->resp_fd >= 0) close(req->resp_fd);
-    req->resp_fd = -1;
-    proto_sb_reset(&req->body);
-    const char *code = proto_err_code(req->err);
-    const char *msg = req->err_message ? req->err_message : "";
-    proto_sb_puts(&req->body, "<ErrorResponse><Error><Type>");
-    proto_sb_puts(&req->body, req->status >= 500 ? "Receiver" : "Sender");
-    proto_sb_puts(&req->body, "</Type><Code>");
-    proto_sb_xml_escape(&req->body, code, strlen(code));
-    proto_sb_puts(&req->body, "</Code><Message>");
-    proto_sb_xml_escape(&req->body, msg, strlen(msg));
-    proto_sb_puts(&req->body, "</Message></Error><RequestId>");
+    proto_xml_error_begin(req, "text/xml",
+                          proto_err_status(req->err) >= 500
+                              ? "<ErrorResponse><Error><Type>Receiver</Type>"
+                              : "<ErrorResponse><Error><Type>Sender</Type>");
+    proto_sb_puts(&req->body, "</Error><RequestId>");
     proto_sb_puts(&req->body, req->request_id);
     proto_sb_puts(&req->body, "</RequestId></ErrorResponse>");
 }
