@@ -1,6 +1,8 @@
 /* Shared helpers of the sigv4 tests. */
 #include "sigv4/tests/helpers.h"
 
+#include <criterion/criterion.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,4 +205,19 @@ const char *th_kind_name(enum sigv4_fail_kind kind)
         "SIGV4_F_INTERNAL",
     };
     return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+enum sigv4_fail_kind th_verify(const sigv4_creds *creds, struct sigv4_input *in,
+                               const struct sigv4_header *h, size_t n, struct sigv4_auth *out,
+                               struct sigv4_failure *fail, const char **msg, struct sigv4_sb *extra)
+{
+    in->headers = h;
+    in->n_headers = n;
+    sigv4_failure_free(fail);
+    int rc = sigv4_verify(creds, in, out, fail);
+    *msg = fail->message;
+    th_details(fail, extra);
+    cr_assert_eq(rc == 0, fail->kind == SIGV4_OK, "returned %d with kind %s", rc,
+                 th_kind_name(fail->kind));
+    return fail->kind;
 }

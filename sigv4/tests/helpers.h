@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sigv4/canonical.h"
+#include "sigv4/sigv4.h"
 
 /* A request parsed from a suite file; everything owned by the struct. */
 struct th_request {
@@ -35,6 +36,23 @@ time_t th_iso_to_time(const char *iso);
 void th_details(const struct sigv4_failure *f, struct sigv4_sb *out);
 /* Returns the name of kind ("SIGV4_F_BAD_SCOPE"), for messages. */
 const char *th_kind_name(enum sigv4_fail_kind kind);
+
+/* Runs sigv4_verify on in with the headers h[0..n) into *out and *fail (its last refusal freed
+ * first), sets *msg to the refusal's message and *extra to its details as th_details writes them,
+ * asserts that the return code agrees with the kind, and returns the kind (SIGV4_OK: accepted). */
+enum sigv4_fail_kind th_verify(const sigv4_creds *creds, struct sigv4_input *in,
+                               const struct sigv4_header *h, size_t n, struct sigv4_auth *out,
+                               struct sigv4_failure *fail, const char **msg,
+                               struct sigv4_sb *extra);
+
+/* Asserts that verify(r), the test file's own wrapper of th_verify, refuses r with kind and
+ * exactly the message text (r->msg). */
+#define TH_EXPECT_ERR(r, kind, text)                                                               \
+    do {                                                                                           \
+        enum sigv4_fail_kind k_ = verify(r);                                                       \
+        cr_assert_eq(k_, (kind), "got %s: %s", th_kind_name(k_), (r)->msg ? (r)->msg : "");        \
+        cr_expect_str_eq((r)->msg, text);                                                          \
+    } while (0)
 
 /* Counts emitted bytes and how many are not 'a'. */
 struct th_sink {

@@ -103,15 +103,7 @@ static void set_header(struct v2req *r, const char *name, const char *value)
 /* Returns SIGV4_OK, or the kind of the refusal (its message in r->msg, its details in r->extra). */
 static enum sigv4_fail_kind verify(struct v2req *r)
 {
-    r->in.headers = r->h;
-    r->in.n_headers = r->n;
-    sigv4_failure_free(&r->fail);
-    int rc = sigv4_verify(creds, &r->in, &r->out, &r->fail);
-    r->msg = r->fail.message;
-    th_details(&r->fail, &r->extra);
-    cr_assert_eq(rc == 0, r->fail.kind == SIGV4_OK, "returned %d with kind %s", rc,
-                 th_kind_name(r->fail.kind));
-    return r->fail.kind;
+    return th_verify(creds, &r->in, r->h, r->n, &r->out, &r->fail, &r->msg, &r->extra);
 }
 
 static void done(struct v2req *r)
@@ -119,13 +111,6 @@ static void done(struct v2req *r)
     sigv4_failure_free(&r->fail);
     sigv4_sb_free(&r->extra);
 }
-
-#define EXPECT_ERR(r, kind, text)                                                                  \
-    do {                                                                                           \
-        enum sigv4_fail_kind k_ = verify(r);                                                       \
-        cr_assert_eq(k_, (kind), "got %s: %s", th_kind_name(k_), (r)->msg ? (r)->msg : "");        \
-        cr_expect_str_eq((r)->msg, text);                                                          \
-    } while (0)
 
 Test(sigv4_sigv2, verifies_every_request_signed_by_botocore)
 {
@@ -164,7 +149,7 @@ Test(sigv4_sigv2, mismatch_reports_the_string_to_sign_botocore_signed)
         if (strcmp(name, "with-x-amz-date") == 0 || strcmp(name, "bucket-no-slash") == 0) continue;
         struct v2req r;
         load(&r, name);
-        EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+        TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
         struct sigv4_sb want = SIGV4_SB_INIT;
         sigv4_sb_puts(&want, "<AWSAccessKeyId>" AKID "</AWSAccessKeyId><StringToSign>");
         sigv4_sb_puts(&want, r.sts);
@@ -183,7 +168,7 @@ Test(sigv4_sigv2, mismatch_error_elements_are_exact)
     struct v2req r;
     load(&r, "get-versioning");
     set_header(&r, "authorization", "AWS " AKID ":AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     cr_expect_str_eq(sigv4_sb_str(&r.extra),
                      "<AWSAccessKeyId>" AKID "</AWSAccessKeyId>"
                      "<StringToSign>GET\n\n\n" HDATE "\n/my-bucket/?versioning</StringToSign>"
@@ -196,13 +181,13 @@ Test(sigv4_sigv2, mismatch_error_elements_are_exact)
     /* S3's forms are reported when the client signed another accepted form */
     cr_assert_eq(sigv4_creds_add(creds, AKID, "another-secret", "000000000000"), 0);
     load(&r, "bucket-no-slash");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     cr_expect(strstr(sigv4_sb_str(&r.extra),
                      "<StringToSign>PUT\n\n\n" HDATE "\n/my-bucket/?tagging</StringToSign>"),
               "%s", sigv4_sb_str(&r.extra));
     done(&r);
     load(&r, "with-x-amz-date");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     cr_expect(strstr(sigv4_sb_str(&r.extra),
                      "<StringToSign>GET\n\n\n\nx-amz-date:" HDATE "\n/my-bucket/k</StringToSign>"),
               "%s", sigv4_sb_str(&r.extra));
@@ -214,32 +199,32 @@ Test(sigv4_sigv2, tampered_requests_are_rejected)
     struct v2req r;
     load(&r, "put-meta");
     set_header(&r, "x-amz-meta-color", "red");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     load(&r, "put-meta");
     set_header(&r, "content-type", "text/html");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     load(&r, "put-meta");
     set_header(&r, "x-amz-meta-extra", "1"); /* an added x-amz-* header is signed too */
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     load(&r, "upload-part");
     r.in.query = "partNumber=2&uploadId=x";
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     load(&r, "presigned-get");
     r.in.method = "PUT";
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     load(&r, "presigned-get");
     r.in.path = "/my-bucket/dir/other.txt";
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     /* a later Expires than the one signed */
@@ -247,20 +232,20 @@ Test(sigv4_sigv2, tampered_requests_are_rejected)
     char q[512];
     snprintf(q, sizeof q, "%.*s1735740000", (int)(strlen(r.in.query) - 10), r.in.query);
     r.in.query = q;
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     /* the virtual-host request replayed against another bucket */
     load(&r, "vhost-put");
     set_header(&r, "host", "other-bucket.localhost:4566");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 
     /* the session token is signed */
     load(&r, "presigned-token");
     r.in.query = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NDu2xM8XyGQcT60RiKVDCEcmgqk%3D"
                  "&x-amz-security-token=other&Expires=1735736400";
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH, MISMATCH);
     done(&r);
 }
 
@@ -271,7 +256,7 @@ Test(sigv4_sigv2, expired_presigned_url_is_access_denied)
     r.in.now = 1735736400; /* == Expires: still valid */
     cr_expect_eq(verify(&r), 0, "%s", r.msg ? r.msg : "");
     r.in.now = 1735736401;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request has expired");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request has expired");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<Expires>2025-01-01T13:00:00Z</Expires>"
                                              "<ServerTime>2025-01-01T13:00:01Z</ServerTime>");
     done(&r);
@@ -282,15 +267,15 @@ Test(sigv4_sigv2, unknown_access_key_is_invalid_access_key_id)
     struct v2req r;
     load(&r, "presigned-get");
     r.in.query = "AWSAccessKeyId=NOPE&Signature=eimKDwi6DJKHi0Ch8k9C2saybBY%3D&Expires=1735736400";
-    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
-               "The AWS Access Key Id you provided does not exist in our records.");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
+                  "The AWS Access Key Id you provided does not exist in our records.");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
     done(&r);
 
     load(&r, "get-versioning");
     set_header(&r, "authorization", "AWS NOPE:t1VeXWpwlFGAH2BuQbKk6DpZdOg=");
-    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
-               "The AWS Access Key Id you provided does not exist in our records.");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
+                  "The AWS Access Key Id you provided does not exist in our records.");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
     done(&r);
 }
@@ -304,22 +289,22 @@ Test(sigv4_sigv2, header_auth_outside_fifteen_minutes_is_too_skewed)
     r.in.now = T0 - 900;
     cr_expect_eq(verify(&r), 0, "%s", r.msg ? r.msg : "");
     r.in.now = T0 + 901;
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "The difference between the request time and the current time is too large.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SKEWED,
+                  "The difference between the request time and the current time is too large.");
     cr_expect_str_eq(
         sigv4_sb_str(&r.extra),
         "<RequestTime>" HDATE "</RequestTime><ServerTime>2025-01-01T12:15:01Z"
         "</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>");
     r.in.now = T0 - 901;
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "The difference between the request time and the current time is too large.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SKEWED,
+                  "The difference between the request time and the current time is too large.");
     done(&r);
 
     /* x-amz-date, when sent, is the request time (Date is then only signed) */
     load(&r, "with-x-amz-date");
     set_header(&r, "x-amz-date", "Wed, 01 Jan 2025 11:00:00 GMT");
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "The difference between the request time and the current time is too large.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SKEWED,
+                  "The difference between the request time and the current time is too large.");
     done(&r);
 }
 
@@ -348,48 +333,49 @@ Test(sigv4_sigv2, malformed_header_and_query_get_s3_errors)
     struct v2req r;
     load(&r, "get-versioning");
     set_header(&r, "authorization", "AWS " AKID);
-    EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH,
-               "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH,
+                  "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>"
                                              "<ArgumentValue>AWS " AKID "</ArgumentValue>");
     set_header(&r, "authorization", "AWS " AKID ": t1VeXWpwlFGAH2BuQbKk6DpZdOg=");
-    EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH,
-               "Authorization header is invalid -- one and only one ' ' (space) required");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH,
+                  "Authorization header is invalid -- one and only one ' ' (space) required");
     done(&r);
 
     load(&r, "get-versioning");
     r.n = 1; /* host only: no Date */
     set_header(&r, "authorization", "AWS " AKID ":t1VeXWpwlFGAH2BuQbKk6DpZdOg=");
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "AWS authentication requires a valid Date or x-amz-date header");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "AWS authentication requires a valid Date or x-amz-date header");
     set_header(&r, "date", "yesterday");
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "AWS authentication requires a valid Date or x-amz-date header");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "AWS authentication requires a valid Date or x-amz-date header");
     done(&r);
 
     load(&r, "presigned-get");
     r.in.query = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=eimKDwi6DJKHi0Ch8k9C2saybBY%3D";
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
-               "parameters");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
+                  "parameters");
     r.in.query = "Signature=x&Expires=1735736400";
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
-               "parameters");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
+                  "parameters");
     r.in.query = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=x&Expires=soon";
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE, "Invalid date (should be seconds since epoch): soon");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE, "Invalid date (should be seconds since epoch): soon");
     r.in.query = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=x&Expires=99999999999999999999";
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "Invalid date (should be seconds since epoch): 99999999999999999999");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "Invalid date (should be seconds since epoch): 99999999999999999999");
     done(&r);
 
     /* header and query auth together */
     load(&r, "presigned-get");
     set_header(&r, "authorization", "AWS " AKID ":eimKDwi6DJKHi0Ch8k9C2saybBY=");
     set_header(&r, "date", HDATE);
-    EXPECT_ERR(&r, SIGV4_F_AMBIGUOUS_AUTH,
-               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-               "Signature query string parameter or the Authorization header should be specified");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_AMBIGUOUS_AUTH,
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+        "Signature query string parameter or the Authorization header should be specified");
     done(&r);
 }
 
@@ -401,12 +387,12 @@ Test(sigv4_sigv2, json_services_keep_rejecting_sigv2)
     r.in.method = "POST";
     r.in.path = "/";
     r.in.query = "";
-    EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH, "Request is missing Authentication Token");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH, "Request is missing Authentication Token");
     done(&r);
 
     load(&r, "presigned-get");
     r.in.is_s3 = 0;
-    EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
+    TH_EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
     done(&r);
 }
 

@@ -140,15 +140,7 @@ static void s3_presigned(struct treq *r, const char *date, const char *expires)
 /* Returns SIGV4_OK, or the kind of the refusal (its message in r->msg, its details in r->extra). */
 static enum sigv4_fail_kind verify(struct treq *r)
 {
-    r->in.headers = r->h;
-    r->in.n_headers = r->n;
-    sigv4_failure_free(&r->fail);
-    int rc = sigv4_verify(creds, &r->in, &r->out, &r->fail);
-    r->msg = r->fail.message;
-    th_details(&r->fail, &r->extra);
-    cr_assert_eq(rc == 0, r->fail.kind == SIGV4_OK, "returned %d with kind %s", rc,
-                 th_kind_name(r->fail.kind));
-    return r->fail.kind;
+    return th_verify(creds, &r->in, r->h, r->n, &r->out, &r->fail, &r->msg, &r->extra);
 }
 
 static void done(struct treq *r)
@@ -156,13 +148,6 @@ static void done(struct treq *r)
     sigv4_failure_free(&r->fail);
     sigv4_sb_free(&r->extra);
 }
-
-#define EXPECT_ERR(r, kind, text)                                                                  \
-    do {                                                                                           \
-        enum sigv4_fail_kind k_ = verify(r);                                                       \
-        cr_assert_eq(k_, (kind), "got %s: %s", th_kind_name(k_), (r)->msg ? (r)->msg : "");        \
-        cr_expect_str_eq((r)->msg, text);                                                          \
-    } while (0)
 
 TestSuite(sigv4_verify, .init = setup, .fini = teardown);
 
@@ -239,17 +224,18 @@ Test(sigv4_verify, expired_and_future_dates_have_aws_messages)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.in.now = T0 + 301;
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
-               "(20250101T120501Z - 5 "
-               "min.)");
+    TH_EXPECT_ERR(&r, SIGV4_F_SKEWED,
+                  "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
+                  "(20250101T120501Z - 5 "
+                  "min.)");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "the edge of the window is accepted: %s", r.msg);
     r.in.now = T0 - 301;
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z "
-               "(20250101T115459Z "
-               "+ 5 min.)");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_SKEWED,
+        "Signature not yet current: 20250101T120000Z is still later than 20250101T115959Z "
+        "(20250101T115459Z "
+        "+ 5 min.)");
     done(&r);
 }
 
@@ -257,7 +243,8 @@ Test(sigv4_verify, unknown_access_key)
 {
     struct treq r;
     json_req(&r, "NOSUCHKEY", "x", DATE);
-    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY, "The security token included in the request is invalid.");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
+                  "The security token included in the request is invalid.");
     done(&r);
 }
 
@@ -266,9 +253,9 @@ Test(sigv4_verify, missing_authentication)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.n--; /* drop Authorization */
-    EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
+    TH_EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Request is missing Authentication Token");
     set_header(&r, "authorization", "Bearer abc");
-    EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH, "Request is missing Authentication Token");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNSUPPORTED_AUTH, "Request is missing Authentication Token");
     done(&r);
 }
 
@@ -279,37 +266,40 @@ Test(sigv4_verify, malformed_authorization_variants)
     const char *h1 =
         "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request";
     set_header(&r, "authorization", h1);
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "Authorization header requires 'Signature' parameter. Authorization header requires "
-               "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
-               "Credential=test/20250101/us-east-1/codepipeline/aws4_request");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_INCOMPLETE,
+        "Authorization header requires 'Signature' parameter. Authorization header requires "
+        "'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 "
+        "Credential=test/20250101/us-east-1/codepipeline/aws4_request");
     const char *h2 =
         "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
         "SignedHeaders=host, Signature=abc, garbage";
     set_header(&r, "authorization", h2);
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "'garbage' not a valid key=value pair (missing equal-sign) in Authorization header: "
-               "'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
-               "SignedHeaders=host, Signature=abc, garbage'.");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_MALFORMED,
+        "'garbage' not a valid key=value pair (missing equal-sign) in Authorization header: "
+        "'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
+        "SignedHeaders=host, Signature=abc, garbage'.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "Credential must have exactly 5 slash-delimited elements, e.g. "
-               "keyid/date/region/service/term, got "
-               "'test/20250101/us-east-1/codepipeline'");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+                  "Credential must have exactly 5 slash-delimited elements, e.g. "
+                  "keyid/date/region/service/term, got "
+                  "'test/20250101/us-east-1/codepipeline'");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA512 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_MALFORMED,
+        "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ");
     set_header(&r, "x-amz-date", "2025-01-01T12:00:00Z");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "Date must be in ISO-8601 'basic format'. Got '2025-01-01T12:00:00Z'. See "
-               "http://en.wikipedia.org/wiki/ISO_8601");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "Date must be in ISO-8601 'basic format'. Got '2025-01-01T12:00:00Z'. See "
+                  "http://en.wikipedia.org/wiki/ISO_8601");
     done(&r);
 
     /* no date header at all */
@@ -317,7 +307,7 @@ Test(sigv4_verify, malformed_authorization_variants)
     r.h[2].name = "x-other";
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(
+    TH_EXPECT_ERR(
         &r, SIGV4_F_INCOMPLETE,
         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
         "Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=abc");
@@ -342,32 +332,32 @@ Test(sigv4_verify, host_must_be_signed_and_scope_checked)
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=x-amz-date, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
-               "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    TH_EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
+                  "'Host' must be a 'SignedHeader' in the AWS Authorization.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250102/us-east-1/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(
+    TH_EXPECT_ERR(
         &r, SIGV4_F_BAD_SCOPE,
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
         "'20250102' != '20250101', from '20250101T120000Z'.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codepipeline/aws5_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
-               "Credential should be scoped with a valid terminator: 'aws4_request', not "
-               "'aws5_request'. ");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
+                  "Credential should be scoped with a valid terminator: 'aws4_request', not "
+                  "'aws5_request'. ");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/US_EAST/codepipeline/aws4_request, "
                "SignedHeaders=host, Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
-               "Credential should be scoped to a valid region, not 'US_EAST'. ");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
+                  "Credential should be scoped to a valid region, not 'US_EAST'. ");
     done(&r);
 
     json_req(&r, "test", "test", DATE);
     r.in.expected_service = "codebuild";
-    EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
-               "Credential should be scoped to correct service: 'codebuild'. ");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_SCOPE,
+                  "Credential should be scoped to correct service: 'codebuild'. ");
     r.in.expected_service = "codepipeline";
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
     done(&r);
@@ -378,16 +368,16 @@ Test(sigv4_verify, both_auth_forms)
     struct treq r;
     json_req(&r, "test", "test", DATE);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
-    EXPECT_ERR(
+    TH_EXPECT_ERR(
         &r, SIGV4_F_AMBIGUOUS_AUTH,
         "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
     done(&r);
     s3_req(&r, "test", "test", EMPTY);
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256";
-    EXPECT_ERR(&r, SIGV4_F_AMBIGUOUS_AUTH,
-               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-               "Signature query string "
-               "parameter or the Authorization header should be specified");
+    TH_EXPECT_ERR(&r, SIGV4_F_AMBIGUOUS_AUTH,
+                  "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                  "Signature query string "
+                  "parameter or the Authorization header should be specified");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<ArgumentName>Authorization</ArgumentName>");
     done(&r);
 }
@@ -398,12 +388,12 @@ Test(sigv4_verify, json_presigned_missing_params)
     json_req(&r, "test", "test", DATE);
     r.n--;
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
-    EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
-               "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string "
-               "parameters must "
-               "include 'X-Amz-Signature'. AWS query-string parameters must include "
-               "'X-Amz-SignedHeaders'. "
-               "Re-examine the query-string parameters.");
+    TH_EXPECT_ERR(&r, SIGV4_F_INCOMPLETE,
+                  "AWS query-string parameters must include 'X-Amz-Credential'. AWS query-string "
+                  "parameters must "
+                  "include 'X-Amz-Signature'. AWS query-string parameters must include "
+                  "'X-Amz-SignedHeaders'. "
+                  "Re-examine the query-string parameters.");
     done(&r);
 }
 
@@ -436,16 +426,17 @@ Test(sigv4_verify, s3_content_sha256_errors)
 {
     struct treq r;
     s3_req(&r, "test", "test", NULL);
-    EXPECT_ERR(&r, SIGV4_F_MISSING_PAYLOAD_HASH,
-               "Missing required header for this request: x-amz-content-sha256");
+    TH_EXPECT_ERR(&r, SIGV4_F_MISSING_PAYLOAD_HASH,
+                  "Missing required header for this request: x-amz-content-sha256");
     done(&r);
     s3_req(&r, "test", "test", "bogus");
-    EXPECT_ERR(&r, SIGV4_F_BAD_PAYLOAD_HASH,
-               "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
-               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
-               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
-               "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
-               "valid sha256 value.");
+    TH_EXPECT_ERR(
+        &r, SIGV4_F_BAD_PAYLOAD_HASH,
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a "
+        "valid sha256 value.");
     done(&r);
     s3_req(&r, "test", "test", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
     cr_expect_eq(verify(&r), SIGV4_F_NOT_IMPLEMENTED);
@@ -456,10 +447,10 @@ Test(sigv4_verify, s3_signature_mismatch_carries_the_canonical_forms)
 {
     struct treq r;
     s3_req(&r, "test", "wrong", EMPTY);
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
-               "The request signature we calculated does not match the signature you provided. "
-               "Check your key and "
-               "signing method.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
+                  "The request signature we calculated does not match the signature you provided. "
+                  "Check your key and "
+                  "signing method.");
     const char *x = sigv4_sb_str(&r.extra);
     cr_expect(strncmp(x,
                       "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n" DATE
@@ -479,15 +470,15 @@ Test(sigv4_verify, s3_other_failures)
 {
     struct treq r;
     s3_req(&r, "NOPE", "x", EMPTY);
-    EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
-               "The AWS Access Key Id you provided does not exist in our records.");
+    TH_EXPECT_ERR(&r, SIGV4_F_UNKNOWN_KEY,
+                  "The AWS Access Key Id you provided does not exist in our records.");
     cr_expect_str_eq(sigv4_sb_str(&r.extra), "<AWSAccessKeyId>NOPE</AWSAccessKeyId>");
     done(&r);
 
     s3_req(&r, "test", "test", EMPTY);
     r.in.now = T0 + 901;
-    EXPECT_ERR(&r, SIGV4_F_SKEWED,
-               "The difference between the request time and the current time is too large.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SKEWED,
+                  "The difference between the request time and the current time is too large.");
     cr_expect_str_eq(
         sigv4_sb_str(&r.extra),
         "<RequestTime>20250101T120000Z</RequestTime><ServerTime>2025-01-01T12:15:01Z</ServerTime>"
@@ -495,23 +486,23 @@ Test(sigv4_verify, s3_other_failures)
     r.in.now = T0;
     /* an S3 SigV2 header is verified as such (test_sigv2.c has its cases) */
     set_header(&r, "authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
-               "The request signature we calculated does not match the signature you provided. "
-               "Check your key and signing method.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
+                  "The request signature we calculated does not match the signature you provided. "
+                  "Check your key and signing method.");
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "The authorization header is malformed; the authorization header requires three "
-               "components: "
-               "Credential, SignedHeaders, and Signature.");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+                  "The authorization header is malformed; the authorization header requires three "
+                  "components: "
+                  "Credential, SignedHeaders, and Signature.");
     r.n--;
-    EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Access Denied");
+    TH_EXPECT_ERR(&r, SIGV4_F_MISSING_AUTH, "Access Denied");
     done(&r);
 
     s3_req(&r, "test", "test", EMPTY);
     add(&r, "x-amz-meta-color", "red");
-    EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
-               "There were headers present in the request which were not signed");
+    TH_EXPECT_ERR(&r, SIGV4_F_HEADERS_NOT_SIGNED,
+                  "There were headers present in the request which were not signed");
     cr_expect_str_eq(sigv4_sb_str(&r.extra),
                      "<HeadersNotSigned>x-amz-meta-color</HeadersNotSigned>");
     done(&r);
@@ -529,27 +520,27 @@ Test(sigv4_verify, s3_presigned_urls)
 
     s3_presigned(&r, DATE, "300");
     r.in.now = T0 + 301;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request has expired");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request has expired");
     cr_expect_str_eq(sigv4_sb_str(&r.extra),
                      "<X-Amz-Expires>300</X-Amz-Expires><Expires>2025-01-01T12:05:00Z"
                      "</Expires><ServerTime>2025-01-01T12:05:01Z</ServerTime>");
     r.in.now = T0 + 300;
     cr_expect_eq(verify(&r), 0, "%s", r.msg);
     r.in.now = T0 - 3600;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request is not yet valid");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED, "Request is not yet valid");
     done(&r);
 
     s3_presigned(&r, DATE, "604801");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "X-Amz-Expires must be less than a week (in seconds); that is, the given "
-               "X-Amz-Expires must be less "
-               "than 604800 seconds");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+                  "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+                  "X-Amz-Expires must be less "
+                  "than 604800 seconds");
     done(&r);
     s3_presigned(&r, DATE, "-5");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires must be non-negative");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires must be non-negative");
     done(&r);
     s3_presigned(&r, DATE, "soon");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires should be a number");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED, "X-Amz-Expires should be a number");
     done(&r);
 
     /* tampered query */
@@ -561,7 +552,7 @@ Test(sigv4_verify, s3_presigned_urls)
 
     s3_presigned(&r, DATE, "300");
     r.in.query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=" DATE;
-    EXPECT_ERR(
+    TH_EXPECT_ERR(
         &r, SIGV4_F_INCOMPLETE,
         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
         "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
@@ -707,9 +698,9 @@ Test(sigv4_verify, json_presigned_expiry)
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_eq(r.out.presigned, 1);
     r.in.now = T0 + 3601;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED,
-               "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
-               "(20250101T130001Z - 60 min.)");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED,
+                  "Signature expired: 20250101T120000Z is now earlier than 20250101T120001Z "
+                  "(20250101T130001Z - 60 min.)");
     done(&r);
 }
 
@@ -724,9 +715,9 @@ Test(sigv4_verify, s3_sigv2_presigned_url_is_verified_as_sigv2)
                                 .is_s3 = 1,
                                 .now = T0,
                                 .clock_skew_seconds = 900};
-    EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
-               "The request signature we calculated does not match the signature you provided. "
-               "Check your key and signing method.");
+    TH_EXPECT_ERR(&r, SIGV4_F_SIGNATURE_MISMATCH,
+                  "The request signature we calculated does not match the signature you provided. "
+                  "Check your key and signing method.");
     char *ak = sigv4_peek_credential(&r.in, NULL, NULL);
     cr_expect_str_eq(ak, "test");
     free(ak);
@@ -795,24 +786,25 @@ Test(sigv4_verify, temporary_keys_need_their_token_and_expire)
     sigv4_creds_set_resolver(creds, temp_resolver, NULL);
     struct treq r;
     json_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", DATE);
-    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
     add(&r, "x-amz-security-token", "not-the-token");
-    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The security token included in the request is invalid.");
     set_header(&r, "x-amz-security-token", "the-token");
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     cr_expect_str_eq(r.out.account_id, "111122223333");
     cr_expect_eq(r.out.temporary, 1);
     r.in.now = T0 + 100;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN, "The security token included in the request is expired");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN,
+                  "The security token included in the request is expired");
     done(&r);
 
     s3_req(&r, "ASIATEMPORARYKEY0001", "temp-secret", EMPTY);
     add(&r, "x-amz-security-token", "nope");
-    EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The provided token is malformed or otherwise invalid.");
+    TH_EXPECT_ERR(&r, SIGV4_F_BAD_TOKEN, "The provided token is malformed or otherwise invalid.");
     set_header(&r, "x-amz-security-token", "the-token");
     cr_assert_eq(verify(&r), 0, "%s", r.msg);
     r.in.now = T0 + 101;
-    EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN, "The provided token has expired.");
+    TH_EXPECT_ERR(&r, SIGV4_F_EXPIRED_TOKEN, "The provided token has expired.");
     done(&r);
 }
 
@@ -836,9 +828,9 @@ Test(sigv4_verify, s3_names_where_a_malformed_credential_came_from)
     set_header(&r, "authorization",
                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3,"
                "SignedHeaders=host;x-amz-date,Signature=abc");
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "The authorization header is malformed; the Credential is mal-formed; "
-               "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+                  "The authorization header is malformed; the Credential is mal-formed; "
+                  "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
     done(&r);
 
     memset(&r, 0, sizeof r);
@@ -852,8 +844,8 @@ Test(sigv4_verify, s3_names_where_a_malformed_credential_came_from)
                                 .is_s3 = 1,
                                 .now = T0,
                                 .clock_skew_seconds = 900};
-    EXPECT_ERR(&r, SIGV4_F_MALFORMED,
-               "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
-               "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    TH_EXPECT_ERR(&r, SIGV4_F_MALFORMED,
+                  "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+                  "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
     done(&r);
 }
