@@ -47,6 +47,7 @@ int cp_op_stop_pipeline_execution(struct proto_req *req);
 int cp_op_disable_stage_transition(struct proto_req *req);
 int cp_op_enable_stage_transition(struct proto_req *req);
 int cp_op_retry_stage_execution(struct proto_req *req);
+int cp_op_rollback_stage(struct proto_req *req);
 int cp_op_poll_for_third_party_jobs(struct proto_req *req);
 int cp_op_acknowledge_third_party_job(struct proto_req *req);
 int cp_op_get_third_party_job_details(struct proto_req *req);

@@ -9,6 +9,7 @@
 
 #include "protocol/ids.h"
 #include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/rollback.h"
 
 #define KEY_MAX    512
 #define MAX_ACTIVE 256 /* executions of one pipeline the state machine looks at in one pass */
@@ -439,6 +440,8 @@ static int enter_stage(struct machine *m, struct run *r, int si)
     return start_group(m, r, si, next_group(r->decl, si, 0));
 }
 
+static int apply_on_failure(struct machine *m, struct run *r, int si);
+
 /* Moves r on as far as its actions allow. Returns 1 when something changed, 0 when not, or a
  * negative store error code. */
 static int step(struct machine *m, struct run *r)
@@ -477,6 +480,10 @@ static int step(struct machine *m, struct run *r)
         exec_end(m, r, "Failed", "The pipeline was updated while this execution was running");
         return 1;
     }
+    if (failed && !updated && !strcmp(jgets(e, "status"), "InProgress")) {
+        int rc = apply_on_failure(m, r, si);
+        if (rc) return rc;
+    }
     if (failed || !strcmp(jgets(e, "status"), "Stopping")) {
         const char *end = failed ? "Failed" : "Stopped";
         jsets(st, "status", end);
@@ -498,7 +505,7 @@ static int step(struct machine *m, struct run *r)
     set_stage_latest(m, r, stage, "Succeeded");
     release_lock(m, r, stage);
     r->dirty = 1;
-    if (si + 1 >= n_stages(r->decl)) {
+    if (si + 1 >= n_stages(r->decl) || cp_is_rollback(e)) { /* a rollback runs one stage */
         exec_end(m, r, "Succeeded", NULL);
         return 1;
     }
@@ -680,42 +687,29 @@ static struct json_object *exec_variables(struct json_object *decl, struct json_
     return out;
 }
 
-int cp_exec_start_in(store_txn *t, const char *account, const char *region, const char *pipeline,
-                     const struct cp_start *s, char id[37], struct cp_kicks *kicks)
+/* Creates a new execution of decl (the current declaration) as s says, waiting to enter the
+ * first stage, and adds it to m as the newest run. Writes its id. Returns 0, CP_ECONFLICT when m
+ * holds as many runs as it can, or a store error code. */
+static int exec_new(struct machine *m, struct json_object *decl, const struct cp_start *s,
+                    char id[37], struct run **out)
 {
-    struct machine m;
-    int rc = machine_open(&m, t, account, region, pipeline, kicks);
-    if (rc) goto out;
-    if (s->request_token) {
-        const char *prev = jgets(jget(m.state, "tokens"), s->request_token);
-        if (prev) {
-            snprintf(id, 37, "%s", prev);
-            rc = 1;
-            goto out;
-        }
-    }
-    struct json_object *decl = machine_decl(&m, 0);
-    if (!decl) {
-        rc = CP_ENOPIPELINE;
-        goto out;
-    }
-    if ((rc = machine_load(&m))) goto out;
-    unsigned seq = (unsigned)jgeti(m.state, "next", 1);
-    jset(m.state, "next", json_object_new_int((int)seq + 1));
+    if (m->n == MAX_ACTIVE) return CP_ECONFLICT;
+    unsigned seq = (unsigned)jgeti(m->state, "next", 1);
+    jset(m->state, "next", json_object_new_int((int)seq + 1));
     proto_uuid(id);
-    if (s->request_token) jsets(jobj(m.state, "tokens"), s->request_token, id);
+    if (s->request_token) jsets(jobj(m->state, "tokens"), s->request_token, id);
     struct json_object *e = json_object_new_object();
-    jsets(e, "pipelineName", pipeline);
+    jsets(e, "pipelineName", m->pipeline);
     jset(e, "pipelineVersion", json_object_new_int(jgeti(decl, "version", 1)));
     jsets(e, "pipelineExecutionId", id);
     jsets(e, "status", "InProgress");
-    jset(e, "startTime", json_object_new_double(m.now));
-    jset(e, "lastUpdateTime", json_object_new_double(m.now));
+    jset(e, "startTime", json_object_new_double(m->now));
+    jset(e, "lastUpdateTime", json_object_new_double(m->now));
     struct json_object *trig = json_object_new_object();
     jsets(trig, "triggerType", s->trigger_type);
     jsets(trig, "triggerDetail", s->trigger_detail ? s->trigger_detail : "");
     jset(e, "trigger", trig);
-    jsets(e, "executionMode", cp_mode_name(m.mode));
+    jsets(e, "executionMode", cp_mode_name(m->mode));
     jsets(e, "executionType", "STANDARD");
     jsets(e, "pipelineType", jgets(decl, "pipelineType") ? jgets(decl, "pipelineType") : "V1");
     jset(e, "variables", exec_variables(decl, s->variables));
@@ -749,21 +743,47 @@ int cp_exec_start_in(store_txn *t, const char *account, const char *region, cons
     jset(e, "_art", json_object_new_object());
     char key[KEY_MAX], suf[64];
     snprintf(suf, sizeof suf, "I%s", id);
-    int kl = cp_exec_key(key, sizeof key, account, region, pipeline, suf);
+    int kl = cp_exec_key(key, sizeof key, m->account, m->region, m->pipeline, suf);
     char num[16];
-    int nl = snprintf(num, sizeof num, "%u", seq);
-    if (kl < 0 || (rc = store_put(t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, num, (size_t)nl))) {
+    int nl = snprintf(num, sizeof num, "%u", seq), rc = 0;
+    if (kl < 0 ||
+        (rc = store_put(m->t, STORE_DB_CP_EXECUTIONS, key, (size_t)kl, num, (size_t)nl))) {
         json_object_put(e);
-        if (!rc) rc = STORE_ERROR;
+        return rc ? rc : STORE_ERROR;
+    }
+    m->runs[m->n] =
+        (struct run){seq, e, machine_decl(m, (unsigned)jgeti(e, "pipelineVersion", 1)), 1};
+    *out = &m->runs[m->n++];
+    return 0;
+}
+
+int cp_exec_start_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                     const struct cp_start *s, char id[37], struct cp_kicks *kicks)
+{
+    struct machine m;
+    struct run *r = NULL;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    if (s->request_token) {
+        const char *prev = jgets(jget(m.state, "tokens"), s->request_token);
+        if (prev) {
+            snprintf(id, 37, "%s", prev);
+            rc = 1;
+            goto out;
+        }
+    }
+    struct json_object *decl = machine_decl(&m, 0);
+    if (!decl) {
+        rc = CP_ENOPIPELINE;
         goto out;
     }
+    if ((rc = machine_load(&m))) goto out;
     if (m.n == MAX_ACTIVE) { /* too many running: the oldest is let go of by this pass */
         json_object_put(m.runs[0].e);
         memmove(m.runs, m.runs + 1, sizeof m.runs[0] * (m.n - 1));
         m.n--;
     }
-    m.runs[m.n++] =
-        (struct run){seq, e, machine_decl(&m, (unsigned)jgeti(e, "pipelineVersion", 1)), 1};
+    if ((rc = exec_new(&m, decl, s, id, &r))) goto out;
     rc = machine_run(&m);
 out:
     machine_free(&m);
@@ -1002,9 +1022,161 @@ int cp_exec_retry_in(store_txn *t, const char *account, const char *region, cons
     jset(r->e, "lastUpdateTime", json_object_new_double(m.now));
     jset(r->e, "_waiting", json_object_new_boolean(1));
     jsets(st, "_retry", mode);
+    cp_retry_count(st, 0);
     r->dirty = 1;
     rc = machine_run(&m);
 out:
+    machine_free(&m);
+    return rc;
+}
+
+/* ---- onFailure and rollback ----------------------------------------------------------------- */
+
+#define ROLLBACK_SCAN 1000 /* earlier executions an automatic rollback looks through */
+
+/* Execution seq as m sees it: its loaded run's record (*owned 0), or the stored one (*owned 1,
+ * caller puts). NULL when there is none. */
+static struct json_object *exec_peek(struct machine *m, unsigned seq, int *owned)
+{
+    *owned = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->runs[i].seq == seq) return m->runs[i].e;
+    *owned = 1;
+    return cp_exec_load(m->t, m->account, m->region, m->pipeline, seq);
+}
+
+/* Adds to m a ROLLBACK execution of stage si to target, waiting to enter the stage. Returns 0,
+ * CP_ECONFLICT when m is full, or a store error code. */
+static int rollback_start(struct machine *m, int si, struct json_object *target,
+                          const char *trigger, const char *detail, const char *endpoint,
+                          char id[37])
+{
+    struct json_object *decl = machine_decl(m, 0);
+    if (!decl) return CP_ENOPIPELINE;
+    struct cp_start s = {.trigger_type = trigger, .trigger_detail = detail, .endpoint = endpoint};
+    struct run *nr = NULL;
+    int rc = exec_new(m, decl, &s, id, &nr);
+    if (!rc) cp_rollback_seed(nr->e, target, si);
+    return rc;
+}
+
+/* The automatic rollback of failed stage si of r: to the latest earlier execution that succeeded
+ * in the stage in the current pipeline version. None found (AWS rolls back "only after there is
+ * a successful pipeline execution in the pipeline stage") leaves the failure alone. Returns 0 or
+ * a store error code. */
+static int rollback_auto(struct machine *m, struct run *r, int si)
+{
+    struct json_object *cur = machine_decl(m, 0);
+    int version = jgeti(cur, "version", 1), rc = 0;
+    for (unsigned seq = r->seq - 1; seq >= 1 && r->seq - seq <= ROLLBACK_SCAN; seq--) {
+        int owned;
+        struct json_object *target = exec_peek(m, seq, &owned);
+        if (!target) continue;
+        if (cp_rollback_target_check(target, si, version) == CP_RB_OK) {
+            char id[37];
+            rc = rollback_start(m, si, target, "AutomatedRollback",
+                                jgets(r->e, "pipelineExecutionId"), jgets(r->e, "_endpoint"), id);
+            if (rc == CP_ECONFLICT) rc = 0; /* no room this pass: the stage just fails */
+            if (owned) json_object_put(target);
+            break;
+        }
+        if (owned) json_object_put(target);
+    }
+    return rc;
+}
+
+/* The stage's onFailure result, applied to failed stage si of r: RETRY runs the stage again at
+ * once (while automatic attempts remain), counted in its retryStageMetadata; ROLLBACK starts a
+ * rollback execution of the stage, and the stage fails as with FAIL. The one place a failed
+ * stage's onFailure result applies (a gate on onFailure conditions goes in front of it).
+ * Returns 1 when the stage runs again, 0 when it fails as usual, or a store error code. */
+static int apply_on_failure(struct machine *m, struct run *r, int si)
+{
+    struct json_object *st = exec_stage(r->e, si);
+    const char *retry_mode = NULL;
+    switch (cp_on_failure_result(stage_decl(r->decl, si), st, jgets(r->e, "executionType"), m->mode,
+                                 &retry_mode)) {
+    case CP_ONFAIL_RETRY: {
+        cp_retry_count(st, 1);
+        jsets(st, "_retry", retry_mode);
+        r->dirty = 1;
+        int rc = enter_stage(m, r, si);
+        return rc < 0 ? rc : 1;
+    }
+    case CP_ONFAIL_ROLLBACK:
+        return rollback_auto(m, r, si);
+    default:
+        return 0;
+    }
+}
+
+int cp_exec_rollback_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                        const char *stage, const char *target_id, const char *caller,
+                        const char *endpoint, char id[37], const char **why, struct cp_kicks *kicks)
+{
+    struct machine m;
+    struct json_object *target = NULL;
+    int owned = 0;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    struct json_object *decl = machine_decl(&m, 0);
+    if (!decl) {
+        rc = CP_ENOPIPELINE;
+        goto out;
+    }
+    int si = -1;
+    for (int i = 0; i < n_stages(decl); i++)
+        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    rc = CP_ENOROLLBACK;
+    if (strcmp(jgets(decl, "pipelineType") ?: "V1", "V2")) {
+        *why = "stage rollback is only available for pipelines of type V2";
+        goto out;
+    }
+    if (si < 0) {
+        rc = CP_ENOSTAGE;
+        goto out;
+    }
+    if (si == 0) {
+        *why = "a source stage cannot be rolled back";
+        goto out;
+    }
+    if (m.mode == CP_MODE_PARALLEL) {
+        *why = "stage rollback is not available in PARALLEL execution mode";
+        goto out;
+    }
+    if ((rc = machine_load(&m))) goto out;
+    unsigned seq = cp_exec_seq(t, account, region, pipeline, target_id);
+    target = seq ? exec_peek(&m, seq, &owned) : NULL;
+    if (!target) {
+        rc = CP_ENOEXECUTION;
+        goto out;
+    }
+    rc = CP_ENOROLLBACK;
+    switch (cp_rollback_target_check(target, si, jgeti(decl, "version", 1))) {
+    case CP_RB_ROLLBACK_TYPE:
+        *why = "the target execution is a rollback execution";
+        goto out;
+    case CP_RB_NOT_SUCCEEDED:
+        *why = "the target execution did not succeed in the stage";
+        goto out;
+    case CP_RB_OUTDATED:
+        rc = CP_EOUTDATED;
+        goto out;
+    case CP_RB_OK:
+        break;
+    }
+    if (jget(jobj(m.state, "locks"), stage)) {
+        *why = "the stage is in progress";
+        goto out;
+    }
+    rc = rollback_start(&m, si, target, "ManualRollback", caller, endpoint, id);
+    if (rc == CP_ECONFLICT) {
+        *why = "too many executions of the pipeline are in progress";
+        rc = CP_ENOROLLBACK;
+    }
+    if (!rc) rc = machine_run(&m);
+out:
+    if (owned) json_object_put(target);
     machine_free(&m);
     return rc;
 }

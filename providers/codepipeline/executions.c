@@ -125,6 +125,7 @@ static struct json_object *execution_out(struct json_object *e)
                           "trigger",
                           "executionMode",
                           "executionType",
+                          "rollbackMetadata",
                           NULL};
     for (int i = 0; keys[i]; i++)
         copy(o, e, keys[i]);
@@ -260,9 +261,17 @@ int cp_op_list_pipeline_executions(struct proto_req *req)
             break;
         }
         struct json_object *s = json_object_new_object();
-        const char *keys[] = {
-            "pipelineExecutionId", "status",  "statusSummary", "startTime",     "lastUpdateTime",
-            "sourceRevisions",     "trigger", "executionMode", "executionType", NULL};
+        const char *keys[] = {"pipelineExecutionId",
+                              "status",
+                              "statusSummary",
+                              "startTime",
+                              "lastUpdateTime",
+                              "sourceRevisions",
+                              "trigger",
+                              "executionMode",
+                              "executionType",
+                              "rollbackMetadata",
+                              NULL};
         for (int k = 0; keys[k]; k++)
             copy(s, e, keys[k]);
         json_object_array_add(out, s);
@@ -379,6 +388,13 @@ static char *fill_url(proto_arena *a, const char *tpl, struct json_object *cfg)
     return s;
 }
 
+/* The ExecutionType of e (STANDARD for records from before rollbacks). */
+static const char *exec_type(struct json_object *e)
+{
+    const char *t = jgets(e, "executionType");
+    return t ? t : "STANDARD";
+}
+
 /* The latestExecution of an ActionState from an action execution. */
 static struct json_object *action_latest(struct json_object *en)
 {
@@ -461,7 +477,7 @@ int cp_op_get_pipeline_state(struct proto_req *req)
             struct json_object *ie = json_object_new_object();
             copy(ie, e, "pipelineExecutionId");
             copy(ie, e, "status");
-            json_object_object_add(ie, "type", json_object_new_string("STANDARD"));
+            json_object_object_add(ie, "type", json_object_new_string(exec_type(e)));
             json_object_array_add(inbound, ie);
         }
         if (json_object_array_length(inbound)) {
@@ -534,8 +550,12 @@ int cp_op_get_pipeline_state(struct proto_req *req)
             LOAD_EXEC((unsigned)json_object_get_int(jget(sl, "seq")), e);
             copy(le, e, "pipelineExecutionId");
             copy(le, sl, "status");
-            json_object_object_add(le, "type", json_object_new_string("STANDARD"));
+            json_object_object_add(le, "type", json_object_new_string(exec_type(e)));
             json_object_object_add(ss, "latestExecution", le);
+            /* automatic and manual retries of the stage in that execution */
+            struct json_object *les = jget(e, "_stages");
+            if (les && i < json_object_array_length(les))
+                copy(ss, json_object_array_get_idx(les, i), "retryStageMetadata");
         }
         json_object_array_add(stages, ss);
     }

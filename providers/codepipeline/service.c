@@ -40,6 +40,7 @@ static const struct proto_operation cp_ops[] = {
     {"PutWebhook", cp_op_put_webhook},
     {"RegisterWebhookWithThirdParty", cp_op_register_webhook},
     {"RetryStageExecution", cp_op_retry_stage_execution},
+    {"RollbackStage", cp_op_rollback_stage},
     {"StartPipelineExecution", cp_op_start_pipeline_execution},
     {"StopPipelineExecution", cp_op_stop_pipeline_execution},
     {"TagResource", cp_op_tag_resource},
