@@ -39,7 +39,18 @@ size_t proto_utf8_check(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        if (u[i] < 0x80) { /* the common case: ASCII */
+        /* Every JSON answer passes here, and they are nearly all ASCII: 16 bytes per step costs
+         * about a tenth of a byte at a time (callgrind: 11,000 of 147,000 instructions in a
+         * GetPipeline of a 4-stage pipeline went to the byte loop). */
+        while (n - i >= 16) {
+            uint64_t a, b;
+            memcpy(&a, u + i, 8);
+            memcpy(&b, u + i + 8, 8);
+            if ((a | b) & 0x8080808080808080ULL) break;
+            i += 16;
+        }
+        if (i == n) break;
+        if (u[i] < 0x80) {
             i++;
             continue;
         }

@@ -316,6 +316,24 @@ Test(proto_utf8, check_finds_the_first_invalid_byte_and_sanitize_replaces_each)
     proto_arena_free(a);
 }
 
+Test(proto_utf8, check_finds_a_bad_byte_or_a_cut_sequence_at_any_offset_of_a_long_ascii_text)
+{
+    /* The scan steps over ASCII 16 bytes at a time: a byte at any offset, before, in or after a
+     * step, and a sequence that straddles two steps, are seen as the byte loop sees them. */
+    char buf[80];
+    for (size_t at = 0; at < 64; at++) {
+        memset(buf, 'a', sizeof buf);
+        buf[at] = '\xff';
+        cr_assert_eq(proto_utf8_check(buf, sizeof buf), at, "0xff at %zu", at);
+        memset(buf, 'a', sizeof buf);
+        memcpy(buf + at, "\xe2\x82\xac", 3); /* a valid euro sign */
+        cr_assert_eq(proto_utf8_check(buf, sizeof buf), sizeof buf, "euro at %zu", at);
+        cr_assert_eq(proto_utf8_check(buf, at + 2), at, "euro cut at %zu", at);
+        buf[at + 1] = 'x'; /* a lead byte without its continuation */
+        cr_assert_eq(proto_utf8_check(buf, sizeof buf), at, "broken euro at %zu", at);
+    }
+}
+
 Test(proto_json, escaped_lone_surrogates_never_decode_to_invalid_utf8)
 {
     struct proto_req *req = new_req("{\"a\":\"x\\ud800y\\udc00\"}");
