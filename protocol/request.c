@@ -1,6 +1,8 @@
 /* Request helpers: errors, header and query lookup, response headers. */
 #include "protocol/request.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +22,21 @@ const char *proto_req_header(const struct proto_req *req, const char *name)
     for (size_t i = 0; i < req->http.n_headers; i++)
         if (strcasecmp(req->http.headers[i].name, name) == 0) return req->http.headers[i].value;
     return NULL;
+}
+
+const char *proto_req_remote_addr(struct proto_req *req)
+{
+    if (req->http.remote_addr) return req->http.remote_addr;
+    char addr[INET6_ADDRSTRLEN] = "";
+    const struct sockaddr_storage *ss = &req->http.remote;
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, addr,
+                  sizeof addr);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, addr,
+                  sizeof addr);
+    req->http.remote_addr = addr[0] ? proto_arena_strdup(req->arena, addr) : "";
+    return req->http.remote_addr;
 }
 
 void proto_req_add_header(struct proto_req *req, const char *name, const char *value)

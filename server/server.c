@@ -112,18 +112,14 @@ static void collect_request(struct srv_request *r, struct MHD_Connection *conn, 
         req->http.query = "";
     }
     req->http.host = header_or_empty(req, "host");
-    req->http.remote_addr = "";
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char addr[INET6_ADDRSTRLEN] = "";
+    req->http.remote.ss_family = AF_UNSPEC;
+    req->http.remote_addr = NULL;
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                  addr, sizeof addr);
+        memcpy(&req->http.remote, ci->client_addr, sizeof(struct sockaddr_in));
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6,
-                  &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, addr,
-                  sizeof addr);
-    if (addr[0]) req->http.remote_addr = proto_arena_strdup(req->arena, addr);
+        memcpy(&req->http.remote, ci->client_addr, sizeof(struct sockaddr_in6));
     /* URLs we hand out use the address the client reached us by. */
     const char *host = req->http.host;
     int sane = *host && strlen(host) < 256 && !strpbrk(host, " \t/\\@?#");

@@ -1,8 +1,10 @@
 /* Unit tests of the arena, strbuf escaping, query decoding, JSON decoding and error bodies. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -125,6 +127,26 @@ Test(proto_req, query_decodes_percent_escapes_and_keeps_plus)
     cr_assert_str_eq(proto_req_query(req, "empty"), "");
     cr_assert_null(proto_req_query(req, "missing"));
     cr_assert_null(proto_req_query(req, "max"));
+    free_req(req);
+}
+
+Test(proto_req, the_remote_address_is_formatted_when_first_asked_for)
+{
+    struct proto_req *req = new_req(NULL);
+    cr_assert_str_eq(proto_req_remote_addr(req), ""); /* unknown peer */
+    free_req(req);
+    req = new_req(NULL);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&req->http.remote;
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(0x0a000203);
+    cr_assert_str_eq(proto_req_remote_addr(req), "10.0.2.3");
+    cr_assert_eq(proto_req_remote_addr(req), proto_req_remote_addr(req)); /* formatted once */
+    free_req(req);
+    req = new_req(NULL);
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&req->http.remote;
+    v6->sin6_family = AF_INET6;
+    v6->sin6_addr = in6addr_loopback;
+    cr_assert_str_eq(proto_req_remote_addr(req), "::1");
     free_req(req);
 }
 

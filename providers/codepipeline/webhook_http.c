@@ -121,7 +121,7 @@ static int webhook_dispatch(struct proto_req *req)
         .body_len = req->http.body_len,
         .signature_256 = proto_req_header(req, "x-hub-signature-256"),
         .signature_1 = proto_req_header(req, "x-hub-signature"),
-        .remote_ip = req->http.remote_addr,
+        .remote_ip = proto_req_remote_addr(req),
     };
     /* AWS does not document these answers; a sender (GitHub) only tells 2xx from the rest, so a
      * call that is authentic but filtered out is a success that starts nothing. */
