@@ -211,17 +211,19 @@ void sigv4_canonical_query(struct sigv4_sb *sb, const char *query, int flags)
 /* Appends value trimmed, with internal whitespace runs folded to one space. */
 static void put_folded(struct sigv4_sb *sb, const char *v)
 {
-    while (*v && isspace((unsigned char)*v))
-        v++;
-    int pending = 0;
-    for (; *v; v++) {
-        if (isspace((unsigned char)*v)) {
-            pending = 1;
-            continue;
-        }
-        if (pending) sigv4_sb_putc(sb, ' ');
-        pending = 0;
-        sigv4_sb_putc(sb, *v);
+    /* Each run of non-space bytes goes in with one append: a byte at a time was half the cost
+     * of the canonical request. */
+    int first = 1;
+    for (;;) {
+        while (*v && isspace((unsigned char)*v))
+            v++;
+        const char *run = v;
+        while (*v && !isspace((unsigned char)*v))
+            v++;
+        if (v == run) break;
+        if (!first) sigv4_sb_putc(sb, ' ');
+        sigv4_sb_append(sb, run, (size_t)(v - run));
+        first = 0;
     }
 }
 
@@ -233,8 +235,10 @@ void sigv4_canonical_headers(struct sigv4_sb *sb, const struct sigv4_header *h, 
         const char *semi = strchr(p, ';');
         size_t len = semi ? (size_t)(semi - p) : strlen(p);
         if (len) {
-            for (size_t i = 0; i < len; i++)
-                sigv4_sb_putc(sb, (char)tolower((unsigned char)p[i]));
+            size_t at = sb->len;
+            sigv4_sb_append(sb, p, len);
+            for (size_t i = at; i < at + len; i++)
+                sb->buf[i] = (char)tolower((unsigned char)sb->buf[i]);
             sigv4_sb_putc(sb, ':');
             int seen = 0;
             for (size_t i = 0; i < n; i++) {

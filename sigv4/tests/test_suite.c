@@ -211,6 +211,15 @@ Test(sigv4_suite, canonical_headers_trim_fold_and_join_duplicates)
     sigv4_sb_free(&sb);
 }
 
+Test(sigv4_suite, canonical_headers_of_blank_values_and_upper_case_names)
+{
+    struct sigv4_header h[] = {{"host", "h"}, {"x-e", "   "}, {"x-f", ""}, {"x-g", "\tone\t"}};
+    struct sigv4_sb sb = SIGV4_SB_INIT;
+    sigv4_canonical_headers(&sb, h, 4, "Host;X-E;x-f;X-G");
+    cr_expect_str_eq(sigv4_sb_str(&sb), "host:h\nx-e:\nx-f:\nx-g:one\n");
+    sigv4_sb_free(&sb);
+}
+
 /* The aws-chunked example of the S3 documentation: seed, each chunk and a chained trailer. */
 Test(sigv4_suite, chunked_upload_vectors)
 {
