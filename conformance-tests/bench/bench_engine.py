@@ -135,7 +135,11 @@ def drive(cp, name, eid, timeout=120):
                 raise RuntimeError("execution %s ended %s" % (eid, st))
             return put_at, time.time()
         if time.time() > deadline:
-            raise RuntimeError("execution %s still running" % eid)
+            where = [(a["stageName"], a["actionName"], a["status"],
+                      a.get("output", {}).get("executionResult", {}).get("externalExecutionId"))
+                     for a in cp.list_action_executions(pipelineName=name, filter={
+                         "pipelineExecutionId": eid})["actionExecutionDetails"]]
+            raise RuntimeError("execution %s still running: %s" % (eid, where))
         if put_at is None:
             stage = {s["stageName"]: s for s in cp.get_pipeline_state(name=name)["stageStates"]}[
                 "Approve"]
