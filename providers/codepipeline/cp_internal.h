@@ -53,6 +53,14 @@ int cp_op_acknowledge_third_party_job(struct proto_req *req);
 int cp_op_get_third_party_job_details(struct proto_req *req);
 int cp_op_put_third_party_job_success_result(struct proto_req *req);
 int cp_op_put_third_party_job_failure_result(struct proto_req *req);
+int cp_op_override_stage_condition(struct proto_req *req);
+int cp_op_list_rule_executions(struct proto_req *req);
+int cp_op_list_rule_types(struct proto_req *req);
+
+/* Every execution of pipeline, newest first (at most a scan's worth). Returns a new array
+ * (caller puts). */
+struct json_object *cp_exec_all(store_txn *t, const char *account, const char *region,
+                                const char *pipeline);
 
 /* A stored pipeline (STORE_DB_CP_PIPELINES, and each version in STORE_DB_CP_PIPELINE_VERSIONS):
  * this header, then body_len bytes holding the whole GetPipeline response for that version,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "protocol/ids.h"
+#include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/rollback.h"
 
@@ -232,8 +233,7 @@ static struct json_object *exec_stage(struct json_object *e, int i)
     return json_object_array_get_idx(jget(e, "_stages"), (size_t)i);
 }
 
-/* The variables an action of e can reference: {namespace: {name: value}}. New reference. */
-static struct json_object *exec_vars(struct json_object *e)
+struct json_object *cp_exec_vars(struct json_object *e)
 {
     struct json_object *vars = json_object_new_object(), *cp = json_object_new_object();
     jsets(cp, "PipelineExecutionId", jgets(e, "pipelineExecutionId"));
@@ -284,7 +284,7 @@ static int start_action(struct machine *m, struct run *r, int si, struct json_ob
     jset(in, "actionTypeId", json_object_get(jget(act, "actionTypeId")));
     struct json_object *cfg = jget(act, "configuration");
     jset(in, "configuration", cfg ? json_object_get(cfg) : json_object_new_object());
-    struct json_object *res = json_object_new_object(), *vars = exec_vars(e);
+    struct json_object *res = json_object_new_object(), *vars = cp_exec_vars(e);
     char bad[256] = "";
     int unresolved = 0;
     if (cfg) {
@@ -406,17 +406,10 @@ static void exec_end(struct machine *m, struct run *r, const char *status, const
     r->dirty = 1;
 }
 
-/* Enters stage si: takes its lock (unless PARALLEL) and starts its first group. */
-static int enter_stage(struct machine *m, struct run *r, int si)
+/* Starts the actions of stage si that its entry (or retry) runs. */
+static int start_stage_actions(struct machine *m, struct run *r, int si)
 {
-    const char *stage = jgets(stage_decl(r->decl, si), "name");
-    if (m->mode != CP_MODE_PARALLEL)
-        jset(jobj(m->state, "locks"), stage, json_object_new_int((int)r->seq));
-    jset(r->e, "_waiting", json_object_new_boolean(0));
     struct json_object *st = exec_stage(r->e, si);
-    jsets(st, "status", "InProgress");
-    set_stage_latest(m, r, stage, "InProgress");
-    r->dirty = 1;
     const char *retry = jgets(st, "_retry");
     if (retry && !strcmp(retry, "FAILED_ACTIONS")) {
         /* Only the actions of the group that did not succeed run again; later groups follow. */
@@ -438,6 +431,85 @@ static int enter_stage(struct machine *m, struct run *r, int si)
         jset(st, "actions", json_object_new_object());
     }
     return start_group(m, r, si, next_group(r->decl, si, 0));
+}
+
+/* Enters stage si: takes its lock (unless PARALLEL) and starts its first group, or first checks
+ * its beforeEntry condition (step() goes on once the check ends). */
+static int enter_stage(struct machine *m, struct run *r, int si)
+{
+    struct json_object *sd = stage_decl(r->decl, si);
+    const char *stage = jgets(sd, "name");
+    if (m->mode != CP_MODE_PARALLEL)
+        jset(jobj(m->state, "locks"), stage, json_object_new_int((int)r->seq));
+    jset(r->e, "_waiting", json_object_new_boolean(0));
+    struct json_object *st = exec_stage(r->e, si);
+    jsets(st, "status", "InProgress");
+    set_stage_latest(m, r, stage, "InProgress");
+    r->dirty = 1;
+    if (cp_cond_enter(st, sd)) {
+        jset(st, "_entry", json_object_new_boolean(1));
+        return 0;
+    }
+    return start_stage_actions(m, r, si);
+}
+
+/* Checks condition kind of r's stage si (conditions.c). Returns an enum cp_cond_verdict or a
+ * negative store error code; marks r dirty when the check changed the record. */
+static int cond_check(struct machine *m, struct run *r, int si, enum cp_cond_kind kind,
+                      const char **result, int *changed)
+{
+    struct cp_cond_env env = {m->t, m->account, m->region, m->pipeline, r->seq,
+                              r->e, r->decl,    m->kicks,  m->now};
+    *changed = 0;
+    int v = cp_cond_check(&env, si, kind, result, changed);
+    if (*changed) r->dirty = 1;
+    return v;
+}
+
+/* The onFailure gate of stage si, for the stage's onFailure result (FAIL, RETRY, ROLLBACK):
+ * CP_COND_NONE (no onFailure conditions: the result engages as declared), CP_COND_MET (the
+ * conditions are met: the result engages), CP_COND_UNMET (a rule failed: the result does not
+ * engage; the stage just fails), CP_COND_PENDING (rules still run: step() comes back), or a
+ * negative store error code. *changed says whether the record changed. */
+static int on_failure_gate(struct machine *m, struct run *r, int si, int *changed)
+{
+    const char *result = NULL;
+    return cond_check(m, r, si, CP_COND_ON_FAILURE, &result, changed);
+}
+
+/* Moves r from stage si (ended as status: "Succeeded" or "Skipped") to the next one. */
+static int stage_passed(struct machine *m, struct run *r, int si, const char *status)
+{
+    const char *stage = jgets(stage_decl(r->decl, si), "name");
+    jsets(exec_stage(r->e, si), "status", status);
+    set_stage_latest(m, r, stage, status);
+    release_lock(m, r, stage);
+    r->dirty = 1;
+    if (si + 1 >= n_stages(r->decl) || cp_is_rollback(r->e)) { /* a rollback runs one stage */
+        exec_end(m, r, "Succeeded", NULL);
+        return 1;
+    }
+    jset(r->e, "_stage", json_object_new_int(si + 1));
+    jset(r->e, "_waiting", json_object_new_boolean(1));
+    jset(r->e, "lastUpdateTime", json_object_new_double(m->now));
+    return 1;
+}
+
+/* Ends r in stage si as failed by a condition of kind whose summary is in the stage record. */
+static int cond_failed(struct machine *m, struct run *r, int si, enum cp_cond_kind kind,
+                       const char *result)
+{
+    struct json_object *st = exec_stage(r->e, si);
+    const char *stage = jgets(stage_decl(r->decl, si), "name");
+    jsets(st, "status", "Failed");
+    if (result) jsets(st, "_condResult", result);
+    set_stage_latest(m, r, stage, "Failed");
+    release_lock(m, r, stage);
+    char summary[400];
+    snprintf(summary, sizeof summary, "Stage %s failed: its %s condition was not met",
+             stage ? stage : "", kind == CP_COND_BEFORE_ENTRY ? "beforeEntry" : "onSuccess");
+    exec_end(m, r, "Failed", summary);
+    return 1;
 }
 
 static int apply_on_failure(struct machine *m, struct run *r, int si);
@@ -462,6 +534,21 @@ static int step(struct machine *m, struct run *r)
     int si = jgeti(e, "_stage", 0);
     struct json_object *sd = stage_decl(r->decl, si), *st = exec_stage(e, si);
     const char *stage = jgets(sd, "name");
+    const char *cres = NULL;
+    int cch = 0;
+    if (jget(st, "_entry") && !strcmp(jgets(e, "status"), "InProgress") && !jget(e, "_updated")) {
+        int v = cond_check(m, r, si, CP_COND_BEFORE_ENTRY, &cres, &cch);
+        if (v < 0) return v;
+        if (v == CP_COND_PENDING) return cch;
+        json_object_object_del(st, "_entry");
+        r->dirty = 1;
+        if (v == CP_COND_UNMET && cres && !strcmp(cres, "SKIP"))
+            return stage_passed(m, r, si, "Skipped");
+        if (v == CP_COND_UNMET) return cond_failed(m, r, si, CP_COND_BEFORE_ENTRY, cres);
+        int rc = start_stage_actions(m, r, si);
+        return rc < 0 ? rc : 1;
+    }
+    json_object_object_del(st, "_entry"); /* stopping or updated: the stage ends below */
     int group = jgeti(st, "_group", 1), running = 0, failed = 0;
     struct json_object *acts = jobj(st, "actions");
     json_object_object_foreach(acts, an, en)
@@ -481,8 +568,15 @@ static int step(struct machine *m, struct run *r)
         return 1;
     }
     if (failed && !updated && !strcmp(jgets(e, "status"), "InProgress")) {
-        int rc = apply_on_failure(m, r, si);
-        if (rc) return rc;
+        /* The onFailure conditions gate the onFailure result: it engages when the stage has
+         * none or they are met; a failed rule leaves the stage just failed. */
+        int gate = on_failure_gate(m, r, si, &cch);
+        if (gate < 0) return gate;
+        if (gate == CP_COND_PENDING) return cch;
+        if (gate != CP_COND_UNMET) {
+            int rc = apply_on_failure(m, r, si);
+            if (rc) return rc;
+        }
     }
     if (failed || !strcmp(jgets(e, "status"), "Stopping")) {
         const char *end = failed ? "Failed" : "Stopped";
@@ -501,18 +595,15 @@ static int step(struct machine *m, struct run *r)
         r->dirty = 1;
         return rc < 0 ? rc : 1;
     }
-    jsets(st, "status", "Succeeded");
-    set_stage_latest(m, r, stage, "Succeeded");
-    release_lock(m, r, stage);
-    r->dirty = 1;
-    if (si + 1 >= n_stages(r->decl) || cp_is_rollback(e)) { /* a rollback runs one stage */
-        exec_end(m, r, "Succeeded", NULL);
-        return 1;
+    if (strcmp(jgets(e, "status"), "Stopping")) {
+        int v = cond_check(m, r, si, CP_COND_ON_SUCCESS, &cres, &cch);
+        if (v < 0) return v;
+        if (v == CP_COND_PENDING) return cch;
+        /* An unmet onSuccess condition engages its result (ROLLBACK): the stage fails here,
+         * with the result noted in "_condResult". */
+        if (v == CP_COND_UNMET) return cond_failed(m, r, si, CP_COND_ON_SUCCESS, cres);
     }
-    jset(e, "_stage", json_object_new_int(si + 1));
-    jset(e, "_waiting", json_object_new_boolean(1));
-    jset(e, "lastUpdateTime", json_object_new_double(m->now));
-    return 1;
+    return stage_passed(m, r, si, "Succeeded");
 }
 
 static const char *nz_stage(struct machine *m, struct run *r)
@@ -1177,6 +1268,67 @@ int cp_exec_rollback_in(store_txn *t, const char *account, const char *region, c
     if (!rc) rc = machine_run(&m);
 out:
     if (owned) json_object_put(target);
+    machine_free(&m);
+    return rc;
+}
+
+int cp_cond_override_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                        const char *stage, const char *id, const char *type, struct cp_kicks *kicks)
+{
+    struct machine m;
+    int rc = machine_open(&m, t, account, region, pipeline, kicks);
+    if (rc) goto out;
+    struct json_object *decl = machine_decl(&m, 0);
+    int si = -1;
+    for (int i = 0; decl && i < n_stages(decl); i++)
+        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    if (si < 0) {
+        rc = CP_ENOSTAGE;
+        goto out;
+    }
+    if ((rc = machine_load(&m))) goto out;
+    enum cp_cond_kind kind =
+        !strcmp(type, "ON_SUCCESS") ? CP_COND_ON_SUCCESS : CP_COND_BEFORE_ENTRY;
+    unsigned seq = cp_exec_seq(t, account, region, pipeline, id);
+    struct run *r = seq ? machine_add(&m, seq) : NULL;
+    struct json_object *st = r ? exec_stage(r->e, si) : NULL;
+    const char *cs = st ? cp_cond_status(st, kind) : NULL;
+    if (!cs) {
+        rc = CP_ENOTOVERRIDABLE;
+        goto out;
+    }
+    struct json_object *sl = jget(jget(m.state, "stageLatest"), stage);
+    if (!sl || (unsigned)jgeti(sl, "seq", 0) != seq) {
+        rc = CP_ENOTLATEST;
+        goto out;
+    }
+    if (!strcmp(cs, "InProgress")) {
+        /* Rules still run: the condition reads as met from now on. */
+        cp_cond_override(st, kind, m.now);
+        r->dirty = 1;
+        rc = machine_run(&m);
+        goto out;
+    }
+    /* An entry condition that failed its stage: the execution enters the stage after all. */
+    if (kind != CP_COND_BEFORE_ENTRY || strcmp(cs, "Failed") || jgeti(r->e, "_stage", 0) != si ||
+        strcmp(jgets(r->e, "status") ?: "", "Failed") ||
+        jgeti(r->e, "pipelineVersion", 1) != jgeti(decl, "version", 1)) {
+        rc = CP_ENOTOVERRIDABLE;
+        goto out;
+    }
+    struct json_object *lock = jget(jget(m.state, "locks"), stage);
+    if (m.mode != CP_MODE_PARALLEL && lock && (unsigned)json_object_get_int(lock) != seq) {
+        rc = CP_ECONFLICT;
+        goto out;
+    }
+    cp_cond_override(st, kind, m.now);
+    jsets(r->e, "status", "InProgress");
+    json_object_object_del(r->e, "statusSummary");
+    jset(r->e, "lastUpdateTime", json_object_new_double(m.now));
+    jset(r->e, "_waiting", json_object_new_boolean(1));
+    r->dirty = 1;
+    rc = machine_run(&m);
+out:
     machine_free(&m);
     return rc;
 }

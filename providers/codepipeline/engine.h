@@ -155,6 +155,16 @@ struct json_object *cp_transition_state(struct json_object *state, const char *s
 int cp_exec_retry_in(store_txn *t, const char *account, const char *region, const char *pipeline,
                      const char *stage, const char *id, const char *mode, struct cp_kicks *kicks);
 
+/* OverrideStageCondition in t: type "BEFORE_ENTRY" or "ON_SUCCESS". A condition whose rules
+ * still run reads as met from now on; a beforeEntry condition that failed its stage lets the
+ * execution enter the stage after all. Returns 0, CP_ENOPIPELINE, CP_ENOSTAGE,
+ * CP_ENOTOVERRIDABLE, CP_ENOTLATEST, CP_ECONFLICT (another execution holds the stage) or a store
+ * error code. */
+#define CP_ENOTOVERRIDABLE (CP_E_BASE - 40) /* no such condition run, or one that cannot change */
+int cp_cond_override_in(store_txn *t, const char *account, const char *region, const char *pipeline,
+                        const char *stage, const char *id, const char *type,
+                        struct cp_kicks *kicks);
+
 /* Answers an approval token: status "Approved" or "Rejected". Returns 0 with *approved_at,
  * CP_ENOTOKEN, CP_EDONE (answered or expired), or a store error code. */
 #define CP_ENOTOKEN (CP_E_BASE - 10)
@@ -164,6 +174,9 @@ int cp_approval_answer_in(store_txn *t, const char *account, const char *region,
                           const char *token, const char *status, const char *summary,
                           const char *by, double *approved_at, struct cp_kicks *kicks);
 
+/* The variables an action or a rule of execution e can reference: {namespace: {name: value}},
+ * with "codepipeline" and "variables" among them. Returns a new reference (caller puts). */
+struct json_object *cp_exec_vars(struct json_object *e);
 /* Resolves the #{namespace.name} references of s against vars ({namespace: {name: value}}, with
  * "codepipeline" and "variables" among them). Returns a malloc'ed string (caller frees), or NULL
  * with the first unresolvable reference copied into bad (badlen bytes). */

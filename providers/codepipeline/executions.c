@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "providers/codepipeline/catalogue.h"
+#include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/engine.h"
 
@@ -162,8 +163,8 @@ int cp_op_get_pipeline_execution(struct proto_req *req)
 }
 
 /* Every execution of pipeline, newest first (at most SCAN_MAX). Returns a new array. */
-static struct json_object *all_executions(store_txn *t, const char *acct, const char *region,
-                                          const char *name)
+struct json_object *cp_exec_all(store_txn *t, const char *acct, const char *region,
+                                const char *name)
 {
     struct json_object *list = json_object_new_array();
     char prefix[KEY_MAX];
@@ -246,7 +247,7 @@ int cp_op_list_pipeline_executions(struct proto_req *req)
         store_txn_abort(t);
         return rc == STORE_NOTFOUND ? not_found(req, name) : cp_store_error(req, rc);
     }
-    struct json_object *all = all_executions(t, acct, region, name);
+    struct json_object *all = cp_exec_all(t, acct, region, name);
     store_txn_abort(t);
     req->output = json_object_new_object();
     struct json_object *out = json_object_new_array();
@@ -333,7 +334,7 @@ int cp_op_list_action_executions(struct proto_req *req)
         }
         json_object_array_add(execs, e);
     } else {
-        execs = all_executions(t, acct, region, name);
+        execs = cp_exec_all(t, acct, region, name);
     }
     store_txn_abort(t);
     size_t n = 0, cap = 64;
@@ -556,6 +557,14 @@ int cp_op_get_pipeline_state(struct proto_req *req)
             struct json_object *les = jget(e, "_stages");
             if (les && i < json_object_array_length(les))
                 copy(ss, json_object_array_get_idx(les, i), "retryStageMetadata");
+            /* The conditions of the latest execution in the stage. */
+            static const char *const COND_STATE[] = {
+                "beforeEntryConditionState", "onSuccessConditionState", "onFailureConditionState"};
+            struct json_object *es = json_object_array_get_idx(jget(e, "_stages"), i);
+            for (int k = 0; es && k < 3; k++) {
+                struct json_object *cs = cp_cond_state_out(es, (enum cp_cond_kind)k);
+                if (cs) json_object_object_add(ss, COND_STATE[k], cs);
+            }
         }
         json_object_array_add(stages, ss);
     }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "providers/codepipeline/catalogue.h"
+#include "providers/codepipeline/rules.h"
 
 #define MAX_STAGES            50
 #define MAX_ACTIONS_PER_STAGE 50
@@ -696,6 +697,125 @@ static int check_triggers(struct cp_structure_error *e, struct json_object *decl
     return 0;
 }
 
+/* The first configuration key of a rule that its type does not declare, or NULL. */
+static const char *unknown_key(struct json_object *cfg, const struct cp_rule_type *rt)
+{
+    if (!cfg || !json_object_is_type(cfg, json_type_object)) return NULL;
+    json_object_object_foreach(cfg, key, val)
+    {
+        (void)val;
+        int known = 0;
+        for (int p = 0; p < 4 && rt->props[p].name; p++)
+            if (!strcmp(key, rt->props[p].name)) known = 1;
+        if (!known) return key;
+    }
+    return NULL;
+}
+
+/* Stage conditions: the results each kind allows (stage-conditions page of the user guide:
+ * entry FAIL or SKIP, on success ROLLBACK - FAIL too in AWS's CDK example - and on failure
+ * ROLLBACK), and rules of the built-in types with their configuration. */
+static int check_conditions(struct cp_structure_error *e, struct json_object *stage)
+{
+    static const struct {
+        const char *member, *label;
+        const char *results[4];
+    } KINDS[] = {
+        {"beforeEntry", "beforeEntry", {"FAIL", "SKIP", NULL}},
+        {"onSuccess", "onSuccess", {"ROLLBACK", "FAIL", NULL}},
+        {"onFailure", "onFailure", {"ROLLBACK", "FAIL", "RETRY", NULL}},
+    };
+    const char *sname = nz(gets(stage, "name"));
+    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+        struct json_object *conds = get(get(stage, KINDS[k].member), "conditions");
+        for (size_t c = 0; c < alen(conds); c++) {
+            struct json_object *cond = json_object_array_get_idx(conds, c);
+            const char *result = gets(cond, "result");
+            int ok = !result;
+            for (int i = 0; result && KINDS[k].results[i]; i++)
+                if (!strcmp(result, KINDS[k].results[i])) ok = 1;
+            if (!ok)
+                return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                            "Result %s is not supported for %s conditions in stage %s", result,
+                            KINDS[k].label, sname);
+            struct json_object *rules = get(cond, "rules");
+            if (!alen(rules))
+                return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                            "The %s condition of stage %s has no rules. There should be a "
+                            "minimum of 1 rule in a condition",
+                            KINDS[k].label, sname);
+            for (size_t r = 0; r < alen(rules); r++) {
+                struct json_object *rule = json_object_array_get_idx(rules, r);
+                const char *rn = nz(gets(rule, "name"));
+                for (size_t q = 0; q < r; q++)
+                    if (!strcmp(rn, nz(gets(json_object_array_get_idx(rules, q), "name"))))
+                        return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                    "Rule name %s is used more than once in the %s condition of "
+                                    "stage %s",
+                                    rn, KINDS[k].label, sname);
+                struct json_object *tid = get(rule, "ruleTypeId");
+                const char *prov = gets(tid, "provider");
+                const struct cp_rule_type *rt =
+                    cp_rule_type_find(prov, gets(tid, "version") ? gets(tid, "version") : "1");
+                if (!rt || strcmp(nz(gets(tid, "category")), "Rule") ||
+                    (gets(tid, "owner") && strcmp(gets(tid, "owner"), "AWS")))
+                    return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                "Rule %s in stage %s has an invalid rule type: category=%s, "
+                                "owner=%s, provider=%s, version=%s",
+                                rn, sname, nz(gets(tid, "category")), nz(gets(tid, "owner")),
+                                nz(prov), nz(gets(tid, "version")));
+                struct json_object *cfg = get(rule, "configuration");
+                for (int p = 0; p < 4 && rt->props[p].name; p++)
+                    if (rt->props[p].required && !gets(cfg, rt->props[p].name))
+                        return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                    "Rule %s in stage %s is missing required configuration "
+                                    "property %s",
+                                    rn, sname, rt->props[p].name);
+                if (cfg && !json_object_is_type(cfg, json_type_object)) cfg = NULL;
+                const char *unknown = unknown_key(cfg, rt);
+                if (unknown)
+                    return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                "Rule %s in stage %s has unknown configuration property %s for "
+                                "rule provider %s",
+                                rn, sname, unknown, rt->provider);
+                int commands = !strcmp(rt->provider, "Commands");
+                if (commands != (alen(get(rule, "commands")) > 0))
+                    return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                commands ? "Rule %s in stage %s must declare commands"
+                                         : "Rule %s in stage %s cannot declare commands: only "
+                                           "Commands rules run commands",
+                                rn, sname);
+                size_t nin = alen(get(rule, "inputArtifacts"));
+                if ((int)nin < rt->min_in || (int)nin > rt->max_in)
+                    return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                "Rule %s in stage %s declares %zu input artifacts; rule provider "
+                                "%s takes %d to %d",
+                                rn, sname, nin, rt->provider, rt->min_in, rt->max_in);
+                char why[300] = "";
+                const char *op = gets(cfg, "Operator");
+                if (!strcmp(rt->provider, "VariableCheck") && op &&
+                    cp_rule_variable_check("", op, "", why, sizeof why) < 0)
+                    return fail(e, ERR_INVALID_STAGE_DECLARATION, "Rule %s in stage %s: %s", rn,
+                                sname, why);
+                if (!strcmp(rt->provider, "DeploymentWindow")) {
+                    struct cp_cron cron;
+                    const char *ce = gets(cfg, "Cron");
+                    struct tm tm;
+                    /* A variable reference is resolved when the rule runs. */
+                    if (!strstr(ce, "#{") && cp_cron_parse(ce, &cron, why, sizeof why))
+                        return fail(e, ERR_INVALID_STAGE_DECLARATION, "Rule %s in stage %s: %s", rn,
+                                    sname, why);
+                    const char *tz = gets(cfg, "TimeZone");
+                    if (tz && !strstr(tz, "#{") && cp_tz_localtime(NULL, tz, 0, &tm))
+                        return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                                    "Rule %s in stage %s: unknown time zone %s", rn, sname, tz);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int cp_structure_validate(struct json_object *decl, const struct cp_structure_ctx *ctx,
                           struct cp_structure_error *e)
 {
@@ -756,6 +876,7 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                     return fail(e, ERR_INVALID_BLOCKER_DECLARATION,
                                 "Blocker name %s is used more than once in stage %s", x, sname);
             }
+        if (check_conditions(e, st)) return -1;
         struct json_object *acts = get(st, "actions");
         size_t na = alen(acts);
         total += na;

@@ -13,6 +13,7 @@
 #include "protocol/service.h"
 #include "providers/codebuild/codebuild.h"
 #include "providers/codedeploy/codedeploy.h"
+#include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
 
 #define KEY_MAX         512
@@ -609,6 +610,7 @@ int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err
         {CP_KIND_TRIGGER, cp_trigger_run, NULL, NULL, 1},
         {CP_KIND_JOB_TIMEOUT, cp_job_timeout_run, NULL, NULL, 1},
         {CP_KIND_ACTION, action_run, action_settle, NULL, 16},
+        {CP_KIND_RULE, cp_rule_run, cp_rule_settle, NULL, 4},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         int rc = rt_queue_register(engine.q, &kinds[i]);
@@ -626,7 +628,6 @@ void cp_engine_stop(double deadline)
     cp_triggers_stop();
 }
 
-store *cp_engine_store(void);
 store *cp_engine_store(void)
 {
     return engine.st;
