@@ -642,3 +642,53 @@ Test(cp_structure, rejects_tags_and_branches_in_one_push_filter)
            "The trigger configuration for the source action is not valid. Make sure to choose "
            "valid filter combinations.");
 }
+
+#define BUILD_WITH(cond)                                                                           \
+    "{\"name\":\"Source\",\"actions\":[" CC_SOURCE "]},{\"name\":\"Build\",\"actions\":[" CB_BUILD \
+    "]," cond "}"
+#define VARCHECK(op)                                                                               \
+    "{\"name\":\"V\",\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\",\"provider\":"        \
+    "\"VariableCheck\",\"version\":\"1\"},\"configuration\":{\"Variable\":\"a\",\"Value\":\"b\","  \
+    "\"Operator\":\"" op "\"}}"
+
+Test(cp_structure, accepts_conditions_with_the_results_each_kind_allows)
+{
+    expect(pipeline(BUILD_WITH(
+               "\"beforeEntry\":{\"conditions\":[{\"result\":\"SKIP\",\"rules\":[" VARCHECK(
+                   "EQ") "]}]},\"onSuccess\":{\"conditions\":[{\"result\":\"ROLLBACK\",\"rules\":"
+                         "[" VARCHECK("NE") "]}]}")),
+           ERR_NONE, NULL);
+}
+
+Test(cp_structure, rejects_a_result_its_condition_kind_does_not_allow)
+{
+    expect(pipeline(BUILD_WITH(
+               "\"beforeEntry\":{\"conditions\":[{\"result\":\"RETRY\",\"rules\":[" VARCHECK(
+                   "EQ") "]}]}")),
+           ERR_INVALID_STAGE_DECLARATION,
+           "Result RETRY is not supported for beforeEntry conditions in stage Build");
+}
+
+Test(cp_structure, rejects_rules_of_unknown_types_and_bad_configuration)
+{
+    expect(pipeline(BUILD_WITH(
+               "\"beforeEntry\":{\"conditions\":[{\"result\":\"FAIL\",\"rules\":[" VARCHECK(
+                   "LIKE") "]}]}")),
+           ERR_INVALID_STAGE_DECLARATION,
+           "Rule V in stage Build: Unsupported operator LIKE: use EQ, NE, CONTAINS or MATCHES");
+    expect(pipeline(BUILD_WITH(
+               "\"beforeEntry\":{\"conditions\":[{\"result\":\"FAIL\",\"rules\":[{\"name\":\"W\","
+               "\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\",\"provider\":"
+               "\"DeploymentWindow\",\"version\":\"1\"},\"configuration\":{\"Cron\":\"* * 9-17 ? "
+               "* MON-FRI *\",\"Extra\":\"x\"}}]}]}")),
+           ERR_INVALID_STAGE_DECLARATION,
+           "Rule W in stage Build has unknown configuration property Extra for rule provider "
+           "DeploymentWindow");
+    expect(pipeline(BUILD_WITH(
+               "\"onSuccess\":{\"conditions\":[{\"result\":\"ROLLBACK\",\"rules\":[{\"name\":\"X\","
+               "\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\",\"provider\":\"Nope\","
+               "\"version\":\"1\"},\"configuration\":\"notamap\"}]}]}")),
+           ERR_INVALID_STAGE_DECLARATION,
+           "Rule X in stage Build has an invalid rule type: category=Rule, owner=AWS, "
+           "provider=Nope, version=1");
+}
