@@ -2,6 +2,7 @@
 DeploymentWindow on the local clock, Commands through the runner), rules named as not simulated,
 OverrideStageCondition, ListRuleExecutions and ListRuleTypes, with AWS's errors."""
 import datetime
+import os
 import unittest
 import uuid
 
@@ -16,6 +17,21 @@ def rule(name, provider, configuration=None, **extra):
         r["configuration"] = configuration
     r.update(extra)
     return r
+
+
+def procs_with(marker):
+    """The pids whose command line holds marker."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 def variable_check(name="IsProd", variable="#{variables.Env}", op="EQ", value="prod"):
@@ -170,6 +186,40 @@ class ConditionsTest(ServerTestCase):
         self.assertEqual(r["status"], "Succeeded")
         self.assertEqual(r["input"]["inputArtifacts"][0]["name"], "SourceArtifact")
         self.assertEqual(self.actions(name, eid)["Run"]["status"], "Succeeded")
+
+    def test_overriding_a_condition_whose_commands_rule_runs_lets_the_stage_in_and_kills_it(self):
+        name = "cond-override-running"
+        marker = "cond-marker-" + uuid.uuid4().hex
+        eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+            rule("Slow", "Commands", commands=["sleep 120 # " + marker])]}]}})
+        U.wait_for(lambda: self.stage(name).get("beforeEntryConditionState", {})
+                   .get("latestExecution", {}).get("status") == "InProgress", 60, "the check")
+        U.wait_for(lambda: procs_with(marker), 60, "the rule's commands")
+        self.assertNotIn("Run", self.actions(name, eid))
+        self.cp.override_stage_condition(pipelineName=name, stageName="Deploy",
+                                         pipelineExecutionId=eid, conditionType="BEFORE_ENTRY")
+        e = U.wait_execution(self.cp, name, eid, timeout=120)
+        self.assertEqual(e["status"], "Succeeded")
+        be = self.stage(name)["beforeEntryConditionState"]
+        self.assertEqual(be["latestExecution"]["status"], "Overridden")
+        [r] = self.rules(name, eid)
+        self.assertEqual(r["status"], "Abandoned")
+        U.wait_for(lambda: not procs_with(marker), 60, "the rule's commands to be killed")
+
+    def test_abandoning_an_execution_kills_its_running_commands_rule(self):
+        name = "cond-abandon-running"
+        marker = "cond-marker-" + uuid.uuid4().hex
+        eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+            rule("Slow", "Commands", commands=["sleep 120 # " + marker])]}]}})
+        U.wait_for(lambda: procs_with(marker), 60, "the rule's commands")
+        self.cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=eid, abandon=True)
+        e = U.wait_execution(self.cp, name, eid, timeout=60)
+        self.assertEqual(e["status"], "Stopped")
+        [r] = self.rules(name, eid)
+        self.assertEqual(r["status"], "Abandoned")
+        self.assertEqual(self.stage(name)["beforeEntryConditionState"]["latestExecution"]["status"],
+                         "Abandoned")
+        U.wait_for(lambda: not procs_with(marker), 60, "the rule's commands to be killed")
 
     def test_a_commands_rule_failing_an_on_success_condition_fails_the_stage(self):
         name = "cond-commands-fail"

@@ -226,6 +226,8 @@ static void cond_end(struct json_object *c, const char *status, const char *summ
     jset(c, "lastStatusChange", json_object_new_double(now));
 }
 
+static void abandon_rules(struct json_object *c, double now, cp_cond_rule_fn fn, void *ctx);
+
 int cp_cond_check(struct cp_cond_env *env, int si, enum cp_cond_kind kind, const char **result,
                   int *changed)
 {
@@ -270,10 +272,8 @@ int cp_cond_check(struct cp_cond_env *env, int si, enum cp_cond_kind kind, const
                  jgets(failed, "ruleName") ? jgets(failed, "ruleName") : "",
                  jgets(jget(jget(failed, "output"), "executionResult"), "externalExecutionSummary")
                      ?: "");
-        for (size_t i = 0; rules && i < json_object_array_length(rules); i++) {
-            struct json_object *r = json_object_array_get_idx(rules, i);
-            if (streq(jgets(r, "status"), "InProgress")) rule_end(r, "Abandoned", NULL, env->now);
-        }
+        /* A Commands rule still running finishes; its result is ignored. */
+        abandon_rules(c, env->now, NULL, NULL);
         cond_end(c, "Failed", summary, env->now);
         *changed = 1;
         return CP_COND_UNMET;
@@ -302,16 +302,36 @@ int cp_cond_enter(struct json_object *st, struct json_object *sd)
     return decl_condition(sd, CP_COND_BEFORE_ENTRY) != NULL;
 }
 
-void cp_cond_override(struct json_object *st, enum cp_cond_kind kind, double now)
+/* Abandons the running rules of condition c, passing each to fn. */
+static void abandon_rules(struct json_object *c, double now, cp_cond_rule_fn fn, void *ctx)
 {
-    struct json_object *c = cond_rec(st, kind), *rules = jget(c, "rules");
-    if (!c) return;
+    struct json_object *rules = jget(c, "rules");
     for (size_t i = 0; rules && i < json_object_array_length(rules); i++) {
         struct json_object *r = json_object_array_get_idx(rules, i);
-        if (streq(jgets(r, "status"), "InProgress")) rule_end(r, "Abandoned", NULL, now);
+        if (!streq(jgets(r, "status"), "InProgress")) continue;
+        rule_end(r, "Abandoned", NULL, now);
+        if (fn) fn(ctx, jgets(r, "ruleExecutionId"));
     }
+}
+
+void cp_cond_override(struct json_object *st, enum cp_cond_kind kind, double now,
+                      cp_cond_rule_fn fn, void *ctx)
+{
+    struct json_object *c = cond_rec(st, kind);
+    if (!c) return;
+    abandon_rules(c, now, fn, ctx);
     cond_end(c, "Overridden", "The condition was overridden", now);
     jset(c, "_keep", json_object_new_boolean(1));
+}
+
+void cp_cond_abandon(struct json_object *st, double now, cp_cond_rule_fn fn, void *ctx)
+{
+    for (int k = 0; k < 3; k++) {
+        struct json_object *c = cond_rec(st, (enum cp_cond_kind)k);
+        if (!streq(jgets(c, "status"), "InProgress")) continue;
+        abandon_rules(c, now, fn, ctx);
+        cond_end(c, "Abandoned", "The pipeline execution was stopped", now);
+    }
 }
 
 /* ---- what reads show ------------------------------------------------------------------------ */

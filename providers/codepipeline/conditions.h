@@ -45,9 +45,15 @@ int cp_cond_enter(struct json_object *st, struct json_object *sd);
 /* The status of condition kind in stage record st ("InProgress", "Failed", "Overridden", ...),
  * or NULL when it has not run. Borrowed from st. */
 const char *cp_cond_status(struct json_object *st, enum cp_cond_kind kind);
-/* Marks condition kind of st Overridden at now (rules still running become Abandoned and their
- * results are ignored); it then reads as met. */
-void cp_cond_override(struct json_object *st, enum cp_cond_kind kind, double now);
+/* Called with the ruleExecutionId of each rule a change abandons (to cancel its queue item). */
+typedef void (*cp_cond_rule_fn)(void *ctx, const char *rule_execution_id);
+/* Marks condition kind of st Overridden at now (rules still running become Abandoned, are
+ * passed to fn when not NULL, and their results are ignored); it then reads as met. */
+void cp_cond_override(struct json_object *st, enum cp_cond_kind kind, double now,
+                      cp_cond_rule_fn fn, void *ctx);
+/* Marks every condition of st still in progress Abandoned at now, with its running rules (passed
+ * to fn when not NULL): the stage is stopping. */
+void cp_cond_abandon(struct json_object *st, double now, cp_cond_rule_fn fn, void *ctx);
 
 /* The StageConditionState of kind in stage record st for GetPipelineState, as a new object
  * (caller puts), or NULL when the condition has not run. */

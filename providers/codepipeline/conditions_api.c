@@ -43,10 +43,12 @@ int cp_op_override_stage_condition(struct proto_req *req)
     const char *name = in_str(req, "pipelineName"), *stage = in_str(req, "stageName");
     const char *id = in_str(req, "pipelineExecutionId"), *type = in_str(req, "conditionType");
     struct cp_kicks kicks = {0};
+    static __thread struct cp_abandoned ab;
+    ab.n = 0;
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
-    rc = cp_cond_override_in(t, acct, region, name, stage, id, type, &kicks);
+    rc = cp_cond_override_in(t, acct, region, name, stage, id, type, &ab, &kicks);
     if (rc) {
         store_txn_abort(t);
         switch (rc) {
@@ -74,6 +76,7 @@ int cp_op_override_stage_condition(struct proto_req *req)
     }
     if ((rc = store_txn_commit(t))) return cp_store_error(req, rc);
     cp_kicks_run(&kicks);
+    cp_abandoned_kill(acct, region, &ab);
     req->output = json_object_new_object();
     return 0;
 }

@@ -580,6 +580,7 @@ static int step(struct machine *m, struct run *r)
     }
     if (failed || !strcmp(jgets(e, "status"), "Stopping")) {
         const char *end = failed ? "Failed" : "Stopped";
+        cp_cond_abandon(st, m->now, NULL, NULL);
         jsets(st, "status", end);
         set_stage_latest(m, r, stage, end);
         release_lock(m, r, stage);
@@ -963,11 +964,18 @@ static void abandoned_add(struct cp_abandoned *ab, const char *aeid, const char 
     ab->n++;
 }
 
+/* Notes a rule whose queue item (a Commands rule's process) must be cancelled. */
+static void note_rule(void *ctx, const char *rule_execution_id)
+{
+    abandoned_add(ctx, rule_execution_id, "rule", NULL);
+}
+
 /* Marks the actions in progress of r's current stage Abandoned, noting what to kill in ab. */
 static void abandon_actions(struct machine *m, struct run *r, struct cp_abandoned *ab)
 {
     if (jget(r->e, "_waiting") && json_object_get_boolean(jget(r->e, "_waiting"))) return;
     struct json_object *st = exec_stage(r->e, jgeti(r->e, "_stage", 0));
+    cp_cond_abandon(st, m->now, note_rule, ab);
     json_object_object_foreach(jobj(st, "actions"), an, en)
     {
         (void)an;
@@ -1273,7 +1281,8 @@ out:
 }
 
 int cp_cond_override_in(store_txn *t, const char *account, const char *region, const char *pipeline,
-                        const char *stage, const char *id, const char *type, struct cp_kicks *kicks)
+                        const char *stage, const char *id, const char *type,
+                        struct cp_abandoned *ab, struct cp_kicks *kicks)
 {
     struct machine m;
     int rc = machine_open(&m, t, account, region, pipeline, kicks);
@@ -1304,7 +1313,7 @@ int cp_cond_override_in(store_txn *t, const char *account, const char *region, c
     }
     if (!strcmp(cs, "InProgress")) {
         /* Rules still run: the condition reads as met from now on. */
-        cp_cond_override(st, kind, m.now);
+        cp_cond_override(st, kind, m.now, note_rule, ab);
         r->dirty = 1;
         rc = machine_run(&m);
         goto out;
@@ -1321,7 +1330,7 @@ int cp_cond_override_in(store_txn *t, const char *account, const char *region, c
         rc = CP_ECONFLICT;
         goto out;
     }
-    cp_cond_override(st, kind, m.now);
+    cp_cond_override(st, kind, m.now, NULL, NULL);
     jsets(r->e, "status", "InProgress");
     json_object_object_del(r->e, "statusSummary");
     jset(r->e, "lastUpdateTime", json_object_new_double(m.now));

@@ -156,14 +156,15 @@ int cp_exec_retry_in(store_txn *t, const char *account, const char *region, cons
                      const char *stage, const char *id, const char *mode, struct cp_kicks *kicks);
 
 /* OverrideStageCondition in t: type "BEFORE_ENTRY" or "ON_SUCCESS". A condition whose rules
- * still run reads as met from now on; a beforeEntry condition that failed its stage lets the
- * execution enter the stage after all. Returns 0, CP_ENOPIPELINE, CP_ENOSTAGE,
+ * still run reads as met from now on (its running rules are noted in ab, for the caller to
+ * cancel with cp_abandoned_kill after the commit); a beforeEntry condition that failed its stage
+ * lets the execution enter the stage after all. Returns 0, CP_ENOPIPELINE, CP_ENOSTAGE,
  * CP_ENOTOVERRIDABLE, CP_ENOTLATEST, CP_ECONFLICT (another execution holds the stage) or a store
  * error code. */
 #define CP_ENOTOVERRIDABLE (CP_E_BASE - 40) /* no such condition run, or one that cannot change */
 int cp_cond_override_in(store_txn *t, const char *account, const char *region, const char *pipeline,
                         const char *stage, const char *id, const char *type,
-                        struct cp_kicks *kicks);
+                        struct cp_abandoned *ab, struct cp_kicks *kicks);
 
 /* Answers an approval token: status "Approved" or "Rejected". Returns 0 with *approved_at,
  * CP_ENOTOKEN, CP_EDONE (answered or expired), or a store error code. */

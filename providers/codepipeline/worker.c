@@ -438,7 +438,9 @@ void cp_abandoned_kill(const char *account, const char *region, const struct cp_
     for (size_t i = 0; engine.st && i < ab->n; i++) {
         /* A running Commands action's stop callback kills its process group; a queued item
          * finds its action Abandoned and ends. */
-        if (engine.q) rt_queue_cancel(engine.q, CP_KIND_ACTION, ab->a[i].aeid);
+        if (engine.q)
+            rt_queue_cancel(engine.q, strcmp(ab->a[i].kind, "rule") ? CP_KIND_ACTION : CP_KIND_RULE,
+                            ab->a[i].aeid);
         if (!strcmp(ab->a[i].kind, "build"))
             cb_stop_build(engine.st, account, region, ab->a[i].external);
         else if (!strcmp(ab->a[i].kind, "deployment"))
