@@ -221,6 +221,22 @@ class ConditionsTest(ServerTestCase):
                          "Abandoned")
         U.wait_for(lambda: not procs_with(marker), 60, "the rule's commands to be killed")
 
+    def test_a_commands_rule_interrupted_by_kill_9_fails_with_a_clear_message(self):
+        name = "cond-kill9"
+        marker = os.path.join(self.server.data_dir, "cond-kill9-started")
+        eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+            rule("Slow", "Commands", commands=["touch %s" % marker, "sleep 5"])]}]}})
+        U.wait_for(lambda: os.path.exists(marker), what="the rule's commands running")
+        self.server.kill9()
+        self.server.start()
+        self.cp = self.client("codepipeline")
+        e = U.wait_execution(self.cp, name, eid)
+        self.assertEqual(e["status"], "Failed")
+        [r] = self.rules(name, eid)
+        self.assertEqual(r["status"], "Failed")
+        self.assertIn("interrupted by a restart of codepipeline-local",
+                      r["output"]["executionResult"]["errorDetails"]["message"])
+
     def test_a_commands_rule_failing_an_on_success_condition_fails_the_stage(self):
         name = "cond-commands-fail"
         eid = self.create(name, {"onSuccess": {"conditions": [{"result": "ROLLBACK", "rules": [
