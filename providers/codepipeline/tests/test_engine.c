@@ -284,3 +284,104 @@ Test(cp_vars, an_unknown_reference_is_reported)
     cr_assert_null(resolve("#{nodot}", bad));
     cr_assert_str_eq(bad, "#{nodot}");
 }
+
+/* ---- stage conditions ---------------------------------------------------------------------- */
+
+#define VCHECK(value)                                                                              \
+    "{\"name\":\"V\",\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\",\"provider\":"        \
+    "\"VariableCheck\",\"version\":\"1\"},\"configuration\":{\"Variable\":"                        \
+    "\"#{codepipeline.PipelineExecutionId}\",\"Operator\":\"MATCHES\",\"Value\":\"" value "\"}}"
+#define COND_STAGE(n, acts, cond) "{\"name\":\"" n "\",\"actions\":[" acts "]," cond "}"
+#define COND(kind, result, rule)                                                                   \
+    "\"" kind "\":{\"conditions\":[{\"result\":\"" result "\",\"rules\":[" rule "]}]}"
+
+static int override(const char *name, unsigned seq, const char *stage, const char *type)
+{
+    char *id = status_of(name, seq, "pipelineExecutionId");
+    store_txn *t;
+    struct cp_abandoned ab = {0};
+    cr_assert_eq(store_txn_begin(st, 1, &t), 0);
+    int rc = cp_cond_override_in(t, ACCT, REGION, name, stage, id, type, &ab, NULL);
+    if (rc)
+        store_txn_abort(t);
+    else
+        cr_assert_eq(store_txn_commit(t), 0);
+    free(id);
+    return rc;
+}
+
+Test(cp_engine, an_unmet_entry_condition_fails_the_stage_before_its_actions_until_overridden)
+{
+    put_pipeline("p",
+                 DECL(STAGE("Source", ACTION("S", 1)) "," COND_STAGE(
+                     "Build", ACTION("B", 1), COND("beforeEntry", "FAIL", VCHECK("nope")))),
+                 CP_MODE_SUPERSEDED);
+    unsigned e = start("p");
+    finish("p", e, 0, "S", "Succeeded");
+    ASSERT_STATUS("p", e, "status", "Failed");
+    ASSERT_STATUS("p", e, "1/B", "");
+    cr_assert_eq(override("p", e, "Build", "ON_SUCCESS"), CP_ENOTOVERRIDABLE);
+    cr_assert_eq(override("p", e, "Nope", "BEFORE_ENTRY"), CP_ENOSTAGE);
+    cr_assert_eq(override("p", e, "Build", "BEFORE_ENTRY"), 0);
+    ASSERT_STATUS("p", e, "status", "InProgress");
+    ASSERT_STATUS("p", e, "1/B", "InProgress");
+    finish("p", e, 1, "B", "Succeeded");
+    ASSERT_STATUS("p", e, "status", "Succeeded");
+    cr_assert_eq(override("p", e, "Build", "BEFORE_ENTRY"), CP_ENOTOVERRIDABLE);
+}
+
+Test(cp_engine, a_met_entry_condition_lets_the_actions_start)
+{
+    put_pipeline("p",
+                 DECL(STAGE("Source", ACTION("S", 1)) "," COND_STAGE(
+                     "Build", ACTION("B", 1), COND("beforeEntry", "FAIL", VCHECK("[0-9a-f-]+")))),
+                 CP_MODE_SUPERSEDED);
+    unsigned e = start("p");
+    finish("p", e, 0, "S", "Succeeded");
+    ASSERT_STATUS("p", e, "1/B", "InProgress");
+}
+
+Test(cp_engine, a_skip_result_skips_the_stage)
+{
+    put_pipeline(
+        "p",
+        DECL(STAGE("Source", ACTION("S", 1)) "," COND_STAGE(
+            "Build", ACTION("B", 1),
+            COND("beforeEntry", "SKIP", VCHECK("nope"))) "," STAGE("Ship", ACTION("X", 1))),
+        CP_MODE_SUPERSEDED);
+    unsigned e = start("p");
+    finish("p", e, 0, "S", "Succeeded");
+    ASSERT_STATUS("p", e, "1/B", "");
+    ASSERT_STATUS("p", e, "2/X", "InProgress");
+}
+
+Test(cp_engine, an_unmet_success_condition_fails_the_stage_after_its_actions)
+{
+    put_pipeline("p",
+                 DECL(STAGE("Source", ACTION("S", 1)) "," COND_STAGE(
+                     "Build", ACTION("B", 1), COND("onSuccess", "ROLLBACK", VCHECK("nope")))),
+                 CP_MODE_SUPERSEDED);
+    unsigned e = start("p");
+    finish("p", e, 0, "S", "Succeeded");
+    finish("p", e, 1, "B", "Succeeded");
+    ASSERT_STATUS("p", e, "status", "Failed");
+}
+
+Test(cp_engine, a_commands_rule_holds_the_stage_until_it_ends)
+{
+    put_pipeline(
+        "p",
+        DECL(STAGE("Source", ACTION("S", 1)) "," COND_STAGE(
+            "Build", ACTION("B", 1),
+            COND("beforeEntry", "FAIL",
+                 "{\"name\":\"C\",\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\","
+                 "\"provider\":\"Commands\",\"version\":\"1\"},\"commands\":[\"true\"]}"))),
+        CP_MODE_SUPERSEDED);
+    unsigned e = start("p");
+    finish("p", e, 0, "S", "Succeeded");
+    /* The rule is queued (no worker runs here): the stage waits, its actions not started. */
+    ASSERT_STATUS("p", e, "status", "InProgress");
+    ASSERT_STATUS("p", e, "1/B", "");
+    cr_assert_eq(override("p", e, "Build", "BEFORE_ENTRY"), 0);
+    ASSERT_STATUS("p", e, "1/B", "InProgress");
+}
