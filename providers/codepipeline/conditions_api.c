@@ -42,6 +42,9 @@ int cp_op_override_stage_condition(struct proto_req *req)
     const char *acct = req->caller.account_id, *region = req->caller.region;
     const char *name = in_str(req, "pipelineName"), *stage = in_str(req, "stageName");
     const char *id = in_str(req, "pipelineExecutionId"), *type = in_str(req, "conditionType");
+    /* An override may start the stage's actions: that needs the running engine. */
+    if (!cp_engine_queue())
+        return proto_error(req, ERR_SERVICE_UNAVAILABLE, "The execution engine is not running");
     struct cp_kicks kicks = {0};
     static __thread struct cp_abandoned ab;
     ab.n = 0;
