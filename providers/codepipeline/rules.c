@@ -266,9 +266,10 @@ int cp_cron_parse(const char *expr, struct cp_cron *c, char *err, size_t errlen)
         snprintf(err, errlen, "Invalid cron expression %s: it must have 6 or 7 fields", expr);
         return -1;
     }
-    uint64_t secs = 0, mon = 0;
+    uint64_t mon = 0;
     int bad = -1;
-    if (strcmp(f[0], "*") && parse_plain(f[0], 0, 59, NULL, 0, &secs))
+    /* Seconds: AWS's field table allows only '*' (windows are minute-grained). */
+    if (strcmp(f[0], "*"))
         bad = 0;
     else if (parse_plain(f[1], 0, 59, NULL, 0, &c->minute))
         bad = 1;

@@ -63,6 +63,8 @@ Test(cp_cron, rejects_expressions_that_are_not_six_or_seven_valid_fields)
     struct cp_cron c;
     char err[256];
     cr_assert_eq(cp_cron_parse("0 9 * * *", &c, err, sizeof err), -1);
+    cr_assert_eq(cp_cron_parse("0 * * * * ?", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "seconds"), "%s", err);
     cr_assert_eq(cp_cron_parse("* 60 * * * ?", &c, err, sizeof err), -1);
     cr_assert(strstr(err, "minutes"), "%s", err);
     cr_assert_eq(cp_cron_parse("* * 24 * * ?", &c, err, sizeof err), -1);
