@@ -101,6 +101,17 @@ static struct json_object *normalise_stage(struct json_object *s)
     return out;
 }
 
+/* Whether a stage declares conditions: release-safety parameters of V2 pipelines. */
+static int has_conditions(struct json_object *stages)
+{
+    static const char *const KINDS[] = {"beforeEntry", "onSuccess", "onFailure"};
+    for (size_t i = 0; i < alen(stages); i++)
+        for (int k = 0; k < 3; k++)
+            if (alen(get(get(json_object_array_get_idx(stages, i), KINDS[k]), "conditions")))
+                return 1;
+    return 0;
+}
+
 struct json_object *cp_structure_normalise(struct json_object *decl, uint32_t version)
 {
     struct json_object *out = json_object_new_object();
@@ -118,7 +129,8 @@ struct json_object *cp_structure_normalise(struct json_object *decl, uint32_t ve
             /* "Including V2 parameters, such as triggers on Git tags, in the pipeline JSON when
              * creating or updating a pipeline will result in the pipeline having the V2 type"
              * (the model's PipelineDeclaration.pipelineType). */
-            int v2 = alen(get(decl, "triggers")) || alen(get(decl, "variables"));
+            int v2 = alen(get(decl, "triggers")) || alen(get(decl, "variables")) ||
+                     has_conditions(get(decl, "stages"));
             json_object_object_add(out, *k, json_object_new_string(v2 ? "V2" : "V1"));
         } else {
             copy_member(out, decl, *k);

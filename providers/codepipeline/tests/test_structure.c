@@ -692,3 +692,15 @@ Test(cp_structure, rejects_rules_of_unknown_types_and_bad_configuration)
            "Rule X in stage Build has an invalid rule type: category=Rule, owner=AWS, "
            "provider=Nope, version=1");
 }
+
+Test(cp_structure, stage_conditions_make_a_pipeline_v2)
+{
+    struct json_object *raw = json_tokener_parse(pipeline(
+        BUILD_WITH("\"beforeEntry\":{\"conditions\":[{\"result\":\"FAIL\",\"rules\":[" VARCHECK(
+            "EQ") "]}]}")));
+    struct json_object *n = cp_structure_normalise(raw, 1), *t = NULL;
+    cr_assert(json_object_object_get_ex(n, "pipelineType", &t));
+    cr_assert_str_eq(json_object_get_string(t), "V2");
+    json_object_put(raw);
+    json_object_put(n);
+}
