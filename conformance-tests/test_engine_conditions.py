@@ -265,6 +265,26 @@ class ConditionsTest(ServerTestCase):
         [r] = self.rules(name, eid)
         self.assertEqual(r["status"], "Succeeded")
 
+    def test_on_failure_conditions_gate_the_on_failure_result(self):
+        # Met: the RETRY result engages (one automatic retry); unmet: the stage just fails.
+        for name, value, retried in (("cond-gate-met", "[0-9a-f-]{36}", True),
+                                     ("cond-gate-unmet", "nope", False)):
+            eid = self.create(name, {"onFailure": {
+                "result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"},
+                "conditions": [{"result": "RETRY", "rules": [variable_check(
+                    variable="#{codepipeline.PipelineExecutionId}", op="MATCHES",
+                    value=value)]}]}},
+                actions=[U.commands(commands=["exit 1"])])
+            e = U.wait_execution(self.cp, name, eid, timeout=120)
+            self.assertEqual(e["status"], "Failed")
+            st = self.stage(name)
+            self.assertEqual(st["onFailureConditionState"]["latestExecution"]["status"],
+                             "Succeeded" if retried else "Failed")
+            if retried:
+                self.assertEqual(st["retryStageMetadata"]["autoStageRetryAttempt"], 1)
+            else:
+                self.assertNotIn("retryStageMetadata", st)
+
     def test_rules_that_need_other_aws_services_fail_naming_them_as_not_simulated(self):
         name = "cond-alarm"
         eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
