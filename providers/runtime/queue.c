@@ -234,23 +234,21 @@ static struct lane *lane_find(rt_queue *q, const char *kind)
     return NULL;
 }
 
-/* True when id waits in l or runs there, its run self aside (a run requeueing itself is still on
- * the running list until its worker lets go of it). */
-static int lane_has(const struct lane *l, const char *id, const struct rt_task *self)
+/* True when id waits in l or runs there. */
+static int lane_has(const struct lane *l, const char *id)
 {
     for (size_t i = 0; i < l->n_pend; i++)
         if (strcmp(l->pend[i].id, id) == 0) return 1;
     for (const struct rt_task *r = l->running; r; r = r->next)
-        if (r != self && strcmp(r->id, id) == 0) return 1;
+        if (strcmp(r->id, id) == 0) return 1;
     return 0;
 }
 
-/* Inserts id in (run_at, seq) order unless the lane has it already (self: the run requeueing
- * it, or NULL). Returns 0 or RT_EIO (memory). */
-static int lane_push(struct lane *l, const char *id, double run_at, uint64_t seq,
-                     const struct rt_task *self)
+/* Inserts id in (run_at, seq) order unless the lane has it already. Returns 0 or RT_EIO
+ * (memory). */
+static int lane_push(struct lane *l, const char *id, double run_at, uint64_t seq)
 {
-    if (lane_has(l, id, self)) return 0;
+    if (lane_has(l, id)) return 0;
     if (l->n_pend == l->cap_pend) {
         size_t cap = l->cap_pend ? l->cap_pend * 2 : 16;
         struct pending *p = realloc(l->pend, cap * sizeof *p);
@@ -309,8 +307,16 @@ static void work_one(struct lane *l, struct rt_task *run)
         double at = run->requeue_at > 0 ? run->requeue_at : now_epoch();
         if (rec_transition(q->st, key, (size_t)klen, RT_RUNNING, RT_QUEUED, at, 0, NULL) == 0) {
             pthread_mutex_lock(&q->mu);
+            /* Let go of this run before the item is back on the list: another worker may take it
+             * and requeue it before this one returns, and would find this run still there. */
+            for (struct rt_task **p = &l->running; *p; p = &(*p)->next) {
+                if (*p == run) {
+                    *p = run->next;
+                    break;
+                }
+            }
             /* While stopping it stays RT_QUEUED in LMDB for the next start. */
-            if (!q->stopping) lane_push(l, run->id, at, r.h.seq, run);
+            if (!q->stopping) lane_push(l, run->id, at, r.h.seq);
             pthread_mutex_unlock(&q->mu);
         }
     } else if (res != RT_TASK_LEAVE) {
@@ -493,7 +499,7 @@ int rt_queue_register(rt_queue *q, const struct rt_kind *kind)
         }
         if (!rc && r->h.state == RT_QUEUED) {
             pthread_mutex_lock(&q->mu);
-            rc = lane_push(l, f[i].id, r->h.run_at, r->h.seq, NULL);
+            rc = lane_push(l, f[i].id, r->h.run_at, r->h.seq);
             pthread_mutex_unlock(&q->mu);
         }
         rec_free(r);
@@ -558,7 +564,7 @@ int rt_queue_kick(rt_queue *q, const char *kind, const char *id)
         pthread_mutex_lock(&q->mu);
         struct lane *l = lane_find(q, kind);
         /* An unregistered kind's item is loaded when it registers; a stopping queue leaves it. */
-        if (l && !q->stopping) rc = lane_push(l, id, r.h.run_at, r.h.seq, NULL);
+        if (l && !q->stopping) rc = lane_push(l, id, r.h.run_at, r.h.seq);
         pthread_mutex_unlock(&q->mu);
     }
     rec_free(&r);

@@ -569,3 +569,39 @@ Test(rt_queue, a_requeued_item_runs_again_at_its_time, .init = setup, .fini = te
     rt_queue_free(q);
     cr_assert_eq(count(&runs), 3);
 }
+
+static int requeue_at_once(void *ctx, const struct rt_item *it, rt_task *run)
+{
+    (void)ctx;
+    pthread_mutex_lock(&mu);
+    runs++;
+    pthread_mutex_unlock(&mu);
+    if (it->attempts < 100) {
+        rt_task_requeue_at(run, now());
+        return RT_TASK_REQUEUE;
+    }
+    return RT_TASK_DONE;
+}
+
+/* An item requeued at once may be taken by another worker before the first has let go of its
+ * run: that second run's own requeue must not be lost (it was, leaving the item queued in LMDB
+ * but in no list, so an action stayed InProgress until a restart). */
+Test(rt_queue, an_item_requeued_by_two_workers_in_turn_is_never_lost, .init = setup,
+     .fini = teardown)
+{
+    rt_queue *q = rt_queue_new(st);
+    struct rt_kind k = {.kind = "codepipeline.poll", .run = requeue_at_once, .workers = 4};
+    cr_assert_eq(rt_queue_register(q, &k), 0);
+    enum { ITEMS = 16 };
+    char ids[ITEMS][16];
+    for (int i = 0; i < ITEMS; i++) {
+        snprintf(ids[i], sizeof ids[i], "action-%d", i);
+        struct rt_item_spec s = spec(k.kind, ids[i], "x");
+        cr_assert_eq(rt_queue_add(q, &s), 0);
+    }
+    WAIT_FOR(count(&runs) == ITEMS * 100);
+    for (int i = 0; i < ITEMS; i++)
+        WAIT_FOR(state_of(k.kind, ids[i]) == 0);
+    cr_assert_eq(rt_queue_stop(q, 30), 0);
+    rt_queue_free(q);
+}
