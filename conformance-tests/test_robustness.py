@@ -425,15 +425,24 @@ class ChildSignals(unittest.TestCase):
             self.client_round_trip(s)
             tasks = os.listdir("/proc/%d/task" % s.proc.pid)
             self.assertGreater(len(tasks), 1)
+            stop_mask = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
             for tid in tasks:
-                fields = {}
-                with open("/proc/%d/task/%s/status" % (s.proc.pid, tid)) as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        fields[k] = v.strip()
-                blocked, ignored = int(fields["SigBlk"], 16), int(fields["SigIgn"], 16)
-                if blocked & (1 << (signal.SIGSEGV - 1)) and under_tsan(s.proc.pid):
-                    continue  # ThreadSanitizer's own background thread blocks every signal
+                # pthread_create blocks every signal in the creating thread for a moment, and a
+                # new thread starts so: only a mask that stays is a fault.
+                deadline = time.time() + 10
+                while True:
+                    fields = self.task_status(s.proc.pid, tid)
+                    if fields is None:
+                        break  # the thread has ended
+                    blocked, ignored = int(fields["SigBlk"], 16), int(fields["SigIgn"], 16)
+                    if blocked & (1 << (signal.SIGSEGV - 1)) and under_tsan(s.proc.pid):
+                        break  # ThreadSanitizer's own background thread blocks every signal
+                    if not blocked & stop_mask or time.time() > deadline:
+                        break
+                    time.sleep(0.05)
+                if fields is None or (blocked & (1 << (signal.SIGSEGV - 1))
+                                      and under_tsan(s.proc.pid)):
+                    continue
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     self.assertFalse(blocked & (1 << (sig - 1)),
                                      "thread %s blocks %s" % (fields["Name"], sig.name))
@@ -445,6 +454,19 @@ class ChildSignals(unittest.TestCase):
             self.assertEqual(s.stop(signal.SIGINT), 0, s.read_log())
         finally:
             s.cleanup()
+
+    @staticmethod
+    def task_status(pid, tid):
+        """The fields of /proc/<pid>/task/<tid>/status, or None once the thread has ended."""
+        fields = {}
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    fields[k] = v.strip()
+        except FileNotFoundError:
+            return None
+        return fields
 
     def client_round_trip(self, s, hang_up=False):
         with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
