@@ -12,35 +12,13 @@
 #include "providers/codepipeline/actions/actions.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/rules.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define KEY_MAX     512
 #define INTERRUPTED "The rule was interrupted by a restart of codepipeline-local"
 
 static const char *const KIND_NAME[] = {"BEFORE_ENTRY", "ON_SUCCESS", "ON_FAILURE"};
 static const char *const KIND_DECL[] = {"beforeEntry", "onSuccess", "onFailure"};
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static void jset(struct json_object *o, const char *k, struct json_object *v)
-{
-    json_object_object_add(o, k, v);
-}
-
-static void jsets(struct json_object *o, const char *k, const char *s)
-{
-    json_object_object_add(o, k, json_object_new_string(s ? s : ""));
-}
 
 static int streq(const char *a, const char *b)
 {

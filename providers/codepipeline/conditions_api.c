@@ -8,21 +8,9 @@
 #include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/rules.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define LIST_MAX 100
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 static const char *in_str(struct proto_req *req, const char *k)
 {

@@ -9,22 +9,10 @@
 #include "providers/codedeploy/codedeploy.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/engine.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define KEY_MAX  512
 #define LIST_MAX 100
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 /* Finds action execution aeid in the execution record under cursor value val. Returns a copy of
  * its entry (caller puts) or NULL. */

@@ -11,48 +11,10 @@
 #include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/rollback.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define KEY_MAX    512
 #define MAX_ACTIVE 256 /* executions of one pipeline the state machine looks at in one pass */
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static int jgeti(struct json_object *o, const char *k, int dflt)
-{
-    struct json_object *v = jget(o, k);
-    return v ? json_object_get_int(v) : dflt;
-}
-
-static void jset(struct json_object *o, const char *k, struct json_object *v)
-{
-    json_object_object_add(o, k, v);
-}
-
-static void jsets(struct json_object *o, const char *k, const char *s)
-{
-    json_object_object_add(o, k, json_object_new_string(s ? s : ""));
-}
-
-static struct json_object *jobj(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    if (!v || !json_object_is_type(v, json_type_object)) {
-        v = json_object_new_object();
-        jset(o, k, v);
-    }
-    return v;
-}
 
 int cp_exec_key(char *buf, size_t buflen, const char *account, const char *region,
                 const char *pipeline, const char *suffix)

@@ -12,20 +12,9 @@
 #include "providers/codepipeline/engine.h"
 #include "providers/sts/sts.h"
 #include "sigv4/sigv4.h"
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
+#include "providers/codepipeline/cp_json.h"
 
 /* Member k as a string, "" when missing. */
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-}
 
 static int job_key(char *key, size_t n, const char *id)
 {
@@ -36,7 +25,7 @@ static int job_key(char *key, size_t n, const char *id)
 static int job_store(store_txn *t, struct json_object *job)
 {
     char key[80];
-    int kl = job_key(key, sizeof key, jgets(job, "id"));
+    int kl = job_key(key, sizeof key, jgets_or_empty(job, "id"));
     return kl < 0 ? STORE_ERROR : cp_json_store(t, STORE_DB_CP_JOBS, key, (size_t)kl, job);
 }
 
@@ -72,21 +61,23 @@ int cp_job_create_in(store_txn *t, const char *account, const char *region, cons
  * (abandoned, or its stage failed on an update), or its execution is gone. */
 static int action_live(store_txn *t, struct json_object *job)
 {
-    struct json_object *e =
-        cp_exec_load(t, jgets(job, "account"), jgets(job, "region"), jgets(job, "pipeline"),
-                     (unsigned)json_object_get_int(jget(job, "seq")));
+    struct json_object *e = cp_exec_load(
+        t, jgets_or_empty(job, "account"), jgets_or_empty(job, "region"),
+        jgets_or_empty(job, "pipeline"), (unsigned)json_object_get_int(jget(job, "seq")));
     struct json_object *st = json_object_array_get_idx(
         jget(e, "_stages"), (size_t)json_object_get_int(jget(job, "stage")));
-    struct json_object *en = jget(jget(st, "actions"), jgets(job, "action"));
-    int live = en && !strcmp(jgets(en, "actionExecutionId"), jgets(job, "actionExecutionId")) &&
-               !strcmp(jgets(en, "status"), "InProgress");
+    struct json_object *en = jget(jget(st, "actions"), jgets_or_empty(job, "action"));
+    int live = en &&
+               !strcmp(jgets_or_empty(en, "actionExecutionId"),
+                       jgets_or_empty(job, "actionExecutionId")) &&
+               !strcmp(jgets_or_empty(en, "status"), "InProgress");
     json_object_put(e);
     return live;
 }
 
 static int terminal(struct json_object *job)
 {
-    const char *s = jgets(job, "status");
+    const char *s = jgets_or_empty(job, "status");
     return !strcmp(s, "Succeeded") || !strcmp(s, "Failed") || !strcmp(s, "TimedOut");
 }
 
@@ -97,13 +88,13 @@ static int job_end(store_txn *t, struct json_object *job, const char *status,
     json_object_object_add(job, "status", json_object_new_string(status));
     int rc = job_store(t, job);
     if (!rc && res)
-        rc = cp_action_record_in(t, jgets(job, "account"), jgets(job, "region"),
-                                 jgets(job, "pipeline"),
-                                 (unsigned)json_object_get_int(jget(job, "seq")),
-                                 json_object_get_int(jget(job, "stage")), jgets(job, "action"),
-                                 jgets(job, "actionExecutionId"), res, kicks);
+        rc = cp_action_record_in(
+            t, jgets_or_empty(job, "account"), jgets_or_empty(job, "region"),
+            jgets_or_empty(job, "pipeline"), (unsigned)json_object_get_int(jget(job, "seq")),
+            json_object_get_int(jget(job, "stage")), jgets_or_empty(job, "action"),
+            jgets_or_empty(job, "actionExecutionId"), res, kicks);
     if (!rc) {
-        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets(job, "id"));
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets_or_empty(job, "id"));
         if (r2 && r2 != STORE_NOTFOUND) rc = r2;
     }
     return rc;
@@ -156,7 +147,7 @@ int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task)
 /* 1 when the job runs an action of owner ThirdParty: only the ThirdParty operations see it. */
 static int is_third(struct json_object *job)
 {
-    return !strcmp(jgets(jget(job, "actionTypeId"), "owner"), "ThirdParty");
+    return !strcmp(jgets_or_empty(jget(job, "actionTypeId"), "owner"), "ThirdParty");
 }
 
 /* How long a job's artifactCredentials last: the job's timeout, within the bounds of a role
@@ -176,10 +167,11 @@ static struct json_object *data_out(struct proto_req *req, store_txn *t, struct 
     struct json_object *d = NULL;
     json_object_deep_copy(jget(job, "data"), &d, NULL);
     if (!d) d = json_object_new_object();
-    const char *role = jgets(d, "_role");
+    const char *role = jgets_or_empty(d, "_role");
     struct sts_temp_creds tc;
-    int issued = !sts_issue_for_role(req->store, t, jgets(job, "account"), *role ? role : NULL,
-                                     jgets(job, "id"), creds_duration(job), &tc);
+    int issued =
+        !sts_issue_for_role(req->store, t, jgets_or_empty(job, "account"), *role ? role : NULL,
+                            jgets_or_empty(job, "id"), creds_duration(job), &tc);
     json_object_object_del(d, "_role");
     if (is_third(job)) {
         /* As the model says: ThirdParty job data carries neither of these. */
@@ -209,8 +201,9 @@ static struct json_object *job_load(struct proto_req *req, store_txn *t, const c
     char key[80];
     int kl = job_key(key, sizeof key, id);
     struct json_object *job = kl < 0 ? NULL : cp_json_load(t, STORE_DB_CP_JOBS, key, (size_t)kl);
-    if (job && (strcmp(jgets(job, "account"), req->caller.account_id) ||
-                strcmp(jgets(job, "region"), req->caller.region) || is_third(job) != third)) {
+    if (job &&
+        (strcmp(jgets_or_empty(job, "account"), req->caller.account_id) ||
+         strcmp(jgets_or_empty(job, "region"), req->caller.region) || is_third(job) != third)) {
         json_object_put(job);
         job = NULL;
     }
@@ -225,17 +218,17 @@ static int no_job(struct proto_req *req, const char *id)
 /* ThirdParty calls name the clientToken that PollForThirdPartyJobs handed out as clientId. */
 static int bad_client_token(struct proto_req *req, struct json_object *job)
 {
-    const char *ct = jgets(req->input, "clientToken");
-    if (*ct && !strcmp(jgets(job, "clientToken"), ct)) return 0;
+    const char *ct = jgets_or_empty(req->input, "clientToken");
+    if (*ct && !strcmp(jgets_or_empty(job, "clientToken"), ct)) return 0;
     return proto_error(req, ERR_INVALID_CLIENT_TOKEN, "The client token %s is not valid for job %s",
-                       ct, jgets(job, "id"));
+                       ct, jgets_or_empty(job, "id"));
 }
 
 static int same_type(struct json_object *a, struct json_object *b)
 {
     const char *k[] = {"category", "owner", "provider", "version", NULL};
     for (int i = 0; k[i]; i++)
-        if (strcmp(jgets(a, k[i]), jgets(b, k[i]))) return 0;
+        if (strcmp(jgets_or_empty(a, k[i]), jgets_or_empty(b, k[i]))) return 0;
     return 1;
 }
 
@@ -252,19 +245,20 @@ static int poll_jobs(struct proto_req *req, int third)
     if (rc) return cp_store_error(req, rc);
     struct json_object *type = NULL;
     if (third)
-        type = !strcmp(jgets(tid, "owner"), "ThirdParty") &&
-                       cp_catalogue_find(jgets(tid, "category"), "ThirdParty",
-                                         jgets(tid, "provider"), jgets(tid, "version"))
+        type = !strcmp(jgets_or_empty(tid, "owner"), "ThirdParty") &&
+                       cp_catalogue_find(jgets_or_empty(tid, "category"), "ThirdParty",
+                                         jgets_or_empty(tid, "provider"),
+                                         jgets_or_empty(tid, "version"))
                    ? json_object_new_object()
                    : NULL;
-    else if (!strcmp(jgets(tid, "owner"), "Custom"))
-        type = cp_custom_action_get(t, req->caller.account_id, req->caller.region,
-                                    jgets(tid, "category"), jgets(tid, "provider"),
-                                    jgets(tid, "version"));
+    else if (!strcmp(jgets_or_empty(tid, "owner"), "Custom"))
+        type = cp_custom_action_get(
+            t, req->caller.account_id, req->caller.region, jgets_or_empty(tid, "category"),
+            jgets_or_empty(tid, "provider"), jgets_or_empty(tid, "version"));
     if (!type) {
         rc = proto_error(req, ERR_ACTION_TYPE_NOT_FOUND, "ActionType %s/%s/%s/%s not found",
-                         jgets(tid, "category"), jgets(tid, "owner"), jgets(tid, "provider"),
-                         jgets(tid, "version"));
+                         jgets_or_empty(tid, "category"), jgets_or_empty(tid, "owner"),
+                         jgets_or_empty(tid, "provider"), jgets_or_empty(tid, "version"));
         goto out;
     }
     json_object_put(type);
@@ -284,16 +278,16 @@ static int poll_jobs(struct proto_req *req, int third)
         struct json_tokener *tok = json_tokener_new();
         struct json_object *job = json_tokener_parse_ex(tok, val, (int)vl);
         json_tokener_free(tok);
-        int match = job && !strcmp(jgets(job, "status"), "Queued") &&
-                    !strcmp(jgets(job, "account"), req->caller.account_id) &&
-                    !strcmp(jgets(job, "region"), req->caller.region) &&
+        int match = job && !strcmp(jgets_or_empty(job, "status"), "Queued") &&
+                    !strcmp(jgets_or_empty(job, "account"), req->caller.account_id) &&
+                    !strcmp(jgets_or_empty(job, "region"), req->caller.region) &&
                     same_type(jget(job, "actionTypeId"), tid);
         if (match && !third && qp) {
             struct json_object *cfg =
                 jget(jget(jget(job, "data"), "actionConfiguration"), "configuration");
             json_object_object_foreach(qp, qk, qv)
             {
-                if (strcmp(jgets(cfg, qk), json_object_get_string(qv))) match = 0;
+                if (strcmp(jgets_or_empty(cfg, qk), json_object_get_string(qv))) match = 0;
             }
         }
         if (match && action_live(t, job))
@@ -310,7 +304,7 @@ static int poll_jobs(struct proto_req *req, int third)
         struct json_object *job = json_object_array_get_idx(dead, i);
         json_object_object_add(job, "status", json_object_new_string("Failed"));
         if ((rc = job_store(t, job))) break;
-        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets(job, "id"));
+        int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, jgets_or_empty(job, "id"));
         if (r2 && r2 != STORE_NOTFOUND) {
             rc = r2;
             break;
@@ -375,7 +369,8 @@ int cp_op_poll_for_third_party_jobs(struct proto_req *req)
 
 static int acknowledge(struct proto_req *req, int third)
 {
-    const char *id = jgets(req->input, "jobId"), *nonce = jgets(req->input, "nonce");
+    const char *id = jgets_or_empty(req->input, "jobId"),
+               *nonce = jgets_or_empty(req->input, "nonce");
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 1, &t);
     if (rc) return cp_store_error(req, rc);
@@ -385,11 +380,11 @@ static int acknowledge(struct proto_req *req, int third)
         goto out;
     }
     if (third && (rc = bad_client_token(req, job))) goto out;
-    if (strcmp(jgets(job, "nonce"), nonce) || !*nonce) {
+    if (strcmp(jgets_or_empty(job, "nonce"), nonce) || !*nonce) {
         rc = proto_error(req, ERR_INVALID_NONCE, "The nonce %s is not valid for job %s", nonce, id);
         goto out;
     }
-    if (!strcmp(jgets(job, "status"), "Dispatched")) {
+    if (!strcmp(jgets_or_empty(job, "status"), "Dispatched")) {
         json_object_object_add(job, "status", json_object_new_string("InProgress"));
         if ((rc = job_store(t, job)) || (rc = store_txn_commit(t))) {
             t = NULL;
@@ -418,7 +413,7 @@ int cp_op_acknowledge_third_party_job(struct proto_req *req)
 
 static int job_details(struct proto_req *req, int third)
 {
-    const char *id = jgets(req->input, "jobId");
+    const char *id = jgets_or_empty(req->input, "jobId");
     store_txn *t = NULL;
     int rc = store_txn_begin(req->store, 0, &t);
     if (rc) return cp_store_error(req, rc);
@@ -465,16 +460,16 @@ static int open_job(struct proto_req *req, store_txn *t, const char *id, int thi
             return rc;
         }
     }
-    if (terminal(job) || !strcmp(jgets(job, "status"), "Queued")) {
+    if (terminal(job) || !strcmp(jgets_or_empty(job, "status"), "Queued")) {
         int rc = proto_error(req, ERR_INVALID_JOB_STATE, "Job %s is in state %s", id,
-                             jgets(job, "status"));
+                             jgets_or_empty(job, "status"));
         json_object_put(job);
         return rc;
     }
     if (!action_live(t, job)) {
         int rc = proto_error(req, ERR_INVALID_JOB_STATE,
                              "Job %s is no longer valid: its action execution %s has ended", id,
-                             jgets(job, "actionExecutionId"));
+                             jgets_or_empty(job, "actionExecutionId"));
         json_object_put(job);
         return rc;
     }
@@ -484,7 +479,7 @@ static int open_job(struct proto_req *req, store_txn *t, const char *id, int thi
 
 static int put_success(struct proto_req *req, int third)
 {
-    const char *id = jgets(req->input, "jobId");
+    const char *id = jgets_or_empty(req->input, "jobId");
     struct json_object *ed = jget(req->input, "executionDetails");
     struct json_object *cont = jget(req->input, "continuationToken");
     struct json_object *rev = jget(req->input, "currentRevision");
@@ -496,8 +491,9 @@ static int put_success(struct proto_req *req, int third)
     if (rc) return cp_store_error(req, rc);
     if ((rc = open_job(req, t, id, third, &job))) goto out;
     struct cp_action_result res = {0};
-    if (jget(ed, "externalExecutionId")) res.external_id = strdup(jgets(ed, "externalExecutionId"));
-    if (jget(ed, "summary")) res.summary = strdup(jgets(ed, "summary"));
+    if (jget(ed, "externalExecutionId"))
+        res.external_id = strdup(jgets_or_empty(ed, "externalExecutionId"));
+    if (jget(ed, "summary")) res.summary = strdup(jgets_or_empty(ed, "summary"));
     if (jget(ed, "percentComplete"))
         res.percent = json_object_get_int(jget(ed, "percentComplete")) + 1;
     if (cont) {
@@ -507,22 +503,22 @@ static int put_success(struct proto_req *req, int third)
         struct json_object *data = jget(job, "data");
         json_object_object_add(data, "continuationToken", json_object_get(cont));
         char nid[37];
-        rc =
-            cp_job_create_in(t, jgets(job, "account"), jgets(job, "region"), jgets(job, "pipeline"),
-                             (unsigned)json_object_get_int(jget(job, "seq")),
-                             json_object_get_int(jget(job, "stage")), jgets(job, "action"),
-                             jgets(job, "actionExecutionId"), jget(job, "actionTypeId"), data,
-                             json_object_get_double(jget(job, "timeout")), nid);
+        rc = cp_job_create_in(
+            t, jgets_or_empty(job, "account"), jgets_or_empty(job, "region"),
+            jgets_or_empty(job, "pipeline"), (unsigned)json_object_get_int(jget(job, "seq")),
+            json_object_get_int(jget(job, "stage")), jgets_or_empty(job, "action"),
+            jgets_or_empty(job, "actionExecutionId"), jget(job, "actionTypeId"), data,
+            json_object_get_double(jget(job, "timeout")), nid);
         if (!rc) cp_kicks_add(&kicks, CP_KIND_JOB_TIMEOUT, nid);
         int r2 = rt_queue_remove_in(t, CP_KIND_JOB_TIMEOUT, id);
         if (!rc && r2 && r2 != STORE_NOTFOUND) rc = r2;
         res.status = CP_ACT_WAIT;
         if (!rc)
-            rc = cp_action_record_in(t, jgets(job, "account"), jgets(job, "region"),
-                                     jgets(job, "pipeline"),
-                                     (unsigned)json_object_get_int(jget(job, "seq")),
-                                     json_object_get_int(jget(job, "stage")), jgets(job, "action"),
-                                     jgets(job, "actionExecutionId"), &res, &kicks);
+            rc = cp_action_record_in(
+                t, jgets_or_empty(job, "account"), jgets_or_empty(job, "region"),
+                jgets_or_empty(job, "pipeline"), (unsigned)json_object_get_int(jget(job, "seq")),
+                json_object_get_int(jget(job, "stage")), jgets_or_empty(job, "action"),
+                jgets_or_empty(job, "actionExecutionId"), &res, &kicks);
     } else {
         res.status = CP_ACT_SUCCEEDED;
         struct json_object *outs = json_object_new_array(),
@@ -586,7 +582,7 @@ int cp_op_put_third_party_job_success_result(struct proto_req *req)
 
 static int put_failure(struct proto_req *req, int third)
 {
-    const char *id = jgets(req->input, "jobId");
+    const char *id = jgets_or_empty(req->input, "jobId");
     struct json_object *fd = jget(req->input, "failureDetails");
     struct cp_kicks kicks = {0};
     struct json_object *job = NULL;
@@ -595,9 +591,10 @@ static int put_failure(struct proto_req *req, int third)
     if (rc) return cp_store_error(req, rc);
     if ((rc = open_job(req, t, id, third, &job))) goto out;
     struct cp_action_result res = {0};
-    cp_action_fail(&res, "%s", jgets(fd, "message"));
-    res.error_code = strdup(*jgets(fd, "type") ? jgets(fd, "type") : "JobFailed");
-    if (jget(fd, "externalExecutionId")) res.external_id = strdup(jgets(fd, "externalExecutionId"));
+    cp_action_fail(&res, "%s", jgets_or_empty(fd, "message"));
+    res.error_code = strdup(*jgets_or_empty(fd, "type") ? jgets_or_empty(fd, "type") : "JobFailed");
+    if (jget(fd, "externalExecutionId"))
+        res.external_id = strdup(jgets_or_empty(fd, "externalExecutionId"));
     rc = job_end(t, job, "Failed", &res, &kicks);
     cp_action_result_free(&res);
     if (rc || (rc = store_txn_commit(t))) {
@@ -626,8 +623,9 @@ int cp_op_put_third_party_job_failure_result(struct proto_req *req)
 int cp_op_put_action_revision(struct proto_req *req)
 {
     const char *acct = req->caller.account_id, *region = req->caller.region;
-    const char *name = jgets(req->input, "pipelineName"), *stage = jgets(req->input, "stageName");
-    const char *action = jgets(req->input, "actionName");
+    const char *name = jgets_or_empty(req->input, "pipelineName"),
+               *stage = jgets_or_empty(req->input, "stageName");
+    const char *action = jgets_or_empty(req->input, "actionName");
     struct json_object *ar = jget(req->input, "actionRevision");
     store_txn *t = NULL;
     struct cp_kicks kicks = {0};
@@ -641,7 +639,7 @@ int cp_op_put_action_revision(struct proto_req *req)
     }
     struct json_object *ds = jget(decl, "stages");
     for (size_t i = 0; ds && i < json_object_array_length(ds); i++)
-        if (!strcmp(jgets(json_object_array_get_idx(ds, i), "name"), stage))
+        if (!strcmp(jgets_or_empty(json_object_array_get_idx(ds, i), "name"), stage))
             sd = json_object_array_get_idx(ds, i);
     if (!sd) {
         rc = proto_error(req, ERR_STAGE_NOT_FOUND, "Stage %s not found in the pipeline %s", stage,
@@ -650,7 +648,7 @@ int cp_op_put_action_revision(struct proto_req *req)
     }
     struct json_object *da = jget(sd, "actions");
     for (size_t i = 0; da && i < json_object_array_length(da); i++)
-        if (!strcmp(jgets(json_object_array_get_idx(da, i), "name"), action))
+        if (!strcmp(jgets_or_empty(json_object_array_get_idx(da, i), "name"), action))
             ad = json_object_array_get_idx(da, i);
     if (!ad) {
         rc = proto_error(req, ERR_ACTION_NOT_FOUND,
@@ -671,7 +669,8 @@ int cp_op_put_action_revision(struct proto_req *req)
             cp_exec_load(t, acct, region, name, (unsigned)json_object_get_int(seqv));
         struct json_object *st0 = json_object_array_get_idx(jget(e, "_stages"), 0);
         struct json_object *en = jget(jget(st0, "actions"), action);
-        same = !strcmp(jgets(jget(en, "_revision"), "revisionId"), jgets(ar, "revisionId"));
+        same = !strcmp(jgets_or_empty(jget(en, "_revision"), "revisionId"),
+                       jgets_or_empty(ar, "revisionId"));
         json_object_put(e);
     }
     json_object_put(state);

@@ -7,25 +7,7 @@
 #include <string.h>
 
 #include "providers/codepipeline/cp_internal.h"
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static int jgeti(struct json_object *o, const char *k, int dflt)
-{
-    struct json_object *v = jget(o, k);
-    return v ? json_object_get_int(v) : dflt;
-}
+#include "providers/codepipeline/cp_json.h"
 
 static int streq(const char *a, const char *b)
 {

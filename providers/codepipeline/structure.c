@@ -11,6 +11,7 @@
 
 #include "providers/codepipeline/catalogue.h"
 #include "providers/codepipeline/rules.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define MAX_STAGES            50
 #define MAX_ACTIONS_PER_STAGE 50
@@ -39,19 +40,6 @@ static const char *const ACTION_ORDER[] = {"name",
                                            "environmentVariables",
                                            NULL};
 
-static struct json_object *get(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *gets(struct json_object *o, const char *k)
-{
-    struct json_object *v = get(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* s, or "" for a missing member (messages never print a null pointer). */
 static const char *nz(const char *s)
 {
@@ -65,7 +53,7 @@ static size_t alen(struct json_object *a)
 
 static void copy_member(struct json_object *dst, struct json_object *src, const char *k)
 {
-    struct json_object *v = get(src, k);
+    struct json_object *v = jget(src, k);
     if (v) json_object_object_add(dst, k, json_object_get(v));
 }
 
@@ -73,11 +61,11 @@ static struct json_object *normalise_action(struct json_object *a)
 {
     struct json_object *out = json_object_new_object();
     for (const char *const *k = ACTION_ORDER; *k; k++) {
-        if (!strcmp(*k, "runOrder") && !get(a, "runOrder"))
+        if (!strcmp(*k, "runOrder") && !jget(a, "runOrder"))
             json_object_object_add(out, "runOrder", json_object_new_int(1));
-        else if (!strcmp(*k, "configuration") && !get(a, "configuration"))
+        else if (!strcmp(*k, "configuration") && !jget(a, "configuration"))
             json_object_object_add(out, "configuration", json_object_new_object());
-        else if ((!strcmp(*k, "outputArtifacts") || !strcmp(*k, "inputArtifacts")) && !get(a, *k))
+        else if ((!strcmp(*k, "outputArtifacts") || !strcmp(*k, "inputArtifacts")) && !jget(a, *k))
             json_object_object_add(out, *k, json_object_new_array());
         else
             copy_member(out, a, *k);
@@ -90,7 +78,7 @@ static struct json_object *normalise_stage(struct json_object *s)
     struct json_object *out = json_object_new_object();
     for (const char *const *k = STAGE_ORDER; *k; k++) {
         if (!strcmp(*k, "actions")) {
-            struct json_object *acts = get(s, "actions"), *na = json_object_new_array();
+            struct json_object *acts = jget(s, "actions"), *na = json_object_new_array();
             for (size_t i = 0; i < alen(acts); i++)
                 json_object_array_add(na, normalise_action(json_object_array_get_idx(acts, i)));
             json_object_object_add(out, "actions", na);
@@ -107,7 +95,7 @@ static int has_conditions(struct json_object *stages)
     static const char *const KINDS[] = {"beforeEntry", "onSuccess", "onFailure"};
     for (size_t i = 0; i < alen(stages); i++)
         for (int k = 0; k < 3; k++)
-            if (alen(get(get(json_object_array_get_idx(stages, i), KINDS[k]), "conditions")))
+            if (alen(jget(jget(json_object_array_get_idx(stages, i), KINDS[k]), "conditions")))
                 return 1;
     return 0;
 }
@@ -117,20 +105,20 @@ struct json_object *cp_structure_normalise(struct json_object *decl, uint32_t ve
     struct json_object *out = json_object_new_object();
     for (const char *const *k = PIPELINE_ORDER; *k; k++) {
         if (!strcmp(*k, "stages")) {
-            struct json_object *st = get(decl, "stages"), *ns = json_object_new_array();
+            struct json_object *st = jget(decl, "stages"), *ns = json_object_new_array();
             for (size_t i = 0; i < alen(st); i++)
                 json_object_array_add(ns, normalise_stage(json_object_array_get_idx(st, i)));
             json_object_object_add(out, "stages", ns);
         } else if (!strcmp(*k, "version")) {
             json_object_object_add(out, "version", json_object_new_int64(version));
-        } else if (!strcmp(*k, "executionMode") && !gets(decl, *k)) {
+        } else if (!strcmp(*k, "executionMode") && !jgets(decl, *k)) {
             json_object_object_add(out, *k, json_object_new_string("SUPERSEDED"));
-        } else if (!strcmp(*k, "pipelineType") && !gets(decl, *k)) {
+        } else if (!strcmp(*k, "pipelineType") && !jgets(decl, *k)) {
             /* "Including V2 parameters, such as triggers on Git tags, in the pipeline JSON when
              * creating or updating a pipeline will result in the pipeline having the V2 type"
              * (the model's PipelineDeclaration.pipelineType). */
-            int v2 = alen(get(decl, "triggers")) || alen(get(decl, "variables")) ||
-                     has_conditions(get(decl, "stages"));
+            int v2 = alen(jget(decl, "triggers")) || alen(jget(decl, "variables")) ||
+                     has_conditions(jget(decl, "stages"));
             json_object_object_add(out, *k, json_object_new_string(v2 ? "V2" : "V1"));
         } else {
             copy_member(out, decl, *k);
@@ -188,13 +176,13 @@ static void ns_free(struct nameset *s)
 
 static int is_source(struct json_object *action)
 {
-    const char *c = gets(get(action, "actionTypeId"), "category");
+    const char *c = jgets(jget(action, "actionTypeId"), "category");
     return c && !strcmp(c, "Source");
 }
 
 static int run_order(struct json_object *action)
 {
-    struct json_object *r = get(action, "runOrder");
+    struct json_object *r = jget(action, "runOrder");
     return r ? json_object_get_int(r) : 1;
 }
 
@@ -246,7 +234,7 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
 {
     if (props_builtin) {
         for (const struct cp_config_prop *p = props_builtin; p->name; p++)
-            if (p->required && !get(cfg, p->name))
+            if (p->required && !jget(cfg, p->name))
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action configuration for action '%s' is missing required "
                             "configuration '%s'",
@@ -254,8 +242,8 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
     } else {
         for (size_t i = 0; i < alen(props_custom); i++) {
             struct json_object *p = json_object_array_get_idx(props_custom, i);
-            const char *pn = gets(p, "name");
-            if (pn && json_object_get_boolean(get(p, "required")) && !get(cfg, pn))
+            const char *pn = jgets(p, "name");
+            if (pn && json_object_get_boolean(jget(p, "required")) && !jget(cfg, pn))
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action configuration for action '%s' is missing required "
                             "configuration '%s'",
@@ -263,7 +251,7 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
             /* The model (ActionConfigurationProperty.queryable): the value of a queryable
              * property is at most 20 characters of [A-Za-z0-9_-]. */
             const char *qv =
-                pn && json_object_get_boolean(get(p, "queryable")) ? gets(cfg, pn) : NULL;
+                pn && json_object_get_boolean(jget(p, "queryable")) ? jgets(cfg, pn) : NULL;
             if (qv && !queryable_value_ok(qv))
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action configuration for action '%s' has an invalid value for "
@@ -288,7 +276,7 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
              * being added to the action type. */
             known = !strcmp(key, "JobList");
             for (size_t i = 0; i < alen(props_custom) && !known; i++) {
-                const char *pn = gets(json_object_array_get_idx(props_custom, i), "name");
+                const char *pn = jgets(json_object_array_get_idx(props_custom, i), "name");
                 known = pn && !strcmp(pn, key);
             }
         }
@@ -304,40 +292,40 @@ static int check_config(struct cp_structure_error *e, const char *action, struct
 static int check_provider_rules(struct cp_structure_error *e, struct json_object *action,
                                 const struct cp_action_spec *spec)
 {
-    const char *name = gets(action, "name");
-    struct json_object *cfg = get(action, "configuration");
+    const char *name = jgets(action, "name");
+    struct json_object *cfg = jget(action, "configuration");
     static const char *const BOOLS[] = {"PollForSourceChanges", "DetectChanges", "BatchEnabled",
                                         "CombineArtifacts", NULL};
     for (const char *const *k = BOOLS; *k; k++) {
-        const char *b = gets(cfg, *k);
+        const char *b = jgets(cfg, *k);
         if (b && strcasecmp(b, "true") && strcasecmp(b, "false") && !strstr(b, "#{"))
             return fail(e, ERR_INVALID_ACTION_DECLARATION,
                         "Action configuration for action '%s' has an invalid value for '%s'. "
                         "Valid values are true and false",
                         name, *k);
     }
-    const char *fmt = gets(cfg, "OutputArtifactFormat");
+    const char *fmt = jgets(cfg, "OutputArtifactFormat");
     if (fmt && strcmp(fmt, "CODE_ZIP") && strcmp(fmt, "CODEBUILD_CLONE_REF"))
         return fail(e, ERR_INVALID_ACTION_DECLARATION,
                     "Action configuration for action '%s' has an invalid value for "
                     "'OutputArtifactFormat'. Valid values are CODE_ZIP and CODEBUILD_CLONE_REF",
                     name);
     if (!strcmp(spec->category, "Deploy") && !strcmp(spec->provider, "S3")) {
-        const char *x = gets(cfg, "Extract");
+        const char *x = jgets(cfg, "Extract");
         if (x && strcasecmp(x, "true") && strcasecmp(x, "false"))
             return fail(e, ERR_INVALID_ACTION_DECLARATION,
                         "Action configuration for action '%s' has an invalid value for "
                         "'Extract'. Valid values are true and false",
                         name);
-        if (x && !strcasecmp(x, "false") && !get(cfg, "ObjectKey"))
+        if (x && !strcasecmp(x, "false") && !jget(cfg, "ObjectKey"))
             return fail(e, ERR_INVALID_ACTION_DECLARATION,
                         "Action configuration for action '%s' is missing required configuration "
                         "'ObjectKey'. ObjectKey is required when Extract is false",
                         name);
     }
     if (!strcmp(spec->provider, "CodeBuild")) {
-        struct json_object *in = get(action, "inputArtifacts");
-        const char *ps = gets(cfg, "PrimarySource");
+        struct json_object *in = jget(action, "inputArtifacts");
+        const char *ps = jgets(cfg, "PrimarySource");
         if (alen(in) > 1 && !ps)
             return fail(e, ERR_INVALID_ACTION_DECLARATION,
                         "Action configuration for action '%s' is missing required configuration "
@@ -347,7 +335,7 @@ static int check_provider_rules(struct cp_structure_error *e, struct json_object
         if (ps) {
             int found = 0;
             for (size_t i = 0; i < alen(in) && !found; i++) {
-                const char *an = gets(json_object_array_get_idx(in, i), "name");
+                const char *an = jgets(json_object_array_get_idx(in, i), "name");
                 found = an && !strcmp(an, ps);
             }
             if (!found)
@@ -364,11 +352,11 @@ static int check_provider_rules(struct cp_structure_error *e, struct json_object
 static int check_action(struct cp_structure_error *e, const struct cp_structure_ctx *ctx,
                         struct json_object *action)
 {
-    const char *name = gets(action, "name");
-    struct json_object *id = get(action, "actionTypeId");
-    const char *cat = gets(id, "category"), *owner = gets(id, "owner");
-    const char *prov = gets(id, "provider"), *ver = gets(id, "version");
-    struct json_object *cfg = get(action, "configuration");
+    const char *name = jgets(action, "name");
+    struct json_object *id = jget(action, "actionTypeId");
+    const char *cat = jgets(id, "category"), *owner = jgets(id, "owner");
+    const char *prov = jgets(id, "provider"), *ver = jgets(id, "version");
+    struct json_object *cfg = jget(action, "configuration");
     int ro = run_order(action);
     if (!name || !cat || !owner || !prov || !ver)
         return fail(e, ERR_INVALID_ACTION_DECLARATION, "Action declaration is incomplete");
@@ -379,16 +367,16 @@ static int check_action(struct cp_structure_error *e, const struct cp_structure_
                     ro, ro < 1 ? "greater than or equal to 1" : "less than or equal to 999");
     int compute = !strcmp(cat, "Compute");
     int has_files = 0;
-    struct json_object *outs = get(action, "outputArtifacts");
+    struct json_object *outs = jget(action, "outputArtifacts");
     for (size_t i = 0; i < alen(outs); i++)
-        if (get(json_object_array_get_idx(outs, i), "files")) has_files = 1;
-    if (!compute && (get(action, "commands") || has_files))
+        if (jget(json_object_array_get_idx(outs, i), "files")) has_files = 1;
+    if (!compute && (jget(action, "commands") || has_files))
         return fail(e, ERR_INVALID_ACTION_DECLARATION,
                     "The following action cannot contain a commands field: %s. To use the "
                     "commands field, use a compute action.",
                     name);
     /* AWS's wording, as users saw it (hashicorp/terraform-provider-aws#42997). */
-    if (compute && !strcmp(prov, "Commands") && !alen(get(action, "commands")))
+    if (compute && !strcmp(prov, "Commands") && !alen(jget(action, "commands")))
         return fail(e, ERR_INVALID_ACTION_DECLARATION,
                     "Action %s must have a non-empty commands field", name);
     const struct cp_action_spec *spec = NULL;
@@ -413,20 +401,20 @@ static int check_action(struct cp_structure_error *e, const struct cp_structure_
         in_min = spec->in_min, in_max = spec->in_max, out_min = spec->out_min,
         out_max = spec->out_max;
     } else {
-        struct json_object *ia = get(custom, "inputArtifactDetails");
-        struct json_object *oa = get(custom, "outputArtifactDetails");
-        in_min = json_object_get_int(get(ia, "minimumCount"));
-        in_max = json_object_get_int(get(ia, "maximumCount"));
-        out_min = json_object_get_int(get(oa, "minimumCount"));
-        out_max = json_object_get_int(get(oa, "maximumCount"));
+        struct json_object *ia = jget(custom, "inputArtifactDetails");
+        struct json_object *oa = jget(custom, "outputArtifactDetails");
+        in_min = json_object_get_int(jget(ia, "minimumCount"));
+        in_max = json_object_get_int(jget(ia, "maximumCount"));
+        out_min = json_object_get_int(jget(oa, "minimumCount"));
+        out_max = json_object_get_int(jget(oa, "maximumCount"));
     }
-    if ((rc = check_count(e, name, alen(get(action, "inputArtifacts")), in_min, in_max, "input")))
+    if ((rc = check_count(e, name, alen(jget(action, "inputArtifacts")), in_min, in_max, "input")))
         goto out;
-    if ((rc = check_count(e, name, alen(get(action, "outputArtifacts")), out_min, out_max,
+    if ((rc = check_count(e, name, alen(jget(action, "outputArtifacts")), out_min, out_max,
                           "output")))
         goto out;
     if ((rc = check_config(e, name, cfg, spec ? spec->props : NULL,
-                           custom ? get(custom, "actionConfigurationProperties") : NULL)))
+                           custom ? jget(custom, "actionConfigurationProperties") : NULL)))
         goto out;
     if (spec) rc = check_provider_rules(e, action, spec);
 out:
@@ -439,8 +427,8 @@ out:
 static int check_references(struct cp_structure_error *e, struct json_object *action,
                             const struct nameset *spaces, long group, struct json_object *vars)
 {
-    const char *aname = gets(action, "name");
-    json_object_object_foreach(get(action, "configuration"), key, val)
+    const char *aname = jgets(action, "name");
+    json_object_object_foreach(jget(action, "configuration"), key, val)
     {
         (void)key;
         const char *s = json_object_get_string(val);
@@ -455,7 +443,7 @@ static int check_references(struct cp_structure_error *e, struct json_object *ac
             if (!strcmp(ns, "variables")) {
                 int found = 0;
                 for (size_t i = 0; i < alen(vars) && !found; i++) {
-                    const char *vn = gets(json_object_array_get_idx(vars, i), "name");
+                    const char *vn = jgets(json_object_array_get_idx(vars, i), "name");
                     found = vn && !strcmp(vn, var);
                 }
                 if (!found)
@@ -486,7 +474,7 @@ static int cmp_run_order(const void *a, const void *b)
 /* Artifacts and namespaces across the pipeline, in the order actions run. */
 static int check_flow(struct cp_structure_error *e, struct json_object *decl)
 {
-    struct json_object *stages = get(decl, "stages"), *vars = get(decl, "variables");
+    struct json_object *stages = jget(decl, "stages"), *vars = jget(decl, "variables");
     struct nameset outs = {0}, spaces = {0};
     struct json_object **sorted = NULL;
     int rc = 0;
@@ -494,12 +482,12 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
     /* Output artifact names unique in the pipeline; namespaces unique. */
     for (size_t s = 0; s < alen(stages); s++) {
         struct json_object *stage = json_object_array_get_idx(stages, s);
-        struct json_object *acts = get(stage, "actions");
+        struct json_object *acts = jget(stage, "actions");
         for (size_t a = 0; a < alen(acts); a++) {
             struct json_object *act = json_object_array_get_idx(acts, a);
-            struct json_object *oa = get(act, "outputArtifacts");
+            struct json_object *oa = jget(act, "outputArtifacts");
             for (size_t o = 0; o < alen(oa); o++) {
-                const char *on = gets(json_object_array_get_idx(oa, o), "name");
+                const char *on = jgets(json_object_array_get_idx(oa, o), "name");
                 if (!on) continue;
                 if (ns_find(&outs, on) >= 0) {
                     /* AWS's wording (aws-cloudformation/cfn-lint#1688). */
@@ -511,7 +499,7 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
                 }
                 ns_add(&outs, on, 0);
             }
-            const char *nsp = gets(act, "namespace");
+            const char *nsp = jgets(act, "namespace");
             if (nsp) {
                 if (ns_find(&spaces, nsp) >= 0) {
                     /* AWS's exception and wording, naming the later declaration
@@ -520,7 +508,7 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
                               "Namespaces must be unique across the pipeline definition. The "
                               "following occur more than once in the pipeline. StageName=[%s], "
                               "ActionName=[%s], Namespace=[%s]",
-                              nz(gets(stage, "name")), nz(gets(act, "name")), nsp);
+                              nz(jgets(stage, "name")), nz(jgets(act, "name")), nsp);
                     goto out;
                 }
                 ns_add(&spaces, nsp, 0);
@@ -539,7 +527,7 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
 
     /* Inputs produced earlier; references to namespaces declared earlier. */
     for (size_t s = 0; s < alen(stages); s++) {
-        struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+        struct json_object *acts = jget(json_object_array_get_idx(stages, s), "actions");
         size_t n = alen(acts);
         free(sorted);
         sorted = calloc(n ? n : 1, sizeof *sorted);
@@ -555,27 +543,27 @@ static int check_flow(struct cp_structure_error *e, struct json_object *decl)
                 end++;
             for (size_t k = a; k < end; k++) {
                 struct json_object *act = sorted[k];
-                struct json_object *ia = get(act, "inputArtifacts");
+                struct json_object *ia = jget(act, "inputArtifacts");
                 for (size_t i = 0; i < alen(ia); i++) {
-                    const char *in = gets(json_object_array_get_idx(ia, i), "name");
+                    const char *in = jgets(json_object_array_get_idx(ia, i), "name");
                     long idx = in ? ns_find(&outs, in) : -1;
                     if (in && (idx < 0 || outs.group[idx] >= group)) {
                         rc = fail(e, ERR_INVALID_STRUCTURE,
                                   "Input Artifact Bundle %s in action %s is not declared as an "
                                   "output of an action that runs before it.",
-                                  in, gets(act, "name"));
+                                  in, jgets(act, "name"));
                         goto out;
                     }
                 }
                 if ((rc = check_references(e, act, &spaces, group, vars))) goto out;
             }
             for (size_t k = a; k < end; k++) {
-                struct json_object *oa = get(sorted[k], "outputArtifacts");
+                struct json_object *oa = jget(sorted[k], "outputArtifacts");
                 for (size_t o = 0; o < alen(oa); o++) {
-                    const char *on = gets(json_object_array_get_idx(oa, o), "name");
+                    const char *on = jgets(json_object_array_get_idx(oa, o), "name");
                     if (on) ns_add(&outs, on, group);
                 }
-                const char *nsp = gets(sorted[k], "namespace");
+                const char *nsp = jgets(sorted[k], "namespace");
                 if (nsp) ns_add(&spaces, nsp, group);
             }
             a = end;
@@ -591,29 +579,29 @@ out:
 /* Artifacts of a CODEBUILD_CLONE_REF source are git references only CodeBuild can consume. */
 static int check_clone_ref(struct cp_structure_error *e, struct json_object *decl)
 {
-    struct json_object *stages = get(decl, "stages");
-    struct json_object *first = get(json_object_array_get_idx(stages, 0), "actions");
+    struct json_object *stages = jget(decl, "stages");
+    struct json_object *first = jget(json_object_array_get_idx(stages, 0), "actions");
     for (size_t a = 0; a < alen(first); a++) {
         struct json_object *src = json_object_array_get_idx(first, a);
-        const char *f = gets(get(src, "configuration"), "OutputArtifactFormat");
+        const char *f = jgets(jget(src, "configuration"), "OutputArtifactFormat");
         if (!f || strcmp(f, "CODEBUILD_CLONE_REF")) continue;
-        struct json_object *outs = get(src, "outputArtifacts");
+        struct json_object *outs = jget(src, "outputArtifacts");
         for (size_t o = 0; o < alen(outs); o++) {
-            const char *art = gets(json_object_array_get_idx(outs, o), "name");
+            const char *art = jgets(json_object_array_get_idx(outs, o), "name");
             for (size_t s = 1; art && s < alen(stages); s++) {
-                struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+                struct json_object *acts = jget(json_object_array_get_idx(stages, s), "actions");
                 for (size_t c = 0; c < alen(acts); c++) {
                     struct json_object *act = json_object_array_get_idx(acts, c);
-                    const char *prov = gets(get(act, "actionTypeId"), "provider");
-                    struct json_object *ins = get(act, "inputArtifacts");
+                    const char *prov = jgets(jget(act, "actionTypeId"), "provider");
+                    struct json_object *ins = jget(act, "inputArtifacts");
                     for (size_t i = 0; i < alen(ins); i++) {
-                        const char *in = gets(json_object_array_get_idx(ins, i), "name");
+                        const char *in = jgets(json_object_array_get_idx(ins, i), "name");
                         if (in && !strcmp(in, art) && (!prov || strcmp(prov, "CodeBuild")))
                             return fail(e, ERR_INVALID_ACTION_DECLARATION,
                                         "Action %s consumes artifact %s, which source action %s "
                                         "outputs as CODEBUILD_CLONE_REF. Only CodeBuild actions "
                                         "can consume a CODEBUILD_CLONE_REF artifact",
-                                        gets(act, "name"), art, gets(src, "name"));
+                                        jgets(act, "name"), art, jgets(src, "name"));
                     }
                 }
             }
@@ -625,7 +613,7 @@ static int check_clone_ref(struct cp_structure_error *e, struct json_object *dec
 static int check_artifact_stores(struct cp_structure_error *e, struct json_object *decl,
                                  const struct cp_structure_ctx *ctx)
 {
-    struct json_object *one = get(decl, "artifactStore"), *many = get(decl, "artifactStores");
+    struct json_object *one = jget(decl, "artifactStore"), *many = jget(decl, "artifactStores");
     if (one && many)
         return fail(e, ERR_INVALID_STRUCTURE,
                     "Pipeline cannot have both artifactStore and artifactStores. Use artifactStore "
@@ -634,16 +622,16 @@ static int check_artifact_stores(struct cp_structure_error *e, struct json_objec
         return fail(e, ERR_INVALID_STRUCTURE,
                     "Pipeline must have either an artifactStore or artifactStores");
     const char *region = ctx && ctx->region ? ctx->region : NULL;
-    if (many && region && !get(many, region))
+    if (many && region && !jget(many, region))
         return fail(e, ERR_INVALID_STRUCTURE,
                     "artifactStores must contain an artifact store for the pipeline's region '%s'",
                     region);
-    struct json_object *stages = get(decl, "stages");
+    struct json_object *stages = jget(decl, "stages");
     for (size_t s = 0; s < alen(stages); s++) {
-        struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+        struct json_object *acts = jget(json_object_array_get_idx(stages, s), "actions");
         for (size_t a = 0; a < alen(acts); a++) {
             struct json_object *act = json_object_array_get_idx(acts, a);
-            const char *ar = gets(act, "region");
+            const char *ar = jgets(act, "region");
             if (!ar || (region && !strcmp(ar, region))) continue;
             /* The API keeps source actions in the pipeline's region (aws/aws-cdk#4303: "This is
              * something that the CodePipeline API enforces in the backend"). */
@@ -651,17 +639,17 @@ static int check_artifact_stores(struct cp_structure_error *e, struct json_objec
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Source action %s specifies region '%s'. Source actions must be in "
                             "the pipeline's region '%s'",
-                            nz(gets(act, "name")), ar, region);
+                            nz(jgets(act, "name")), ar, region);
             if (!many)
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action %s specifies region '%s' but the pipeline has no artifact "
                             "store in that region. Use artifactStores for cross-region actions",
-                            gets(act, "name"), ar);
-            if (!get(many, ar))
+                            jgets(act, "name"), ar);
+            if (!jget(many, ar))
                 return fail(e, ERR_INVALID_ACTION_DECLARATION,
                             "Action %s specifies region '%s' which has no entry in "
                             "artifactStores",
-                            gets(act, "name"), ar);
+                            jgets(act, "name"), ar);
         }
     }
     return 0;
@@ -672,9 +660,9 @@ static int has_tag_trigger(struct json_object *triggers)
 {
     for (size_t t = 0; t < alen(triggers); t++) {
         struct json_object *push =
-            get(get(json_object_array_get_idx(triggers, t), "gitConfiguration"), "push");
+            jget(jget(json_object_array_get_idx(triggers, t), "gitConfiguration"), "push");
         for (size_t p = 0; p < alen(push); p++)
-            if (get(json_object_array_get_idx(push, p), "tags")) return 1;
+            if (jget(json_object_array_get_idx(push, p), "tags")) return 1;
     }
     return 0;
 }
@@ -684,26 +672,26 @@ static int check_triggers(struct cp_structure_error *e, struct json_object *decl
     static const char MSG[] = "Triggers for connection must reference a CodeStarSourceConnection "
                               "action. Note that when you specify a trigger, you cant specify more "
                               "than one trigger per source action.";
-    struct json_object *triggers = get(decl, "triggers");
-    struct json_object *first = get(json_object_array_get_idx(get(decl, "stages"), 0), "actions");
+    struct json_object *triggers = jget(decl, "triggers");
+    struct json_object *first = jget(json_object_array_get_idx(jget(decl, "stages"), 0), "actions");
     for (size_t t = 0; t < alen(triggers); t++) {
-        const char *src = gets(get(json_object_array_get_idx(triggers, t), "gitConfiguration"),
-                               "sourceActionName");
+        const char *src = jgets(jget(json_object_array_get_idx(triggers, t), "gitConfiguration"),
+                                "sourceActionName");
         int ok = 0;
         for (size_t a = 0; src && a < alen(first) && !ok; a++) {
             struct json_object *act = json_object_array_get_idx(first, a);
-            const char *an = gets(act, "name"), *p = gets(get(act, "actionTypeId"), "provider");
+            const char *an = jgets(act, "name"), *p = jgets(jget(act, "actionTypeId"), "provider");
             ok = an && p && !strcmp(an, src) && !strcmp(p, "CodeStarSourceConnection");
         }
         for (size_t u = 0; ok && u < t; u++) {
             const char *other =
-                gets(get(json_object_array_get_idx(triggers, u), "gitConfiguration"),
-                     "sourceActionName");
+                jgets(jget(json_object_array_get_idx(triggers, u), "gitConfiguration"),
+                      "sourceActionName");
             if (other && !strcmp(other, src)) ok = 0;
         }
         if (!ok) return fail(e, ERR_INVALID_STRUCTURE, "%s", MSG);
         const char *why =
-            cp_trigger_check(get(json_object_array_get_idx(triggers, t), "gitConfiguration"));
+            cp_trigger_check(jget(json_object_array_get_idx(triggers, t), "gitConfiguration"));
         if (why) return fail(e, ERR_INVALID_STRUCTURE, "%s", why);
     }
     return 0;
@@ -737,12 +725,12 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
         {"onSuccess", "onSuccess", {"ROLLBACK", "FAIL", NULL}},
         {"onFailure", "onFailure", {"ROLLBACK", "FAIL", "RETRY", NULL}},
     };
-    const char *sname = nz(gets(stage, "name"));
+    const char *sname = nz(jgets(stage, "name"));
     for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
-        struct json_object *conds = get(get(stage, KINDS[k].member), "conditions");
+        struct json_object *conds = jget(jget(stage, KINDS[k].member), "conditions");
         for (size_t c = 0; c < alen(conds); c++) {
             struct json_object *cond = json_object_array_get_idx(conds, c);
-            const char *result = gets(cond, "result");
+            const char *result = jgets(cond, "result");
             int ok = !result;
             for (int i = 0; result && KINDS[k].results[i]; i++)
                 if (!strcmp(result, KINDS[k].results[i])) ok = 1;
@@ -750,7 +738,7 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
                 return fail(e, ERR_INVALID_STAGE_DECLARATION,
                             "Result %s is not supported for %s conditions in stage %s", result,
                             KINDS[k].label, sname);
-            struct json_object *rules = get(cond, "rules");
+            struct json_object *rules = jget(cond, "rules");
             if (!alen(rules))
                 return fail(e, ERR_INVALID_STAGE_DECLARATION,
                             "The %s condition of stage %s has no rules. There should be a "
@@ -758,27 +746,27 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
                             KINDS[k].label, sname);
             for (size_t r = 0; r < alen(rules); r++) {
                 struct json_object *rule = json_object_array_get_idx(rules, r);
-                const char *rn = nz(gets(rule, "name"));
+                const char *rn = nz(jgets(rule, "name"));
                 for (size_t q = 0; q < r; q++)
-                    if (!strcmp(rn, nz(gets(json_object_array_get_idx(rules, q), "name"))))
+                    if (!strcmp(rn, nz(jgets(json_object_array_get_idx(rules, q), "name"))))
                         return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                     "Rule name %s is used more than once in the %s condition of "
                                     "stage %s",
                                     rn, KINDS[k].label, sname);
-                struct json_object *tid = get(rule, "ruleTypeId");
-                const char *prov = gets(tid, "provider");
+                struct json_object *tid = jget(rule, "ruleTypeId");
+                const char *prov = jgets(tid, "provider");
                 const struct cp_rule_type *rt =
-                    cp_rule_type_find(prov, gets(tid, "version") ? gets(tid, "version") : "1");
-                if (!rt || strcmp(nz(gets(tid, "category")), "Rule") ||
-                    (gets(tid, "owner") && strcmp(gets(tid, "owner"), "AWS")))
+                    cp_rule_type_find(prov, jgets(tid, "version") ? jgets(tid, "version") : "1");
+                if (!rt || strcmp(nz(jgets(tid, "category")), "Rule") ||
+                    (jgets(tid, "owner") && strcmp(jgets(tid, "owner"), "AWS")))
                     return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                 "Rule %s in stage %s has an invalid rule type: category=%s, "
                                 "owner=%s, provider=%s, version=%s",
-                                rn, sname, nz(gets(tid, "category")), nz(gets(tid, "owner")),
-                                nz(prov), nz(gets(tid, "version")));
-                struct json_object *cfg = get(rule, "configuration");
+                                rn, sname, nz(jgets(tid, "category")), nz(jgets(tid, "owner")),
+                                nz(prov), nz(jgets(tid, "version")));
+                struct json_object *cfg = jget(rule, "configuration");
                 for (int p = 0; p < 4 && rt->props[p].name; p++)
-                    if (rt->props[p].required && !gets(cfg, rt->props[p].name))
+                    if (rt->props[p].required && !jgets(cfg, rt->props[p].name))
                         return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                     "Rule %s in stage %s is missing required configuration "
                                     "property %s",
@@ -791,33 +779,33 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
                                 "rule provider %s",
                                 rn, sname, unknown, rt->provider);
                 int commands = !strcmp(rt->provider, "Commands");
-                if (commands != (alen(get(rule, "commands")) > 0))
+                if (commands != (alen(jget(rule, "commands")) > 0))
                     return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                 commands ? "Rule %s in stage %s must declare commands"
                                          : "Rule %s in stage %s cannot declare commands: only "
                                            "Commands rules run commands",
                                 rn, sname);
-                size_t nin = alen(get(rule, "inputArtifacts"));
+                size_t nin = alen(jget(rule, "inputArtifacts"));
                 if ((int)nin < rt->min_in || (int)nin > rt->max_in)
                     return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                 "Rule %s in stage %s declares %zu input artifacts; rule provider "
                                 "%s takes %d to %d",
                                 rn, sname, nin, rt->provider, rt->min_in, rt->max_in);
                 char why[300] = "";
-                const char *op = gets(cfg, "Operator");
+                const char *op = jgets(cfg, "Operator");
                 if (!strcmp(rt->provider, "VariableCheck") && op &&
                     cp_rule_variable_check("", op, "", why, sizeof why) < 0)
                     return fail(e, ERR_INVALID_STAGE_DECLARATION, "Rule %s in stage %s: %s", rn,
                                 sname, why);
                 if (!strcmp(rt->provider, "DeploymentWindow")) {
                     struct cp_cron cron;
-                    const char *ce = gets(cfg, "Cron");
+                    const char *ce = jgets(cfg, "Cron");
                     struct tm tm;
                     /* A variable reference is resolved when the rule runs. */
                     if (!strstr(ce, "#{") && cp_cron_parse(ce, &cron, why, sizeof why))
                         return fail(e, ERR_INVALID_STAGE_DECLARATION, "Rule %s in stage %s: %s", rn,
                                     sname, why);
-                    const char *tz = gets(cfg, "TimeZone");
+                    const char *tz = jgets(cfg, "TimeZone");
                     if (tz && !strstr(tz, "#{") && cp_tz_localtime(NULL, tz, 0, &tm))
                         return fail(e, ERR_INVALID_STAGE_DECLARATION,
                                     "Rule %s in stage %s: unknown time zone %s", rn, sname, tz);
@@ -831,8 +819,8 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
 int cp_structure_validate(struct json_object *decl, const struct cp_structure_ctx *ctx,
                           struct cp_structure_error *e)
 {
-    struct json_object *stages = get(decl, "stages");
-    const char *type = gets(decl, "pipelineType"), *mode = gets(decl, "executionMode");
+    struct json_object *stages = jget(decl, "stages");
+    const char *type = jgets(decl, "pipelineType"), *mode = jgets(decl, "executionMode");
     int v2 = type && !strcmp(type, "V2");
     size_t nst = alen(stages), total = 0;
     e->err = ERR_NONE;
@@ -843,14 +831,14 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                     "Execution mode %s is only supported for pipelines of type V2. Set "
                     "pipelineType to V2 to use it",
                     mode);
-    if (!v2 && alen(get(decl, "variables")))
+    if (!v2 && alen(jget(decl, "variables")))
         return fail(e, ERR_VALIDATION,
                     "Pipeline variables are only supported for pipelines of type V2");
-    if (!v2 && alen(get(decl, "triggers")))
+    if (!v2 && alen(jget(decl, "triggers")))
         /* AWS's exception and, for tag triggers, its wording
          * (cloudposse/terraform-aws-ecs-codepipeline#145). */
         return fail(e, ERR_INVALID_STRUCTURE, "%s",
-                    has_tag_trigger(get(decl, "triggers"))
+                    has_tag_trigger(jget(decl, "triggers"))
                         ? "Triggers on tag can only be used with V2 pipelines"
                         : "Triggers can only be used with V2 pipelines");
     if (check_artifact_stores(e, decl, ctx)) return -1;
@@ -865,16 +853,16 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                     nst, MAX_STAGES);
     for (size_t s = 0; s < nst; s++) {
         struct json_object *st = json_object_array_get_idx(stages, s);
-        const char *sname = gets(st, "name");
+        const char *sname = jgets(st, "name");
         for (size_t p = 0; p < s; p++) {
-            const char *other = gets(json_object_array_get_idx(stages, p), "name");
+            const char *other = jgets(json_object_array_get_idx(stages, p), "name");
             if (sname && other && !strcmp(sname, other))
                 return fail(e, ERR_INVALID_STAGE_DECLARATION,
                             "Stage name %s is used more than once. Stage names must be unique "
                             "within a pipeline",
                             sname);
         }
-        struct json_object *blockers = get(st, "blockers");
+        struct json_object *blockers = jget(st, "blockers");
         if (alen(blockers) > MAX_BLOCKERS)
             return fail(e, ERR_INVALID_BLOCKER_DECLARATION,
                         "Stage %s has %zu blockers. There should be a maximum of %d blockers in a "
@@ -882,14 +870,14 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                         sname, alen(blockers), MAX_BLOCKERS);
         for (size_t b = 0; b < alen(blockers); b++)
             for (size_t c = 0; c < b; c++) {
-                const char *x = gets(json_object_array_get_idx(blockers, b), "name");
-                const char *y = gets(json_object_array_get_idx(blockers, c), "name");
+                const char *x = jgets(json_object_array_get_idx(blockers, b), "name");
+                const char *y = jgets(json_object_array_get_idx(blockers, c), "name");
                 if (x && y && !strcmp(x, y))
                     return fail(e, ERR_INVALID_BLOCKER_DECLARATION,
                                 "Blocker name %s is used more than once in stage %s", x, sname);
             }
         if (check_conditions(e, st)) return -1;
-        struct json_object *acts = get(st, "actions");
+        struct json_object *acts = jget(st, "actions");
         size_t na = alen(acts);
         total += na;
         if (na == 0)
@@ -904,9 +892,9 @@ int cp_structure_validate(struct json_object *decl, const struct cp_structure_ct
                         sname, na, MAX_ACTIONS_PER_STAGE);
         for (size_t a = 0; a < na; a++) {
             struct json_object *act = json_object_array_get_idx(acts, a);
-            const char *an = gets(act, "name");
+            const char *an = jgets(act, "name");
             for (size_t b = 0; b < a; b++) {
-                const char *other = gets(json_object_array_get_idx(acts, b), "name");
+                const char *other = jgets(json_object_array_get_idx(acts, b), "name");
                 if (an && other && !strcmp(an, other))
                     return fail(e, ERR_INVALID_ACTION_DECLARATION,
                                 "Action name %s is used more than once in stage %s. Action names "

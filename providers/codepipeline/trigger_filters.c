@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <string.h>
 #include <strings.h>
+#include "providers/codepipeline/cp_json.h"
 
 #define MAX_ALTS 64 /* brace alternatives tried per pattern: patterns are at most 255 bytes */
 
@@ -144,14 +145,6 @@ int cp_glob_match(const char *pattern, const char *s)
     return match_braces(pattern, s, &budget);
 }
 
-static struct json_object *get(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
-               ? v
-               : NULL;
-}
-
 static size_t alen(struct json_object *a)
 {
     return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
@@ -168,19 +161,19 @@ static int any_match(struct json_object *patterns, const char *s)
 /* Returns 1 when s passes criteria {includes, excludes} (absent criteria: everything). */
 static int passes(struct json_object *criteria, const char *s)
 {
-    struct json_object *inc = get(criteria, "includes"), *exc = get(criteria, "excludes");
+    struct json_object *inc = jget(criteria, "includes"), *exc = jget(criteria, "excludes");
     if (any_match(exc, s)) return 0;
     return alen(inc) == 0 || any_match(inc, s);
 }
 
 int cp_trigger_push_match(struct json_object *git_configuration, const struct cp_git_push *push)
 {
-    struct json_object *filters = get(git_configuration, "push");
+    struct json_object *filters = jget(git_configuration, "push");
     if (!push || !push->name) return -1;
     for (size_t i = 0; i < alen(filters); i++) {
         struct json_object *f = json_object_array_get_idx(filters, i);
-        struct json_object *tags = get(f, "tags"), *branches = get(f, "branches");
-        struct json_object *paths = get(f, "filePaths");
+        struct json_object *tags = jget(f, "tags"), *branches = jget(f, "branches");
+        struct json_object *paths = jget(f, "filePaths");
         if (push->is_tag) {
             if (!tags || !passes(tags, push->name)) continue;
             return (int)i;
@@ -194,32 +187,27 @@ int cp_trigger_push_match(struct json_object *git_configuration, const struct cp
     return -1;
 }
 
-static const char *gets(struct json_object *o, const char *k)
-{
-    struct json_object *v = get(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 const char *cp_trigger_push_source(struct json_object *decl, const char *full_repo,
                                    const struct cp_git_push *push, int *by_trigger)
 {
-    struct json_object *stages = get(decl, "stages"), *triggers = get(decl, "triggers");
+    struct json_object *stages = jget(decl, "stages"), *triggers = jget(decl, "triggers");
     struct json_object *first =
-        alen(stages) ? get(json_object_array_get_idx(stages, 0), "actions") : NULL;
+        alen(stages) ? jget(json_object_array_get_idx(stages, 0), "actions") : NULL;
     if (!push || !push->name || !full_repo) return NULL;
     for (size_t a = 0; a < alen(first); a++) {
         struct json_object *act = json_object_array_get_idx(first, a);
-        struct json_object *cfg = get(act, "configuration");
-        const char *name = gets(act, "name"),
-                   *provider = gets(get(act, "actionTypeId"), "provider");
-        const char *repo = gets(cfg, "FullRepositoryId");
+        struct json_object *cfg = jget(act, "configuration");
+        const char *name = jgets(act, "name"),
+                   *provider = jgets(jget(act, "actionTypeId"), "provider");
+        const char *repo = jgets(cfg, "FullRepositoryId");
         if (!name || !provider || strcmp(provider, "CodeStarSourceConnection") || !repo ||
             strcmp(repo, full_repo))
             continue;
         struct json_object *git = NULL;
         for (size_t t = 0; !git && t < alen(triggers); t++) {
-            struct json_object *g = get(json_object_array_get_idx(triggers, t), "gitConfiguration");
-            const char *src = gets(g, "sourceActionName");
+            struct json_object *g =
+                jget(json_object_array_get_idx(triggers, t), "gitConfiguration");
+            const char *src = jgets(g, "sourceActionName");
             if (src && !strcmp(src, name)) git = g;
         }
         if (by_trigger) *by_trigger = git != NULL;
@@ -227,7 +215,7 @@ const char *cp_trigger_push_source(struct json_object *decl, const char *full_re
             if (cp_trigger_push_match(git, push) >= 0) return name;
             continue;
         }
-        const char *branch = gets(cfg, "BranchName"), *detect = gets(cfg, "DetectChanges");
+        const char *branch = jgets(cfg, "BranchName"), *detect = jgets(cfg, "DetectChanges");
         if (!push->is_tag && branch && !strcmp(branch, push->name) &&
             !(detect && !strcasecmp(detect, "false")))
             return name;
@@ -241,7 +229,7 @@ static const char COMBINATION[] = "The trigger configuration for the source acti
 /* Checks one criteria object (NULL is fine): includes or excludes, well-formed globs. */
 static const char *check_criteria(struct json_object *c)
 {
-    struct json_object *inc = get(c, "includes"), *exc = get(c, "excludes");
+    struct json_object *inc = jget(c, "includes"), *exc = jget(c, "excludes");
     if (!c) return NULL;
     if (!alen(inc) && !alen(exc)) return COMBINATION;
     for (size_t i = 0; i < alen(inc) + alen(exc); i++) {
@@ -256,13 +244,13 @@ static const char *check_criteria(struct json_object *c)
 
 const char *cp_trigger_check(struct json_object *git_configuration)
 {
-    struct json_object *push = get(git_configuration, "push");
-    struct json_object *pr = get(git_configuration, "pullRequest");
+    struct json_object *push = jget(git_configuration, "push");
+    struct json_object *pr = jget(git_configuration, "pullRequest");
     const char *why;
     for (size_t i = 0; i < alen(push); i++) {
         struct json_object *f = json_object_array_get_idx(push, i);
-        struct json_object *tags = get(f, "tags"), *branches = get(f, "branches");
-        struct json_object *paths = get(f, "filePaths");
+        struct json_object *tags = jget(f, "tags"), *branches = jget(f, "branches");
+        struct json_object *paths = jget(f, "filePaths");
         /* Tags with branches or file paths is the combination AWS refuses
          * (hashicorp/terraform-provider-aws#43105); file paths ride on branches. */
         if ((tags && (branches || paths)) || (!tags && !branches)) return COMBINATION;
@@ -272,9 +260,9 @@ const char *cp_trigger_check(struct json_object *git_configuration)
     }
     for (size_t i = 0; i < alen(pr); i++) {
         struct json_object *f = json_object_array_get_idx(pr, i);
-        struct json_object *branches = get(f, "branches");
+        struct json_object *branches = jget(f, "branches");
         if (!branches) return COMBINATION;
-        if ((why = check_criteria(branches)) || (why = check_criteria(get(f, "filePaths"))))
+        if ((why = check_criteria(branches)) || (why = check_criteria(jget(f, "filePaths"))))
             return why;
     }
     return NULL;

@@ -18,6 +18,7 @@
 #include "providers/codepipeline/trigger_filters.h"
 #include "providers/connections/connections.h"
 #include "providers/s3/s3.h"
+#include "providers/codepipeline/cp_json.h"
 
 int cp_triggers_start(store *st, char *err, size_t errlen);
 void cp_triggers_stop(void);
@@ -40,19 +41,7 @@ void cp_engine_pipelines_changed(void)
     pthread_mutex_unlock(&watch_mu);
 }
 
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
 /* Member k of o as a string, "" when missing (never NULL). */
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-}
 
 /* Calls fn for every source action of every pipeline under prefix (a key prefix of
  * STORE_DB_CP_PIPELINES). */
@@ -91,14 +80,14 @@ static void add_watch(void *ctx, const char *key, double created, struct json_ob
     (void)ctx;
     (void)created;
     struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
-    if (strcmp(jgets(tid, "provider") ?: "", "S3") ||
-        strcmp(jgets(tid, "category") ?: "", "Source"))
+    if (strcmp(jgets_or_empty(tid, "provider") ?: "", "S3") ||
+        strcmp(jgets_or_empty(tid, "category") ?: "", "Source"))
         return;
     char acct[64];
     snprintf(acct, sizeof acct, "%.*s", (int)strcspn(key, "/"), key);
     char *w = NULL;
-    if (asprintf(&w, "%s\n%s\n%s", acct, jgets(cfg, "S3Bucket") ?: "",
-                 jgets(cfg, "S3ObjectKey") ?: "") < 0)
+    if (asprintf(&w, "%s\n%s\n%s", acct, jgets_or_empty(cfg, "S3Bucket") ?: "",
+                 jgets_or_empty(cfg, "S3ObjectKey") ?: "") < 0)
         return;
     char **nw = realloc(watch, (nwatch + 1) * sizeof *watch);
     if (!nw) {
@@ -140,7 +129,8 @@ static void enqueue(struct json_object *ev)
     proto_uuid(id);
     const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
     struct rt_item_spec spec = {
-        CP_KIND_TRIGGER, id, jgets(ev, "account"), jgets(ev, "region") ?: "", s, strlen(s), 0};
+        CP_KIND_TRIGGER, id, jgets_or_empty(ev, "account"), jgets_or_empty(ev, "region") ?: "", s,
+        strlen(s),       0};
     if (q) rt_queue_add(q, &spec);
     json_object_put(ev);
 }
@@ -196,8 +186,8 @@ static const char *action_connection(struct json_object *decl, const char *name)
     struct json_object *acts = jget(json_object_array_get_idx(jget(decl, "stages"), 0), "actions");
     for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
         struct json_object *a = json_object_array_get_idx(acts, i);
-        if (!strcmp(jgets(a, "name"), name))
-            return jgets(jget(a, "configuration"), "ConnectionArn");
+        if (!strcmp(jgets_or_empty(a, "name"), name))
+            return jgets_or_empty(jget(a, "configuration"), "ConnectionArn");
     }
     return "";
 }
@@ -212,11 +202,11 @@ static void match_push(store_txn *t, struct json_object *ev, struct json_object 
     if (!paths) return;
     for (size_t i = 0; i < np; i++)
         paths[i] = json_object_get_string(json_object_array_get_idx(jp, i));
-    struct cp_git_push push = {json_object_get_boolean(jget(ev, "tag")), jgets(ev, "name"), paths,
-                               np};
+    struct cp_git_push push = {json_object_get_boolean(jget(ev, "tag")), jgets_or_empty(ev, "name"),
+                               paths, np};
     double at = json_object_get_double(jget(ev, "at"));
     char prefix[128];
-    snprintf(prefix, sizeof prefix, "%s/", jgets(ev, "account"));
+    snprintf(prefix, sizeof prefix, "%s/", jgets_or_empty(ev, "account"));
     size_t pl = strlen(prefix);
     store_cursor *c = NULL;
     if (store_cursor_open(t, STORE_DB_CP_PIPELINES, &c)) goto out;
@@ -232,7 +222,7 @@ static void match_push(store_txn *t, struct json_object *ev, struct json_object 
         struct json_object *decl = json_tokener_parse_ex(tok, d, (int)h.decl_len);
         json_tokener_free(tok);
         const char *action =
-            decl ? cp_trigger_push_source(decl, jgets(ev, "repo"), &push, NULL) : NULL;
+            decl ? cp_trigger_push_source(decl, jgets_or_empty(ev, "repo"), &push, NULL) : NULL;
         /* key: <account>/<region>/<pipeline> */
         const char *key = k, *s1 = memchr(key, '/', kl);
         const char *s2 = s1 ? memchr(s1 + 1, '/', kl - (size_t)(s1 + 1 - key)) : NULL;
@@ -266,28 +256,28 @@ static void match_one(void *ctx, const char *key, double created, struct json_ob
     struct json_object *at;
     if (json_object_object_get_ex(m->ev, "at", &at) && json_object_get_double(at) < created) return;
     struct json_object *tid = jget(a, "actionTypeId"), *cfg = jget(a, "configuration");
-    const char *type = jgets(m->ev, "type"), *prov = jgets(tid, "provider") ?: "";
-    if (strcmp(jgets(tid, "owner") ?: "", "AWS") || strcmp(prov, type)) return;
+    const char *type = jgets_or_empty(m->ev, "type"), *prov = jgets_or_empty(tid, "provider") ?: "";
+    if (strcmp(jgets_or_empty(tid, "owner") ?: "", "AWS") || strcmp(prov, type)) return;
     /* key: <account>/<region>/<pipeline> */
     const char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     if (!s2) return;
     char region[64];
     snprintf(region, sizeof region, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
     if (!strcmp(type, "CodeCommit")) {
-        if (strcmp(region, jgets(m->ev, "region")) ||
-            strcmp(jgets(cfg, "RepositoryName") ?: "", jgets(m->ev, "repo")) ||
-            strcmp(jgets(cfg, "BranchName") ?: "", jgets(m->ev, "branch")))
+        if (strcmp(region, jgets_or_empty(m->ev, "region")) ||
+            strcmp(jgets_or_empty(cfg, "RepositoryName") ?: "", jgets_or_empty(m->ev, "repo")) ||
+            strcmp(jgets_or_empty(cfg, "BranchName") ?: "", jgets_or_empty(m->ev, "branch")))
             return;
-    } else if (strcmp(jgets(cfg, "S3Bucket") ?: "", jgets(m->ev, "bucket")) ||
-               strcmp(jgets(cfg, "S3ObjectKey") ?: "", jgets(m->ev, "key"))) {
+    } else if (strcmp(jgets_or_empty(cfg, "S3Bucket") ?: "", jgets_or_empty(m->ev, "bucket")) ||
+               strcmp(jgets_or_empty(cfg, "S3ObjectKey") ?: "", jgets_or_empty(m->ev, "key"))) {
         return;
     }
-    const char *poll = jgets(cfg, "PollForSourceChanges");
+    const char *poll = jgets_or_empty(cfg, "PollForSourceChanges");
     if (!*poll) poll = NULL;
     struct json_object *h = json_object_new_object();
     json_object_object_add(h, "region", json_object_new_string(region));
     json_object_object_add(h, "pipeline", json_object_new_string(s2 + 1));
-    json_object_object_add(h, "action", json_object_new_string(jgets(a, "name") ?: ""));
+    json_object_object_add(h, "action", json_object_new_string(jgets_or_empty(a, "name") ?: ""));
     json_object_object_add(h, "poll", json_object_new_boolean(!poll || strcasecmp(poll, "false")));
     json_object_array_add(m->hits, h);
 }
@@ -302,12 +292,12 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
     if (!ev) return RT_TASK_DONE;
     struct match m = {ev, json_object_new_array()};
     char prefix[128];
-    snprintf(prefix, sizeof prefix, "%s/", jgets(ev, "account") ?: "");
+    snprintf(prefix, sizeof prefix, "%s/", jgets_or_empty(ev, "account") ?: "");
     store_txn *t = NULL;
     struct cp_kicks kicks = {0};
     int ret = RT_TASK_DONE;
     if (store_txn_begin(tstore, 0, &t)) goto out;
-    int conn = !strcmp(jgets(ev, "type"), "Connection");
+    int conn = !strcmp(jgets_or_empty(ev, "type"), "Connection");
     if (conn)
         match_push(t, ev, m.hits);
     else
@@ -319,22 +309,23 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
         ret = RT_TASK_REQUEUE;
         goto out;
     }
-    int cc = !strcmp(jgets(ev, "type"), "CodeCommit");
+    int cc = !strcmp(jgets_or_empty(ev, "type"), "CodeCommit");
     for (size_t i = 0; i < json_object_array_length(m.hits); i++) {
         struct json_object *h = json_object_array_get_idx(m.hits, i);
         int poll = json_object_get_boolean(jget(h, "poll"));
-        const char *region = jgets(h, "region");
+        const char *region = jgets_or_empty(h, "region");
         char detail[600];
         if (conn)
-            snprintf(detail, sizeof detail, "%s", jgets(h, "detail"));
+            snprintf(detail, sizeof detail, "%s", jgets_or_empty(h, "detail"));
         else if (poll)
-            snprintf(detail, sizeof detail, "%s", jgets(h, "action"));
+            snprintf(detail, sizeof detail, "%s", jgets_or_empty(h, "action"));
         else if (cc)
             snprintf(detail, sizeof detail, "arn:aws:events:%s:%s:rule/codepipeline-%s-%s-rule",
-                     region, jgets(ev, "account"), jgets(ev, "repo"), jgets(ev, "branch"));
+                     region, jgets_or_empty(ev, "account"), jgets_or_empty(ev, "repo"),
+                     jgets_or_empty(ev, "branch"));
         else
             snprintf(detail, sizeof detail, "arn:aws:events:%s:%s:rule/codepipeline-%s-rule",
-                     region, jgets(ev, "account"), jgets(h, "pipeline"));
+                     region, jgets_or_empty(ev, "account"), jgets_or_empty(h, "pipeline"));
         struct json_object *ovr = json_object_new_array(), *o = json_object_new_object();
         json_object_object_add(o, "actionName", json_object_get(jget(h, "action")));
         json_object_object_add(
@@ -352,8 +343,8 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task)
                              NULL,
                              NULL};
         char id[37];
-        int rc =
-            cp_exec_start_in(t, jgets(ev, "account"), region, jgets(h, "pipeline"), &s, id, &kicks);
+        int rc = cp_exec_start_in(t, jgets_or_empty(ev, "account"), region,
+                                  jgets_or_empty(h, "pipeline"), &s, id, &kicks);
         json_object_put(ovr);
         if (rc < 0 && rc != CP_ENOPIPELINE) {
             store_txn_abort(t);

@@ -12,23 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "providers/codepipeline/cp_json.h"
 
 #define MAX_SELECTED 256 /* values one path may select (wildcards) */
 #define MAX_EXPANDED 4096
-
-static struct json_object *get(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
-               ? v
-               : NULL;
-}
-
-static const char *gets(struct json_object *o, const char *k)
-{
-    struct json_object *v = get(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -179,7 +166,7 @@ static void expand(const char *s, struct json_object *config, char *out, size_t 
             if (kl < sizeof key) {
                 memcpy(key, s + 1, kl);
                 key[kl] = '\0';
-                val = gets(config, key);
+                val = jgets(config, key);
             }
             if (val) {
                 size_t vl = strlen(val);
@@ -210,20 +197,20 @@ enum cp_webhook_verdict cp_webhook_judge(struct json_object *definition,
                                          const struct cp_webhook_call *call, char *why,
                                          size_t whylen)
 {
-    const char *auth = gets(definition, "authentication");
-    struct json_object *acfg = get(definition, "authenticationConfiguration");
+    const char *auth = jgets(definition, "authentication");
+    struct json_object *acfg = jget(definition, "authenticationConfiguration");
     enum cp_webhook_verdict verdict = CP_WEBHOOK_NO_MATCH;
     struct json_object *doc = NULL;
     say(why, whylen, "ok");
     if (auth && !strcmp(auth, "GITHUB_HMAC")) {
-        const char *secret = gets(acfg, "SecretToken");
+        const char *secret = jgets(acfg, "SecretToken");
         if (!secret || !(hmac_ok(call->signature_256, "sha256=", EVP_sha256(), secret, call) ||
                          hmac_ok(call->signature_1, "sha1=", EVP_sha1(), secret, call))) {
             say(why, whylen, "the request's signature does not match the webhook's SecretToken");
             return CP_WEBHOOK_UNAUTHORIZED;
         }
     } else if (auth && !strcmp(auth, "IP")) {
-        const char *range = gets(acfg, "AllowedIPRange");
+        const char *range = jgets(acfg, "AllowedIPRange");
         if (!range || !cp_ip_in_range(call->remote_ip, range)) {
             say(why, whylen, "the caller's address %s is outside %s",
                 call->remote_ip ? call->remote_ip : "", range ? range : "");
@@ -244,13 +231,13 @@ enum cp_webhook_verdict cp_webhook_judge(struct json_object *definition,
         say(why, whylen, "the body is not a JSON document");
         goto out;
     }
-    struct json_object *filters = get(definition, "filters");
+    struct json_object *filters = jget(definition, "filters");
     size_t nf = filters && json_object_is_type(filters, json_type_array)
                     ? json_object_array_length(filters)
                     : 0;
     for (size_t i = 0; i < nf; i++) {
         struct json_object *f = json_object_array_get_idx(filters, i);
-        const char *path = gets(f, "jsonPath"), *eq = gets(f, "matchEquals");
+        const char *path = jgets(f, "jsonPath"), *eq = jgets(f, "matchEquals");
         struct selected sel = {0};
         if (!path || path[0] != '$') {
             say(why, whylen, "filter %zu: the JsonPath %s is not valid", i + 1, path ? path : "");

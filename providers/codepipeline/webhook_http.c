@@ -8,6 +8,7 @@
 #include "providers/codepipeline/codepipeline.h"
 #include "providers/codepipeline/cp_internal.h"
 #include "providers/codepipeline/webhook_call.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define KEY_MAX 512
 
@@ -16,20 +17,6 @@ static _Atomic(cp_webhook_starter) starter;
 void cp_webhook_set_starter(cp_webhook_starter fn)
 {
     atomic_store(&starter, fn);
-}
-
-static struct json_object *get(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
-               ? v
-               : NULL;
-}
-
-static const char *gets(struct json_object *o, const char *k)
-{
-    struct json_object *v = get(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 static void answer(struct proto_req *req, int status, const char *key, const char *value)
@@ -79,13 +66,13 @@ static struct json_object *action_configuration(store_txn *t, const char *accoun
     struct json_tokener *tok = json_tokener_new();
     struct json_object *d = tok ? json_tokener_parse_ex(tok, decl, (int)h.decl_len) : NULL;
     json_tokener_free(tok);
-    struct json_object *found = NULL, *stages = get(d, "stages");
+    struct json_object *found = NULL, *stages = jget(d, "stages");
     for (size_t s = 0; !found && stages && s < json_object_array_length(stages); s++) {
-        struct json_object *acts = get(json_object_array_get_idx(stages, s), "actions");
+        struct json_object *acts = jget(json_object_array_get_idx(stages, s), "actions");
         for (size_t a = 0; !found && acts && a < json_object_array_length(acts); a++) {
             struct json_object *act = json_object_array_get_idx(acts, a);
-            const char *n = gets(act, "name");
-            if (n && action && !strcmp(n, action)) found = get(act, "configuration");
+            const char *n = jgets(act, "name");
+            if (n && action && !strcmp(n, action)) found = jget(act, "configuration");
         }
     }
     if (found) json_object_get(found);
@@ -107,13 +94,13 @@ static int webhook_dispatch(struct proto_req *req)
         goto out;
     }
     rec = cp_webhook_load(t, account, region, name);
-    struct json_object *def = get(rec, "definition");
+    struct json_object *def = jget(rec, "definition");
     if (!def) {
         answer(req, 404, "message", "No webhook has this URL.");
         goto out;
     }
-    const char *pipeline = gets(def, "targetPipeline"), *arn = gets(rec, "arn");
-    config = action_configuration(t, account, region, pipeline, gets(def, "targetAction"));
+    const char *pipeline = jgets(def, "targetPipeline"), *arn = jgets(rec, "arn");
+    config = action_configuration(t, account, region, pipeline, jgets(def, "targetAction"));
     store_txn_abort(t);
     t = NULL;
     struct cp_webhook_call call = {
@@ -128,8 +115,8 @@ static int webhook_dispatch(struct proto_req *req)
     switch (cp_webhook_judge(def, config, &call, why, sizeof why)) {
     case CP_WEBHOOK_UNAUTHORIZED:
         answer(req,
-               strcmp(gets(def, "authentication") ? gets(def, "authentication") : "", "IP") ? 401
-                                                                                            : 403,
+               strcmp(jgets(def, "authentication") ? jgets(def, "authentication") : "", "IP") ? 401
+                                                                                              : 403,
                "message", why);
         goto out;
     case CP_WEBHOOK_NO_MATCH:

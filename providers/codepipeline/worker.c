@@ -15,6 +15,7 @@
 #include "providers/codedeploy/codedeploy.h"
 #include "providers/codepipeline/conditions.h"
 #include "providers/codepipeline/cp_internal.h"
+#include "providers/codepipeline/cp_json.h"
 
 #define KEY_MAX         512
 #define APPROVAL_EXPIRY (7 * 24 * 3600.0)
@@ -53,24 +54,6 @@ void cp_engine_endpoint(char *buf, size_t buflen)
 rt_queue *cp_engine_queue(void)
 {
     return engine.q;
-}
-
-static struct json_object *jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object)) return NULL;
-    return json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *jgets(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static void jsets(struct json_object *o, const char *k, const char *s)
-{
-    json_object_object_add(o, k, json_object_new_string(s ? s : ""));
 }
 
 void cp_action_result_free(struct cp_action_result *r)
