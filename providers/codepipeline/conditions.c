@@ -390,19 +390,8 @@ struct ref {
 
 static int ref_parse(struct ref *r, const void *payload, size_t len)
 {
-    if (len >= sizeof r->buf) return -1;
-    memcpy(r->buf, payload, len);
-    r->buf[len] = 0;
-    char *f[7], *p = r->buf;
-    for (int i = 0; i < 7; i++) {
-        f[i] = p;
-        char *nl = i < 6 ? strchr(p, '\n') : NULL;
-        if (i < 6 && !nl) return -1;
-        if (nl) {
-            *nl = 0;
-            p = nl + 1;
-        }
-    }
+    char *f[7];
+    if (cp_payload_fields(r->buf, sizeof r->buf, payload, len, f, 7)) return -1;
     r->account = f[0];
     r->region = f[1];
     r->pipeline = f[2];

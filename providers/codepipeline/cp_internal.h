@@ -170,5 +170,9 @@ int cp_artifact_buckets_check(store *st, const char *account, const char *region
 
 /* Serialises o (compact, no slash escaping) into a malloc'ed string the caller frees. */
 char *cp_json_dup(struct json_object *o, size_t *len);
+/* Copies a queue item's payload of n newline-separated fields into buf (cap bytes) and points
+ * fields[0..n-1] into it (the last field takes the rest). Returns 0, or -1 when it is too long or
+ * has fewer fields. */
+int cp_payload_fields(char *buf, size_t cap, const void *payload, size_t len, char **fields, int n);
 
 #endif

@@ -160,3 +160,20 @@ char *cp_json_dup(struct json_object *o, size_t *len)
     if (len) *len = n;
     return out;
 }
+
+int cp_payload_fields(char *buf, size_t cap, const void *payload, size_t len, char **fields, int n)
+{
+    if (len >= cap) return -1;
+    memcpy(buf, payload, len);
+    buf[len] = 0;
+    char *p = buf;
+    for (int i = 0; i < n; i++) {
+        fields[i] = p;
+        if (i == n - 1) break;
+        char *nl = strchr(p, '\n');
+        if (!nl) return -1;
+        *nl = 0;
+        p = nl + 1;
+    }
+    return 0;
+}

@@ -105,19 +105,8 @@ struct ref {
 
 static int ref_parse(struct ref *r, const void *payload, size_t len)
 {
-    if (len >= sizeof r->buf) return -1;
-    memcpy(r->buf, payload, len);
-    r->buf[len] = 0;
-    char *f[6], *p = r->buf;
-    for (int i = 0; i < 6; i++) {
-        f[i] = p;
-        char *nl = i < 5 ? strchr(p, '\n') : NULL;
-        if (i < 5 && !nl) return -1;
-        if (nl) {
-            *nl = 0;
-            p = nl + 1;
-        }
-    }
+    char *f[6];
+    if (cp_payload_fields(r->buf, sizeof r->buf, payload, len, f, 6)) return -1;
     r->account = f[0];
     r->region = f[1];
     r->pipeline = f[2];
