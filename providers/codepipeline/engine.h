@@ -100,6 +100,13 @@ int cp_job_create_in(store_txn *t, const char *account, const char *region, cons
                      unsigned seq, int stage, const char *action, const char *aeid,
                      struct json_object *type_id, struct json_object *data, double timeout,
                      char job_id[37]);
+/* Names aeid as the action to wake when build or deployment external ends (wakeups.c).
+ * Returns 1 when it has ended already (nothing to wait for), else 0. */
+int cp_wake_on(const char *external, const char *aeid);
+/* Listens for build and deployment ends to wake their actions on q. Returns 0 or -1. */
+int cp_wakeups_start(rt_queue *q);
+void cp_wakeups_stop(void);
+
 /* The queue run of CP_KIND_JOB_TIMEOUT. */
 int cp_job_timeout_run(void *ctx, const struct rt_item *item, rt_task *task);
 

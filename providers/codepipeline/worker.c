@@ -593,12 +593,17 @@ int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err
             return -1;
         }
     }
+    if (cp_wakeups_start(engine.q)) {
+        snprintf(err, errlen, "codepipeline: cannot register the build and deployment listeners");
+        return -1;
+    }
     return cp_triggers_start(st, err, errlen);
 }
 
 void cp_engine_stop(double deadline)
 {
     (void)deadline;
+    cp_wakeups_stop();
     cp_triggers_stop();
 }
 

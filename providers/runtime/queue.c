@@ -44,6 +44,7 @@ struct rt_task {
     void (*on_stop)(void *ctx, int reason);
     void *on_stop_ctx;
     double requeue_at;
+    int woken;            /* rt_queue_wake came while it ran: a requeue runs at once (q->mu) */
     struct rt_task *next; /* in lane->running, under q->mu */
 };
 
@@ -315,6 +316,8 @@ static void work_one(struct lane *l, struct rt_task *run)
                     break;
                 }
             }
+            if (run->woken)
+                at = now_epoch(); /* LMDB keeps the later time: only a restart reads it */
             /* While stopping it stays RT_QUEUED in LMDB for the next start. */
             if (!q->stopping) lane_push(l, run->id, at, r.h.seq);
             pthread_mutex_unlock(&q->mu);
@@ -568,6 +571,29 @@ int rt_queue_kick(rt_queue *q, const char *kind, const char *id)
         pthread_mutex_unlock(&q->mu);
     }
     rec_free(&r);
+    return rc;
+}
+
+int rt_queue_wake(rt_queue *q, const char *kind, const char *id)
+{
+    int rc = RT_ENOITEM;
+    pthread_mutex_lock(&q->mu);
+    struct lane *l = lane_find(q, kind);
+    for (size_t i = 0; l && i < l->n_pend && rc; i++) {
+        if (strcmp(l->pend[i].id, id) != 0) continue;
+        rc = 0;
+        double now = now_epoch();
+        if (l->pend[i].run_at <= now) break;
+        uint64_t seq = l->pend[i].seq;
+        lane_pop_at(l, i);
+        if (!q->stopping) rc = lane_push(l, id, now, seq);
+    }
+    for (struct rt_task *r = l ? l->running : NULL; r && rc; r = r->next) {
+        if (strcmp(r->id, id) != 0) continue;
+        r->woken = 1;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&q->mu);
     return rc;
 }
 

@@ -104,6 +104,11 @@ int rt_queue_add_in(rt_queue *q, store_txn *t, const struct rt_item_spec *spec);
  * Idempotent. Returns 0, RT_ENOITEM (no queued item: aborted, cancelled or already taken),
  * or RT_EIO. */
 int rt_queue_kick(rt_queue *q, const char *kind, const char *id);
+/* Runs a waiting item (kind, id) now rather than at its later time, and makes a running one that
+ * requeues itself run again at once: for an external event that a run polls for (a build's end).
+ * Not durable (after a restart the item runs at its recorded time). Any thread. Returns 0, or
+ * RT_ENOITEM when the item is neither waiting nor running here. */
+int rt_queue_wake(rt_queue *q, const char *kind, const char *id);
 /* rt_queue_add_in in its own txn, then rt_queue_kick, for items with no record of their own.
  * Returns as rt_queue_add_in, RT_EIO for a failed commit. */
 int rt_queue_add(rt_queue *q, const struct rt_item_spec *spec);

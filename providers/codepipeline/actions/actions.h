@@ -22,5 +22,9 @@ const char *cp_cfg(struct cp_action_ctx *ac, const char *key);
 const char *cp_override(struct cp_action_ctx *ac, const char *type);
 /* The polling delay for an external job started at started: short at first, then up to 2 s. */
 double cp_poll_at(double started);
+/* The time of the next poll for the build or deployment external that action execution aeid
+ * waits on: now when it has ended already, else cp_poll_at(started), and its end wakes the
+ * action sooner (wakeups.c). */
+double cp_poll_external(const char *external, const char *aeid, double started);
 
 #endif

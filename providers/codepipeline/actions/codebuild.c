@@ -30,7 +30,7 @@ static int poll_build(struct cp_action_ctx *ac, struct json_object *p, struct cp
     if (b.log_url) r->external_url = strdup(b.log_url);
     if (!b.complete) {
         cb_build_free(&b);
-        r->requeue_at = cp_poll_at(ac->started);
+        r->requeue_at = cp_poll_external(id, ac->action_execution_id, ac->started);
         return CP_ACT_WAIT;
     }
     int st;
@@ -153,7 +153,7 @@ int cp_act_codebuild(struct cp_action_ctx *ac, struct cp_action_result *r)
         json_object_object_add(p2, "outputs", json_object_get(outj));
         r->state = p2;
         r->external_id = strdup(bid);
-        r->requeue_at = cp_poll_at(ac->started);
+        r->requeue_at = cp_poll_external(bid, ac->action_execution_id, ac->started);
         st = CP_ACT_WAIT;
     }
     json_object_put(outj);

@@ -29,7 +29,7 @@ int cp_act_codedeploy(struct cp_action_ctx *ac, struct cp_action_result *r)
                 cp_action_fail(r, "Deployment %s %s%s%s", id, cd_status_name(d.status),
                                d.error_message ? ": " : "", d.error_message ? d.error_message : "");
         } else {
-            r->requeue_at = cp_poll_at(ac->started);
+            r->requeue_at = cp_poll_external(id, ac->action_execution_id, ac->started);
             st = CP_ACT_WAIT;
         }
         cd_deployment_free(&d);
@@ -68,6 +68,6 @@ int cp_act_codedeploy(struct cp_action_ctx *ac, struct cp_action_result *r)
     r->state = json_object_new_object();
     json_object_object_add(r->state, "deploymentId", json_object_new_string(id));
     r->external_id = strdup(id);
-    r->requeue_at = cp_poll_at(ac->started);
+    r->requeue_at = cp_poll_external(id, ac->action_execution_id, ac->started);
     return CP_ACT_WAIT;
 }

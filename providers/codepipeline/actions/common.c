@@ -4,6 +4,7 @@
 
 #include "protocol/ids.h"
 #include "providers/codepipeline/actions/actions.h"
+#include "providers/codepipeline/engine.h"
 
 const char *cp_cfg(struct cp_action_ctx *ac, const char *key)
 {
@@ -28,4 +29,9 @@ double cp_poll_at(double started)
     if (d < 0.05) d = 0.05;
     if (d > 2) d = 2;
     return now + d;
+}
+
+double cp_poll_external(const char *external, const char *aeid, double started)
+{
+    return cp_wake_on(external, aeid) ? proto_now() : cp_poll_at(started);
 }

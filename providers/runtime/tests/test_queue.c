@@ -605,3 +605,49 @@ Test(rt_queue, an_item_requeued_by_two_workers_in_turn_is_never_lost, .init = se
     cr_assert_eq(rt_queue_stop(q, 30), 0);
     rt_queue_free(q);
 }
+
+static volatile int hold_first_run; /* the first run waits while this is set */
+static volatile int first_run_started;
+
+static int requeue_far(void *ctx, const struct rt_item *it, rt_task *run)
+{
+    (void)ctx;
+    pthread_mutex_lock(&mu);
+    runs++;
+    pthread_mutex_unlock(&mu);
+    if (it->attempts == 1) {
+        first_run_started = 1;
+        while (hold_first_run)
+            usleep(1000);
+    }
+    if (it->attempts < 3) {
+        rt_task_requeue_at(run, now() + 3600);
+        return RT_TASK_REQUEUE;
+    }
+    return RT_TASK_DONE;
+}
+
+/* A run that polls for an outside event waits long; the event's wake runs it at once, whether
+ * the item was waiting (second run) or running when the wake came (first run). */
+Test(rt_queue, a_wake_runs_a_waiting_item_now_and_a_running_one_again_at_once, .init = setup,
+     .fini = teardown)
+{
+    rt_queue *q = rt_queue_new(st);
+    struct rt_kind k = {.kind = "codepipeline.action", .run = requeue_far, .workers = 1};
+    cr_assert_eq(rt_queue_register(q, &k), 0);
+    cr_assert_eq(rt_queue_wake(q, k.kind, "action-1"), RT_ENOITEM);
+    hold_first_run = 1;
+    struct rt_item_spec s = spec(k.kind, "action-1", "x");
+    cr_assert_eq(rt_queue_add(q, &s), 0);
+    WAIT_FOR(first_run_started);
+    cr_assert_eq(rt_queue_wake(q, k.kind, "action-1"), 0); /* while it runs */
+    hold_first_run = 0;
+    WAIT_FOR(count(&runs) == 2);                   /* the requeue an hour ahead ran at once */
+    WAIT_FOR(state_of(s.kind, s.id) == RT_QUEUED); /* waiting an hour again */
+    WAIT_FOR(rt_queue_wake(q, k.kind, "action-1") == 0);
+    WAIT_FOR(count(&runs) == 3);
+    WAIT_FOR(state_of(s.kind, s.id) == 0);
+    cr_assert_eq(rt_queue_wake(q, k.kind, "action-1"), RT_ENOITEM);
+    cr_assert_eq(rt_queue_stop(q, 30), 0);
+    rt_queue_free(q);
+}
