@@ -430,13 +430,14 @@ static int cond_check(struct machine *m, struct run *r, int si, enum cp_cond_kin
 
 /* The onFailure gate of stage si, for the stage's onFailure result (FAIL, RETRY, ROLLBACK):
  * CP_COND_NONE (no onFailure conditions: the result engages as declared), CP_COND_MET (the
- * conditions are met: the result engages), CP_COND_UNMET (a rule failed: the result does not
- * engage; the stage just fails), CP_COND_PENDING (rules still run: step() comes back), or a
- * negative store error code. *changed says whether the record changed. */
-static int on_failure_gate(struct machine *m, struct run *r, int si, int *changed)
+ * conditions are met: the result engages, the condition's own result when it declares one,
+ * set in *result), CP_COND_UNMET (a rule failed: the result does not engage; the stage just
+ * fails), CP_COND_PENDING (rules still run: step() comes back), or a negative store error code.
+ * *changed says whether the record changed. */
+static int on_failure_gate(struct machine *m, struct run *r, int si, const char **result,
+                           int *changed)
 {
-    const char *result = NULL;
-    return cond_check(m, r, si, CP_COND_ON_FAILURE, &result, changed);
+    return cond_check(m, r, si, CP_COND_ON_FAILURE, result, changed);
 }
 
 /* Moves r from stage si (ended as status: "Succeeded" or "Skipped") to the next one. */
@@ -474,7 +475,8 @@ static int cond_failed(struct machine *m, struct run *r, int si, enum cp_cond_ki
     return 1;
 }
 
-static int apply_on_failure(struct machine *m, struct run *r, int si);
+static int apply_on_failure(struct machine *m, struct run *r, int si, const char *cond_result);
+static int rollback_auto(struct machine *m, struct run *r, int si);
 
 /* Moves r on as far as its actions allow. Returns 1 when something changed, 0 when not, or a
  * negative store error code. */
@@ -532,11 +534,11 @@ static int step(struct machine *m, struct run *r)
     if (failed && !updated && !strcmp(jgets(e, "status"), "InProgress")) {
         /* The onFailure conditions gate the onFailure result: it engages when the stage has
          * none or they are met; a failed rule leaves the stage just failed. */
-        int gate = on_failure_gate(m, r, si, &cch);
+        int gate = on_failure_gate(m, r, si, &cres, &cch);
         if (gate < 0) return gate;
         if (gate == CP_COND_PENDING) return cch;
         if (gate != CP_COND_UNMET) {
-            int rc = apply_on_failure(m, r, si);
+            int rc = apply_on_failure(m, r, si, gate == CP_COND_MET ? cres : NULL);
             if (rc) return rc;
         }
     }
@@ -562,9 +564,19 @@ static int step(struct machine *m, struct run *r)
         int v = cond_check(m, r, si, CP_COND_ON_SUCCESS, &cres, &cch);
         if (v < 0) return v;
         if (v == CP_COND_PENDING) return cch;
-        /* An unmet onSuccess condition engages its result (ROLLBACK): the stage fails here,
-         * with the result noted in "_condResult". */
-        if (v == CP_COND_UNMET) return cond_failed(m, r, si, CP_COND_ON_SUCCESS, cres);
+        /* An unmet onSuccess condition engages its result: the stage fails here, with the
+         * result noted in "_condResult", and ROLLBACK rolls it back as an onFailure ROLLBACK
+         * would (same rules: not a rollback, not in PARALLEL mode, only to a good execution). */
+        if (v == CP_COND_UNMET) {
+            int rb = cres && !strcmp(cres, "ROLLBACK") &&
+                     cp_auto_rollback_allowed(jgets(e, "executionType"), m->mode);
+            int rc = cond_failed(m, r, si, CP_COND_ON_SUCCESS, cres);
+            if (rb) {
+                int rrc = rollback_auto(m, r, si);
+                if (rrc < 0) return rrc;
+            }
+            return rc;
+        }
     }
     return stage_passed(m, r, si, "Succeeded");
 }
@@ -1146,17 +1158,18 @@ static int rollback_auto(struct machine *m, struct run *r, int si)
     return rc;
 }
 
-/* The stage's onFailure result, applied to failed stage si of r: RETRY runs the stage again at
+/* The stage's onFailure result, applied to failed stage si of r: cond_result (the result of
+ * its met onFailure condition, or NULL) or else onFailure.result. RETRY runs the stage again at
  * once (while automatic attempts remain), counted in its retryStageMetadata; ROLLBACK starts a
  * rollback execution of the stage, and the stage fails as with FAIL. The one place a failed
  * stage's onFailure result applies (a gate on onFailure conditions goes in front of it).
  * Returns 1 when the stage runs again, 0 when it fails as usual, or a store error code. */
-static int apply_on_failure(struct machine *m, struct run *r, int si)
+static int apply_on_failure(struct machine *m, struct run *r, int si, const char *cond_result)
 {
     struct json_object *st = exec_stage(r->e, si);
     const char *retry_mode = NULL;
-    switch (cp_on_failure_result(stage_decl(r->decl, si), st, jgets(r->e, "executionType"), m->mode,
-                                 &retry_mode)) {
+    switch (cp_on_failure_result(stage_decl(r->decl, si), st, cond_result,
+                                 jgets(r->e, "executionType"), m->mode, &retry_mode)) {
     case CP_ONFAIL_RETRY: {
         cp_retry_count(st, 1);
         jsets(st, "_retry", retry_mode);

@@ -14,12 +14,21 @@ static int streq(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
+int cp_auto_rollback_allowed(const char *exec_type, unsigned mode)
+{
+    /* "stage rollback and ROLLBACK failure conditions are not available" in PARALLEL mode, and a
+     * rollback is never the target of another. */
+    return !streq(exec_type, "ROLLBACK") && mode != CP_MODE_PARALLEL;
+}
+
 enum cp_on_failure cp_on_failure_result(struct json_object *sd, struct json_object *st,
-                                        const char *exec_type, unsigned mode,
-                                        const char **retry_mode)
+                                        const char *cond_result, const char *exec_type,
+                                        unsigned mode, const char **retry_mode)
 {
     struct json_object *of = jget(sd, "onFailure");
-    const char *result = jgets(of, "result");
+    /* The model's Condition.result is "the action to be done when the condition is met" (AWS's
+     * examples declare onFailure ROLLBACK there, with no onFailure.result): it comes first. */
+    const char *result = cond_result ? cond_result : jgets(of, "result");
     if (streq(result, "RETRY")) {
         struct json_object *meta = jget(st, "retryStageMetadata");
         if (jgeti(meta, "autoStageRetryAttempt", 0) >= CP_AUTO_RETRY_MAX) return CP_ONFAIL_FAIL;
@@ -27,9 +36,7 @@ enum cp_on_failure cp_on_failure_result(struct json_object *sd, struct json_obje
         if (retry_mode) *retry_mode = streq(rm, "ALL_ACTIONS") ? "ALL_ACTIONS" : "FAILED_ACTIONS";
         return CP_ONFAIL_RETRY;
     }
-    /* "stage rollback and ROLLBACK failure conditions are not available" in PARALLEL mode, and a
-     * rollback is never the target of another. */
-    if (streq(result, "ROLLBACK") && !streq(exec_type, "ROLLBACK") && mode != CP_MODE_PARALLEL)
+    if (streq(result, "ROLLBACK") && cp_auto_rollback_allowed(exec_type, mode))
         return CP_ONFAIL_ROLLBACK;
     return CP_ONFAIL_FAIL;
 }

@@ -20,14 +20,20 @@ struct json_object;
 
 enum cp_on_failure { CP_ONFAIL_FAIL = 0, CP_ONFAIL_RETRY, CP_ONFAIL_ROLLBACK };
 
+/* Returns 1 when a failed stage of an execution of exec_type ("STANDARD" or "ROLLBACK") under
+ * mode (enum cp_exec_mode) may be rolled back automatically: a STANDARD execution outside
+ * PARALLEL mode (rollbacks do not roll back). */
+int cp_auto_rollback_allowed(const char *exec_type, unsigned mode);
+
 /* The onFailure result that applies to the failed stage record st (of the execution's
- * "_stages") declared by sd, in an execution of exec_type ("STANDARD" or "ROLLBACK") under mode
- * (enum cp_exec_mode): RETRY while automatic attempts remain, with *retry_mode set to its
- * retryMode (FAILED_ACTIONS when none is given); ROLLBACK for a STANDARD execution outside
- * PARALLEL mode (rollbacks do not roll back); FAIL otherwise. */
+ * "_stages") declared by sd, in an execution of exec_type under mode: cond_result (the result
+ * of the stage's met onFailure condition, or NULL when it declares none) or else the declared
+ * onFailure.result. RETRY while automatic attempts remain, with *retry_mode set to the
+ * onFailure retryMode (FAILED_ACTIONS when none is given); ROLLBACK when
+ * cp_auto_rollback_allowed(); FAIL otherwise. */
 enum cp_on_failure cp_on_failure_result(struct json_object *sd, struct json_object *st,
-                                        const char *exec_type, unsigned mode,
-                                        const char **retry_mode);
+                                        const char *cond_result, const char *exec_type,
+                                        unsigned mode, const char **retry_mode);
 
 /* Counts one retry of stage record st in its retryStageMetadata (automatic or manual) and
  * records it as the latest trigger. */

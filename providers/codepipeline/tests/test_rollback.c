@@ -41,16 +41,16 @@ Test(cp_on_failure, fail_is_the_default_and_retry_is_allowed_once)
 {
     const char *mode = NULL;
     struct json_object *plain = J("{\"name\":\"B\"}"), *st = J("{\"name\":\"B\"}");
-    cr_assert_eq(cp_on_failure_result(plain, st, "STANDARD", CP_MODE_SUPERSEDED, &mode),
+    cr_assert_eq(cp_on_failure_result(plain, st, NULL, "STANDARD", CP_MODE_SUPERSEDED, &mode),
                  CP_ONFAIL_FAIL);
     struct json_object *retry = J("{\"onFailure\":{\"result\":\"RETRY\"}}");
-    cr_assert_eq(cp_on_failure_result(retry, st, "STANDARD", CP_MODE_SUPERSEDED, &mode),
+    cr_assert_eq(cp_on_failure_result(retry, st, NULL, "STANDARD", CP_MODE_SUPERSEDED, &mode),
                  CP_ONFAIL_RETRY);
     cr_assert_str_eq(mode, "FAILED_ACTIONS");
     cp_retry_count(st, 1);
     cr_assert_str_eq(S(st, "retryStageMetadata.autoStageRetryAttempt"), "1");
     cr_assert_str_eq(S(st, "retryStageMetadata.latestRetryTrigger"), "AutomatedStageRetry");
-    cr_assert_eq(cp_on_failure_result(retry, st, "STANDARD", CP_MODE_SUPERSEDED, &mode),
+    cr_assert_eq(cp_on_failure_result(retry, st, NULL, "STANDARD", CP_MODE_SUPERSEDED, &mode),
                  CP_ONFAIL_FAIL, "one automatic attempt only");
     cp_retry_count(st, 0);
     cr_assert_str_eq(S(st, "retryStageMetadata.manualStageRetryAttempt"), "1");
@@ -67,7 +67,7 @@ Test(cp_on_failure, retry_takes_its_retry_mode)
     struct json_object *sd = J("{\"onFailure\":{\"result\":\"RETRY\",\"retryConfiguration\":{"
                                "\"retryMode\":\"ALL_ACTIONS\"}}}");
     struct json_object *st = J("{}");
-    cr_assert_eq(cp_on_failure_result(sd, st, "ROLLBACK", CP_MODE_PARALLEL, &mode),
+    cr_assert_eq(cp_on_failure_result(sd, st, NULL, "ROLLBACK", CP_MODE_PARALLEL, &mode),
                  CP_ONFAIL_RETRY);
     cr_assert_str_eq(mode, "ALL_ACTIONS");
     json_object_put(sd);
@@ -77,11 +77,39 @@ Test(cp_on_failure, retry_takes_its_retry_mode)
 Test(cp_on_failure, rollback_applies_to_standard_executions_outside_parallel_mode)
 {
     struct json_object *sd = J("{\"onFailure\":{\"result\":\"ROLLBACK\"}}"), *st = J("{}");
-    cr_assert_eq(cp_on_failure_result(sd, st, "STANDARD", CP_MODE_QUEUED, NULL),
+    cr_assert_eq(cp_on_failure_result(sd, st, NULL, "STANDARD", CP_MODE_QUEUED, NULL),
                  CP_ONFAIL_ROLLBACK);
-    cr_assert_eq(cp_on_failure_result(sd, st, "ROLLBACK", CP_MODE_QUEUED, NULL), CP_ONFAIL_FAIL);
-    cr_assert_eq(cp_on_failure_result(sd, st, "STANDARD", CP_MODE_PARALLEL, NULL), CP_ONFAIL_FAIL);
+    cr_assert_eq(cp_on_failure_result(sd, st, NULL, "ROLLBACK", CP_MODE_QUEUED, NULL),
+                 CP_ONFAIL_FAIL);
+    cr_assert_eq(cp_on_failure_result(sd, st, NULL, "STANDARD", CP_MODE_PARALLEL, NULL),
+                 CP_ONFAIL_FAIL);
     json_object_put(sd);
+    json_object_put(st);
+}
+
+Test(cp_on_failure, the_met_conditions_own_result_comes_before_on_failure_result)
+{
+    const char *mode = NULL;
+    struct json_object *sd = J("{\"onFailure\":{\"result\":\"RETRY\",\"retryConfiguration\":{"
+                               "\"retryMode\":\"ALL_ACTIONS\"}}}");
+    struct json_object *bare = J("{\"onFailure\":{}}"), *st = J("{}");
+    cr_assert_eq(cp_on_failure_result(sd, st, "ROLLBACK", "STANDARD", CP_MODE_QUEUED, &mode),
+                 CP_ONFAIL_ROLLBACK);
+    cr_assert_eq(cp_on_failure_result(sd, st, "FAIL", "STANDARD", CP_MODE_QUEUED, &mode),
+                 CP_ONFAIL_FAIL);
+    cr_assert_eq(cp_on_failure_result(bare, st, "RETRY", "STANDARD", CP_MODE_QUEUED, &mode),
+                 CP_ONFAIL_RETRY);
+    cr_assert_str_eq(mode, "FAILED_ACTIONS");
+    cr_assert_eq(cp_on_failure_result(sd, st, "RETRY", "STANDARD", CP_MODE_QUEUED, &mode),
+                 CP_ONFAIL_RETRY);
+    cr_assert_str_eq(mode, "ALL_ACTIONS", "the retryMode is onFailure's");
+    /* the rules of ROLLBACK hold for a condition's result too */
+    cr_assert_eq(cp_on_failure_result(bare, st, "ROLLBACK", "ROLLBACK", CP_MODE_QUEUED, NULL),
+                 CP_ONFAIL_FAIL);
+    cr_assert_eq(cp_on_failure_result(bare, st, "ROLLBACK", "STANDARD", CP_MODE_PARALLEL, NULL),
+                 CP_ONFAIL_FAIL);
+    json_object_put(sd);
+    json_object_put(bare);
     json_object_put(st);
 }
 
@@ -200,16 +228,24 @@ static void put_pipeline(const char *decl, unsigned mode)
 #define STAGE(n, acts, extra) "{\"name\":\"" n "\",\"actions\":[" acts "]" extra "}"
 #define ON_FAILURE(r)         ",\"onFailure\":{\"result\":\"" r "\"}"
 
-static unsigned start(void)
+/* Starts an execution of "p" with V2 variable overrides vars (JSON, or NULL). */
+static unsigned start_with(const char *vars)
 {
     store_txn *t;
-    struct cp_start s = {"StartPipelineExecution", "me", NULL, NULL, NULL, NULL};
+    struct json_object *v = vars ? J(vars) : NULL;
+    struct cp_start s = {"StartPipelineExecution", "me", v, NULL, NULL, NULL};
     char id[37];
     cr_assert_eq(store_txn_begin(st, 1, &t), 0);
     cr_assert_eq(cp_exec_start_in(t, ACCT, REGION, "p", &s, id, NULL), 0);
     unsigned seq = cp_exec_seq(t, ACCT, REGION, "p", id);
     cr_assert_eq(store_txn_commit(t), 0);
+    json_object_put(v);
     return seq;
+}
+
+static unsigned start(void)
+{
+    return start_with(NULL);
 }
 
 /* Execution seq of "p" as stored (caller puts). */
@@ -460,4 +496,155 @@ Test(cp_rollback_engine, rollback_stage_needs_a_v2_pipeline)
     const char *why = NULL;
     cr_assert_eq(rollback("Deploy", exec_id(a, aid), id, &why), CP_ENOROLLBACK);
     cr_assert_str_eq(why, "stage rollback is only available for pipelines of type V2");
+}
+
+/* ---- conditions whose result is ROLLBACK ------------------------------------------------------
+ */
+
+/* A VariableCheck rule met while pipeline variable Env is "good" (its default). */
+#define ENV_GOOD                                                                                   \
+    "{\"name\":\"V\",\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\",\"provider\":"        \
+    "\"VariableCheck\",\"version\":\"1\"},\"configuration\":{\"Variable\":\"#{variables.Env}\","   \
+    "\"Operator\":\"EQ\",\"Value\":\"good\"}}"
+#define COND(kind, result, rule)                                                                   \
+    ",\"" kind "\":{\"conditions\":[{\"result\":\"" result "\",\"rules\":[" rule "]}]}"
+#define DECL_ENV(stages)                                                                           \
+    "{\"name\":\"p\",\"version\":1,\"pipelineType\":\"V2\",\"artifactStore\":{\"type\":\"S3\","    \
+    "\"location\":\"b\"},\"variables\":[{\"name\":\"Env\",\"defaultValue\":\"good\"}],"            \
+    "\"stages\":[" stages "]}"
+#define ENV_BAD "[{\"name\":\"Env\",\"value\":\"bad\"}]"
+
+static void assert_no_execution(unsigned seq)
+{
+    store_txn *t;
+    cr_assert_eq(store_txn_begin(st, 0, &t), 0);
+    struct json_object *e = cp_exec_load(t, ACCT, REGION, "p", seq);
+    store_txn_abort(t);
+    cr_assert_null(e, "execution %u exists", seq);
+}
+
+Test(cp_rollback_engine, an_unmet_on_success_rollback_condition_rolls_the_stage_back)
+{
+    put_pipeline(DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+                     "Deploy", ACTION("D"), COND("onSuccess", "ROLLBACK", ENV_GOOD))),
+                 CP_MODE_SUPERSEDED);
+    unsigned a = start();
+    finish(a, 0, "S", "Succeeded");
+    finish(a, 1, "D", "Succeeded");
+    ASSERT_EXEC(a, "status", "Succeeded");
+    unsigned b = start_with(ENV_BAD);
+    finish(b, 0, "S", "Succeeded");
+    finish(b, 1, "D", "Succeeded");
+    ASSERT_EXEC(b, "status", "Failed");
+    ASSERT_EXEC(b, "_stages.1._condResult", "ROLLBACK");
+    unsigned c = b + 1;
+    char aid[37], bid[37];
+    ASSERT_EXEC(c, "executionType", "ROLLBACK");
+    ASSERT_EXEC(c, "rollbackMetadata.rollbackTargetPipelineExecutionId", exec_id(a, aid));
+    ASSERT_EXEC(c, "trigger.triggerType", "AutomatedRollback");
+    ASSERT_EXEC(c, "trigger.triggerDetail", exec_id(b, bid));
+    ASSERT_EXEC(c, "_art.Src.key", "made-by-1");
+    ASSERT_ACTION(c, 1, "D", "InProgress");
+    /* the rollback runs with the target's variables: its own onSuccess condition is met */
+    finish(c, 1, "D", "Succeeded");
+    ASSERT_EXEC(c, "status", "Succeeded");
+}
+
+Test(cp_rollback_engine, an_unmet_on_success_rollback_condition_follows_the_rollback_rules)
+{
+    /* no earlier good execution: the stage just fails */
+    put_pipeline(DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+                     "Deploy", ACTION("D"), COND("onSuccess", "ROLLBACK", ENV_GOOD))),
+                 CP_MODE_SUPERSEDED);
+    unsigned a = start_with(ENV_BAD);
+    finish(a, 0, "S", "Succeeded");
+    finish(a, 1, "D", "Succeeded");
+    ASSERT_EXEC(a, "status", "Failed");
+    assert_no_execution(a + 1);
+    /* PARALLEL mode has no rollback */
+    put_pipeline(DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+                     "Deploy", ACTION("D"), COND("onSuccess", "ROLLBACK", ENV_GOOD))),
+                 CP_MODE_PARALLEL);
+    unsigned b = start();
+    finish(b, 0, "S", "Succeeded");
+    finish(b, 1, "D", "Succeeded");
+    ASSERT_EXEC(b, "status", "Succeeded");
+    unsigned c = start_with(ENV_BAD);
+    finish(c, 0, "S", "Succeeded");
+    finish(c, 1, "D", "Succeeded");
+    ASSERT_EXEC(c, "status", "Failed");
+    ASSERT_EXEC(c, "_stages.1._condResult", "ROLLBACK");
+    assert_no_execution(c + 1);
+}
+
+Test(cp_rollback_engine, a_rollback_run_failing_its_on_success_condition_is_not_rolled_back)
+{
+    /* The rule passes for execution a only (the declaration is rewritten in place, same
+     * version, once a's id is known): b fails it and rolls back to a, and so does the rollback. */
+    const char *fmt = DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+        "Deploy", ACTION("D"),
+        COND("onSuccess", "ROLLBACK",
+             "{\"name\":\"V\",\"ruleTypeId\":{\"category\":\"Rule\",\"owner\":\"AWS\","
+             "\"provider\":\"VariableCheck\",\"version\":\"1\"},\"configuration\":{"
+             "\"Variable\":\"#{codepipeline.PipelineExecutionId}\",\"Operator\":\"EQ\","
+             "\"Value\":\"%s\"}}")));
+    char decl[4096], aid[37];
+    snprintf(decl, sizeof decl, fmt, "none");
+    put_pipeline(decl, CP_MODE_SUPERSEDED);
+    unsigned a = start();
+    snprintf(decl, sizeof decl, fmt, exec_id(a, aid));
+    put_pipeline(decl, CP_MODE_SUPERSEDED);
+    finish(a, 0, "S", "Succeeded");
+    finish(a, 1, "D", "Succeeded");
+    ASSERT_EXEC(a, "status", "Succeeded");
+    unsigned b = start();
+    finish(b, 0, "S", "Succeeded");
+    finish(b, 1, "D", "Succeeded");
+    ASSERT_EXEC(b, "status", "Failed");
+    ASSERT_EXEC(b + 1, "executionType", "ROLLBACK");
+    finish(b + 1, 1, "D", "Succeeded");
+    ASSERT_EXEC(b + 1, "status", "Failed");
+    ASSERT_EXEC(b + 1, "_stages.1._condResult", "ROLLBACK");
+    assert_no_execution(b + 2);
+}
+
+Test(cp_rollback_engine, a_met_on_failure_condition_engages_its_own_rollback_result)
+{
+    /* no onFailure.result: the condition's result is the one declared */
+    put_pipeline(DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+                     "Deploy", ACTION("D"), COND("onFailure", "ROLLBACK", ENV_GOOD))),
+                 CP_MODE_QUEUED);
+    unsigned a = start();
+    finish(a, 0, "S", "Succeeded");
+    finish(a, 1, "D", "Succeeded");
+    unsigned b = start();
+    finish(b, 0, "S", "Succeeded");
+    finish(b, 1, "D", "Failed");
+    ASSERT_EXEC(b, "status", "Failed");
+    char aid[37];
+    ASSERT_EXEC(b + 1, "executionType", "ROLLBACK");
+    ASSERT_EXEC(b + 1, "rollbackMetadata.rollbackTargetPipelineExecutionId", exec_id(a, aid));
+    ASSERT_ACTION(b + 1, 1, "D", "InProgress");
+    /* an unmet condition engages nothing */
+    finish(b + 1, 1, "D", "Succeeded");
+    unsigned c = start_with(ENV_BAD);
+    finish(c, 0, "S", "Succeeded");
+    finish(c, 1, "D", "Failed");
+    ASSERT_EXEC(c, "status", "Failed");
+    assert_no_execution(c + 1);
+}
+
+Test(cp_rollback_engine, a_met_on_failure_condition_engages_its_own_retry_result)
+{
+    put_pipeline(DECL_ENV(STAGE("Source", ACTION("S"), "") "," STAGE(
+                     "Build", ACTION("B"), COND("onFailure", "RETRY", ENV_GOOD))),
+                 CP_MODE_QUEUED);
+    unsigned a = start();
+    finish(a, 0, "S", "Succeeded");
+    finish(a, 1, "B", "Failed");
+    ASSERT_EXEC(a, "status", "InProgress");
+    ASSERT_ACTION(a, 1, "B", "InProgress");
+    ASSERT_EXEC(a, "_stages.1.retryStageMetadata.autoStageRetryAttempt", "1");
+    finish(a, 1, "B", "Succeeded");
+    ASSERT_EXEC(a, "status", "Succeeded");
 }
