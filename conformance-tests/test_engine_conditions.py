@@ -285,6 +285,69 @@ class ConditionsTest(ServerTestCase):
             else:
                 self.assertNotIn("retryStageMetadata", st)
 
+    def executions(self, name):
+        return {s["pipelineExecutionId"]: s for s in self.cp.list_pipeline_executions(
+            pipelineName=name)["pipelineExecutionSummaries"]}
+
+    def next_execution(self, name, known):
+        """The id of the oldest execution of name not in known, waited for (an automatic
+        rollback may already follow it)."""
+        def new():
+            ids = [i for i in self.executions(name) if i not in known]
+            return ids and ids[-1]
+        return U.wait_for(new, 60, "a rollback execution")
+
+    def test_an_unmet_on_success_rollback_condition_rolls_the_stage_back(self):
+        name = "cond-success-rollback"
+        first = self.create(name, {"onSuccess": {"conditions": [{"result": "ROLLBACK", "rules": [
+            variable_check()]}]}}, variables=[{"name": "Env", "defaultValue": "prod"}])
+        self.assertEqual(U.wait_execution(self.cp, name, first, timeout=120)["status"],
+                         "Succeeded")
+        second = self.cp.start_pipeline_execution(
+            name=name, variables=[{"name": "Env", "value": "dev"}])["pipelineExecutionId"]
+        e = U.wait_execution(self.cp, name, second, timeout=120)
+        self.assertEqual(e["status"], "Failed")
+        self.assertEqual(self.actions(name, second)["Run"]["status"], "Succeeded")
+        rid = self.next_execution(name, {first, second})
+        r = U.wait_execution(self.cp, name, rid, timeout=120)
+        self.assertEqual(r["executionType"], "ROLLBACK")
+        self.assertEqual(r["rollbackMetadata"], {"rollbackTargetPipelineExecutionId": first})
+        self.assertEqual(r["trigger"], {"triggerType": "AutomatedRollback",
+                                        "triggerDetail": second})
+        # The rollback runs with the target's variables (Env prod): its condition is met.
+        self.assertEqual(r["status"], "Succeeded")
+        self.assertEqual(r["variables"], [{"name": "Env", "resolvedValue": "prod"}])
+        self.assertEqual(self.stage(name)["onSuccessConditionState"]["latestExecution"]["status"],
+                         "Succeeded")
+        self.assertEqual(len(self.executions(name)), 3)
+
+    def test_an_unmet_on_success_rollback_condition_without_a_good_execution_just_fails(self):
+        name = "cond-success-norollback"
+        first = self.create(name, {"onSuccess": {"conditions": [{"result": "ROLLBACK", "rules": [
+            variable_check()]}]}}, variables=[{"name": "Env", "defaultValue": "dev"}])
+        self.assertEqual(U.wait_execution(self.cp, name, first, timeout=120)["status"], "Failed")
+        self.assertEqual(list(self.executions(name)), [first])
+
+    def test_a_met_on_failure_condition_engages_its_own_rollback_result(self):
+        # No onFailure.result: the condition's result (ROLLBACK) is the one that engages.
+        name = "cond-failure-rollback"
+        first = self.create(name, {"onFailure": {"conditions": [{"result": "ROLLBACK", "rules": [
+            variable_check()]}]}}, actions=[U.commands(commands=["grep -qv bad hello.txt"])],
+            variables=[{"name": "Env", "defaultValue": "prod"}])
+        self.assertEqual(U.wait_execution(self.cp, name, first, timeout=120)["status"],
+                         "Succeeded")
+        self.s3.put_object(Bucket="engine-src", Key=self.key,
+                           Body=U.make_zip({"hello.txt": "bad"}))
+        second = self.next_execution(name, {first})  # the change of the source starts it
+        self.assertEqual(U.wait_execution(self.cp, name, second, timeout=120)["status"], "Failed")
+        [rule_run] = self.rules(name, second)
+        self.assertEqual(rule_run["status"], "Succeeded")
+        rid = self.next_execution(name, {first, second})
+        r = U.wait_execution(self.cp, name, rid, timeout=120)
+        self.assertEqual(r["executionType"], "ROLLBACK")
+        self.assertEqual(r["rollbackMetadata"], {"rollbackTargetPipelineExecutionId": first})
+        self.assertEqual(r["status"], "Succeeded", "the rollback deploys the good revision")
+
     def test_rules_that_need_other_aws_services_fail_naming_them_as_not_simulated(self):
         name = "cond-alarm"
         eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
