@@ -254,7 +254,7 @@ class ConditionsTest(ServerTestCase):
 
     def test_on_failure_conditions_are_checked_when_the_stage_fails(self):
         name = "cond-onfailure"
-        eid = self.create(name, {"onFailure": {"conditions": [{"result": "FAIL", "rules": [
+        eid = self.create(name, {"onFailure": {"conditions": [{"result": "ROLLBACK", "rules": [
             variable_check(variable="#{codepipeline.PipelineExecutionId}", op="MATCHES",
                            value="[0-9a-f-]{36}")]}]}},
             actions=[U.commands(commands=["exit 1"])])
@@ -264,26 +264,6 @@ class ConditionsTest(ServerTestCase):
         self.assertEqual(of["latestExecution"]["status"], "Succeeded")
         [r] = self.rules(name, eid)
         self.assertEqual(r["status"], "Succeeded")
-
-    def test_on_failure_conditions_gate_the_on_failure_result(self):
-        # Met: the RETRY result engages (one automatic retry); unmet: the stage just fails.
-        for name, value, retried in (("cond-gate-met", "[0-9a-f-]{36}", True),
-                                     ("cond-gate-unmet", "nope", False)):
-            eid = self.create(name, {"onFailure": {
-                "result": "RETRY", "retryConfiguration": {"retryMode": "ALL_ACTIONS"},
-                "conditions": [{"result": "RETRY", "rules": [variable_check(
-                    variable="#{codepipeline.PipelineExecutionId}", op="MATCHES",
-                    value=value)]}]}},
-                actions=[U.commands(commands=["exit 1"])])
-            e = U.wait_execution(self.cp, name, eid, timeout=120)
-            self.assertEqual(e["status"], "Failed")
-            st = self.stage(name)
-            self.assertEqual(st["onFailureConditionState"]["latestExecution"]["status"],
-                             "Succeeded" if retried else "Failed")
-            if retried:
-                self.assertEqual(st["retryStageMetadata"]["autoStageRetryAttempt"], 1)
-            else:
-                self.assertNotIn("retryStageMetadata", st)
 
     def executions(self, name):
         return {s["pipelineExecutionId"]: s for s in self.cp.list_pipeline_executions(
@@ -441,6 +421,11 @@ class ConditionsTest(ServerTestCase):
             rule("C", "Commands")]}]}}, "must declare commands")
         self.bad({"onSuccess": {"conditions": [{"result": "ROLLBACK", "rules": [
             variable_check(), variable_check()]}]}}, "Rule name IsProd is used more than once")
+        # AWS: onFailure conditions take ROLLBACK, and automatic stage retry cannot go with them.
+        self.bad({"onFailure": {"conditions": [{"result": "RETRY", "rules": [
+            variable_check()]}]}}, "Result RETRY is not supported for onFailure conditions")
+        self.bad({"onFailure": {"result": "RETRY", "conditions": [{"result": "ROLLBACK", "rules": [
+            variable_check()]}]}}, "cannot be used with onFailure conditions")
         # The model's own limits: one condition per kind.
         d = U.pipeline("cond-bad2", [("Source", [U.s3_source(key=self.key)]),
                                      ("Deploy", [U.commands(commands=["true"])])])

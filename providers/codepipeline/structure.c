@@ -714,7 +714,8 @@ static const char *unknown_key(struct json_object *cfg, const struct cp_rule_typ
 
 /* Stage conditions: the results each kind allows (stage-conditions page of the user guide:
  * entry FAIL or SKIP, on success ROLLBACK - FAIL too in AWS's CDK example - and on failure
- * ROLLBACK), and rules of the built-in types with their configuration. */
+ * ROLLBACK, where automatic stage retry cannot be used), and rules of the built-in types with
+ * their configuration. */
 static int check_conditions(struct cp_structure_error *e, struct json_object *stage)
 {
     static const struct {
@@ -723,9 +724,16 @@ static int check_conditions(struct cp_structure_error *e, struct json_object *st
     } KINDS[] = {
         {"beforeEntry", "beforeEntry", {"FAIL", "SKIP", NULL}},
         {"onSuccess", "onSuccess", {"ROLLBACK", "FAIL", NULL}},
-        {"onFailure", "onFailure", {"ROLLBACK", "FAIL", "RETRY", NULL}},
+        {"onFailure", "onFailure", {"ROLLBACK", NULL}},
     };
     const char *sname = nz(jgets(stage, "name"));
+    struct json_object *on_failure = jget(stage, "onFailure");
+    if (alen(jget(on_failure, "conditions")) && jgets(on_failure, "result") &&
+        !strcmp(jgets(on_failure, "result"), "RETRY"))
+        return fail(e, ERR_INVALID_STAGE_DECLARATION,
+                    "Automatic stage retry (onFailure result RETRY) cannot be used with onFailure "
+                    "conditions in stage %s",
+                    sname);
     for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
         struct json_object *conds = jget(jget(stage, KINDS[k].member), "conditions");
         for (size_t c = 0; c < alen(conds); c++) {
