@@ -383,6 +383,29 @@ resource "aws_codepipeline" "demo" {
         Extract    = "true"
       }
     }
+    # stage conditions and the onFailure result read back as written
+    before_entry {
+      condition {
+        result = "FAIL"
+        rule {
+          name = "IsRelease"
+          rule_type_id {
+            category = "Rule"
+            owner    = "AWS"
+            provider = "VariableCheck"
+            version  = "1"
+          }
+          configuration = {
+            Variable = "#{variables.Release}"
+            Value    = local.second ? "prod" : "dev"
+            Operator = "EQ"
+          }
+        }
+      }
+    }
+    on_failure {
+      result = "ROLLBACK"
+    }
   }
   tags       = { team = "ci", rev = tostring(var.rev) }
   depends_on = [aws_iam_role_policy.pipeline, aws_iam_role_policy_attachment.pipeline]
