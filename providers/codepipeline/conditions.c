@@ -128,39 +128,10 @@ static int rule_start(struct cp_cond_env *env, int si, enum cp_cond_kind kind, i
     jset(r, "startTime", json_object_new_double(env->now));
     jset(r, "lastUpdateTime", json_object_new_double(env->now));
     jsets(r, "status", "InProgress");
-    struct json_object *in = json_object_new_object(), *cfg = jget(rd, "configuration");
-    if (cfg && !json_object_is_type(cfg, json_type_object)) cfg = NULL;
-    jset(in, "ruleTypeId", json_object_get(jget(rd, "ruleTypeId")));
-    jset(in, "configuration", cfg ? json_object_get(cfg) : json_object_new_object());
-    struct json_object *res = json_object_new_object();
     char bad[256] = "";
     int unresolved = 0;
-    if (cfg) {
-        json_object_object_foreach(cfg, k, v)
-        {
-            char *s = cp_vars_resolve(json_object_get_string(v), vars, bad, sizeof bad);
-            if (!s) {
-                unresolved = 1;
-                break;
-            }
-            jsets(res, k, s);
-            free(s);
-        }
-    }
-    jset(in, "resolvedConfiguration", res);
-    if (jgets(rd, "roleArn")) jsets(in, "roleArn", jgets(rd, "roleArn"));
-    jsets(in, "region", jgets(rd, "region") ? jgets(rd, "region") : env->region);
-    struct json_object *ins = json_object_new_array(), *art = jget(e, "_art");
-    struct json_object *decl_in = jget(rd, "inputArtifacts");
-    for (size_t i = 0; decl_in && i < json_object_array_length(decl_in); i++) {
-        const char *an = jgets(json_object_array_get_idx(decl_in, i), "name");
-        struct json_object *a = json_object_new_object();
-        jsets(a, "name", an);
-        struct json_object *loc = an ? jget(art, an) : NULL;
-        jset(a, "s3location", loc ? json_object_get(loc) : json_object_new_object());
-        json_object_array_add(ins, a);
-    }
-    jset(in, "inputArtifacts", ins);
+    struct json_object *in = cp_exec_input(rd, "ruleTypeId", vars, jget(e, "_art"), env->region,
+                                           bad, sizeof bad, &unresolved);
     jset(r, "input", in);
     struct json_object *out = json_object_new_object();
     jset(out, "executionResult", json_object_new_object());
@@ -176,7 +147,7 @@ static int rule_start(struct cp_cond_env *env, int si, enum cp_cond_kind kind, i
         rule_end(r, "Failed", msg, env->now);
         return 0;
     }
-    if (!rule_eval(r, provider, res, env->now)) return 0;
+    if (!rule_eval(r, provider, jget(in, "resolvedConfiguration"), env->now)) return 0;
     char payload[KEY_MAX];
     int pl = snprintf(payload, sizeof payload, "%s\n%s\n%s\n%u\n%d\n%d\n%d", env->account,
                       env->region, env->pipeline, env->seq, si, (int)kind, ri);
@@ -185,14 +156,7 @@ static int rule_start(struct cp_cond_env *env, int si, enum cp_cond_kind kind, i
                                 (size_t)pl,   0};
     int rc = rt_queue_add_in(cp_engine_queue(), env->t, &spec);
     if (rc < 0) return rc;
-    struct cp_kicks *ks = env->kicks;
-    if (ks && ks->n < sizeof ks->k / sizeof ks->k[0]) {
-        ks->k[ks->n].kind = CP_KIND_RULE;
-        snprintf(ks->k[ks->n].id, sizeof ks->k[ks->n].id, "%s", id);
-        ks->n++;
-    } else if (ks) {
-        ks->overflow = 1;
-    }
+    cp_kicks_add(env->kicks, CP_KIND_RULE, id);
     return 0;
 }
 

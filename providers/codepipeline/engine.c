@@ -119,18 +119,6 @@ void cp_kicks_run(struct cp_kicks *k)
     k->n = 0;
 }
 
-static void kick_add(struct cp_kicks *k, const char *kind, const char *id)
-{
-    if (!k) return;
-    if (k->n == sizeof k->k / sizeof k->k[0]) {
-        k->overflow = 1;
-        return;
-    }
-    k->k[k->n].kind = kind;
-    snprintf(k->k[k->n].id, sizeof k->k[k->n].id, "%s", id);
-    k->n++;
-}
-
 /* ---- the state machine ---------------------------------------------------------------------- */
 
 struct run {
@@ -223,6 +211,42 @@ static const char *artifact_bucket(struct json_object *decl, const char *region)
     }
     return NULL;
 }
+struct json_object *cp_exec_input(struct json_object *decl, const char *type_key,
+                                  struct json_object *vars, struct json_object *art,
+                                  const char *region, char *bad, size_t badlen, int *unresolved)
+{
+    struct json_object *in = json_object_new_object(), *cfg = jget(decl, "configuration");
+    if (cfg && !json_object_is_type(cfg, json_type_object)) cfg = NULL;
+    jset(in, type_key, json_object_get(jget(decl, type_key)));
+    jset(in, "configuration", cfg ? json_object_get(cfg) : json_object_new_object());
+    struct json_object *res = json_object_new_object();
+    if (cfg) {
+        json_object_object_foreach(cfg, k, v)
+        {
+            char *s = cp_vars_resolve(json_object_get_string(v), vars, bad, badlen);
+            if (!s) {
+                *unresolved = 1;
+                break;
+            }
+            jsets(res, k, s);
+            free(s);
+        }
+    }
+    jset(in, "resolvedConfiguration", res);
+    if (jgets(decl, "roleArn")) jsets(in, "roleArn", jgets(decl, "roleArn"));
+    jsets(in, "region", jgets(decl, "region") ? jgets(decl, "region") : region);
+    struct json_object *ins = json_object_new_array(), *decl_in = jget(decl, "inputArtifacts");
+    for (size_t i = 0; decl_in && i < json_object_array_length(decl_in); i++) {
+        const char *an = jgets(json_object_array_get_idx(decl_in, i), "name");
+        struct json_object *a = json_object_new_object();
+        jsets(a, "name", an);
+        struct json_object *loc = an ? jget(art, an) : NULL;
+        jset(a, "s3location", loc ? json_object_get(loc) : json_object_new_object());
+        json_object_array_add(ins, a);
+    }
+    jset(in, "inputArtifacts", ins);
+    return in;
+}
 
 /* Creates the action execution of action (index ai of stage si) in e and queues it, or fails it
  * at once when its configuration cannot be resolved. */
@@ -242,41 +266,13 @@ static int start_action(struct machine *m, struct run *r, int si, struct json_ob
     if (jgets(r->decl, "roleArn")) jsets(en, "_role", jgets(r->decl, "roleArn"));
     jset(en, "startTime", json_object_new_double(m->now));
     jset(en, "lastUpdateTime", json_object_new_double(m->now));
-    struct json_object *in = json_object_new_object();
-    jset(in, "actionTypeId", json_object_get(jget(act, "actionTypeId")));
-    struct json_object *cfg = jget(act, "configuration");
-    jset(in, "configuration", cfg ? json_object_get(cfg) : json_object_new_object());
-    struct json_object *res = json_object_new_object(), *vars = cp_exec_vars(e);
+    struct json_object *vars = cp_exec_vars(e);
     char bad[256] = "";
     int unresolved = 0;
-    if (cfg) {
-        json_object_object_foreach(cfg, k, v)
-        {
-            char *s = cp_vars_resolve(json_object_get_string(v), vars, bad, sizeof bad);
-            if (!s) {
-                unresolved = 1;
-                break;
-            }
-            jsets(res, k, s);
-            free(s);
-        }
-    }
+    struct json_object *in = cp_exec_input(act, "actionTypeId", vars, jobj(e, "_art"), m->region,
+                                           bad, sizeof bad, &unresolved);
     json_object_put(vars);
-    jset(in, "resolvedConfiguration", res);
-    if (jgets(act, "roleArn")) jsets(in, "roleArn", jgets(act, "roleArn"));
-    const char *aregion = jgets(act, "region") ? jgets(act, "region") : m->region;
-    jsets(in, "region", aregion);
-    struct json_object *ins = json_object_new_array(), *art = jobj(e, "_art");
-    struct json_object *decl_in = jget(act, "inputArtifacts");
-    for (size_t i = 0; decl_in && i < json_object_array_length(decl_in); i++) {
-        const char *an = jgets(json_object_array_get_idx(decl_in, i), "name");
-        struct json_object *a = json_object_new_object();
-        jsets(a, "name", an);
-        struct json_object *loc = jget(art, an);
-        jset(a, "s3location", loc ? json_object_get(loc) : json_object_new_object());
-        json_object_array_add(ins, a);
-    }
-    jset(in, "inputArtifacts", ins);
+    const char *aregion = jgets(in, "region");
     if (jgets(act, "namespace")) jsets(in, "namespace", jgets(act, "namespace"));
     jset(en, "input", in);
     struct json_object *out = json_object_new_object();
@@ -315,7 +311,7 @@ static int start_action(struct machine *m, struct run *r, int si, struct json_ob
                                 payload,        (size_t)pl, 0};
     int rc = rt_queue_add_in(cp_engine_queue(), m->t, &spec);
     if (rc < 0) return rc;
-    kick_add(m->kicks, CP_KIND_ACTION, aeid);
+    cp_kicks_add(m->kicks, CP_KIND_ACTION, aeid);
     return 0;
 }
 

@@ -189,6 +189,14 @@ struct json_object *cp_exec_vars(struct json_object *e);
  * "codepipeline" and "variables" among them). Returns a malloc'ed string (caller frees), or NULL
  * with the first unresolvable reference copied into bad (badlen bytes). */
 char *cp_vars_resolve(const char *s, struct json_object *vars, char *bad, size_t badlen);
+/* The "input" of an action or rule execution record from its declaration decl: the type id under
+ * type_key, the configuration and the same with every #{...} resolved in vars, roleArn, region
+ * (region when decl names none) and the input artifacts with their S3 locations from art. Returns
+ * a new object (caller puts). When a reference does not resolve, sets *unresolved, names it in
+ * bad and leaves resolvedConfiguration partial. */
+struct json_object *cp_exec_input(struct json_object *decl, const char *type_key,
+                                  struct json_object *vars, struct json_object *art,
+                                  const char *region, char *bad, size_t badlen, int *unresolved);
 
 /* ---- The engine and its action providers ---- */
 
