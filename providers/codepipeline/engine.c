@@ -178,6 +178,14 @@ static int n_stages(struct json_object *decl)
     return stages ? (int)json_object_array_length(stages) : 0;
 }
 
+/* The index of stage in decl (NULL: none), or -1. */
+static int stage_index(struct json_object *decl, const char *stage)
+{
+    for (int i = 0; decl && i < n_stages(decl); i++)
+        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) return i;
+    return -1;
+}
+
 static struct json_object *exec_stage(struct json_object *e, int i)
 {
     return json_object_array_get_idx(jget(e, "_stages"), (size_t)i);
@@ -1007,9 +1015,7 @@ int cp_transition_set_in(store_txn *t, const char *account, const char *region,
     int rc = machine_open(&m, t, account, region, pipeline, kicks);
     if (rc) goto out;
     struct json_object *decl = machine_decl(&m, 0);
-    int found = 0;
-    for (int i = 0; decl && i < n_stages(decl); i++)
-        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) found = 1;
+    int found = stage_index(decl, stage) >= 0;
     if (!found) {
         rc = CP_ENOSTAGE;
         goto out;
@@ -1054,9 +1060,7 @@ int cp_exec_retry_in(store_txn *t, const char *account, const char *region, cons
     int rc = machine_open(&m, t, account, region, pipeline, kicks);
     if (rc) goto out;
     struct json_object *decl = machine_decl(&m, 0);
-    int si = -1;
-    for (int i = 0; decl && i < n_stages(decl); i++)
-        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    int si = stage_index(decl, stage);
     if (si < 0) {
         rc = CP_ENOSTAGE;
         goto out;
@@ -1194,9 +1198,7 @@ int cp_exec_rollback_in(store_txn *t, const char *account, const char *region, c
         rc = CP_ENOPIPELINE;
         goto out;
     }
-    int si = -1;
-    for (int i = 0; i < n_stages(decl); i++)
-        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    int si = stage_index(decl, stage);
     rc = CP_ENOROLLBACK;
     if (strcmp(jgets(decl, "pipelineType") ?: "V1", "V2")) {
         *why = "stage rollback is only available for pipelines of type V2";
@@ -1259,9 +1261,7 @@ int cp_cond_override_in(store_txn *t, const char *account, const char *region, c
     int rc = machine_open(&m, t, account, region, pipeline, kicks);
     if (rc) goto out;
     struct json_object *decl = machine_decl(&m, 0);
-    int si = -1;
-    for (int i = 0; decl && i < n_stages(decl); i++)
-        if (!strcmp(jgets(stage_decl(decl, i), "name") ?: "", stage)) si = i;
+    int si = stage_index(decl, stage);
     if (si < 0) {
         rc = CP_ENOSTAGE;
         goto out;
