@@ -3,6 +3,8 @@ DeploymentWindow on the local clock, Commands through the runner), rules named a
 OverrideStageCondition, ListRuleExecutions and ListRuleTypes, with AWS's errors."""
 import datetime
 import os
+import shutil
+import tempfile
 import unittest
 import uuid
 
@@ -220,6 +222,23 @@ class ConditionsTest(ServerTestCase):
         self.assertEqual(self.stage(name)["beforeEntryConditionState"]["latestExecution"]["status"],
                          "Abandoned")
         U.wait_for(lambda: not procs_with(marker), 60, "the rule's commands to be killed")
+
+    def test_a_failed_rule_stops_the_other_commands_rule_of_its_condition(self):
+        name = "cond-fail-stops-sibling"
+        marker = "cond-marker-" + uuid.uuid4().hex
+        flags = tempfile.mkdtemp(prefix="cond-sibling-")
+        self.addCleanup(shutil.rmtree, flags, True)
+        started = os.path.join(flags, "started")
+        # "Fails" fails only once "Slow" runs, so the condition fails while Slow still runs.
+        eid = self.create(name, {"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [
+            rule("Slow", "Commands", commands=["touch %s; sleep 120 # %s" % (started, marker)]),
+            rule("Fails", "Commands", commands=[
+                "until test -f %s; do sleep 0.1; done; exit 3" % started])]}]}})
+        e = U.wait_execution(self.cp, name, eid, timeout=120)
+        self.assertEqual(e["status"], "Failed")
+        status = {r["ruleName"]: r["status"] for r in self.rules(name, eid)}
+        self.assertEqual(status, {"Slow": "Abandoned", "Fails": "Failed"})
+        U.wait_for(lambda: not procs_with(marker), 60, "the abandoned rule's commands to be killed")
 
     def test_a_commands_rule_interrupted_by_kill_9_fails_with_a_clear_message(self):
         name = "cond-kill9"

@@ -170,6 +170,12 @@ static void cond_end(struct json_object *c, const char *status, const char *summ
 
 static void abandon_rules(struct json_object *c, double now, cp_cond_rule_fn fn, void *ctx);
 
+/* A cp_cond_rule_fn: ctx is the transaction's kicks. */
+static void cancel_rule(void *ctx, const char *rule_execution_id)
+{
+    cp_kicks_cancel(ctx, CP_KIND_RULE, rule_execution_id);
+}
+
 int cp_cond_check(struct cp_cond_env *env, int si, enum cp_cond_kind kind, const char **result,
                   int *changed)
 {
@@ -214,8 +220,8 @@ int cp_cond_check(struct cp_cond_env *env, int si, enum cp_cond_kind kind, const
                  jgets(failed, "ruleName") ? jgets(failed, "ruleName") : "",
                  jgets(jget(jget(failed, "output"), "executionResult"), "externalExecutionSummary")
                      ?: "");
-        /* A Commands rule still running finishes; its result is ignored. */
-        abandon_rules(c, env->now, NULL, NULL);
+        /* A Commands rule still running is stopped once this commits. */
+        abandon_rules(c, env->now, cancel_rule, env->kicks);
         cond_end(c, "Failed", summary, env->now);
         *changed = 1;
         return CP_COND_UNMET;

@@ -114,8 +114,12 @@ void cp_kicks_run(struct cp_kicks *k)
 {
     rt_queue *q = cp_engine_queue();
     if (!q) return;
-    for (size_t i = 0; i < k->n; i++)
-        rt_queue_kick(q, k->k[i].kind, k->k[i].id);
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->k[i].cancel)
+            rt_queue_cancel(q, k->k[i].kind, k->k[i].id);
+        else
+            rt_queue_kick(q, k->k[i].kind, k->k[i].id);
+    }
     k->n = 0;
 }
 

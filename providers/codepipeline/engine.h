@@ -57,6 +57,7 @@ struct cp_kicks {
     struct {
         const char *kind;
         char id[64];
+        int cancel; /* rt_queue_cancel it instead (a rule abandoned by its condition) */
     } k[64];
     int overflow; /* more than fit: kick everything (rt_queue_kick of each is idempotent) */
 };
@@ -65,6 +66,8 @@ void cp_kicks_run(struct cp_kicks *k);
 /* Notes queue item (kind, id) for cp_kicks_run: delayed items (an approval's expiry, a job's
  * timeout) too, or their workers only learn of them at the next start. kind must be static. */
 void cp_kicks_add(struct cp_kicks *k, const char *kind, const char *id);
+/* Adds (kind, id) to k to be cancelled (stopped if it runs) once the transaction commits. */
+void cp_kicks_cancel(struct cp_kicks *k, const char *kind, const char *id);
 
 /* What starts an execution. */
 struct cp_start {

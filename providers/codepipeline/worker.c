@@ -91,8 +91,16 @@ void cp_kicks_add(struct cp_kicks *k, const char *kind, const char *id)
         return;
     }
     k->k[k->n].kind = kind;
+    k->k[k->n].cancel = 0;
     snprintf(k->k[k->n].id, sizeof k->k[k->n].id, "%s", id);
     k->n++;
+}
+
+void cp_kicks_cancel(struct cp_kicks *k, const char *kind, const char *id)
+{
+    size_t n = k ? k->n : 0;
+    cp_kicks_add(k, kind, id);
+    if (k && k->n > n) k->k[n].cancel = 1;
 }
 
 /* An action item's payload: "<account>\n<region>\n<pipeline>\n<seq>\n<stage index>\n<action>". */
