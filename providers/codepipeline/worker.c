@@ -27,6 +27,7 @@ static struct {
     const struct proto_service_config *cfg;
     double approval_expiry; /* seconds; 0: APPROVAL_EXPIRY */
     double job_timeout;     /* seconds; 0: the action's own */
+    double minute;          /* seconds in a minute of an approval's timeoutInMinutes */
 } engine;
 
 /* The endpoint children of actions use (AWS_ENDPOINT_URL): taken from requests, so that worker
@@ -248,11 +249,10 @@ static int apply_result(store_txn *t, const struct ref *r, const char *aeid,
         jsets(rec, "action", r->action);
         jsets(rec, "actionExecutionId", aeid);
         /* The action's timeoutInMinutes, or 7 days (which the test knob replaces). */
-        struct json_object *to = NULL, *minutes = NULL;
+        struct json_object *minutes = jget(res->state, "_minutes");
         double expiry = engine.approval_expiry > 0 ? engine.approval_expiry : APPROVAL_EXPIRY;
-        if (res->state && json_object_object_get_ex(res->state, "_timeout", &to) &&
-            json_object_object_get_ex(res->state, "_minutes", &minutes)) {
-            expiry = json_object_get_double(to);
+        if (minutes) {
+            expiry = json_object_get_int(minutes) * engine.minute;
             json_object_object_add(rec, "minutes", json_object_get(minutes));
         }
         int kl = snprintf(key, sizeof key, "T%s", token);
@@ -564,7 +564,8 @@ int cp_trigger_run(void *ctx, const struct rt_item *item, rt_task *task);
 
 /* Test knobs (README, "Test knobs"): CPL_APPROVAL_TIMEOUT_SECONDS and CPL_JOB_TIMEOUT_SECONDS in
  * the environment at start replace the 7-day approval expiry and every job-worker job's timeout,
- * so that tests can wait them out. Returns the positive number of seconds, or 0 when unset. */
+ * and CPL_PIPELINE_SECONDS_PER_MINUTE shortens the minutes of an approval's timeoutInMinutes, so
+ * that tests can wait them out. Returns the positive number of seconds, or 0 when unset. */
 static double env_seconds(const char *name)
 {
     const char *v = getenv(name);
@@ -585,6 +586,8 @@ int cp_engine_start(store *st, const struct proto_service_config *cfg, char *err
     engine.cfg = cfg;
     engine.q = cfg->queue;
     engine.approval_expiry = env_seconds("CPL_APPROVAL_TIMEOUT_SECONDS");
+    engine.minute = env_seconds("CPL_PIPELINE_SECONDS_PER_MINUTE");
+    if (engine.minute <= 0) engine.minute = 60;
     engine.job_timeout = env_seconds("CPL_JOB_TIMEOUT_SECONDS");
     if (!engine.q) return 0; /* a server without a queue (tests): definitions only */
     struct rt_kind kinds[] = {
