@@ -178,6 +178,9 @@ class UnknownServices(ServerTestCase):
                          {"codepipeline", "codecommit", "codebuild", "codedeploy", "s3", "logs",
                           "codestar-connections", "codeconnections", "sts", "iam"})
         self.assertIn("not emulated", body["otherServices"])
+        # no emulated service is named among those that are not
+        named = set(re.findall(r"[\w-]+", body["otherServices"].partition("(")[2]))
+        self.assertEqual(named & set(body["services"]), set(), body["otherServices"])
 
 
 class S3Scope(ServerTestCase):

@@ -68,6 +68,6 @@ void srv_health(struct proto_req *req, store *st, const struct proto_service *co
                         service_state(services[i]));
     }
     /* Any other service is answered with an error that names it, in its own protocol. */
-    proto_sb_puts(&req->body, "},\"otherServices\":\"not emulated (sts, iam, cloudformation, "
-                              "lambda, logs and the rest get an error naming the service)\"}");
+    proto_sb_puts(&req->body, "},\"otherServices\":\"not emulated (cloudformation, lambda, "
+                              "events and the rest get an error naming the service)\"}");
 }
